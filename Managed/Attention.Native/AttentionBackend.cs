@@ -1,0 +1,255 @@
+using Attention.Native.Cpu;
+using Attention.Native.Validation;
+
+namespace Attention.Native;
+
+/// <summary>
+/// A place where attention runs (the CPU, a GPU): it owns tensors and computes fused scaled-dot-product attention
+/// on them. Every backend validates the same way and gives the same answers to float tolerance.
+/// </summary>
+/// <example>
+/// <code>
+/// using var backend = AttentionBackend.Create();            // CUDA when present, else the CPU
+/// var shape = new AttentionShape(batch: 1, heads: 8, queryLength: 128, keyLength: 128, headDim: 64);
+/// backend.ScaledDotProductAttention(shape, q, k, v, output, new AttentionOptions { Causal = CausalMask.TopLeft });
+/// </code>
+/// </example>
+public abstract class AttentionBackend : IDisposable
+{
+    private bool disposed;
+
+    /// <summary>Creates the bookkeeping.</summary>
+    /// <param name="selectionReason">Why this backend was chosen.</param>
+    private protected AttentionBackend(string selectionReason) => SelectionReason = selectionReason;
+
+    /// <summary>Which kind of backend this is (never <see cref="AttentionBackendKind.Auto"/>).</summary>
+    public abstract AttentionBackendKind Kind { get; }
+
+    /// <summary>A human-readable description: the device and the kernel variant.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>Why this backend was chosen (for <see cref="AttentionBackendKind.Auto"/>, why the others were not).</summary>
+    public string SelectionReason { get; internal set; }
+
+    /// <summary>Creates a backend.</summary>
+    /// <param name="kind">The backend to create; <see cref="AttentionBackendKind.Auto"/> picks the fastest present.</param>
+    /// <returns>The backend; dispose it to free its resources.</returns>
+    /// <exception cref="NotSupportedException"><paramref name="kind"/> is <see cref="AttentionBackendKind.Cuda"/>, which
+    /// this build does not include yet.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined value.</exception>
+    public static AttentionBackend Create(AttentionBackendKind kind = AttentionBackendKind.Auto) => kind switch
+    {
+        AttentionBackendKind.Auto => new CpuBackend(
+            null, "Auto: the CUDA backend is not part of this build yet, so the CPU backend was chosen."),
+        AttentionBackendKind.Cpu => new CpuBackend(null, "Requested explicitly."),
+        AttentionBackendKind.Cuda => throw new NotSupportedException(
+            "AttentionBackendKind.Cuda: the CUDA backend is not part of this build yet; use Cpu or Auto."),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown backend kind."),
+    };
+
+    /// <summary>Allocates a zero-filled tensor of <paramref name="length"/> elements in this backend's memory.</summary>
+    /// <typeparam name="T">Element type: float, Half, BFloat16, or bool for masks.</typeparam>
+    /// <param name="length">Number of elements, at least 1.</param>
+    /// <returns>The tensor; dispose it to free the memory.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is below 1.</exception>
+    /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
+    public AttentionTensor<T> Allocate<T>(long length)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        return AllocateCore<T>(length);
+    }
+
+    /// <summary>Allocates a tensor holding a copy of <paramref name="data"/>.</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="data">The elements, at least one.</param>
+    /// <returns>The tensor; dispose it to free the memory.</returns>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is empty.</exception>
+    /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
+    public AttentionTensor<T> Upload<T>(ReadOnlySpan<T> data)
+        where T : unmanaged
+    {
+        if (data.IsEmpty)
+        {
+            throw new ArgumentException("Cannot upload an empty span.", nameof(data));
+        }
+
+        var tensor = Allocate<T>(data.Length);
+        tensor.CopyFrom(data);
+        return tensor;
+    }
+
+    /// <summary>
+    /// Computes <c>O = softmax(Q·Kᵀ·scale [softcapped] + bias, masked)·V</c> on tensors of this backend.
+    /// </summary>
+    /// <typeparam name="T">Operand element type: float, Half or BFloat16 (computed in float).</typeparam>
+    /// <param name="shape">The problem's sizes.</param>
+    /// <param name="query">Q, <c>[B, Hq, Lq, D]</c> in the layout of <paramref name="options"/>.</param>
+    /// <param name="key">K, <c>[B, Hkv, Lk, D]</c>.</param>
+    /// <param name="value">V, <c>[B, Hkv, Lk, Dv]</c>.</param>
+    /// <param name="output">O, <c>[B, Hq, Lq, Dv]</c>; rows that see no key are set to 0.</param>
+    /// <param name="options">Scale, masks, layout; null for the defaults.</param>
+    /// <param name="logSumExp">Optional <c>[B, Hq, Lq]</c> natural-log sum of exponentials of each row's scores
+    /// (−∞ for rows that see no key).</param>
+    /// <param name="probabilities">Optional <c>[B, Hq, Lq, Lk]</c> attention weights (0 where masked), for
+    /// inspecting small problems.</param>
+    /// <exception cref="ArgumentNullException">A required tensor is null.</exception>
+    /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it),
+    /// a tensor belongs to another backend, or the output is also an input.</exception>
+    /// <exception cref="ObjectDisposedException">The backend or a tensor was disposed.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend cannot
+    /// run an option (the message names it).</exception>
+    public void ScaledDotProductAttention<T>(
+        AttentionShape shape,
+        AttentionTensor<T> query,
+        AttentionTensor<T> key,
+        AttentionTensor<T> value,
+        AttentionTensor<T> output,
+        AttentionOptions? options = null,
+        AttentionTensor<float>? logSumExp = null,
+        AttentionTensor<float>? probabilities = null)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ElementType.ThrowIfNotOperand<T>();
+        ThrowIfForeign(query, nameof(query));
+        ThrowIfForeign(key, nameof(key));
+        ThrowIfForeign(value, nameof(value));
+        ThrowIfForeign(output, nameof(output));
+        if (ReferenceEquals(output, query) || ReferenceEquals(output, key) || ReferenceEquals(output, value))
+        {
+            throw new ArgumentException("output must not be one of the inputs.", nameof(output));
+        }
+
+        if (logSumExp is not null)
+        {
+            ThrowIfForeign(logSumExp, nameof(logSumExp));
+        }
+
+        if (probabilities is not null)
+        {
+            ThrowIfForeign(probabilities, nameof(probabilities));
+        }
+
+        options ??= AttentionOptions.Default;
+        ThrowIfForeign(options.Mask?.Tensor, "options");
+        ThrowIfForeign(options.Bias?.Tensor, "options");
+        var problem = AttentionValidator.Validate(shape, options, new(
+            query.Length, key.Length, value.Length, output.Length, logSumExp?.Length ?? -1, probabilities?.Length ?? -1));
+        RunCore(problem, query, key, value, output, logSumExp, probabilities);
+    }
+
+    /// <summary>
+    /// Computes attention on host memory: the span convenience call. The CPU backend works on the spans in place; a GPU
+    /// backend copies them in and the results out.
+    /// </summary>
+    /// <typeparam name="T">Operand element type: float, Half or BFloat16 (computed in float).</typeparam>
+    /// <param name="shape">The problem's sizes.</param>
+    /// <param name="query">Q, <c>[B, Hq, Lq, D]</c> in the layout of <paramref name="options"/>.</param>
+    /// <param name="key">K, <c>[B, Hkv, Lk, D]</c>.</param>
+    /// <param name="value">V, <c>[B, Hkv, Lk, Dv]</c>.</param>
+    /// <param name="output">O, <c>[B, Hq, Lq, Dv]</c>; must not overlap an input.</param>
+    /// <param name="options">Scale, masks, layout; null for the defaults.</param>
+    /// <param name="logSumExp">Optional <c>[B, Hq, Lq]</c> log-sum-exp output; empty when not wanted.</param>
+    /// <param name="probabilities">Optional <c>[B, Hq, Lq, Lk]</c> attention weights; empty when not wanted.</param>
+    /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it),
+    /// or the output overlaps an input.</exception>
+    /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend cannot
+    /// run an option (the message names it).</exception>
+    public void ScaledDotProductAttention<T>(
+        AttentionShape shape,
+        ReadOnlySpan<T> query,
+        ReadOnlySpan<T> key,
+        ReadOnlySpan<T> value,
+        Span<T> output,
+        AttentionOptions? options = null,
+        Span<float> logSumExp = default,
+        Span<float> probabilities = default)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ElementType.ThrowIfNotOperand<T>();
+        ReadOnlySpan<T> written = output;
+        if (written.Overlaps(query) || written.Overlaps(key) || written.Overlaps(value))
+        {
+            throw new ArgumentException("output must not overlap query, key or value.", nameof(output));
+        }
+
+        options ??= AttentionOptions.Default;
+        ThrowIfForeign(options.Mask?.Tensor, "options");
+        ThrowIfForeign(options.Bias?.Tensor, "options");
+        var problem = AttentionValidator.Validate(shape, options, new(
+            query.Length, key.Length, value.Length, output.Length,
+            logSumExp.IsEmpty ? -1 : logSumExp.Length, probabilities.IsEmpty ? -1 : probabilities.Length));
+        RunCore(problem, query, key, value, output, logSumExp, probabilities);
+    }
+
+    /// <summary>Waits until all work queued on this backend has finished (a no-op on the CPU).</summary>
+    public virtual void Synchronize()
+    {
+    }
+
+    /// <summary>Frees the backend's resources. Tensors it allocated must be disposed separately.</summary>
+    public void Dispose()
+    {
+        if (!disposed)
+        {
+            disposed = true;
+            Dispose(true);
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    /// <summary>Frees the backend's resources.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    private protected abstract AttentionTensor<T> AllocateCore<T>(long length)
+        where T : unmanaged;
+
+    private protected abstract void RunCore<T>(
+        AttentionProblem problem,
+        AttentionTensor<T> query,
+        AttentionTensor<T> key,
+        AttentionTensor<T> value,
+        AttentionTensor<T> output,
+        AttentionTensor<float>? logSumExp,
+        AttentionTensor<float>? probabilities)
+        where T : unmanaged;
+
+    private protected abstract void RunCore<T>(
+        AttentionProblem problem,
+        ReadOnlySpan<T> query,
+        ReadOnlySpan<T> key,
+        ReadOnlySpan<T> value,
+        Span<T> output,
+        Span<float> logSumExp,
+        Span<float> probabilities)
+        where T : unmanaged;
+
+    private void ThrowIfForeign<TElement>(AttentionTensor<TElement>? tensor, string parameter)
+        where TElement : unmanaged
+    {
+        if (tensor is null)
+        {
+            if (parameter != "options")
+            {
+                throw new ArgumentNullException(parameter);
+            }
+
+            return;
+        }
+
+        ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
+        if (!ReferenceEquals(tensor.Backend, this))
+        {
+            throw new ArgumentException(
+                $"{parameter} belongs to another backend ({tensor.Backend.Description}); copy it to this one first.",
+                parameter);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Buffers;
+using Attention.Native.Validation;
+
+namespace Attention.Native.Cpu;
+
+/// <summary>
+/// The SIMD CPU backend: FlashAttention-style fused attention in float (Half and BFloat16 operands are converted
+/// block by block), multi-threaded over (batch, head, query block) work items.
+/// </summary>
+public sealed class CpuBackend : AttentionBackend
+{
+    /// <summary>Creates a CPU backend.</summary>
+    /// <param name="options">Thread count and kernel variant; null for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The thread count is negative.</exception>
+    /// <exception cref="ArgumentException"><c>ATTENTION_NATIVE_CPU_VARIANT</c> names no variant.</exception>
+    public CpuBackend(CpuBackendOptions? options = null)
+        : this(options, "Requested explicitly.")
+    {
+    }
+
+    internal CpuBackend(CpuBackendOptions? options, string reason)
+        : base(reason)
+    {
+        options ??= new CpuBackendOptions();
+        if (options.ThreadCount < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ThreadCount, "ThreadCount must be 0 (all cores) or positive.");
+        }
+
+        ThreadCount = options.ThreadCount == 0 ? Environment.ProcessorCount : options.ThreadCount;
+        Variant = CpuKernels.Resolve(options.Variant);
+    }
+
+    /// <inheritdoc />
+    public override AttentionBackendKind Kind => AttentionBackendKind.Cpu;
+
+    /// <summary>Worker threads per call.</summary>
+    public int ThreadCount { get; }
+
+    /// <summary>The kernel variant in use (never <see cref="CpuKernelVariant.Auto"/>).</summary>
+    public CpuKernelVariant Variant { get; }
+
+    /// <summary>Whether <see cref="Variant"/> runs on this machine's vector hardware (a forced variant may be emulated).</summary>
+    public bool IsVariantAccelerated => CpuKernels.IsAccelerated(Variant);
+
+    /// <inheritdoc />
+    public override string Description =>
+        $"CPU {Variant}{(IsVariantAccelerated ? string.Empty : " (emulated)")}, {ThreadCount} thread{(ThreadCount == 1 ? string.Empty : "s")}";
+
+    private protected override AttentionTensor<T> AllocateCore<T>(long length) => new CpuTensor<T>(this, length);
+
+    private protected override unsafe void RunCore<T>(
+        AttentionProblem problem,
+        AttentionTensor<T> query,
+        AttentionTensor<T> key,
+        AttentionTensor<T> value,
+        AttentionTensor<T> output,
+        AttentionTensor<float>? logSumExp,
+        AttentionTensor<float>? probabilities)
+    {
+        Run(problem, CpuTensor<T>.PointerOf(query), CpuTensor<T>.PointerOf(key), CpuTensor<T>.PointerOf(value),
+            CpuTensor<T>.PointerOf(output), CpuTensor<float>.PointerOf(logSumExp), CpuTensor<float>.PointerOf(probabilities));
+    }
+
+    private protected override unsafe void RunCore<T>(
+        AttentionProblem problem,
+        ReadOnlySpan<T> query,
+        ReadOnlySpan<T> key,
+        ReadOnlySpan<T> value,
+        Span<T> output,
+        Span<float> logSumExp,
+        Span<float> probabilities)
+    {
+        fixed (T* q = query)
+        fixed (T* k = key)
+        fixed (T* v = value)
+        fixed (T* o = output)
+        fixed (float* lse = logSumExp)
+        fixed (float* probs = probabilities)
+        {
+            Run(problem, q, k, v, o, problem.WantsLogSumExp ? lse : null, problem.WantsProbabilities ? probs : null);
+        }
+    }
+
+    private unsafe void Run<T>(AttentionProblem problem, T* q, T* k, T* v, T* o, float* lse, float* probs)
+        where T : unmanaged
+    {
+        using var mask = Pin(problem.Mask, out bool* maskPointer);
+        using var bias = Pin(problem.Bias, out float* biasPointer);
+        var operands = new Operands<T>
+        {
+            Query = q,
+            Key = k,
+            Value = v,
+            Output = o,
+            LogSumExp = lse,
+            Probabilities = probs,
+            Mask = maskPointer,
+            Bias = biasPointer,
+        };
+        CpuKernels.Run(Variant, problem, operands, ThreadCount);
+    }
+
+    private static unsafe MemoryHandle Pin<TElement>(BroadcastScores<TElement>? scores, out TElement* pointer)
+        where TElement : unmanaged
+    {
+        if (scores is null)
+        {
+            pointer = null;
+            return default;
+        }
+
+        if (scores.Tensor is not null)
+        {
+            pointer = CpuTensor<TElement>.PointerOf(scores.Tensor);
+            return default;
+        }
+
+        var handle = scores.Memory.Pin();
+        pointer = (TElement*)handle.Pointer;
+        return handle;
+    }
+}

@@ -1,0 +1,406 @@
+using Attention.Native.Cpu.Simd;
+using Attention.Native.Validation;
+using static Attention.Native.Cpu.Simd.ExpPolynomial;
+
+namespace Attention.Native.Cpu;
+
+/// <summary>
+/// Attention for a few queries against many keys (token-by-token decoding with a KV cache). It is memory-bound, so
+/// unlike <see cref="TiledAttentionKernel{TOps, TVec}"/> it vectorises along the head dimension (no padding of
+/// query rows to a tile) and reads each key and value row once for every query head that shares it (GQA rows are
+/// packed together). When there are fewer (batch, KV head) pairs than workers the keys are split into chunks whose
+/// partial softmax states are merged by their maxima and sums (flash-decoding).
+/// </summary>
+internal static unsafe class DecodeAttentionKernel<TOps, TVec>
+    where TOps : ISimd<TVec>
+    where TVec : unmanaged
+{
+    /// <summary>Longest query length this kernel takes; beyond it the tiled kernel's register tiles win.</summary>
+    public const int MaxQueryLength = 4;
+
+    /// <summary>Keys per step: 16 rows of K and V (16 KB at D = 128) stay in L1 while every query row reads them.</summary>
+    private const int KeyBlock = 16;
+
+    /// <summary>Chunks shorter than this cost more in merging than they gain in parallelism.</summary>
+    private const int MinChunkKeys = 512;
+
+    public static void Run<T>(AttentionProblem p, in Operands<T> operands, int threads)
+        where T : unmanaged
+    {
+        int groups = p.Batch * p.KeyValueHeads;
+        int rows = p.QueryLength * p.GroupSize;
+        int chunks = Math.Clamp(((2 * threads) + groups - 1) / groups, 1, Math.Max(1, p.KeyLength / MinChunkKeys));
+        int items = groups * chunks;
+        var layout = new ScratchLayout(p, rows, typeof(T) != typeof(float));
+        int workers = Math.Clamp(threads, 1, items);
+        int stateFloats = p.ValueHeadDim + 2;
+        using var scratch = new AlignedMemoryHandle((nuint)(layout.Floats * workers) * sizeof(float), zero: false);
+        using var partials = chunks == 1 ? null
+            : new AlignedMemoryHandle((nuint)((long)items * rows * stateFloats) * sizeof(float), zero: false);
+        var ops = operands;
+        float* scratchBase = (float*)scratch.Pointer;
+        float* partialBase = partials is null ? null : (float*)partials.Pointer;
+        CpuParallel.For(items, workers, (item, worker) =>
+        {
+            int group = item / chunks;
+            float* state = scratchBase + ((long)worker * layout.Floats);
+            RunChunk(p, ops, layout, state, group / p.KeyValueHeads, group % p.KeyValueHeads, item % chunks, chunks);
+            if (partialBase is null)
+            {
+                Finish(p, ops, group, 1, state + layout.Max, state + layout.Sum, state + layout.Accumulator, p.ValueHeadDim);
+            }
+            else
+            {
+                float* partial = partialBase + ((long)item * rows * stateFloats);
+                for (int r = 0; r < rows; r++)
+                {
+                    float* target = partial + (r * stateFloats);
+                    target[0] = state[layout.Max + r];
+                    target[1] = state[layout.Sum + r];
+                    new Span<float>(state + layout.Accumulator + (r * p.ValueHeadDim), p.ValueHeadDim)
+                        .CopyTo(new Span<float>(target + 2, p.ValueHeadDim));
+                }
+            }
+        });
+
+        if (partialBase is not null)
+        {
+            CpuParallel.For(groups, workers, (group, _) =>
+                Finish(p, ops, group, chunks, partialBase + ((long)group * chunks * rows * stateFloats), null, null, 0));
+        }
+    }
+
+    private static void RunChunk<T>(
+        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int batch, int kvHead, int chunk,
+        int chunks)
+        where T : unmanaged
+    {
+        int group = p.GroupSize;
+        int rows = p.QueryLength * group;
+        int dim = p.HeadDim;
+        int valueDim = p.ValueHeadDim;
+        float* queries = state + layout.Queries;
+        float* max = state + layout.Max;
+        float* sum = state + layout.Sum;
+        float* accumulator = state + layout.Accumulator;
+        float* scores = state + layout.Scores;
+        int* rowLo = (int*)(state + layout.RowLo);
+        int* rowHi = (int*)(state + layout.RowHi);
+
+        // Row r is query r / group of head kvHead·group + r % group.
+        float factor = p.Scale * Log2E;
+        for (int r = 0; r < rows; r++)
+        {
+            int query = r / group;
+            int head = (kvHead * group) + (r % group);
+            T* source = ops.Query + (batch * p.Query.Batch) + (head * p.Query.Head) + (query * p.Query.Sequence);
+            for (int x = 0; x < dim; x++)
+            {
+                queries[(r * dim) + x] = ElementType.ToSingle(source[x]) * factor;
+            }
+
+            (rowLo[r], rowHi[r]) = p.KeyRange(batch, query);
+        }
+
+        new Span<float>(max, rows).Fill(float.NegativeInfinity);
+        new Span<float>(sum, rows).Clear();
+        new Span<float>(accumulator, rows * valueDim).Clear();
+
+        int keysLo = rowLo[0];
+        int span = rowHi[rows - 1] - keysLo;
+        int chunkKeys = (span + chunks - 1) / chunks;
+        int from = keysLo + Math.Min(span, chunk * chunkKeys);
+        int to = keysLo + Math.Min(span, (chunk + 1) * chunkKeys);
+        long keyOffset = (batch * p.Key.Batch) + (kvHead * p.Key.Head);
+        long valueOffset = (batch * p.Value.Batch) + (kvHead * p.Value.Head);
+        var modifiers = new DecodeScoreModifiers(p, ops.Mask, ops.Bias, batch, kvHead);
+        for (int blockStart = from; blockStart < to; blockStart += KeyBlock)
+        {
+            int keys = Math.Min(KeyBlock, to - blockStart);
+            float* key = BlockRows(ops.Key, keyOffset, p.Key.Sequence, blockStart, keys, dim,
+                state + layout.KeyRows, out long keyStride);
+            float* value = BlockRows(ops.Value, valueOffset, p.Value.Sequence, blockStart, keys, valueDim,
+                state + layout.ValueRows, out long valueStride);
+            for (int r = 0; r < rows; r++)
+            {
+                float* s = scores + (r * KeyBlock);
+                RowScores(queries + (r * dim), key, keyStride, keys, dim, s);
+                new Span<float>(s + keys, KeyBlock - keys).Fill(float.NegativeInfinity);
+                modifiers.Apply(s, keys, blockStart, r, rowLo[r], rowHi[r]);
+                float rescale = Softmax(s, max + r, sum + r);
+                AccumulateRow(accumulator + (r * valueDim), s, value, valueStride, keys, valueDim, rescale);
+            }
+        }
+    }
+
+    /// <summary><c>scores[j] = q·key[j]</c>, four keys at a time so each query vector load serves four FMAs.</summary>
+    private static void RowScores(float* q, float* key, long keyStride, int keys, int dim, float* scores)
+    {
+        int w = TOps.Width;
+        int j = 0;
+        for (; j + 4 <= keys; j += 4)
+        {
+            float* k0 = key + (j * keyStride);
+            float* k1 = k0 + keyStride;
+            float* k2 = k1 + keyStride;
+            float* k3 = k2 + keyStride;
+            TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+            int x = 0;
+            for (; x + w <= dim; x += w)
+            {
+                TVec qv = TOps.Load(q + x);
+                a0 = TOps.MultiplyAdd(qv, TOps.Load(k0 + x), a0);
+                a1 = TOps.MultiplyAdd(qv, TOps.Load(k1 + x), a1);
+                a2 = TOps.MultiplyAdd(qv, TOps.Load(k2 + x), a2);
+                a3 = TOps.MultiplyAdd(qv, TOps.Load(k3 + x), a3);
+            }
+
+            float s0 = TOps.Sum(a0), s1 = TOps.Sum(a1), s2 = TOps.Sum(a2), s3 = TOps.Sum(a3);
+            for (; x < dim; x++)
+            {
+                s0 += q[x] * k0[x];
+                s1 += q[x] * k1[x];
+                s2 += q[x] * k2[x];
+                s3 += q[x] * k3[x];
+            }
+
+            scores[j] = s0;
+            scores[j + 1] = s1;
+            scores[j + 2] = s2;
+            scores[j + 3] = s3;
+        }
+
+        for (; j < keys; j++)
+        {
+            float* k0 = key + (j * keyStride);
+            TVec a0 = TOps.Zero;
+            int x = 0;
+            for (; x + w <= dim; x += w)
+            {
+                a0 = TOps.MultiplyAdd(TOps.Load(q + x), TOps.Load(k0 + x), a0);
+            }
+
+            float s0 = TOps.Sum(a0);
+            for (; x < dim; x++)
+            {
+                s0 += q[x] * k0[x];
+            }
+
+            scores[j] = s0;
+        }
+    }
+
+    /// <summary>Online-softmax step for one row over a full (−∞-padded) block; returns the rescale factor.</summary>
+    private static float Softmax(float* scores, float* max, float* sum)
+    {
+        int w = TOps.Width;
+        TVec blockMax = TOps.Broadcast(float.NegativeInfinity);
+        for (int j = 0; j < KeyBlock; j += w)
+        {
+            blockMax = TOps.Max(blockMax, TOps.Load(scores + j));
+        }
+
+        float newMax = MathF.Max(*max, TOps.MaxAcross(blockMax));
+        float subtrahend = float.IsNegativeInfinity(newMax) ? 0f : newMax;
+        float rescale = ScalarOps.Exp2(*max - subtrahend);
+        TVec shift = TOps.Broadcast(subtrahend);
+        TVec total = TOps.Zero;
+        for (int j = 0; j < KeyBlock; j += w)
+        {
+            TVec e = TOps.Exp2(TOps.Subtract(TOps.Load(scores + j), shift));
+            TOps.Store(scores + j, e);
+            total = TOps.Add(total, e);
+        }
+
+        *max = newMax;
+        *sum = (*sum * rescale) + TOps.Sum(total);
+        return rescale;
+    }
+
+    /// <summary><c>acc = acc·rescale + Σ_j p[j]·value[j]</c>, four vectors of columns at a time.</summary>
+    private static void AccumulateRow(
+        float* acc, float* p, float* value, long valueStride, int keys, int valueDim, float rescale)
+    {
+        int w = TOps.Width;
+        TVec scale = TOps.Broadcast(rescale);
+        int c = 0;
+        for (; c + (4 * w) <= valueDim; c += 4 * w)
+        {
+            TVec a0 = TOps.Multiply(TOps.Load(acc + c), scale);
+            TVec a1 = TOps.Multiply(TOps.Load(acc + c + w), scale);
+            TVec a2 = TOps.Multiply(TOps.Load(acc + c + (2 * w)), scale);
+            TVec a3 = TOps.Multiply(TOps.Load(acc + c + (3 * w)), scale);
+            float* v = value + c;
+            for (int j = 0; j < keys; j++, v += valueStride)
+            {
+                TVec pj = TOps.Broadcast(p[j]);
+                a0 = TOps.MultiplyAdd(pj, TOps.Load(v), a0);
+                a1 = TOps.MultiplyAdd(pj, TOps.Load(v + w), a1);
+                a2 = TOps.MultiplyAdd(pj, TOps.Load(v + (2 * w)), a2);
+                a3 = TOps.MultiplyAdd(pj, TOps.Load(v + (3 * w)), a3);
+            }
+
+            TOps.Store(acc + c, a0);
+            TOps.Store(acc + c + w, a1);
+            TOps.Store(acc + c + (2 * w), a2);
+            TOps.Store(acc + c + (3 * w), a3);
+        }
+
+        for (; c + w <= valueDim; c += w)
+        {
+            TVec a0 = TOps.Multiply(TOps.Load(acc + c), scale);
+            float* v = value + c;
+            for (int j = 0; j < keys; j++, v += valueStride)
+            {
+                a0 = TOps.MultiplyAdd(TOps.Broadcast(p[j]), TOps.Load(v), a0);
+            }
+
+            TOps.Store(acc + c, a0);
+        }
+
+        for (; c < valueDim; c++)
+        {
+            float a = acc[c] * rescale;
+            float* v = value + c;
+            for (int j = 0; j < keys; j++, v += valueStride)
+            {
+                a += p[j] * *v;
+            }
+
+            acc[c] = a;
+        }
+    }
+
+    /// <summary>
+    /// Merges <paramref name="chunks"/> partial states per row (max, sum, accumulator) and writes O and the
+    /// log-sum-exp. With one chunk the state comes from the worker's scratch in three arrays.
+    /// </summary>
+    private static void Finish<T>(
+        AttentionProblem p, in Operands<T> ops, int group, int chunks, float* states, float* sums, float* accumulators,
+        int accumulatorStride)
+        where T : unmanaged
+    {
+        int batch = group / p.KeyValueHeads;
+        int kvHead = group % p.KeyValueHeads;
+        int rows = p.QueryLength * p.GroupSize;
+        int valueDim = p.ValueHeadDim;
+        int stateFloats = valueDim + 2;
+        Span<float> merged = valueDim <= 1024 ? stackalloc float[valueDim] : new float[valueDim];
+        for (int r = 0; r < rows; r++)
+        {
+            float max = float.NegativeInfinity;
+            float sum = 0;
+            merged.Clear();
+            if (chunks == 1)
+            {
+                max = states[r];
+                sum = sums[r];
+                new Span<float>(accumulators + (r * accumulatorStride), valueDim).CopyTo(merged);
+            }
+            else
+            {
+                for (int c = 0; c < chunks; c++)
+                {
+                    max = MathF.Max(max, states[(((c * rows) + r) * stateFloats)]);
+                }
+
+                float subtrahend = float.IsNegativeInfinity(max) ? 0f : max;
+                for (int c = 0; c < chunks; c++)
+                {
+                    float* state = states + (((c * rows) + r) * stateFloats);
+                    float weight = ScalarOps.Exp2(state[0] - subtrahend);
+                    sum += state[1] * weight;
+                    for (int x = 0; x < valueDim; x++)
+                    {
+                        merged[x] += state[2 + x] * weight;
+                    }
+                }
+            }
+
+            int query = r / p.GroupSize;
+            int head = (kvHead * p.GroupSize) + (r % p.GroupSize);
+            float inverse = sum > 0 ? 1f / sum : 0f;
+            T* output = ops.Output + (batch * p.Output.Batch) + (head * p.Output.Head) + (query * p.Output.Sequence);
+            for (int x = 0; x < valueDim; x++)
+            {
+                output[x] = ElementType.FromSingle<T>(merged[x] * inverse);
+            }
+
+            if (ops.LogSumExp is not null)
+            {
+                ops.LogSumExp[(((long)batch * p.QueryHeads) + head) * p.QueryLength + query] =
+                    sum > 0 ? (max + MathF.Log2(sum)) * Ln2 : float.NegativeInfinity;
+            }
+        }
+    }
+
+    private static float* BlockRows<T>(
+        T* tensor, long offset, long stride, int first, int count, int dim, float* converted, out long rowStride)
+        where T : unmanaged
+    {
+        T* rows = tensor + offset + (first * stride);
+        if (typeof(T) == typeof(float))
+        {
+            rowStride = stride;
+            return (float*)rows;
+        }
+
+        for (int j = 0; j < count; j++)
+        {
+            T* source = rows + (j * stride);
+            float* target = converted + (j * dim);
+            for (int x = 0; x < dim; x++)
+            {
+                target[x] = ElementType.ToSingle(source[x]);
+            }
+        }
+
+        rowStride = dim;
+        return converted;
+    }
+
+    private readonly struct ScratchLayout
+    {
+        public ScratchLayout(AttentionProblem p, int rows, bool convertsOperands)
+        {
+            int offset = 0;
+            Queries = Take(ref offset, rows * p.HeadDim);
+            Max = Take(ref offset, rows);
+            Sum = Take(ref offset, rows);
+            Accumulator = Take(ref offset, rows * p.ValueHeadDim);
+            Scores = Take(ref offset, rows * KeyBlock);
+            RowLo = Take(ref offset, rows);
+            RowHi = Take(ref offset, rows);
+            KeyRows = Take(ref offset, convertsOperands ? KeyBlock * p.HeadDim : 0);
+            ValueRows = Take(ref offset, convertsOperands ? KeyBlock * p.ValueHeadDim : 0);
+            Floats = offset;
+        }
+
+        public int Queries { get; }
+
+        public int Max { get; }
+
+        public int Sum { get; }
+
+        public int Accumulator { get; }
+
+        public int Scores { get; }
+
+        public int RowLo { get; }
+
+        public int RowHi { get; }
+
+        public int KeyRows { get; }
+
+        public int ValueRows { get; }
+
+        public int Floats { get; }
+
+        private static int Take(ref int offset, int floats)
+        {
+            int start = offset;
+            offset += (floats + 15) & ~15;
+            return start;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using static Attention.Native.Cpu.Simd.ExpPolynomial;
+
+namespace Attention.Native.Cpu.Simd;
+
+/// <summary><see cref="ISimd{TVec}"/> on <see cref="Vector128{T}"/> (SSE or AdvSimd; FMA where the hardware has it).</summary>
+internal readonly unsafe struct Vector128Ops : ISimd<Vector128<float>>
+{
+    public static int Width => Vector128<float>.Count;
+
+    public static bool IsHardwareAccelerated => Vector128.IsHardwareAccelerated;
+
+    public static Vector128<float> Zero => Vector128<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Load(float* source) => Vector128.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(float* destination, Vector128<float> value) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Add(Vector128<float> left, Vector128<float> right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Subtract(Vector128<float> left, Vector128<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> left, Vector128<float> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Divide(Vector128<float> left, Vector128<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
+        Vector128.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> left, Vector128<float> right) => Vector128.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector128<float> value) =>
+        MathF.Max(MathF.Max(value[0], value[1]), MathF.Max(value[2], value[3]));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Exp2(Vector128<float> x)
+    {
+        var clamped = Vector128.Min(Vector128.Max(x, Vector128.Create(Lowest)), Vector128.Create(Highest));
+        var n = Vector128.Round(clamped);
+        var f = clamped - n;
+        var p = Vector128.FusedMultiplyAdd(Vector128.Create(C7), f, Vector128.Create(C6));
+        p = Vector128.FusedMultiplyAdd(p, f, Vector128.Create(C5));
+        p = Vector128.FusedMultiplyAdd(p, f, Vector128.Create(C4));
+        p = Vector128.FusedMultiplyAdd(p, f, Vector128.Create(C3));
+        p = Vector128.FusedMultiplyAdd(p, f, Vector128.Create(C2));
+        p = Vector128.FusedMultiplyAdd(p, f, Vector128.Create(C1));
+        p = Vector128.FusedMultiplyAdd(p, f, Vector128.Create(1f));
+        var scale = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+        return Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128.Create(Lowest)), p * scale, Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> FiniteOrZero(Vector128<float> max) =>
+        Vector128.ConditionalSelect(Vector128.Equals(max, Vector128.Create(float.NegativeInfinity)), Zero, max);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> SoftCap(Vector128<float> x, Vector128<float> cap, Vector128<float> inverseCap)
+    {
+        var t = x * inverseCap;
+        var e = Exp2(Vector128.Abs(t) * Vector128.Create(-2f * Log2E));
+        var one = Vector128.Create(1f);
+        var tanh = (one - e) / (one + e);
+        return cap * Vector128.ConditionalSelect(Vector128.LessThan(t, Zero), -tanh, tanh);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using static Attention.Native.Cpu.Simd.ExpPolynomial;
+
+namespace Attention.Native.Cpu.Simd;
+
+/// <summary><see cref="ISimd{TVec}"/> on <see cref="Vector256{T}"/> (AVX2 + FMA on x64).</summary>
+internal readonly unsafe struct Vector256Ops : ISimd<Vector256<float>>
+{
+    public static int Width => Vector256<float>.Count;
+
+    public static bool IsHardwareAccelerated => Vector256.IsHardwareAccelerated;
+
+    public static Vector256<float> Zero => Vector256<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* source) => Vector256.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(float* destination, Vector256<float> value) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> left, Vector256<float> right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Subtract(Vector256<float> left, Vector256<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> left, Vector256<float> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Divide(Vector256<float> left, Vector256<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        Vector256.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) => Vector256.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector256<float> value) =>
+        Vector128Ops.MaxAcross(Vector128.Max(value.GetLower(), value.GetUpper()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp2(Vector256<float> x)
+    {
+        var clamped = Vector256.Min(Vector256.Max(x, Vector256.Create(Lowest)), Vector256.Create(Highest));
+        var n = Vector256.Round(clamped);
+        var f = clamped - n;
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(C7), f, Vector256.Create(C6));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(C5));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(C4));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(C3));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(C2));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(C1));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(1f));
+        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(Lowest)), p * scale, Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> FiniteOrZero(Vector256<float> max) =>
+        Vector256.ConditionalSelect(Vector256.Equals(max, Vector256.Create(float.NegativeInfinity)), Zero, max);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SoftCap(Vector256<float> x, Vector256<float> cap, Vector256<float> inverseCap)
+    {
+        var t = x * inverseCap;
+        var e = Exp2(Vector256.Abs(t) * Vector256.Create(-2f * Log2E));
+        var one = Vector256.Create(1f);
+        var tanh = (one - e) / (one + e);
+        return cap * Vector256.ConditionalSelect(Vector256.LessThan(t, Zero), -tanh, tanh);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using static Attention.Native.Cpu.Simd.ExpPolynomial;
+
+namespace Attention.Native.Cpu.Simd;
+
+/// <summary><see cref="ISimd{TVec}"/> on <see cref="Vector512{T}"/> (AVX-512F on x64).</summary>
+internal readonly unsafe struct Vector512Ops : ISimd<Vector512<float>>
+{
+    public static int Width => Vector512<float>.Count;
+
+    public static bool IsHardwareAccelerated => Vector512.IsHardwareAccelerated;
+
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* source) => Vector512.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(float* destination, Vector512<float> value) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> left, Vector512<float> right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Subtract(Vector512<float> left, Vector512<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> left, Vector512<float> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Divide(Vector512<float> left, Vector512<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
+        Vector512.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> left, Vector512<float> right) => Vector512.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector512<float> value) =>
+        Vector256Ops.MaxAcross(Vector256.Max(value.GetLower(), value.GetUpper()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp2(Vector512<float> x)
+    {
+        var clamped = Vector512.Min(Vector512.Max(x, Vector512.Create(Lowest)), Vector512.Create(Highest));
+        var n = Vector512.Round(clamped);
+        var f = clamped - n;
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(C7), f, Vector512.Create(C6));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(C5));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(C4));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(C3));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(C2));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(C1));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(1f));
+        var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512.Create(Lowest)), p * scale, Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FiniteOrZero(Vector512<float> max) =>
+        Vector512.ConditionalSelect(Vector512.Equals(max, Vector512.Create(float.NegativeInfinity)), Zero, max);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SoftCap(Vector512<float> x, Vector512<float> cap, Vector512<float> inverseCap)
+    {
+        var t = x * inverseCap;
+        var e = Exp2(Vector512.Abs(t) * Vector512.Create(-2f * Log2E));
+        var one = Vector512.Create(1f);
+        var tanh = (one - e) / (one + e);
+        return cap * Vector512.ConditionalSelect(Vector512.LessThan(t, Zero), -tanh, tanh);
+    }
+}

@@ -1,0 +1,337 @@
+using System.Runtime.CompilerServices;
+using Attention.Native.Cpu.Simd;
+using Attention.Native.Validation;
+using static Attention.Native.Cpu.Simd.ExpPolynomial;
+
+namespace Attention.Native.Cpu;
+
+/// <summary>
+/// FlashAttention's forward pass on a CPU. A work item is one (batch, head, block of query rows); it walks the key
+/// blocks its rows can see (whole blocks outside the causal/window/length range are skipped, per row tile), computes
+/// a block of scores with <see cref="TileMicroKernels{TOps, TVec}.Scores"/>, applies soft cap, bias and masks,
+/// updates the running max and sum in base 2, and accumulates <c>P·V</c> into a transposed output tile. Scratch is
+/// O(block size) per worker; the Lq×Lk scores never exist as a whole.
+/// </summary>
+internal static unsafe class TiledAttentionKernel<TOps, TVec>
+    where TOps : ISimd<TVec>
+    where TVec : unmanaged
+{
+    /// <summary>Row tiles per work item: four share each K/V block while it is hot in L1/L2.</summary>
+    private const int RowTilesPerItem = 4;
+
+    /// <summary>Keys per block: 64 keeps a block of K and V (≤ 64 KB at D = 128) within L2 and the scores within L1.</summary>
+    private const int KeyBlock = 64;
+
+    private static int TileRows => 2 * TOps.Width;
+
+    private static int ItemRows => RowTilesPerItem * TileRows;
+
+    public static void Run<T>(AttentionProblem problem, in Operands<T> operands, int threads)
+        where T : unmanaged
+    {
+        int queryBlocks = (problem.QueryLength + ItemRows - 1) / ItemRows;
+        int heads = problem.Batch * problem.QueryHeads;
+        int items = queryBlocks * heads;
+        var layout = new ScratchLayout(problem, typeof(T) != typeof(float));
+        int workers = Math.Clamp(threads, 1, items);
+        using var scratch = new AlignedMemoryHandle((nuint)(layout.Floats * workers) * sizeof(float), zero: false);
+        var ops = operands;
+        float* scratchBase = (float*)scratch.Pointer;
+        CpuParallel.For(items, workers, (item, worker) =>
+        {
+            // Heaviest blocks (the last query rows under a causal mask) first, so the tail of the schedule is short.
+            int queryBlock = queryBlocks - 1 - (item / heads);
+            int rest = item % heads;
+            RunItem(problem, ops, layout, scratchBase + ((long)worker * layout.Floats), rest / problem.QueryHeads,
+                rest % problem.QueryHeads, queryBlock * ItemRows);
+        });
+    }
+
+    private static void RunItem<T>(
+        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* scratch, int batch, int head, int firstRow)
+        where T : unmanaged
+    {
+        int tileRows = TileRows;
+        int rowCount = Math.Min(ItemRows, p.QueryLength - firstRow);
+        int tiles = (rowCount + tileRows - 1) / tileRows;
+        int dim = p.HeadDim;
+        int valueDim = p.ValueHeadDim;
+        int kvHead = head / p.GroupSize;
+        float* qt = scratch + layout.QueryTiles;
+        float* ot = scratch + layout.OutputTiles;
+        float* rowMax = scratch + layout.RowMax;
+        float* rowSum = scratch + layout.RowSum;
+        float* scores = scratch + layout.Scores;
+        float* alpha = scratch + layout.Alpha;
+        int* rowLo = (int*)(scratch + layout.RowLo);
+        int* rowHi = (int*)(scratch + layout.RowHi);
+
+        LoadQueries(p, ops.Query, qt, batch, head, firstRow, rowCount, tiles);
+        new Span<float>(ot, tiles * valueDim * tileRows).Clear();
+        new Span<float>(rowMax, tiles * tileRows).Fill(float.NegativeInfinity);
+        new Span<float>(rowSum, tiles * tileRows).Clear();
+        for (int r = 0; r < rowCount; r++)
+        {
+            (rowLo[r], rowHi[r]) = p.KeyRange(batch, firstRow + r);
+        }
+
+        var modifiers = new ScoreModifiers<TOps, TVec>(p, ops.Mask, ops.Bias, batch, head, rowLo, rowHi);
+        long keyOffset = (batch * p.Key.Batch) + (kvHead * p.Key.Head);
+        long valueOffset = (batch * p.Value.Batch) + (kvHead * p.Value.Head);
+        int keysLo = rowLo[0];
+        int keysHi = rowHi[rowCount - 1];
+        for (int pass = 0; pass < (p.WantsProbabilities ? 2 : 1); pass++)
+        {
+            if (pass == 1)
+            {
+                PrepareProbabilities(p, ops.Probabilities, rowMax, rowSum, batch, head, firstRow, rowCount);
+            }
+
+            for (int blockStart = keysLo; blockStart < keysHi; blockStart += KeyBlock)
+            {
+                int blockKeys = Math.Min(KeyBlock, keysHi - blockStart);
+                float* key = BlockRows(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
+                    scratch + layout.KeyRows, out long keyStride);
+                long valueStride = 0;
+                float* value = pass == 1 ? null : BlockRows(ops.Value, valueOffset, p.Value.Sequence, blockStart,
+                    blockKeys, valueDim, scratch + layout.ValueRows, out valueStride);
+                for (int t = 0; t < tiles; t++)
+                {
+                    int tileFirst = t * tileRows;
+                    int tileCount = Math.Min(tileRows, rowCount - tileFirst);
+
+                    // Keys this row tile can see within the block; none means the tile's state is unchanged.
+                    int from = Math.Max(blockStart, rowLo[tileFirst]);
+                    int to = Math.Min(blockStart + blockKeys, rowHi[tileFirst + tileCount - 1]);
+                    if (to <= from)
+                    {
+                        continue;
+                    }
+
+                    int keys = to - from;
+                    TileMicroKernels<TOps, TVec>.Scores(qt + (t * dim * tileRows), key + ((from - blockStart) * keyStride),
+                        keyStride, keys, dim, scores);
+                    modifiers.Apply(scores, keys, from, tileFirst, tileCount, firstRow);
+                    float* max = rowMax + (t * tileRows);
+                    float* sum = rowSum + (t * tileRows);
+                    if (pass == 0)
+                    {
+                        OnlineSoftmax(scores, keys, max, sum, alpha);
+                        TileMicroKernels<TOps, TVec>.Accumulate(ot + (t * valueDim * tileRows),
+                            scores, value + ((from - blockStart) * valueStride), valueStride, keys, valueDim, alpha);
+                    }
+                    else
+                    {
+                        WriteProbabilities(p, ops.Probabilities, scores, keys, max, batch, head,
+                            firstRow + tileFirst, tileCount, from);
+                    }
+                }
+            }
+        }
+
+        StoreOutputs(p, ops, ot, rowMax, rowSum, batch, head, firstRow, rowCount);
+    }
+
+    /// <summary>Copies the item's queries into transposed row tiles, pre-multiplied by scale·log2(e) for exp2.</summary>
+    private static void LoadQueries<T>(
+        AttentionProblem p, T* query, float* qt, int batch, int head, int firstRow, int rowCount, int tiles)
+        where T : unmanaged
+    {
+        int tileRows = TileRows;
+        int dim = p.HeadDim;
+        float factor = p.Scale * Log2E;
+        new Span<float>(qt, tiles * dim * tileRows).Clear();
+        T* rows = query + (batch * p.Query.Batch) + (head * p.Query.Head) + (firstRow * p.Query.Sequence);
+        for (int r = 0; r < rowCount; r++)
+        {
+            T* row = rows + (r * p.Query.Sequence);
+            float* column = qt + ((r / tileRows) * dim * tileRows) + (r % tileRows);
+            for (int x = 0; x < dim; x++)
+            {
+                column[x * tileRows] = ElementType.ToSingle(row[x]) * factor;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The block's K or V rows as floats: in place for float tensors, converted into scratch for Half/BFloat16.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* BlockRows<T>(
+        T* tensor, long offset, long stride, int first, int count, int dim, float* converted, out long rowStride)
+        where T : unmanaged
+    {
+        T* rows = tensor + offset + (first * stride);
+        if (typeof(T) == typeof(float))
+        {
+            rowStride = stride;
+            return (float*)rows;
+        }
+
+        for (int j = 0; j < count; j++)
+        {
+            T* source = rows + (j * stride);
+            float* target = converted + (j * dim);
+            for (int x = 0; x < dim; x++)
+            {
+                target[x] = ElementType.ToSingle(source[x]);
+            }
+        }
+
+        rowStride = dim;
+        return converted;
+    }
+
+    /// <summary>One online-softmax step: new running max, rescale factor, exponentials in place, running sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OnlineSoftmax(float* scores, int keys, float* rowMax, float* rowSum, float* alpha)
+    {
+        int w = TOps.Width;
+        int tileRows = TileRows;
+        for (int half = 0; half < tileRows; half += w)
+        {
+            TVec oldMax = TOps.Load(rowMax + half);
+            TVec blockMax = TOps.Broadcast(float.NegativeInfinity);
+            float* s = scores + half;
+            for (int j = 0; j < keys; j++, s += tileRows)
+            {
+                blockMax = TOps.Max(blockMax, TOps.Load(s));
+            }
+
+            TVec newMax = TOps.Max(oldMax, blockMax);
+            TVec subtrahend = TOps.FiniteOrZero(newMax);
+            TVec rescale = TOps.Exp2(TOps.Subtract(oldMax, subtrahend));
+            TVec sum = TOps.Zero;
+            s = scores + half;
+            for (int j = 0; j < keys; j++, s += tileRows)
+            {
+                TVec e = TOps.Exp2(TOps.Subtract(TOps.Load(s), subtrahend));
+                TOps.Store(s, e);
+                sum = TOps.Add(sum, e);
+            }
+
+            TOps.Store(rowMax + half, newMax);
+            TOps.Store(rowSum + half, TOps.MultiplyAdd(TOps.Load(rowSum + half), rescale, sum));
+            TOps.Store(alpha + half, rescale);
+        }
+    }
+
+    /// <summary>Zeroes the item's probability rows and turns the running max into the base-2 log-sum-exp.</summary>
+    private static void PrepareProbabilities(
+        AttentionProblem p, float* probabilities, float* rowMax, float* rowSum, int batch, int head, int firstRow, int rowCount)
+    {
+        long rowsStart = ((((long)batch * p.QueryHeads) + head) * p.QueryLength) + firstRow;
+        new Span<float>(probabilities + (rowsStart * p.KeyLength), rowCount * p.KeyLength).Clear();
+        for (int r = 0; r < rowCount; r++)
+        {
+            rowMax[r] = rowSum[r] > 0 ? rowMax[r] + MathF.Log2(rowSum[r]) : float.PositiveInfinity;
+        }
+    }
+
+    private static void WriteProbabilities(
+        AttentionProblem p, float* probabilities, float* scores, int keys, float* logSumExp2, int batch, int head,
+        int firstQuery, int rowCount, int firstKey)
+    {
+        int w = TOps.Width;
+        int tileRows = TileRows;
+        for (int half = 0; half < tileRows; half += w)
+        {
+            TVec lse = TOps.Load(logSumExp2 + half);
+            float* s = scores + half;
+            for (int j = 0; j < keys; j++, s += tileRows)
+            {
+                TOps.Store(s, TOps.Exp2(TOps.Subtract(TOps.Load(s), lse)));
+            }
+        }
+
+        float* rows = probabilities + (((((long)batch * p.QueryHeads) + head) * p.QueryLength + firstQuery) * p.KeyLength);
+        for (int r = 0; r < rowCount; r++)
+        {
+            float* row = rows + ((long)r * p.KeyLength) + firstKey;
+            for (int j = 0; j < keys; j++)
+            {
+                row[j] = scores[(j * tileRows) + r];
+            }
+        }
+    }
+
+    private static void StoreOutputs<T>(
+        AttentionProblem p, in Operands<T> ops, float* ot, float* rowMax, float* rowSum, int batch, int head,
+        int firstRow, int rowCount)
+        where T : unmanaged
+    {
+        int tileRows = TileRows;
+        int valueDim = p.ValueHeadDim;
+        T* rows = ops.Output + (batch * p.Output.Batch) + (head * p.Output.Head) + (firstRow * p.Output.Sequence);
+        float* lse = ops.LogSumExp is null ? null
+            : ops.LogSumExp + ((((long)batch * p.QueryHeads) + head) * p.QueryLength) + firstRow;
+        for (int r = 0; r < rowCount; r++)
+        {
+            float sum = rowSum[r];
+            float inverse = sum > 0 ? 1f / sum : 0f;
+            float* column = ot + ((r / tileRows) * valueDim * tileRows) + (r % tileRows);
+            T* row = rows + (r * p.Output.Sequence);
+            for (int c = 0; c < valueDim; c++)
+            {
+                row[c] = ElementType.FromSingle<T>(column[c * tileRows] * inverse);
+            }
+
+            if (lse is not null)
+            {
+                // In the probabilities pass rowMax already became the base-2 log-sum-exp.
+                float log2 = p.WantsProbabilities ? rowMax[r] : rowMax[r] + MathF.Log2(sum);
+                lse[r] = sum > 0 ? log2 * Ln2 : float.NegativeInfinity;
+            }
+        }
+    }
+
+    /// <summary>Offsets (in floats) of one worker's scratch regions, each 64-byte aligned.</summary>
+    private readonly struct ScratchLayout
+    {
+        public ScratchLayout(AttentionProblem p, bool convertsOperands)
+        {
+            int tileRows = TileRows;
+            int offset = 0;
+            QueryTiles = Take(ref offset, RowTilesPerItem * p.HeadDim * tileRows);
+            OutputTiles = Take(ref offset, RowTilesPerItem * p.ValueHeadDim * tileRows);
+            RowMax = Take(ref offset, ItemRows);
+            RowSum = Take(ref offset, ItemRows);
+            Scores = Take(ref offset, KeyBlock * tileRows);
+            Alpha = Take(ref offset, tileRows);
+            RowLo = Take(ref offset, ItemRows);
+            RowHi = Take(ref offset, ItemRows);
+            KeyRows = Take(ref offset, convertsOperands ? KeyBlock * p.HeadDim : 0);
+            ValueRows = Take(ref offset, convertsOperands ? KeyBlock * p.ValueHeadDim : 0);
+            Floats = offset;
+        }
+
+        public int QueryTiles { get; }
+
+        public int OutputTiles { get; }
+
+        public int RowMax { get; }
+
+        public int RowSum { get; }
+
+        public int Scores { get; }
+
+        public int Alpha { get; }
+
+        public int RowLo { get; }
+
+        public int RowHi { get; }
+
+        public int KeyRows { get; }
+
+        public int ValueRows { get; }
+
+        public int Floats { get; }
+
+        private static int Take(ref int offset, int floats)
+        {
+            int start = offset;
+            offset += (floats + 15) & ~15;
+            return start;
+        }
+    }
+}

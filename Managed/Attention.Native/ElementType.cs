@@ -1,0 +1,51 @@
+using System.Runtime.CompilerServices;
+
+namespace Attention.Native;
+
+/// <summary>The element types attention operands may have, and conversions to and from float.</summary>
+internal static class ElementType
+{
+    /// <summary>Throws unless <typeparamref name="T"/> is float, Half or BFloat16.</summary>
+    public static void ThrowIfNotOperand<T>()
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(Half) && typeof(T) != typeof(BFloat16))
+        {
+            throw new NotSupportedException(
+                $"Element type {typeof(T).Name} is not supported for attention operands; use float, Half or BFloat16.");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ToSingle<T>(T value)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Unsafe.As<T, float>(ref value);
+        }
+
+        if (typeof(T) == typeof(Half))
+        {
+            return (float)Unsafe.As<T, Half>(ref value);
+        }
+
+        return Unsafe.As<T, BFloat16>(ref value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T FromSingle<T>(float value)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Unsafe.As<float, T>(ref value);
+        }
+
+        if (typeof(T) == typeof(Half))
+        {
+            var h = (Half)value;
+            return Unsafe.As<Half, T>(ref h);
+        }
+
+        var b = (BFloat16)value;
+        return Unsafe.As<BFloat16, T>(ref b);
+    }
+}

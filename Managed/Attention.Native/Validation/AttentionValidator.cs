@@ -1,0 +1,220 @@
+namespace Attention.Native.Validation;
+
+/// <summary>
+/// Checks an attention call before any kernel runs, throwing an <see cref="ArgumentException"/> that names the
+/// parameter (and the option) and the expected size, and resolves it into an <see cref="AttentionProblem"/>.
+/// </summary>
+internal static class AttentionValidator
+{
+    /// <summary>Lengths of the caller's operands, in elements; −1 for an output that was not requested.</summary>
+    public readonly record struct OperandLengths(
+        long Query, long Key, long Value, long Output, long LogSumExp, long Probabilities);
+
+    public static AttentionProblem Validate(AttentionShape shape, AttentionOptions options, OperandLengths lengths)
+    {
+        ValidateShape(shape);
+        var layout = options.Layout;
+        if (layout is not (AttentionLayout.Bhsd or AttentionLayout.Bshd))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), layout, "options.Layout is not a defined AttentionLayout.");
+        }
+
+        var q = options.QueryStrides ?? TensorStrides.Contiguous(layout, shape.QueryHeads, shape.QueryLength, shape.HeadDim);
+        var k = options.KeyStrides ?? TensorStrides.Contiguous(layout, shape.KeyValueHeads, shape.KeyLength, shape.HeadDim);
+        var v = options.ValueStrides ?? TensorStrides.Contiguous(layout, shape.KeyValueHeads, shape.KeyLength, shape.ValueHeadDim);
+        var o = options.OutputStrides ?? TensorStrides.Contiguous(layout, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim);
+        ThrowIfNegative(q, "options.QueryStrides");
+        ThrowIfNegative(k, "options.KeyStrides");
+        ThrowIfNegative(v, "options.ValueStrides");
+        ThrowIfNegative(o, "options.OutputStrides");
+        ThrowIfOverlapping(o, shape);
+
+        RequireLength(lengths.Query, q.RequiredLength(shape.Batch, shape.QueryHeads, shape.QueryLength, shape.HeadDim),
+            "query", "[B, Hq, Lq, D]", shape);
+        RequireLength(lengths.Key, k.RequiredLength(shape.Batch, shape.KeyValueHeads, shape.KeyLength, shape.HeadDim),
+            "key", "[B, Hkv, Lk, D]", shape);
+        RequireLength(lengths.Value, v.RequiredLength(shape.Batch, shape.KeyValueHeads, shape.KeyLength, shape.ValueHeadDim),
+            "value", "[B, Hkv, Lk, Dv]", shape);
+        RequireLength(lengths.Output, o.RequiredLength(shape.Batch, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim),
+            "output", "[B, Hq, Lq, Dv]", shape);
+        if (lengths.LogSumExp >= 0)
+        {
+            RequireLength(lengths.LogSumExp, shape.LogSumExpElementCount, "logSumExp", "[B, Hq, Lq]", shape);
+        }
+
+        if (lengths.Probabilities >= 0)
+        {
+            RequireLength(lengths.Probabilities, shape.ProbabilitiesElementCount, "probabilities", "[B, Hq, Lq, Lk]", shape);
+        }
+
+        float scale = options.Scale ?? 1f / MathF.Sqrt(shape.HeadDim);
+        if (!float.IsFinite(scale))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Scale, "options.Scale must be a finite number.");
+        }
+
+        if (!float.IsFinite(options.Softcap) || options.Softcap < 0)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options), options.Softcap, "options.Softcap must be 0 (off) or a positive finite number.");
+        }
+
+        if (options.Causal is not (CausalMask.None or CausalMask.TopLeft or CausalMask.BottomRight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Causal, "options.Causal is not a defined CausalMask.");
+        }
+
+        ValidateScores(options.Mask, "options.Mask", shape);
+        ValidateScores(options.Bias, "options.Bias", shape);
+        var window = options.Window;
+        return new AttentionProblem
+        {
+            Shape = shape,
+            Query = q,
+            Key = k,
+            Value = v,
+            Output = o,
+            Scale = scale,
+            Softcap = options.Softcap,
+            Causal = options.Causal,
+            WindowLeft = window is { Left: >= 0 } w1 ? w1.Left : -1,
+            WindowRight = window is { Right: >= 0 } w2 ? w2.Right : -1,
+            KeyLengths = ValidateKeyLengths(options.KeyLengths.Span, shape),
+            Mask = options.Mask,
+            Bias = options.Bias,
+            WantsLogSumExp = lengths.LogSumExp >= 0,
+            WantsProbabilities = lengths.Probabilities >= 0,
+        };
+    }
+
+    private static void ValidateShape(AttentionShape shape)
+    {
+        ThrowIfBelowOne(shape.Batch, nameof(shape.Batch));
+        ThrowIfBelowOne(shape.QueryHeads, nameof(shape.QueryHeads));
+        ThrowIfBelowOne(shape.KeyValueHeads, nameof(shape.KeyValueHeads));
+        ThrowIfBelowOne(shape.QueryLength, nameof(shape.QueryLength));
+        ThrowIfBelowOne(shape.KeyLength, nameof(shape.KeyLength));
+        ThrowIfBelowOne(shape.HeadDim, nameof(shape.HeadDim));
+        ThrowIfBelowOne(shape.ValueHeadDim, nameof(shape.ValueHeadDim));
+        if (shape.QueryHeads % shape.KeyValueHeads != 0)
+        {
+            throw new ArgumentException(
+                $"shape.QueryHeads ({shape.QueryHeads}) must be a multiple of shape.KeyValueHeads ({shape.KeyValueHeads}).",
+                nameof(shape));
+        }
+
+        static void ThrowIfBelowOne(int value, string name)
+        {
+            if (value < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(shape), value, $"shape.{name} must be at least 1.");
+            }
+        }
+    }
+
+    private static void ThrowIfNegative(TensorStrides strides, string name)
+    {
+        if (strides.Batch < 0 || strides.Head < 0 || strides.Sequence < 0)
+        {
+            throw new ArgumentOutOfRangeException("options", strides, $"{name} must not be negative.");
+        }
+    }
+
+    /// <summary>Rejects output strides under which two output elements share memory (a write race).</summary>
+    private static void ThrowIfOverlapping(TensorStrides strides, AttentionShape shape)
+    {
+        Span<(long Stride, long Count)> dims =
+        [
+            (strides.Batch, shape.Batch), (strides.Head, shape.QueryHeads), (strides.Sequence, shape.QueryLength),
+        ];
+        dims.Sort((a, b) => a.Stride.CompareTo(b.Stride));
+        long extent = shape.ValueHeadDim;
+        foreach (var (stride, count) in dims)
+        {
+            if (count == 1)
+            {
+                continue;
+            }
+
+            if (stride < extent)
+            {
+                throw new ArgumentException(
+                    $"options.OutputStrides {strides} make output elements overlap for shape {shape}.", "options");
+            }
+
+            extent = (stride * (count - 1)) + extent;
+        }
+    }
+
+    private static void RequireLength(long actual, long required, string parameter, string logical, AttentionShape shape)
+    {
+        if (actual < required)
+        {
+            throw new ArgumentException(
+                $"{parameter} holds {actual} elements but {logical} with {shape} and the given layout needs {required}.",
+                parameter);
+        }
+    }
+
+    private static void ValidateScores<T>(BroadcastScores<T>? scores, string name, AttentionShape shape)
+        where T : unmanaged
+    {
+        if (scores is null)
+        {
+            return;
+        }
+
+        if (scores.Batch != 1 && scores.Batch != shape.Batch)
+        {
+            throw new ArgumentException(
+                $"{name}.Batch is {scores.Batch}; it must be 1 (broadcast) or the batch size {shape.Batch}.", "options");
+        }
+
+        if (scores.Heads != 1 && scores.Heads != shape.QueryHeads)
+        {
+            throw new ArgumentException(
+                $"{name}.Heads is {scores.Heads}; it must be 1 (broadcast) or the query-head count {shape.QueryHeads}.",
+                "options");
+        }
+
+        long required = (long)scores.Batch * scores.Heads * shape.QueryLength * shape.KeyLength;
+        if (scores.Length < required)
+        {
+            throw new ArgumentException(
+                $"{name} holds {scores.Length} elements but [{scores.Batch}, {scores.Heads}, Lq={shape.QueryLength}, " +
+                $"Lk={shape.KeyLength}] needs {required}.",
+                "options");
+        }
+
+        if (scores.Tensor is { IsDisposed: true })
+        {
+            throw new ObjectDisposedException(name);
+        }
+    }
+
+    private static int[]? ValidateKeyLengths(ReadOnlySpan<int> keyLengths, AttentionShape shape)
+    {
+        if (keyLengths.IsEmpty)
+        {
+            return null;
+        }
+
+        if (keyLengths.Length != shape.Batch)
+        {
+            throw new ArgumentException(
+                $"options.KeyLengths has {keyLengths.Length} entries; it needs one per batch entry ({shape.Batch}).",
+                "options");
+        }
+
+        foreach (int length in keyLengths)
+        {
+            if ((uint)length > (uint)shape.KeyLength)
+            {
+                throw new ArgumentOutOfRangeException(
+                    "options", length, $"options.KeyLengths values must be in [0, Lk={shape.KeyLength}].");
+            }
+        }
+
+        return keyLengths.ToArray();
+    }
+}

@@ -1,0 +1,30 @@
+using Attention.Native;
+
+namespace Attention.Native.Tests;
+
+/// <summary>One attention problem to check against the float64 reference: shape, options and operand type.</summary>
+public sealed record AttentionCase(string Name, AttentionShape Shape)
+{
+    /// <summary>Builds the options; gets a random source to draw masks and biases from.</summary>
+    public Func<Random, AttentionOptions> Options { get; init; } = _ => AttentionOptions.Default;
+
+    /// <summary>float, Half or BFloat16.</summary>
+    public Type ElementType { get; init; } = typeof(float);
+
+    /// <summary>Magnitude of the random operands (large values make huge scores).</summary>
+    public float Amplitude { get; init; } = 1f;
+
+    /// <summary>Whether to ask for the log-sum-exp output.</summary>
+    public bool WithLogSumExp { get; init; } = true;
+
+    /// <summary>Whether to ask for the probabilities output.</summary>
+    public bool WithProbabilities { get; init; }
+
+    /// <summary>Extra elements around the operands (for strided cases the strides decide the size).</summary>
+    public Func<AttentionShape, OperandSizes>? Sizes { get; init; }
+
+    public override string ToString() => Name;
+}
+
+/// <summary>Element counts of Q, K, V, O when they are not the contiguous ones.</summary>
+public readonly record struct OperandSizes(long Query, long Key, long Value, long Output);

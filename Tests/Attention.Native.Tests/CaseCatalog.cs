@@ -1,0 +1,195 @@
+using Attention.Native;
+
+namespace Attention.Native.Tests;
+
+/// <summary>Named attention cases: odd sizes, every option, their combinations, each element type.</summary>
+public static class CaseCatalog
+{
+    private static readonly Dictionary<string, AttentionCase> Cases = Build().ToDictionary(c => c.Name);
+
+    public static AttentionCase Get(string name) => Cases[name];
+
+    public static TheoryData<string> Names(Func<AttentionCase, bool>? filter = null)
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in Cases.Values.Where(filter ?? (_ => true)))
+        {
+            data.Add(c.Name);
+        }
+
+        return data;
+    }
+
+    /// <summary>A small set that exercises both kernels and the main options, for per-variant runs.</summary>
+    public static readonly string[] VariantSubset =
+    [
+        "odd-63x65-d33", "decode-gqa4-lk1000", "causal-topleft-65x63", "causal-bottomright-7x130", "mask-bias-softcap",
+        "window-keylengths", "probabilities-causal", "half-operands", "decode-split-lk2100", "fully-masked-rows",
+    ];
+
+    private static IEnumerable<AttentionCase> Build()
+    {
+        // Sizes: 1, 7, 63, 65, 127, 1000; head dims across the fast path (multiples of 6) and its tails.
+        yield return new("tiny-1x1-d1", new(1, 1, 1, 1, 1, 1, 1));
+        yield return new("odd-7x7-d7", new(1, 2, 2, 7, 7, 7, 7));
+        yield return new("odd-63x65-d33", new(2, 3, 3, 63, 65, 33, 33));
+        yield return new("odd-65x63-d64", new(1, 2, 2, 65, 63, 64, 64));
+        yield return new("odd-127x127-d128", new(1, 2, 2, 127, 127, 128, 128));
+        yield return new("long-1000x1000-d64", new(1, 1, 1, 1000, 1000, 64, 64));
+        yield return new("lq-gt-lk-130x17", new(2, 2, 2, 130, 17, 16, 16));
+        yield return new("lq-lt-lk-17x300", new(1, 2, 2, 17, 300, 48, 48));
+        foreach (int d in new[] { 1, 2, 5, 6, 8, 12, 31, 32, 80, 96, 160, 192, 200, 256 })
+        {
+            yield return new($"headdim-{d}", new(1, 2, 2, 37, 45, d, d));
+        }
+
+        yield return new("dv-ne-d-64-32", new(1, 2, 2, 40, 50, 64, 32));
+        yield return new("dv-ne-d-16-100", new(1, 2, 2, 40, 50, 16, 100));
+        foreach (int kv in new[] { 8, 4, 2, 1 })
+        {
+            yield return new($"gqa-8-{kv}", new(2, 8, kv, 33, 70, 32, 32));
+            yield return new($"decode-8-{kv}", new(2, 8, kv, 1, 300, 64, 64));
+        }
+
+        yield return new("decode-gqa4-lk1000", new(1, 8, 2, 1, 1000, 128, 128));
+        yield return new("decode-lq3-lk777", new(2, 4, 2, 3, 777, 24, 40)) { Options = _ => new() { Causal = CausalMask.BottomRight } };
+        yield return new("decode-lq4-d7", new(1, 3, 1, 4, 129, 7, 7));
+        yield return new("decode-split-lk2100", new(1, 2, 1, 1, 2100, 64, 64));
+        yield return new("decode-split-lk5000-keylengths", new(2, 4, 1, 2, 5000, 32, 32))
+        {
+            Options = _ => new() { KeyLengths = new[] { 4321, 3 }, Causal = CausalMask.BottomRight },
+        };
+
+        yield return new("scale-explicit", new(1, 2, 2, 20, 30, 16, 16)) { Options = _ => new() { Scale = 0.37f } };
+        yield return new("causal-topleft-65x63", new(1, 2, 2, 65, 63, 32, 32)) { Options = _ => new() { Causal = CausalMask.TopLeft } };
+        yield return new("causal-topleft-200x200", new(1, 2, 2, 200, 200, 64, 64)) { Options = _ => new() { Causal = CausalMask.TopLeft } };
+        yield return new("causal-topleft-7x130", new(1, 2, 2, 7, 130, 16, 16)) { Options = _ => new() { Causal = CausalMask.TopLeft } };
+        yield return new("causal-bottomright-7x130", new(1, 2, 2, 7, 130, 16, 16)) { Options = _ => new() { Causal = CausalMask.BottomRight } };
+        yield return new("causal-bottomright-130x70", new(1, 2, 2, 130, 70, 16, 16)) { Options = _ => new() { Causal = CausalMask.BottomRight } };
+        yield return new("causal-bottomright-1000", new(1, 1, 1, 1000, 1000, 32, 32)) { Options = _ => new() { Causal = CausalMask.BottomRight } };
+        yield return new("window-left", new(1, 2, 2, 150, 150, 16, 16)) { Options = _ => new() { Window = new(20, -1) } };
+        yield return new("window-both", new(1, 2, 2, 150, 170, 16, 16)) { Options = _ => new() { Window = new(13, 5) } };
+        yield return new("window-causal", new(1, 2, 2, 150, 150, 16, 16)) { Options = _ => new() { Window = SlidingWindow.Causal(30), Causal = CausalMask.TopLeft } };
+        yield return new("softcap", new(1, 2, 2, 33, 65, 32, 32)) { Amplitude = 3f, Options = _ => new() { Softcap = 5f } };
+        yield return new("keylengths", new(3, 2, 2, 40, 90, 16, 16)) { Options = _ => new() { KeyLengths = new[] { 90, 1, 47 } } };
+        yield return new("window-keylengths", new(3, 2, 2, 40, 90, 16, 16))
+        {
+            Options = _ => new() { KeyLengths = new[] { 60, 0, 89 }, Window = new(10, 3) },
+        };
+        yield return new("keylengths-bottomright", new(2, 2, 2, 40, 90, 16, 16))
+        {
+            Options = _ => new() { KeyLengths = new[] { 55, 20 }, Causal = CausalMask.BottomRight },
+        };
+        foreach (var (mb, mh) in new[] { (1, 1), (2, 1), (1, 3), (2, 3) })
+        {
+            var shape = new AttentionShape(2, 3, 3, 21, 34, 16, 16);
+            yield return new($"mask-{mb}x{mh}", shape)
+            {
+                Options = r => new() { Mask = new(TestData.RandomMask(r, (long)mb * mh * 21 * 34), mb, mh) },
+            };
+            yield return new($"bias-{mb}x{mh}", shape)
+            {
+                Options = r => new() { Bias = new(TestData.RandomBias(r, (long)mb * mh * 21 * 34), mb, mh) },
+            };
+        }
+
+        yield return new("mask-bias-softcap", new(2, 4, 2, 70, 66, 40, 24))
+        {
+            Amplitude = 2f,
+            Options = r => new()
+            {
+                Softcap = 7f,
+                Mask = new(TestData.RandomMask(r, 2L * 70 * 66), 2, 1),
+                Bias = new(TestData.RandomBias(r, 4L * 70 * 66), 1, 4),
+                Causal = CausalMask.TopLeft,
+            },
+        };
+        yield return new("everything", new(2, 6, 3, 45, 77, 20, 28))
+        {
+            Amplitude = 2f,
+            WithProbabilities = true,
+            Options = r => new()
+            {
+                Scale = 0.2f,
+                Softcap = 4f,
+                Causal = CausalMask.BottomRight,
+                Window = new(25, 2),
+                KeyLengths = new[] { 70, 50 },
+                Mask = new(TestData.RandomMask(r, 2L * 6 * 45 * 77, 0.9), 2, 6),
+                Bias = new(TestData.RandomBias(r, 45L * 77)),
+                Layout = AttentionLayout.Bshd,
+            },
+        };
+        yield return new("bshd", new(2, 4, 2, 33, 47, 24, 24)) { Options = _ => new() { Layout = AttentionLayout.Bshd } };
+        yield return new("bshd-decode", new(2, 4, 2, 1, 470, 24, 24)) { Options = _ => new() { Layout = AttentionLayout.Bshd } };
+        yield return new("strided", new(2, 3, 3, 19, 23, 10, 12))
+        {
+            // Padded rows, heads and batches; K and V interleaved like a packed KV projection.
+            Options = _ => new()
+            {
+                QueryStrides = new(3 * 19 * 13 + 5, 19 * 13 + 2, 13),
+                KeyStrides = new(23 * 3 * 22, 22, 3 * 22),
+                ValueStrides = new(23 * 3 * 22, 22, 3 * 22),
+                OutputStrides = new(3 * 19 * 15 + 1, 19 * 15, 15),
+            },
+            Sizes = _ => new(2 * (3 * 19 * 13 + 5), 2 * 23 * 3 * 22, 2 * 23 * 3 * 22, 2 * (3 * 19 * 15 + 1)),
+        };
+        yield return new("broadcast-kv-stride0", new(2, 2, 2, 9, 11, 8, 8))
+        {
+            Options = _ => new() { KeyStrides = new(0, 0, 8), ValueStrides = new(0, 0, 8) },
+            Sizes = s => new(s.QueryElementCount, 11 * 8, 11 * 8, s.OutputElementCount),
+        };
+        yield return new("probabilities", new(2, 2, 1, 30, 50, 16, 16)) { WithProbabilities = true };
+        yield return new("probabilities-causal", new(1, 2, 2, 70, 70, 16, 16))
+        {
+            WithProbabilities = true,
+            Options = _ => new() { Causal = CausalMask.TopLeft },
+        };
+        yield return new("probabilities-decode-shape", new(1, 4, 2, 1, 100, 16, 16)) { WithProbabilities = true };
+        yield return new("fully-masked-rows", new(2, 2, 2, 20, 30, 16, 16))
+        {
+            WithProbabilities = true,
+            Options = r =>
+            {
+                var mask = TestData.RandomMask(r, 20L * 30);
+                Array.Fill(mask, false, 3 * 30, 30);
+                Array.Fill(mask, false, 11 * 30, 30);
+                return new() { Mask = new(mask), KeyLengths = new[] { 30, 0 } };
+            },
+        };
+        yield return new("bottomright-lq-gt-lk-masked-rows", new(1, 2, 2, 50, 20, 16, 16))
+        {
+            Options = _ => new() { Causal = CausalMask.BottomRight },
+        };
+        yield return new("bias-neg-infinity", new(1, 1, 1, 10, 12, 8, 8))
+        {
+            Options = r =>
+            {
+                var bias = TestData.RandomBias(r, 120);
+                Array.Fill(bias, float.NegativeInfinity, 24, 12);
+                bias[5] = float.NegativeInfinity;
+                return new() { Bias = new(bias) };
+            },
+        };
+        yield return new("huge-scores", new(1, 2, 2, 40, 50, 32, 32)) { Amplitude = 300f };
+        yield return new("tiny-scores", new(1, 2, 2, 40, 50, 32, 32)) { Amplitude = 1e-18f };
+        yield return new("huge-scores-decode", new(1, 2, 2, 1, 500, 32, 32)) { Amplitude = 300f };
+        yield return new("half-operands", new(1, 4, 2, 45, 67, 64, 64)) { ElementType = typeof(Half) };
+        yield return new("half-decode", new(1, 4, 2, 2, 600, 64, 64)) { ElementType = typeof(Half) };
+        yield return new("bf16-operands", new(1, 4, 2, 45, 67, 64, 64)) { ElementType = typeof(BFloat16), Options = _ => new() { Causal = CausalMask.TopLeft } };
+        yield return new("bf16-decode", new(1, 4, 1, 1, 600, 128, 128)) { ElementType = typeof(BFloat16) };
+        yield return new("half-everything", new(2, 4, 2, 33, 40, 16, 16))
+        {
+            ElementType = typeof(Half),
+            WithProbabilities = true,
+            Options = r => new()
+            {
+                Softcap = 3f,
+                Mask = new(TestData.RandomMask(r, 33L * 40)),
+                Bias = new(TestData.RandomBias(r, 2L * 4 * 33 * 40), 2, 4),
+                Causal = CausalMask.BottomRight,
+                Layout = AttentionLayout.Bshd,
+            },
+        };
+    }
+}

@@ -1,0 +1,50 @@
+using Attention.Native;
+using Attention.Native.Cpu;
+
+namespace Attention.Native.Tests;
+
+/// <summary>Every case against the float64 reference on the best CPU variant, through spans and through tensors.</summary>
+public sealed class CpuAttentionTests
+{
+    public static TheoryData<string> AllCases => CaseCatalog.Names();
+
+    [Theory]
+    [MemberData(nameof(AllCases))]
+    public void Matches_reference_via_spans(string name)
+    {
+        using var backend = new CpuBackend();
+        AttentionChecker.Check(backend, CaseCatalog.Get(name));
+    }
+
+    [Theory]
+    [MemberData(nameof(AllCases))]
+    public void Matches_reference_via_tensors_single_thread(string name)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
+        AttentionChecker.Check(backend, CaseCatalog.Get(name), viaTensors: true);
+    }
+
+    public static TheoryData<CpuKernelVariant, string> VariantCases()
+    {
+        var data = new TheoryData<CpuKernelVariant, string>();
+        foreach (var variant in new[] { CpuKernelVariant.Vector512, CpuKernelVariant.Vector256, CpuKernelVariant.Vector128, CpuKernelVariant.Scalar })
+        {
+            foreach (string name in CaseCatalog.VariantSubset)
+            {
+                data.Add(variant, name);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>Each ISA variant, forced (emulated where this machine lacks it), on cases covering both kernels.</summary>
+    [Theory]
+    [MemberData(nameof(VariantCases))]
+    public void Each_variant_matches_reference(CpuKernelVariant variant, string name)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { Variant = variant, ThreadCount = 3 });
+        Assert.Equal(variant, backend.Variant);
+        AttentionChecker.Check(backend, CaseCatalog.Get(name));
+    }
+}
