@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
@@ -70,6 +71,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunChunk<T>(
         AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int batch, int kvHead, int chunk,
         int chunks)
@@ -134,6 +136,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     }
 
     /// <summary><c>scores[j] = q·key[j]</c>, four keys at a time so each query vector load serves four FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowScores(float* q, float* key, long keyStride, int keys, int dim, float* scores)
     {
         int w = TOps.Width;
@@ -191,6 +194,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     }
 
     /// <summary>Online-softmax step for one row over a full (−∞-padded) block; returns the rescale factor.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Softmax(float* scores, float* max, float* sum)
     {
         int w = TOps.Width;
@@ -218,6 +222,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     }
 
     /// <summary><c>acc = acc·rescale + Σ_j p[j]·value[j]</c>, four vectors of columns at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateRow(
         float* acc, float* p, float* value, long valueStride, int keys, int valueDim, float rescale)
     {

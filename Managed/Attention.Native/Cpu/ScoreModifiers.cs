@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
@@ -51,6 +52,7 @@ internal readonly unsafe struct ScoreModifiers<TOps, TVec>
     /// <param name="tileFirst">Index of the tile's first row within the work item.</param>
     /// <param name="tileCount">Rows of the tile that are real queries (the rest is padding).</param>
     /// <param name="itemFirstQuery">Query index of the work item's first row.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(float* scores, int keys, int firstKey, int tileFirst, int tileCount, int itemFirstQuery)
     {
         int tileRows = 2 * TOps.Width;
