@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
@@ -119,6 +120,13 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         for (int blockStart = from; blockStart < to; blockStart += KeyBlock)
         {
             int keys = Math.Min(KeyBlock, to - blockStart);
+            if (typeof(T) == typeof(float) && blockStart + KeyBlock < to)
+            {
+                int next = Math.Min(KeyBlock, to - blockStart - KeyBlock);
+                Prefetch((float*)ops.Key + keyOffset + ((blockStart + KeyBlock) * p.Key.Sequence), p.Key.Sequence, next, dim);
+                Prefetch((float*)ops.Value + valueOffset + ((blockStart + KeyBlock) * p.Value.Sequence), p.Value.Sequence, next, valueDim);
+            }
+
             float* key = BlockRows(ops.Key, keyOffset, p.Key.Sequence, blockStart, keys, dim,
                 state + layout.KeyRows, out long keyStride);
             float* value = BlockRows(ops.Value, valueOffset, p.Value.Sequence, blockStart, keys, valueDim,
@@ -135,19 +143,27 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         }
     }
 
-    /// <summary><c>scores[j] = q·key[j]</c>, four keys at a time so each query vector load serves four FMAs.</summary>
+    /// <summary>
+    /// <c>scores[j] = q·key[j]</c>, eight keys at a time: eight independent FMA chains hide FMA latency (four left
+    /// the loop latency-bound at a third of the FMA rate) and each query vector load serves eight FMAs.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowScores(float* q, float* key, long keyStride, int keys, int dim, float* scores)
     {
         int w = TOps.Width;
         int j = 0;
-        for (; j + 4 <= keys; j += 4)
+        for (; j + 8 <= keys; j += 8)
         {
             float* k0 = key + (j * keyStride);
             float* k1 = k0 + keyStride;
             float* k2 = k1 + keyStride;
             float* k3 = k2 + keyStride;
+            float* k4 = k3 + keyStride;
+            float* k5 = k4 + keyStride;
+            float* k6 = k5 + keyStride;
+            float* k7 = k6 + keyStride;
             TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+            TVec a4 = TOps.Zero, a5 = TOps.Zero, a6 = TOps.Zero, a7 = TOps.Zero;
             int x = 0;
             for (; x + w <= dim; x += w)
             {
@@ -156,41 +172,53 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                 a1 = TOps.MultiplyAdd(qv, TOps.Load(k1 + x), a1);
                 a2 = TOps.MultiplyAdd(qv, TOps.Load(k2 + x), a2);
                 a3 = TOps.MultiplyAdd(qv, TOps.Load(k3 + x), a3);
+                a4 = TOps.MultiplyAdd(qv, TOps.Load(k4 + x), a4);
+                a5 = TOps.MultiplyAdd(qv, TOps.Load(k5 + x), a5);
+                a6 = TOps.MultiplyAdd(qv, TOps.Load(k6 + x), a6);
+                a7 = TOps.MultiplyAdd(qv, TOps.Load(k7 + x), a7);
             }
 
-            float s0 = TOps.Sum(a0), s1 = TOps.Sum(a1), s2 = TOps.Sum(a2), s3 = TOps.Sum(a3);
-            for (; x < dim; x++)
-            {
-                s0 += q[x] * k0[x];
-                s1 += q[x] * k1[x];
-                s2 += q[x] * k2[x];
-                s3 += q[x] * k3[x];
-            }
-
-            scores[j] = s0;
-            scores[j + 1] = s1;
-            scores[j + 2] = s2;
-            scores[j + 3] = s3;
+            scores[j] = TOps.Sum(a0) + Tail(q, k0, x, dim);
+            scores[j + 1] = TOps.Sum(a1) + Tail(q, k1, x, dim);
+            scores[j + 2] = TOps.Sum(a2) + Tail(q, k2, x, dim);
+            scores[j + 3] = TOps.Sum(a3) + Tail(q, k3, x, dim);
+            scores[j + 4] = TOps.Sum(a4) + Tail(q, k4, x, dim);
+            scores[j + 5] = TOps.Sum(a5) + Tail(q, k5, x, dim);
+            scores[j + 6] = TOps.Sum(a6) + Tail(q, k6, x, dim);
+            scores[j + 7] = TOps.Sum(a7) + Tail(q, k7, x, dim);
         }
 
         for (; j < keys; j++)
         {
             float* k0 = key + (j * keyStride);
-            TVec a0 = TOps.Zero;
+            TVec a0 = TOps.Zero, a1 = TOps.Zero;
             int x = 0;
+            for (; x + (2 * w) <= dim; x += 2 * w)
+            {
+                a0 = TOps.MultiplyAdd(TOps.Load(q + x), TOps.Load(k0 + x), a0);
+                a1 = TOps.MultiplyAdd(TOps.Load(q + x + w), TOps.Load(k0 + x + w), a1);
+            }
+
             for (; x + w <= dim; x += w)
             {
                 a0 = TOps.MultiplyAdd(TOps.Load(q + x), TOps.Load(k0 + x), a0);
             }
 
-            float s0 = TOps.Sum(a0);
-            for (; x < dim; x++)
-            {
-                s0 += q[x] * k0[x];
-            }
-
-            scores[j] = s0;
+            scores[j] = TOps.Sum(TOps.Add(a0, a1)) + Tail(q, k0, x, dim);
         }
+    }
+
+    /// <summary>The scalar remainder of a dot product past the last full vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail(float* q, float* k, int from, int dim)
+    {
+        float sum = 0;
+        for (int x = from; x < dim; x++)
+        {
+            sum += q[x] * k[x];
+        }
+
+        return sum;
     }
 
     /// <summary>Online-softmax step for one row over a full (−∞-padded) block; returns the rescale factor.</summary>
@@ -221,7 +249,10 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         return rescale;
     }
 
-    /// <summary><c>acc = acc·rescale + Σ_j p[j]·value[j]</c>, four vectors of columns at a time.</summary>
+    /// <summary>
+    /// <c>acc = acc·rescale + Σ_j p[j]·value[j]</c>, eight vectors of columns at a time so eight FMA chains run in
+    /// parallel over the block's keys.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateRow(
         float* acc, float* p, float* value, long valueStride, int keys, int valueDim, float rescale)
@@ -229,12 +260,13 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         int w = TOps.Width;
         TVec scale = TOps.Broadcast(rescale);
         int c = 0;
-        for (; c + (4 * w) <= valueDim; c += 4 * w)
+        for (; c + (8 * w) <= valueDim; c += 8 * w)
         {
-            TVec a0 = TOps.Multiply(TOps.Load(acc + c), scale);
-            TVec a1 = TOps.Multiply(TOps.Load(acc + c + w), scale);
-            TVec a2 = TOps.Multiply(TOps.Load(acc + c + (2 * w)), scale);
-            TVec a3 = TOps.Multiply(TOps.Load(acc + c + (3 * w)), scale);
+            float* a = acc + c;
+            TVec a0 = TOps.Multiply(TOps.Load(a), scale), a1 = TOps.Multiply(TOps.Load(a + w), scale);
+            TVec a2 = TOps.Multiply(TOps.Load(a + (2 * w)), scale), a3 = TOps.Multiply(TOps.Load(a + (3 * w)), scale);
+            TVec a4 = TOps.Multiply(TOps.Load(a + (4 * w)), scale), a5 = TOps.Multiply(TOps.Load(a + (5 * w)), scale);
+            TVec a6 = TOps.Multiply(TOps.Load(a + (6 * w)), scale), a7 = TOps.Multiply(TOps.Load(a + (7 * w)), scale);
             float* v = value + c;
             for (int j = 0; j < keys; j++, v += valueStride)
             {
@@ -243,12 +275,36 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                 a1 = TOps.MultiplyAdd(pj, TOps.Load(v + w), a1);
                 a2 = TOps.MultiplyAdd(pj, TOps.Load(v + (2 * w)), a2);
                 a3 = TOps.MultiplyAdd(pj, TOps.Load(v + (3 * w)), a3);
+                a4 = TOps.MultiplyAdd(pj, TOps.Load(v + (4 * w)), a4);
+                a5 = TOps.MultiplyAdd(pj, TOps.Load(v + (5 * w)), a5);
+                a6 = TOps.MultiplyAdd(pj, TOps.Load(v + (6 * w)), a6);
+                a7 = TOps.MultiplyAdd(pj, TOps.Load(v + (7 * w)), a7);
+            }
+
+            TOps.Store(a, a0);
+            TOps.Store(a + w, a1);
+            TOps.Store(a + (2 * w), a2);
+            TOps.Store(a + (3 * w), a3);
+            TOps.Store(a + (4 * w), a4);
+            TOps.Store(a + (5 * w), a5);
+            TOps.Store(a + (6 * w), a6);
+            TOps.Store(a + (7 * w), a7);
+        }
+
+        for (; c + (2 * w) <= valueDim; c += 2 * w)
+        {
+            TVec a0 = TOps.Multiply(TOps.Load(acc + c), scale);
+            TVec a1 = TOps.Multiply(TOps.Load(acc + c + w), scale);
+            float* v = value + c;
+            for (int j = 0; j < keys; j++, v += valueStride)
+            {
+                TVec pj = TOps.Broadcast(p[j]);
+                a0 = TOps.MultiplyAdd(pj, TOps.Load(v), a0);
+                a1 = TOps.MultiplyAdd(pj, TOps.Load(v + w), a1);
             }
 
             TOps.Store(acc + c, a0);
             TOps.Store(acc + c + w, a1);
-            TOps.Store(acc + c + (2 * w), a2);
-            TOps.Store(acc + c + (3 * w), a3);
         }
 
         for (; c + w <= valueDim; c += w)
@@ -273,6 +329,28 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             }
 
             acc[c] = a;
+        }
+    }
+
+    /// <summary>
+    /// Asks for the next block's K and V rows while this block computes: decode is a stream through the KV cache,
+    /// and keeping a block of requests in flight is what gets it near the read bandwidth.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(float* rows, long stride, int count, int dim)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int j = 0; j < count; j++)
+        {
+            byte* row = (byte*)(rows + (j * stride));
+            for (int offset = 0; offset < dim * sizeof(float); offset += 64)
+            {
+                Sse.Prefetch0(row + offset);
+            }
         }
     }
 
