@@ -14,6 +14,9 @@ public sealed record AttentionCase(string Name, AttentionShape Shape)
     /// <summary>Magnitude of the random operands (large values make huge scores).</summary>
     public float Amplitude { get; init; } = 1f;
 
+    /// <summary>Relative-error bound replacing the element type's default; null for the default.</summary>
+    public double? Tolerance { get; init; }
+
     /// <summary>Whether to ask for the log-sum-exp output.</summary>
     public bool WithLogSumExp { get; init; } = true;
 

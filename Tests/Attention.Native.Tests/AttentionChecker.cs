@@ -64,6 +64,7 @@ public static class AttentionChecker
         string context = $"case {c.Name}, {typeof(T).Name}, {backend.Description}, seed {seed}";
         double error = reference.RelativeError<T>(output, options.Layout, options.OutputStrides);
         Assert.False(double.IsNaN(error), $"NaN in the output ({context})");
+        tolerance = c.Tolerance ?? tolerance;
         Assert.True(error <= tolerance, $"relative error {error:E3} > {tolerance:E1} ({context})");
         AssertMaskedRowsAreZero(reference, output, options, shape, context);
         if (options.OutputStrides is not null)

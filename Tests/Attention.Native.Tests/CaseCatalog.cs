@@ -171,9 +171,13 @@ public static class CaseCatalog
                 return new() { Bias = new(bias) };
             },
         };
-        yield return new("huge-scores", new(1, 2, 2, 40, 50, 32, 32)) { Amplitude = 300f };
+        // Scores near 1e5 (far past exp's overflow) carry float rounding errors of up to ~0.03 (D·ε·|q|·|k|·scale)
+        // in any fp32 kernel, which shifts the weights of nearly tied keys: the kernel missed 1e-5 for ~2 % of seeds
+        // (worst 9e-4 in 3000), and float scores with an exact double softmax miss by as much. What these cases
+        // check is that nothing overflows: no NaN, no ∞, each row dominated by its largest scores.
+        yield return new("huge-scores", new(1, 2, 2, 40, 50, 32, 32)) { Amplitude = 300f, Tolerance = 1e-2 };
         yield return new("tiny-scores", new(1, 2, 2, 40, 50, 32, 32)) { Amplitude = 1e-18f };
-        yield return new("huge-scores-decode", new(1, 2, 2, 1, 500, 32, 32)) { Amplitude = 300f };
+        yield return new("huge-scores-decode", new(1, 2, 2, 1, 500, 32, 32)) { Amplitude = 300f, Tolerance = 1e-2 };
         yield return new("half-operands", new(1, 4, 2, 45, 67, 64, 64)) { ElementType = typeof(Half) };
         yield return new("half-decode", new(1, 4, 2, 2, 600, 64, 64)) { ElementType = typeof(Half) };
         yield return new("bf16-operands", new(1, 4, 2, 45, 67, 64, 64)) { ElementType = typeof(BFloat16), Options = _ => new() { Causal = CausalMask.TopLeft } };

@@ -29,13 +29,13 @@ internal static class AttentionValidator
         ThrowIfNegative(o, "options.OutputStrides");
         ThrowIfOverlapping(o, shape);
 
-        RequireLength(lengths.Query, q.RequiredLength(shape.Batch, shape.QueryHeads, shape.QueryLength, shape.HeadDim),
+        RequireLength(lengths.Query, Extent(q, shape.Batch, shape.QueryHeads, shape.QueryLength, shape.HeadDim),
             "query", "[B, Hq, Lq, D]", shape);
-        RequireLength(lengths.Key, k.RequiredLength(shape.Batch, shape.KeyValueHeads, shape.KeyLength, shape.HeadDim),
+        RequireLength(lengths.Key, Extent(k, shape.Batch, shape.KeyValueHeads, shape.KeyLength, shape.HeadDim),
             "key", "[B, Hkv, Lk, D]", shape);
-        RequireLength(lengths.Value, v.RequiredLength(shape.Batch, shape.KeyValueHeads, shape.KeyLength, shape.ValueHeadDim),
+        RequireLength(lengths.Value, Extent(v, shape.Batch, shape.KeyValueHeads, shape.KeyLength, shape.ValueHeadDim),
             "value", "[B, Hkv, Lk, Dv]", shape);
-        RequireLength(lengths.Output, o.RequiredLength(shape.Batch, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim),
+        RequireLength(lengths.Output, Extent(o, shape.Batch, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim),
             "output", "[B, Hq, Lq, Dv]", shape);
         if (lengths.LogSumExp >= 0)
         {
@@ -146,7 +146,15 @@ internal static class AttentionValidator
         }
     }
 
-    private static void RequireLength(long actual, long required, string parameter, string logical, AttentionShape shape)
+    /// <summary>
+    /// <see cref="TensorStrides.RequiredLength"/> without wrapping: in <see cref="long"/> arithmetic huge strides wrap to a
+    /// small length that passes the check, and the kernels then address memory far outside the operand.
+    /// </summary>
+    private static Int128 Extent(TensorStrides strides, int batch, int heads, int length, int dim) =>
+        ((Int128)(batch - 1) * strides.Batch) + ((Int128)(heads - 1) * strides.Head) +
+        ((Int128)(length - 1) * strides.Sequence) + dim;
+
+    private static void RequireLength(long actual, Int128 required, string parameter, string logical, AttentionShape shape)
     {
         if (actual < required)
         {

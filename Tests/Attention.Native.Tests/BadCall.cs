@@ -1,0 +1,69 @@
+using Attention.Native;
+using Attention.Native.Cpu;
+
+namespace Attention.Native.Tests;
+
+/// <summary>
+/// An attention call that validation must reject: a shape, options and operand lengths, all valid until a test
+/// changes one. <see cref="HostOperands"/> and <see cref="TensorOperands"/> run it through spans and tensors.
+/// </summary>
+internal sealed record BadCall
+{
+    /// <summary>What every output holds before the call; a rejected call must leave it there.</summary>
+    public const float Sentinel = -31.5f;
+
+    /// <summary>A valid GQA shape in which Lq ≠ Lk and Dv ≠ D, so that a mixed-up size cannot pass by accident.</summary>
+    public static AttentionShape ValidShape { get; } = new(
+        Batch: 3, QueryHeads: 4, KeyValueHeads: 2, QueryLength: 5, KeyLength: 7, HeadDim: 8, ValueHeadDim: 6);
+
+    public AttentionShape Shape { get; init; } = ValidShape;
+
+    public AttentionOptions Options { get; init; } = AttentionOptions.Default;
+
+    public long QueryLength { get; init; } = ValidShape.QueryElementCount;
+
+    public long KeyLength { get; init; } = ValidShape.KeyElementCount;
+
+    public long ValueLength { get; init; } = ValidShape.ValueElementCount;
+
+    public long OutputLength { get; init; } = ValidShape.OutputElementCount;
+
+    public long LogSumExpLength { get; init; } = ValidShape.LogSumExpElementCount;
+
+    public long ProbabilitiesLength { get; init; } = ValidShape.ProbabilitiesElementCount;
+
+    /// <summary>A call on <see cref="ValidShape"/> whose operands are exactly as long as <paramref name="options"/>' strides need.</summary>
+    public static BadCall For(AttentionOptions options)
+    {
+        var s = ValidShape;
+        long Needed(TensorStrides? strides, int heads, int length, int dim) =>
+            (strides ?? TensorStrides.Contiguous(options.Layout, heads, length, dim)).RequiredLength(s.Batch, heads, length, dim);
+
+        return new BadCall
+        {
+            Options = options,
+            QueryLength = Needed(options.QueryStrides, s.QueryHeads, s.QueryLength, s.HeadDim),
+            KeyLength = Needed(options.KeyStrides, s.KeyValueHeads, s.KeyLength, s.HeadDim),
+            ValueLength = Needed(options.ValueStrides, s.KeyValueHeads, s.KeyLength, s.ValueHeadDim),
+            OutputLength = Needed(options.OutputStrides, s.QueryHeads, s.QueryLength, s.ValueHeadDim),
+        };
+    }
+
+    /// <summary>A backend that ignores the environment (other tests set the variant variable).</summary>
+    public static CpuBackend NewBackend() => new(new CpuBackendOptions { ThreadCount = 2, Variant = CpuKernelVariant.Scalar });
+
+    public static float[] Sentinels(long length)
+    {
+        var values = new float[Math.Max(length, 0)];
+        Array.Fill(values, Sentinel);
+        return values;
+    }
+
+    public static void AssertSentinels(ReadOnlySpan<float> values, string name)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            Assert.True(values[i] == Sentinel, $"{name}[{i}] was overwritten with {values[i]} by a rejected call");
+        }
+    }
+}
