@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Attention.Native.Cpu;
 using Attention.Native.Validation;
 
@@ -37,6 +38,8 @@ public abstract class AttentionBackend : IDisposable
     /// <exception cref="NotSupportedException"><paramref name="kind"/> is <see cref="AttentionBackendKind.Cuda"/>, which
     /// this build does not include yet.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentException">The environment variable <c>ATTENTION_NATIVE_CPU_VARIANT</c> names no
+    /// <see cref="Cpu.CpuKernelVariant"/>.</exception>
     public static AttentionBackend Create(AttentionBackendKind kind = AttentionBackendKind.Auto) => kind switch
     {
         AttentionBackendKind.Auto => new CpuBackend(
@@ -52,11 +55,13 @@ public abstract class AttentionBackend : IDisposable
     /// <param name="length">Number of elements, at least 1.</param>
     /// <returns>The tensor; dispose it to free the memory.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is below 1.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, Half, BFloat16 or bool.</exception>
     /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
     public AttentionTensor<T> Allocate<T>(long length)
         where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        ElementType.ThrowIfNotStorable<T>();
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         return AllocateCore<T>(length);
     }
@@ -66,6 +71,7 @@ public abstract class AttentionBackend : IDisposable
     /// <param name="data">The elements, at least one.</param>
     /// <returns>The tensor; dispose it to free the memory.</returns>
     /// <exception cref="ArgumentException"><paramref name="data"/> is empty.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, Half, BFloat16 or bool.</exception>
     /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
     public AttentionTensor<T> Upload<T>(ReadOnlySpan<T> data)
         where T : unmanaged
@@ -113,28 +119,20 @@ public abstract class AttentionBackend : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ElementType.ThrowIfNotOperand<T>();
-        ThrowIfForeign(query, nameof(query));
-        ThrowIfForeign(key, nameof(key));
-        ThrowIfForeign(value, nameof(value));
-        ThrowIfForeign(output, nameof(output));
-        if (ReferenceEquals(output, query) || ReferenceEquals(output, key) || ReferenceEquals(output, value))
-        {
-            throw new ArgumentException("output must not be one of the inputs.", nameof(output));
-        }
-
-        if (logSumExp is not null)
-        {
-            ThrowIfForeign(logSumExp, nameof(logSumExp));
-        }
-
-        if (probabilities is not null)
-        {
-            ThrowIfForeign(probabilities, nameof(probabilities));
-        }
+        ThrowIfForeign(query ?? throw new ArgumentNullException(nameof(query)), nameof(query));
+        ThrowIfForeign(key ?? throw new ArgumentNullException(nameof(key)), nameof(key));
+        ThrowIfForeign(value ?? throw new ArgumentNullException(nameof(value)), nameof(value));
+        ThrowIfForeign(output ?? throw new ArgumentNullException(nameof(output)), nameof(output));
+        ThrowIfForeign(logSumExp, nameof(logSumExp));
+        ThrowIfForeign(probabilities, nameof(probabilities));
+        object?[] inputs = [query, key, value];
+        ThrowIfAmong(output, inputs, nameof(output));
+        ThrowIfAmong(logSumExp, [.. inputs, output], nameof(logSumExp));
+        ThrowIfAmong(probabilities, [.. inputs, output, logSumExp], nameof(probabilities));
 
         options ??= AttentionOptions.Default;
-        ThrowIfForeign(options.Mask?.Tensor, "options");
-        ThrowIfForeign(options.Bias?.Tensor, "options");
+        ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
+        ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
         var problem = AttentionValidator.Validate(shape, options, new(
             query.Length, key.Length, value.Length, output.Length, logSumExp?.Length ?? -1, probabilities?.Length ?? -1));
         RunCore(problem, query, key, value, output, logSumExp, probabilities);
@@ -171,15 +169,31 @@ public abstract class AttentionBackend : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ElementType.ThrowIfNotOperand<T>();
-        ReadOnlySpan<T> written = output;
-        if (written.Overlaps(query) || written.Overlaps(key) || written.Overlaps(value))
+        var q = MemoryMarshal.AsBytes(query);
+        var k = MemoryMarshal.AsBytes(key);
+        var v = MemoryMarshal.AsBytes(value);
+        var o = MemoryMarshal.AsBytes((ReadOnlySpan<T>)output);
+        var lse = MemoryMarshal.AsBytes((ReadOnlySpan<float>)logSumExp);
+        var probs = MemoryMarshal.AsBytes((ReadOnlySpan<float>)probabilities);
+        if (o.Overlaps(q) || o.Overlaps(k) || o.Overlaps(v))
         {
             throw new ArgumentException("output must not overlap query, key or value.", nameof(output));
         }
 
+        if (lse.Overlaps(q) || lse.Overlaps(k) || lse.Overlaps(v) || lse.Overlaps(o))
+        {
+            throw new ArgumentException("logSumExp must not overlap query, key, value or output.", nameof(logSumExp));
+        }
+
+        if (probs.Overlaps(q) || probs.Overlaps(k) || probs.Overlaps(v) || probs.Overlaps(o) || probs.Overlaps(lse))
+        {
+            throw new ArgumentException(
+                "probabilities must not overlap query, key, value, output or logSumExp.", nameof(probabilities));
+        }
+
         options ??= AttentionOptions.Default;
-        ThrowIfForeign(options.Mask?.Tensor, "options");
-        ThrowIfForeign(options.Bias?.Tensor, "options");
+        ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
+        ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
         var problem = AttentionValidator.Validate(shape, options, new(
             query.Length, key.Length, value.Length, output.Length,
             logSumExp.IsEmpty ? -1 : logSumExp.Length, probabilities.IsEmpty ? -1 : probabilities.Length));
@@ -231,25 +245,34 @@ public abstract class AttentionBackend : IDisposable
         Span<float> probabilities)
         where T : unmanaged;
 
+    /// <summary>Rejects a disposed tensor or one of another backend; null (an absent optional tensor) passes.</summary>
     private void ThrowIfForeign<TElement>(AttentionTensor<TElement>? tensor, string parameter)
         where TElement : unmanaged
     {
         if (tensor is null)
         {
-            if (parameter != "options")
-            {
-                throw new ArgumentNullException(parameter);
-            }
-
             return;
         }
 
-        ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
+        if (tensor.IsDisposed)
+        {
+            throw new ObjectDisposedException(parameter, $"{parameter} was disposed.");
+        }
+
         if (!ReferenceEquals(tensor.Backend, this))
         {
             throw new ArgumentException(
                 $"{parameter} belongs to another backend ({tensor.Backend.Description}); copy it to this one first.",
-                parameter);
+                parameter.Split('.')[0]);
+        }
+    }
+
+    /// <summary>Rejects an output tensor that is also an input or another output (the kernel would race with itself).</summary>
+    private static void ThrowIfAmong(object? tensor, object?[] others, string parameter)
+    {
+        if (tensor is not null && Array.Exists(others, other => ReferenceEquals(other, tensor)))
+        {
+            throw new ArgumentException($"{parameter} must not also be another operand of the call.", parameter);
         }
     }
 }

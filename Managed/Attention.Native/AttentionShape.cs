@@ -37,23 +37,25 @@ public readonly record struct AttentionShape(
     /// <summary>Number of query heads that share each key/value head (<c>Hq / Hkv</c>).</summary>
     public int GroupSize => KeyValueHeads == 0 ? 0 : QueryHeads / KeyValueHeads;
 
+    // The element counts below throw OverflowException rather than wrap for absurd shapes.
+
     /// <summary>Element count of a contiguous query tensor: <c>B·Hq·Lq·D</c>.</summary>
-    public long QueryElementCount => (long)Batch * QueryHeads * QueryLength * HeadDim;
+    public long QueryElementCount => checked((long)Batch * QueryHeads * QueryLength * HeadDim);
 
     /// <summary>Element count of a contiguous key tensor: <c>B·Hkv·Lk·D</c>.</summary>
-    public long KeyElementCount => (long)Batch * KeyValueHeads * KeyLength * HeadDim;
+    public long KeyElementCount => checked((long)Batch * KeyValueHeads * KeyLength * HeadDim);
 
     /// <summary>Element count of a contiguous value tensor: <c>B·Hkv·Lk·Dv</c>.</summary>
-    public long ValueElementCount => (long)Batch * KeyValueHeads * KeyLength * ValueHeadDim;
+    public long ValueElementCount => checked((long)Batch * KeyValueHeads * KeyLength * ValueHeadDim);
 
     /// <summary>Element count of a contiguous output tensor: <c>B·Hq·Lq·Dv</c>.</summary>
-    public long OutputElementCount => (long)Batch * QueryHeads * QueryLength * ValueHeadDim;
+    public long OutputElementCount => checked((long)Batch * QueryHeads * QueryLength * ValueHeadDim);
 
     /// <summary>Element count of the log-sum-exp output: <c>B·Hq·Lq</c> (always contiguous, <c>[B, Hq, Lq]</c>).</summary>
-    public long LogSumExpElementCount => (long)Batch * QueryHeads * QueryLength;
+    public long LogSumExpElementCount => checked((long)Batch * QueryHeads * QueryLength);
 
     /// <summary>Element count of the probabilities output: <c>B·Hq·Lq·Lk</c> (always contiguous, <c>[B, Hq, Lq, Lk]</c>).</summary>
-    public long ProbabilitiesElementCount => (long)Batch * QueryHeads * QueryLength * KeyLength;
+    public long ProbabilitiesElementCount => checked((long)Batch * QueryHeads * QueryLength * KeyLength);
 
     /// <summary>
     /// Floating-point operations of the two matrix products, <c>2·B·Hq·Lq·Lk·(D + Dv)</c>: the

@@ -15,6 +15,15 @@ internal static class ElementType
         }
     }
 
+    /// <summary>Throws unless <typeparamref name="T"/> is an operand type or bool (masks).</summary>
+    public static void ThrowIfNotStorable<T>()
+    {
+        if (typeof(T) != typeof(bool))
+        {
+            ThrowIfNotOperand<T>();
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle<T>(T value)
     {

@@ -16,8 +16,10 @@ public readonly record struct TensorStrides(long Batch, long Head, long Sequence
     /// <param name="length">Sequence length.</param>
     /// <param name="dim">Size of the contiguous last dimension.</param>
     /// <returns>The strides, in elements.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layout"/> is not a defined layout.</exception>
     public static TensorStrides Contiguous(AttentionLayout layout, int heads, int length, int dim) => layout switch
     {
+        // At most three int factors: the product always fits in a long.
         AttentionLayout.Bhsd => new((long)heads * length * dim, (long)length * dim, dim),
         AttentionLayout.Bshd => new((long)length * heads * dim, dim, (long)heads * dim),
         _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown layout."),
@@ -31,6 +33,7 @@ public readonly record struct TensorStrides(long Batch, long Head, long Sequence
     /// <param name="length">Sequence length.</param>
     /// <param name="dim">Size of the contiguous last dimension.</param>
     /// <returns>The minimum tensor length in elements.</returns>
+    /// <exception cref="OverflowException">The extent does not fit in a <see cref="long"/>.</exception>
     public long RequiredLength(int batch, int heads, int length, int dim) =>
-        (batch - 1) * Batch + (heads - 1) * Head + (length - 1) * Sequence + dim;
+        checked(((batch - 1) * Batch) + ((heads - 1) * Head) + ((length - 1) * Sequence) + dim);
 }

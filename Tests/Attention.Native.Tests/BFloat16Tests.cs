@@ -89,7 +89,7 @@ public sealed class BFloat16Tests
     }
 
     [Fact]
-    public void Equality_compares_bits()
+    public void Equality_follows_float()
     {
         var random = new Random();
         var x = (BFloat16)TestData.Random<float>(random, 1, 100f)[0];
@@ -103,10 +103,13 @@ public sealed class BFloat16Tests
         Assert.True(x != next);
         Assert.False(x.Equals((object)(float)x));
 
-        // Documented as bitwise, unlike float and Half: +0 and −0 differ, and a NaN equals itself.
-        Assert.True((BFloat16)0f != (BFloat16)(-0f));
+        // Like float: == is IEEE (+0 equals −0, NaN equals nothing); Equals treats NaN as equal to itself.
+        Assert.True((BFloat16)0f == (BFloat16)(-0f));
+        Assert.Equal(((BFloat16)0f).GetHashCode(), ((BFloat16)(-0f)).GetHashCode());
         var nan = (BFloat16)float.NaN;
-        Assert.True(nan == BFloat16.FromRawValue(nan.RawValue));
+        Assert.False(nan == BFloat16.FromRawValue(nan.RawValue));
+        Assert.True(nan != BFloat16.FromRawValue(nan.RawValue));
+        Assert.True(nan.Equals(BFloat16.FromRawValue(nan.RawValue)));
     }
 
     [Theory]

@@ -117,7 +117,8 @@ public sealed class BackendSelectionTests
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(
             () => new CpuBackend(new CpuBackendOptions { Variant = (CpuKernelVariant)9 }));
-        Assert.Contains("variant", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Variant", error.Message, StringComparison.Ordinal);
+        Assert.Equal("options", error.ParamName);
     }
 
     [Theory]

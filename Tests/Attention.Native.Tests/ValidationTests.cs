@@ -286,7 +286,7 @@ public sealed class ValidationTests
         using var tensors = new TensorOperands(host, _ => backend);
         var aliased = tensors[input];
         var error = Assert.Throws<ArgumentException>(() => tensors.Run(backend, call, output: aliased));
-        AssertNames(error, "input", "output");
+        AssertNames(error, "another operand", "output");
         Assert.Equal(input switch { "query" => host.Query, "key" => host.Key, _ => host.Value }, aliased.ToArray());
         tensors.AssertOutputsUntouched();
     }
@@ -325,7 +325,7 @@ public sealed class ValidationTests
         using var tensors = new TensorOperands(new HostOperands(call), _ => backend);
         tensors[operand].Dispose();
         var error = Assert.Throws<ObjectDisposedException>(() => tensors.Run(backend, call));
-        Assert.Contains(nameof(CpuTensor<float>), error.ObjectName, StringComparison.Ordinal);
+        Assert.Equal(operand, error.ObjectName);
         tensors.AssertOutputsUntouched();
     }
 
@@ -378,12 +378,9 @@ public sealed class ValidationTests
         var viaSpans = Assert.Throws<NotSupportedException>(() => backend.ScaledDotProductAttention<double>(s, q, k, v, output));
         Assert.All(output, x => Assert.Equal(BadCall.Sentinel, x));
 
-        using var tq = backend.Upload<double>(q);
-        using var tk = backend.Upload<double>(k);
-        using var tv = backend.Upload<double>(v);
-        using var to = backend.Upload<double>(output);
-        var viaTensors = Assert.Throws<NotSupportedException>(() => backend.ScaledDotProductAttention(s, tq, tk, tv, to));
-        Assert.All(to.ToArray(), x => Assert.Equal(BadCall.Sentinel, x));
+        // Tensors of such a type cannot even be made.
+        var viaTensors = Assert.Throws<NotSupportedException>(() => backend.Upload<double>(q));
+        Assert.Throws<NotSupportedException>(() => backend.Allocate<double>(8));
         Assert.Contains(nameof(Double), viaSpans.Message, StringComparison.Ordinal);
         Assert.Contains(nameof(Double), viaTensors.Message, StringComparison.Ordinal);
     }

@@ -11,7 +11,7 @@ public sealed class CpuBackend : AttentionBackend
 {
     /// <summary>Creates a CPU backend.</summary>
     /// <param name="options">Thread count and kernel variant; null for the defaults.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The thread count is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The thread count is negative or the variant is undefined.</exception>
     /// <exception cref="ArgumentException"><c>ATTENTION_NATIVE_CPU_VARIANT</c> names no variant.</exception>
     public CpuBackend(CpuBackendOptions? options = null)
         : this(options, "Requested explicitly.")

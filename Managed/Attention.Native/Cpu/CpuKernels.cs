@@ -18,13 +18,15 @@ internal static class CpuKernels
         if (requested != CpuKernelVariant.Auto)
         {
             return Enum.IsDefined(requested) ? requested
-                : throw new ArgumentOutOfRangeException(nameof(requested), requested, "Unknown CPU kernel variant.");
+                : throw new ArgumentOutOfRangeException("options", requested, "options.Variant is not a defined CpuKernelVariant.");
         }
 
         string? forced = Environment.GetEnvironmentVariable(VariantEnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(forced))
         {
-            return Enum.TryParse<CpuKernelVariant>(forced.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            // Names only: Enum.TryParse would also take "2" for Vector256.
+            return !int.TryParse(forced, out _)
+                && Enum.TryParse<CpuKernelVariant>(forced.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
                 ? (parsed == CpuKernelVariant.Auto ? Best() : parsed)
                 : throw new ArgumentException(
                     $"{VariantEnvironmentVariable}='{forced}' is not one of Auto, Vector512, Vector256, Vector128, Scalar.");
