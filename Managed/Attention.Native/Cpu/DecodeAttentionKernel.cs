@@ -26,12 +26,28 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     /// <summary>Chunks shorter than this cost more in merging than they gain in parallelism.</summary>
     private const int MinChunkKeys = 512;
 
+    /// <summary>
+    /// Scratch floats of a call: per worker a function of the rows (Lq·group) and head dims, plus the split-KV
+    /// partial states, bounded by the worker count — never a function of Lk.
+    /// </summary>
+    public static long ScratchFloats(AttentionProblem p, int threads, bool convertsOperands)
+    {
+        int groups = p.Batch * p.KeyValueHeads;
+        int rows = p.QueryLength * p.GroupSize;
+        int chunks = ChunkCount(p, threads, groups);
+        long partials = chunks == 1 ? 0 : (long)groups * chunks * rows * (p.ValueHeadDim + 2);
+        return ((long)new ScratchLayout(p, rows, convertsOperands).Floats * Math.Clamp(threads, 1, groups * chunks)) + partials;
+    }
+
+    private static int ChunkCount(AttentionProblem p, int threads, int groups) =>
+        Math.Clamp(((2 * threads) + groups - 1) / groups, 1, Math.Max(1, p.KeyLength / MinChunkKeys));
+
     public static void Run<T>(AttentionProblem p, in Operands<T> operands, int threads)
         where T : unmanaged
     {
         int groups = p.Batch * p.KeyValueHeads;
         int rows = p.QueryLength * p.GroupSize;
-        int chunks = Math.Clamp(((2 * threads) + groups - 1) / groups, 1, Math.Max(1, p.KeyLength / MinChunkKeys));
+        int chunks = ChunkCount(p, threads, groups);
         int items = groups * chunks;
         var layout = new ScratchLayout(p, rows, typeof(T) != typeof(float));
         int workers = Math.Clamp(threads, 1, items);

@@ -29,6 +29,10 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
 
     private static int ItemRows => RowTilesPerItem * TileRows;
 
+    /// <summary>Scratch floats one worker uses: a function of the head dims only, never of Lq or Lk.</summary>
+    public static int ScratchFloatsPerWorker(AttentionProblem problem, bool convertsOperands) =>
+        new ScratchLayout(problem, convertsOperands).Floats;
+
     public static void Run<T>(AttentionProblem problem, in Operands<T> operands, int threads)
         where T : unmanaged
     {
