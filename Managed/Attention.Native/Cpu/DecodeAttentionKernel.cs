@@ -143,9 +143,9 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                 Prefetch((float*)ops.Value + valueOffset + ((blockStart + KeyBlock) * p.Value.Sequence), p.Value.Sequence, next, valueDim);
             }
 
-            float* key = BlockRows(ops.Key, keyOffset, p.Key.Sequence, blockStart, keys, dim,
+            float* key = OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, keys, dim,
                 state + layout.KeyRows, out long keyStride);
-            float* value = BlockRows(ops.Value, valueOffset, p.Value.Sequence, blockStart, keys, valueDim,
+            float* value = OperandRows.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart, keys, valueDim,
                 state + layout.ValueRows, out long valueStride);
             for (int r = 0; r < rows; r++)
             {
@@ -433,45 +433,20 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         }
     }
 
-    private static float* BlockRows<T>(
-        T* tensor, long offset, long stride, int first, int count, int dim, float* converted, out long rowStride)
-        where T : unmanaged
-    {
-        T* rows = tensor + offset + (first * stride);
-        if (typeof(T) == typeof(float))
-        {
-            rowStride = stride;
-            return (float*)rows;
-        }
-
-        for (int j = 0; j < count; j++)
-        {
-            T* source = rows + (j * stride);
-            float* target = converted + (j * dim);
-            for (int x = 0; x < dim; x++)
-            {
-                target[x] = ElementType.ToSingle(source[x]);
-            }
-        }
-
-        rowStride = dim;
-        return converted;
-    }
-
     private readonly struct ScratchLayout
     {
         public ScratchLayout(AttentionProblem p, int rows, bool convertsOperands)
         {
             int offset = 0;
-            Queries = Take(ref offset, rows * p.HeadDim);
-            Max = Take(ref offset, rows);
-            Sum = Take(ref offset, rows);
-            Accumulator = Take(ref offset, rows * p.ValueHeadDim);
-            Scores = Take(ref offset, rows * KeyBlock);
-            RowLo = Take(ref offset, rows);
-            RowHi = Take(ref offset, rows);
-            KeyRows = Take(ref offset, convertsOperands ? KeyBlock * p.HeadDim : 0);
-            ValueRows = Take(ref offset, convertsOperands ? KeyBlock * p.ValueHeadDim : 0);
+            Queries = OperandRows.TakeScratch(ref offset, rows * p.HeadDim);
+            Max = OperandRows.TakeScratch(ref offset, rows);
+            Sum = OperandRows.TakeScratch(ref offset, rows);
+            Accumulator = OperandRows.TakeScratch(ref offset, rows * p.ValueHeadDim);
+            Scores = OperandRows.TakeScratch(ref offset, rows * KeyBlock);
+            RowLo = OperandRows.TakeScratch(ref offset, rows);
+            RowHi = OperandRows.TakeScratch(ref offset, rows);
+            KeyRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.HeadDim : 0);
+            ValueRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.ValueHeadDim : 0);
             Floats = offset;
         }
 
@@ -494,12 +469,5 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         public int ValueRows { get; }
 
         public int Floats { get; }
-
-        private static int Take(ref int offset, int floats)
-        {
-            int start = offset;
-            offset += (floats + 15) & ~15;
-            return start;
-        }
     }
 }

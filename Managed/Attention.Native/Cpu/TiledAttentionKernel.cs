@@ -98,10 +98,10 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             for (int blockStart = keysLo; blockStart < keysHi; blockStart += KeyBlock)
             {
                 int blockKeys = Math.Min(KeyBlock, keysHi - blockStart);
-                float* key = BlockRows(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
+                float* key = OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
                     scratch + layout.KeyRows, out long keyStride);
                 long valueStride = 0;
-                float* value = pass == 1 ? null : BlockRows(ops.Value, valueOffset, p.Value.Sequence, blockStart,
+                float* value = pass == 1 ? null : OperandRows.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart,
                     blockKeys, valueDim, scratch + layout.ValueRows, out valueStride);
                 for (int t = 0; t < tiles; t++)
                 {
@@ -160,35 +160,6 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
                 column[x * tileRows] = ElementType.ToSingle(row[x]) * factor;
             }
         }
-    }
-
-    /// <summary>
-    /// The block's K or V rows as floats: in place for float tensors, converted into scratch for Half/BFloat16.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* BlockRows<T>(
-        T* tensor, long offset, long stride, int first, int count, int dim, float* converted, out long rowStride)
-        where T : unmanaged
-    {
-        T* rows = tensor + offset + (first * stride);
-        if (typeof(T) == typeof(float))
-        {
-            rowStride = stride;
-            return (float*)rows;
-        }
-
-        for (int j = 0; j < count; j++)
-        {
-            T* source = rows + (j * stride);
-            float* target = converted + (j * dim);
-            for (int x = 0; x < dim; x++)
-            {
-                target[x] = ElementType.ToSingle(source[x]);
-            }
-        }
-
-        rowStride = dim;
-        return converted;
     }
 
     /// <summary>One online-softmax step: new running max, rescale factor, exponentials in place, running sum.</summary>
@@ -302,16 +273,16 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         {
             int tileRows = TileRows;
             int offset = 0;
-            QueryTiles = Take(ref offset, RowTilesPerItem * p.HeadDim * tileRows);
-            OutputTiles = Take(ref offset, RowTilesPerItem * p.ValueHeadDim * tileRows);
-            RowMax = Take(ref offset, ItemRows);
-            RowSum = Take(ref offset, ItemRows);
-            Scores = Take(ref offset, KeyBlock * tileRows);
-            Alpha = Take(ref offset, tileRows);
-            RowLo = Take(ref offset, ItemRows);
-            RowHi = Take(ref offset, ItemRows);
-            KeyRows = Take(ref offset, convertsOperands ? KeyBlock * p.HeadDim : 0);
-            ValueRows = Take(ref offset, convertsOperands ? KeyBlock * p.ValueHeadDim : 0);
+            QueryTiles = OperandRows.TakeScratch(ref offset, RowTilesPerItem * p.HeadDim * tileRows);
+            OutputTiles = OperandRows.TakeScratch(ref offset, RowTilesPerItem * p.ValueHeadDim * tileRows);
+            RowMax = OperandRows.TakeScratch(ref offset, ItemRows);
+            RowSum = OperandRows.TakeScratch(ref offset, ItemRows);
+            Scores = OperandRows.TakeScratch(ref offset, KeyBlock * tileRows);
+            Alpha = OperandRows.TakeScratch(ref offset, tileRows);
+            RowLo = OperandRows.TakeScratch(ref offset, ItemRows);
+            RowHi = OperandRows.TakeScratch(ref offset, ItemRows);
+            KeyRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.HeadDim : 0);
+            ValueRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.ValueHeadDim : 0);
             Floats = offset;
         }
 
@@ -336,12 +307,5 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         public int ValueRows { get; }
 
         public int Floats { get; }
-
-        private static int Take(ref int offset, int floats)
-        {
-            int start = offset;
-            offset += (floats + 15) & ~15;
-            return start;
-        }
     }
 }

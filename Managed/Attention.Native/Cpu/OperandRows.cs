@@ -1,0 +1,45 @@
+using System.Runtime.CompilerServices;
+
+namespace Attention.Native.Cpu;
+
+/// <summary>Helpers both CPU kernels use to see operand rows as floats and to carve their scratch memory.</summary>
+internal static unsafe class OperandRows
+{
+    /// <summary>
+    /// <paramref name="count"/> K or V rows starting at row <paramref name="first"/>, as floats: in place for float
+    /// tensors (with their own stride), converted into <paramref name="converted"/> for Half and BFloat16.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float* AsFloat<T>(
+        T* tensor, long offset, long stride, int first, int count, int dim, float* converted, out long rowStride)
+        where T : unmanaged
+    {
+        T* rows = tensor + offset + (first * stride);
+        if (typeof(T) == typeof(float))
+        {
+            rowStride = stride;
+            return (float*)rows;
+        }
+
+        for (int j = 0; j < count; j++)
+        {
+            T* source = rows + (j * stride);
+            float* target = converted + (j * dim);
+            for (int x = 0; x < dim; x++)
+            {
+                target[x] = ElementType.ToSingle(source[x]);
+            }
+        }
+
+        rowStride = dim;
+        return converted;
+    }
+
+    /// <summary>Reserves <paramref name="floats"/> of scratch at a 64-byte boundary and returns its offset.</summary>
+    public static int TakeScratch(ref int offset, int floats)
+    {
+        int start = offset;
+        offset += (floats + 15) & ~15;
+        return start;
+    }
+}
