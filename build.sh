@@ -16,16 +16,17 @@ fi
 configuration=Release
 perf_project=Perf/Attention.Native.Perf/Attention.Native.Perf.csproj
 tests_dir=Tests/Attention.Native.Tests
+generator_tests_exe=Tests/Attention.Native.Generators.Tests/bin/$configuration/net10.0/Attention.Native.Generators.Tests
 results_dir=artifacts/test-results
 
 build() {
   dotnet build Attention.Native.sln -c "$configuration" -nologo -v minimal
 }
 
-# Runs the xunit v3 test executable once; its XML report goes to $results_dir/$1.xml.
+# Runs the xunit v3 test executable ($tests_exe, else the main tests) once; its XML report goes to $results_dir/$1.xml.
 run_tests() {
   local name=$1; shift
-  local exe="$tests_dir/bin/$configuration/net10.0/Attention.Native.Tests"
+  local exe=${tests_exe:-"$tests_dir/bin/$configuration/net10.0/Attention.Native.Tests"}
   mkdir -p "$results_dir"
   echo "== tests: $name $*"
   "$exe" -noColor -result-xml "$results_dir/$name.xml" "$@" || true
@@ -65,6 +66,7 @@ case "$command" in
     # ImageSharp-style reruns: the Auto variant with the wider ISAs switched off in the runtime itself.
     DOTNET_EnableAVX2=0 run_tests no-avx2 -class Attention.Native.Tests.CpuAttentionTests
     DOTNET_EnableHWIntrinsic=0 run_tests no-simd -class Attention.Native.Tests.CpuAttentionTests
+    tests_exe=$generator_tests_exe run_tests generators
     summarize_tests
     ;;
   bench)

@@ -1,0 +1,10 @@
+namespace Attention.Native.Generators;
+
+/// <summary>Names of the pipeline steps, so tests can check what the incremental driver cached.</summary>
+internal static class TrackingNames
+{
+    public const string Files = nameof(Files);
+    public const string Catalog = nameof(Catalog);
+    public const string Kernels = nameof(Kernels);
+    public const string Launchers = nameof(Launchers);
+}

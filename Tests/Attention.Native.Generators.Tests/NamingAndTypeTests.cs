@@ -1,0 +1,65 @@
+using Attention.Native.Generators.Emit;
+using Attention.Native.Generators.Parsing;
+
+namespace Attention.Native.Generators.Tests;
+
+/// <summary>The CUDA → C# name rules and the parameter type table of <c>Native/README.md</c>.</summary>
+public sealed class NamingAndTypeTests
+{
+    [Theory]
+    [InlineData("attention_simt_f32", "AttentionSimtF32")]
+    [InlineData("attention_simt_bf16", "AttentionSimtBf16")]
+    [InlineData("flash_fwd_d128_f16", "FlashFwdD128F16")]
+    [InlineData("LAYER_NORM", "LayerNorm")]
+    [InlineData("layerNorm", "LayerNorm")]
+    [InlineData("__double__underscores__", "DoubleUnderscores")]
+    [InlineData("_2d_copy", "_2dCopy")]
+    public void Kernel_names_become_pascal_case(string cuda, string csharp) => Assert.Equal(csharp, Naming.ToPascalCase(cuda));
+
+    [Theory]
+    [InlineData("key_lengths", "keyLengths")]
+    [InlineData("q", "q")]
+    [InlineData("Q", "q")]
+    [InlineData("HEAD_DIM", "headDim")]
+    [InlineData("dQ", "dQ")]
+    [InlineData("in", "@in")]
+    [InlineData("out", "@out")]
+    [InlineData("object", "@object")]
+    public void Parameter_names_become_camel_case(string cuda, string csharp) => Assert.Equal(csharp, Naming.ToCamelCase(cuda));
+
+    [Theory]
+    [InlineData("float*", "global::Attention.Native.Cuda.Interop.DevicePointer<float>")]
+    [InlineData("const float*", "global::Attention.Native.Cuda.Interop.DevicePointer<float>")]
+    [InlineData("float const* const __restrict__", "global::Attention.Native.Cuda.Interop.DevicePointer<float>")]
+    [InlineData("const __half* __restrict__", "global::Attention.Native.Cuda.Interop.DevicePointer<global::System.Half>")]
+    [InlineData("__nv_bfloat16*", "global::Attention.Native.Cuda.Interop.DevicePointer<global::Attention.Native.BFloat16>")]
+    [InlineData("const unsigned char*", "global::Attention.Native.Cuda.Interop.DevicePointer<bool>")]
+    [InlineData("bool*", "global::Attention.Native.Cuda.Interop.DevicePointer<bool>")]
+    [InlineData("const int*", "global::Attention.Native.Cuda.Interop.DevicePointer<int>")]
+    [InlineData("int", "int")]
+    [InlineData("const int", "int")]
+    [InlineData("unsigned int", "uint")]
+    [InlineData("long long", "long")]
+    [InlineData("unsigned long long", "ulong")]
+    [InlineData("float", "float")]
+    [InlineData("double", "double")]
+    public void Readme_table_types_map(string cuda, string csharp) => Assert.Equal(csharp, Map(cuda));
+
+    [Theory]
+    [InlineData("float2")]
+    [InlineData("double*")]
+    [InlineData("float**")]
+    [InlineData("float&")]
+    [InlineData("volatile int*")]
+    [InlineData("unsigned")]
+    [InlineData("long")]
+    [InlineData("unsigned char")]
+    [InlineData("bool")]
+    [InlineData("void*")]
+    [InlineData("half*")]
+    [InlineData("std::size_t")]
+    public void Types_outside_the_table_do_not_map(string cuda) => Assert.Null(Map(cuda));
+
+    private static string? Map(string type) =>
+        CudaTypeMapper.Map(CudaTokenizer.Tokenize(type, TestContext.Current.CancellationToken));
+}

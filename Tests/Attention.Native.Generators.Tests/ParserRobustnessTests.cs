@@ -1,0 +1,47 @@
+using Attention.Native.Generators.Models;
+using Attention.Native.Generators.Parsing;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Attention.Native.Generators.Tests;
+
+/// <summary>
+/// A generator that throws fails the whole build with an unhelpful CS8785, so the parser must survive any text,
+/// in particular a file being typed: every prefix of the samples parses without throwing.
+/// </summary>
+public sealed class ParserRobustnessTests
+{
+    public static TheoryData<string> Samples => new(
+        nameof(CudaSamples.AttentionSimt), nameof(CudaSamples.OddFormatting), nameof(CudaSamples.SeveralKernels), nameof(CudaSamples.ParameterNames));
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Every_prefix_of_a_sample_parses(string sample)
+    {
+        string text = sample switch
+        {
+            nameof(CudaSamples.AttentionSimt) => CudaSamples.AttentionSimt,
+            nameof(CudaSamples.OddFormatting) => CudaSamples.OddFormatting,
+            nameof(CudaSamples.SeveralKernels) => CudaSamples.SeveralKernels,
+            _ => CudaSamples.ParameterNames,
+        };
+
+        for (int length = 0; length <= text.Length; length++)
+        {
+            CudaFileModel model = CudaFileParser.Parse("/repo/Native/typing.cu", SourceText.From(text[..length]), TestContext.Current.CancellationToken);
+            Assert.All(model.Diagnostics, d => Assert.InRange(d.Location.Span.End, 0, length));
+        }
+    }
+
+    [Theory]
+    [InlineData("\"unterminated \\")]
+    [InlineData("'\\")]
+    [InlineData("R\"x(never closed")]
+    [InlineData("/* never closed")]
+    [InlineData("#define X \\")]
+    [InlineData("extern \"C\" {")]
+    [InlineData("}}}} extern \"C\" __global__")]
+    [InlineData("extern \"C\" __global__ void k(float x[)")]
+    [InlineData("extern \"C\" __global__ void k(]])")]
+    public void Pathological_text_parses(string text) =>
+        _ = CudaFileParser.Parse("/repo/Native/odd.cu", SourceText.From(text), TestContext.Current.CancellationToken);
+}
