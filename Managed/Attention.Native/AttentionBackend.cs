@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Attention.Native.Cpu;
+using Attention.Native.Cuda;
 using Attention.Native.Validation;
 
 namespace Attention.Native;
@@ -35,18 +36,19 @@ public abstract class AttentionBackend : IDisposable
     /// <summary>Creates a backend.</summary>
     /// <param name="kind">The backend to create; <see cref="AttentionBackendKind.Auto"/> picks the fastest present.</param>
     /// <returns>The backend; dispose it to free its resources.</returns>
-    /// <exception cref="NotSupportedException"><paramref name="kind"/> is <see cref="AttentionBackendKind.Cuda"/>, which
-    /// this build does not include yet.</exception>
+    /// <remarks><see cref="AttentionBackendKind.Auto"/> creates the CUDA backend when a usable device is found and
+    /// otherwise the CPU backend, whose <see cref="SelectionReason"/> then says why CUDA was not chosen.</remarks>
+    /// <exception cref="CudaUnavailableException"><paramref name="kind"/> is <see cref="AttentionBackendKind.Cuda"/> and no
+    /// usable driver or device was found (the message says what was looked for).</exception>
+    /// <exception cref="CudaException"><paramref name="kind"/> is Cuda or Auto and the driver failed while setting up.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined value.</exception>
     /// <exception cref="ArgumentException">The environment variable <c>ATTENTION_NATIVE_CPU_VARIANT</c> names no
     /// <see cref="Cpu.CpuKernelVariant"/>.</exception>
     public static AttentionBackend Create(AttentionBackendKind kind = AttentionBackendKind.Auto) => kind switch
     {
-        AttentionBackendKind.Auto => new CpuBackend(
-            null, "Auto: the CUDA backend is not part of this build yet, so the CPU backend was chosen."),
+        AttentionBackendKind.Auto => CreateAuto(),
         AttentionBackendKind.Cpu => new CpuBackend(null, "Requested explicitly."),
-        AttentionBackendKind.Cuda => throw new NotSupportedException(
-            "AttentionBackendKind.Cuda: the CUDA backend is not part of this build yet; use Cpu or Auto."),
+        AttentionBackendKind.Cuda => new CudaBackend(null, "Requested explicitly."),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown backend kind."),
     };
 
@@ -244,6 +246,23 @@ public abstract class AttentionBackend : IDisposable
         Span<float> logSumExp,
         Span<float> probabilities)
         where T : unmanaged;
+
+    /// <summary>CUDA when a usable device is present, else the CPU with the reason CUDA was not chosen.</summary>
+    private static AttentionBackend CreateAuto()
+    {
+        CudaBackend cuda;
+        try
+        {
+            cuda = new CudaBackend(null, "Auto");
+        }
+        catch (CudaUnavailableException e)
+        {
+            return new CpuBackend(null, $"Auto: {e.Message} The CPU backend was chosen.");
+        }
+
+        cuda.SelectionReason = $"Auto: CUDA {cuda.Device} was found, so the CUDA backend was chosen over the CPU.";
+        return cuda;
+    }
 
     /// <summary>Rejects a disposed tensor or one of another backend; null (an absent optional tensor) passes.</summary>
     private void ThrowIfForeign<TElement>(AttentionTensor<TElement>? tensor, string parameter)

@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics;
 using Attention.Native;
 using Attention.Native.Cpu;
+using Attention.Native.Cuda;
 
 namespace Attention.Native.Tests;
 
@@ -22,19 +23,48 @@ public sealed class BackendSelectionTests
     [Fact]
     public void Auto_without_cuda_creates_the_cpu_backend_and_says_why()
     {
+        CudaTestEnvironment.SkipIfAvailable();
         using var backend = WithVariable(null, () => AttentionBackend.Create(AttentionBackendKind.Auto));
         var cpu = Assert.IsType<CpuBackend>(backend);
         Assert.Equal(AttentionBackendKind.Cpu, cpu.Kind);
-        Assert.Contains("CUDA", cpu.SelectionReason, StringComparison.Ordinal);
+        Assert.StartsWith("Auto: CUDA unavailable: ", cpu.SelectionReason, StringComparison.Ordinal);
+        Assert.Contains(CudaTestEnvironment.Reason, cpu.SelectionReason, StringComparison.Ordinal);
+        Assert.EndsWith("The CPU backend was chosen.", cpu.SelectionReason, StringComparison.Ordinal);
         Assert.Equal(Widest, cpu.Variant);
         Assert.Equal(Environment.ProcessorCount, cpu.ThreadCount);
     }
 
-    [Fact]
-    public void Cuda_is_not_supported_in_this_build()
+    [CudaFact]
+    public void Auto_picks_cuda_when_present_and_names_the_device()
     {
-        var error = Assert.Throws<NotSupportedException>(() => AttentionBackend.Create(AttentionBackendKind.Cuda));
-        Assert.Contains("Cuda", error.Message, StringComparison.Ordinal);
+        using var backend = WithVariable(null, () => AttentionBackend.Create(AttentionBackendKind.Auto));
+        var cuda = Assert.IsType<CudaBackend>(backend);
+        Assert.Equal(AttentionBackendKind.Cuda, cuda.Kind);
+        Assert.StartsWith("Auto: CUDA device 0: ", cuda.SelectionReason, StringComparison.Ordinal);
+        Assert.Contains(cuda.DeviceName, cuda.SelectionReason, StringComparison.Ordinal);
+        Assert.Contains(cuda.DeviceName, cuda.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cuda_without_a_device_throws_CudaUnavailableException_saying_why()
+    {
+        CudaTestEnvironment.SkipIfAvailable();
+        var viaCreate = Assert.Throws<CudaUnavailableException>(() => AttentionBackend.Create(AttentionBackendKind.Cuda));
+        var direct = Assert.Throws<CudaUnavailableException>(() => new CudaBackend());
+        foreach (var error in new[] { viaCreate, direct })
+        {
+            Assert.Equal(CudaTestEnvironment.Reason, error.Message);
+            Assert.StartsWith("CUDA unavailable: ", error.Message, StringComparison.Ordinal);
+            Assert.IsAssignableFrom<NotSupportedException>(error);
+        }
+    }
+
+    [CudaFact]
+    public void Cuda_on_request_when_present()
+    {
+        using var backend = AttentionBackend.Create(AttentionBackendKind.Cuda);
+        Assert.IsType<CudaBackend>(backend);
+        Assert.Equal("Requested explicitly.", backend.SelectionReason);
     }
 
     [Fact]
@@ -104,7 +134,9 @@ public sealed class BackendSelectionTests
     public void Invalid_environment_value_names_the_variable(string value)
     {
         var direct = Assert.Throws<ArgumentException>(() => WithVariable(value, () => new CpuBackend()));
-        var viaCreate = Assert.Throws<ArgumentException>(() => WithVariable(value, () => AttentionBackend.Create()));
+        // Auto reaches the CPU backend (and the variable) only where CUDA is absent.
+        var kind = CudaTestEnvironment.IsAvailable ? AttentionBackendKind.Cpu : AttentionBackendKind.Auto;
+        var viaCreate = Assert.Throws<ArgumentException>(() => WithVariable(value, () => AttentionBackend.Create(kind)));
         foreach (var error in new[] { direct, viaCreate })
         {
             Assert.Contains(VariantVariable, error.Message, StringComparison.Ordinal);

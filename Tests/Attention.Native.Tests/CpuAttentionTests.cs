@@ -3,27 +3,12 @@ using Attention.Native.Cpu;
 
 namespace Attention.Native.Tests;
 
-/// <summary>Every case against the float64 reference on the best CPU variant, through spans and through tensors.</summary>
-public sealed class CpuAttentionTests
+/// <summary>
+/// Every case against the float64 reference on the best CPU variant (spans: all cores; tensors: one thread), and each
+/// ISA variant on a subset.
+/// </summary>
+public sealed class CpuAttentionTests : AttentionBackendTests
 {
-    public static TheoryData<string> AllCases => CaseCatalog.Names();
-
-    [Theory]
-    [MemberData(nameof(AllCases))]
-    public void Matches_reference_via_spans(string name)
-    {
-        using var backend = new CpuBackend();
-        AttentionChecker.Check(backend, CaseCatalog.Get(name));
-    }
-
-    [Theory]
-    [MemberData(nameof(AllCases))]
-    public void Matches_reference_via_tensors_single_thread(string name)
-    {
-        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
-        AttentionChecker.Check(backend, CaseCatalog.Get(name), viaTensors: true);
-    }
-
     public static TheoryData<CpuKernelVariant, string> VariantCases()
     {
         var data = new TheoryData<CpuKernelVariant, string>();
@@ -47,4 +32,8 @@ public sealed class CpuAttentionTests
         Assert.Equal(variant, backend.Variant);
         AttentionChecker.Check(backend, CaseCatalog.Get(name));
     }
+
+    protected override AttentionBackend CreateBackend() => new CpuBackend();
+
+    protected override AttentionBackend CreateTensorBackend() => new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
 }

@@ -1,0 +1,223 @@
+using Attention.Native.Cuda.Interop;
+using Attention.Native.Validation;
+
+namespace Attention.Native.Cuda;
+
+/// <summary>
+/// The CUDA backend: device tensors in the device's primary context, and fused attention by the
+/// <c>attention_simt</c> kernels (embedded PTX, JIT-compiled by the driver on first use). All work of a backend is
+/// queued in order on its <see cref="Stream"/>; tensor calls return once the kernel is queued, span calls and tensor
+/// copies once it has finished. It never falls back to the CPU: what it cannot run throws.
+/// </summary>
+/// <remarks>
+/// Masks and biases passed in host memory (<see cref="BroadcastScores{T}.Memory"/>) and the key lengths are uploaded
+/// on every call, <c>B|1 · H|1 · Lq · Lk</c> elements for a mask or bias; keep them in tensors of this backend to avoid
+/// that. The span overload also copies Q, K, V in and the outputs out through temporary device buffers, and waits.
+/// Disposing the backend does not free its tensors' memory; dispose them too.
+/// </remarks>
+public sealed class CudaBackend : AttentionBackend
+{
+    private readonly CudaDeviceInfo device;
+    private readonly PrimaryContextHandle context;
+    private readonly UploadScratch scratch;
+    private AttentionSimtKernels? kernels;
+    private volatile bool disposed;
+
+    /// <summary>Creates a CUDA backend on a device.</summary>
+    /// <param name="options">The device; null for device 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The device ordinal is negative.</exception>
+    /// <exception cref="CudaUnavailableException">No usable driver or device (the message says what was looked for).</exception>
+    /// <exception cref="CudaException">The driver failed while setting up the context or stream.</exception>
+    public CudaBackend(CudaBackendOptions? options = null)
+        : this(options, "Requested explicitly.")
+    {
+    }
+
+    internal CudaBackend(CudaBackendOptions? options, string reason)
+        : base(reason)
+    {
+        options ??= new CudaBackendOptions();
+        if (options.DeviceOrdinal < 0)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options), options.DeviceOrdinal, "DeviceOrdinal must be 0 or positive.");
+        }
+
+        device = CudaAvailability.Probe(options.DeviceOrdinal);
+        context = RetainContext(device);
+        try
+        {
+            Stream = new CudaStream(this, StreamHandle.Create(context, CudaStreamFlags.Default));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+
+        scratch = new UploadScratch(this);
+    }
+
+    /// <inheritdoc />
+    public override AttentionBackendKind Kind => AttentionBackendKind.Cuda;
+
+    /// <inheritdoc />
+    public override string Description => $"CUDA {device}, attention_simt kernel";
+
+    /// <summary>The device ordinal.</summary>
+    public int DeviceOrdinal => device.Ordinal;
+
+    /// <summary>The device's name, e.g. "NVIDIA H200".</summary>
+    public string DeviceName => device.Name;
+
+    /// <summary>The device's compute capability, e.g. 9.0.</summary>
+    public Version ComputeCapability => new(device.Major, device.Minor);
+
+    /// <summary>The device's memory in bytes.</summary>
+    public long TotalMemoryBytes => device.TotalMemoryBytes;
+
+    /// <summary>The stream all of this backend's work is queued on.</summary>
+    public CudaStream Stream { get; }
+
+    internal PrimaryContextHandle Context => context;
+
+    internal CudaDeviceInfo Device => device;
+
+    /// <summary>Serialises the upload-and-launch sequences of concurrent calls (they share <see cref="Scratch"/>).</summary>
+    internal Lock LaunchGate { get; } = new();
+
+    internal UploadScratch Scratch => scratch;
+
+    /// <summary>Whether a usable CUDA device 0 is present, without creating a backend.</summary>
+    /// <param name="reason">The device found, or why CUDA is unavailable (the message a
+    /// <see cref="CudaUnavailableException"/> would carry).</param>
+    /// <returns>True when <c>new CudaBackend()</c> would find its device.</returns>
+    public static bool IsAvailable(out string reason)
+    {
+        try
+        {
+            var found = CudaAvailability.Probe(0);
+            reason = $"CUDA {found}, driver CUDA {CudaUnavailableReasons.Version(found.DriverVersion)} ({found.LibraryFileName})";
+            return true;
+        }
+        catch (CudaUnavailableException e)
+        {
+            reason = e.Message;
+            return false;
+        }
+        catch (CudaException e)
+        {
+            reason = "CUDA unavailable: " + e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>Waits until all work queued on <see cref="Stream"/> has finished.</summary>
+    /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
+    /// <exception cref="CudaException">Queued work failed.</exception>
+    public override void Synchronize() => Stream.Synchronize();
+
+    /// <summary>Free and total device memory, from <c>cuMemGetInfo_v2</c>.</summary>
+    internal unsafe (long Free, long Total) MemoryInfo()
+    {
+        EnterContext();
+        nuint free = 0;
+        nuint total = 0;
+        CudaErrors.Check(CudaDriver.cuMemGetInfo_v2(&free, &total), "cuMemGetInfo_v2");
+        return ((long)free, (long)total);
+    }
+
+    /// <summary>Throws if the backend was disposed; makes its context current on this thread.</summary>
+    internal void EnterContext()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        context.MakeCurrent();
+    }
+
+    /// <summary>The attention kernels, loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
+    internal AttentionSimtKernels AttentionKernels()
+    {
+        lock (LaunchGate)
+        {
+            EnterContext();
+            return kernels ??= AttentionSimtKernels.Load(context, device);
+        }
+    }
+
+    /// <summary>Device memory of <paramref name="bytes"/>, zero-filled in stream order.</summary>
+    internal DeviceMemoryHandle AllocateZeroed(nuint bytes)
+    {
+        EnterContext();
+        var memory = DeviceMemoryHandle.Allocate(context, bytes);
+        try
+        {
+            Stream.Fill(memory.Address, 0, bytes);
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
+        }
+
+        return memory;
+    }
+
+    private protected override AttentionTensor<T> AllocateCore<T>(long length) => new CudaTensor<T>(this, length);
+
+    private protected override void RunCore<T>(
+        AttentionProblem problem,
+        AttentionTensor<T> query,
+        AttentionTensor<T> key,
+        AttentionTensor<T> value,
+        AttentionTensor<T> output,
+        AttentionTensor<float>? logSumExp,
+        AttentionTensor<float>? probabilities)
+    {
+        var prepared = CudaAttention.Prepare<T>(this, problem);
+        CudaAttention.Launch(
+            this, prepared, problem, CudaTensor<T>.PointerOf(query), CudaTensor<T>.PointerOf(key),
+            CudaTensor<T>.PointerOf(value), CudaTensor<T>.PointerOf(output), CudaTensor<float>.PointerOf(logSumExp),
+            CudaTensor<float>.PointerOf(probabilities));
+    }
+
+    private protected override void RunCore<T>(
+        AttentionProblem problem,
+        ReadOnlySpan<T> query,
+        ReadOnlySpan<T> key,
+        ReadOnlySpan<T> value,
+        Span<T> output,
+        Span<float> logSumExp,
+        Span<float> probabilities) =>
+        CudaSpanAttention.Run(this, problem, query, key, value, output, logSumExp, probabilities);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            return;
+        }
+
+        lock (LaunchGate)
+        {
+            disposed = true;
+            Stream.Close();
+            kernels?.Dispose();
+            scratch.Dispose();
+            context.Dispose();
+        }
+    }
+
+    private static PrimaryContextHandle RetainContext(CudaDeviceInfo device)
+    {
+        try
+        {
+            return PrimaryContextHandle.Retain(device.Device);
+        }
+        catch (CudaException e) when (e.Result == (int)CudaResult.DeviceUnavailable)
+        {
+            throw new CudaUnavailableException(
+                CudaUnavailableReasons.DeviceBusy(device.Ordinal, device.Name, e.ResultName), e);
+        }
+    }
+}
