@@ -110,7 +110,7 @@ public sealed unsafe class CudaDeviceTests
         using var module = CudaModuleHandle.Load(backend.Context, Encoding.ASCII.GetBytes(NoopPtx + "\0"), "noop.ptx");
         nint function = module.GetFunction("noop");
         backend.EnterContext();
-        KernelLaunch.Launch(function, new LaunchConfiguration(1, 1, 1, 32, 1, 1, 0, backend.Stream.Handle), null, "noop");
+        KernelLauncher.Launch(function, new LaunchConfiguration(1, 1, 1, 32, 1, 1, 0, backend.Stream.Handle), null, "noop");
         backend.Synchronize();
         var missing = Assert.Throws<CudaException>(() => module.GetFunction("absent"));
         Assert.Equal("CUDA_ERROR_NOT_FOUND", missing.ResultName);

@@ -77,6 +77,6 @@ internal static unsafe class AttentionSimtLaunch
             &maskStrideB, &maskStrideH, &biasStrideB, &biasStrideH,
             &scale, &softcap, &causal, &windowLeft, &windowRight,
         };
-        KernelLaunch.Launch(kernel.Function, configuration, arguments, kernel.Name);
+        KernelLauncher.Launch(kernel.Function, configuration, arguments, kernel.Name);
     }
 }

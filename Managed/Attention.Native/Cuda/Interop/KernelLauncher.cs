@@ -4,7 +4,7 @@ namespace Attention.Native.Cuda.Interop;
 /// The one place that calls <c>cuLaunchKernel</c>: launchers (hand-packed now, generated later) build the argument
 /// array — one pointer per kernel parameter, each to a local holding the value — and call this.
 /// </summary>
-internal static unsafe class KernelLaunch
+internal static unsafe class KernelLauncher
 {
     /// <summary>Queues <paramref name="function"/> with <paramref name="arguments"/> on the configuration's stream.</summary>
     /// <param name="function">The <c>CUfunction</c>.</param>
