@@ -4,6 +4,7 @@
 #   ./build.sh test         build and run every test; ends with "N passed, N failed, N skipped"
 #   ./build.sh bench [f]    BenchmarkDotNet suite (optional filter, e.g. '*Decode*')
 #   ./build.sh compare ...  the comparison command with your own options (see --help)
+#   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -32,7 +33,153 @@ run_tests() {
   "$exe" -noColor -result-xml "$results_dir/$name.xml" "$@" || true
 }
 
-# Sums passed/failed/skipped over every XML report and prints the closing line CI reads.
+# --- Native: PTX generation and checks ----------------------------------------------------------------------------
+# Every Native/*.cu (headers *.cuh are included, not compiled) becomes Native/<name>.ptx: compute_80 PTX, which the
+# driver JITs for sm_80 and later. No fast math: the fp32 kernels are held to 1e-5 against a float64 reference.
+# The PTX is committed, so the library builds without a toolkit; `./build.sh test` checks it is current.
+ptx_arch=compute_80
+ptxas_archs=(sm_80 sm_90)
+# nvcc 11.8 rejects gcc 12 as a host compiler; clang-14 is the one Native/install-cuda-toolkit.sh installs.
+nvcc_ccbin=${NVCC_CCBIN:-$(command -v clang-14 || true)}
+
+# Outcomes of the native checks, added to the test totals by summarize_tests.
+native_passed=0 native_failed=0 native_skipped=0
+native_pass() { native_passed=$((native_passed + 1)); }
+native_fail() { echo "FAIL native: $*" >&2; native_failed=$((native_failed + 1)); }
+
+compile_ptx() { # compile_ptx <source.cu> <output.ptx>
+  nvcc -ptx -arch="$ptx_arch" ${nvcc_ccbin:+-ccbin "$nvcc_ccbin"} -O3 -o "$2" "$1"
+}
+
+# The "Cuda compilation tools, release X, VY" line nvcc writes into every PTX header (and prints for --version).
+nvcc_release() { grep -m 1 -o 'release [0-9.]*, V[0-9.]*' "$@" || true; }
+
+ptx() {
+  command -v nvcc >/dev/null 2>&1 || { echo "build.sh ptx: nvcc not found (run Native/install-cuda-toolkit.sh)" >&2; exit 2; }
+  local src
+  for src in Native/*.cu; do
+    [ -f "$src" ] || continue
+    compile_ptx "$src" "${src%.cu}.ptx"
+    echo "ptx: $src -> ${src%.cu}.ptx ($(nvcc_release "${src%.cu}.ptx"))"
+  done
+}
+
+# Kernels opt in to SASS checks with a line in their .cu file:
+#   // sass-check: <kernel> <OPCODE> [<OPCODE>...]
+# e.g. "// sass-check: attention_mma_f16 HMMA" for a tensor-core kernel. Each named opcode must occur in the kernel's
+# SASS for every arch in ptxas_archs.
+sass_has_opcode() { # sass_has_opcode <cubin> <kernel> <opcode>
+  cuobjdump --dump-sass --function "$2" "$1" 2>/dev/null | grep -Eq "[[:space:]]$3([.[:space:]]|$)"
+}
+
+# Native/emulation/*.cpp run the kernels' own source on the CPU (each CUDA thread a fiber) against a float64 reference:
+# the GPU-free check of their logic. They need a C++20 compiler and the toolkit's cuda_fp16.h / cuda_bf16.h.
+native_emulations() { # native_emulations <scratch folder>
+  local emulation cxx include binary flags
+  cxx=$(command -v clang++-14 || command -v clang++ || command -v c++ || true)
+  include=$(cd "$(dirname "$(command -v nvcc)")/../include" 2>/dev/null && pwd -P || true)
+  for emulation in Native/emulation/*.cpp; do
+    [ -f "$emulation" ] || continue
+    if [ -z "$cxx" ] || [ ! -f "$include/cuda_fp16.h" ]; then
+      echo "   $emulation skipped: it needs a C++20 compiler and the toolkit's cuda_fp16.h"
+      native_skipped=$((native_skipped + 1))
+      continue
+    fi
+    binary=$1/$(basename "$emulation" .cpp)
+    flags=(-std=c++20 -O1 -I Native)
+    # -isystem /usr/include would reorder the C++ library's own #include_next chain: only a separate toolkit folder.
+    [ "$include" = /usr/include ] || flags+=(-isystem "$include")
+    if ! "$cxx" "${flags[@]}" -o "$binary" "$emulation"; then
+      native_fail "$emulation does not compile"
+    elif "$binary" | sed 's/^/   /'; then
+      native_pass
+    else
+      native_fail "$emulation: the kernel differs from the float64 reference (see above)"
+    fi
+  done
+}
+
+# Regenerates the PTX into a temporary folder and compares it with the committed copy, then runs ptxas -v per arch
+# (failing on any spill) and the SASS opcode checks. Skipped, with one line saying so, where the toolkit is absent.
+native_checks() {
+  if ! command -v nvcc >/dev/null 2>&1 || ! command -v ptxas >/dev/null 2>&1; then
+    echo "== native: nvcc/ptxas not found: PTX freshness, ptxas spill, SASS and emulation checks skipped" \
+      "(Native/install-cuda-toolkit.sh installs them)"
+    native_skipped=$((native_skipped + 1))
+    return 0
+  fi
+  local tmp src name committed fresh shipped arch cubin log spills kernel opcodes opcode ours theirs
+  tmp=$(mktemp -d)
+  ours=$(nvcc_release <(nvcc --version))
+  echo "== native: PTX checks with nvcc $ours${nvcc_ccbin:+ (host compiler $nvcc_ccbin)}"
+  for committed in Native/*.ptx; do
+    [ -f "$committed" ] || continue
+    [ -f "${committed%.ptx}.cu" ] || native_fail "$committed has no source ${committed%.ptx}.cu"
+  done
+  for src in Native/*.cu; do
+    [ -f "$src" ] || continue
+    name=$(basename "$src" .cu)
+    committed=Native/$name.ptx
+    fresh=$tmp/$name.ptx
+    if ! compile_ptx "$src" "$fresh"; then
+      native_fail "nvcc could not compile $src"
+      continue
+    fi
+    # PTX from another nvcc release differs in more than its header, so only the release that wrote the committed
+    # copy can check it.
+    theirs=$(nvcc_release "$committed" 2>/dev/null)
+    if [ ! -f "$committed" ]; then
+      native_fail "$committed is missing: run ./build.sh ptx and commit it"
+    elif [ "$theirs" != "$ours" ]; then
+      echo "   $committed was generated by nvcc $theirs, this is $ours: freshness check skipped"
+      native_skipped=$((native_skipped + 1))
+    elif cmp -s "$fresh" "$committed"; then
+      echo "   $committed is up to date"
+      native_pass
+    else
+      native_fail "$committed differs from what nvcc makes of $src: run ./build.sh ptx and commit it"
+    fi
+    # ptxas and the SASS checks look at the PTX that ships: the committed copy (the fresh one where none is).
+    shipped=$committed
+    [ -f "$shipped" ] || shipped=$fresh
+    for arch in "${ptxas_archs[@]}"; do
+      cubin=$tmp/$name.$arch.cubin
+      log=$tmp/$name.$arch.log
+      if ! ptxas -v -arch="$arch" -o "$cubin" "$shipped" >"$log" 2>&1; then
+        cat "$log" >&2
+        native_fail "ptxas -arch=$arch rejected $shipped"
+        continue
+      fi
+      # "Compiling entry function 'k' for 'sm_80'" is followed by its stack/spill and register lines.
+      awk -v arch="$arch" '
+        /Compiling entry function/ { split($0, quoted, "\047"); kernel = quoted[2] }
+        /bytes spill stores/ { spills = $0; sub(/^[[:space:]]*/, "", spills) }
+        /Used [0-9]+ registers/ { regs = $0; sub(/.*: /, "", regs); printf "   %-28s %s  %s; %s\n", kernel, arch, regs, spills }
+      ' "$log"
+      spills=$(grep -Eo '[0-9]+ bytes spill (stores|loads)' "$log" | grep -Ev '^0 ' || true)
+      if [ -n "$spills" ]; then
+        native_fail "$shipped spills registers on $arch ($(tr '\n' ' ' <<<"$spills"))"
+      else
+        native_pass
+      fi
+      while read -r kernel opcodes; do
+        for opcode in $opcodes; do
+          if sass_has_opcode "$cubin" "$kernel" "$opcode"; then
+            echo "   $kernel $arch contains $opcode"
+            native_pass
+          else
+            native_fail "$kernel has no $opcode in its $arch SASS"
+          fi
+        done
+      done < <(sed -n 's|^[[:space:]]*//[[:space:]]*sass-check:[[:space:]]*||p' "$src")
+    done
+  done
+  native_emulations "$tmp"
+  rm -rf "$tmp"
+  echo "== native: $native_passed passed, $native_failed failed, $native_skipped skipped"
+}
+
+# Sums passed/failed/skipped over every XML report (and the native checks) and prints the closing line CI reads.
 summarize_tests() {
   local passed=0 failed=0 skipped=0 reports=0 line
   for report in "$results_dir"/*.xml; do
@@ -44,9 +191,10 @@ summarize_tests() {
     failed=$((failed + $(sed -n 's/.* errors="\([0-9]*\)".*/\1/p' <<<"$line")))
     skipped=$((skipped + $(sed -n 's/.* skipped="\([0-9]*\)".*/\1/p' <<<"$line")))
   done
-  if [ "$reports" -eq 0 ] || [ $((passed + failed)) -eq 0 ]; then
+  passed=$((passed + native_passed)) failed=$((failed + native_failed)) skipped=$((skipped + native_skipped))
+  if [ "$reports" -eq 0 ] || [ $((passed - native_passed + failed - native_failed)) -eq 0 ]; then
     echo "no test results were produced" >&2
-    echo "0 passed, 1 failed, 0 skipped"
+    echo "$passed passed, $((failed + 1)) failed, $skipped skipped"
     return 1
   fi
   echo "$passed passed, $failed failed, $skipped skipped"
@@ -62,6 +210,7 @@ case "$command" in
   test)
     build
     rm -rf "$results_dir"
+    native_checks
     run_tests all
     # ImageSharp-style reruns: the Auto variant with the wider ISAs switched off in the runtime itself.
     DOTNET_EnableAVX2=0 run_tests no-avx2 -class Attention.Native.Tests.CpuAttentionTests
@@ -79,8 +228,11 @@ case "$command" in
     build
     dotnet run --project "$perf_project" -c "$configuration" --no-build -- compare "$@"
     ;;
+  ptx)
+    ptx
+    ;;
   *)
-    echo "usage: ./build.sh [test | bench [filter] | compare [options]]" >&2
+    echo "usage: ./build.sh [test | bench [filter] | compare [options] | ptx]" >&2
     exit 2
     ;;
 esac
