@@ -31,9 +31,9 @@ internal sealed class CompareCommand : Command<CompareSettings>
             Note(warning);
         }
 
-        var limits = ProgressDisplay.Run("machine limits", 2 * settings.ThreadCounts.Count, step =>
-            MachineLimits.Measure(settings.ThreadCounts, settings.Quick, step));
-        ConsoleReport.WriteLimits(limits);
+        AnsiConsole.WriteLine(ConsoleReport.LimitsCaption);
+        var before = MeasureLimits(settings, "before");
+        ConsoleReport.WriteLimits((string.Empty, before));
 
         var absent = new List<string>();
         var setups = BackendCatalog.Discover(settings.ThreadCounts, absent);
@@ -42,14 +42,21 @@ internal sealed class CompareCommand : Command<CompareSettings>
             Note($"Not measured: {line}");
         }
 
-        var rows = CompareSession.Run(settings.Cases, setups, plan, limits, seed);
-        ConsoleReport.WriteRows(rows);
+        var rows = CompareSession.Run(settings.Cases, setups, plan, seed);
+
+        // Other processes only ever lower a measured limit: measure again and keep the higher of the two.
+        var after = MeasureLimits(settings, "after");
+        var limits = MachineLimits.Best(before, after);
+        (string, MachineLimits)[] measured = [("before", before), ("after", after)];
+        AnsiConsole.WriteLine("Machine limits measured again after the timings; the fractions below use the higher of the two.");
+        ConsoleReport.WriteLimits(measured);
+        ConsoleReport.WriteRows(rows, limits);
         Note(LoadAverage.Describe("after"));
         if (settings.Out is { } folder)
         {
             Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, "compare.md"), MarkdownReport.Render(limits, rows, notes));
-            File.WriteAllText(Path.Combine(folder, "compare.csv"), CsvReport.Render(rows));
+            File.WriteAllText(Path.Combine(folder, "compare.md"), MarkdownReport.Render(measured, limits, rows, notes));
+            File.WriteAllText(Path.Combine(folder, "compare.csv"), CsvReport.Render(rows, limits));
             AnsiConsole.WriteLine($"Wrote {Path.Combine(folder, "compare.md")} and compare.csv.");
         }
 
@@ -63,4 +70,8 @@ internal sealed class CompareCommand : Command<CompareSettings>
         AnsiConsole.WriteLine($"All {rows.Count} results within {CompareRow.ErrorTolerance:0.0E+0} of the float64 reference.");
         return ExitCodes.Success;
     }
+
+    private static MachineLimits MeasureLimits(CompareSettings settings, string when) =>
+        ProgressDisplay.Run($"machine limits ({when})", 2 * settings.ThreadCounts.Count, step =>
+            MachineLimits.Measure(settings.ThreadCounts, settings.Quick, step));
 }

@@ -1,4 +1,3 @@
-using Attention.Native.Perf.Limits;
 using Attention.Native.Perf.Workloads;
 
 namespace Attention.Native.Perf.Compare;
@@ -7,7 +6,7 @@ namespace Attention.Native.Perf.Compare;
 internal static class CaseRunner
 {
     public static CompareRow Run(
-        PerfCase perfCase, RandomOperands operands, ReferenceCheck check, BackendSetup setup, RepetitionPlan plan, MachineLimits limits)
+        PerfCase perfCase, RandomOperands operands, ReferenceCheck check, BackendSetup setup, RepetitionPlan plan)
     {
         var shape = perfCase.Shape;
         var options = perfCase.Options;
@@ -22,16 +21,6 @@ internal static class CaseRunner
             backend.Synchronize();
         });
         double error = check.RelativeError(output.ToArray());
-        bool isCpu = setup.Kind == AttentionBackendKind.Cpu;
-        return new CompareRow(
-            perfCase,
-            setup.Kind,
-            BackendSetup.VariantOf(backend),
-            setup.Threads,
-            median,
-            error,
-            check.Scope,
-            isCpu ? limits.FmaPeak(setup.Threads) : double.NaN,
-            isCpu ? limits.Bandwidth(setup.Threads) : double.NaN);
+        return new CompareRow(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, median, error, check.Scope);
     }
 }

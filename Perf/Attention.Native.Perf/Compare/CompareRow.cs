@@ -1,3 +1,4 @@
+using Attention.Native.Perf.Limits;
 using Attention.Native.Perf.Workloads;
 
 namespace Attention.Native.Perf.Compare;
@@ -10,9 +11,7 @@ internal sealed record CompareRow(
     int Threads,
     TimeSpan Median,
     double RelativeError,
-    string ErrorScope,
-    double FmaPeak,
-    double Bandwidth)
+    string ErrorScope)
 {
     /// <summary>The CPU fp32 accuracy bound of DESIGN.md §3: ‖out − ref‖ / ‖ref‖ ≤ 1e-5.</summary>
     public const double ErrorTolerance = 1e-5;
@@ -27,8 +26,11 @@ internal sealed record CompareRow(
     /// <summary>The limit that binds this case: read bandwidth for decode, the FMA peak otherwise.</summary>
     public string LimitKind => Case.IsDecode ? "read BW" : "FMA peak";
 
-    /// <summary>Rate over the binding limit (NaN when the limit was not measured for this backend).</summary>
-    public double LimitFraction => Case.IsDecode ? Gbps / Bandwidth : Gflops / FmaPeak;
+    /// <summary>Rate over the binding limit of this thread count; NaN off the CPU, whose limits were not measured.</summary>
+    public double LimitFraction(MachineLimits limits) =>
+        Backend != AttentionBackendKind.Cpu ? double.NaN
+        : Case.IsDecode ? Gbps / limits.Bandwidth(Threads)
+        : Gflops / limits.FmaPeak(Threads);
 
     /// <summary>Within tolerance (NaN fails).</summary>
     public bool Passes => RelativeError <= ErrorTolerance;

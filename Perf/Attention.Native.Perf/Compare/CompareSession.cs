@@ -1,4 +1,3 @@
-using Attention.Native.Perf.Limits;
 using Attention.Native.Perf.Report;
 using Attention.Native.Perf.Workloads;
 
@@ -8,7 +7,7 @@ namespace Attention.Native.Perf.Compare;
 internal static class CompareSession
 {
     public static IReadOnlyList<CompareRow> Run(
-        IReadOnlyList<PerfCase> cases, IReadOnlyList<BackendSetup> setups, RepetitionPlan plan, MachineLimits limits, int seed)
+        IReadOnlyList<PerfCase> cases, IReadOnlyList<BackendSetup> setups, RepetitionPlan plan, int seed)
     {
         var rows = new List<CompareRow>();
         int steps = cases.Count * (1 + setups.Count);
@@ -24,7 +23,7 @@ internal static class CompareSession
                 foreach (var setup in setups)
                 {
                     step($"{perfCase.Label}: {setup.Kind}{(setup.Threads > 0 ? $", {setup.Threads} thread(s)" : string.Empty)}");
-                    rows.Add(CaseRunner.Run(perfCase, operands, check, setup, plan, limits));
+                    rows.Add(CaseRunner.Run(perfCase, operands, check, setup, plan));
                 }
             }
 

@@ -8,19 +8,22 @@ internal sealed class MachineLimits
 
     private readonly Dictionary<int, (double Gflops, double Gbps)> byThreads;
 
-    private MachineLimits(string vectorName, Dictionary<int, (double Gflops, double Gbps)> byThreads)
-    {
-        VectorName = vectorName;
-        this.byThreads = byThreads;
-    }
-
-    public string VectorName { get; }
+    private MachineLimits(Dictionary<int, (double Gflops, double Gbps)> byThreads) => this.byThreads = byThreads;
 
     public IEnumerable<int> ThreadCounts => byThreads.Keys.Order();
 
     public double FmaPeak(int threads) => byThreads.TryGetValue(threads, out var l) ? l.Gflops : double.NaN;
 
     public double Bandwidth(int threads) => byThreads.TryGetValue(threads, out var l) ? l.Gbps : double.NaN;
+
+    /// <summary>
+    /// The higher of two measurements per thread count and limit. Other processes on a shared machine only ever lower
+    /// a measured limit, so measuring before and after the timings and keeping the best is closer to the true one.
+    /// </summary>
+    public static MachineLimits Best(MachineLimits first, MachineLimits second) => new(
+        first.byThreads.Keys.Union(second.byThreads.Keys).ToDictionary(
+            t => t,
+            t => (double.MaxNumber(first.FmaPeak(t), second.FmaPeak(t)), double.MaxNumber(first.Bandwidth(t), second.Bandwidth(t)))));
 
     /// <summary>Measures both limits for each thread count, keeping the best of a few tries.</summary>
     /// <param name="threadCounts">Thread counts to measure.</param>
@@ -51,6 +54,6 @@ internal sealed class MachineLimits
             results[threads] = (gflops, gbps);
         }
 
-        return new MachineLimits(Limits.FmaPeak.VectorName, results);
+        return new MachineLimits(results);
     }
 }

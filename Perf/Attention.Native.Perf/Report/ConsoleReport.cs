@@ -7,25 +7,29 @@ namespace Attention.Native.Perf.Report;
 /// <summary>Writes the machine's limits and the compare table to the console.</summary>
 internal static class ConsoleReport
 {
-    public static void WriteLimits(MachineLimits limits)
+    /// <summary>Writes one table of limits with a column pair per labelled measurement.</summary>
+    public static void WriteLimits(params (string Label, MachineLimits Limits)[] sets)
     {
-        AnsiConsole.WriteLine(LimitsCaption(limits));
         var table = new Table();
-        table.AddColumns("threads", "FMA peak GFLOP/s", "read GB/s");
-        foreach (int t in limits.ThreadCounts)
+        foreach (string header in LimitCells.Headers(sets))
         {
-            table.AddRow(RowCells.Number(t, "D"), RowCells.Number(limits.FmaPeak(t), "F1"), RowCells.Number(limits.Bandwidth(t), "F1"));
+            table.AddColumn(new TableColumn(Markup.Escape(header)).RightAligned());
+        }
+
+        foreach (string[] row in LimitCells.Rows(sets))
+        {
+            table.AddRow(row);
         }
 
         AnsiConsole.Write(table);
     }
 
     /// <summary>How the limits were measured, for the line above their table.</summary>
-    public static string LimitsCaption(MachineLimits limits) =>
+    public static string LimitsCaption =>
         $"Machine limits, best of several tries: FMA peak = register-only loop of {FmaPeak.Accumulators} independent " +
-        $"{limits.VectorName} FMA chains per thread; read = {MachineLimits.BandwidthBytes >> 20} MiB summed by all threads.";
+        $"{FmaPeak.VectorName} FMA chains per thread; read = {MachineLimits.BandwidthBytes >> 20} MiB summed by all threads.";
 
-    public static void WriteRows(IReadOnlyList<CompareRow> rows)
+    public static void WriteRows(IReadOnlyList<CompareRow> rows, MachineLimits limits)
     {
         var table = new Table().Title("Attention (fp32, BHSD; median of timed runs)");
         for (int c = 0; c < RowCells.Headers.Count; c++)
@@ -36,7 +40,7 @@ internal static class ConsoleReport
 
         foreach (var row in rows)
         {
-            var cells = RowCells.Of(row).Select(Markup.Escape).ToArray();
+            var cells = RowCells.Of(row, limits).Select(Markup.Escape).ToArray();
             if (!row.Passes)
             {
                 cells[9] = $"[red]{cells[9]} FAIL[/]";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Attention.Native.Perf.Compare;
+using Attention.Native.Perf.Limits;
 
 namespace Attention.Native.Perf.Report;
 
@@ -10,7 +11,7 @@ internal static class CsvReport
     private const string Header =
         "shape,mask,batch,query_heads,kv_heads,lq,lk,d,dv,backend,variant,threads,median_ms,gflops,gbps,limit,limit_fraction,rel_error,error_scope,passes";
 
-    public static string Render(IReadOnlyList<CompareRow> rows)
+    public static string Render(IReadOnlyList<CompareRow> rows, MachineLimits limits)
     {
         var text = new StringBuilder().AppendLine(Header);
         foreach (var row in rows)
@@ -20,7 +21,7 @@ internal static class CsvReport
             [
                 row.Case.Name, row.Case.Mask, s.Batch, s.QueryHeads, s.KeyValueHeads, s.QueryLength, s.KeyLength, s.HeadDim,
                 s.ValueHeadDim, row.Backend, row.Variant, row.Threads, row.Milliseconds, row.Gflops, row.Gbps, row.LimitKind,
-                row.LimitFraction, row.RelativeError, row.ErrorScope, row.Passes,
+                row.LimitFraction(limits), row.RelativeError, row.ErrorScope, row.Passes,
             ];
             text.AppendLine(string.Join(',', fields.Select(Field)));
         }

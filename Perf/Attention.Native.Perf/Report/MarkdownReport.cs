@@ -7,10 +7,12 @@ namespace Attention.Native.Perf.Report;
 /// <summary>The compare results as a Markdown document: the machine's limits, then the table.</summary>
 internal static class MarkdownReport
 {
-    /// <param name="limits">The machine's measured limits.</param>
+    /// <param name="measured">The limits measured before and after the timings.</param>
+    /// <param name="limits">The limits the fractions use.</param>
     /// <param name="rows">The results.</param>
     /// <param name="notes">Lines for the top: machine, load, operands.</param>
-    public static string Render(MachineLimits limits, IReadOnlyList<CompareRow> rows, IEnumerable<string> notes)
+    public static string Render(
+        IReadOnlyList<(string Label, MachineLimits Limits)> measured, MachineLimits limits, IReadOnlyList<CompareRow> rows, IEnumerable<string> notes)
     {
         var text = new StringBuilder();
         text.AppendLine("# Attention.Native compare").AppendLine();
@@ -20,18 +22,19 @@ internal static class MarkdownReport
         }
 
         text.AppendLine();
-        text.AppendLine(ConsoleReport.LimitsCaption(limits));
-        text.AppendLine().AppendLine("| threads | FMA peak GFLOP/s | read GB/s |").AppendLine("|---:|---:|---:|");
-        foreach (int t in limits.ThreadCounts)
+        text.AppendLine(ConsoleReport.LimitsCaption);
+        var headers = LimitCells.Headers(measured);
+        text.AppendLine().AppendLine($"| {string.Join(" | ", headers)} |").AppendLine($"|{string.Join('|', headers.Select(_ => "---:"))}|");
+        foreach (string[] row in LimitCells.Rows(measured))
         {
-            text.AppendLine($"| {t} | {RowCells.Number(limits.FmaPeak(t), "F1")} | {RowCells.Number(limits.Bandwidth(t), "F1")} |");
+            text.AppendLine($"| {string.Join(" | ", row)} |");
         }
 
         text.AppendLine().AppendLine($"| {string.Join(" | ", RowCells.Headers)} |");
         text.AppendLine($"|{string.Join('|', RowCells.Headers.Select((_, c) => RowCells.IsNumeric(c) ? "---:" : "---"))}|");
         foreach (var row in rows)
         {
-            var cells = RowCells.Of(row);
+            var cells = RowCells.Of(row, limits);
             if (!row.Passes)
             {
                 cells[9] += " **FAIL**";

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Attention.Native.Perf.Compare;
+using Attention.Native.Perf.Limits;
 
 namespace Attention.Native.Perf.Report;
 
@@ -12,7 +13,7 @@ internal static class RowCells
     /// <summary>Columns holding numbers, right-aligned.</summary>
     public static bool IsNumeric(int column) => column is >= 4 and <= 9;
 
-    public static string[] Of(CompareRow row) =>
+    public static string[] Of(CompareRow row, MachineLimits limits) =>
     [
         row.Case.Name,
         row.Case.Mask,
@@ -22,7 +23,7 @@ internal static class RowCells
         Number(row.Milliseconds, row.Milliseconds < 10 ? "F3" : "F1"),
         Number(row.Gflops, "F1"),
         double.IsNaN(row.Gbps) ? "-" : Number(row.Gbps, "F1"),
-        double.IsNaN(row.LimitFraction) ? "-" : $"{Number(row.LimitFraction * 100, "F0")}% {row.LimitKind}",
+        double.IsNaN(row.LimitFraction(limits)) ? "-" : $"{Number(row.LimitFraction(limits) * 100, "F0")}% {row.LimitKind}",
         Number(row.RelativeError, "0.0E+0"),
         row.ErrorScope,
     ];
