@@ -1,0 +1,77 @@
+using Attention.Native.Perf.Compare;
+using Attention.Native.Perf.Limits;
+using Attention.Native.Perf.Report;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Attention.Native.Perf.Cli;
+
+/// <summary>
+/// <c>compare</c>: measures the machine's limits, times every shape on every backend present, checks each output
+/// against the float64 reference and prints the table. Exit code 1 when an error exceeds the tolerance.
+/// </summary>
+internal sealed class CompareCommand : Command<CompareSettings>
+{
+    public override int Execute(CommandContext context, CompareSettings settings, CancellationToken cancellationToken)
+    {
+        int seed = settings.Seed ?? Random.Shared.Next();
+        var plan = settings.Quick ? RepetitionPlan.Quick : RepetitionPlan.Full;
+        var notes = new List<string>();
+        void Note(string line)
+        {
+            notes.Add(line);
+            AnsiConsole.WriteLine(line);
+        }
+
+        Note(MachineDescription.Text);
+        Note(LoadAverage.Describe("before"));
+        Note($"Operands: random fp32 in ±[0.05, 1], seed {seed} (--seed {seed} reproduces them); {(settings.Quick ? "quick" : "full")} repetitions.");
+        if (BuildCheck.Warning() is { } warning)
+        {
+            Note(warning);
+        }
+
+        AnsiConsole.WriteLine(ConsoleReport.LimitsCaption);
+        var before = MeasureLimits(settings, "before");
+        ConsoleReport.WriteLimits((string.Empty, before));
+
+        var absent = new List<string>();
+        var setups = BackendCatalog.Discover(settings.ThreadCounts, absent);
+        foreach (string line in absent)
+        {
+            Note($"Not measured: {line}");
+        }
+
+        var rows = CompareSession.Run(settings.Cases, setups, plan, seed);
+
+        // Other processes only ever lower a measured limit: measure again and keep the higher of the two.
+        var after = MeasureLimits(settings, "after");
+        var limits = MachineLimits.Best(before, after);
+        (string, MachineLimits)[] measured = [("before", before), ("after", after)];
+        AnsiConsole.WriteLine("Machine limits measured again after the timings; the fractions below use the higher of the two.");
+        ConsoleReport.WriteLimits(measured);
+        ConsoleReport.WriteRows(rows, limits);
+        Note(LoadAverage.Describe("after"));
+        if (settings.Out is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "compare.md"), MarkdownReport.Render(measured, limits, rows, notes));
+            File.WriteAllText(Path.Combine(folder, "compare.csv"), CsvReport.Render(rows, limits));
+            AnsiConsole.WriteLine($"Wrote {Path.Combine(folder, "compare.md")} and compare.csv.");
+        }
+
+        int failures = rows.Count(r => !r.Passes);
+        if (failures > 0)
+        {
+            AnsiConsole.MarkupLine($"[red]{failures} result(s) exceed the fp32 error tolerance {CompareRow.ErrorTolerance:0.0E+0}.[/]");
+            return ExitCodes.Failure;
+        }
+
+        AnsiConsole.WriteLine($"All {rows.Count} results within {CompareRow.ErrorTolerance:0.0E+0} of the float64 reference.");
+        return ExitCodes.Success;
+    }
+
+    private static MachineLimits MeasureLimits(CompareSettings settings, string when) =>
+        ProgressDisplay.Run($"machine limits ({when})", 2 * settings.ThreadCounts.Count, step =>
+            MachineLimits.Measure(settings.ThreadCounts, settings.Quick, step));
+}

@@ -1,0 +1,37 @@
+using Attention.Native.Perf.Limits;
+using Attention.Native.Perf.Workloads;
+
+namespace Attention.Native.Perf.Compare;
+
+/// <summary>One measured (case, backend) pair with its derived rates and its error against the reference.</summary>
+internal sealed record CompareRow(
+    PerfCase Case,
+    AttentionBackendKind Backend,
+    string Variant,
+    int Threads,
+    TimeSpan Median,
+    double RelativeError,
+    string ErrorScope)
+{
+    /// <summary>The CPU fp32 accuracy bound of DESIGN.md §3: ‖out − ref‖ / ‖ref‖ ≤ 1e-5.</summary>
+    public const double ErrorTolerance = 1e-5;
+
+    public double Milliseconds => Median.TotalMilliseconds;
+
+    public double Gflops => Case.Flops / Median.TotalSeconds / 1e9;
+
+    /// <summary>K and V bytes read per second, for decode cases; NaN otherwise.</summary>
+    public double Gbps => Case.IsDecode ? Case.KeyValueBytes / Median.TotalSeconds / 1e9 : double.NaN;
+
+    /// <summary>The limit that binds this case: read bandwidth for decode, the FMA peak otherwise.</summary>
+    public string LimitKind => Case.IsDecode ? "read BW" : "FMA peak";
+
+    /// <summary>Rate over the binding limit of this thread count; NaN off the CPU, whose limits were not measured.</summary>
+    public double LimitFraction(MachineLimits limits) =>
+        Backend != AttentionBackendKind.Cpu ? double.NaN
+        : Case.IsDecode ? Gbps / limits.Bandwidth(Threads)
+        : Gflops / limits.FmaPeak(Threads);
+
+    /// <summary>Within tolerance (NaN fails).</summary>
+    public bool Passes => RelativeError <= ErrorTolerance;
+}

@@ -1,0 +1,54 @@
+using Attention.Native.Perf.Compare;
+using Attention.Native.Perf.Limits;
+using Spectre.Console;
+
+namespace Attention.Native.Perf.Report;
+
+/// <summary>Writes the machine's limits and the compare table to the console.</summary>
+internal static class ConsoleReport
+{
+    /// <summary>Writes one table of limits with a column pair per labelled measurement.</summary>
+    public static void WriteLimits(params (string Label, MachineLimits Limits)[] sets)
+    {
+        var table = new Table();
+        foreach (string header in LimitCells.Headers(sets))
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(header)).RightAligned());
+        }
+
+        foreach (string[] row in LimitCells.Rows(sets))
+        {
+            table.AddRow(row);
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>How the limits were measured, for the line above their table.</summary>
+    public static string LimitsCaption =>
+        $"Machine limits, best of several tries: FMA peak = register-only loop of {FmaPeak.Accumulators} independent " +
+        $"{FmaPeak.VectorName} FMA chains per thread; read = {MachineLimits.BandwidthBytes >> 20} MiB summed by all threads.";
+
+    public static void WriteRows(IReadOnlyList<CompareRow> rows, MachineLimits limits)
+    {
+        var table = new Table().Title("Attention (fp32, BHSD; median of timed runs)");
+        for (int c = 0; c < RowCells.Headers.Count; c++)
+        {
+            var column = new TableColumn(Markup.Escape(RowCells.Headers[c]));
+            table.AddColumn(RowCells.IsNumeric(c) ? column.RightAligned() : column);
+        }
+
+        foreach (var row in rows)
+        {
+            var cells = RowCells.Of(row, limits).Select(Markup.Escape).ToArray();
+            if (!row.Passes)
+            {
+                cells[9] = $"[red]{cells[9]} FAIL[/]";
+            }
+
+            table.AddRow(cells);
+        }
+
+        AnsiConsole.Write(table);
+    }
+}

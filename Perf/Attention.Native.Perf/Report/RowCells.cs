@@ -1,0 +1,34 @@
+using System.Globalization;
+using Attention.Native.Perf.Compare;
+using Attention.Native.Perf.Limits;
+
+namespace Attention.Native.Perf.Report;
+
+/// <summary>The compare table's columns and how each row reads in them: shared by the console and Markdown tables.</summary>
+internal static class RowCells
+{
+    public static IReadOnlyList<string> Headers { get; } =
+        ["shape", "mask", "backend", "variant", "threads", "ms", "GFLOP/s", "GB/s", "of limit", "rel. error", "error checked on"];
+
+    /// <summary>Columns holding numbers, right-aligned.</summary>
+    public static bool IsNumeric(int column) => column is >= 4 and <= 9;
+
+    public static string[] Of(CompareRow row, MachineLimits limits) =>
+    [
+        row.Case.Name,
+        row.Case.Mask,
+        row.Backend.ToString(),
+        row.Variant,
+        row.Threads > 0 ? Number(row.Threads, "D") : "-",
+        Number(row.Milliseconds, row.Milliseconds < 10 ? "F3" : "F1"),
+        Number(row.Gflops, "F1"),
+        double.IsNaN(row.Gbps) ? "-" : Number(row.Gbps, "F1"),
+        double.IsNaN(row.LimitFraction(limits)) ? "-" : $"{Number(row.LimitFraction(limits) * 100, "F0")}% {row.LimitKind}",
+        Number(row.RelativeError, "0.0E+0"),
+        row.ErrorScope,
+    ];
+
+    public static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+
+    public static string Number(int value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+}
