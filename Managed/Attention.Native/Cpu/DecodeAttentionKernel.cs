@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
@@ -139,8 +138,8 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             if (typeof(T) == typeof(float) && blockStart + KeyBlock < to)
             {
                 int next = Math.Min(KeyBlock, to - blockStart - KeyBlock);
-                Prefetch((float*)ops.Key + keyOffset + ((blockStart + KeyBlock) * p.Key.Sequence), p.Key.Sequence, next, dim);
-                Prefetch((float*)ops.Value + valueOffset + ((blockStart + KeyBlock) * p.Value.Sequence), p.Value.Sequence, next, valueDim);
+                OperandRows.Prefetch((float*)ops.Key + keyOffset + ((blockStart + KeyBlock) * p.Key.Sequence), p.Key.Sequence, next, dim);
+                OperandRows.Prefetch((float*)ops.Value + valueOffset + ((blockStart + KeyBlock) * p.Value.Sequence), p.Value.Sequence, next, valueDim);
             }
 
             float* key = OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, keys, dim,
@@ -345,28 +344,6 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             }
 
             acc[c] = a;
-        }
-    }
-
-    /// <summary>
-    /// Asks for the next block's K and V rows while this block computes: decode is a stream through the KV cache,
-    /// and keeping a block of requests in flight is what gets it near the read bandwidth.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(float* rows, long stride, int count, int dim)
-    {
-        if (!Sse.IsSupported)
-        {
-            return;
-        }
-
-        for (int j = 0; j < count; j++)
-        {
-            byte* row = (byte*)(rows + (j * stride));
-            for (int offset = 0; offset < dim * sizeof(float); offset += 64)
-            {
-                Sse.Prefetch0(row + offset);
-            }
         }
     }
 

@@ -15,8 +15,11 @@ internal static class ExpPolynomial
     public const float C6 = 1.5403530393381606e-4f;
     public const float C7 = 1.525273380405984e-5f;
 
-    /// <summary>Below this the result is flushed to 0 (2^-126 is the smallest normal float).</summary>
-    public const float Lowest = -126f;
+    /// <summary>
+    /// Inputs are clamped here: <c>round(−127) + 127 = 0</c> is a zero biased exponent, so the scale factor is +0 and
+    /// the result exactly 0 below −126.5 (rounding is to even) — for −∞ too — without a compare and select.
+    /// </summary>
+    public const float Lowest = -127f;
 
     /// <summary>Clamp so that <c>n + 127</c> stays a valid biased exponent.</summary>
     public const float Highest = 127f;

@@ -43,8 +43,8 @@ internal unsafe interface ISimd<TVec>
     static abstract float MaxAcross(TVec value);
 
     /// <summary>
-    /// <c>2^x</c> with relative error below 2e-7 for <c>x ≥ −126</c>, exactly 0 below that (−∞ included) and
-    /// never NaN for non-NaN input. The online softmax only feeds it <c>x ≤ 0</c>.
+    /// <c>2^x</c> with relative error below 2e-7 for <c>−126 ≤ x ≤ 127</c>, exactly 0 below −126.5 (−∞ included)
+    /// and never NaN. The online softmax only feeds it <c>x ≤ 0</c>.
     /// </summary>
     static abstract TVec Exp2(TVec x);
 

@@ -51,12 +51,8 @@ internal readonly unsafe struct ScalarOps : ISimd<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Exp2(float x)
     {
-        if (!(x >= Lowest))
-        {
-            return 0f;
-        }
-
-        float clamped = MathF.Min(x, Highest);
+        // MathF.Max(NaN, Lowest) would be NaN; the vector max returns Lowest, so keep the scalar in step.
+        float clamped = float.IsNaN(x) ? Lowest : MathF.Min(MathF.Max(x, Lowest), Highest);
         float n = MathF.Round(clamped);
         float f = clamped - n;
         float p = MathF.FusedMultiplyAdd(C7, f, C6);

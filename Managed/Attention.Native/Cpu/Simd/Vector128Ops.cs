@@ -61,8 +61,9 @@ internal readonly unsafe struct Vector128Ops : ISimd<Vector128<float>>
         p = Vector128.FusedMultiplyAdd(p, f, Vector128.Create(C2));
         p = Vector128.FusedMultiplyAdd(p, f, Vector128.Create(C1));
         p = Vector128.FusedMultiplyAdd(p, f, Vector128.Create(1f));
+        // n = −127 gives biased exponent 0, i.e. scale = +0: everything below −126.5 (−∞ included) is exactly 0.
         var scale = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
-        return Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128.Create(Lowest)), p * scale, Zero);
+        return p * scale;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

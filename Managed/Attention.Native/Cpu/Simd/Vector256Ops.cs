@@ -61,8 +61,9 @@ internal readonly unsafe struct Vector256Ops : ISimd<Vector256<float>>
         p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(C2));
         p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(C1));
         p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(1f));
+        // n = −127 gives biased exponent 0, i.e. scale = +0: everything below −126.5 (−∞ included) is exactly 0.
         var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
-        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(Lowest)), p * scale, Zero);
+        return p * scale;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

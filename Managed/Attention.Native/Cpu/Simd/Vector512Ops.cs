@@ -61,8 +61,9 @@ internal readonly unsafe struct Vector512Ops : ISimd<Vector512<float>>
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(C2));
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(C1));
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(1f));
+        // n = −127 gives biased exponent 0, i.e. scale = +0: everything below −126.5 (−∞ included) is exactly 0.
         var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
-        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512.Create(Lowest)), p * scale, Zero);
+        return p * scale;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
