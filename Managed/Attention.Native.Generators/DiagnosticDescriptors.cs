@@ -2,7 +2,10 @@ using Microsoft.CodeAnalysis;
 
 namespace Attention.Native.Generators;
 
-/// <summary>The generator's diagnostics. Each is an error: a kernel that cannot be launched safely gets no launcher.</summary>
+/// <summary>
+/// The generator's diagnostics. ATTN001–ATTN005 are errors: a kernel that cannot be launched safely gets no launcher.
+/// ATTN006 is a warning: the kernels keep their own launchers and lose only the generic one.
+/// </summary>
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Attention.Native.Kernels";
@@ -52,5 +55,16 @@ internal static class DiagnosticDescriptors
         messageFormat: "{0} becomes the C# name '{1}', which {2}",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    /// <summary>ATTN006: kernels with one stem and dtype suffixes whose signatures differ beyond their element types.</summary>
+    public static readonly DiagnosticDescriptor FamilyMismatch = new(
+        id: "ATTN006",
+        title: "CUDA kernels with dtype suffixes do not form a family",
+        messageFormat: "Kernel '{0}' does not fit the '{1}' dtype family: {2}. A family's kernels may differ only in pointers to "
+            + "their own element type (float*, __half*, __nv_bfloat16*), so there is no generic launcher NativeKernels.{3}<T>; "
+            + "each kernel keeps its own launcher.",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true);
 }

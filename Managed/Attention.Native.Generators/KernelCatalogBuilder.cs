@@ -9,7 +9,8 @@ namespace Attention.Native.Generators;
 /// <summary>
 /// Merges the files' kernels: ordered by name (ordinal) whatever the order of the files, one launcher per entry point.
 /// A prototype followed by its definition in one file is one kernel; any other repeated name is ATTN003, and two names
-/// that become the same C# name are ATTN005. The first declaration (by file path, then position) wins.
+/// that become the same C# name are ATTN005. The first declaration (by file path, then position) wins. Then the dtype
+/// families are found among the kernels (<see cref="KernelFamilyBuilder"/>).
 /// </summary>
 internal static class KernelCatalogBuilder
 {
@@ -50,10 +51,8 @@ internal static class KernelCatalogBuilder
             }
         }
 
-        EquatableArray<KernelModel> kernels = byName.Values
-            .Select(static d => d.Kernel)
-            .OrderBy(static k => k.Name, System.StringComparer.Ordinal)
-            .ToEquatableArray();
-        return new KernelCatalog(kernels, diagnostics.ToEquatableArray());
+        List<KernelDeclaration> ordered = [.. byName.Values.OrderBy(static d => d.Kernel.Name, System.StringComparer.Ordinal)];
+        EquatableArray<KernelFamily> families = KernelFamilyBuilder.Build(ordered, diagnostics, cancellationToken);
+        return new KernelCatalog(ordered.Select(static d => d.Kernel).ToEquatableArray(), families, diagnostics.ToEquatableArray());
     }
 }

@@ -9,13 +9,15 @@ namespace Attention.Native.Generators;
 
 /// <summary>
 /// Generates a typed launcher (<c>NativeKernels.&lt;Kernel&gt;</c>) for every <c>extern "C" __global__</c> kernel in
-/// the <c>.cu</c> files given as <c>AdditionalFiles</c>, and <c>KernelNames</c>. Launch arguments that do not match
-/// the CUDA signature are C# compile errors.
+/// the <c>.cu</c> files given as <c>AdditionalFiles</c>, a generic one (<c>NativeKernels.&lt;Stem&gt;&lt;T&gt;</c>)
+/// for every dtype family (<c>&lt;stem&gt;_f32</c>, <c>_f16</c>, <c>_bf16</c>), and <c>KernelNames</c>. Launch
+/// arguments that do not match the CUDA signature are C# compile errors.
 /// </summary>
 /// <remarks>
 /// Pipeline: each file is parsed on its own into an equatable model (cached per file); the models are merged into a
-/// catalog (ordering, duplicates); launchers are emitted per kernel from position-free models, so editing one file
-/// or moving a kernel regenerates only what changed. Diagnostics flow through their own outputs.
+/// catalog (ordering, duplicates, families); launchers are emitted per kernel and per family from position-free
+/// models, so editing one file or moving a kernel regenerates only what changed. Diagnostics flow through their own
+/// outputs.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed class KernelLauncherGenerator : IIncrementalGenerator
@@ -41,9 +43,17 @@ public sealed class KernelLauncherGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(
             kernels.SelectMany(static (kernels, _) => kernels.Items).WithTrackingName(TrackingNames.Launchers),
             static (output, kernel) => output.AddSource(LauncherWriter.HintName(kernel), Text(LauncherWriter.Write(kernel))));
+
+        IncrementalValueProvider<EquatableArray<KernelFamily>> families = catalog
+            .Select(static (catalog, _) => catalog.Families)
+            .WithTrackingName(TrackingNames.Families);
         context.RegisterSourceOutput(
-            kernels,
-            static (output, kernels) => output.AddSource(KernelNamesWriter.HintName, Text(KernelNamesWriter.Write(kernels))));
+            families.SelectMany(static (families, _) => families.Items).WithTrackingName(TrackingNames.FamilyLaunchers),
+            static (output, family) => output.AddSource(FamilyWriter.HintName(family), Text(FamilyWriter.WriteLauncher(family))));
+
+        context.RegisterSourceOutput(
+            kernels.Combine(families),
+            static (output, names) => output.AddSource(KernelNamesWriter.HintName, Text(KernelNamesWriter.Write(names.Left, names.Right))));
     }
 
     private static void Report(SourceProductionContext output, DiagnosticInfo diagnostic) => output.ReportDiagnostic(diagnostic.ToDiagnostic());

@@ -7,4 +7,6 @@ internal static class TrackingNames
     public const string Catalog = nameof(Catalog);
     public const string Kernels = nameof(Kernels);
     public const string Launchers = nameof(Launchers);
+    public const string Families = nameof(Families);
+    public const string FamilyLaunchers = nameof(FamilyLaunchers);
 }

@@ -122,6 +122,38 @@ internal static class CudaSamples
         extern "C" __global__ void zero_f32(float* out, long long count) { }
         """;
 
+    /// <summary>A small complete dtype family: <c>x</c> and <c>y</c> take the element type, <c>stats</c> stays float.</summary>
+    public const string ScaleFamily = """
+        extern "C" __global__ void scale_f32(const float* x, float* y, float* stats, int n, float factor) { }
+        extern "C" __global__ void scale_f16(const __half* x, __half* y, float* stats, int n, float factor) { }
+        extern "C" __global__ void scale_bf16(const __nv_bfloat16* x, __nv_bfloat16* y, float* stats, int n, float factor) { }
+        """;
+
+    /// <summary>
+    /// Two partial dtype families: <c>layer_norm</c> in f32 and f16 (no bf16 yet), where the statistics and the affine
+    /// parameters stay float in both, and <c>scale</c> in f16 and bf16 (no f32), whose <c>__half*</c> lookup table is
+    /// shared; the element pointers need not be leading, and <c>const</c> may differ between members.
+    /// </summary>
+    public const string PartialFamilies = """
+        extern "C" __global__ void layer_norm_f32(const float* x, const float* gamma, const float* beta, float* y,
+                                                  float* mean, int rows, int cols, float epsilon) { }
+        extern "C" __global__ void layer_norm_f16(const __half* x, const float* gamma, const float* beta, __half* y,
+                                                  float* mean, int rows, int cols, float epsilon) { }
+
+        extern "C" __global__ void scale_f16(const __half* table, int n, __half* x, float factor, const float* bias) { }
+        extern "C" __global__ void scale_bf16(const __half* table, int n, const __nv_bfloat16* x, float factor, const float* bias) { }
+        """;
+
+    /// <summary>
+    /// <c>softmax_{f32,f16,bf16}</c> whose bf16 version takes its row count as <c>long long</c>: not a family, so no
+    /// generic launcher (ATTN006), while each kernel keeps its own.
+    /// </summary>
+    public const string MismatchedFamily = """
+        extern "C" __global__ void softmax_f32(const float* x, float* y, int rows, int cols) { }
+        extern "C" __global__ void softmax_f16(const __half* x, __half* y, int rows, int cols) { }
+        extern "C" __global__ void softmax_bf16(const __nv_bfloat16* x, __nv_bfloat16* y, long long rows, int cols) { }
+        """;
+
     /// <summary>Kernels without parameters, written both ways.</summary>
     public const string NoParameters = """
         extern "C" __global__ void warm_up() { }

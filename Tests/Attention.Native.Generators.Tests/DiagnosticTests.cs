@@ -3,7 +3,10 @@ using Microsoft.CodeAnalysis;
 
 namespace Attention.Native.Generators.Tests;
 
-/// <summary>ATTN001–ATTN005: reported on the .cu file at the offending text; the kernel concerned gets no launcher.</summary>
+/// <summary>
+/// ATTN001–ATTN005: reported on the .cu file at the offending text; the kernel concerned gets no launcher. ATTN006:
+/// reported on the kernel that breaks a dtype family; the family gets no generic launcher.
+/// </summary>
 public sealed class DiagnosticTests
 {
     private const string Path = "/repo/Native/bad.cu";
@@ -158,6 +161,96 @@ public sealed class DiagnosticTests
         Assert.Equal(
             "Kernel 'ScaleF32' becomes the C# name 'ScaleF32', which kernel 'scale_f32' at bad.cu(1) already becomes; rename one of them",
             Message(diagnostic));
+    }
+
+    [Theory]
+    [InlineData(
+        "norm_f32(float* x, int n)", "norm_f16(__half* x, int n, int stride)",
+        "it has 3 parameters and 'norm_f32' has 2")]
+    [InlineData(
+        "norm_f32(float* x, int n)", "norm_f16(__half* x, int count)",
+        "parameter 2 is 'count' here and 'n' in 'norm_f32'")]
+    [InlineData(
+        "norm_f32(float* x, int n)", "norm_f16(__half* x, long long n)",
+        "parameter 2 ('n') is 'long long' here and 'int' in 'norm_f32': neither the same type nor each kernel's own element type")]
+    [InlineData(
+        "norm_f32(float* x, int n)", "norm_f16(__nv_bfloat16* x, int n)",
+        "parameter 1 ('x') is '__nv_bfloat16*' here and 'float*' in 'norm_f32': neither the same type nor each kernel's own element type")]
+    [InlineData(
+        "norm_f16(__half* x, int n)", "norm_bf16(float* x, int n)",
+        "parameter 1 ('x') is 'float*' here and '__half*' in 'norm_f16': neither the same type nor each kernel's own element type")]
+    public void ATTN006_member_that_differs_beyond_the_element_type(string reference, string member, string reason)
+    {
+        string source = "extern \"C\" __global__ void " + reference + " { }\nextern \"C\" __global__ void " + member + " { }\n";
+        string name = member[..member.IndexOf('(', StringComparison.Ordinal)];
+
+        GeneratorRun run = Run(source);
+
+        Diagnostic diagnostic = Assert.Single(run.Diagnostics);
+        DiagnosticAssert.At(diagnostic, "ATTN006", Path, source, name);
+        Assert.Equal(
+            $"Kernel '{name}' does not fit the 'norm' dtype family: {reason}. A family's kernels may differ only in pointers to their "
+            + "own element type (float*, __half*, __nv_bfloat16*), so there is no generic launcher NativeKernels.Norm<T>; each "
+            + "kernel keeps its own launcher.",
+            Message(diagnostic));
+        Assert.DoesNotContain("NativeKernels.Norm.g.cs", run.HintNames);
+        Assert.Equal(3, run.HintNames.Count);
+        Assert.Empty(run.CompilerProblems());
+    }
+
+    [Fact]
+    public void ATTN006_a_parameter_is_the_element_type_in_some_members_only()
+    {
+        const string source = """
+            extern "C" __global__ void norm_f32(float* x, float* y, int n) { }
+            extern "C" __global__ void norm_f16(__half* x, float* y, int n) { }
+            extern "C" __global__ void norm_bf16(__nv_bfloat16* x, __nv_bfloat16* y, int n) { }
+            """;
+
+        GeneratorRun run = Run(source);
+
+        Diagnostic diagnostic = Assert.Single(run.Diagnostics);
+        DiagnosticAssert.At(diagnostic, "ATTN006", Path, source, "norm_bf16");
+        Assert.Contains(
+            "parameter 2 ('y') is '__nv_bfloat16*' here, 'float*' in 'norm_f32' and 'float*' in 'norm_f16': a parameter points to "
+            + "each kernel's own element type in every member or has one type in all",
+            Message(diagnostic),
+            StringComparison.Ordinal);
+        Assert.Equal(["KernelNames.g.cs", "NativeKernels.NormBf16.g.cs", "NativeKernels.NormF16.g.cs", "NativeKernels.NormF32.g.cs"], run.HintNames);
+    }
+
+    [Fact]
+    public void ATTN005_family_whose_csharp_name_a_kernel_has()
+    {
+        const string source = """
+            extern "C" __global__ void scale(float* x) { }
+            extern "C" __global__ void scale_f32(float* x) { }
+            extern "C" __global__ void scale_f16(__half* x) { }
+            """;
+
+        GeneratorRun run = Run(source);
+
+        Diagnostic diagnostic = Assert.Single(run.Diagnostics);
+        DiagnosticAssert.At(diagnostic, "ATTN005", Path, source, "scale_f32");
+        Assert.Equal(
+            "The 'scale' dtype family becomes the C# name 'Scale', which kernel 'scale' at bad.cu(1) already becomes; rename one of them",
+            Message(diagnostic));
+        Assert.DoesNotContain("ScaleName<T>", run.Source("KernelNames.g.cs"), StringComparison.Ordinal);
+        Assert.Empty(run.CompilerProblems());
+    }
+
+    [Fact]
+    public void A_member_with_errors_leaves_no_family_and_no_ATTN006()
+    {
+        const string source = """
+            extern "C" __global__ void scale_f32(float* x, int n) { }
+            extern "C" __global__ void scale_f16(__half* x, float2 n) { }
+            """;
+
+        GeneratorRun run = Run(source);
+
+        Assert.Equal(["ATTN001"], run.Diagnostics.Select(d => d.Id));
+        Assert.Equal(["KernelNames.g.cs", "NativeKernels.ScaleF32.g.cs"], run.HintNames);
     }
 
     [Fact]

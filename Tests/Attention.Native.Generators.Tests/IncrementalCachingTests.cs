@@ -8,7 +8,7 @@ namespace Attention.Native.Generators.Tests;
 public sealed class IncrementalCachingTests
 {
     private static readonly string[] OurSteps =
-        [TrackingNames.Files, TrackingNames.Catalog, TrackingNames.Kernels, TrackingNames.Launchers];
+        [TrackingNames.Files, TrackingNames.Catalog, TrackingNames.Kernels, TrackingNames.Launchers, TrackingNames.Families, TrackingNames.FamilyLaunchers];
 
     [Fact]
     public void Second_run_with_unchanged_input_is_cached()
@@ -31,7 +31,7 @@ public sealed class IncrementalCachingTests
         }
 
         Assert.All(OutputReasons(result), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
-        Assert.Equal(4, OutputReasons(result).Count());
+        Assert.Equal(5, OutputReasons(result).Count()); // three launchers, the family's, KernelNames
     }
 
     [Fact]
@@ -67,6 +67,38 @@ public sealed class IncrementalCachingTests
             [IncrementalStepRunReason.Unchanged, IncrementalStepRunReason.Modified, IncrementalStepRunReason.Unchanged],
             Reasons(result, TrackingNames.Launchers));
         Assert.Contains("int groups", result.GeneratedSources.Single(s => s.HintName == "NativeKernels.LayerNormF32.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Editing_another_file_leaves_the_family_launcher_cached()
+    {
+        var family = InMemoryAdditionalText.Native("attention_simt.cu", CudaSamples.AttentionSimt);
+        var before = InMemoryAdditionalText.Native("several.cu", CudaSamples.SeveralKernels);
+        var after = InMemoryAdditionalText.Native(
+            "several.cu", CudaSamples.SeveralKernels.Replace("float epsilon", "float epsilon, int groups", StringComparison.Ordinal));
+        CSharpCompilation compilation = GeneratorHarness.CreateCompilation();
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(family, before).RunGenerators(compilation, TestContext.Current.CancellationToken);
+
+        driver = driver.ReplaceAdditionalText(before, after).RunGenerators(compilation, TestContext.Current.CancellationToken);
+
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        Assert.Equal([IncrementalStepRunReason.Unchanged], Reasons(result, TrackingNames.Families));
+        Assert.Equal([IncrementalStepRunReason.Cached], Reasons(result, TrackingNames.FamilyLaunchers));
+    }
+
+    [Fact]
+    public void Changing_a_member_signature_regenerates_the_family_launcher()
+    {
+        var before = InMemoryAdditionalText.Native("scale.cu", CudaSamples.ScaleFamily);
+        var after = InMemoryAdditionalText.Native("scale.cu", CudaSamples.ScaleFamily.Replace("float factor", "double factor", StringComparison.Ordinal));
+        CSharpCompilation compilation = GeneratorHarness.CreateCompilation();
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(before).RunGenerators(compilation, TestContext.Current.CancellationToken);
+
+        driver = driver.ReplaceAdditionalText(before, after).RunGenerators(compilation, TestContext.Current.CancellationToken);
+
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        Assert.Equal([IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.FamilyLaunchers));
+        Assert.Contains("double factor", result.GeneratedSources.Single(s => s.HintName == "NativeKernels.Scale.g.cs").SourceText.ToString(), StringComparison.Ordinal);
     }
 
     private static IEnumerable<IncrementalStepRunReason> Reasons(GeneratorRunResult result, string step) =>

@@ -7,8 +7,9 @@ using Attention.Native.Validation;
 namespace Attention.Native.Tests;
 
 /// <summary>
-/// The attention_simt launch without a GPU: geometry and limits from Native/README.md, the hand-packed parameter list
-/// against the kernel signature there, and the message for PTX missing from the build.
+/// The attention_simt launch without a GPU: geometry and limits from Native/README.md, the generated launchers'
+/// parameter lists against the kernel signature there, the generated per-type kernel names, and the message for PTX
+/// missing from the build.
 /// </summary>
 public sealed partial class AttentionSimtLaunchTests
 {
@@ -54,21 +55,55 @@ public sealed partial class AttentionSimtLaunchTests
         AttentionSimtGeometry.Configure(Problem(new(3, 2, 2, 4, 4, 8, 8)), limits, 0);
     }
 
-    /// <summary>The hand-packed launcher takes exactly the kernel's parameters, in order, with the README's type mapping.</summary>
-    [Fact]
-    public void Launcher_parameters_match_the_kernel_signature_in_Native_README()
+    /// <summary>
+    /// The launchers generated from Native/attention_simt.cu take exactly the parameters of the kernel signature in
+    /// Native/README.md, in order, with the README's type mapping: q, k, v and o take each kernel's element type (T
+    /// in the generic launcher the backend calls), every other pointer the same type in all three.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(NativeKernels.AttentionSimt), "T")]
+    [InlineData(nameof(NativeKernels.AttentionSimtF32), "Single")]
+    [InlineData(nameof(NativeKernels.AttentionSimtF16), "Half")]
+    [InlineData(nameof(NativeKernels.AttentionSimtBf16), "BFloat16")]
+    public void Launcher_parameters_match_the_kernel_signature_in_Native_README(string launcher, string element)
     {
         var kernel = KernelParameters("attention_simt_f32");
-        var launcher = typeof(AttentionSimtLaunch).GetMethod(nameof(AttentionSimtLaunch.Launch))!.GetParameters()[2..];
-        Assert.Equal(AttentionSimtLaunch.ParameterCount, kernel.Count);
-        Assert.Equal(kernel.Count, launcher.Length);
+        var parameters = typeof(NativeKernels).GetMethod(launcher)!.GetParameters();
+        Assert.Equal(["function", "launch"], parameters[..2].Select(p => p.Name));
+        Assert.Equal([typeof(nint), typeof(LaunchConfiguration).MakeByRefType()], parameters[..2].Select(p => p.ParameterType));
+        Assert.Equal(kernel.Count, parameters.Length - 2);
         for (int i = 0; i < kernel.Count; i++)
         {
             var (type, name) = kernel[i];
-            var parameter = launcher[i];
+            var parameter = parameters[i + 2];
             Assert.Equal(name.Replace("_", string.Empty, StringComparison.Ordinal), parameter.Name!, ignoreCase: true);
-            Assert.Equal(ManagedType(type, name), Describe(parameter.ParameterType));
+            Assert.Equal(ManagedType(type, name, element), Describe(parameter.ParameterType));
         }
+    }
+
+    /// <summary>The backend looks the kernel up by the generated name for its element type; other types are refused by name.</summary>
+    [Fact]
+    public void Generated_names_pick_the_kernel_per_element_type()
+    {
+        Assert.Equal(
+            ["attention_simt_f32", "attention_simt_f16", "attention_simt_bf16"],
+            [KernelNames.AttentionSimtName<float>(), KernelNames.AttentionSimtName<Half>(), KernelNames.AttentionSimtName<BFloat16>()]);
+        var error = Assert.Throws<NotSupportedException>(() => KernelNames.AttentionSimtName<double>());
+        Assert.Contains("'attention_simt'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("System.Double", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The generic launcher refuses an element type no kernel takes before it touches the driver.</summary>
+    [Fact]
+    public void Generic_launcher_refuses_other_element_types_without_a_GPU()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => NativeKernels.AttentionSimt<int>(
+            0, default, default, default, default, default, default, default, default, default, default,
+            1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1f, 0f, 0, -1, -1));
+        Assert.Equal(
+            "The 'attention_simt' kernels have no version for element type System.Int32; there are attention_simt_f32 "
+            + "(System.Single), attention_simt_f16 (System.Half), attention_simt_bf16 (Attention.Native.BFloat16).",
+            error.Message);
     }
 
     [Fact]
@@ -101,10 +136,10 @@ public sealed partial class AttentionSimtLaunchTests
         ];
     }
 
-    /// <summary>The C# type the README's table maps a C type to (q, k, v, o take the operand type T).</summary>
-    private static string ManagedType(string type, string name) => type switch
+    /// <summary>The C# type the README's table maps a C type to (q, k, v, o take the <paramref name="element"/> type).</summary>
+    private static string ManagedType(string type, string name, string element) => type switch
     {
-        _ when type.EndsWith('*') && name is "q" or "k" or "v" or "o" => "DevicePointer<T>",
+        _ when type.EndsWith('*') && name is "q" or "k" or "v" or "o" => $"DevicePointer<{element}>",
         "float*" or "constfloat*" => "DevicePointer<Single>",
         "constunsignedchar*" => "DevicePointer<Boolean>",
         "constint*" => "DevicePointer<Int32>",

@@ -74,7 +74,7 @@ public sealed unsafe class CudaDeviceTests
         Assert.All(o.ToArray(), value => Assert.Equal(7f, value));
     }
 
-    /// <summary>A launch with 2048 threads per block (the limit is 1024) through the hand-packed launcher.</summary>
+    /// <summary>A launch with 2048 threads per block (the limit is 1024) through the generated generic launcher.</summary>
     [CudaFact]
     public void A_rejected_launch_reports_the_CUresult_name()
     {
@@ -82,8 +82,8 @@ public sealed unsafe class CudaDeviceTests
         var kernel = backend.AttentionKernels().F32;
         var configuration = new LaunchConfiguration(1, 1, 1, 2048, 1, 1, 0, backend.Stream.Handle);
         backend.EnterContext();
-        var error = Assert.Throws<CudaException>(() => AttentionSimtLaunch.Launch<float>(
-            kernel, configuration, default, default, default, default, default, default, default, default, default,
+        var error = Assert.Throws<CudaException>(() => NativeKernels.AttentionSimt<float>(
+            kernel.Function, configuration, default, default, default, default, default, default, default, default, default,
             1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1f, 0f, 0, -1, -1));
         Assert.Equal("CUDA_ERROR_INVALID_VALUE", error.ResultName);
         Assert.Equal((1, "cuLaunchKernel"), (error.Result, error.Call));
@@ -125,6 +125,10 @@ public sealed unsafe class CudaDeviceTests
         Assert.Same(kernels, backend.AttentionKernels());
         Assert.All([kernels.F32, kernels.F16, kernels.Bf16], k => Assert.NotEqual(0, k.Function));
         Assert.True(kernels.F32.Limits.MaxDynamicSharedBytes >= 48 * 1024);
+        Assert.Equal(
+            [KernelNames.AttentionSimtF32Name, KernelNames.AttentionSimtF16Name, KernelNames.AttentionSimtBf16Name],
+            [kernels.For<float>().Name, kernels.For<Half>().Name, kernels.For<BFloat16>().Name]);
+        Assert.Throws<NotSupportedException>(() => kernels.For<double>());
     }
 
     [CudaFact]

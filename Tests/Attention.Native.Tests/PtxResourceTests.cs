@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Attention.Native.Cuda.Interop;
 
 namespace Attention.Native.Tests;
 
@@ -62,6 +63,20 @@ public sealed partial class PtxResourceTests
         Assert.Equal(SimtParameters, types);
     }
 
+    /// <summary>The launchers and names generated from <c>Native/*.cu</c> are those of the PTX that ships.</summary>
+    [Fact]
+    public void Every_generated_kernel_name_is_an_entry_point_of_the_embedded_ptx()
+    {
+        string[] entries =
+        [
+            .. Library.GetManifestResourceNames()
+                .Where(n => n.StartsWith("ptx/", StringComparison.Ordinal))
+                .SelectMany(n => EntryPattern().Matches(ReadResource(n)).Select(m => m.Groups["name"].Value)),
+        ];
+        Assert.NotEmpty(KernelNames.All);
+        Assert.Equal(KernelNames.All.Order(StringComparer.Ordinal), entries.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void Simt_ptx_is_free_of_machine_specific_text()
     {
@@ -83,4 +98,7 @@ public sealed partial class PtxResourceTests
 
     [GeneratedRegex(@"\.param \.(?<type>[a-z]\d+) \w+_param_\d+")]
     private static partial Regex ParameterPattern();
+
+    [GeneratedRegex(@"^\.visible \.entry (?<name>\w+)\(", RegexOptions.Multiline)]
+    private static partial Regex EntryPattern();
 }

@@ -4,13 +4,14 @@ namespace Attention.Native.Generators.Emit;
 
 /// <summary>
 /// Writes <c>KernelNames</c>: one constant per entry point and <c>All</c>, ordered by name, for
-/// <c>cuModuleGetFunction</c>. Written even when there are no kernels, so code that lists them always compiles.
+/// <c>cuModuleGetFunction</c>, then one generic lookup per dtype family (<see cref="FamilyWriter.WriteNameLookup"/>).
+/// Written even when there are no kernels, so code that lists them always compiles.
 /// </summary>
 internal static class KernelNamesWriter
 {
     public const string HintName = "KernelNames.g.cs";
 
-    public static string Write(EquatableArray<KernelModel> kernels)
+    public static string Write(EquatableArray<KernelModel> kernels, EquatableArray<KernelFamily> families)
     {
         SourceWriter writer = SourceWriter.BeginFile();
         writer.Line("/// <summary>The <c>extern \"C\"</c> kernels of <c>Native/*.cu</c>, by entry-point name.</summary>");
@@ -38,6 +39,12 @@ internal static class KernelNamesWriter
             {
                 writer.Line("    " + kernels[i].MethodName + "Name" + (i == kernels.Length - 1 ? ");" : ","));
             }
+        }
+
+        foreach (KernelFamily family in families)
+        {
+            writer.Line();
+            FamilyWriter.WriteNameLookup(writer, family);
         }
 
         return writer.EndFile();

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using Attention.Native.Generators.Models;
 
 namespace Attention.Native.Generators.Emit;
@@ -8,7 +9,8 @@ namespace Attention.Native.Generators.Emit;
 /// </summary>
 internal static class LauncherWriter
 {
-    private const string Interop = "global::" + SourceWriter.Namespace + ".";
+    /// <summary>The namespace of the contract types, as generated code names them.</summary>
+    public const string Interop = "global::" + SourceWriter.Namespace + ".";
 
     public static string HintName(KernelModel kernel) => "NativeKernels." + kernel.MethodName + ".g.cs";
 
@@ -17,19 +19,11 @@ internal static class LauncherWriter
         SourceWriter writer = SourceWriter.BeginFile();
         writer.Line("internal static unsafe partial class NativeKernels");
         writer.Open();
-        WriteDocumentation(writer, kernel);
+        writer.Line("/// <summary>Launches the CUDA kernel <c>" + kernel.Name + "</c> (<c>" + SourceWriter.Xml(kernel.FileName) + "</c>).</summary>");
+        writer.Line("/// <param name=\"function\">The <c>CUfunction</c> of <c>" + kernel.Name + "</c> in the loaded module.</param>");
+        WriteParameterDocumentation(writer, kernel.Parameters);
         writer.Line(SourceWriter.GeneratedCodeAttribute);
-        writer.Line("public static void " + kernel.MethodName + "(");
-        writer.Line("    nint function,");
-        string launch = "    in " + Interop + "LaunchConfiguration launch";
-        writer.Line(kernel.Parameters.Length == 0 ? launch + ")" : launch + ",");
-        for (int i = 0; i < kernel.Parameters.Length; i++)
-        {
-            ParameterModel parameter = kernel.Parameters[i];
-            string separator = i == kernel.Parameters.Length - 1 ? ")" : ",";
-            writer.Line("    " + parameter.Type + " " + parameter.Name + separator);
-        }
-
+        WriteSignature(writer, kernel.MethodName, kernel.Parameters.Items);
         writer.Open();
         string name = Interop + "KernelNames." + kernel.MethodName + "Name";
         if (kernel.Parameters.Length == 0)
@@ -51,16 +45,32 @@ internal static class LauncherWriter
         return writer.EndFile();
     }
 
-    private static void WriteDocumentation(SourceWriter writer, KernelModel kernel)
+    /// <summary>The <c>&lt;param&gt;</c> lines of <c>launch</c> and of the kernel's parameters (<c>function</c>'s is the caller's).</summary>
+    public static void WriteParameterDocumentation(SourceWriter writer, IEnumerable<ParameterModel> parameters)
     {
-        writer.Line("/// <summary>Launches the CUDA kernel <c>" + kernel.Name + "</c> (<c>" + SourceWriter.Xml(kernel.FileName) + "</c>).</summary>");
-        writer.Line("/// <param name=\"function\">The <c>CUfunction</c> of <c>" + kernel.Name + "</c> in the loaded module.</param>");
         writer.Line("/// <param name=\"launch\">Grid, block, dynamic shared memory and stream.</param>");
-        foreach (ParameterModel parameter in kernel.Parameters)
+        foreach (ParameterModel parameter in parameters)
         {
             writer.Line(
                 "/// <param name=\"" + Naming.Unescaped(parameter.Name) + "\"><c>"
                 + SourceWriter.Xml(parameter.CudaType + " " + parameter.CudaName) + "</c></param>");
+        }
+    }
+
+    /// <summary>
+    /// <c>public static void <paramref name="method"/>(nint function, in LaunchConfiguration launch, ...)</c>, one
+    /// parameter a line; the caller adds any constraint and the body.
+    /// </summary>
+    public static void WriteSignature(SourceWriter writer, string method, IReadOnlyList<ParameterModel> parameters)
+    {
+        writer.Line("public static void " + method + "(");
+        writer.Line("    nint function,");
+        string launch = "    in " + Interop + "LaunchConfiguration launch";
+        writer.Line(parameters.Count == 0 ? launch + ")" : launch + ",");
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            ParameterModel parameter = parameters[i];
+            writer.Line("    " + parameter.Type + " " + parameter.Name + (i == parameters.Count - 1 ? ")" : ","));
         }
     }
 }

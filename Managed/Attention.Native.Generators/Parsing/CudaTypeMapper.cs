@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using Attention.Native.Generators.Models;
 
 namespace Attention.Native.Generators.Parsing;
 
@@ -9,13 +10,11 @@ namespace Attention.Native.Generators.Parsing;
 /// </summary>
 internal static class CudaTypeMapper
 {
-    private const string DevicePointer = "global::Attention.Native.Cuda.Interop.DevicePointer<";
-
     private static readonly Dictionary<string, string> Pointees = new(System.StringComparer.Ordinal)
     {
-        ["float"] = "float",
-        ["__half"] = "global::System.Half",
-        ["__nv_bfloat16"] = "global::Attention.Native.BFloat16",
+        [DType.F32.CudaType] = DType.F32.CSharpType,
+        [DType.F16.CudaType] = DType.F16.CSharpType,
+        [DType.Bf16.CudaType] = DType.Bf16.CSharpType,
         ["unsigned char"] = "bool",
         ["bool"] = "bool",
         ["int"] = "int",
@@ -70,7 +69,7 @@ internal static class CudaTypeMapper
         return pointers switch
         {
             0 => Scalars.TryGetValue(baseType, out string? scalar) ? scalar : null,
-            1 => Pointees.TryGetValue(baseType, out string? pointee) ? DevicePointer + pointee + ">" : null,
+            1 => Pointees.TryGetValue(baseType, out string? pointee) ? DType.DevicePointerOf(pointee) : null,
             _ => null,
         };
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Attention.Native.Cuda.Interop;
 
 namespace Attention.Native.Cuda;
@@ -41,9 +42,9 @@ internal sealed class AttentionSimtKernels : IDisposable
         {
             return new AttentionSimtKernels(
                 module,
-                CudaKernel.Get(module, "attention_simt_f32", device),
-                CudaKernel.Get(module, "attention_simt_f16", device),
-                CudaKernel.Get(module, "attention_simt_bf16", device));
+                CudaKernel.Get(module, KernelNames.AttentionSimtF32Name, device),
+                CudaKernel.Get(module, KernelNames.AttentionSimtF16Name, device),
+                CudaKernel.Get(module, KernelNames.AttentionSimtBf16Name, device));
         }
         catch
         {
@@ -52,12 +53,19 @@ internal sealed class AttentionSimtKernels : IDisposable
         }
     }
 
-    /// <summary>The kernel for operand type <typeparamref name="T"/> (float, Half or BFloat16).</summary>
-    public CudaKernel For<T>() =>
-        typeof(T) == typeof(float) ? F32
-        : typeof(T) == typeof(Half) ? F16
-        : typeof(T) == typeof(BFloat16) ? Bf16
-        : throw new NotSupportedException($"attention_simt has no kernel for {typeof(T).Name}.");
+    /// <summary>
+    /// The kernel for operand type <typeparamref name="T"/>, the one <see cref="NativeKernels.AttentionSimt{T}"/>
+    /// launches for it: the generated <see cref="KernelNames.AttentionSimtName{T}"/> names it.
+    /// </summary>
+    /// <exception cref="NotSupportedException">No attention_simt kernel takes <typeparamref name="T"/> (float, Half and BFloat16 do).</exception>
+    public CudaKernel For<T>()
+        where T : unmanaged => KernelNames.AttentionSimtName<T>() switch
+        {
+            KernelNames.AttentionSimtF32Name => F32,
+            KernelNames.AttentionSimtF16Name => F16,
+            KernelNames.AttentionSimtBf16Name => Bf16,
+            var name => throw new UnreachableException($"KernelNames.AttentionSimtName<{typeof(T).Name}>() named {name}, which is not loaded."),
+        };
 
     public void Dispose() => module.Dispose();
 }

@@ -42,9 +42,9 @@ internal static class CudaAttention
         {
             backend.EnterContext();
             var staged = backend.Scratch.Stage(p);
-            AttentionSimtLaunch.Launch(
-                prepared.Kernel,
-                prepared.Configuration,
+            NativeKernels.AttentionSimt(
+                prepared.Kernel.Function,
+                in prepared.Configuration,
                 query,
                 key,
                 value,

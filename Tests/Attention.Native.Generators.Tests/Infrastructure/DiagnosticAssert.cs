@@ -8,12 +8,13 @@ internal static class DiagnosticAssert
     /// <summary>
     /// Asserts that <paramref name="diagnostic"/> is <paramref name="id"/>, reported in <paramref name="path"/> on
     /// exactly the text <paramref name="spanText"/> at its <paramref name="occurrence"/>-th appearance (0-based) in
-    /// <paramref name="source"/>, with the 1-based line and column that text has there.
+    /// <paramref name="source"/>, with the 1-based line and column that text has there. ATTN006 is a warning, the
+    /// others errors.
     /// </summary>
     public static void At(Diagnostic diagnostic, string id, string path, string source, string spanText, int occurrence = 0)
     {
         Assert.Equal(id, diagnostic.Id);
-        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(id == "ATTN006" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, diagnostic.Severity);
         FileLinePositionSpan where = diagnostic.Location.GetLineSpan();
         Assert.Equal(path, where.Path);
         Assert.Equal(spanText, source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));

@@ -1,8 +1,9 @@
 namespace Attention.Native.Cuda.Interop;
 
 /// <summary>
-/// The one place that calls <c>cuLaunchKernel</c>: launchers (hand-packed now, generated later) build the argument
-/// array — one pointer per kernel parameter, each to a local holding the value — and call this.
+/// The one place that calls <c>cuLaunchKernel</c>: the launchers generated from the kernel signatures
+/// (<c>NativeKernels</c>) build the argument array — one pointer per kernel parameter, each to a local holding the
+/// value — and call this.
 /// </summary>
 internal static unsafe class KernelLauncher
 {
