@@ -12,10 +12,11 @@ namespace Attention.Native.Cuda;
 internal static unsafe class CudaAvailability
 {
     /// <summary>
-    /// The oldest driver accepted: CUDA 12.0. The calls bound here exist since 11.0; the embedded PTX is built by a
-    /// CUDA 12 toolkit and the driver refuses PTX newer than itself (<c>CUDA_ERROR_UNSUPPORTED_PTX_VERSION</c>).
+    /// The oldest driver accepted: CUDA 11.8. The calls bound here exist since 11.0; the embedded PTX is ISA 7.8, made
+    /// by the CUDA 11.8 toolkit (see Native/README.md), and a driver refuses PTX newer than itself
+    /// (<c>CUDA_ERROR_UNSUPPORTED_PTX_VERSION</c>). Raise this together with the toolkit that builds the PTX.
     /// </summary>
-    public const int MinimumDriverVersion = 12000;
+    public const int MinimumDriverVersion = 11080;
 
     /// <summary>The PTX baseline is compute_80 (Ampere), so devices below 8.0 cannot JIT it.</summary>
     public const int MinimumComputeCapabilityMajor = 8;
