@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace Attention.Native.Cpu;
 
@@ -34,28 +33,6 @@ internal static unsafe class OperandRows
 
         rowStride = dim;
         return converted;
-    }
-
-    /// <summary>
-    /// Asks for the next block's K or V rows while this block computes, so that the block after this one comes from
-    /// L1/L2 rather than L3 or memory: both kernels stream through K and V block by block.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prefetch(float* rows, long stride, int count, int dim)
-    {
-        if (!Sse.IsSupported)
-        {
-            return;
-        }
-
-        for (int j = 0; j < count; j++)
-        {
-            byte* row = (byte*)(rows + (j * stride));
-            for (int offset = 0; offset < dim * sizeof(float); offset += 64)
-            {
-                Sse.Prefetch0(row + offset);
-            }
-        }
     }
 
     /// <summary>Reserves <paramref name="floats"/> of scratch at a 64-byte boundary and returns its offset.</summary>

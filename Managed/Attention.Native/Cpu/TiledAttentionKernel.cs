@@ -99,17 +99,6 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             for (int blockStart = keysLo; blockStart < keysHi; blockStart += KeyBlock)
             {
                 int blockKeys = Math.Min(KeyBlock, keysHi - blockStart);
-                if (typeof(T) == typeof(float) && blockStart + KeyBlock < keysHi)
-                {
-                    int next = Math.Min(KeyBlock, keysHi - blockStart - KeyBlock);
-                    long nextRow = blockStart + KeyBlock;
-                    OperandRows.Prefetch((float*)ops.Key + keyOffset + (nextRow * p.Key.Sequence), p.Key.Sequence, next, dim);
-                    if (pass == 0)
-                    {
-                        OperandRows.Prefetch((float*)ops.Value + valueOffset + (nextRow * p.Value.Sequence), p.Value.Sequence, next, valueDim);
-                    }
-                }
-
                 float* key = OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
                     scratch + layout.KeyRows, out long keyStride);
                 long valueStride = 0;
