@@ -2,6 +2,7 @@
 # Attention.Native build entry point.
 #   ./build.sh              build (Release), then run the main job: the GPU-vs-CPU comparison on every backend present
 #   ./build.sh test         build and run every test; ends with "N passed, N failed, N skipped"
+#                           (ATTENTION_NATIVE_ACCEPT_API=1: approve a changed public API and regenerate README's overview)
 #   ./build.sh bench [f]    BenchmarkDotNet suite (optional filter, e.g. '*Decode*')
 #   ./build.sh compare ...  the comparison command with your own options (see --help)
 #   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc
@@ -179,6 +180,40 @@ native_checks() {
   echo "== native: $native_passed passed, $native_failed failed, $native_skipped skipped"
 }
 
+# Runs a check that is a script rather than an xunit suite and records it as a one-test xunit-style report,
+# $results_dir/<name>.xml (its output goes to <name>.log beside it), for summarize_tests to count. The script's exit
+# status is the outcome: 0 passed, 77 skipped (the reason on a line "skipped: ..."), anything else failed.
+run_check() {
+  local name=$1; shift
+  local log=$results_dir/$name.log start status seconds result reason detail passed=0 failed=0 skipped=0
+  mkdir -p "$results_dir"
+  echo "== check: $name ($*)"
+  start=$SECONDS
+  set +e
+  "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  seconds=$((SECONDS - start))
+  case "$status" in
+    0) result=Pass passed=1 reason= detail= ;;
+    77) result=Skip skipped=1 reason=$(sed -n 's/^skipped: //p' "$log" | tail -n 1)
+        detail="<reason><![CDATA[${reason//]]>/]] >}]]></reason>" ;;
+    *) result=Fail failed=1 reason="exit status $status (output in $log)"
+       detail="<failure><message><![CDATA[$reason]]></message></failure>" ;;
+  esac
+  cat >"$results_dir/$name.xml" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<assemblies>
+  <assembly name="$name" test-framework="build.sh run_check" total="1" passed="$passed" failed="$failed" skipped="$skipped" errors="0" time="$seconds">
+    <collection name="$name" total="1" passed="$passed" failed="$failed" skipped="$skipped" time="$seconds">
+      <test name="$name: $*" result="$result" time="$seconds">$detail</test>
+    </collection>
+  </assembly>
+</assemblies>
+XML
+  echo "== check: $name: $result in ${seconds} s${reason:+ ($reason)}"
+}
+
 # Sums passed/failed/skipped over every XML report (and the native checks) and prints the closing line CI reads.
 summarize_tests() {
   local passed=0 failed=0 skipped=0 reports=0 line
@@ -216,6 +251,9 @@ case "$command" in
     DOTNET_EnableAVX2=0 run_tests no-avx2 -class Attention.Native.Tests.CpuAttentionTests
     DOTNET_EnableHWIntrinsic=0 run_tests no-simd -class Attention.Native.Tests.CpuAttentionTests
     tests_exe=$generator_tests_exe run_tests generators
+    # The packed .nupkg in a fresh console app, and a NativeAOT publish of Tests/AotSample (see each run.sh).
+    run_check package-smoke Tests/PackageSmoke/run.sh
+    run_check aot-sample Tests/AotSample/run.sh
     summarize_tests
     ;;
   bench)
