@@ -6,6 +6,8 @@
 #   ./build.sh bench [f]    BenchmarkDotNet suite (optional filter, e.g. '*Decode*')
 #   ./build.sh compare ...  the comparison command with your own options (see --help)
 #   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc
+#   ./build.sh device-pack  pack .device-pack/ for the GPU machine: a .NET runtime and the built tests and perf tool
+#                           (Perf/device/README.md: carry it and run `bash Perf/device/run.sh` there)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -32,6 +34,128 @@ run_tests() {
   mkdir -p "$results_dir"
   echo "== tests: $name $*"
   "$exe" -noColor -result-xml "$results_dir/$name.xml" "$@" || true
+}
+
+# --- The GPU machine's pack (Perf/device/README.md) ----------------------------------------------------------------
+# The GPU machine has no .NET: .device-pack/ (git-ignored, carried to it by name) holds a .NET runtime taken from this
+# SDK install (the dotnet host, its hostfxr and shared/Microsoft.NETCore.App), the framework-dependent Release builds of
+# the tests and the perf tool, a manifest and SHA256SUMS. Perf/device/run.sh unpacks and runs them there.
+device_pack_dir=.device-pack
+device_pack_limit_mib=60
+# xz -1 on all cores: 10 s for the runtime on 2 cores, 3 MB more than -6 (which takes a minute); override to squeeze.
+device_pack_xz=${DEVICE_PACK_XZ:--T0 -1}
+
+# The newest installed Microsoft.NETCore.App of the major version the projects target: "<version> <shared dir>".
+dotnet_runtime() {
+  dotnet --list-runtimes | sed -n 's/^Microsoft\.NETCore\.App \(10\.[0-9.]*\) \[\(.*\)\]$/\1 \2/p' | sort -V | tail -n 1
+}
+
+# tar.xz of folder $1's contents (minus the patterns after $3) into $2, written atomically.
+pack_folder() { # pack_folder <folder> <archive> [tar --exclude patterns...]
+  local folder=$1 archive=$2; shift 2
+  tar -C "$folder" "${@/#/--exclude=}" -cf - . | xz $device_pack_xz >"$archive.tmp" || return 1
+  mv "$archive.tmp" "$archive"
+}
+
+device_pack() { # device_pack [--no-build]
+  [ "${1:-}" = --no-build ] || build
+  if [ "$(uname -m)" != x86_64 ]; then
+    echo "device-pack: this machine is $(uname -m); the GPU machine is x86-64, so its runtime cannot come from here" >&2
+    return 1
+  fi
+  local tests_bin=$tests_dir/bin/$configuration/net10.0 perf_bin=Perf/Attention.Native.Perf/bin/$configuration/net10.0
+  local found version shared root fxr app config
+  found=$(dotnet_runtime)
+  [ -n "$found" ] || { echo "device-pack: no Microsoft.NETCore.App 10.x in 'dotnet --list-runtimes'" >&2; return 1; }
+  version=${found%% *} shared=${found#* }            # shared = <root>/shared/Microsoft.NETCore.App
+  root=$(dirname "$(dirname "$shared")")
+  fxr=$(ls "$root/host/fxr" 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$fxr" ] || [ ! -x "$root/dotnet" ] || [ ! -d "$shared/$version" ]; then
+    echo "device-pack: no dotnet host, host/fxr or shared/Microsoft.NETCore.App/$version under $root" >&2
+    return 1
+  fi
+  for app in "$tests_bin/Attention.Native.Tests" "$perf_bin/Attention.Native.Perf"; do
+    config=$app.runtimeconfig.json
+    [ -f "$app.dll" ] || { echo "device-pack: $app.dll is missing (build first)" >&2; return 1; }
+    # The GPU machine's image may lack ICU: both apps must run with invariant globalization.
+    grep -q '"System.Globalization.Invariant": true' "$config" ||
+      { echo "device-pack: $config lacks System.Globalization.Invariant = true (Directory.Build.props)" >&2; return 1; }
+  done
+  grep -aq 'ptx/attention_simt.ptx' "$tests_bin/Attention.Native.dll" ||
+    { echo "device-pack: Attention.Native.dll has no embedded ptx/attention_simt.ptx" >&2; return 1; }
+
+  mkdir -p "$device_pack_dir"
+  local runtime_id="Microsoft.NETCore.App $version, hostfxr $fxr, from $root"
+  if [ -f "$device_pack_dir/runtime.tar.xz" ] && [ "$(cat "$device_pack_dir/runtime.id" 2>/dev/null)" = "$runtime_id" ]; then
+    echo "device-pack: runtime.tar.xz already holds $runtime_id"
+  else
+    echo "device-pack: packing $runtime_id"
+    tar -C "$root" -cf - dotnet "host/fxr/$fxr" "shared/Microsoft.NETCore.App/$version" |
+      xz $device_pack_xz >"$device_pack_dir/runtime.tar.xz.tmp" || return 1
+    mv "$device_pack_dir/runtime.tar.xz.tmp" "$device_pack_dir/runtime.tar.xz"
+    echo "$runtime_id" >"$device_pack_dir/runtime.id"
+  fi
+  echo "device-pack: packing the tests and the perf tool"
+  pack_folder "$tests_bin" "$device_pack_dir/tests.tar.xz" || return 1
+  # BenchmarkDotNet's Windows-only native helpers (x86/, amd64/, arm64/, runtimes/win) are of no use on Linux.
+  pack_folder "$perf_bin" "$device_pack_dir/perf.tar.xz" ./x86 ./amd64 ./arm64 './runtimes/win*' './runtimes/osx*' || return 1
+  (cd "$device_pack_dir" && sha256sum runtime.tar.xz tests.tar.xz perf.tar.xz >SHA256SUMS) || return 1
+
+  local total commit
+  total=$(cat "$device_pack_dir"/runtime.tar.xz "$device_pack_dir"/tests.tar.xz "$device_pack_dir"/perf.tar.xz | wc -c)
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git diff --quiet HEAD 2>/dev/null || commit="$commit (+ uncommitted changes)"
+  {
+    echo "created: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n)"
+    echo "git: $commit"
+    echo "source-sha256: $(bash Perf/device/source-hash.sh)"
+    echo "runtime: $runtime_id (linux-x64)"
+    echo "runtime.tar.xz: dotnet host, host/fxr/$fxr, shared/Microsoft.NETCore.App/$version"
+    echo "tests.tar.xz: framework-dependent $configuration build of $tests_dir (xunit v3 executable)"
+    echo "perf.tar.xz: framework-dependent $configuration build of Perf/Attention.Native.Perf"
+    echo "globalization: invariant (System.Globalization.Invariant = true in both runtimeconfig.json files)"
+    echo "ptx: embedded in Attention.Native.dll as resource ptx/attention_simt.ptx (Native/attention_simt.ptx sha256 $(sha256sum Native/attention_simt.ptx | cut -d' ' -f1))"
+    echo "total-bytes: $total"
+  } >"$device_pack_dir/manifest.txt"
+  ls -l "$device_pack_dir"
+  echo "device-pack: $device_pack_dir/ holds $((total / 1048576)) MiB ($total bytes) to carry; limit $device_pack_limit_mib MiB"
+  if [ "$total" -ge $((device_pack_limit_mib * 1048576)) ]; then
+    echo "device-pack: FAIL: the pack is over $device_pack_limit_mib MiB (the device tool carries 64 MiB with the tree)" >&2
+    return 1
+  fi
+}
+
+# Perf/device/run.sh without a GPU, as the GPU machine will run it: the system dotnet hidden from PATH (a stub that
+# fails loudly shadows whatever is left), OUT a scratch folder. Recorded as one check in $results_dir.
+device_dry_run() {
+  local out stub path="" entry start status=0 xml=$results_dir/device-dry-run.xml
+  out=$(mktemp -d) stub=$(mktemp -d)
+  printf '#!/bin/sh\necho "device dry run: the system dotnet was called ($*); run.sh must use the packed runtime" >&2\nexit 97\n' >"$stub/dotnet"
+  chmod +x "$stub/dotnet"
+  local IFS=:
+  for entry in $PATH; do
+    # Folders of a .NET install are dropped; a shared one (/usr/bin) stays, shadowed by the stub.
+    case "$entry" in *dotnet*) continue ;; esac
+    path=${path:+$path:}$entry
+  done
+  unset IFS
+  echo "== device dry run: OUT=$out, PATH without .NET (stub first)"
+  start=$SECONDS
+  env -u DOTNET_ROOT PATH="$stub:$path" OUT="$out" DEVICE_DRY_RUN=1 bash Perf/device/run.sh || status=$?
+  mkdir -p "$results_dir"
+  local passed=1 failed=0
+  if [ "$status" -ne 0 ] || [ ! -s "$out/report.md" ]; then
+    passed=0 failed=1
+    echo "FAIL device dry run: run.sh exited $status (report: $out/report.md)" >&2
+  fi
+  printf '<?xml version="1.0" encoding="utf-8"?>\n<assemblies>\n  <assembly name="device-dry-run" total="1" passed="%d" failed="%d" skipped="0" errors="0" not-run="0" time="%d" />\n</assemblies>\n' \
+    "$passed" "$failed" $((SECONDS - start)) >"$xml"
+  rm -rf "$stub"
+  if [ "$failed" -eq 0 ]; then
+    echo "== device dry run passed in $((SECONDS - start)) s"
+    rm -rf "$out"
+  fi
+  return 0
 }
 
 # --- Native: PTX generation and checks ----------------------------------------------------------------------------
@@ -254,6 +378,14 @@ case "$command" in
     # The packed .nupkg in a fresh console app, and a NativeAOT publish of Tests/AotSample (see each run.sh).
     run_check package-smoke Tests/PackageSmoke/run.sh
     run_check aot-sample Tests/AotSample/run.sh
+    # The GPU machine's script, dry: packs .device-pack/ and runs Perf/device/run.sh with no GPU and no system dotnet.
+    if device_pack --no-build; then
+      device_dry_run
+    else
+      mkdir -p "$results_dir"
+      printf '<assemblies><assembly name="device-pack" total="1" passed="0" failed="1" skipped="0" errors="0" /></assemblies>\n' \
+        >"$results_dir/device-dry-run.xml"
+    fi
     summarize_tests
     ;;
   bench)
@@ -269,8 +401,11 @@ case "$command" in
   ptx)
     ptx
     ;;
+  device-pack)
+    device_pack
+    ;;
   *)
-    echo "usage: ./build.sh [test | bench [filter] | compare [options] | ptx]" >&2
+    echo "usage: ./build.sh [test | bench [filter] | compare [options] | ptx | device-pack]" >&2
     exit 2
     ;;
 esac

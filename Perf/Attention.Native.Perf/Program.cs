@@ -24,6 +24,15 @@ app.Configure(config =>
         .WithDescription("Time every shape on every backend present and check it against the float64 reference (the default).")
         .WithExample("compare", "--quick")
         .WithExample("compare", "--threads", "2", "--shapes", "decode", "--out", "perf-results");
+    config.AddCommand<SweepCommand>("sweep")
+        .WithDescription("Correctness sweep: random cases covering every option, CUDA and CPU against the float64 reference.")
+        .WithExample("sweep", "--cases", "600", "--out", "sweep.csv")
+        .WithExample("sweep", "--dry-run");
+    config.AddCommand<GpuBenchCommand>("gpu-bench")
+        .WithDescription("Time the CUDA backend with CUDA events on Perf/device/shapes.json (the shapes torch_sdpa.py times).")
+        .WithExample("gpu-bench", "--out", "bench.csv");
+    config.AddCommand<DeviceReportCommand>("device-report")
+        .WithDescription("Render Perf/device/run.sh's report.md from the files its steps wrote.");
     config.AddExample("bench");
     config.AddExample("bench", "decode", "--join");
     config.SetExceptionHandler((exception, _) => ExitCodes.FromException(exception));

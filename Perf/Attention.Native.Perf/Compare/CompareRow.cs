@@ -16,6 +16,10 @@ internal sealed record CompareRow(
     /// <summary>The CPU fp32 accuracy bound of DESIGN.md §3: ‖out − ref‖ / ‖ref‖ ≤ 1e-5.</summary>
     public const double ErrorTolerance = 1e-5;
 
+    /// <summary>For a non-CPU row, the best CPU time of the same case over this row's time (the GPU/CPU speed-up);
+    /// NaN for CPU rows.</summary>
+    public double SpeedupOverCpu { get; init; } = double.NaN;
+
     public double Milliseconds => Median.TotalMilliseconds;
 
     public double Gflops => Case.Flops / Median.TotalSeconds / 1e9;

@@ -20,14 +20,25 @@ internal static class CompareSession
                 var operands = RandomOperands.Create(perfCase.Shape, random);
                 step($"{perfCase.Label}: float64 reference");
                 var check = ReferenceCheck.Compute(perfCase, operands);
+                var caseRows = new List<CompareRow>();
                 foreach (var setup in setups)
                 {
                     step($"{perfCase.Label}: {setup.Kind}{(setup.Threads > 0 ? $", {setup.Threads} thread(s)" : string.Empty)}");
-                    rows.Add(CaseRunner.Run(perfCase, operands, check, setup, plan));
+                    caseRows.Add(CaseRunner.Run(perfCase, operands, check, setup, plan));
                 }
+
+                rows.AddRange(WithSpeedups(caseRows));
             }
 
             return rows;
         });
+    }
+
+    /// <summary>Fills <see cref="CompareRow.SpeedupOverCpu"/> of a case's non-CPU rows from its fastest CPU row.</summary>
+    private static IEnumerable<CompareRow> WithSpeedups(List<CompareRow> caseRows)
+    {
+        var cpu = caseRows.Where(r => r.Backend == AttentionBackendKind.Cpu).ToList();
+        double best = cpu.Count == 0 ? double.NaN : cpu.Min(r => r.Median.TotalSeconds);
+        return caseRows.Select(r => r.Backend == AttentionBackendKind.Cpu ? r : r with { SpeedupOverCpu = best / r.Median.TotalSeconds });
     }
 }

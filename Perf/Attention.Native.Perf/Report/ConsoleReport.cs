@@ -32,15 +32,17 @@ internal static class ConsoleReport
     public static void WriteRows(IReadOnlyList<CompareRow> rows, MachineLimits limits)
     {
         var table = new Table().Title("Attention (fp32, BHSD; median of timed runs)");
-        for (int c = 0; c < RowCells.Headers.Count; c++)
+        var headers = RowCells.HeadersFor(rows);
+        bool withSpeedup = RowCells.HasSpeedup(rows);
+        for (int c = 0; c < headers.Count; c++)
         {
-            var column = new TableColumn(Markup.Escape(RowCells.Headers[c]));
+            var column = new TableColumn(Markup.Escape(headers[c]));
             table.AddColumn(RowCells.IsNumeric(c) ? column.RightAligned() : column);
         }
 
         foreach (var row in rows)
         {
-            var cells = RowCells.Of(row, limits).Select(Markup.Escape).ToArray();
+            var cells = RowCells.Of(row, limits, withSpeedup).Select(Markup.Escape).ToArray();
             if (!row.Passes)
             {
                 cells[9] = $"[red]{cells[9]} FAIL[/]";

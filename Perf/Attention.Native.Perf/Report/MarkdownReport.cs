@@ -30,11 +30,13 @@ internal static class MarkdownReport
             text.AppendLine($"| {string.Join(" | ", row)} |");
         }
 
-        text.AppendLine().AppendLine($"| {string.Join(" | ", RowCells.Headers)} |");
-        text.AppendLine($"|{string.Join('|', RowCells.Headers.Select((_, c) => RowCells.IsNumeric(c) ? "---:" : "---"))}|");
+        var columns = RowCells.HeadersFor(rows);
+        bool withSpeedup = RowCells.HasSpeedup(rows);
+        text.AppendLine().AppendLine($"| {string.Join(" | ", columns)} |");
+        text.AppendLine($"|{string.Join('|', columns.Select((_, c) => RowCells.IsNumeric(c) ? "---:" : "---"))}|");
         foreach (var row in rows)
         {
-            var cells = RowCells.Of(row, limits);
+            var cells = RowCells.Of(row, limits, withSpeedup);
             if (!row.Passes)
             {
                 cells[9] += " **FAIL**";

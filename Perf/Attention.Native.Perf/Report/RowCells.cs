@@ -10,8 +10,23 @@ internal static class RowCells
     public static IReadOnlyList<string> Headers { get; } =
         ["shape", "mask", "backend", "variant", "threads", "ms", "GFLOP/s", "GB/s", "of limit", "rel. error", "error checked on"];
 
+    /// <summary>The extra column of GPU rows: their speed-up over the best CPU row of the same case.</summary>
+    public const string SpeedupHeader = "vs best CPU";
+
     /// <summary>Columns holding numbers, right-aligned.</summary>
-    public static bool IsNumeric(int column) => column is >= 4 and <= 9;
+    public static bool IsNumeric(int column) => column is (>= 4 and <= 9) or 11;
+
+    /// <summary>Whether the table needs the <see cref="SpeedupHeader"/> column: only when a GPU row was measured.</summary>
+    public static bool HasSpeedup(IEnumerable<CompareRow> rows) => rows.Any(r => !double.IsNaN(r.SpeedupOverCpu));
+
+    public static IReadOnlyList<string> HeadersFor(IReadOnlyList<CompareRow> rows) =>
+        HasSpeedup(rows) ? [.. Headers, SpeedupHeader] : Headers;
+
+    /// <summary>The cells, with the speed-up column when <paramref name="withSpeedup"/>.</summary>
+    public static string[] Of(CompareRow row, MachineLimits limits, bool withSpeedup) =>
+        withSpeedup
+            ? [.. Of(row, limits), double.IsNaN(row.SpeedupOverCpu) ? "-" : $"{Number(row.SpeedupOverCpu, "F1")}x"]
+            : Of(row, limits);
 
     public static string[] Of(CompareRow row, MachineLimits limits) =>
     [

@@ -1,0 +1,44 @@
+using System.ComponentModel;
+using Attention.Native.Perf.Device;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Attention.Native.Perf.Cli;
+
+/// <summary>Options of the <c>device-report</c> command.</summary>
+internal sealed class DeviceReportSettings : CommandSettings
+{
+    [CommandOption("--dir <DIR>")]
+    [Description("The folder holding tests-*.xml, sweep.csv, bench.csv and torch.csv ($OUT of Perf/device/run.sh).")]
+    public string Dir { get; init; } = ".";
+
+    [CommandOption("--steps <FILE>")]
+    [Description("Tab-separated step log: name, result, seconds, note.")]
+    public string? Steps { get; init; }
+
+    [CommandOption("--machine <FILE>")]
+    [Description("Text describing the machine (nvidia-smi and the like).")]
+    public string? Machine { get; init; }
+
+    [CommandOption("--mode <TEXT>")]
+    [Description("What kind of run this was, e.g. \"GPU run\" or \"dry run (no GPU)\".")]
+    public string Mode { get; init; } = "GPU run";
+
+    [CommandOption("--out <FILE>")]
+    [Description("Where to write the Markdown report.")]
+    public string Out { get; init; } = "report.md";
+
+    public override ValidationResult Validate() =>
+        Directory.Exists(Dir) ? ValidationResult.Success() : ValidationResult.Error($"--dir: {Dir} is not a folder.");
+}
+
+/// <summary><c>device-report</c>: renders Perf/device/run.sh's report.md from the files its steps wrote.</summary>
+internal sealed class DeviceReportCommand : Command<DeviceReportSettings>
+{
+    public override int Execute(CommandContext context, DeviceReportSettings settings, CancellationToken cancellationToken)
+    {
+        File.WriteAllText(settings.Out, DeviceReport.Render(settings.Dir, settings.Steps, settings.Machine, settings.Mode));
+        Console.Out.WriteLine($"device-report: wrote {settings.Out}");
+        return ExitCodes.Success;
+    }
+}

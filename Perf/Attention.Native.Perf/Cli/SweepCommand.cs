@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Attention.Native.Cpu;
+using Attention.Native.Cuda;
+using Attention.Native.Perf.Device;
+using Attention.Native.Perf.Report;
+using Spectre.Console.Cli;
+
+namespace Attention.Native.Perf.Cli;
+
+/// <summary>
+/// <c>sweep</c>: the correctness sweep of the CUDA backend against the CPU backend and the float64 reference over
+/// random cases covering every option (Perf/device/README.md). Exit code 1 on any failure, on a coverage gap, or when
+/// CUDA is unavailable outside <c>--dry-run</c>.
+/// </summary>
+internal sealed class SweepCommand : Command<SweepSettings>
+{
+    public const string CsvHeader =
+        "index,seed,dtype,batch,hq,hkv,lq,lk,d,dv,layout,api,tolerance,cpu_rel_err,cuda_rel_err,cuda_cpu_rel_diff," +
+        "cuda_cpu_max_abs,cpu_nans,cuda_nans,masked_rows,ms,status,features,message";
+
+    private const int MaxFailuresPrinted = 40;
+
+    public override int Execute(CommandContext context, SweepSettings settings, CancellationToken cancellationToken)
+    {
+        int seed = settings.Seed ?? Random.Shared.Next();
+        int workers = settings.Workers > 0 ? settings.Workers : Environment.ProcessorCount;
+        Say(MachineDescription.Text);
+        var cases = SweepCatalog.Generate(settings.Cases, seed);
+        Say($"sweep: {cases.Count} cases drawn with seed {seed} (--seed {seed} reproduces them).");
+        var missing = SweepCatalog.MissingFeatures(cases);
+        Say("sweep: coverage (cases per feature): " +
+            string.Join(", ", SweepCatalog.Coverage(cases).Select(c => $"{c.Feature} {c.Cases}")));
+        if (missing.Count > 0)
+        {
+            Say($"sweep: FAIL coverage: no case has {string.Join(", ", missing)} (draw more cases).");
+        }
+
+        bool available = CudaBackend.IsAvailable(out string reason);
+        AttentionBackend? cuda = null;
+        string cudaLine;
+        if (settings.DryRun)
+        {
+            cudaLine = (available ? $"CUDA: not run (dry run; {reason})" : $"CUDA: not run (no device: {reason})") +
+                "; a one-thread scalar CPU backend stood in for it, so the cuda columns hold CPU numbers";
+            cuda = new CpuBackend(new CpuBackendOptions { ThreadCount = 1, Variant = CpuKernelVariant.Scalar });
+        }
+        else if (!available)
+        {
+            cudaLine = $"CUDA: FAIL unavailable ({reason}); only the CPU side ran";
+        }
+        else
+        {
+            cuda = new CudaBackend();
+            cudaLine = $"CUDA: {cuda.Description}";
+        }
+
+        Say($"sweep: {cudaLine}");
+        using var cudaScope = cuda;
+        IReadOnlyList<SweepCase> selected = settings.DryRun ? Spread(cases, settings.DryRunCases) : cases;
+        long deadline = settings.BudgetSeconds > 0
+            ? Stopwatch.GetTimestamp() + (long)(settings.BudgetSeconds * Stopwatch.Frequency)
+            : long.MaxValue;
+        long start = Stopwatch.GetTimestamp();
+        int finished = 0;
+        int failed = 0;
+        int every = Math.Max(1, selected.Count / 10);
+        var results = SweepRunner.Run(selected, cuda, workers, deadline, result =>
+        {
+            int n = Interlocked.Increment(ref finished);
+            if (!result.Passed && Interlocked.Increment(ref failed) <= MaxFailuresPrinted)
+            {
+                // The first ones in full (the CSV has them all): a broken device context would fail every case.
+                Say($"sweep: FAIL case {result.Case.Index} ({Describe(result.Case)}): {string.Join(" | ", result.Failures)}");
+            }
+
+            if (n % every == 0 || n == selected.Count)
+            {
+                Say($"sweep: {n}/{selected.Count} cases, {Volatile.Read(ref failed)} failed, {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s");
+            }
+        });
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var ran = results.Where(r => r is not null).Select(r => r!).ToList();
+        var summary = Summary(ran, cases.Count, selected.Count, seconds, workers, seed, settings.DryRun, cudaLine).ToList();
+        if (missing.Count > 0)
+        {
+            summary.Add($"sweep: coverage gap: no case has {string.Join(", ", missing)}");
+        }
+
+        if (settings.Out is { } path)
+        {
+            WriteCsv(path, ran, summary);
+            Say($"sweep: wrote {path}");
+        }
+
+        foreach (string line in summary)
+        {
+            Say(line);
+        }
+
+        bool ok = ran.All(r => r.Passed) && missing.Count == 0 && ran.Count == selected.Count && (settings.DryRun || available);
+        Say(ok ? "sweep: PASS" : "sweep: FAIL");
+        return ok ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    /// <summary>The closing lines: cases, then per element type the worst errors, NaNs and failures.</summary>
+    public static IEnumerable<string> Summary(
+        IReadOnlyList<SweepResult> ran, int drawn, int selected, double seconds, int workers, int seed, bool dryRun, string cudaLine)
+    {
+        yield return $"sweep: {ran.Count} of {drawn} drawn cases run{(dryRun ? " (dry run: a spread of them, CPU and float64 only)" : string.Empty)}" +
+            $"{(ran.Count < selected ? $", {selected - ran.Count} not started within the time budget" : string.Empty)}, " +
+            $"{seconds:F1} s on {workers} workers, seed {seed}; {cudaLine}";
+        foreach (var group in ran.GroupBy(r => r.Case.TypeName))
+        {
+            var g = group.ToList();
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"sweep: {group.Key,-5} {g.Count,4} cases; max rel err vs float64: cuda {Max(g, r => r.CudaError)}, cpu {Max(g, r => r.CpuError)} " +
+                $"(bound {g.Min(r => r.Case.Tolerance):0.0E+0}, huge scores 1.0E-2); max |cuda-cpu|/|ref| {Max(g, r => r.CudaCpuDifference)}; " +
+                $"NaN cuda {g.Sum(r => Math.Max(0, r.CudaNaNs))} cpu {g.Sum(r => r.CpuNaNs)}; fully masked rows {g.Sum(r => r.MaskedRows)}; " +
+                $"failures {g.Count(r => !r.Passed)}");
+        }
+
+        yield return $"sweep: {ran.Count(r => !r.Passed)} failed case(s)";
+    }
+
+    private static string Max(List<SweepResult> results, Func<SweepResult, double> value)
+    {
+        var values = results.Select(value).ToList();
+        if (values.All(double.IsNaN))
+        {
+            return "-";
+        }
+
+        return values.Where(v => !double.IsNaN(v)).DefaultIfEmpty(0).Max().ToString("0.00E+0", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary><paramref name="count"/> cases spread evenly over the list (the dry run's sample).</summary>
+    private static List<SweepCase> Spread(IReadOnlyList<SweepCase> cases, int count)
+    {
+        if (count >= cases.Count)
+        {
+            return [.. cases];
+        }
+
+        return [.. Enumerable.Range(0, count).Select(i => cases[(int)((long)i * cases.Count / count)])];
+    }
+
+    private static string Describe(SweepCase c) =>
+        $"{c.TypeName} {c.Shape} {string.Join(' ', c.Features.Skip(1))}";
+
+    /// <summary>One row per case, then the summary lines as <c>#</c> comments (which the report quotes).</summary>
+    private static void WriteCsv(string path, List<SweepResult> results, IEnumerable<string> summary)
+    {
+        var text = new StringBuilder().AppendLine(CsvHeader);
+        foreach (var r in results.OrderBy(r => r.Case.Index))
+        {
+            var c = r.Case;
+            var s = c.Shape;
+            text.AppendLine(Csv.Line(
+                c.Index, c.Seed, c.TypeName, s.Batch, s.QueryHeads, s.KeyValueHeads, s.QueryLength, s.KeyLength, s.HeadDim,
+                s.ValueHeadDim, c.LayoutName, c.ViaTensors ? "tensors" : "spans", c.Tolerance, r.CpuError, r.CudaError,
+                r.CudaCpuDifference, r.CudaCpuMaxAbs, r.CpuNaNs, r.CudaNaNs >= 0 ? r.CudaNaNs : null, r.MaskedRows,
+                Math.Round(r.Milliseconds, 1), r.Status, string.Join(' ', c.Features), string.Join(" | ", r.Failures)));
+        }
+
+        foreach (string line in summary)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"# {line}");
+        }
+
+        Csv.Write(path, text.ToString());
+    }
+
+    private static void Say(string line) => Console.Out.WriteLine(line);
+}

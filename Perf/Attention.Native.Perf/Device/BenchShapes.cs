@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Attention.Native.Perf.Device;
+
+/// <summary>
+/// Perf/device/shapes.json: the shapes that <c>gpu-bench</c> and Perf/device/torch_sdpa.py both time, and how. Each
+/// group's shapes are expanded over its dtypes and causal values; every row is keyed <c>name-causal|full-dtype</c> in
+/// both tools (see <see cref="BenchConfig.Key"/> and <c>config_key</c> in the Python script).
+/// </summary>
+internal sealed record BenchShapes(BenchTiming Timing, IReadOnlyList<BenchGroup> Groups)
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    };
+
+    public static BenchShapes Load(string path)
+    {
+        var shapes = JsonSerializer.Deserialize<BenchShapes>(File.ReadAllText(path), Json)
+            ?? throw new InvalidDataException($"{path} is empty.");
+        if (shapes.Timing is null || shapes.Groups is null || shapes.Groups.Count == 0)
+        {
+            throw new InvalidDataException($"{path} needs \"timing\" and a non-empty \"groups\".");
+        }
+
+        foreach (var group in shapes.Groups)
+        {
+            foreach (string dtype in group.Dtypes)
+            {
+                _ = BenchConfig.ElementSize(dtype);
+            }
+
+            foreach (var shape in group.Shapes)
+            {
+                if (shape.Batch < 1 || shape.Heads < 1 || shape.KvHeads < 1 || shape.Heads % shape.KvHeads != 0 ||
+                    shape.Lq < 1 || shape.Lk < 1 || shape.D < 1 || string.IsNullOrWhiteSpace(shape.Name))
+                {
+                    throw new InvalidDataException($"{path}: shape {shape} is not valid.");
+                }
+            }
+        }
+
+        return shapes;
+    }
+
+    /// <summary>Every (shape, dtype, causal) in file order.</summary>
+    public IReadOnlyList<BenchConfig> Expand() =>
+    [
+        .. from g in Groups
+           from shape in g.Shapes
+           from dtype in g.Dtypes
+           from causal in g.Causal
+           select new BenchConfig(g.Kind, shape, dtype, causal),
+    ];
+}
+
+/// <summary>The timing rules of shapes.json (its comment explains them).</summary>
+internal sealed record BenchTiming(int Samples, double WarmupMs, double MinSampleMs, double SlowMs, long RotateBytes, int MaxSets);
+
+/// <summary>A group of shapes sharing dtypes and causal values.</summary>
+internal sealed record BenchGroup(string Kind, IReadOnlyList<string> Dtypes, IReadOnlyList<bool> Causal, IReadOnlyList<BenchShape> Shapes);
+
+/// <summary>One shape; <c>Dv = D</c>.</summary>
+internal sealed record BenchShape(string Name, int Batch, int Heads, int KvHeads, int Lq, int Lk, int D);
+
+/// <summary>One timed configuration.</summary>
+internal sealed record BenchConfig(string Kind, BenchShape Shape, string Dtype, bool Causal)
+{
+    /// <summary>The row key both tools write: <c>name-causal|full-dtype</c>.</summary>
+    public string Key => $"{Shape.Name}-{(Causal ? "causal" : "full")}-{Dtype}";
+
+    public AttentionShape AttentionShape => new(Shape.Batch, Shape.Heads, Shape.KvHeads, Shape.Lq, Shape.Lk, Shape.D, Shape.D);
+
+    /// <summary><c>4·B·H·Lq·Lk·D</c>, halved when causal (the FlashAttention papers' count).</summary>
+    public double Flops => 4.0 * Shape.Batch * Shape.Heads * Shape.Lq * Shape.Lk * Shape.D * (Causal ? 0.5 : 1.0);
+
+    /// <summary>Bytes of Q, K, V read and O written once.</summary>
+    public double Bytes => ElementSize(Dtype) *
+        ((2.0 * Shape.Batch * Shape.Heads * Shape.Lq * Shape.D) + (2.0 * Shape.Batch * Shape.KvHeads * Shape.Lk * Shape.D));
+
+    public static int ElementSize(string dtype) => dtype switch
+    {
+        "fp32" => 4,
+        "fp16" or "bf16" => 2,
+        _ => throw new InvalidDataException($"Unknown dtype '{dtype}' (fp32, fp16 or bf16)."),
+    };
+}

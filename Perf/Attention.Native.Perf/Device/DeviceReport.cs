@@ -1,0 +1,348 @@
+using System.Globalization;
+using System.Text;
+using System.Xml.Linq;
+
+namespace Attention.Native.Perf.Device;
+
+/// <summary>
+/// Perf/device/run.sh's report.md: the steps, the machine, the test results (xunit XML), the correctness sweep
+/// (sweep.csv) and the benchmark of the CUDA backend against PyTorch SDPA (bench.csv joined with torch.csv on the key).
+/// Every input may be missing (a step that failed or did not run); the report then says so.
+/// </summary>
+internal static class DeviceReport
+{
+    /// <summary>The xunit reports run.sh writes, in the order it runs them.</summary>
+    public static readonly (string File, string Label)[] TestReports =
+    [
+        ("tests-gpu.xml", "GPU test classes (Cuda*, BackendSelectionTests)"),
+        ("tests-rest.xml", "the rest of the suite"),
+    ];
+
+    public static string Render(string folder, string? stepsFile, string? machineFile, string mode)
+    {
+        var text = new StringBuilder();
+        var culture = CultureInfo.InvariantCulture;
+        text.AppendLine(culture, $"# Attention.Native device run — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC").AppendLine();
+        text.AppendLine(culture, $"Mode: **{mode}**. Written by `bash Perf/device/run.sh` (Perf/device/README.md); raw logs beside this file.").AppendLine();
+        Steps(text, stepsFile);
+        text.AppendLine("## Machine").AppendLine();
+        if (machineFile is not null && File.Exists(machineFile))
+        {
+            text.AppendLine("```text").AppendLine(File.ReadAllText(machineFile).TrimEnd()).AppendLine("```").AppendLine();
+        }
+        else
+        {
+            text.AppendLine("(no machine description was recorded)").AppendLine();
+        }
+
+        Tests(text, folder);
+        Sweep(text, Path.Combine(folder, "sweep.csv"));
+        Bench(text, Path.Combine(folder, "bench.csv"), Path.Combine(folder, "torch.csv"));
+        return text.ToString();
+    }
+
+    private static void Steps(StringBuilder text, string? stepsFile)
+    {
+        text.AppendLine("## Steps").AppendLine();
+        if (stepsFile is null || !File.Exists(stepsFile))
+        {
+            text.AppendLine("(no step log)").AppendLine();
+            return;
+        }
+
+        text.AppendLine("| step | result | seconds | note |").AppendLine("|---|---|---:|---|");
+        foreach (string line in File.ReadLines(stepsFile))
+        {
+            string[] f = line.Split('\t');
+            if (f.Length >= 3)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {Cell(f[0])} | {Cell(f[1])} | {Cell(f[2])} | {Cell(f.Length > 3 ? f[3] : string.Empty)} |");
+            }
+        }
+
+        text.AppendLine();
+    }
+
+    private static void Tests(StringBuilder text, string folder)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        text.AppendLine("## Tests").AppendLine();
+        text.AppendLine("| run | total | passed | failed | skipped | seconds |").AppendLine("|---|---:|---:|---:|---:|---:|");
+        var failures = new List<string>();
+        var skips = new Dictionary<string, int>(StringComparer.Ordinal);
+        long total = 0;
+        long passed = 0;
+        long failed = 0;
+        long skipped = 0;
+        foreach (var (file, label) in TestReports)
+        {
+            string path = Path.Combine(folder, file);
+            if (!File.Exists(path))
+            {
+                text.AppendLine(culture, $"| {label} (`{file}`) | not produced | | | | |");
+                continue;
+            }
+
+            XElement? assembly;
+            try
+            {
+                assembly = XDocument.Load(path).Descendants("assembly").FirstOrDefault();
+            }
+            catch (System.Xml.XmlException e)
+            {
+                text.AppendLine(culture, $"| {label} (`{file}`) | unreadable: {Cell(e.Message)} | | | | |");
+                continue;
+            }
+
+            if (assembly is null)
+            {
+                text.AppendLine(culture, $"| {label} (`{file}`) | no assembly element | | | | |");
+                continue;
+            }
+
+            long Attr(string name) => long.TryParse((string?)assembly.Attribute(name), NumberStyles.Integer, culture, out long v) ? v : 0;
+            long runFailed = Attr("failed") + Attr("errors");
+            total += Attr("total");
+            passed += Attr("passed");
+            failed += runFailed;
+            skipped += Attr("skipped");
+            text.AppendLine(culture, $"| {label} (`{file}`) | {Attr("total")} | {Attr("passed")} | {runFailed} | {Attr("skipped")} | {(string?)assembly.Attribute("time")} |");
+            foreach (var test in assembly.Descendants("test"))
+            {
+                string result = (string?)test.Attribute("result") ?? string.Empty;
+                if (result == "Fail")
+                {
+                    string message = (string?)test.Element("failure")?.Element("message") ?? string.Empty;
+                    failures.Add($"`{test.Attribute("name")?.Value}`: {FirstLine(message)}");
+                }
+                else if (result == "Skip")
+                {
+                    string reason = FirstLine((string?)test.Element("reason") ?? string.Empty);
+                    skips[reason] = skips.GetValueOrDefault(reason) + 1;
+                }
+            }
+
+            foreach (var error in assembly.Parent?.Element("errors")?.Elements("error") ?? [])
+            {
+                failures.Add($"error ({error.Attribute("type")?.Value} {error.Attribute("name")?.Value}): {FirstLine((string?)error.Element("failure")?.Element("message") ?? string.Empty)}");
+            }
+        }
+
+        text.AppendLine(culture, $"| **all** | {total} | {passed} | {failed} | {skipped} | |").AppendLine();
+        if (failures.Count > 0)
+        {
+            text.AppendLine(culture, $"Failures ({failures.Count}{(failures.Count > 40 ? ", first 40" : string.Empty)}):").AppendLine();
+            foreach (string failure in failures.Take(40))
+            {
+                text.AppendLine(culture, $"- {failure}");
+            }
+
+            text.AppendLine();
+        }
+
+        if (skips.Count > 0)
+        {
+            text.AppendLine("Skip reasons:").AppendLine();
+            foreach (var (reason, count) in skips.OrderByDescending(s => s.Value))
+            {
+                text.AppendLine(culture, $"- {count} × {reason}");
+            }
+
+            text.AppendLine();
+        }
+    }
+
+    private static void Sweep(StringBuilder text, string path)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        text.AppendLine("## Correctness sweep (CUDA and CPU against the float64 reference)").AppendLine();
+        if (!File.Exists(path))
+        {
+            text.AppendLine("sweep.csv was not produced.").AppendLine();
+            return;
+        }
+
+        foreach (string line in File.ReadLines(path).Where(l => l.StartsWith("# ", StringComparison.Ordinal)))
+        {
+            text.AppendLine(culture, $"- {line[2..]}");
+        }
+
+        var rows = Csv.Read(path);
+        text.AppendLine();
+        text.AppendLine("| dtype | cases | max rel err CUDA | max rel err CPU | bound | max ‖cuda−cpu‖/‖ref‖ | max \\|cuda−cpu\\| | NaN (cuda/cpu) | fully masked rows | failures |");
+        text.AppendLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|");
+        foreach (var group in rows.GroupBy(r => Csv.Text(r, "dtype")))
+        {
+            var g = group.ToList();
+            string bounds = string.Join(", ", g.Select(r => Csv.Number(r, "tolerance")).Distinct().Order().Select(v => v.ToString("0.0E+0", culture)));
+            text.AppendLine(culture,
+                $"| {group.Key} | {g.Count} | {Max(g, "cuda_rel_err")} | {Max(g, "cpu_rel_err")} | {bounds} | {Max(g, "cuda_cpu_rel_diff")} | " +
+                $"{Max(g, "cuda_cpu_max_abs")} | {Sum(g, "cuda_nans")}/{Sum(g, "cpu_nans")} | {Sum(g, "masked_rows")} | " +
+                $"{g.Count(r => Csv.Text(r, "status") == "fail")} |");
+        }
+
+        var failed = rows.Where(r => Csv.Text(r, "status") == "fail").ToList();
+        text.AppendLine();
+        if (failed.Count > 0)
+        {
+            text.AppendLine(culture, $"Failed cases ({failed.Count}{(failed.Count > 30 ? ", first 30" : string.Empty)}; `sweep --seed` with the run's seed reproduces them):").AppendLine();
+            foreach (var r in failed.Take(30))
+            {
+                text.AppendLine(culture,
+                    $"- case {Csv.Text(r, "index")} {Csv.Text(r, "dtype")} B={Csv.Text(r, "batch")} Hq={Csv.Text(r, "hq")} Hkv={Csv.Text(r, "hkv")} " +
+                    $"Lq={Csv.Text(r, "lq")} Lk={Csv.Text(r, "lk")} D={Csv.Text(r, "d")} Dv={Csv.Text(r, "dv")} {Csv.Text(r, "layout")} {Csv.Text(r, "api")}: " +
+                    $"{Cell(Csv.Text(r, "message"))} (features: {Csv.Text(r, "features")})");
+            }
+
+            text.AppendLine();
+        }
+    }
+
+    private static void Bench(StringBuilder text, string oursPath, string torchPath)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        text.AppendLine("## Benchmark: Attention.Native CUDA vs torch.nn.functional.scaled_dot_product_attention").AppendLine();
+        var ours = File.Exists(oursPath) ? Csv.Read(oursPath) : [];
+        var torch = File.Exists(torchPath) ? Csv.Read(torchPath) : [];
+        if (ours.Count == 0)
+        {
+            text.AppendLine("bench.csv (gpu-bench) was not produced.");
+        }
+
+        if (torch.Count == 0)
+        {
+            text.AppendLine("torch.csv (torch_sdpa.py) was not produced.");
+        }
+
+        text.AppendLine(
+            "Same shapes, same run, both timed with CUDA events (median per call; Perf/device/shapes.json). TFLOP/s = " +
+            "4·B·H·Lq·Lk·D / time, halved when causal; GB/s = bytes of Q, K, V read and O written once / time. `flash` is " +
+            "SDPA forced to the FlashAttention backend, `default` SDPA's own choice. Ratios are ours / theirs (speed: >1 = ours faster).").AppendLine();
+        var torchByKey = torch.GroupBy(r => Csv.Text(r, "key")).ToDictionary(g => g.Key, g => g.ToList());
+        var copy = torch.FirstOrDefault(r => Csv.Text(r, "kind") == "copy");
+        double copyGbps = copy is null ? double.NaN : Csv.Number(copy, "gbps");
+        text.AppendLine(culture, $"Device-to-device copy (torch, 1 GiB, bytes read + written): {(double.IsNaN(copyGbps) ? Csv.Text(copy ?? [], "status") is { Length: > 0 } s ? s : "not measured" : $"{copyGbps:F0} GB/s")}.").AppendLine();
+        Statuses(text, "gpu-bench (ours)", ours);
+        Statuses(text, "torch flash", torch.Where(r => Csv.Text(r, "backend") == "torch-flash"));
+        Statuses(text, "torch default", torch.Where(r => Csv.Text(r, "backend") == "torch-default"));
+        text.AppendLine();
+        if (!ours.Any(IsOk) && !torch.Any(r => IsOk(r) && Csv.Text(r, "kind") != "copy"))
+        {
+            text.AppendLine("Nothing was timed, so there is no table.").AppendLine();
+            return;
+        }
+
+
+        text.AppendLine("### Attention (FlashAttention-3 paper sweep: B·L = 16k, H·D = 2048)").AppendLine();
+        text.AppendLine("| shape | causal | dtype | ours ms | ours TFLOP/s | flash TFLOP/s | default TFLOP/s | ours/flash | ours/default |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in ours.Where(r => Csv.Text(r, "kind") != "decode"))
+        {
+            var theirs = torchByKey.GetValueOrDefault(Csv.Text(r, "key")) ?? [];
+            var flash = theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-flash");
+            var fallback = theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-default");
+            text.AppendLine(culture,
+                $"| {Csv.Text(r, "name")} | {(Csv.Text(r, "causal") == "true" ? "causal" : "full")} | {Csv.Text(r, "dtype")} | " +
+                $"{Value(r, "median_ms", "F2")} | {(IsOk(r) ? Value(r, "tflops", "F1") : "—")} | {Value(flash, "tflops", "F1")} | {Value(fallback, "tflops", "F1")} | " +
+                $"{Ratio(r, flash, "tflops")} | {Ratio(r, fallback, "tflops")} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("### Decode (memory-bound: GB/s against the copy bandwidth)").AppendLine();
+        text.AppendLine("| shape | dtype | ours µs | ours GB/s | flash GB/s | default GB/s | ours % of copy | best torch % of copy |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in ours.Where(r => Csv.Text(r, "kind") == "decode"))
+        {
+            var theirs = torchByKey.GetValueOrDefault(Csv.Text(r, "key")) ?? [];
+            var flash = theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-flash");
+            var fallback = theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-default");
+            double best = new[] { flash, fallback }.Where(t => t is not null && Csv.Text(t, "status").StartsWith("ok", StringComparison.Ordinal))
+                .Select(t => Csv.Number(t!, "gbps")).DefaultIfEmpty(double.NaN).Max();
+            string microseconds = Csv.Text(r, "status") == "ok" ? (Csv.Number(r, "median_ms") * 1000).ToString("F1", culture) : Short(Csv.Text(r, "status"));
+            text.AppendLine(culture,
+                $"| {Csv.Text(r, "name")} | {Csv.Text(r, "dtype")} | {microseconds} | {(IsOk(r) ? Value(r, "gbps", "F0") : "—")} | {Value(flash, "gbps", "F0")} | " +
+                $"{Value(fallback, "gbps", "F0")} | {Percent(Csv.Text(r, "status") == "ok" ? Csv.Number(r, "gbps") : double.NaN, copyGbps)} | {Percent(best, copyGbps)} |");
+        }
+
+        text.AppendLine();
+    }
+
+    private static bool IsOk(Dictionary<string, string> row) => Csv.Text(row, "status").StartsWith("ok", StringComparison.Ordinal);
+
+    /// <summary>One line counting the rows of each status (the tables show only their short form).</summary>
+    private static void Statuses(StringBuilder text, string label, IEnumerable<Dictionary<string, string>> rows)
+    {
+        var counts = rows.GroupBy(r => Csv.Text(r, "status")).Select(g => $"{g.Count()} × {Cell(g.Key)}").ToList();
+        if (counts.Count > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- {label}: {string.Join("; ", counts)}");
+        }
+    }
+
+    /// <summary>"skipped: slow (first call 1234 ms)" → "skipped: slow"; "n/a: …" → "n/a"; "not run: …" → "not run".</summary>
+    private static string Short(string status)
+    {
+        string head = status.Split(" (")[0];
+        foreach (string prefix in new[] { "not run", "n/a", "error" })
+        {
+            if (head.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return prefix;
+            }
+        }
+
+        return Cell(head);
+    }
+
+    /// <summary>The number when the row's status is ok (with a note such as "(kv expanded)"), else the short status.</summary>
+    private static string Value(Dictionary<string, string>? row, string column, string format)
+    {
+        if (row is null)
+        {
+            return "—";
+        }
+
+        string status = Csv.Text(row, "status");
+        if (!status.StartsWith("ok", StringComparison.Ordinal))
+        {
+            return Short(status);
+        }
+
+        string value = Csv.Number(row, column).ToString(format, CultureInfo.InvariantCulture);
+        return status == "ok" ? value : $"{value} {Cell(status[2..].Trim())}";
+    }
+
+    private static string Ratio(Dictionary<string, string> ours, Dictionary<string, string>? theirs, string column)
+    {
+        if (theirs is null || Csv.Text(ours, "status") != "ok" || !Csv.Text(theirs, "status").StartsWith("ok", StringComparison.Ordinal))
+        {
+            return "—";
+        }
+
+        double ratio = Csv.Number(ours, column) / Csv.Number(theirs, column);
+        return double.IsNaN(ratio) ? "—" : ratio.ToString("G3", CultureInfo.InvariantCulture);
+    }
+
+    private static string Percent(double value, double of) =>
+        double.IsNaN(value) || double.IsNaN(of) || of <= 0 ? "—" : (100 * value / of).ToString("F0", CultureInfo.InvariantCulture) + " %";
+
+    private static string Max(List<Dictionary<string, string>> rows, string column)
+    {
+        var values = rows.Select(r => Csv.Number(r, column)).Where(v => !double.IsNaN(v)).ToList();
+        return values.Count == 0 ? "—" : values.Max().ToString("0.00E+0", CultureInfo.InvariantCulture);
+    }
+
+    private static string Sum(List<Dictionary<string, string>> rows, string column)
+    {
+        var values = rows.Select(r => Csv.Number(r, column)).Where(v => !double.IsNaN(v)).ToList();
+        return values.Count == 0 ? "—" : values.Sum().ToString("F0", CultureInfo.InvariantCulture);
+    }
+
+    private static string FirstLine(string text)
+    {
+        string line = text.Trim().Split('\n')[0].Trim();
+        return line.Length > 300 ? line[..300] + "…" : line;
+    }
+
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace('\n', ' ');
+}

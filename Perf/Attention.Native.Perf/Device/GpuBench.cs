@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using Attention.Native.Cuda;
+
+namespace Attention.Native.Perf.Device;
+
+/// <summary>One row of <c>gpu-bench</c>'s CSV.</summary>
+internal sealed record BenchResult(BenchConfig Config, string Status)
+{
+    /// <summary>The backend column: <c>attention.native</c>, or the dry run's <c>cpu-stand-in</c>.</summary>
+    public string Backend { get; init; } = "attention.native";
+
+    public const string CsvHeader =
+        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms";
+
+    public double MedianMs { get; init; } = double.NaN;
+
+    public double MinMs { get; init; } = double.NaN;
+
+    public double FirstMs { get; init; } = double.NaN;
+
+    public int Samples { get; init; }
+
+    public int CallsPerSample { get; init; }
+
+    public int Sets { get; init; }
+
+    public double Tflops => Config.Flops / (MedianMs * 1e-3) / 1e12;
+
+    public double Gbps => Config.Bytes / (MedianMs * 1e-3) / 1e9;
+
+    public string CsvLine()
+    {
+        var c = Config;
+        var s = c.Shape;
+        return Csv.Line(
+            c.Key, s.Name, c.Kind, c.Dtype, s.Batch, s.Heads, s.KvHeads, s.Lq, s.Lk, s.D, c.Causal, Backend, Status,
+            MedianMs, MinMs, Tflops, Gbps, Samples > 0 ? Samples : null, CallsPerSample > 0 ? CallsPerSample : null,
+            Sets > 0 ? Sets : null, FirstMs);
+    }
+}
+
+/// <summary>
+/// Times the CUDA backend on the shapes of shapes.json with CUDA events, by the rules in its comment: cheapest first,
+/// a probe call, skip what is slow or would overrun the budget, warm-up, then the median of the samples. Another
+/// backend (the dry run's CPU stand-in) is timed with the host clock after a synchronisation instead.
+/// </summary>
+internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, long deadline, Action<string> say)
+{
+    /// <summary>Largest host pool of random values; longer tensors repeat it (values only need to be random, not unique).</summary>
+    private const int PoolLength = 1 << 22;
+
+    /// <summary>Milliseconds per FLOP of the slowest probe so far, per kind and dtype: predicts the next probe.</summary>
+    private readonly Dictionary<string, double> msPerFlop = [];
+
+    /// <summary>Per kind and dtype, the fewest FLOPs that proved slow: costlier configurations are skipped unprobed.</summary>
+    private readonly Dictionary<string, double> slowFrom = [];
+
+    public List<BenchResult> Run(IReadOnlyList<BenchConfig> configs)
+    {
+        var results = new List<BenchResult>();
+        foreach (var config in configs.OrderBy(c => c.Flops))
+        {
+            BenchResult result;
+            try
+            {
+                result = Measure(config);
+            }
+            catch (Exception e)
+            {
+                result = new BenchResult(config, $"error: {e.GetType().Name}: {e.Message}");
+            }
+
+            say(result.Status == "ok"
+                ? $"gpu-bench: {config.Key}: {result.MedianMs:F3} ms, {result.Tflops:F2} TFLOP/s, {result.Gbps:F0} GB/s ({result.Samples}x{result.CallsPerSample} calls, {result.Sets} set(s))"
+                : $"gpu-bench: {config.Key}: {result.Status}");
+            results.Add(result);
+        }
+
+        // Measured cheapest first; reported in the file's order, like torch_sdpa.py.
+        var byKey = results.ToDictionary(r => r.Config.Key);
+        return [.. configs.Select(c => byKey[c.Key])];
+    }
+
+    /// <summary>A first untimed call per dtype: loads (JIT-compiles) the kernels outside every measurement.</summary>
+    public void WarmUpKernels(IEnumerable<string> dtypes)
+    {
+        foreach (string dtype in dtypes.Distinct())
+        {
+            var tiny = new BenchConfig("warm-up", new BenchShape("warm-up", 1, 1, 1, 8, 8, 64), dtype, false);
+            _ = Dispatch(tiny, 1, (sets, time) =>
+            {
+                _ = time(1);
+                return new BenchResult(tiny, "warm-up");
+            });
+        }
+    }
+
+    private BenchResult Measure(BenchConfig config)
+    {
+        string family = $"{config.Kind}/{config.Dtype}";
+        if (slowFrom.TryGetValue(family, out double slowFlops) && config.Flops >= slowFlops)
+        {
+            return new BenchResult(config, "skipped: slow (a cheaper shape of this kind and dtype took over slow_ms)");
+        }
+
+        if (msPerFlop.TryGetValue(family, out double rate) && rate * config.Flops > timing.SlowMs)
+        {
+            slowFrom[family] = Math.Min(slowFrom.GetValueOrDefault(family, double.MaxValue), config.Flops);
+            return new BenchResult(config, $"skipped: slow (predicted {rate * config.Flops:F0} ms per call)");
+        }
+
+        if (RemainingMs() < 1000)
+        {
+            return new BenchResult(config, "skipped: time budget");
+        }
+
+        int sets = (int)Math.Clamp(Math.Ceiling(timing.RotateBytes / config.Bytes), 1, timing.MaxSets);
+        return Dispatch(config, sets, (inputs, time) =>
+        {
+            double first = time(1);
+            msPerFlop[family] = Math.Max(msPerFlop.GetValueOrDefault(family), first / config.Flops);
+            if (first > timing.SlowMs)
+            {
+                slowFrom[family] = Math.Min(slowFrom.GetValueOrDefault(family, double.MaxValue), config.Flops);
+                return new BenchResult(config, $"skipped: slow (first call {first:F0} ms)") { FirstMs = first };
+            }
+
+            int calls = (int)Math.Clamp(Math.Ceiling(timing.MinSampleMs / Math.Max(first, 1e-3)), 1, 1000);
+            double estimate = first * calls * timing.Samples + timing.WarmupMs;
+            if (estimate > RemainingMs())
+            {
+                return new BenchResult(config, $"skipped: time budget (needs ~{estimate / 1000:F1} s)") { FirstMs = first };
+            }
+
+            long warmStart = Stopwatch.GetTimestamp();
+            do
+            {
+                _ = time(calls);
+            }
+            while (Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds < timing.WarmupMs);
+
+            var samples = new double[timing.Samples];
+            for (int i = 0; i < samples.Length; i++)
+            {
+                samples[i] = time(calls);
+            }
+
+            Array.Sort(samples);
+            double median = samples.Length % 2 == 1
+                ? samples[samples.Length / 2]
+                : (samples[(samples.Length / 2) - 1] + samples[samples.Length / 2]) / 2;
+            return new BenchResult(config, "ok")
+            {
+                MedianMs = median,
+                MinMs = samples[0],
+                FirstMs = first,
+                Samples = samples.Length,
+                CallsPerSample = calls,
+                Sets = inputs,
+            };
+        });
+    }
+
+    private double RemainingMs() =>
+        deadline == long.MaxValue ? double.MaxValue : (deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
+
+    /// <summary>Allocates <paramref name="sets"/> input sets of the config's dtype and hands <paramref name="body"/> a
+    /// timer: <c>time(n)</c> runs n back-to-back calls (rotating over the sets) between two events and returns ms per call.</summary>
+    private BenchResult Dispatch(BenchConfig config, int sets, Func<int, Func<int, double>, BenchResult> body) => config.Dtype switch
+    {
+        "fp32" => Dispatch<float>(config, sets, body),
+        "fp16" => Dispatch<Half>(config, sets, body),
+        _ => Dispatch<BFloat16>(config, sets, body),
+    };
+
+    private BenchResult Dispatch<T>(BenchConfig config, int sets, Func<int, Func<int, double>, BenchResult> body)
+        where T : unmanaged
+    {
+        var shape = config.AttentionShape;
+        var options = new AttentionOptions { Causal = config.Causal ? CausalMask.TopLeft : CausalMask.None };
+        var pool = SweepData<T>.Operand(new Random(), Math.Min(PoolLength, Math.Max(shape.QueryElementCount, shape.KeyElementCount)), 1f);
+        var tensors = new List<AttentionTensor<T>>();
+        try
+        {
+            var inputs = new (AttentionTensor<T> Q, AttentionTensor<T> K, AttentionTensor<T> V, AttentionTensor<T> O)[sets];
+            for (int i = 0; i < sets; i++)
+            {
+                inputs[i] = (Filled(shape.QueryElementCount), Filled(shape.KeyElementCount), Filled(shape.ValueElementCount),
+                    Filled(shape.OutputElementCount));
+            }
+
+            int next = 0;
+            void Calls(int calls)
+            {
+                for (int c = 0; c < calls; c++)
+                {
+                    var (q, k, v, o) = inputs[next];
+                    next = (next + 1) % inputs.Length;
+                    backend.ScaledDotProductAttention(shape, q, k, v, o, options);
+                }
+            }
+
+            double Time(int calls)
+            {
+                if (backend is CudaBackend cuda)
+                {
+                    using var start = cuda.Stream.RecordEvent();
+                    Calls(calls);
+                    using var stop = cuda.Stream.RecordEvent();
+                    return stop.ElapsedMillisecondsSince(start) / calls;
+                }
+
+                backend.Synchronize();
+                long host = Stopwatch.GetTimestamp();
+                Calls(calls);
+                backend.Synchronize();
+                return Stopwatch.GetElapsedTime(host).TotalMilliseconds / calls;
+            }
+
+            return body(sets, Time);
+        }
+        finally
+        {
+            foreach (var tensor in tensors)
+            {
+                tensor.Dispose();
+            }
+        }
+
+        AttentionTensor<T> Filled(long length)
+        {
+            var tensor = backend.Allocate<T>(length);
+            tensors.Add(tensor);
+            var host = new T[length];
+            for (long offset = 0; offset < length; offset += pool.Length)
+            {
+                int count = (int)Math.Min(pool.Length, length - offset);
+                pool.AsSpan(0, count).CopyTo(host.AsSpan((int)offset, count));
+            }
+
+            tensor.CopyFrom(host);
+            return tensor;
+        }
+    }
+}
