@@ -2,6 +2,7 @@
 # Attention.Native build entry point.
 #   ./build.sh              build (Release), then run the main job: the GPU-vs-CPU comparison on every backend present
 #   ./build.sh test         build and run every test; ends with "N passed, N failed, N skipped"
+#                           (includes Perf/check-outputs.sh: compare and heatmap write their Markdown, CSV and PNGs)
 #                           (ATTENTION_NATIVE_ACCEPT_API=1: approve a changed public API and regenerate README's overview)
 #   ./build.sh bench [f]    BenchmarkDotNet suite (optional filter, e.g. '*Decode*')
 #   ./build.sh compare ...  the comparison command with your own options (see --help)
@@ -378,6 +379,8 @@ case "$command" in
     # The packed .nupkg in a fresh console app, and a NativeAOT publish of Tests/AotSample (see each run.sh).
     run_check package-smoke Tests/PackageSmoke/run.sh
     run_check aot-sample Tests/AotSample/run.sh
+    # The perf tool's files: compare --quick on one shape (Markdown, CSV, PNG charts) and the heatmap PNGs.
+    run_check perf-outputs Perf/check-outputs.sh
     # The GPU machine's script, dry: packs .device-pack/ and runs Perf/device/run.sh with no GPU and no system dotnet.
     if device_pack --no-build; then
       device_dry_run
