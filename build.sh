@@ -98,8 +98,14 @@ device_pack() { # device_pack [--no-build]
   fi
   echo "device-pack: packing the tests and the perf tool"
   pack_folder "$tests_bin" "$device_pack_dir/tests.tar.xz" || return 1
-  # BenchmarkDotNet's Windows-only native helpers (x86/, amd64/, arm64/, runtimes/win) are of no use on Linux.
-  pack_folder "$perf_bin" "$device_pack_dir/perf.tar.xz" ./x86 ./amd64 ./arm64 './runtimes/win*' './runtimes/osx*' || return 1
+  # BenchmarkDotNet's Windows-only native helpers (x86/, amd64/, arm64/) and every native runtime folder but
+  # linux-x64 (SkiaSharp/HarfBuzzSharp ship ~20 of them, ~450 MiB) are of no use on the x86-64 Linux GPU machine.
+  local other_runtimes=() rid
+  for rid in "$perf_bin"/runtimes/*/; do
+    rid=$(basename "$rid")
+    [ "$rid" = linux-x64 ] || [ "$rid" = '*' ] || other_runtimes+=("./runtimes/$rid")
+  done
+  pack_folder "$perf_bin" "$device_pack_dir/perf.tar.xz" ./x86 ./amd64 ./arm64 "${other_runtimes[@]}" || return 1
   (cd "$device_pack_dir" && sha256sum runtime.tar.xz tests.tar.xz perf.tar.xz >SHA256SUMS) || return 1
 
   local total commit

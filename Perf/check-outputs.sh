@@ -22,6 +22,12 @@ echo "== heatmap --out $out/h.png"
 timeout 60 dotnet "$tool" heatmap --out "$out/h.png" || fail "heatmap exited $?"
 echo "== heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out $out/r.png"
 timeout 60 dotnet "$tool" heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out "$out/r.png" || fail "heatmap --random exited $?"
+for command in compare heatmap sweep gpu-bench device-report; do
+  help=$(timeout 60 dotnet "$tool" "$command" --help 2>&1)
+  status=$?
+  { [ "$status" -eq 0 ] && grep -q DESCRIPTION <<<"$help" && ! grep -q Exception <<<"$help"; } ||
+    fail "$command --help exited $status or printed no DESCRIPTION: $(head -c 400 <<<"$help")"
+done
 echo "== heatmap --head 5 --heads 2 (bad arguments: exit 2)"
 timeout 60 dotnet "$tool" heatmap --head 5 --heads 2 --out "$out/bad.png" >/dev/null 2>&1
 status=$?

@@ -56,7 +56,16 @@ internal sealed class HeatmapCommand : Command<HeatmapSettings>
             }
         }
 
-        ChartFonts.Configure(settings.Font);
+        try
+        {
+            ChartFonts.Configure(settings.Font);
+        }
+        catch (ArgumentException e)
+        {
+            AnsiConsole.MarkupLine($"[red]Error:[/] {Markup.Escape(e.Message)}");
+            return ExitCodes.BadArguments;
+        }
+
         var (queryLabels, queryFont) = Labels(queryTokens, "query");
         var (keyLabels, keyFont) = Labels(keyTokens, "key");
         string path = settings.Out ?? Path.Combine(

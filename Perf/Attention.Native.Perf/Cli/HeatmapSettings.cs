@@ -41,7 +41,7 @@ internal sealed class HeatmapSettings : CommandSettings
     public string Key { get; init; } = Charts.CaseStudy.DefaultKey;
 
     [CommandOption("--random")]
-    [Description("Random Q, K, V in ±[0.05, 1] of --lq × --lk instead of the token case study (axes labelled with indices).")]
+    [Description("Random Q, K, V in ±[[0.05, 1]] of --lq × --lk instead of the token case study (axes labelled with indices).")]
     public bool Random { get; init; }
 
     [CommandOption("--lq <N>")]
