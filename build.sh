@@ -2,6 +2,7 @@
 # Attention.Native build entry point.
 #   ./build.sh              build (Release), then run the main job: the GPU-vs-CPU comparison on every backend present
 #   ./build.sh test         build and run every test; ends with "N passed, N failed, N skipped"
+#                           (includes Perf/check-outputs.sh: compare and heatmap write their Markdown, CSV and PNGs)
 #                           (ATTENTION_NATIVE_ACCEPT_API=1: approve a changed public API and regenerate README's overview)
 #   ./build.sh bench [f]    BenchmarkDotNet suite (optional filter, e.g. '*Decode*')
 #   ./build.sh compare ...  the comparison command with your own options (see --help)
@@ -97,8 +98,14 @@ device_pack() { # device_pack [--no-build]
   fi
   echo "device-pack: packing the tests and the perf tool"
   pack_folder "$tests_bin" "$device_pack_dir/tests.tar.xz" || return 1
-  # BenchmarkDotNet's Windows-only native helpers (x86/, amd64/, arm64/, runtimes/win) are of no use on Linux.
-  pack_folder "$perf_bin" "$device_pack_dir/perf.tar.xz" ./x86 ./amd64 ./arm64 './runtimes/win*' './runtimes/osx*' || return 1
+  # BenchmarkDotNet's Windows-only native helpers (x86/, amd64/, arm64/) and every native runtime folder but
+  # linux-x64 (SkiaSharp/HarfBuzzSharp ship ~20 of them, ~450 MiB) are of no use on the x86-64 Linux GPU machine.
+  local other_runtimes=() rid
+  for rid in "$perf_bin"/runtimes/*/; do
+    rid=$(basename "$rid")
+    [ "$rid" = linux-x64 ] || [ "$rid" = '*' ] || other_runtimes+=("./runtimes/$rid")
+  done
+  pack_folder "$perf_bin" "$device_pack_dir/perf.tar.xz" ./x86 ./amd64 ./arm64 "${other_runtimes[@]}" || return 1
   (cd "$device_pack_dir" && sha256sum runtime.tar.xz tests.tar.xz perf.tar.xz >SHA256SUMS) || return 1
 
   local total commit
@@ -378,6 +385,8 @@ case "$command" in
     # The packed .nupkg in a fresh console app, and a NativeAOT publish of Tests/AotSample (see each run.sh).
     run_check package-smoke Tests/PackageSmoke/run.sh
     run_check aot-sample Tests/AotSample/run.sh
+    # The perf tool's files: compare --quick on one shape (Markdown, CSV, PNG charts) and the heatmap PNGs.
+    run_check perf-outputs Perf/check-outputs.sh
     # The GPU machine's script, dry: packs .device-pack/ and runs Perf/device/run.sh with no GPU and no system dotnet.
     if device_pack --no-build; then
       device_dry_run

@@ -24,6 +24,10 @@ app.Configure(config =>
         .WithDescription("Time every shape on every backend present and check it against the float64 reference (the default).")
         .WithExample("compare", "--quick")
         .WithExample("compare", "--threads", "2", "--shapes", "decode", "--out", "perf-results");
+    config.AddCommand<HeatmapCommand>("heatmap")
+        .WithDescription("Draw one head's attention weights (the CPU backend's probabilities output) as a PNG heat map: by default the case study 我 是 一只 狗 attending to I am a dog.")
+        .WithExample("heatmap", "--out", "heatmap.png")
+        .WithExample("heatmap", "--random", "--lq", "32", "--lk", "48", "--heads", "4", "--head", "2", "--causal");
     config.AddCommand<SweepCommand>("sweep")
         .WithDescription("Correctness sweep: random cases covering every option, CUDA and CPU against the float64 reference.")
         .WithExample("sweep", "--cases", "600", "--out", "sweep.csv")

@@ -1,3 +1,4 @@
+using Attention.Native.Perf.Charts;
 using Attention.Native.Perf.Compare;
 using Attention.Native.Perf.Limits;
 using Attention.Native.Perf.Report;
@@ -8,7 +9,8 @@ namespace Attention.Native.Perf.Cli;
 
 /// <summary>
 /// <c>compare</c>: measures the machine's limits, times every shape on every backend present, checks each output
-/// against the float64 reference and prints the table. Exit code 1 when an error exceeds the tolerance.
+/// against the float64 reference, prints the table and writes it (Markdown, CSV, PNG charts) into the output folder.
+/// Exit code 1 when an error exceeds the tolerance.
 /// </summary>
 internal sealed class CompareCommand : Command<CompareSettings>
 {
@@ -52,13 +54,24 @@ internal sealed class CompareCommand : Command<CompareSettings>
         ConsoleReport.WriteLimits(measured);
         ConsoleReport.WriteRows(rows, limits);
         Note(LoadAverage.Describe("after"));
-        if (settings.Out is { } folder)
+        string folder = settings.OutputFolder;
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "compare.md"), MarkdownReport.Render(measured, limits, rows, notes));
+        File.WriteAllText(Path.Combine(folder, "compare.csv"), CsvReport.Render(rows, limits));
+        var written = new List<string> { "compare.md", "compare.csv" };
+        try
         {
-            Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, "compare.md"), MarkdownReport.Render(measured, limits, rows, notes));
-            File.WriteAllText(Path.Combine(folder, "compare.csv"), CsvReport.Render(rows, limits));
-            AnsiConsole.WriteLine($"Wrote {Path.Combine(folder, "compare.md")} and compare.csv.");
+            written.AddRange(CompareCharts.Write(rows, folder, MachineDescription.Short).Select(Path.GetFileName)!);
+            AnsiConsole.WriteLine(ChartFonts.Describe());
         }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
+        {
+            // The charts are a convenience: a machine without the Skia natives still gets the table and the CSV.
+            AnsiConsole.WriteLine($"Charts not written: {e.GetBaseException().Message}");
+        }
+
+        AnsiConsole.WriteLine($"Output folder: {Path.GetFullPath(folder)}");
+        AnsiConsole.WriteLine($"Wrote {string.Join(", ", written)}.");
 
         int failures = rows.Count(r => !r.Passes);
         if (failures > 0)

@@ -23,8 +23,14 @@ internal sealed class CompareSettings : CommandSettings
     public bool Quick { get; init; }
 
     [CommandOption("--out <DIR>")]
-    [Description("Also write compare.md and compare.csv into this folder.")]
+    [Description("Folder for compare.md, compare.csv, throughput.png and speedup.png; default artifacts/perf/<yyyyMMdd-HHmmss>.")]
     public string? Out { get; init; }
+
+    /// <summary><see cref="Out"/>, else a new time-stamped folder under <c>artifacts/perf</c>.</summary>
+    public string OutputFolder => Out ?? defaultFolder;
+
+    private readonly string defaultFolder =
+        Path.Combine("artifacts", "perf", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
 
     [CommandOption("--seed <N>")]
     [Description("Seed of the random operands; random when omitted (it is printed).")]

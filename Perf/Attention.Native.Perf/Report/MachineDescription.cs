@@ -9,6 +9,11 @@ internal static class MachineDescription
 {
     public static string Text { get; } = Build();
 
+    /// <summary>CPU model, core count and the widest accelerated vector: a chart subtitle.</summary>
+    public static string Short { get; } =
+        $"{(CpuModel() is { } model ? $"{model}, " : string.Empty)}{Environment.ProcessorCount} logical cores, " +
+        $"{(Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "256-bit SIMD" : "128-bit SIMD")}";
+
     private static string Build()
     {
         string cpu = CpuModel() is { } model ? $"{model}, " : string.Empty;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# build.sh test's "perf-outputs" check: the perf tool's compare and heatmap commands write their files.
+# compare --quick on one small shape (1 thread) and heatmap into a scratch folder; every CSV, Markdown and PNG must
+# exist and be non-empty, and each PNG must start with the PNG signature and be of plausible size.
+# Exit status: 0 pass, 1 fail, 77 skip (run_check in build.sh). Needs a Release build of Perf/Attention.Native.Perf.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tool=Perf/Attention.Native.Perf/bin/Release/net10.0/Attention.Native.Perf.dll
+if [ ! -f "$tool" ]; then
+  echo "skipped: $tool is not built (./build.sh builds it)"
+  exit 77
+fi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+echo "== compare --quick --shapes self-h8-l128-d64 --threads 1 --out $out/compare"
+timeout 120 dotnet "$tool" compare --quick --shapes self-h8-l128-d64 --threads 1 --seed 1 --out "$out/compare" ||
+  fail "compare exited $?"
+echo "== heatmap --out $out/h.png"
+timeout 60 dotnet "$tool" heatmap --out "$out/h.png" || fail "heatmap exited $?"
+echo "== heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out $out/r.png"
+timeout 60 dotnet "$tool" heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out "$out/r.png" || fail "heatmap --random exited $?"
+for command in compare heatmap sweep gpu-bench device-report; do
+  help=$(timeout 60 dotnet "$tool" "$command" --help 2>&1)
+  status=$?
+  { [ "$status" -eq 0 ] && grep -q DESCRIPTION <<<"$help" && ! grep -q Exception <<<"$help"; } ||
+    fail "$command --help exited $status or printed no DESCRIPTION: $(head -c 400 <<<"$help")"
+done
+echo "== heatmap --head 5 --heads 2 (bad arguments: exit 2)"
+timeout 60 dotnet "$tool" heatmap --head 5 --heads 2 --out "$out/bad.png" >/dev/null 2>&1
+status=$?
+[ "$status" -eq 2 ] || fail "heatmap with a bad --head exited $status, expected 2"
+
+check_file() { # check_file <path> <min bytes>
+  local size
+  [ -s "$1" ] || { fail "$1 is missing or empty"; return; }
+  size=$(wc -c <"$1")
+  [ "$size" -ge "$2" ] || fail "$1 has $size bytes, expected at least $2"
+}
+check_png() { # check_png <path>: signature, IHDR, size 8 KiB to 8 MiB
+  check_file "$1" 8192
+  [ -s "$1" ] || return
+  [ "$(head -c 16 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a0000000d49484452 ] ||
+    fail "$1 does not start with the PNG signature and IHDR"
+  [ "$(wc -c <"$1")" -le 8388608 ] || fail "$1 is over 8 MiB"
+  echo "   $1: PNG, $(wc -c <"$1") bytes"
+}
+check_file "$out/compare/compare.md" 200
+check_file "$out/compare/compare.csv" 200
+grep -q '^self-h8-l128-d64,' "$out/compare/compare.csv" || fail "compare.csv has no self-h8-l128-d64 row"
+grep -q 'self-h8-l128-d64' "$out/compare/compare.md" || fail "compare.md has no self-h8-l128-d64 row"
+check_png "$out/compare/throughput.png"
+check_png "$out/compare/speedup.png"
+check_png "$out/h.png"
+check_png "$out/r.png"
+
+if [ "$failures" -gt 0 ]; then
+  echo "perf-outputs: $failures failure(s)"
+  exit 1
+fi
+echo "perf-outputs: all files written and valid"
