@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build.sh test's "perf-outputs" check: the perf tool's compare and heatmap commands write their files.
-# compare --quick on one small shape (1 thread) and heatmap into a scratch folder; every CSV, Markdown and PNG must
-# exist and be non-empty, and each PNG must start with the PNG signature and be of plausible size.
+# compare --quick on one small shape (1 thread; then in half on the Vector128 and Scalar kernels) and heatmap into a
+# scratch folder; every CSV, Markdown and PNG must exist and be non-empty, and each PNG must start with the PNG signature and be of plausible size.
 # Exit status: 0 pass, 1 fail, 77 skip (run_check in build.sh). Needs a Release build of Perf/Attention.Native.Perf.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,9 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 echo "== compare --quick --shapes self-h8-l128-d64 --threads 1 --out $out/compare"
 timeout 120 dotnet "$tool" compare --quick --shapes self-h8-l128-d64 --threads 1 --seed 1 --out "$out/compare" ||
   fail "compare exited $?"
+echo "== compare --dtypes half --variants Vector128,Scalar --threads 1 --shapes self-h8-l128-d64 --quick --out $out/half"
+timeout 120 dotnet "$tool" compare --dtypes half --variants Vector128,Scalar --threads 1 --shapes self-h8-l128-d64 --quick --seed 1 \
+  --out "$out/half" || fail "compare --dtypes half --variants Vector128,Scalar exited $?"
 echo "== heatmap --out $out/h.png"
 timeout 60 dotnet "$tool" heatmap --out "$out/h.png" || fail "heatmap exited $?"
 echo "== heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out $out/r.png"
@@ -32,6 +35,10 @@ echo "== heatmap --head 5 --heads 2 (bad arguments: exit 2)"
 timeout 60 dotnet "$tool" heatmap --head 5 --heads 2 --out "$out/bad.png" >/dev/null 2>&1
 status=$?
 [ "$status" -eq 2 ] || fail "heatmap with a bad --head exited $status, expected 2"
+echo "== compare --dtypes fp8 (bad arguments: exit 2)"
+timeout 60 dotnet "$tool" compare --dtypes fp8 --out "$out/bad" >/dev/null 2>&1
+status=$?
+[ "$status" -eq 2 ] || fail "compare with a bad --dtypes exited $status, expected 2"
 
 check_file() { # check_file <path> <min bytes>
   local size
@@ -51,6 +58,11 @@ check_file "$out/compare/compare.md" 200
 check_file "$out/compare/compare.csv" 200
 grep -q '^self-h8-l128-d64,' "$out/compare/compare.csv" || fail "compare.csv has no self-h8-l128-d64 row"
 grep -q 'self-h8-l128-d64' "$out/compare/compare.md" || fail "compare.md has no self-h8-l128-d64 row"
+check_file "$out/half/compare.csv" 200
+head -1 "$out/half/compare.csv" | tr ',' '\n' | grep -qx dtype || fail "$out/half/compare.csv has no dtype column"
+head -1 "$out/half/compare.csv" | tr ',' '\n' | grep -qx kernel || fail "$out/half/compare.csv has no kernel column"
+grep -q '^self-h8-l128-d64,.*,half,tiled$' "$out/half/compare.csv" || fail "$out/half/compare.csv has no half/tiled row"
+grep -q ',Scalar,' "$out/half/compare.csv" || fail "$out/half/compare.csv has no Scalar row"
 check_png "$out/compare/throughput.png"
 check_png "$out/compare/speedup.png"
 check_png "$out/h.png"

@@ -36,8 +36,8 @@ internal static class CompareCharts
     private static bool IsPrefill(CompareRow row) =>
         !row.Case.IsDecode && row.Case.Shape.Batch == 1 && row.Case.Shape.QueryLength == row.Case.Shape.KeyLength;
 
-    /// <summary>GFLOP/s against the sequence length (log₂ axis), one line per shape family, mask, backend, variant and
-    /// thread count; null when no prefill shape was measured.</summary>
+    /// <summary>GFLOP/s against the sequence length (log₂ axis), one line per shape family, mask, backend, variant,
+    /// operand type and thread count; null when no prefill shape was measured.</summary>
     private static Plot? Throughput(IReadOnlyList<CompareRow> rows, string machine)
     {
         var prefill = rows.Where(IsPrefill).ToList();
@@ -47,18 +47,18 @@ internal static class CompareCharts
         }
 
         var plot = new Plot();
-        var series = prefill.GroupBy(r => (r.Case.Shape.QueryHeads, r.Case.Shape.HeadDim, r.Case.Mask, r.Backend, r.Variant, r.Threads));
+        var series = prefill.GroupBy(r => (r.Case.Shape.QueryHeads, r.Case.Shape.HeadDim, r.Case.Mask, r.Backend, r.Variant, r.Dtype, r.Threads));
         var palette = new ScottPlot.Palettes.Category10();
         int index = 0;
-        foreach (var group in series.OrderBy(g => g.Key.Backend).ThenBy(g => g.Key.Threads).ThenBy(g => g.Key.Mask, StringComparer.Ordinal))
+        foreach (var group in series.OrderBy(g => g.Key.Backend).ThenBy(g => g.Key.Dtype).ThenBy(g => g.Key.Threads).ThenBy(g => g.Key.Mask, StringComparer.Ordinal))
         {
             var points = group.OrderBy(r => r.Case.Shape.KeyLength).ToList();
             double[] xs = [.. points.Select(r => Math.Log2(r.Case.Shape.KeyLength))];
             double[] ys = [.. points.Select(r => r.Gflops)];
-            var line = plot.Add.Scatter(xs, ys, palette.GetColor(index++));
+            var line = plot.Add.Scatter(xs, ys, palette.GetColor(index++ % palette.Colors.Length));
             var k = group.Key;
             string threads = k.Threads > 0 ? $", {k.Threads} thread{(k.Threads == 1 ? string.Empty : "s")}" : string.Empty;
-            line.LegendText = $"{k.Backend} {k.Variant}{threads}, h{k.QueryHeads} d{k.HeadDim}, {k.Mask}";
+            line.LegendText = $"{k.Backend} {k.Variant} {k.Dtype.Name()}{threads}, h{k.QueryHeads} d{k.HeadDim}, {k.Mask}";
             line.LineWidth = 2;
             line.MarkerSize = 8;
             line.LinePattern = k.Mask == "causal" ? LinePattern.Dashed : LinePattern.Solid;
@@ -69,18 +69,21 @@ internal static class CompareCharts
         double low = Math.Log2(lengths[0]), high = Math.Log2(lengths[^1]);
         plot.Axes.SetLimitsX(low - 0.5, high + 0.5);
         plot.Axes.SetLimitsY(0, Math.Max(1, prefill.Max(r => r.Gflops)) * 1.15);
-        plot.Title($"Attention throughput, prefill (self-attention, Lq = Lk, fp32)\n{machine}");
+        string dtypes = string.Join(", ", prefill.Select(r => r.Dtype).Distinct().Order().Select(t => t.Name()));
+        plot.Title($"Attention throughput, prefill (self-attention, Lq = Lk, {dtypes})\n{machine}");
         plot.XLabel("Sequence length L (log scale)");
         plot.YLabel("GFLOP/s (4·B·H·L²·D, halved when causal)");
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }
 
-    /// <summary>Per shape, the fastest row's speed-up over the CPU with one thread (the fewest threads measured when
-    /// one was not); null when nothing was measured.</summary>
+    /// <summary>Per shape (and operand type, when several were measured), the fastest row's speed-up over the CPU with
+    /// one thread (the fewest threads measured when one was not) of the same operand type, in the variant measured
+    /// first; null when nothing was measured.</summary>
     private static Plot? Speedup(IReadOnlyList<CompareRow> rows, string machine)
     {
-        var cases = rows.GroupBy(r => r.Case.Label).ToList();
+        bool manyTypes = rows.Select(r => r.Dtype).Distinct().Count() > 1;
+        var cases = rows.GroupBy(r => manyTypes ? $"{r.Case.Label} {r.Dtype.Name()}" : r.Case.Label).ToList();
         var bars = new List<(string Label, double Speedup, string Winner)>();
         int? baselineThreads = rows.Where(r => r.Backend == AttentionBackendKind.Cpu).Select(r => (int?)r.Threads).Min();
         if (baselineThreads is null)

@@ -27,7 +27,11 @@ internal sealed class CompareCommand : Command<CompareSettings>
 
         Note(MachineDescription.Text);
         Note(LoadAverage.Describe("before"));
-        Note($"Operands: random fp32 in ±[0.05, 1], seed {seed} (--seed {seed} reproduces them); {(settings.Quick ? "quick" : "full")} repetitions.");
+        var types = settings.OperandTypeList;
+        string converted = types.Any(t => t != OperandType.Float)
+            ? " (half and bf16 round the same values; their reference uses the rounded inputs)"
+            : string.Empty;
+        Note($"Operands: random fp32 in ±[0.05, 1]{converted}, seed {seed} (--seed {seed} reproduces them); {(settings.Quick ? "quick" : "full")} repetitions.");
         if (BuildCheck.Warning() is { } warning)
         {
             Note(warning);
@@ -38,13 +42,18 @@ internal sealed class CompareCommand : Command<CompareSettings>
         ConsoleReport.WriteLimits((string.Empty, before));
 
         var absent = new List<string>();
-        var setups = BackendCatalog.Discover(settings.ThreadCounts, absent);
+        var setups = BackendCatalog.Discover(settings.BackendKinds, settings.ThreadCounts, settings.CpuVariants, absent);
         foreach (string line in absent)
         {
             Note($"Not measured: {line}");
         }
 
-        var rows = CompareSession.Run(settings.Cases, setups, plan, seed);
+        if (setups.Any(s => s.Kind == AttentionBackendKind.Cpu && s.Variant != Cpu.CpuKernelVariant.Auto && !Cpu.CpuKernels.IsAccelerated(s.Variant)))
+        {
+            Note("Variants marked (emulated) lack hardware support here: they run in software, very slowly, and their times say nothing about real hardware.");
+        }
+
+        var rows = CompareSession.Run(settings.Cases, types, setups, plan, seed);
 
         // Other processes only ever lower a measured limit: measure again and keep the higher of the two.
         var after = MeasureLimits(settings, "after");
@@ -76,13 +85,17 @@ internal sealed class CompareCommand : Command<CompareSettings>
         int failures = rows.Count(r => !r.Passes);
         if (failures > 0)
         {
-            AnsiConsole.MarkupLine($"[red]{failures} result(s) exceed the fp32 error tolerance {CompareRow.ErrorTolerance:0.0E+0}.[/]");
+            AnsiConsole.MarkupLine($"[red]{failures} result(s) exceed the error tolerance of their dtype ({Markup.Escape(Tolerances(types))}).[/]");
             return ExitCodes.Failure;
         }
 
-        AnsiConsole.WriteLine($"All {rows.Count} results within {CompareRow.ErrorTolerance:0.0E+0} of the float64 reference.");
+        AnsiConsole.WriteLine($"All {rows.Count} results within {Tolerances(types)} of the float64 reference.");
         return ExitCodes.Success;
     }
+
+    /// <summary>E.g. <c>1.0E-5 (float), 1.5E-3 (half)</c>.</summary>
+    private static string Tolerances(IEnumerable<OperandType> types) =>
+        string.Join(", ", types.Select(t => $"{RowCells.Number(t.Tolerance(), "0.0E+0")} ({t.Name()})"));
 
     private static MachineLimits MeasureLimits(CompareSettings settings, string when) =>
         ProgressDisplay.Run($"machine limits ({when})", 2 * settings.ThreadCounts.Count, step =>

@@ -1,5 +1,8 @@
 using System.ComponentModel;
 using System.Globalization;
+using Attention.Native.Cpu;
+using Attention.Native.Cuda;
+using Attention.Native.Perf.Compare;
 using Attention.Native.Perf.Workloads;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -13,6 +16,20 @@ internal sealed class CompareSettings : CommandSettings
     [Description("Comma-separated CPU thread counts, e.g. 1,2.")]
     [DefaultValue("1,2")]
     public string Threads { get; init; } = "1,2";
+
+    [CommandOption("--backends <LIST>")]
+    [Description("Comma-separated backends: cpu, cuda. Default: every backend present; naming cuda where no CUDA device is usable is an error (exit 2).")]
+    public string? Backends { get; init; }
+
+    [CommandOption("--dtypes <LIST>")]
+    [Description("Comma-separated operand types: float, half, bf16 (converted from the same random floats; error tolerance 1e-5, 1.5e-3, 1e-2).")]
+    [DefaultValue("float")]
+    public string Dtypes { get; init; } = "float";
+
+    [CommandOption("--variants <LIST>")]
+    [Description("Comma-separated CPU kernel variants: best, Vector512, Vector256, Vector128, Scalar. A variant this CPU lacks runs emulated (very slow) and is labelled so.")]
+    [DefaultValue("best")]
+    public string Variants { get; init; } = "best";
 
     [CommandOption("--shapes <FILTER>")]
     [Description("Comma-separated substrings; keeps the shapes whose name (plus \" causal\") contains one, e.g. decode,causal.")]
@@ -41,11 +58,40 @@ internal sealed class CompareSettings : CommandSettings
 
     public IReadOnlyList<PerfCase> Cases => PerfCatalog.Filter(Shapes);
 
+    /// <summary>The backends asked for, or null for every one present (valid once <see cref="Validate"/> passed).</summary>
+    public IReadOnlyList<AttentionBackendKind>? BackendKinds => Backends is null ? null : ParseList(Backends, ParseBackend);
+
+    /// <summary>The operand types, in the order given.</summary>
+    public IReadOnlyList<OperandType> OperandTypeList => ParseList(Dtypes, OperandTypes.Parse) ?? [];
+
+    /// <summary>The CPU variants, in the order given; <see cref="CpuKernelVariant.Auto"/> stands for <c>best</c>.</summary>
+    public IReadOnlyList<CpuKernelVariant> CpuVariants => ParseList(Variants, ParseVariant) ?? [];
+
     public override ValidationResult Validate()
     {
         if (ParseThreads(Threads) is null)
         {
             return ValidationResult.Error($"--threads: expected comma-separated counts from 1 to 1024, got '{Threads}'.");
+        }
+
+        if (Backends is not null && BackendKinds is not { Count: > 0 })
+        {
+            return ValidationResult.Error($"--backends: expected comma-separated names from cpu, cuda, got '{Backends}'.");
+        }
+
+        if (BackendKinds is { } kinds && kinds.Contains(AttentionBackendKind.Cuda) && !CudaBackend.IsAvailable(out string reason))
+        {
+            return ValidationResult.Error($"--backends cuda: CUDA is not available here: {reason}");
+        }
+
+        if (OperandTypeList.Count == 0)
+        {
+            return ValidationResult.Error($"--dtypes: expected comma-separated names from {string.Join(", ", OperandTypes.Names)}, got '{Dtypes}'.");
+        }
+
+        if (CpuVariants.Count == 0)
+        {
+            return ValidationResult.Error($"--variants: expected comma-separated names from best, Vector512, Vector256, Vector128, Scalar, got '{Variants}'.");
         }
 
         if (Cases.Count == 0)
@@ -56,6 +102,41 @@ internal sealed class CompareSettings : CommandSettings
 
         return ValidationResult.Success();
     }
+
+    /// <summary>The distinct items of a comma-separated list in the order given; null when one does not parse.</summary>
+    private static List<T>? ParseList<T>(string text, Func<string, T?> parse)
+        where T : struct
+    {
+        var items = new List<T>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (parse(part) is not { } item)
+            {
+                return null;
+            }
+
+            if (!items.Contains(item))
+            {
+                items.Add(item);
+            }
+        }
+
+        return items;
+    }
+
+    private static AttentionBackendKind? ParseBackend(string name) => name.ToLowerInvariant() switch
+    {
+        "cpu" => AttentionBackendKind.Cpu,
+        "cuda" => AttentionBackendKind.Cuda,
+        _ => null,
+    };
+
+    /// <summary>A variant name (case-insensitive) or <c>best</c> (<see cref="CpuKernelVariant.Auto"/>); not numbers.</summary>
+    private static CpuKernelVariant? ParseVariant(string name) =>
+        name.Equals("best", StringComparison.OrdinalIgnoreCase) ? CpuKernelVariant.Auto
+        : !int.TryParse(name, out _) && Enum.TryParse<CpuKernelVariant>(name, ignoreCase: true, out var variant)
+            && Enum.IsDefined(variant) && variant != CpuKernelVariant.Auto ? variant
+        : null;
 
     private static List<int>? ParseThreads(string text)
     {

@@ -13,10 +13,16 @@ internal sealed record CompareRow(
     double RelativeError,
     string ErrorScope)
 {
-    /// <summary>The CPU fp32 accuracy bound of DESIGN.md §3: ‖out − ref‖ / ‖ref‖ ≤ 1e-5.</summary>
-    public const double ErrorTolerance = 1e-5;
+    /// <summary>The operand element type.</summary>
+    public OperandType Dtype { get; init; } = OperandType.Float;
 
-    /// <summary>For a non-CPU row, the best CPU time of the same case over this row's time (the GPU/CPU speed-up);
+    /// <summary>The kernel that ran: <c>tiled</c> or <c>decode</c> on the CPU, <c>simt</c> on CUDA.</summary>
+    public string Kernel { get; init; } = string.Empty;
+
+    /// <summary>The accuracy bound of <see cref="Dtype"/> (<see cref="OperandTypes.Tolerance"/>): 1e-5 for float.</summary>
+    public double ErrorTolerance => Dtype.Tolerance();
+
+    /// <summary>For a non-CPU row, the best CPU time of the same case and operand type over this row's time (the GPU/CPU speed-up);
     /// NaN for CPU rows.</summary>
     public double SpeedupOverCpu { get; init; } = double.NaN;
 
@@ -24,8 +30,8 @@ internal sealed record CompareRow(
 
     public double Gflops => Case.Flops / Median.TotalSeconds / 1e9;
 
-    /// <summary>K and V bytes read per second, for decode cases; NaN otherwise.</summary>
-    public double Gbps => Case.IsDecode ? Case.KeyValueBytes / Median.TotalSeconds / 1e9 : double.NaN;
+    /// <summary>K and V bytes read per second (at the operand type's size), for decode cases; NaN otherwise.</summary>
+    public double Gbps => Case.IsDecode ? Case.KeyValueBytes / sizeof(float) * Dtype.Size() / Median.TotalSeconds / 1e9 : double.NaN;
 
     /// <summary>The limit that binds this case: read bandwidth for decode, the FMA peak otherwise.</summary>
     public string LimitKind => Case.IsDecode ? "read BW" : "FMA peak";

@@ -24,7 +24,9 @@ internal sealed class ReferenceCheck
     /// <summary>What was checked: <c>full</c>, or the slice's description.</summary>
     public string Scope { get; }
 
-    public static ReferenceCheck Compute(PerfCase perfCase, RandomOperands operands)
+    /// <summary>The reference on the operands as the backends read them (for Half and BFloat16: the rounded values).</summary>
+    public static ReferenceCheck Compute<T>(PerfCase perfCase, (T[] Query, T[] Key, T[] Value) operands)
+        where T : unmanaged
     {
         var shape = perfCase.Shape;
         string scope = "full";
@@ -34,7 +36,7 @@ internal sealed class ReferenceCheck
             scope = $"slice b0 Hq={shape.QueryHeads} Hkv=1";
         }
 
-        var result = ReferenceAttention.Compute<float>(
+        var result = ReferenceAttention.Compute<T>(
             shape,
             operands.Query.AsSpan(0, (int)shape.QueryElementCount),
             operands.Key.AsSpan(0, (int)shape.KeyElementCount),
@@ -44,6 +46,7 @@ internal sealed class ReferenceCheck
     }
 
     /// <summary><c>‖out − ref‖ / ‖ref‖</c> over the checked part of <paramref name="output"/> (BHSD, contiguous).</summary>
-    public double RelativeError(ReadOnlySpan<float> output) =>
+    public double RelativeError<T>(ReadOnlySpan<T> output)
+        where T : unmanaged =>
         reference.RelativeError(output[..(int)reference.Shape.OutputElementCount]);
 }

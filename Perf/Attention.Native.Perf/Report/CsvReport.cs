@@ -9,7 +9,7 @@ namespace Attention.Native.Perf.Report;
 internal static class CsvReport
 {
     private const string Header =
-        "shape,mask,batch,query_heads,kv_heads,lq,lk,d,dv,backend,variant,threads,median_ms,gflops,gbps,limit,limit_fraction,rel_error,error_scope,passes,speedup_vs_best_cpu";
+        "shape,mask,batch,query_heads,kv_heads,lq,lk,d,dv,backend,variant,threads,median_ms,gflops,gbps,limit,limit_fraction,rel_error,error_scope,passes,speedup_vs_best_cpu,dtype,kernel";
 
     public static string Render(IReadOnlyList<CompareRow> rows, MachineLimits limits)
     {
@@ -21,7 +21,7 @@ internal static class CsvReport
             [
                 row.Case.Name, row.Case.Mask, s.Batch, s.QueryHeads, s.KeyValueHeads, s.QueryLength, s.KeyLength, s.HeadDim,
                 s.ValueHeadDim, row.Backend, row.Variant, row.Threads, row.Milliseconds, row.Gflops, row.Gbps, row.LimitKind,
-                row.LimitFraction(limits), row.RelativeError, row.ErrorScope, row.Passes, row.SpeedupOverCpu,
+                row.LimitFraction(limits), row.RelativeError, row.ErrorScope, row.Passes, row.SpeedupOverCpu, row.Dtype.Name(), row.Kernel,
             ];
             text.AppendLine(string.Join(',', fields.Select(Field)));
         }

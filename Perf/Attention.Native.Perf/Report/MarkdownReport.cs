@@ -39,7 +39,7 @@ internal static class MarkdownReport
             var cells = RowCells.Of(row, limits, withSpeedup);
             if (!row.Passes)
             {
-                cells[9] += " **FAIL**";
+                cells[RowCells.ErrorColumn] += " **FAIL**";
             }
 
             text.AppendLine($"| {string.Join(" | ", cells)} |");

@@ -8,13 +8,16 @@ namespace Attention.Native.Perf.Report;
 internal static class RowCells
 {
     public static IReadOnlyList<string> Headers { get; } =
-        ["shape", "mask", "backend", "variant", "threads", "ms", "GFLOP/s", "GB/s", "of limit", "rel. error", "error checked on"];
+        ["shape", "mask", "backend", "variant", "kernel", "dtype", "threads", "ms", "GFLOP/s", "GB/s", "of limit", "rel. error", "error checked on"];
+
+    /// <summary>The index of the <c>rel. error</c> column, which the tables mark when a row fails.</summary>
+    public const int ErrorColumn = 11;
 
     /// <summary>The extra column of GPU rows: their speed-up over the best CPU row of the same case.</summary>
     public const string SpeedupHeader = "vs best CPU";
 
     /// <summary>Columns holding numbers, right-aligned.</summary>
-    public static bool IsNumeric(int column) => column is (>= 4 and <= 9) or 11;
+    public static bool IsNumeric(int column) => column is (>= 6 and <= ErrorColumn) or 13;
 
     /// <summary>Whether the table needs the <see cref="SpeedupHeader"/> column: only when a GPU row was measured.</summary>
     public static bool HasSpeedup(IEnumerable<CompareRow> rows) => rows.Any(r => !double.IsNaN(r.SpeedupOverCpu));
@@ -34,6 +37,8 @@ internal static class RowCells
         row.Case.Mask,
         row.Backend.ToString(),
         row.Variant,
+        row.Kernel,
+        row.Dtype.Name(),
         row.Threads > 0 ? Number(row.Threads, "D") : "-",
         Number(row.Milliseconds, row.Milliseconds < 10 ? "F3" : "F1"),
         Number(row.Gflops, "F1"),

@@ -1,0 +1,64 @@
+namespace Attention.Native.Perf.Compare;
+
+/// <summary>The operand element types <c>compare</c> measures (<c>--dtypes</c>); every one is computed in float.</summary>
+internal enum OperandType
+{
+    /// <summary>fp32 (<c>float</c>).</summary>
+    Float,
+
+    /// <summary>IEEE fp16 (<c>half</c>).</summary>
+    Half,
+
+    /// <summary>bfloat16 (<c>bf16</c>).</summary>
+    BFloat16,
+}
+
+/// <summary>Names, sizes and error tolerances of the <see cref="OperandType"/>s.</summary>
+internal static class OperandTypes
+{
+    /// <summary>The <c>--dtypes</c> names, in enum order.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["float", "half", "bf16"];
+
+    public static string Name(this OperandType type) => Names[(int)type];
+
+    /// <summary>Bytes per element in memory.</summary>
+    public static int Size(this OperandType type) => type == OperandType.Float ? sizeof(float) : 2;
+
+    /// <summary>
+    /// The bound on <c>‖out − ref‖ / ‖ref‖</c>, the reference computed in float64 on the same (rounded) inputs: 1e-5
+    /// for float (DESIGN.md §3); for Half and BFloat16 the output is rounded to the operand type, so the bound is about
+    /// its rounding error (2⁻¹¹ and 2⁻⁸ relative): 1.5e-3 and 1e-2.
+    /// </summary>
+    public static double Tolerance(this OperandType type) => type switch
+    {
+        OperandType.Half => 1.5e-3,
+        OperandType.BFloat16 => 1e-2,
+        _ => 1e-5,
+    };
+
+    /// <summary>Parses a <c>--dtypes</c> name (case-insensitive; also fp32, fp16, bfloat16).</summary>
+    public static OperandType? Parse(string name) => name.ToLowerInvariant() switch
+    {
+        "float" or "fp32" or "float32" => OperandType.Float,
+        "half" or "fp16" or "float16" => OperandType.Half,
+        "bf16" or "bfloat16" => OperandType.BFloat16,
+        _ => null,
+    };
+
+    /// <summary>Q, K or V converted from the random floats (round to nearest even).</summary>
+    public static T[] Convert<T>(float[] values)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return (T[])(object)values;
+        }
+
+        if (typeof(T) == typeof(Half))
+        {
+            return (T[])(object)Array.ConvertAll(values, v => (Half)v);
+        }
+
+        return (T[])(object)Array.ConvertAll(values, v => (Attention.Native.BFloat16)v);
+    }
+}
