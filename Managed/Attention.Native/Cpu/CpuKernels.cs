@@ -38,10 +38,10 @@ internal static class CpuKernels
     /// <summary>Whether <paramref name="variant"/> runs on hardware here rather than emulated.</summary>
     public static bool IsAccelerated(CpuKernelVariant variant) => variant switch
     {
-        CpuKernelVariant.Vector512 => Vector512.IsHardwareAccelerated,
-        CpuKernelVariant.Vector256 => Vector256.IsHardwareAccelerated,
-        CpuKernelVariant.Vector128 => Vector128.IsHardwareAccelerated,
-        _ => true,
+        CpuKernelVariant.Vector512 => Vector512Ops.IsHardwareAccelerated,
+        CpuKernelVariant.Vector256 => Vector256Ops.IsHardwareAccelerated,
+        CpuKernelVariant.Vector128 => Vector128Ops.IsHardwareAccelerated,
+        _ => ScalarOps.IsHardwareAccelerated,
     };
 
     public static void Run<T>(CpuKernelVariant variant, AttentionProblem problem, in Operands<T> operands, int threads)
@@ -84,8 +84,8 @@ internal static class CpuKernels
     }
 
     private static CpuKernelVariant Best() =>
-        Vector512.IsHardwareAccelerated ? CpuKernelVariant.Vector512
-        : Vector256.IsHardwareAccelerated ? CpuKernelVariant.Vector256
-        : Vector128.IsHardwareAccelerated ? CpuKernelVariant.Vector128
+        IsAccelerated(CpuKernelVariant.Vector512) ? CpuKernelVariant.Vector512
+        : IsAccelerated(CpuKernelVariant.Vector256) ? CpuKernelVariant.Vector256
+        : IsAccelerated(CpuKernelVariant.Vector128) ? CpuKernelVariant.Vector128
         : CpuKernelVariant.Scalar;
 }

@@ -29,8 +29,6 @@ internal unsafe interface ISimd<TVec>
 
     static abstract TVec Multiply(TVec left, TVec right);
 
-    static abstract TVec Divide(TVec left, TVec right);
-
     /// <summary><c>a·b + c</c> in one rounding where the hardware has FMA.</summary>
     static abstract TVec MultiplyAdd(TVec a, TVec b, TVec c);
 

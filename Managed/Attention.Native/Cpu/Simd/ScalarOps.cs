@@ -34,9 +34,6 @@ internal readonly unsafe struct ScalarOps : ISimd<float>
     public static float Multiply(float left, float right) => left * right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Divide(float left, float right) => left / right;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MultiplyAdd(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -32,9 +32,6 @@ internal readonly unsafe struct Vector128Ops : ISimd<Vector128<float>>
     public static Vector128<float> Multiply(Vector128<float> left, Vector128<float> right) => left * right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Divide(Vector128<float> left, Vector128<float> right) => left / right;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
         Vector128.FusedMultiplyAdd(a, b, c);
 
