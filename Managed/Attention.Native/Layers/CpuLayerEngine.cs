@@ -5,7 +5,7 @@ using Attention.Native.Cpu.Gemm;
 namespace Attention.Native.Layers;
 
 /// <summary>The layers' operations on the CPU: <see cref="CpuSgemm"/> projections on the tensors' memory in place.</summary>
-internal sealed class CpuLayerEngine(CpuBackend backend) : LayerEngine
+internal sealed unsafe class CpuLayerEngine(CpuBackend backend) : LayerEngine
 {
     public override void Linear(
         LayerOperand x, int ldx, int rows, int inFeatures, LayerOperand weight, LayerOperand? bias, int outFeatures,
@@ -28,8 +28,17 @@ internal sealed class CpuLayerEngine(CpuBackend backend) : LayerEngine
             shape, Span(query), Span(key), Span(value), Span(output), options,
             probabilities: probabilities is { } p ? Span(p)[..checked((int)shape.ProbabilitiesElementCount)] : default);
 
+    public override void Additive(
+        in AdditiveAttentionKernel.Problem problem, LayerOperand queries, LayerOperand keys, LayerOperand scoreVector,
+        LayerOperand values, LayerOperand output, LayerOperand? probabilities) =>
+        AdditiveAttentionKernel.Run(
+            problem, Pointer(queries), Pointer(keys), Pointer(scoreVector), Pointer(values), Pointer(output),
+            probabilities is { } p ? Pointer(p) : null, backend.ThreadCount);
+
     public override void Copy(LayerOperand source, LayerOperand destination, long count) =>
         Span(source)[..checked((int)count)].CopyTo(Span(destination));
+
+    private static float* Pointer(LayerOperand operand) => CpuTensor<float>.PointerOf(operand.Tensor) + operand.Offset;
 
     private static Span<float> Span(LayerOperand operand) => ((CpuTensor<float>)operand.Tensor).AsSpan()[checked((int)operand.Offset)..];
 

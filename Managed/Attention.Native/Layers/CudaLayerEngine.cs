@@ -1,3 +1,4 @@
+using Attention.Native.Cpu;
 using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Validation;
@@ -13,6 +14,7 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
 {
     private CublasHandle? cublas;
     private CudaTensor<float>? ones;
+    private AdditiveAttentionLaunch? additive;
 
     public override void Linear(
         LayerOperand x, int ldx, int rows, int inFeatures, LayerOperand weight, LayerOperand? bias, int outFeatures,
@@ -49,6 +51,16 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
             DevicePointer<float>.Null, probabilities is { } p ? Pointer(p) : DevicePointer<float>.Null);
     }
 
+    public override void Additive(
+        in AdditiveAttentionKernel.Problem problem, LayerOperand queries, LayerOperand keys, LayerOperand scoreVector,
+        LayerOperand values, LayerOperand output, LayerOperand? probabilities)
+    {
+        additive ??= new AdditiveAttentionLaunch(backend);
+        additive.Launch(
+            problem, Pointer(queries), Pointer(keys), Pointer(scoreVector), Pointer(values), Pointer(output),
+            probabilities is { } p ? Pointer(p) : DevicePointer<float>.Null);
+    }
+
     public override void Copy(LayerOperand source, LayerOperand destination, long count)
     {
         lock (backend.LaunchGate)
@@ -66,6 +78,7 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
         {
             cublas?.Dispose();
             ones?.Dispose();
+            additive?.Dispose();
         }
     }
 
@@ -94,6 +107,7 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
         if (ones is null || ones.Length < count)
         {
             ones?.Dispose();
+            additive?.Dispose();
             var host = new float[Math.Max(count, 256)];
             Array.Fill(host, 1f);
             ones = (CudaTensor<float>)backend.Upload<float>(host);

@@ -31,6 +31,11 @@ internal abstract class LayerEngine : IDisposable
         AttentionShape shape, AttentionOptions options, LayerOperand query, LayerOperand key, LayerOperand value,
         LayerOperand output, LayerOperand? probabilities);
 
+    /// <summary>Additive attention after the projections (<see cref="AdditiveAttentionKernel"/>'s semantics).</summary>
+    public abstract void Additive(
+        in AdditiveAttentionKernel.Problem problem, LayerOperand queries, LayerOperand keys, LayerOperand scoreVector,
+        LayerOperand values, LayerOperand output, LayerOperand? probabilities);
+
     /// <summary>Copies <paramref name="count"/> elements between views of this backend.</summary>
     public abstract void Copy(LayerOperand source, LayerOperand destination, long count);
 

@@ -39,3 +39,15 @@ public sealed class CudaKeyValueCacheTests : KeyValueCacheTests
 {
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
 }
+
+/// <summary>The additive attention tests on the CPU backend.</summary>
+public sealed class CpuAdditiveAttentionTests : AdditiveAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu();
+}
+
+/// <summary>The additive attention tests on the CUDA backend.</summary>
+public sealed class CudaAdditiveAttentionTests : AdditiveAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
+}
