@@ -1,8 +1,11 @@
 using Attention.Native;
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
+using Attention.Native.Tests.Layers;
 
-namespace Attention.Native.Tests.Layers;
+// In Attention.Native.Tests (not .Layers) so that Perf/device/run.sh's GPU step (-class 'Attention.Native.Tests.Cuda*')
+// runs the CUDA classes.
+namespace Attention.Native.Tests;
 
 /// <summary>The backends the layer test classes run on: the CPU, and CUDA (skipping, with the reason, without a device).</summary>
 public static class LayerTestBackends
