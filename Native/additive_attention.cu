@@ -11,6 +11,9 @@
 // probabilities 0, never NaN. expf/tanhf without fast math: the layer is held to 1e-5 against a float64 reference.
 //
 // Launch: grid (ceil(q_len / 4), batch), block (32, 4), dynamic shared memory 4 · (units + value_dim) · 4 bytes.
+//
+// Native/emulation/additive_attention_emulation.cpp runs this file on the CPU against a float64 reference (./build.sh
+// test does, where the CUDA toolkit is installed).
 
 #include <math_constants.h>
 
