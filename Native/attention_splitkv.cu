@@ -12,8 +12,9 @@
 //            when num_splits is 1, the final O and lse directly.
 //   merge    one warp per query row: lse = log Σ_s exp(lse_s), O = Σ_s exp(lse_s − lse) · O_s, written in the
 //            element type. A row no split saw gets O = 0, lse = −∞.
-// Warp w of a partial block owns rows 4w … 4w + 3 in both phases, so the row statistics (max, sum, rescale) never
-// leave the warp: scores have lane = key, the output accumulator lane = value column (c = lane + 32k).
+// Warp w of a partial block owns the same ⌈rows / 4⌉ rows (at most 4) in both phases, so the row statistics (max,
+// sum, rescale) never leave the warp: scores have lane = key, the output accumulator lane = value column
+// (c = lane + 32k).
 //
 // Scores stay in natural units (dot · scale, softcap, + bias, as attention_simt computes them); only the
 // exponentials use base 2, p = exp2((s − m) · log2 e): the subtraction is exact where it matters, so the error is
@@ -31,7 +32,7 @@ namespace splitkv {
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / kWarpSize;
 constexpr int kKeysPerTile = kWarpSize;  // one key per lane in the score phase
-constexpr int kRowsPerWarp = 4;
+constexpr int kRowsPerWarp = 4;                       // at most; a block of r rows gives each warp ⌈r / 4⌉
 constexpr int kRows = kWarps * kRowsPerWarp;          // query rows per block
 constexpr int kMaxDim = 256;                          // D and Dv; larger problems go to attention_simt
 constexpr int kColumnsPerLane = kMaxDim / kWarpSize;  // the accumulator's registers per row
@@ -134,10 +135,14 @@ __device__ __forceinline__ void attention_splitkv_partial(
   const bool k_aligned = rows_aligned(k, k_stride_b, k_stride_h, k_stride_s);
   const bool v_aligned = rows_aligned(v, v_stride_b, v_stride_h, v_stride_s);
 
+  // Warp w owns rows w·rpw … w·rpw + rpw − 1: a decode block of 4 rows (GQA group 4, Lq = 1) keeps all four warps
+  // computing, one row each, while a full block of 16 gives each warp four rows to share every K and V read.
+  const int rpw = (rows + kWarps - 1) / kWarps;
+  const int first_own = warp * rpw;
   KeyRange ranges[kRowsPerWarp];
   RowState state[kRowsPerWarp];
   for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-    ranges[rr] = range_of(warp * kRowsPerWarp + rr);
+    ranges[rr] = rr < rpw ? range_of(first_own + rr) : KeyRange{0, 0};
     state[rr].m = -INFINITY;
     state[rr].l = 0.0f;
     for (int cc = 0; cc < kColumnsPerLane; ++cc) state[rr].acc[cc] = 0.0f;
@@ -145,7 +150,7 @@ __device__ __forceinline__ void attention_splitkv_partial(
   // One division per block rather than one per score: '/' is a subroutine call, and calls in the score loop make
   // ptxas spill the accumulator around them. s · (1/cap) is within an ulp of s / cap in the tanh argument.
   const float inv_softcap = softcap > 0.0f ? 1.0f / softcap : 0.0f;
-  const bool warp_has_rows = warp * kRowsPerWarp < rows;  // warp-uniform: idle warps only help with the copies
+  const bool warp_has_rows = first_own < rows;  // warp-uniform: idle warps only help with the copies
   const int d4 = padded_dim(head_dim) / 4;
 
   for (int tile = split_lo; tile < split_hi; tile += kKeysPerTile) {
@@ -168,17 +173,19 @@ __device__ __forceinline__ void attention_splitkv_partial(
     for (int x = 0; x < d4; ++x) {
       const float4 kx = k_row[x];
       for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-        const float4 qx = reinterpret_cast<const float4*>(q_tile + (warp * kRowsPerWarp + rr) * padded_dim(head_dim))[x];
-        dot[rr][0] = fmaf(qx.x, kx.x, dot[rr][0]);
-        dot[rr][1] = fmaf(qx.y, kx.y, dot[rr][1]);
-        dot[rr][2] = fmaf(qx.z, kx.z, dot[rr][2]);
-        dot[rr][3] = fmaf(qx.w, kx.w, dot[rr][3]);
+        if (rr < rpw) {  // warp-uniform
+          const float4 qx = reinterpret_cast<const float4*>(q_tile + (first_own + rr) * padded_dim(head_dim))[x];
+          dot[rr][0] = fmaf(qx.x, kx.x, dot[rr][0]);
+          dot[rr][1] = fmaf(qx.y, kx.y, dot[rr][1]);
+          dot[rr][2] = fmaf(qx.z, kx.z, dot[rr][2]);
+          dot[rr][3] = fmaf(qx.w, kx.w, dot[rr][3]);
+        }
       }
     }
 
     const int j = tile + lane;
-    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-      const RowIndex x = index_of(warp * kRowsPerWarp + rr);
+    for (int rr = 0; rr < kRowsPerWarp && rr < rpw; ++rr) {
+      const RowIndex x = index_of(first_own + rr);
       const long long score = static_cast<long long>(x.i) * k_len + j;  // mask and bias rows are k_len apart
       // Mask and bias are read only for keys the row can see: past them may lie past the end of the buffers.
       const bool visible = lane < keys && j >= ranges[rr].lo && j < ranges[rr].hi &&
@@ -202,7 +209,7 @@ __device__ __forceinline__ void attention_splitkv_partial(
       st.l = fmaf(st.l, alpha, p);
       st.m = m_new;
       for (int cc = 0; cc < kColumnsPerLane; ++cc) st.acc[cc] *= alpha;
-      p_tile[warp * kRowsPerWarp + rr][lane] = p;
+      p_tile[first_own + rr][lane] = p;
     }
     __syncwarp();  // the warp's p_tile rows are written before its lanes read each other's
 
@@ -210,12 +217,14 @@ __device__ __forceinline__ void attention_splitkv_partial(
     for (int jj = 0; jj < keys; ++jj) {
       const float* v_row = v_tile + jj * padded_dim(value_dim);
       float p[kRowsPerWarp];
-      for (int rr = 0; rr < kRowsPerWarp; ++rr) p[rr] = p_tile[warp * kRowsPerWarp + rr][jj];
+      for (int rr = 0; rr < kRowsPerWarp; ++rr) p[rr] = rr < rpw ? p_tile[first_own + rr][jj] : 0.0f;
       for (int cc = 0; cc < kColumnsPerLane; ++cc) {
         const int c = lane + cc * kWarpSize;
         if (c < value_dim) {
           const float vc = v_row[c];
-          for (int rr = 0; rr < kRowsPerWarp; ++rr) state[rr].acc[cc] = fmaf(p[rr], vc, state[rr].acc[cc]);
+          for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+            if (rr < rpw) state[rr].acc[cc] = fmaf(p[rr], vc, state[rr].acc[cc]);
+          }
         }
       }
     }
@@ -225,8 +234,8 @@ __device__ __forceinline__ void attention_splitkv_partial(
     return;
   }
   const long long total_rows = static_cast<long long>(batch) * q_heads * q_len;
-  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-    if (warp * kRowsPerWarp + rr >= rows) {
+  for (int rr = 0; rr < kRowsPerWarp && rr < rpw; ++rr) {
+    if (first_own + rr >= rows) {
       break;  // warp-uniform
     }
     const RowState& st = state[rr];
@@ -236,9 +245,9 @@ __device__ __forceinline__ void attention_splitkv_partial(
     // __fdividef is within 2 ulp for l in [1, 2^126] (l ≤ the key count) and, unlike '/', calls no subroutine
     // that would spill the accumulator around it.
     auto normalized = [&](int cc) { return any_visible ? __fdividef(st.acc[cc], l) : 0.0f; };
-    const long long out_row = out_row_of(warp * kRowsPerWarp + rr);
+    const long long out_row = out_row_of(first_own + rr);
     if (num_splits == 1) {
-      const RowIndex x = index_of(warp * kRowsPerWarp + rr);
+      const RowIndex x = index_of(first_own + rr);
       T* o_row = o + b * o_stride_b + x.h * o_stride_h + x.i * o_stride_s;
       for (int cc = 0; cc < kColumnsPerLane; ++cc) {
         const int c = lane + cc * kWarpSize;
@@ -308,7 +317,7 @@ __device__ __forceinline__ void attention_splitkv_merge(
 
 // The entry points, written out (no macros in the signatures) so that the launcher generator and a reader see the
 // ABI as it is. __launch_bounds__(128, 3) on the partial kernels: with the minimum of 3 blocks per SM ptxas may use
-// up to 168 registers (it takes ~164: four rows' accumulators, partial dot products and copy addresses) and spills
+// up to 168 registers (it takes ~143: four rows' accumulators, partial dot products and copy addresses) and spills
 // none; left to itself on sm_90 it caps at 128 and spills. The merge has no bounds: there ptxas's own choice
 // (≤ 48 registers) is spill-free and (128) made it spill.
 // ./build.sh test checks the SASS: 16-byte global loads of K/V, 16-byte shared loads in the dot products, butterfly
