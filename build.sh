@@ -219,7 +219,9 @@ native_emulations() { # native_emulations <scratch folder>
       continue
     fi
     binary=$1/$(basename "$emulation" .cpp)
-    flags=(-std=c++20 -O1 -I Native)
+    # Kernels type-pun shared memory (float rows read as float4) as CUDA code does; strict aliasing would let the host
+    # compiler reorder those accesses.
+    flags=(-std=c++20 -O1 -fno-strict-aliasing -I Native)
     # -isystem /usr/include would reorder the C++ library's own #include_next chain: only a separate toolkit folder.
     [ "$include" = /usr/include ] || flags+=(-isystem "$include")
     if ! "$cxx" "${flags[@]}" -o "$binary" "$emulation"; then

@@ -32,6 +32,14 @@ __device__ __forceinline__ float warp_sum(float x) {
   return x;
 }
 
+// Max over the 32 lanes of a warp, the same bits in every lane (fmaxf commutes, as warp_sum's addition does).
+__device__ __forceinline__ float warp_max(float x) {
+  for (int offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    x = fmaxf(x, __shfl_xor_sync(kFullWarp, x, offset));
+  }
+  return x;
+}
+
 // The keys [lo, hi) query `i` may see under the key length, the causal mask and the window; the boolean mask and
 // the bias then apply per score on top. A line-by-line port of AttentionProblem.KeyRange (64-bit like it):
 //   length    keys j >= len are padding (len = key_lengths[b], or k_len);

@@ -131,6 +131,11 @@ inline double check_outputs(int id, const char* type, const Problem& p, const Re
     if (!p.want_probs && x != kSentinel) { fail(id, type, p, "wrote null probabilities"); break; }
   }
   const double rel = ref2 > 0 ? std::sqrt(err2 / ref2) : std::sqrt(err2);
+  if (std::getenv("EMULATION_VERBOSE") != nullptr) {
+    std::printf("case %d (%s): relative output error %.3g [B=%d Hq=%d Hkv=%d Lq=%d Lk=%d D=%d Dv=%d softcap=%g "
+                "causal=%d mask=%d bias=%d magnitude=%g]\n", id, type, rel, p.batch, p.q_heads, p.kv_heads, p.q_len,
+                p.k_len, p.head_dim, p.value_dim, p.softcap, p.causal, p.has_mask, p.has_bias, p.magnitude);
+  }
   if (!(rel <= o_tolerance)) {
     char message[96];
     std::snprintf(message, sizeof message, "relative output error %.3g > %.3g", rel, o_tolerance);
@@ -144,7 +149,7 @@ struct Tolerances {
   double f32 = 1e-5, f16 = 2e-3, bf16 = 1e-2;
 };
 
-// The shared driver: `./emulation [cases [seed [only-this-case]]]`. `run` is a generic callable,
+// The shared driver: `./emulation [cases [seed [only-this-case]]]` (EMULATION_VERBOSE=1 prints every case's error). `run` is a generic callable,
 // run.template operator()<T>(id, problem) -> Outputs, that launches the kernel for element type T.
 // `adjust(problem)` may change a drawn problem (e.g. drop what the kernel does not support). Returns the exit status.
 template <typename Run, typename Adjust>

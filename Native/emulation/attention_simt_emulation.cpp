@@ -8,7 +8,7 @@
 // arithmetic: host expf/tanhf stand in for the device ones. It is no substitute for running on a GPU, but it runs
 // wherever the toolkit's headers are. ./build.sh test runs it where nvcc is installed:
 //
-//   clang++-14 -std=c++20 -O1 -I Native -o attention_simt_emulation Native/emulation/attention_simt_emulation.cpp
+//   clang++-14 -std=c++20 -O1 -fno-strict-aliasing -I Native -o attention_simt_emulation Native/emulation/attention_simt_emulation.cpp
 //   ./attention_simt_emulation [cases [seed [only-this-case]]]
 
 #include "emulation/cuda_fiber_runtime.hpp"

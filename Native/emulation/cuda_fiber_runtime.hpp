@@ -7,7 +7,7 @@
 // A barrier that not every lane of a warp (or thread of the block) reaches is reported as a deadlock.
 //
 // What a kernel may use:
-//   threadIdx, blockIdx, blockDim, gridDim (dim3);
+//   threadIdx, blockIdx, blockDim, gridDim (dim3); float2/float4/uint2/uint4/int4;
 //   __shfl_sync, __shfl_xor_sync, __shfl_up_sync, __shfl_down_sync (any trivially copyable type of at most 8 bytes,
 //   width 1..32), __ballot_sync, __any_sync, __all_sync, __syncwarp, __syncthreads, __threadfence, __ldg, atomicAdd;
 //   `__shared__ T x[N];` at block scope: one copy per block (it is thread_local, so static storage shared by the
@@ -44,6 +44,7 @@
 #define __forceinline__ inline
 #undef __noinline__
 #define __noinline__
+#define __launch_bounds__(...)
 #ifndef __restrict__
 #define __restrict__ __restrict
 #endif
@@ -56,6 +57,15 @@ struct dim3 {
 using uint3 = dim3;
 
 inline dim3 threadIdx, blockIdx, blockDim, gridDim;
+
+// The vector types a kernel may load and store 8 or 16 bytes at a time through.
+struct alignas(8) float2 { float x, y; };
+struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(8) uint2 { unsigned x, y; };
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+struct alignas(16) int4 { int x, y, z, w; };
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 
 // CUDA's integer min/max overloads (host <cmath> has only the floating-point ones).
 inline int min(int a, int b) { return a < b ? a : b; }
@@ -194,6 +204,8 @@ inline void __threadfence() {}
 inline void __threadfence_block() {}
 template <typename T>
 T __ldg(const T* p) { return *p; }
+// The device's fast division (2 ulp for divisors in [2^-126, 2^126]); exact here.
+inline float __fdividef(float a, float b) { return a / b; }
 // One OS thread runs every fiber and fibers switch only at barriers: a plain read-modify-write is atomic.
 template <typename T>
 T atomicAdd(T* address, T value) {

@@ -4,7 +4,8 @@
 The same shapes, keys and timing rules as `Attention.Native.Perf gpu-bench` (Perf/Attention.Native.Perf/Device/
 GpuBench.cs): shapes run cheapest first; one probe call each (over slow_ms: skipped, and so are costlier shapes of the
 same kind, dtype and backend); each sample is enough back-to-back calls to last min_sample_ms; warm-up for warmup_ms;
-then `samples` samples timed with torch.cuda.Event; the median per call is reported. Inputs are fresh torch.randn
+then `samples` samples (fewer, at least 3, where they would take over max_config_ms) timed with
+torch.cuda.Event; the median per call is reported. Inputs are fresh torch.randn
 (never zeros) in BHSD layout, rotated over ceil(rotate_bytes / bytes of a set) sets (at most max_sets).
 
 Each configuration runs twice: forced to the FlashAttention backend (sdpa_kernel(SDPBackend.FLASH_ATTENTION); it has
@@ -126,7 +127,10 @@ class Bench:
             self.slow_from[family] = min(self.slow_from.get(family, math.inf), flops)
             return (f"skipped: slow (first call {first:.0f} ms)", None, None, None, None, first)
         calls = int(min(max(math.ceil(timing["min_sample_ms"] / max(first, 1e-3)), 1), 1000))
-        estimate = first * calls * timing["samples"] + timing["warmup_ms"]
+        n_samples = timing["samples"]
+        if timing.get("max_config_ms", 0) > 0:  # fewer samples (at least 3) where they would take over max_config_ms
+            n_samples = int(min(max(timing["max_config_ms"] / max(first * calls, 1e-3), min(3, n_samples)), n_samples))
+        estimate = first * calls * n_samples + timing["warmup_ms"]
         if estimate > self.remaining_ms():
             return (f"skipped: time budget (needs ~{estimate / 1000:.1f} s)", None, None, None, None, first)
         warm_start = time.monotonic()
@@ -134,7 +138,7 @@ class Bench:
             self.time_calls(fn, calls)
             if (time.monotonic() - warm_start) * 1000.0 >= timing["warmup_ms"]:
                 break
-        samples = sorted(self.time_calls(fn, calls) for _ in range(timing["samples"]))
+        samples = sorted(self.time_calls(fn, calls) for _ in range(n_samples))
         n = len(samples)
         median = samples[n // 2] if n % 2 else (samples[n // 2 - 1] + samples[n // 2]) / 2
         return ("ok", median, samples[0], n, calls, first)

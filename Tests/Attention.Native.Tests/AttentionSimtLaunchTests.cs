@@ -120,7 +120,7 @@ public sealed partial class AttentionSimtLaunchTests
             shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
 
     /// <summary>(C type, name) of each parameter of <paramref name="kernel"/> as Native/README.md declares it.</summary>
-    private static List<(string Type, string Name)> KernelParameters(string kernel)
+    internal static List<(string Type, string Name)> KernelParameters(string kernel)
     {
         string readme = Comment().Replace(File.ReadAllText(Path.Combine(RepositoryRoot(), "Native", "README.md")), string.Empty);
         var declaration = Regex.Match(readme, $@"__global__\s+void\s+{kernel}\s*\((?<parameters>[^)]*)\)");
@@ -137,7 +137,7 @@ public sealed partial class AttentionSimtLaunchTests
     }
 
     /// <summary>The C# type the README's table maps a C type to (q, k, v, o take the <paramref name="element"/> type).</summary>
-    private static string ManagedType(string type, string name, string element) => type switch
+    internal static string ManagedType(string type, string name, string element) => type switch
     {
         _ when type.EndsWith('*') && name is "q" or "k" or "v" or "o" => $"DevicePointer<{element}>",
         "float*" or "constfloat*" => "DevicePointer<Single>",
@@ -149,7 +149,7 @@ public sealed partial class AttentionSimtLaunchTests
         _ => $"unmapped C type {type}",
     };
 
-    private static string Describe(Type type) =>
+    internal static string Describe(Type type) =>
         type.IsGenericType
             ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(",", type.GetGenericArguments().Select(Describe))}>"
             : type.Name;

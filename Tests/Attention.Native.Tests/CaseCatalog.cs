@@ -195,5 +195,33 @@ public static class CaseCatalog
                 Layout = AttentionLayout.Bshd,
             },
         };
+
+        // Split-KV decode: many key splits per (kv head, batch), GQA rows across several 16-row blocks, every option.
+        yield return new("splitkv-everything", new(2, 8, 2, 3, 3000, 128, 96))
+        {
+            Amplitude = 2f,
+            Options = r => new()
+            {
+                Softcap = 6f,
+                Causal = CausalMask.BottomRight,
+                Window = new(700, -1),
+                KeyLengths = new[] { 2900, 1000 },
+                Mask = new(TestData.RandomMask(r, 2L * 3 * 3000, 0.8), 2, 1),
+                Bias = new(TestData.RandomBias(r, 8L * 3 * 3000), 1, 8),
+                Layout = AttentionLayout.Bshd,
+            },
+        };
+        yield return new("splitkv-gqa8-rows40", new(1, 16, 2, 5, 1500, 64, 64)) { Options = _ => new() { Causal = CausalMask.BottomRight } };
+        yield return new("splitkv-half-lk4096", new(1, 8, 2, 1, 4096, 128, 128)) { ElementType = typeof(Half) };
+        yield return new("splitkv-bf16-lk4096-d256", new(2, 4, 1, 2, 4096, 256, 256)) { ElementType = typeof(BFloat16) };
+        yield return new("splitkv-fully-masked", new(2, 4, 2, 4, 1200, 32, 32))
+        {
+            Options = r =>
+            {
+                var mask = TestData.RandomMask(r, 2L * 4 * 1200);
+                Array.Fill(mask, false, 2 * 1200, 1200);
+                return new() { Mask = new(mask, 2, 1), KeyLengths = new[] { 1200, 0 } };
+            },
+        };
     }
 }

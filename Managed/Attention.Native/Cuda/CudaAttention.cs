@@ -4,28 +4,40 @@ using Attention.Native.Validation;
 namespace Attention.Native.Cuda;
 
 /// <summary>
-/// Runs a validated attention problem on device operands: picks the kernel for the element type, checks the launch
-/// against the device (<see cref="AttentionSimtGeometry"/>), uploads what is still in host memory (mask, bias, key
-/// lengths) and queues the kernel on the backend's stream. Nothing here waits for the GPU.
+/// Runs a validated attention problem on device operands: picks the kernel (<see cref="CudaKernelSelector"/>) and
+/// its launch for the element type, checks the launch against the device (<see cref="AttentionSimtGeometry"/>,
+/// <see cref="AttentionSplitKvGeometry"/>), uploads what is still in host memory (mask, bias, key lengths) and queues
+/// the kernels on the backend's stream. Nothing here waits for the GPU.
 /// </summary>
 internal static class CudaAttention
 {
     /// <summary>The kernel and launch for <paramref name="problem"/>; throws before anything is uploaded.</summary>
-    /// <exception cref="NotSupportedException">The kernel cannot run the problem on this device (the message names the option).</exception>
+    /// <exception cref="NotSupportedException">The kernel cannot run the problem on this device, or a forced kernel
+    /// cannot run it at all (the message names the option).</exception>
     /// <exception cref="InvalidOperationException">The PTX is not embedded in this build.</exception>
     /// <exception cref="CudaException">Loading the kernels failed.</exception>
-    public static (CudaKernel Kernel, LaunchConfiguration Configuration) Prepare<T>(CudaBackend backend, AttentionProblem problem)
+    public static PreparedAttention Prepare<T>(CudaBackend backend, AttentionProblem problem)
         where T : unmanaged
     {
+        var choice = CudaKernelSelector.Select(problem, backend.ForcedKernel);
+        if (choice == CudaAttentionKernel.SplitKv)
+        {
+            var (partial, merge) = backend.SplitKvKernels().For<T>();
+            var launch = AttentionSplitKvGeometry.Configure(
+                problem, partial.Limits, backend.Device.MultiprocessorCount, backend.Stream.Handle);
+            return new PreparedAttention(choice, partial, launch.Partial, merge, launch);
+        }
+
         var kernel = backend.AttentionKernels().For<T>();
-        return (kernel, AttentionSimtGeometry.Configure(problem, kernel.Limits, backend.Stream.Handle));
+        return new PreparedAttention(
+            choice, kernel, AttentionSimtGeometry.Configure(problem, kernel.Limits, backend.Stream.Handle), null, default);
     }
 
-    /// <summary>Queues the kernel prepared by <see cref="Prepare"/> on device operands.</summary>
-    /// <exception cref="CudaException">An upload or the launch was rejected.</exception>
+    /// <summary>Queues the kernels prepared by <see cref="Prepare"/> on device operands.</summary>
+    /// <exception cref="CudaException">An upload or a launch was rejected.</exception>
     public static void Launch<T>(
         CudaBackend backend,
-        (CudaKernel Kernel, LaunchConfiguration Configuration) prepared,
+        PreparedAttention prepared,
         AttentionProblem problem,
         DevicePointer<T> query,
         DevicePointer<T> key,
@@ -42,17 +54,26 @@ internal static class CudaAttention
         {
             backend.EnterContext();
             var staged = backend.Scratch.Stage(p);
+            var maskPointer = mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask;
+            var biasPointer = bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias;
+            if (prepared.Kernel == CudaAttentionKernel.SplitKv)
+            {
+                CudaSplitKvAttention.Launch(
+                    backend, prepared, p, query, key, value, output, logSumExp, maskPointer, biasPointer, staged.KeyLengths);
+                return;
+            }
+
             NativeKernels.AttentionSimt(
-                prepared.Kernel.Function,
-                in prepared.Configuration,
+                prepared.Function.Function,
+                prepared.Configuration,
                 query,
                 key,
                 value,
                 output,
                 logSumExp,
                 probabilities,
-                mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask,
-                bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias,
+                maskPointer,
+                biasPointer,
                 staged.KeyLengths,
                 p.Batch,
                 p.QueryHeads,
@@ -85,11 +106,20 @@ internal static class CudaAttention
         }
     }
 
-    /// <summary>The kernel's causal code: 0 none, 1 top-left, 2 bottom-right.</summary>
-    private static int Causal(CausalMask causal) => causal switch
+    /// <summary>The kernels' causal code: 0 none, 1 top-left, 2 bottom-right.</summary>
+    public static int Causal(CausalMask causal) => causal switch
     {
         CausalMask.TopLeft => 1,
         CausalMask.BottomRight => 2,
         _ => 0,
     };
 }
+
+/// <summary>A call's kernel and launch, from <see cref="CudaAttention.Prepare"/>.</summary>
+/// <param name="Kernel">Which kernel runs.</param>
+/// <param name="Function">The kernel launched first (SIMT, or split-KV's partial pass).</param>
+/// <param name="Configuration">Its launch.</param>
+/// <param name="Merge">Split-KV's merge kernel; null for SIMT.</param>
+/// <param name="SplitKv">Split-KV's launches, splits and workspace; default for SIMT.</param>
+internal readonly record struct PreparedAttention(
+    CudaAttentionKernel Kernel, CudaKernel Function, LaunchConfiguration Configuration, CudaKernel? Merge, SplitKvLaunch SplitKv);

@@ -79,7 +79,8 @@ internal static unsafe class CudaAvailability
         return new CudaDeviceInfo(
             ordinal, device, deviceName, major, minor, (long)memory, version, library.FileName!,
             Attribute(device, CudaDeviceAttribute.MaxGridDimY), Attribute(device, CudaDeviceAttribute.MaxGridDimZ),
-            Attribute(device, CudaDeviceAttribute.MaxSharedMemoryPerBlockOptIn));
+            Attribute(device, CudaDeviceAttribute.MaxSharedMemoryPerBlockOptIn),
+            Attribute(device, CudaDeviceAttribute.MultiprocessorCount));
     }
 
     /// <summary>One device attribute.</summary>

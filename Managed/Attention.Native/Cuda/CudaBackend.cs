@@ -20,7 +20,9 @@ public sealed class CudaBackend : AttentionBackend
     private readonly CudaDeviceInfo device;
     private readonly PrimaryContextHandle context;
     private readonly UploadScratch scratch;
+    private readonly DeviceScratch splitKvWorkspace;
     private AttentionSimtKernels? kernels;
+    private AttentionSplitKvKernels? splitKvKernels;
     private volatile bool disposed;
 
     /// <summary>Creates a CUDA backend on a device.</summary>
@@ -43,6 +45,8 @@ public sealed class CudaBackend : AttentionBackend
                 nameof(options), options.DeviceOrdinal, "DeviceOrdinal must be 0 or positive.");
         }
 
+        // Read before the device is touched: a bad ATTENTION_NATIVE_CUDA_KERNEL fails fast, with no context to undo.
+        ForcedKernel = options.Kernel ?? CudaKernelSelector.ForcedByEnvironment();
         device = CudaAvailability.Probe(options.DeviceOrdinal);
         context = RetainContext(device);
         try
@@ -56,13 +60,16 @@ public sealed class CudaBackend : AttentionBackend
         }
 
         scratch = new UploadScratch(this);
+        splitKvWorkspace = new DeviceScratch(this, 1 << 20);
     }
 
     /// <inheritdoc />
     public override AttentionBackendKind Kind => AttentionBackendKind.Cuda;
 
     /// <inheritdoc />
-    public override string Description => $"CUDA {device}, attention_simt kernel";
+    public override string Description => ForcedKernel is { } forced
+        ? $"CUDA {device}, kernel forced to {CudaKernelSelector.Name(forced)}"
+        : $"CUDA {device}, attention_simt and attention_splitkv kernels";
 
     /// <summary>The device ordinal.</summary>
     public int DeviceOrdinal => device.Ordinal;
@@ -87,6 +94,12 @@ public sealed class CudaBackend : AttentionBackend
     internal Lock LaunchGate { get; } = new();
 
     internal UploadScratch Scratch => scratch;
+
+    /// <summary>The split-KV kernel's partial outputs and log-sum-exps, reused call after call (grow-only).</summary>
+    internal DeviceScratch SplitKvWorkspace => splitKvWorkspace;
+
+    /// <summary>The kernel every call must use (options, else <c>ATTENTION_NATIVE_CUDA_KERNEL</c>); null to choose per call.</summary>
+    internal CudaAttentionKernel? ForcedKernel { get; }
 
     /// <summary>Whether a usable CUDA device 0 is present, without creating a backend.</summary>
     /// <param name="reason">The device found, or why CUDA is unavailable (the message a
@@ -141,6 +154,16 @@ public sealed class CudaBackend : AttentionBackend
         {
             EnterContext();
             return kernels ??= AttentionSimtKernels.Load(context, device);
+        }
+    }
+
+    /// <summary>The split-KV kernels, loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
+    internal AttentionSplitKvKernels SplitKvKernels()
+    {
+        lock (LaunchGate)
+        {
+            EnterContext();
+            return splitKvKernels ??= AttentionSplitKvKernels.Load(context, device);
         }
     }
 
@@ -203,7 +226,9 @@ public sealed class CudaBackend : AttentionBackend
             disposed = true;
             Stream.Close();
             kernels?.Dispose();
+            splitKvKernels?.Dispose();
             scratch.Dispose();
+            splitKvWorkspace.Dispose();
             context.Dispose();
         }
     }

@@ -13,6 +13,7 @@ namespace Attention.Native.Cuda;
 /// <param name="MaxGridZ">Largest grid z dimension.</param>
 /// <param name="MaxSharedBytesOptIn">Most shared memory a block may use after opting in
 /// (<c>CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN</c>).</param>
+/// <param name="MultiprocessorCount">Streaming multiprocessors (SMs), which the split-KV kernel's split count fills.</param>
 internal sealed record CudaDeviceInfo(
     int Ordinal,
     int Device,
@@ -24,7 +25,8 @@ internal sealed record CudaDeviceInfo(
     string LibraryFileName,
     int MaxGridY,
     int MaxGridZ,
-    int MaxSharedBytesOptIn)
+    int MaxSharedBytesOptIn,
+    int MultiprocessorCount)
 {
     /// <summary>"device 0: NVIDIA H200 (compute capability 9.0, 140 GiB)".</summary>
     public override string ToString() =>

@@ -6,14 +6,23 @@ namespace Attention.Native.Cuda;
 /// <summary>
 /// A backend's device buffer for the per-call uploads of a tensor call: a mask or bias given in host memory and the
 /// key lengths. It is reused call after call without waiting: the uploads of a call are queued on the backend's
-/// stream behind the previous call's kernel, which has then finished reading. It only grows (after a wait).
+/// stream behind the previous call's kernel, which has then finished reading. It only grows (after a wait; see
+/// <see cref="DeviceScratch"/>).
 /// </summary>
 /// <remarks>Callers hold the backend's launch lock from <see cref="Stage"/> until their kernel is queued.</remarks>
-internal sealed class UploadScratch(CudaBackend backend) : IDisposable
+internal sealed class UploadScratch : IDisposable
 {
     private const long Alignment = 256;
 
-    private DeviceMemoryHandle? buffer;
+    private readonly CudaBackend backend;
+
+    private readonly DeviceScratch buffer;
+
+    public UploadScratch(CudaBackend backend)
+    {
+        this.backend = backend;
+        buffer = new DeviceScratch(backend, 64 * 1024);
+    }
 
     /// <summary>Device addresses of the host-side mask, bias and key lengths of <paramref name="problem"/>.</summary>
     /// <returns>Null pointers for what is absent or already on the device.</returns>
@@ -38,7 +47,7 @@ internal sealed class UploadScratch(CudaBackend backend) : IDisposable
             keyCount == 0 ? default : new(Upload<int>(problem.KeyLengths, start + (ulong)keyOffset)));
     }
 
-    public void Dispose() => buffer?.Dispose();
+    public void Dispose() => buffer.Dispose();
 
     /// <summary>Elements of <paramref name="scores"/> the kernel reads, when they are in host memory; else 0.</summary>
     private static long HostCount<T>(BroadcastScores<T>? scores, AttentionProblem problem)
@@ -47,19 +56,7 @@ internal sealed class UploadScratch(CudaBackend backend) : IDisposable
 
     private static long Align(long offset) => (offset + Alignment - 1) / Alignment * Alignment;
 
-    private ulong Reserve(long bytes)
-    {
-        if (buffer is null || (long)buffer.Bytes < bytes)
-        {
-            // The previous calls' kernels may still read the old buffer.
-            backend.Stream.Synchronize();
-            buffer?.Dispose();
-            buffer = null;
-            buffer = DeviceMemoryHandle.Allocate(backend.Context, (nuint)Math.Max(bytes, 64 * 1024));
-        }
-
-        return buffer.Address;
-    }
+    private ulong Reserve(long bytes) => buffer.Reserve(bytes);
 
     private ulong Upload<T>(ReadOnlyMemory<T> values, ulong address)
         where T : unmanaged

@@ -33,14 +33,10 @@ internal sealed class GpuBenchCommand : Command<GpuBenchSettings>
         }
         else
         {
-            using var backend = new CudaBackend();
-            Say($"gpu-bench: CUDA: {backend.Description}");
             long deadline = settings.BudgetSeconds > 0
                 ? start + (long)(settings.BudgetSeconds * Stopwatch.Frequency)
                 : long.MaxValue;
-            var bench = new GpuBench(backend, shapes.Timing, deadline, Say);
-            bench.WarmUpKernels(configs.Select(c => c.Dtype));
-            results = bench.Run(configs);
+            results = Measure(configs, shapes.Timing, KernelVariants.Parse(settings.Kernels), deadline);
             ok = results.All(r => !r.Status.StartsWith("error", StringComparison.Ordinal));
         }
 
@@ -60,6 +56,50 @@ internal sealed class GpuBenchCommand : Command<GpuBenchSettings>
             $"{results.Count(r => r.Status.StartsWith("error", StringComparison.Ordinal))} failed, {results.Count(r => r.Status.StartsWith("not run", StringComparison.Ordinal))} not run; " +
             $"{Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s");
         return ok ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    /// <summary>
+    /// Every configuration, cheapest first, on every kernel variant in turn (so that a budget cut drops the costliest
+    /// shapes of all variants, not a whole variant). A forced variant that cannot run a shape, or that the automatic
+    /// choice already picks for it, gets a row saying so rather than a second timing.
+    /// </summary>
+    private static List<BenchResult> Measure(IReadOnlyList<BenchConfig> configs, BenchTiming timing, IReadOnlyList<string> kernels, long deadline)
+    {
+        var backends = new List<(string Kernel, CudaBackend Backend, GpuBench Bench)>();
+        try
+        {
+            foreach (string kernel in kernels)
+            {
+                var backend = KernelVariants.CreateBackend(kernel);
+                backends.Add((kernel, backend, new GpuBench(backend, timing, deadline, Say)));
+                Say($"gpu-bench: kernel {kernel}: {backend.Description}");
+                backends[^1].Bench.WarmUpKernels(configs.Select(c => c.Dtype));
+            }
+
+            var results = new List<BenchResult>();
+            foreach (var config in configs.OrderBy(c => c.Flops))
+            {
+                string auto = KernelVariants.AutoChoice(config.AttentionShape, config.Causal ? CausalMask.TopLeft : CausalMask.None);
+                foreach (var (kernel, _, bench) in backends)
+                {
+                    results.Add(kernel == KernelVariants.Auto ? bench.MeasureOne(config, kernel) with { Kernel = $"auto ({auto})" }
+                        : KernelVariants.Unsupported(kernel, config.AttentionShape, false) is { } why ? new BenchResult(config, $"unsupported: {why}") { Kernel = kernel }
+                        : kernel == auto && kernels.Contains(KernelVariants.Auto) ? new BenchResult(config, "same as auto") { Kernel = kernel }
+                        : bench.MeasureOne(config, kernel));
+                }
+            }
+
+            // In the file's order, variants together per configuration.
+            var order = configs.Select((c, i) => (c.Key, i)).ToDictionary(x => x.Key, x => x.i);
+            return [.. results.OrderBy(r => order[r.Config.Key])];
+        }
+        finally
+        {
+            foreach (var (_, backend, _) in backends)
+            {
+                backend.Dispose();
+            }
+        }
     }
 
     /// <summary>

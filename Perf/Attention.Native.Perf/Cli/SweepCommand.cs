@@ -18,7 +18,7 @@ internal sealed class SweepCommand : Command<SweepSettings>
 {
     public const string CsvHeader =
         "index,seed,dtype,batch,hq,hkv,lq,lk,d,dv,layout,api,tolerance,cpu_rel_err,cuda_rel_err,cuda_cpu_rel_diff," +
-        "cuda_cpu_max_abs,cpu_nans,cuda_nans,masked_rows,ms,status,features,message";
+        "cuda_cpu_max_abs,cpu_nans,cuda_nans,masked_rows,ms,status,features,message,kernel";
 
     private const int MaxFailuresPrinted = 40;
 
@@ -38,51 +38,33 @@ internal sealed class SweepCommand : Command<SweepSettings>
         }
 
         bool available = CudaBackend.IsAvailable(out string reason);
-        AttentionBackend? cuda = null;
-        string cudaLine;
-        if (settings.DryRun)
-        {
-            cudaLine = (available ? $"CUDA: not run (dry run; {reason})" : $"CUDA: not run (no device: {reason})") +
-                "; a one-thread scalar CPU backend stood in for it, so the cuda columns hold CPU numbers";
-            cuda = new CpuBackend(new CpuBackendOptions { ThreadCount = 1, Variant = CpuKernelVariant.Scalar });
-        }
-        else if (!available)
-        {
-            cudaLine = $"CUDA: FAIL unavailable ({reason}); only the CPU side ran";
-        }
-        else
-        {
-            cuda = new CudaBackend();
-            cudaLine = $"CUDA: {cuda.Description}";
-        }
-
+        var kernels = KernelVariants.Parse(settings.Kernels);
+        string cudaLine = settings.DryRun
+            ? (available ? $"CUDA: not run (dry run; {reason})" : $"CUDA: not run (no device: {reason})") +
+              "; a one-thread scalar CPU backend stood in for it, so the cuda columns hold CPU numbers"
+            : available ? $"CUDA: {reason}; kernel variants {string.Join(", ", kernels)}"
+            : $"CUDA: FAIL unavailable ({reason}); only the CPU side ran";
         Say($"sweep: {cudaLine}");
-        using var cudaScope = cuda;
-        IReadOnlyList<SweepCase> selected = settings.DryRun ? Spread(cases, settings.DryRunCases) : cases;
-        long deadline = settings.BudgetSeconds > 0
-            ? Stopwatch.GetTimestamp() + (long)(settings.BudgetSeconds * Stopwatch.Frequency)
-            : long.MaxValue;
+        IReadOnlyList<SweepCase> drawn = settings.DryRun ? Spread(cases, settings.DryRunCases) : cases;
         long start = Stopwatch.GetTimestamp();
-        int finished = 0;
-        int failed = 0;
-        int every = Math.Max(1, selected.Count / 10);
-        var results = SweepRunner.Run(selected, cuda, workers, deadline, result =>
+        var ran = new List<SweepResult>();
+        int selectedTotal = 0;
+        for (int pass = 0; pass < kernels.Count; pass++)
         {
-            int n = Interlocked.Increment(ref finished);
-            if (!result.Passed && Interlocked.Increment(ref failed) <= MaxFailuresPrinted)
-            {
-                // The first ones in full (the CSV has them all): a broken device context would fail every case.
-                Say($"sweep: FAIL case {result.Case.Index} ({Describe(result.Case)}): {string.Join(" | ", result.Failures)}");
-            }
+            // Each variant runs the cases it supports, within its share of what is left of the budget.
+            string kernel = kernels[pass];
+            var selected = drawn.Where(c => KernelVariants.Unsupported(kernel, c.Shape, c.WithProbabilities) is null).ToList();
+            selectedTotal += selected.Count;
+            double left = settings.BudgetSeconds - Stopwatch.GetElapsedTime(start).TotalSeconds;
+            long deadline = settings.BudgetSeconds > 0
+                ? Stopwatch.GetTimestamp() + (long)(Math.Max(left, 1) / (kernels.Count - pass) * Stopwatch.Frequency)
+                : long.MaxValue;
+            Say($"sweep: kernel {kernel}: {selected.Count} of {drawn.Count} cases it can run");
+            ran.AddRange(RunPass(kernel, selected, settings, available, workers, deadline));
+        }
 
-            if (n % every == 0 || n == selected.Count)
-            {
-                Say($"sweep: {n}/{selected.Count} cases, {Volatile.Read(ref failed)} failed, {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s");
-            }
-        });
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var ran = results.Where(r => r is not null).Select(r => r!).ToList();
-        var summary = Summary(ran, cases.Count, selected.Count, seconds, workers, seed, settings.DryRun, cudaLine).ToList();
+        var summary = Summary(ran, cases.Count, selectedTotal, seconds, workers, seed, settings.DryRun, cudaLine).ToList();
         if (missing.Count > 0)
         {
             summary.Add($"sweep: coverage gap: no case has {string.Join(", ", missing)}");
@@ -99,23 +81,52 @@ internal sealed class SweepCommand : Command<SweepSettings>
             Say(line);
         }
 
-        bool ok = ran.All(r => r.Passed) && missing.Count == 0 && ran.Count == selected.Count && (settings.DryRun || available);
+        bool ok = ran.All(r => r.Passed) && missing.Count == 0 && ran.Count == selectedTotal && (settings.DryRun || available);
         Say(ok ? "sweep: PASS" : "sweep: FAIL");
         return ok ? ExitCodes.Success : ExitCodes.Failure;
     }
 
-    /// <summary>The closing lines: cases, then per element type the worst errors, NaNs and failures.</summary>
+    /// <summary>One kernel variant's pass: its backend (the CPU stand-in in a dry run), the cases, progress lines.</summary>
+    private static List<SweepResult> RunPass(
+        string kernel, List<SweepCase> selected, SweepSettings settings, bool available, int workers, long deadline)
+    {
+        using AttentionBackend? cuda = settings.DryRun
+            ? new CpuBackend(new CpuBackendOptions { ThreadCount = 1, Variant = CpuKernelVariant.Scalar })
+            : available ? KernelVariants.CreateBackend(kernel) : null;
+        long start = Stopwatch.GetTimestamp();
+        int finished = 0;
+        int failed = 0;
+        int every = Math.Max(1, selected.Count / 10);
+        var results = SweepRunner.Run(selected, cuda, workers, deadline, result =>
+        {
+            result.Kernel = kernel;
+            int n = Interlocked.Increment(ref finished);
+            if (!result.Passed && Interlocked.Increment(ref failed) <= MaxFailuresPrinted)
+            {
+                // The first ones in full (the CSV has them all): a broken device context would fail every case.
+                Say($"sweep: FAIL {kernel} case {result.Case.Index} ({Describe(result.Case)}): {string.Join(" | ", result.Failures)}");
+            }
+
+            if (n % every == 0 || n == selected.Count)
+            {
+                Say($"sweep: {kernel}: {n}/{selected.Count} cases, {Volatile.Read(ref failed)} failed, {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s");
+            }
+        });
+        return [.. results.Where(r => r is not null).Select(r => r!)];
+    }
+
+    /// <summary>The closing lines: cases, then per kernel variant and element type the worst errors, NaNs and failures.</summary>
     public static IEnumerable<string> Summary(
         IReadOnlyList<SweepResult> ran, int drawn, int selected, double seconds, int workers, int seed, bool dryRun, string cudaLine)
     {
         yield return $"sweep: {ran.Count} of {drawn} drawn cases run{(dryRun ? " (dry run: a spread of them, CPU and float64 only)" : string.Empty)}" +
             $"{(ran.Count < selected ? $", {selected - ran.Count} not started within the time budget" : string.Empty)}, " +
             $"{seconds:F1} s on {workers} workers, seed {seed}; {cudaLine}";
-        foreach (var group in ran.GroupBy(r => r.Case.TypeName))
+        foreach (var group in ran.GroupBy(r => (r.Kernel, r.Case.TypeName)))
         {
             var g = group.ToList();
             yield return string.Create(CultureInfo.InvariantCulture,
-                $"sweep: {group.Key,-5} {g.Count,4} cases; max rel err vs float64: cuda {Max(g, r => r.CudaError)}, cpu {Max(g, r => r.CpuError)} " +
+                $"sweep: {group.Key.Kernel,-7} {group.Key.TypeName,-5} {g.Count,4} cases; max rel err vs float64: cuda {Max(g, r => r.CudaError)}, cpu {Max(g, r => r.CpuError)} " +
                 $"(bound {g.Min(r => r.Case.Tolerance):0.0E+0}, huge scores 1.0E-2); max |cuda-cpu|/|ref| {Max(g, r => r.CudaCpuDifference)}; " +
                 $"NaN cuda {g.Sum(r => Math.Max(0, r.CudaNaNs))} cpu {g.Sum(r => r.CpuNaNs)}; fully masked rows {g.Sum(r => r.MaskedRows)}; " +
                 $"failures {g.Count(r => !r.Passed)}");
@@ -153,7 +164,7 @@ internal sealed class SweepCommand : Command<SweepSettings>
     private static void WriteCsv(string path, List<SweepResult> results, IEnumerable<string> summary)
     {
         var text = new StringBuilder().AppendLine(CsvHeader);
-        foreach (var r in results.OrderBy(r => r.Case.Index))
+        foreach (var r in results.OrderBy(r => r.Kernel, StringComparer.Ordinal).ThenBy(r => r.Case.Index))
         {
             var c = r.Case;
             var s = c.Shape;
@@ -161,7 +172,7 @@ internal sealed class SweepCommand : Command<SweepSettings>
                 c.Index, c.Seed, c.TypeName, s.Batch, s.QueryHeads, s.KeyValueHeads, s.QueryLength, s.KeyLength, s.HeadDim,
                 s.ValueHeadDim, c.LayoutName, c.ViaTensors ? "tensors" : "spans", c.Tolerance, r.CpuError, r.CudaError,
                 r.CudaCpuDifference, r.CudaCpuMaxAbs, r.CpuNaNs, r.CudaNaNs >= 0 ? r.CudaNaNs : null, r.MaskedRows,
-                Math.Round(r.Milliseconds, 1), r.Status, string.Join(' ', c.Features), string.Join(" | ", r.Failures)));
+                Math.Round(r.Milliseconds, 1), r.Status, string.Join(' ', c.Features), string.Join(" | ", r.Failures), r.Kernel));
         }
 
         foreach (string line in summary)

@@ -34,6 +34,11 @@ internal sealed class SweepSettings : CommandSettings
     [DefaultValue(0)]
     public int Workers { get; init; }
 
+    [CommandOption("--kernels <LIST>")]
+    [Description("CUDA kernel variants, one pass each over the cases it can run: auto (the backend's choice), simt, splitkv, mma (forced through ATTENTION_NATIVE_CUDA_KERNEL).")]
+    [DefaultValue("auto")]
+    public string Kernels { get; init; } = "auto";
+
     [CommandOption("--budget-seconds <S>")]
     [Description("Stop starting cases after this long (0 = no limit); the summary says how many ran.")]
     [DefaultValue(0.0)]
@@ -44,5 +49,19 @@ internal sealed class SweepSettings : CommandSettings
         : DryRunCases < 1 ? ValidationResult.Error("--dry-run-cases must be at least 1.")
         : Workers < 0 ? ValidationResult.Error("--workers must be 0 or more.")
         : BudgetSeconds < 0 ? ValidationResult.Error("--budget-seconds must be 0 or more.")
+        : KernelsError() is { } error ? ValidationResult.Error($"--kernels: {error}")
         : ValidationResult.Success();
+
+    private string? KernelsError()
+    {
+        try
+        {
+            _ = Device.KernelVariants.Parse(Kernels);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
 }

@@ -57,8 +57,16 @@ internal sealed record BenchShapes(BenchTiming Timing, IReadOnlyList<BenchGroup>
     ];
 }
 
-/// <summary>The timing rules of shapes.json (its comment explains them).</summary>
-internal sealed record BenchTiming(int Samples, double WarmupMs, double MinSampleMs, double SlowMs, long RotateBytes, int MaxSets);
+/// <summary>The timing rules of shapes.json (its comment explains them). <see cref="MaxConfigMs"/> 0: no cap on the
+/// samples' total time (then always <see cref="Samples"/> samples).</summary>
+internal sealed record BenchTiming(
+    int Samples, double WarmupMs, double MinSampleMs, double SlowMs, long RotateBytes, int MaxSets, double MaxConfigMs = 0)
+{
+    /// <summary>Samples for calls of <paramref name="sampleMs"/> each: <see cref="Samples"/>, fewer (at least 3) where
+    /// they would take longer than <see cref="MaxConfigMs"/>.</summary>
+    public int SamplesFor(double sampleMs) =>
+        MaxConfigMs > 0 ? (int)Math.Clamp(MaxConfigMs / Math.Max(sampleMs, 1e-3), Math.Min(3, Samples), Samples) : Samples;
+}
 
 /// <summary>A group of shapes sharing dtypes and causal values.</summary>
 internal sealed record BenchGroup(string Kind, IReadOnlyList<string> Dtypes, IReadOnlyList<bool> Causal, IReadOnlyList<BenchShape> Shapes);

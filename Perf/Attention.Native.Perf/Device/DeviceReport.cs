@@ -169,14 +169,14 @@ internal static class DeviceReport
 
         var rows = Csv.Read(path);
         text.AppendLine();
-        text.AppendLine("| dtype | cases | max rel err CUDA | max rel err CPU | bound | max ‖cuda−cpu‖/‖ref‖ | max \\|cuda−cpu\\| | NaN (cuda/cpu) | fully masked rows | failures |");
-        text.AppendLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|");
-        foreach (var group in rows.GroupBy(r => Csv.Text(r, "dtype")))
+        text.AppendLine("| kernel | dtype | cases | max rel err CUDA | max rel err CPU | bound | max ‖cuda−cpu‖/‖ref‖ | max \\|cuda−cpu\\| | NaN (cuda/cpu) | fully masked rows | failures |");
+        text.AppendLine("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|");
+        foreach (var group in rows.GroupBy(r => (Kernel: Csv.Text(r, "kernel") is { Length: > 0 } k ? k : "auto", Dtype: Csv.Text(r, "dtype"))))
         {
             var g = group.ToList();
             string bounds = string.Join(", ", g.Select(r => Csv.Number(r, "tolerance")).Distinct().Order().Select(v => v.ToString("0.0E+0", culture)));
             text.AppendLine(culture,
-                $"| {group.Key} | {g.Count} | {Max(g, "cuda_rel_err")} | {Max(g, "cpu_rel_err")} | {bounds} | {Max(g, "cuda_cpu_rel_diff")} | " +
+                $"| {group.Key.Kernel} | {group.Key.Dtype} | {g.Count} | {Max(g, "cuda_rel_err")} | {Max(g, "cpu_rel_err")} | {bounds} | {Max(g, "cuda_cpu_rel_diff")} | " +
                 $"{Max(g, "cuda_cpu_max_abs")} | {Sum(g, "cuda_nans")}/{Sum(g, "cpu_nans")} | {Sum(g, "masked_rows")} | " +
                 $"{g.Count(r => Csv.Text(r, "status") == "fail")} |");
         }
@@ -189,7 +189,7 @@ internal static class DeviceReport
             foreach (var r in failed.Take(30))
             {
                 text.AppendLine(culture,
-                    $"- case {Csv.Text(r, "index")} {Csv.Text(r, "dtype")} B={Csv.Text(r, "batch")} Hq={Csv.Text(r, "hq")} Hkv={Csv.Text(r, "hkv")} " +
+                    $"- {Csv.Text(r, "kernel")} case {Csv.Text(r, "index")} {Csv.Text(r, "dtype")} B={Csv.Text(r, "batch")} Hq={Csv.Text(r, "hq")} Hkv={Csv.Text(r, "hkv")} " +
                     $"Lq={Csv.Text(r, "lq")} Lk={Csv.Text(r, "lk")} D={Csv.Text(r, "d")} Dv={Csv.Text(r, "dv")} {Csv.Text(r, "layout")} {Csv.Text(r, "api")}: " +
                     $"{Cell(Csv.Text(r, "message"))} (features: {Csv.Text(r, "features")})");
             }
@@ -222,7 +222,12 @@ internal static class DeviceReport
         var copy = torch.FirstOrDefault(r => Csv.Text(r, "kind") == "copy");
         double copyGbps = copy is null ? double.NaN : Csv.Number(copy, "gbps");
         text.AppendLine(culture, $"Device-to-device copy (torch, 1 GiB, bytes read + written): {(double.IsNaN(copyGbps) ? Csv.Text(copy ?? [], "status") is { Length: > 0 } s ? s : "not measured" : $"{copyGbps:F0} GB/s")}.").AppendLine();
-        Statuses(text, "gpu-bench (ours)", ours);
+        foreach (var variant in ours.GroupBy(r => Csv.Text(r, "kernel").Split(' ')[0]))
+        {
+            // Forced variants' rows per short status: "unsupported" reasons differ only in the shape they name.
+            Statuses(text, $"gpu-bench (ours, {(variant.Key.Length > 0 ? variant.Key : "auto")})", variant.Select(r => new Dictionary<string, string>(r) { ["status"] = Short(Csv.Text(r, "status")) }));
+        }
+
         Statuses(text, "torch flash", torch.Where(r => Csv.Text(r, "backend") == "torch-flash"));
         Statuses(text, "torch default", torch.Where(r => Csv.Text(r, "backend") == "torch-default"));
         text.AppendLine();
@@ -234,24 +239,26 @@ internal static class DeviceReport
 
 
         text.AppendLine("### Attention (FlashAttention-3 paper sweep: B·L = 16k, H·D = 2048)").AppendLine();
-        text.AppendLine("| shape | causal | dtype | ours ms | ours TFLOP/s | flash TFLOP/s | default TFLOP/s | ours/flash | ours/default |");
-        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in ours.Where(r => Csv.Text(r, "kind") != "decode"))
+        text.AppendLine("One row per kernel variant of ours (`auto (…)`: the backend's own choice, named; the others forced with " +
+            "`ATTENTION_NATIVE_CUDA_KERNEL`); variants that cannot run a shape or that `auto` already picks are counted above, not listed.").AppendLine();
+        text.AppendLine("| shape | causal | dtype | kernel | ours ms | ours TFLOP/s | flash TFLOP/s | default TFLOP/s | ours/flash | ours/default |");
+        text.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in ours.Where(r => Csv.Text(r, "kind") != "decode" && Listed(r)))
         {
             var theirs = torchByKey.GetValueOrDefault(Csv.Text(r, "key")) ?? [];
             var flash = theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-flash");
             var fallback = theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-default");
             text.AppendLine(culture,
-                $"| {Csv.Text(r, "name")} | {(Csv.Text(r, "causal") == "true" ? "causal" : "full")} | {Csv.Text(r, "dtype")} | " +
+                $"| {Csv.Text(r, "name")} | {(Csv.Text(r, "causal") == "true" ? "causal" : "full")} | {Csv.Text(r, "dtype")} | {Kernel(r)} | " +
                 $"{Value(r, "median_ms", "F2")} | {(IsOk(r) ? Value(r, "tflops", "F1") : "—")} | {Value(flash, "tflops", "F1")} | {Value(fallback, "tflops", "F1")} | " +
                 $"{Ratio(r, flash, "tflops")} | {Ratio(r, fallback, "tflops")} |");
         }
 
         text.AppendLine();
         text.AppendLine("### Decode (memory-bound: GB/s against the copy bandwidth)").AppendLine();
-        text.AppendLine("| shape | dtype | ours µs | ours GB/s | flash GB/s | default GB/s | ours % of copy | best torch % of copy |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in ours.Where(r => Csv.Text(r, "kind") == "decode"))
+        text.AppendLine("| shape | dtype | kernel | ours µs | ours GB/s | flash GB/s | default GB/s | ours/flash | ours/default | ours % of copy | best torch % of copy |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in ours.Where(r => Csv.Text(r, "kind") == "decode" && Listed(r)))
         {
             var theirs = torchByKey.GetValueOrDefault(Csv.Text(r, "key")) ?? [];
             var flash = theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-flash");
@@ -260,12 +267,18 @@ internal static class DeviceReport
                 .Select(t => Csv.Number(t!, "gbps")).DefaultIfEmpty(double.NaN).Max();
             string microseconds = Csv.Text(r, "status") == "ok" ? (Csv.Number(r, "median_ms") * 1000).ToString("F1", culture) : Short(Csv.Text(r, "status"));
             text.AppendLine(culture,
-                $"| {Csv.Text(r, "name")} | {Csv.Text(r, "dtype")} | {microseconds} | {(IsOk(r) ? Value(r, "gbps", "F0") : "—")} | {Value(flash, "gbps", "F0")} | " +
-                $"{Value(fallback, "gbps", "F0")} | {Percent(Csv.Text(r, "status") == "ok" ? Csv.Number(r, "gbps") : double.NaN, copyGbps)} | {Percent(best, copyGbps)} |");
+                $"| {Csv.Text(r, "name")} | {Csv.Text(r, "dtype")} | {Kernel(r)} | {microseconds} | {(IsOk(r) ? Value(r, "gbps", "F0") : "—")} | {Value(flash, "gbps", "F0")} | " +
+                $"{Value(fallback, "gbps", "F0")} | {Ratio(r, flash, "gbps")} | {Ratio(r, fallback, "gbps")} | {Percent(Csv.Text(r, "status") == "ok" ? Csv.Number(r, "gbps") : double.NaN, copyGbps)} | {Percent(best, copyGbps)} |");
         }
 
         text.AppendLine();
     }
+
+    /// <summary>Rows the tables list: not a forced variant that cannot run the shape or that auto already picks.</summary>
+    private static bool Listed(Dictionary<string, string> row) =>
+        !Csv.Text(row, "status").StartsWith("unsupported", StringComparison.Ordinal) && Csv.Text(row, "status") != "same as auto";
+
+    private static string Kernel(Dictionary<string, string> row) => Csv.Text(row, "kernel") is { Length: > 0 } k ? Cell(k) : "auto";
 
     private static bool IsOk(Dictionary<string, string> row) => Csv.Text(row, "status").StartsWith("ok", StringComparison.Ordinal);
 
@@ -283,7 +296,7 @@ internal static class DeviceReport
     private static string Short(string status)
     {
         string head = status.Split(" (")[0];
-        foreach (string prefix in new[] { "not run", "n/a", "error" })
+        foreach (string prefix in new[] { "not run", "n/a", "error", "unsupported" })
         {
             if (head.StartsWith(prefix, StringComparison.Ordinal))
             {

@@ -9,8 +9,11 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
     /// <summary>The backend column: <c>attention.native</c>, or the dry run's <c>cpu-stand-in</c>.</summary>
     public string Backend { get; init; } = "attention.native";
 
+    /// <summary>The CUDA kernel variant: <c>auto</c> or the one forced (<see cref="KernelVariants"/>).</summary>
+    public string Kernel { get; init; } = KernelVariants.Auto;
+
     public const string CsvHeader =
-        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms";
+        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms,kernel";
 
     public double MedianMs { get; init; } = double.NaN;
 
@@ -35,7 +38,7 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
         return Csv.Line(
             c.Key, s.Name, c.Kind, c.Dtype, s.Batch, s.Heads, s.KvHeads, s.Lq, s.Lk, s.D, c.Causal, Backend, Status,
             MedianMs, MinMs, Tflops, Gbps, Samples > 0 ? Samples : null, CallsPerSample > 0 ? CallsPerSample : null,
-            Sets > 0 ? Sets : null, FirstMs);
+            Sets > 0 ? Sets : null, FirstMs, Kernel);
     }
 }
 
@@ -60,20 +63,7 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
         var results = new List<BenchResult>();
         foreach (var config in configs.OrderBy(c => c.Flops))
         {
-            BenchResult result;
-            try
-            {
-                result = Measure(config);
-            }
-            catch (Exception e)
-            {
-                result = new BenchResult(config, $"error: {e.GetType().Name}: {e.Message}");
-            }
-
-            say(result.Status == "ok"
-                ? $"gpu-bench: {config.Key}: {result.MedianMs:F3} ms, {result.Tflops:F2} TFLOP/s, {result.Gbps:F0} GB/s ({result.Samples}x{result.CallsPerSample} calls, {result.Sets} set(s))"
-                : $"gpu-bench: {config.Key}: {result.Status}");
-            results.Add(result);
+            results.Add(MeasureOne(config, KernelVariants.Auto));
         }
 
         // Measured cheapest first; reported in the file's order, like torch_sdpa.py.
@@ -81,17 +71,52 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
         return [.. configs.Select(c => byKey[c.Key])];
     }
 
+    /// <summary>Times one configuration (errors become the row's status) and says how it went.</summary>
+    public BenchResult MeasureOne(BenchConfig config, string kernel)
+    {
+        BenchResult result;
+        try
+        {
+            result = Measure(config) with { Kernel = kernel };
+        }
+        catch (NotSupportedException e)
+        {
+            result = new BenchResult(config, $"unsupported: {e.Message}") { Kernel = kernel };
+        }
+        catch (Exception e)
+        {
+            result = new BenchResult(config, $"error: {e.GetType().Name}: {e.Message}") { Kernel = kernel };
+        }
+
+        say(result.Status == "ok"
+            ? $"gpu-bench: {config.Key} [{kernel}]: {result.MedianMs:F3} ms, {result.Tflops:F2} TFLOP/s, {result.Gbps:F0} GB/s ({result.Samples}x{result.CallsPerSample} calls, {result.Sets} set(s))"
+            : $"gpu-bench: {config.Key} [{kernel}]: {result.Status}");
+        return result;
+    }
+
     /// <summary>A first untimed call per dtype: loads (JIT-compiles) the kernels outside every measurement.</summary>
+    /// <remarks>Two shapes, a prefill-like and a decode-like one, so that every module the automatic choice uses is
+    /// loaded; a forced kernel that cannot run one of them is simply not warmed on it.</remarks>
     public void WarmUpKernels(IEnumerable<string> dtypes)
     {
         foreach (string dtype in dtypes.Distinct())
         {
-            var tiny = new BenchConfig("warm-up", new BenchShape("warm-up", 1, 1, 1, 8, 8, 64), dtype, false);
-            _ = Dispatch(tiny, 1, (sets, time) =>
+            foreach (var shape in new[] { new BenchShape("warm-up", 1, 1, 1, 8, 8, 64), new BenchShape("warm-up", 1, 1, 1, 1, 256, 64) })
             {
-                _ = time(1);
-                return new BenchResult(tiny, "warm-up");
-            });
+                var tiny = new BenchConfig("warm-up", shape, dtype, false);
+                try
+                {
+                    _ = Dispatch(tiny, 1, (sets, time) =>
+                    {
+                        _ = time(1);
+                        return new BenchResult(tiny, "warm-up");
+                    });
+                }
+                catch (NotSupportedException)
+                {
+                    // A forced kernel that cannot run this shape: nothing to load for it.
+                }
+            }
         }
     }
 
@@ -126,7 +151,8 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
             }
 
             int calls = (int)Math.Clamp(Math.Ceiling(timing.MinSampleMs / Math.Max(first, 1e-3)), 1, 1000);
-            double estimate = first * calls * timing.Samples + timing.WarmupMs;
+            int sampleCount = timing.SamplesFor(first * calls);
+            double estimate = first * calls * sampleCount + timing.WarmupMs;
             if (estimate > RemainingMs())
             {
                 return new BenchResult(config, $"skipped: time budget (needs ~{estimate / 1000:F1} s)") { FirstMs = first };
@@ -139,7 +165,7 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
             }
             while (Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds < timing.WarmupMs);
 
-            var samples = new double[timing.Samples];
+            var samples = new double[sampleCount];
             for (int i = 0; i < samples.Length; i++)
             {
                 samples[i] = time(calls);

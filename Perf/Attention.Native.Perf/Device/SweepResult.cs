@@ -7,6 +7,9 @@ internal sealed class SweepResult(SweepCase sweepCase)
 
     public SweepCase Case { get; } = sweepCase;
 
+    /// <summary>The CUDA kernel variant of the pass that ran the case (<c>auto</c>, or one forced).</summary>
+    public string Kernel { get; set; } = KernelVariants.Auto;
+
     /// <summary>‖cpu − ref‖ / ‖ref‖ (NaN when the output holds NaN or the call threw).</summary>
     public double CpuError { get; set; } = double.NaN;
 

@@ -1,0 +1,121 @@
+using Attention.Native;
+using Attention.Native.Cuda;
+using Attention.Native.Cuda.Interop;
+
+namespace Attention.Native.Tests;
+
+/// <summary>
+/// The split-KV launches without a GPU: the split heuristic (fill two waves of SMs, at least 128 keys a split, at most
+/// 128 splits), the grids and shared memory of Native/README.md, the workspace, and the limits' messages.
+/// </summary>
+public sealed class AttentionSplitKvLaunchTests
+{
+    private static readonly KernelLimits H200Like = new(MaxDynamicSharedBytes: 232448, MaxGridY: 65535, MaxGridZ: 65535);
+
+    private const int H200Sms = 132;
+
+    [Theory]
+    [InlineData(1, 32, 8, 1, 32768, 33)]      // 8 blocks: ⌈264 / 8⌉
+    [InlineData(1, 32, 8, 1, 4096, 32)]       // capped by 4096 / 128 keys
+    [InlineData(1, 32, 8, 1, 131072, 33)]
+    [InlineData(8, 32, 8, 1, 32768, 5)]       // 64 blocks: ⌈264 / 64⌉
+    [InlineData(64, 32, 8, 1, 32768, 1)]      // 512 blocks fill two waves already
+    [InlineData(1, 1, 1, 1, 100000, 128)]     // at most 128
+    [InlineData(1, 8, 2, 1, 127, 1)]          // under 128 keys: nothing to split
+    [InlineData(1, 16, 1, 16, 32768, 17)]     // 16·16 rows: 16 row chunks, ⌈264 / 16⌉
+    public void Splits_fill_two_waves_of_SMs(int batch, int heads, int kvHeads, int queryLength, int keyLength, int expected) =>
+        Assert.Equal(expected, AttentionSplitKvGeometry.Splits(Problem(new(batch, heads, kvHeads, queryLength, keyLength, 128, 128)), H200Sms));
+
+    [Fact]
+    public void Launches_match_Native_README()
+    {
+        // Group 6 · Lq 5 = 30 rows: 2 row chunks; 3 · 2 · 2 = 12 blocks, 2 · 20 SMs: ⌈40 / 12⌉ = 4 splits.
+        var launch = AttentionSplitKvGeometry.Configure(Problem(new(3, 12, 2, 5, 2000, 64, 40)), H200Like, 20, stream: 7);
+        Assert.Equal(4, launch.Splits);
+        var p = launch.Partial;
+        Assert.Equal((8u, 2u, 3u, 128u, 1u, 1u), (p.GridX, p.GridY, p.GridZ, p.BlockX, p.BlockY, p.BlockZ));
+        Assert.Equal(4u * ((16 * 64) + (32 * 68) + (32 * 40)), p.SharedMemoryBytes);
+        Assert.Equal(7, p.Stream);
+        var m = launch.Merge;
+        Assert.Equal((15u, 3u, 1u, 128u, 0u), (m.GridX, m.GridY, m.GridZ, m.BlockX, m.SharedMemoryBytes));
+        long rows = 3 * 12 * 5;
+        Assert.Equal(4 * rows * 40, launch.LseOffset);  // 28800: already a multiple of 64 floats
+        Assert.Equal((4 * rows * 40) + (4 * rows), launch.WorkspaceFloats);
+    }
+
+    [Fact]
+    public void One_split_needs_no_workspace()
+    {
+        var launch = AttentionSplitKvGeometry.Configure(Problem(new(64, 32, 8, 1, 4096, 128, 128)), H200Like, H200Sms, 0);
+        Assert.Equal((1, 0L), (launch.Splits, launch.WorkspaceFloats));
+    }
+
+    [Fact]
+    public void Head_dims_beyond_256_are_not_supported_and_named()
+    {
+        var error = Assert.Throws<NotSupportedException>(
+            () => AttentionSplitKvGeometry.Configure(Problem(new(1, 1, 1, 1, 300, 264, 64)), H200Like, 132, 0));
+        Assert.Contains("shape.HeadDim = 264", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Shared_memory_beyond_the_device_is_not_supported_and_named()
+    {
+        var limits = H200Like with { MaxDynamicSharedBytes = 48 * 1024 };
+        var error = Assert.Throws<NotSupportedException>(
+            () => AttentionSplitKvGeometry.Configure(Problem(new(1, 1, 1, 1, 300, 256, 256)), limits, 132, 0));
+        Assert.Contains("82432 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("49152", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Kv_heads_and_batches_beyond_the_grid_are_not_supported_and_named()
+    {
+        var limits = H200Like with { MaxGridY = 2, MaxGridZ = 3 };
+        var heads = Assert.Throws<NotSupportedException>(() => AttentionSplitKvGeometry.Configure(Problem(new(1, 3, 3, 1, 400, 8, 8)), limits, 132, 0));
+        Assert.Contains("shape.KeyValueHeads = 3", heads.Message, StringComparison.Ordinal);
+        var batch = Assert.Throws<NotSupportedException>(() => AttentionSplitKvGeometry.Configure(Problem(new(3, 2, 2, 1, 400, 8, 8)), limits, 132, 0));
+        Assert.Contains("shape.Batch = 3", batch.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The launchers generated from Native/attention_splitkv.cu take exactly the parameters of the signatures in
+    /// Native/README.md, in order and with the README's type mapping (q, k, v, o in the element type, T in the generic
+    /// launcher; the workspace, lse, mask and bias the same in all three).
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(NativeKernels.AttentionSplitkvPartial), "attention_splitkv_partial_f32", "T")]
+    [InlineData(nameof(NativeKernels.AttentionSplitkvPartialF16), "attention_splitkv_partial_f32", "Half")]
+    [InlineData(nameof(NativeKernels.AttentionSplitkvPartialBf16), "attention_splitkv_partial_f32", "BFloat16")]
+    [InlineData(nameof(NativeKernels.AttentionSplitkvMerge), "attention_splitkv_merge_f32", "T")]
+    [InlineData(nameof(NativeKernels.AttentionSplitkvMergeF32), "attention_splitkv_merge_f32", "Single")]
+    [InlineData(nameof(NativeKernels.AttentionSplitkvMergeBf16), "attention_splitkv_merge_f32", "BFloat16")]
+    public void Launcher_parameters_match_the_kernel_signatures_in_Native_README(string launcher, string kernel, string element)
+    {
+        var declared = AttentionSimtLaunchTests.KernelParameters(kernel);
+        var parameters = typeof(NativeKernels).GetMethod(launcher)!.GetParameters()[2..];
+        Assert.Equal(declared.Count, parameters.Length);
+        for (int i = 0; i < declared.Count; i++)
+        {
+            var (type, name) = declared[i];
+            Assert.Equal(name.Replace("_", string.Empty, StringComparison.Ordinal), parameters[i].Name!, ignoreCase: true);
+            Assert.Equal(
+                AttentionSimtLaunchTests.ManagedType(type, name, element),
+                AttentionSimtLaunchTests.Describe(parameters[i].ParameterType));
+        }
+    }
+
+    /// <summary>The generated family launchers exist for both kernels and every element type, named as the README says.</summary>
+    [Fact]
+    public void Generated_names_pick_the_kernels_per_element_type()
+    {
+        Assert.Equal(
+            ["attention_splitkv_partial_f32", "attention_splitkv_partial_f16", "attention_splitkv_partial_bf16"],
+            [KernelNames.AttentionSplitkvPartialName<float>(), KernelNames.AttentionSplitkvPartialName<Half>(), KernelNames.AttentionSplitkvPartialName<BFloat16>()]);
+        Assert.Equal(
+            ["attention_splitkv_merge_f32", "attention_splitkv_merge_f16", "attention_splitkv_merge_bf16"],
+            [KernelNames.AttentionSplitkvMergeName<float>(), KernelNames.AttentionSplitkvMergeName<Half>(), KernelNames.AttentionSplitkvMergeName<BFloat16>()]);
+    }
+
+    private static Attention.Native.Validation.AttentionProblem Problem(AttentionShape shape) => CudaKernelSelectorTests.Problem(shape);
+}

@@ -1,0 +1,104 @@
+using Attention.Native;
+using Attention.Native.Cuda;
+using Attention.Native.Validation;
+
+namespace Attention.Native.Tests;
+
+/// <summary>
+/// The CUDA backend's kernel choice without a GPU: the environment variable's values, the automatic choice, forced
+/// kernels that cannot run a problem (NotSupportedException naming the option, never a fallback), and probabilities
+/// always on SIMT.
+/// </summary>
+public sealed class CudaKernelSelectorTests
+{
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("", null)]
+    [InlineData("  ", null)]
+    [InlineData("auto", null)]
+    [InlineData("simt", CudaAttentionKernel.Simt)]
+    [InlineData("SplitKV", CudaAttentionKernel.SplitKv)]
+    [InlineData(" splitkv ", CudaAttentionKernel.SplitKv)]
+    [InlineData("mma", CudaAttentionKernel.TensorCore)]
+    internal void Environment_values_name_the_kernels(string? value, CudaAttentionKernel? expected) =>
+        Assert.Equal(expected, CudaKernelSelector.ParseForced(value));
+
+    [Theory]
+    [InlineData("tensorcore")]
+    [InlineData("1")]
+    [InlineData("split-kv")]
+    public void Unknown_environment_values_are_rejected_with_the_choices(string value)
+    {
+        var error = Assert.Throws<ArgumentException>(() => CudaKernelSelector.ParseForced(value));
+        Assert.Contains($"ATTENTION_NATIVE_CUDA_KERNEL='{value}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("simt, splitkv, mma", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1, 1, 128, 64, CudaAttentionKernel.SplitKv)]
+    [InlineData(1, 32, 8, 1, 131072, 128, CudaAttentionKernel.SplitKv)]
+    [InlineData(4, 8, 2, 16, 4096, 256, CudaAttentionKernel.SplitKv)]
+    [InlineData(1, 8, 2, 17, 4096, 128, CudaAttentionKernel.Simt)]
+    [InlineData(1, 8, 2, 1, 127, 128, CudaAttentionKernel.Simt)]
+    [InlineData(1, 8, 2, 1, 4096, 257, CudaAttentionKernel.Simt)]
+    [InlineData(2, 4, 4, 512, 512, 64, CudaAttentionKernel.Simt)]
+    internal void Automatic_choice_is_split_kv_for_decode_with_long_keys(
+        int batch, int heads, int kvHeads, int queryLength, int keyLength, int headDim, CudaAttentionKernel expected) =>
+        Assert.Equal(expected, CudaKernelSelector.Select(Problem(new(batch, heads, kvHeads, queryLength, keyLength, headDim, headDim)), null));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(CudaAttentionKernel.SplitKv)]
+    [InlineData(CudaAttentionKernel.TensorCore)]
+    internal void Probabilities_always_go_to_simt(CudaAttentionKernel? forced) =>
+        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 8, 2, 1, 4096, 128, 128), probabilities: true), forced));
+
+    [Fact]
+    public void Forced_simt_runs_everything()
+    {
+        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 8, 2, 1, 4096, 128, 128)), CudaAttentionKernel.Simt));
+        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 1, 1, 4, 4, 1024, 1024)), CudaAttentionKernel.Simt));
+    }
+
+    [Fact]
+    public void Forced_split_kv_runs_short_keys_too()
+    {
+        Assert.Equal(CudaAttentionKernel.SplitKv, CudaKernelSelector.Select(Problem(new(1, 2, 1, 16, 3, 7, 9)), CudaAttentionKernel.SplitKv));
+    }
+
+    [Theory]
+    [InlineData(17, 64, 64, "shape.QueryLength up to 16, not 17")]
+    [InlineData(1, 320, 64, "shape.HeadDim and shape.ValueHeadDim up to 256, not 320 and 64")]
+    [InlineData(1, 64, 512, "shape.HeadDim and shape.ValueHeadDim up to 256, not 64 and 512")]
+    public void Forced_split_kv_that_cannot_run_names_the_option(int queryLength, int headDim, int valueHeadDim, string expected)
+    {
+        var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
+            Problem(new(1, 4, 2, queryLength, 500, headDim, valueHeadDim)), CudaAttentionKernel.SplitKv));
+        Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=splitkv", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Forced_tensor_core_is_not_supported_until_it_is_built_in()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
+            Problem(new(1, 4, 4, 512, 512, 64, 64)), CudaAttentionKernel.TensorCore));
+        Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=mma", error.Message, StringComparison.Ordinal);
+        Assert.Contains("attention_mma", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(CudaAttentionKernel.Simt, "simt")]
+    [InlineData(CudaAttentionKernel.SplitKv, "splitkv")]
+    [InlineData(CudaAttentionKernel.TensorCore, "mma")]
+    internal void Names_round_trip_through_the_environment_value(CudaAttentionKernel kernel, string name)
+    {
+        Assert.Equal(name, CudaKernelSelector.Name(kernel));
+        Assert.Equal(kernel, CudaKernelSelector.ParseForced(name));
+    }
+
+    internal static AttentionProblem Problem(AttentionShape shape, bool probabilities = false) =>
+        AttentionValidator.Validate(shape, AttentionOptions.Default, new(
+            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1,
+            probabilities ? shape.ProbabilitiesElementCount : -1));
+}
