@@ -1,0 +1,63 @@
+using System.Runtime.Intrinsics;
+using Attention.Native.Cpu.Simd;
+
+namespace Attention.Native.Cpu.Gemm;
+
+/// <summary>
+/// Single-precision matrix product on the CPU: packed, cache-blocked (<see cref="SgemmBlocking"/>), register-tiled
+/// (<see cref="SgemmMicroKernel{TOps, TVec}"/>) and multi-threaded, in the kernel variant the attention kernels use
+/// (<see cref="CpuKernels.Resolve"/>: the widest accelerated one, or <c>ATTENTION_NATIVE_CPU_VARIANT</c>).
+/// </summary>
+internal static unsafe class CpuSgemm
+{
+    /// <summary>C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major; op(X) = Xᵀ when transposeX.</summary>
+    /// <remarks>
+    /// A is m×k (lda ≥ k) or, transposed, k×m (lda ≥ m); B is k×n (ldb ≥ n) or, transposed, n×k (ldb ≥ k); ldc ≥ n.
+    /// beta == 0 means C is not read (may hold NaN). threads ≤ 0 = all processors. Sums are accumulated in float.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">m, n or k is negative, or a leading dimension is below its width.</exception>
+    /// <exception cref="ArgumentException">a, b or c is shorter than its size and leading dimension require.</exception>
+    public static void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int threads) =>
+        Multiply(CpuKernelVariant.Auto, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+
+    /// <summary>
+    /// <see cref="Multiply(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int, int)"/>
+    /// in a chosen kernel variant (<see cref="CpuKernelVariant.Auto"/>: as the attention kernels resolve it).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">As the other overload, or <paramref name="variant"/> is undefined.</exception>
+    /// <exception cref="ArgumentException">As the other overload.</exception>
+    public static void Multiply(CpuKernelVariant variant, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int threads)
+    {
+        SgemmArguments.Validate(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (!Enum.IsDefined(variant))
+        {
+            throw new ArgumentOutOfRangeException(nameof(variant), variant, "Not a defined CpuKernelVariant.");
+        }
+
+        variant = CpuKernels.Resolve(variant);
+        threads = threads <= 0 ? Environment.ProcessorCount : threads;
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            var call = new SgemmCall(transposeA, transposeB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            switch (variant)
+            {
+                case CpuKernelVariant.Vector512:
+                    SgemmDriver<Vector512Ops, Vector512<float>>.Run(call, threads);
+                    break;
+                case CpuKernelVariant.Vector256:
+                    SgemmDriver<Vector256Ops, Vector256<float>>.Run(call, threads);
+                    break;
+                case CpuKernelVariant.Vector128:
+                    SgemmDriver<Vector128Ops, Vector128<float>>.Run(call, threads);
+                    break;
+                default:
+                    SgemmDriver<ScalarOps, float>.Run(call, threads);
+                    break;
+            }
+        }
+    }
+}
