@@ -6,6 +6,8 @@
 #                           (ATTENTION_NATIVE_ACCEPT_API=1: approve a changed public API and regenerate README's overview)
 #   ./build.sh bench [f]    BenchmarkDotNet suite (optional filter, e.g. '*Decode*')
 #   ./build.sh compare ...  the comparison command with your own options (see --help)
+#   ./build.sh gemm ...     the CPU SGEMM table: GFLOP/s and % of the FMA peak measured in the same run, error vs
+#                           float64 (options --threads, --shapes, --variants, --quick, --out; see gemm --help)
 #   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc
 #   ./build.sh device-pack  pack .device-pack/ for the GPU machine: a .NET runtime and the built tests and perf tool
 #                           (Perf/device/README.md: carry it and run `bash Perf/device/run.sh` there)
@@ -407,6 +409,11 @@ case "$command" in
     build
     dotnet run --project "$perf_project" -c "$configuration" --no-build -- compare "$@"
     ;;
+  gemm)
+    shift
+    build
+    dotnet run --project "$perf_project" -c "$configuration" --no-build -- gemm "$@"
+    ;;
   ptx)
     ptx
     ;;
@@ -414,7 +421,7 @@ case "$command" in
     device_pack
     ;;
   *)
-    echo "usage: ./build.sh [test | bench [filter] | compare [options] | ptx | device-pack]" >&2
+    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | ptx | device-pack]" >&2
     exit 2
     ;;
 esac
