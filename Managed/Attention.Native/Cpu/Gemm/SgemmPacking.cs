@@ -16,7 +16,7 @@ internal static unsafe class SgemmPacking<TOps, TVec>
     private const int MR = SgemmBlocking.MR;
 
     /// <summary>Packs rows <c>[i0, i0 + mc)</c>, depths <c>[k0, k0 + kc)</c> of op(A) into <c>⌈mc/6⌉</c> slivers.</summary>
-    /// <remarks>May write 2 floats past the last sliver (<see cref="SgemmTransposeAvx"/>).</remarks>
+    /// <remarks>May write 2 floats past the last sliver (<see cref="SgemmTransposeAvx.PackASliver"/>).</remarks>
     public static void PackA(float* a, nint lda, bool transposed, int i0, int mc, int k0, int kc, float* packed)
     {
         for (int s = 0; s < mc; s += MR, packed += kc * MR)
@@ -35,7 +35,7 @@ internal static unsafe class SgemmPacking<TOps, TVec>
             {
                 // Stored m × k: a transpose of 6 rows, in registers where the ISA allows.
                 int done = TOps.Width >= 8 && Avx.IsSupported && rows == MR
-                    ? SgemmTransposeAvx.PackSliver(a + ((i0 + s) * lda) + k0, lda, kc, packed)
+                    ? SgemmTransposeAvx.PackASliver(a + ((i0 + s) * lda) + k0, lda, kc, packed)
                     : 0;
                 for (int r = 0; r < MR; r++)
                 {
@@ -55,10 +55,14 @@ internal static unsafe class SgemmPacking<TOps, TVec>
             int columns = Math.Min(nr, nc - s);
             if (transposed)
             {
-                // Stored n × k (a weight used as Wᵀ): each column is a contiguous row of the storage.
+                // Stored n × k (a weight used as Wᵀ): each column is a contiguous row of the storage; a transpose.
+                float* source = b + ((j0 + s) * ldb) + k0;
+                int done = TOps.Width >= 8 && Avx.IsSupported && columns == nr
+                    ? SgemmTransposeAvx.PackBSliver(source, ldb, kc, nr, packed)
+                    : 0;
                 for (int j = 0; j < nr; j++)
                 {
-                    Along(j < columns ? b + ((j0 + s + j) * ldb) + k0 : null, 0, kc, packed + j, nr);
+                    Along(j < columns ? source + (j * ldb) : null, done, kc, packed + j, nr);
                 }
             }
             else
