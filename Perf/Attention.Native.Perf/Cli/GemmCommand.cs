@@ -18,7 +18,7 @@ internal sealed class GemmCommand : Command<GemmSettings>
         int seed = settings.Seed ?? Random.Shared.Next();
         var notes = Header(settings, seed);
         notes.ForEach(AnsiConsole.WriteLine);
-        var rows = GemmRunner.Run(settings.ShapeList, settings.ThreadCounts, settings.CpuVariants, settings.Quick, seed,
+        var rows = GemmRunner.Run(settings.ShapeList, settings.ThreadCounts, settings.CpuVariants, settings.Quick, settings.Budget, seed,
             step => AnsiConsole.WriteLine($"  timing {step}"));
         notes.Add(LoadAverage.Describe("after"));
         AnsiConsole.WriteLine(notes[^1]);
@@ -47,7 +47,7 @@ internal sealed class GemmCommand : Command<GemmSettings>
         [
             MachineDescription.Text,
             LoadAverage.Describe("before"),
-            $"Operands: random fp32 in ±[0.05, 1], seed {seed} (--seed {seed} reproduces them); {(settings.Quick ? "quick" : "full")} repetitions; ms is the best run.",
+            $"Operands: random fp32 in ±[0.05, 1], seed {seed} (--seed {seed} reproduces them); {(settings.Quick ? "quick" : "full")} repetitions, timed runs for {settings.Budget} s per row; ms is the best run.",
             $"FMA peak: {FmaPeak.Accumulators} independent {FmaPeak.VectorName} FMA chains per thread, the best of several runs before and after the shapes.",
             $"rel. error: ‖C − R‖/‖R‖ against a float64 product R, over {GemmRunner.SampleRows} rows of C spread evenly (all rows when fewer).",
         ];

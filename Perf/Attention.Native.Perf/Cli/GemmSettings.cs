@@ -28,6 +28,10 @@ internal sealed class GemmSettings : CommandSettings
     [Description("Fewer warm-ups and a shorter timing budget per row (CI, tests).")]
     public bool Quick { get; init; }
 
+    [CommandOption("--seconds <S>")]
+    [Description("Timing budget per row in seconds (runs continue until it is spent, at least 3); default 2, 0.3 with --quick. On a shared machine a longer budget finds more quiet moments.")]
+    public double? Seconds { get; init; }
+
     [CommandOption("--out <DIR>")]
     [Description("Folder for gemm.md and gemm.csv; default artifacts/perf/gemm-<yyyyMMdd-HHmmss>.")]
     public string? Out { get; init; }
@@ -47,8 +51,13 @@ internal sealed class GemmSettings : CommandSettings
 
     public IReadOnlyList<GemmShape> ShapeList => GemmShape.Filter(Shapes);
 
+    /// <summary>The timing budget per row, in seconds.</summary>
+    public double Budget => Seconds ?? (Quick ? 0.3 : 2.0);
+
     public override ValidationResult Validate() =>
-        CompareSettings.ParseThreads(Threads) is null
+        Seconds is <= 0 or > 600
+            ? ValidationResult.Error($"--seconds: expected a number of seconds from 0 to 600, got {Seconds}.")
+        : CompareSettings.ParseThreads(Threads) is null
             ? ValidationResult.Error($"--threads: expected comma-separated counts from 1 to 1024, got '{Threads}'.")
         : CpuVariants.Count == 0
             ? ValidationResult.Error($"--variants: expected comma-separated names from best, Vector512, Vector256, Vector128, Scalar, got '{Variants}'.")

@@ -21,7 +21,7 @@ internal static class GemmRunner
     private const long TripsPerMillisecond = 500_000;
 
     public static List<GemmRow> Run(IReadOnlyList<GemmShape> shapes, IReadOnlyList<int> threadCounts,
-        IReadOnlyList<CpuKernelVariant> variants, bool quick, int seed, Action<string> progress)
+        IReadOnlyList<CpuKernelVariant> variants, bool quick, double budget, int seed, Action<string> progress)
     {
         var peaks = threadCounts.ToDictionary(t => t, _ => 0.0);
         var rows = new List<GemmRow>();
@@ -34,7 +34,7 @@ internal static class GemmRunner
                 foreach (int threads in threadCounts)
                 {
                     progress($"{shape.Name}, {name}, {threads} thread(s)");
-                    double ms = BestMilliseconds(() => operands.Multiply(shape, threads, variant), threads, quick, peaks);
+                    double ms = BestMilliseconds(() => operands.Multiply(shape, threads, variant), threads, quick, budget, peaks);
                     rows.Add(new GemmRow(shape, name, threads, ms, 0, operands.RelativeError(shape, SampleRows)));
                 }
             }
@@ -43,14 +43,13 @@ internal static class GemmRunner
         return [.. rows.Select(r => r with { PeakGflops = peaks[r.Threads] })];
     }
 
-    private static double BestMilliseconds(Action multiply, int threads, bool quick, Dictionary<int, double> peaks)
+    private static double BestMilliseconds(Action multiply, int threads, bool quick, double budget, Dictionary<int, double> peaks)
     {
         for (int i = 0; i < (quick ? 1 : 3); i++)
         {
             multiply();
         }
 
-        double budget = quick ? 0.3 : 2.0;
         double best = double.MaxValue;
         var total = Stopwatch.StartNew();
         for (int run = 0; run < MinimumRuns || total.Elapsed.TotalSeconds < budget; run++)
