@@ -80,6 +80,9 @@ public sealed class CpuSgemmTests
         new SgemmProblem(false, true, 301, 70, 90).Check(CpuKernelVariant.Auto, threads);
         new SgemmProblem(true, false, 5, 300, 40).Check(CpuKernelVariant.Auto, threads);
         new SgemmProblem(false, false, 2, 3, 4).Check(CpuKernelVariant.Auto, threads);
+
+        // Enough rows for two parts per thread.
+        new SgemmProblem(false, true, 1600, 20, 10).Check(CpuKernelVariant.Auto, threads);
     }
 
     /// <summary>C wider than one packed B panel (NC = 4096 columns).</summary>
