@@ -7,6 +7,8 @@
 #   ./build.sh bench [f]    BenchmarkDotNet suite (optional filter, e.g. '*Decode*')
 #   ./build.sh compare ...  the comparison command with your own options (see --help)
 #   ./build.sh seed         the seed's examples on the layers (Tests/SeedSample): SelfAttention [32, 64, 512], 我 是 一只 狗
+#   ./build.sh gemm ...     the CPU SGEMM table: GFLOP/s and % of the FMA peak measured in the same run, error vs
+#                           float64 (options --threads, --shapes, --variants, --quick, --out; see gemm --help)
 #   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc
 #   ./build.sh device-pack  pack .device-pack/ for the GPU machine: a .NET runtime and the built tests and perf tool
 #                           (Perf/device/README.md: carry it and run `bash Perf/device/run.sh` there)
@@ -382,8 +384,8 @@ case "$command" in
     native_checks
     run_tests all
     # ImageSharp-style reruns: the Auto variant with the wider ISAs switched off in the runtime itself.
-    DOTNET_EnableAVX2=0 run_tests no-avx2 -class Attention.Native.Tests.CpuAttentionTests
-    DOTNET_EnableHWIntrinsic=0 run_tests no-simd -class Attention.Native.Tests.CpuAttentionTests
+    DOTNET_EnableAVX2=0 run_tests no-avx2 -class Attention.Native.Tests.CpuAttentionTests -class Attention.Native.Tests.Gemm.CpuSgemmTests
+    DOTNET_EnableHWIntrinsic=0 run_tests no-simd -class Attention.Native.Tests.CpuAttentionTests -class Attention.Native.Tests.Gemm.CpuSgemmTests
     tests_exe=$generator_tests_exe run_tests generators
     # The packed .nupkg in a fresh console app, and a NativeAOT publish of Tests/AotSample (see each run.sh).
     run_check package-smoke Tests/PackageSmoke/run.sh
@@ -417,6 +419,11 @@ case "$command" in
     dotnet build Tests/SeedSample -c "$configuration" -nologo -v minimal
     dotnet run --project Tests/SeedSample -c "$configuration" --no-build -- "$@"
     ;;
+  gemm)
+    shift
+    build
+    dotnet run --project "$perf_project" -c "$configuration" --no-build -- gemm "$@"
+    ;;
   ptx)
     ptx
     ;;
@@ -424,7 +431,7 @@ case "$command" in
     device_pack
     ;;
   *)
-    echo "usage: ./build.sh [test | bench [filter] | compare [options] | seed | ptx | device-pack]" >&2
+    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | seed | ptx | device-pack]" >&2
     exit 2
     ;;
 esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build.sh test's "perf-outputs" check: the perf tool's compare and heatmap commands write their files.
+# build.sh test's "perf-outputs" check: the perf tool's compare, gemm and heatmap commands write their files.
 # compare --quick on one small shape (1 thread; then in half on the Vector128 and Scalar kernels) and heatmap into a
 # scratch folder; every CSV, Markdown and PNG must exist and be non-empty, and each PNG must start with the PNG signature and be of plausible size.
 # Exit status: 0 pass, 1 fail, 77 skip (run_check in build.sh). Needs a Release build of Perf/Attention.Native.Perf.
@@ -21,11 +21,14 @@ timeout 120 dotnet "$tool" compare --quick --shapes self-h8-l128-d64 --threads 1
 echo "== compare --dtypes half --variants Vector128,Scalar --threads 1 --shapes self-h8-l128-d64 --quick --out $out/half"
 timeout 120 dotnet "$tool" compare --dtypes half --variants Vector128,Scalar --threads 1 --shapes self-h8-l128-d64 --quick --seed 1 \
   --out "$out/half" || fail "compare --dtypes half --variants Vector128,Scalar exited $?"
+echo "== gemm --quick --shapes 'proj 2048x512x512 Bt' --threads 1 --seconds 0.1 --out $out/gemm"
+timeout 120 dotnet "$tool" gemm --quick --shapes 'proj 2048x512x512 Bt' --threads 1 --seconds 0.1 --seed 1 --out "$out/gemm" ||
+  fail "gemm exited $?"
 echo "== heatmap --out $out/h.png"
 timeout 60 dotnet "$tool" heatmap --out "$out/h.png" || fail "heatmap exited $?"
 echo "== heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out $out/r.png"
 timeout 60 dotnet "$tool" heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out "$out/r.png" || fail "heatmap --random exited $?"
-for command in compare heatmap sweep gpu-bench device-report; do
+for command in compare gemm heatmap sweep gpu-bench device-report; do
   help=$(timeout 60 dotnet "$tool" "$command" --help 2>&1)
   status=$?
   { [ "$status" -eq 0 ] && grep -q DESCRIPTION <<<"$help" && ! grep -q Exception <<<"$help"; } ||
@@ -58,6 +61,9 @@ check_file "$out/compare/compare.md" 200
 check_file "$out/compare/compare.csv" 200
 grep -q '^self-h8-l128-d64,' "$out/compare/compare.csv" || fail "compare.csv has no self-h8-l128-d64 row"
 grep -q 'self-h8-l128-d64' "$out/compare/compare.md" || fail "compare.md has no self-h8-l128-d64 row"
+check_file "$out/gemm/gemm.md" 200
+check_file "$out/gemm/gemm.csv" 100
+grep -q '^proj 2048x512x512 Bt,2048,512,512,false,true,' "$out/gemm/gemm.csv" || fail "gemm.csv has no 'proj 2048x512x512 Bt' row"
 check_file "$out/half/compare.csv" 200
 head -1 "$out/half/compare.csv" | tr ',' '\n' | grep -qx dtype || fail "$out/half/compare.csv has no dtype column"
 head -1 "$out/half/compare.csv" | tr ',' '\n' | grep -qx kernel || fail "$out/half/compare.csv has no kernel column"

@@ -24,6 +24,10 @@ app.Configure(config =>
         .WithDescription("Time every shape on every backend present and check it against the float64 reference (the default).")
         .WithExample("compare", "--quick")
         .WithExample("compare", "--threads", "2", "--shapes", "decode", "--out", "perf-results");
+    config.AddCommand<GemmCommand>("gemm")
+        .WithDescription("Time the CPU SGEMM (cubes and the attention layer's projections) against the FMA peak measured in the same run, and check it against float64.")
+        .WithExample("gemm", "--quick")
+        .WithExample("gemm", "--threads", "1,2", "--shapes", "Bt", "--out", "gemm-results");
     config.AddCommand<HeatmapCommand>("heatmap")
         .WithDescription("Draw one head's attention weights (the CPU backend's probabilities output) as a PNG heat map: by default the case study 我 是 一只 狗 attending to I am a dog.")
         .WithExample("heatmap", "--out", "heatmap.png")

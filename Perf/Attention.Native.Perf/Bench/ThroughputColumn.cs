@@ -46,7 +46,7 @@ internal sealed class ThroughputColumn : IColumn
 
     public string Legend => metric switch
     {
-        Metric.Gflops => "Floating-point operations per second: 4·B·Hq·Lq·Lk·D (halved when causal) / mean",
+        Metric.Gflops => "Floating-point operations per second: 4·B·Hq·Lq·Lk·D (halved when causal), 2·m·n·k for SGEMM / mean",
         Metric.Gbps => "Bytes read per second: K+V (B·Hkv·Lk·(D+Dv)·4) for decode, the buffer for ReadBandwidth",
         _ => "Rate over the same thread count's FmaPeak GFLOP/s (ReadBandwidth GB/s for memory-bound rows); needs --join",
     };
@@ -81,7 +81,8 @@ internal sealed class ThroughputColumn : IColumn
 
     private static double OfLimit(Summary summary, BenchmarkCase benchmarkCase)
     {
-        if (Work.Of(benchmarkCase) is not { } work || benchmarkCase.Descriptor.Type != typeof(AttentionBenchmarks))
+        var type = benchmarkCase.Descriptor.Type;
+        if (Work.Of(benchmarkCase) is not { } work || (type != typeof(AttentionBenchmarks) && type != typeof(GemmBenchmarks)))
         {
             return double.NaN;
         }

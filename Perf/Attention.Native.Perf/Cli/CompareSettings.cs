@@ -104,7 +104,7 @@ internal sealed class CompareSettings : CommandSettings
     }
 
     /// <summary>The distinct items of a comma-separated list in the order given; null when one does not parse.</summary>
-    private static List<T>? ParseList<T>(string text, Func<string, T?> parse)
+    internal static List<T>? ParseList<T>(string text, Func<string, T?> parse)
         where T : struct
     {
         var items = new List<T>();
@@ -132,13 +132,13 @@ internal sealed class CompareSettings : CommandSettings
     };
 
     /// <summary>A variant name (case-insensitive) or <c>best</c> (<see cref="CpuKernelVariant.Auto"/>); not numbers.</summary>
-    private static CpuKernelVariant? ParseVariant(string name) =>
+    internal static CpuKernelVariant? ParseVariant(string name) =>
         name.Equals("best", StringComparison.OrdinalIgnoreCase) ? CpuKernelVariant.Auto
         : !int.TryParse(name, out _) && Enum.TryParse<CpuKernelVariant>(name, ignoreCase: true, out var variant)
             && Enum.IsDefined(variant) && variant != CpuKernelVariant.Auto ? variant
         : null;
 
-    private static List<int>? ParseThreads(string text)
+    internal static List<int>? ParseThreads(string text)
     {
         var counts = new List<int>();
         foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))

@@ -1,0 +1,98 @@
+using Attention.Native.Cpu.Simd;
+
+namespace Attention.Native.Cpu.Gemm;
+
+/// <summary>
+/// The blocked loops around the micro-kernel (GotoBLAS order): for each NC-wide panel of B and each KC-deep slice,
+/// pack the B panel once, then for each MC-tall block of A pack it and sweep the register tiles, B sliver outer (it
+/// stays in L1) and A sliver inner (the A block streams from L2). Threads split the rows (or, for short wide
+/// products, the columns) into one part each; every part packs its own B panel, which costs 1/(rows per part) of
+/// its FMA work and spares the threads a barrier per slice.
+/// </summary>
+internal static unsafe class SgemmDriver<TOps, TVec>
+    where TOps : ISimd<TVec>
+    where TVec : unmanaged
+{
+    private const int MR = SgemmBlocking.MR;
+    private const int KC = SgemmBlocking.KC;
+    private const int MC = SgemmBlocking.MC;
+    private const int NC = SgemmBlocking.NC;
+
+    public static void Run(SgemmCall call, int threads)
+    {
+        if (call.M == 0 || call.N == 0)
+        {
+            return;
+        }
+
+        if (call.K == 0 || call.Alpha == 0f)
+        {
+            SgemmScaling.ScaleC(call);
+            return;
+        }
+
+        var parts = SgemmPartition.Create(call.M, call.N, threads, MR, 2 * TOps.Width);
+        CpuParallel.For(parts.Count, threads, (part, _) =>
+        {
+            var (m0, m1, n0, n1) = parts.Range(part);
+            RunPart(call, m0, m1, n0, n1);
+        });
+    }
+
+    private static void RunPart(SgemmCall call, int m0, int m1, int n0, int n1)
+    {
+        int nr = 2 * TOps.Width;
+        int kcMax = Math.Min(KC, call.K);
+        int mcMax = RoundUp(Math.Min(MC, m1 - m0), MR);
+        int ncMax = RoundUp(Math.Min(NC, n1 - n0), nr);
+        // The packing's vector stores run up to 2 floats past a sliver (SgemmPacking.PackA).
+        using var packedA = new AlignedMemoryHandle(((nuint)mcMax * (nuint)kcMax * sizeof(float)) + 64, zero: false);
+        using var packedB = new AlignedMemoryHandle((nuint)ncMax * (nuint)kcMax * sizeof(float), zero: false);
+        float* pa = (float*)packedA.Pointer;
+        float* pb = (float*)packedB.Pointer;
+        for (int jc = n0; jc < n1; jc += NC)
+        {
+            int nc = Math.Min(NC, n1 - jc);
+            for (int pc = 0; pc < call.K; pc += KC)
+            {
+                int kc = Math.Min(KC, call.K - pc);
+                // Later slices add to what the first left in C.
+                float beta = pc == 0 ? call.Beta : 1f;
+                SgemmPacking<TOps, TVec>.PackB(call.B, call.Ldb, call.TransposeB, pc, kc, jc, nc, pb);
+                for (int ic = m0; ic < m1; ic += MC)
+                {
+                    int mc = Math.Min(MC, m1 - ic);
+                    SgemmPacking<TOps, TVec>.PackA(call.A, call.Lda, call.TransposeA, ic, mc, pc, kc, pa);
+                    MacroKernel(call, ic, mc, jc, nc, kc, pa, pb, beta);
+                }
+            }
+        }
+    }
+
+    private static void MacroKernel(SgemmCall call, int ic, int mc, int jc, int nc, int kc, float* pa, float* pb, float beta)
+    {
+        int nr = 2 * TOps.Width;
+        nint ldc = call.Ldc;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int columns = Math.Min(nr, nc - jr);
+            float* b = pb + (jr * kc);
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int rows = Math.Min(MR, mc - ir);
+                float* a = pa + (ir * kc);
+                float* c = call.C + ((ic + ir) * ldc) + jc + jr;
+                if (rows == MR && columns == nr)
+                {
+                    SgemmMicroKernel<TOps, TVec>.Tile(kc, a, b, c, ldc, call.Alpha, beta);
+                }
+                else
+                {
+                    SgemmMicroKernel<TOps, TVec>.EdgeTile(kc, a, b, c, ldc, call.Alpha, beta, rows, columns);
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}

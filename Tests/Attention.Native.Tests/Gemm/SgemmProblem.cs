@@ -1,0 +1,82 @@
+using Attention.Native.Cpu;
+using Attention.Native.Cpu.Gemm;
+
+namespace Attention.Native.Tests.Gemm;
+
+/// <summary>
+/// One SGEMM call on fresh random operands (never zeros), stored with leading dimensions <see cref="Pad"/> wider than
+/// needed, and its float64 reference.
+/// </summary>
+public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N, int K)
+{
+    public float Alpha { get; init; } = 1f;
+
+    public float Beta { get; init; }
+
+    /// <summary>Extra elements in every leading dimension.</summary>
+    public int Pad { get; init; }
+
+    /// <summary>Seeded by the shape, so a failure reproduces.</summary>
+    public int Seed => HashCode.Combine(TransposeA, TransposeB, M, N, K, Alpha, Beta, Pad);
+
+    public int Lda => Math.Max(1, TransposeA ? M : K) + Pad;
+
+    public int Ldb => Math.Max(1, TransposeB ? K : N) + Pad;
+
+    public int Ldc => Math.Max(1, N) + Pad;
+
+    public override string ToString() =>
+        $"{(TransposeA ? "Aᵀ" : "A")}·{(TransposeB ? "Bᵀ" : "B")} {M}×{N}×{K} α={Alpha} β={Beta} pad={Pad}";
+
+    /// <summary>
+    /// Runs the product in <paramref name="variant"/> on <paramref name="threads"/> threads and checks it: relative
+    /// Frobenius error ≤ 1e-5 and every element within (k + 2)·ε of its own magnitude scale, and C's padding
+    /// untouched. β = 0 runs on a NaN-filled C, which must not leak through.
+    /// </summary>
+    public void Check(CpuKernelVariant variant, int threads)
+    {
+        var random = new Random(Seed);
+        float[] a = TestData.Random<float>(random, Length(TransposeA ? K : M, TransposeA ? M : K, Lda), 1f);
+        float[] b = TestData.Random<float>(random, Length(TransposeB ? N : K, TransposeB ? K : N, Ldb), 1f);
+        float[] c = Beta == 0f ? TestData.Poison<float>(Length(M, N, Ldc)) : TestData.Random<float>(random, Length(M, N, Ldc), 1f);
+        float[] before = (float[])c.Clone();
+
+        CpuSgemm.Multiply(variant, TransposeA, TransposeB, M, N, K, Alpha, a, Lda, b, Ldb, Beta, c, Ldc, threads);
+
+        double errorSquared = 0, referenceSquared = 0;
+        for (int i = 0; i < M; i++)
+        {
+            for (int j = 0; j < N; j++)
+            {
+                double dot = 0, scale = 0;
+                for (int p = 0; p < K; p++)
+                {
+                    double x = a[TransposeA ? (p * Lda) + i : (i * Lda) + p];
+                    double y = b[TransposeB ? (j * Ldb) + p : (p * Ldb) + j];
+                    dot += x * y;
+                    scale += Math.Abs(x * y);
+                }
+
+                double old = Beta == 0f ? 0 : before[(i * Ldc) + j];
+                double expected = (Alpha * dot) + (Beta * old);
+                double actual = c[(i * Ldc) + j];
+                double bound = ((K + 2) * 1.2e-7 * ((Math.Abs(Alpha) * scale) + Math.Abs(Beta * old))) + 1e-30;
+                Assert.True(Math.Abs(actual - expected) <= bound,
+                    $"{this}, {variant}, {threads} threads: C[{i},{j}] = {actual}, expected {expected} (bound {bound:E2})");
+                errorSquared += (actual - expected) * (actual - expected);
+                referenceSquared += expected * expected;
+            }
+
+            for (int j = N; j < Ldc && (i * Ldc) + j < c.Length; j++)
+            {
+                Assert.Equal(before[(i * Ldc) + j], c[(i * Ldc) + j]);
+            }
+        }
+
+        double relative = referenceSquared == 0 ? Math.Sqrt(errorSquared) : Math.Sqrt(errorSquared / referenceSquared);
+        Assert.True(relative <= 1e-5, $"{this}, {variant}, {threads} threads: relative error {relative:E2}");
+    }
+
+    /// <summary>Exactly what the leading dimension requires (the last row unpadded), so an overrun would throw.</summary>
+    private static long Length(int rows, int width, int ld) => rows == 0 || width == 0 ? 0 : ((long)(rows - 1) * ld) + width;
+}
