@@ -123,6 +123,9 @@ __device__ __forceinline__ void attention_mma(
   const LaneOffsets rows_lane = lane_offsets(lane & 15, lane >> 4);
   const LaneOffsets k_lane = lane_offsets(((lane >> 4) << 3) + (lane & 7), (lane >> 3) & 1);
   const float scale_log2 = scale * kLog2e;
+  // A multiply per score rather than a division (an IEEE division is a called subroutine, whose ABI cost the d128
+  // tile 4 spill bytes); it moves the capped score by an ulp, far inside the fp16/bf16 tolerance.
+  const float inv_softcap = softcap > 0.0f ? 1.0f / softcap : 0.0f;
   for (int n = n_begin; n < n_end; ++n) {
     // Double buffer: the copies of block n + 1 fly while block n is computed. One group per block (an empty one
     // after the last), so "all but the newest group" is always block n.
@@ -196,7 +199,7 @@ __device__ __forceinline__ void attention_mma(
               bool visible = key >= row_lo[s][half] && key < row_hi[s][half];
               float score = s_acc[s][j][2 * half + e] * scale;
               if (softcap > 0.0f) {
-                score = softcap * tanhf(score / softcap);
+                score = softcap * tanhf(score * inv_softcap);
               }
               if (visible && mask != nullptr) {
                 visible = mask[b * mask_stride_b + h * mask_stride_h + i * k_len + key] != 0;

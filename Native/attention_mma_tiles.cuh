@@ -82,6 +82,7 @@ __device__ __forceinline__ void load_tile(T* shared, const T* global, long long 
                                           int cols_valid, int tid) {
   constexpr int kBlocks = (kChunks + 7) / 8;
   constexpr int kFullBlocks = kChunks / 8;
+  static_assert(kThreads % 32 == 0 && kRows * 4 % kThreads == 0, "whole steps of whole 8-row swizzle periods");
 #pragma unroll
   for (int block = 0; block < kBlocks; ++block) {
     const int width = block < kFullBlocks ? 8 : 4;  // chunks per row in this block
@@ -93,10 +94,9 @@ __device__ __forceinline__ void load_tile(T* shared, const T* global, long long 
     const int col_bytes = 2 * (cols < 0 ? 0 : cols > 8 ? 8 : cols);
     T* dst = shared + (block * kRows * 8 + r0 * width + swizzled) * 8;
     const T* src = global + r0 * stride + (block * 8 + c) * 8;
-    static_assert(kThreads % 32 == 0, "steps of whole 8-row swizzle periods");
 #pragma unroll
-    for (int r = r0; r < kRows; r += step) {
-      const int bytes = r < rows_valid ? col_bytes : 0;
+    for (int it = 0; it < kRows * width / kThreads; ++it) {
+      const int bytes = r0 + it * step < rows_valid ? col_bytes : 0;
       wm::cp_async_16(dst, bytes > 0 ? src : global, bytes);
       dst += step * width * 8;
       src += step * stride;

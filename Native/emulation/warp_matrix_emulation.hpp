@@ -5,12 +5,7 @@
 // copies are queued per thread and land only when a cp.async.wait_group releases their group, so a kernel that
 // reads a tile before waiting (or before the __syncthreads after the wait) reads stale data and fails its check.
 //
-// The fiber runtime including this header provides, in namespace emulation:
-//   int lane();                          this fiber's lane (0-31)
-//   void warp_barrier();                 waits until all 32 lanes of this fiber's warp arrive
-//   WarpExchange& warp_exchange();       this warp's operand exchange area
-//   CopyQueue& copy_queue();             this thread's cp.async queue
-//   bool in_shared(const void*, size_t); whether [p, p + n) lies in the block's shared memory
+// Include after cuda_fiber_runtime.hpp (its lanes, warp barriers and dynamic shared memory).
 #pragma once
 
 #include <cstdint>
@@ -23,11 +18,11 @@
 
 namespace emulation {
 
+// A warp's operands in flight: every lane writes its own row, then reads the others' after a warp barrier.
 struct WarpExchange {
   const void* address[32];
   uint32_t a[32][4];
   uint32_t b[32][2];
-  float c[32][4];
 };
 
 struct PendingCopy {
@@ -36,16 +31,39 @@ struct PendingCopy {
   int bytes;
 };
 
+// One thread's cp.async copies: committed groups, oldest first, and the group still open.
 struct CopyQueue {
-  std::vector<std::vector<PendingCopy>> committed;  // oldest first
+  std::vector<std::vector<PendingCopy>> committed;
   std::vector<PendingCopy> open;
+  dim3 block{~0u, ~0u, ~0u};  // the block these copies belong to
 };
 
-int lane();
-void warp_barrier();
-WarpExchange& warp_exchange();
-CopyQueue& copy_queue();
-bool in_shared(const void* p, size_t bytes);
+inline std::vector<WarpExchange> warp_exchanges;
+inline std::vector<CopyQueue> copy_queues;
+
+inline int linear_thread() {
+  return static_cast<int>(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z));
+}
+
+inline WarpExchange& warp_exchange() {
+  const size_t warps = (blockDim.count() + 31) / 32;
+  if (warp_exchanges.size() < warps) warp_exchanges.resize(warps);
+  return warp_exchanges[linear_thread() / 32];
+}
+
+// Copies a block left in flight when it returned are dropped when the thread runs in another block; call
+// reset_copy_queues() before each launch, as the next launch's blocks may have the same indices.
+inline CopyQueue& copy_queue() {
+  if (copy_queues.size() < blockDim.count()) copy_queues.resize(blockDim.count());
+  CopyQueue& queue = copy_queues[linear_thread()];
+  if (queue.block.x != blockIdx.x || queue.block.y != blockIdx.y || queue.block.z != blockIdx.z) {
+    queue = CopyQueue{};
+    queue.block = blockIdx;
+  }
+  return queue;
+}
+
+inline void reset_copy_queues() { copy_queues.clear(); }
 
 [[noreturn]] inline void emulation_error(const char* what) {
   std::printf("emulation: %s\n", what);
@@ -55,6 +73,13 @@ bool in_shared(const void* p, size_t bytes);
 inline void check_aligned(const void* p, const char* what) {
   if (reinterpret_cast<uintptr_t>(p) % 16 != 0) emulation_error(what);
 }
+
+inline bool in_shared(const void* p, size_t bytes) {
+  const auto* c = static_cast<const unsigned char*>(p);
+  return c >= dynamic_shared.bytes && c + bytes <= dynamic_shared.bytes + dynamic_shared.capacity;
+}
+
+inline int lane() { return lane_id(); }
 
 }  // namespace emulation
 
