@@ -21,6 +21,7 @@ public sealed class CudaBackend : AttentionBackend
     private readonly PrimaryContextHandle context;
     private readonly UploadScratch scratch;
     private AttentionSimtKernels? kernels;
+    private AttentionMmaKernels? mmaKernels;
     private volatile bool disposed;
 
     /// <summary>Creates a CUDA backend on a device.</summary>
@@ -144,6 +145,16 @@ public sealed class CudaBackend : AttentionBackend
         }
     }
 
+    /// <summary>The tensor-core attention kernels, loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
+    internal AttentionMmaKernels AttentionMmaKernels()
+    {
+        lock (LaunchGate)
+        {
+            EnterContext();
+            return mmaKernels ??= Cuda.AttentionMmaKernels.Load(context, device);
+        }
+    }
+
     /// <summary>Device memory of <paramref name="bytes"/>, zero-filled in stream order.</summary>
     internal DeviceMemoryHandle AllocateZeroed(nuint bytes)
     {
@@ -203,6 +214,7 @@ public sealed class CudaBackend : AttentionBackend
             disposed = true;
             Stream.Close();
             kernels?.Dispose();
+            mmaKernels?.Dispose();
             scratch.Dispose();
             context.Dispose();
         }
