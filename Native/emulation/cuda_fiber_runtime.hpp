@@ -26,6 +26,7 @@
 #include <cuda_fp16.h>
 
 #include <cmath>
+#include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -232,6 +233,8 @@ class Scheduler {
       stacks_.reset(new char[static_cast<size_t>(threads) * kStackBytes]);  // uninitialised: only touched as used
       fibers_.resize(threads);
       finished_.resize(threads);
+      fiber_jumps_.resize(threads);
+      started_.resize(threads);
       threads_ = threads;
     }
     blockIdx = block;
@@ -245,9 +248,10 @@ class Scheduler {
       getcontext(&fibers_[t]);
       fibers_[t].uc_stack.ss_sp = stacks_.get() + static_cast<size_t>(t) * kStackBytes;
       fibers_[t].uc_stack.ss_size = kStackBytes;
-      fibers_[t].uc_link = &scheduler_;
+      fibers_[t].uc_link = nullptr;  // entry() never returns: it jumps back to the scheduler
       makecontext(&fibers_[t], &Scheduler::entry, 0);
       finished_[t] = false;
+      started_[t] = false;
     }
     live_ = threads;
     long long idle_rounds = 0;
@@ -259,7 +263,16 @@ class Scheduler {
         threadIdx = {t % blockDim.x, (t / blockDim.x) % blockDim.y, t / (blockDim.x * blockDim.y)};
         this_warp = &warps_[t / kWarpSize];
         returned_ = false;
-        swapcontext(&scheduler_, &fibers_[t]);
+        // A fiber starts through swapcontext and from then on switches with _setjmp/_longjmp, which skip
+        // swapcontext's signal-mask system call: the warp-matrix emulations switch fibers millions of times.
+        if (_setjmp(scheduler_jump_) == 0) {
+          if (!started_[t]) {
+            started_[t] = true;
+            swapcontext(&scheduler_, &fibers_[t]);
+          } else {
+            _longjmp(fiber_jumps_[t].buf, 1);
+          }
+        }
         if (returned_) {
           finished_[t] = true;
           --live_;
@@ -278,7 +291,9 @@ class Scheduler {
     }
   }
 
-  void yield() { swapcontext(&fibers_[current_], &scheduler_); }
+  void yield() {
+    if (_setjmp(fiber_jumps_[current_].buf) == 0) _longjmp(scheduler_jump_, 1);
+  }
   int live() const { return live_; }
 
  private:
@@ -286,7 +301,8 @@ class Scheduler {
 
   static void entry() {
     (*instance().job_)();
-    instance().returned_ = true;  // uc_link resumes the scheduler
+    instance().returned_ = true;
+    _longjmp(instance().scheduler_jump_, 1);
   }
 
   unsigned long long progress() const {
@@ -305,6 +321,12 @@ class Scheduler {
   int live_ = 0;
   int current_ = 0;
   bool returned_ = false;
+  jmp_buf scheduler_jump_;
+  struct Jump {
+    jmp_buf buf;
+  };
+  std::vector<Jump> fiber_jumps_;
+  std::vector<char> started_;
   const std::function<void()>* job_ = nullptr;
 };
 
