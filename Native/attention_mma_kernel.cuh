@@ -228,7 +228,7 @@ __device__ __forceinline__ void attention_mma(
         mx = fmaxf(mx, __shfl_xor_sync(kFullWarp, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(kFullWarp, mx, 2));
         const float base = mx == -INFINITY ? 0.0f : mx;
-        const float alpha = exp2f(row_max[s][half] - base);  // 1 while the max holds, 0 from −∞
+        const float alpha = wm::exp2_approx(row_max[s][half] - base);  // 1 while the max holds, 0 from −∞
         row_max[s][half] = mx;
         float sum = row_sum[s][half] * alpha;
 #pragma unroll
@@ -241,7 +241,7 @@ __device__ __forceinline__ void attention_mma(
 #pragma unroll
           for (int e = 0; e < 2; ++e) {
             float& x = s_acc[s][j][2 * half + e];
-            x = exp2f(x - base);
+            x = wm::exp2_approx(x - base);
             sum += x;
           }
         }

@@ -101,6 +101,15 @@ __device__ __forceinline__ uint32_t pack_pair<__nv_bfloat16>(float lo, float hi)
   return *reinterpret_cast<const uint32_t*>(&h);
 }
 
+// 2^x on the SFU with denormal results flushed to zero (ex2.approx.ftz: about 2 ulp, 2^−∞ = 0). exp2f without fast
+// math wraps the same instruction in a range check and two multiplies to keep denormal results, which a softmax
+// weight below 2^−126 does not need.
+__device__ __forceinline__ float exp2_approx(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
 // Stores two adjacent elements (4-byte aligned) rounded to T.
 template <typename T>
 __device__ __forceinline__ void store_pair(T* dst, float lo, float hi) {

@@ -7,8 +7,9 @@
 // (broadcast, −∞ entries, empty rows), key lengths (0 included; K/V past them NaN, as in an unwritten KV cache),
 // causal top-left/bottom-right, windows, softcap, huge scores, lse on or off, D ≠ Dv, head dims padded up to their
 // bucket, query and key lengths across tile edges. It checks the kernel's logic — fragment layouts, swizzle, tile
-// edges, block skipping, masking, online softmax, cp.async ordering (copies land only at their wait_group, shared
-// memory starts as NaN), shared-memory bounds — not the GPU's arithmetic. ./build.sh test runs it:
+// edges, block skipping, masking, online softmax, cp.async ordering (copies land at their wait_group in some cases,
+// at issue in others; shared memory starts as NaN), shared-memory bounds — not the GPU's arithmetic.
+// ./build.sh test runs it:
 //
 //   clang++-14 -std=c++20 -O1 -I Native -o attention_mma_emulation Native/emulation/attention_mma_emulation.cpp
 //   ./attention_mma_emulation [cases [seed [only-this-case]]]
@@ -140,11 +141,12 @@ int main(int argc, char** argv) {
   emulation::rng.seed(seed);
   emulation::ProblemLimits limits;
   limits.max_q_len = 40;
-  limits.max_k_len = 150;
   limits.probs_chance = 0;
   double worst[2][kBucketCount] = {};
   for (int id = 0; id < cases; ++id) {
     const int which = id % kBucketCount;
+    // A quarter of the problems have keys enough for 4-5 blocks, so that both K/V stages are refilled.
+    limits.max_k_len = emulation::chance(0.25) ? 300 : 150;
     Problem p = emulation::random_problem(limits);
     // Now and then a query length past one tile, so that a second row of CTAs and a partial last tile run.
     if (emulation::chance(0.15)) p.q_len = emulation::uniform(kBuckets[which].block_m, kBuckets[which].block_m + 20);
@@ -153,6 +155,11 @@ int main(int argc, char** argv) {
     if (only >= 0 && id != only) continue;
     if (only >= 0) p.want_lse = true;
     const bool bf16 = (id / kBucketCount) % 2 == 1;
+    // Even rounds over the buckets: copies land late, warps in lockstep (read-before-wait races). Odd rounds: copies
+    // land at once and the lowest warp runs ahead (refill-while-read races). See warp_matrix_emulation.hpp and
+    // cuda_fiber_runtime.hpp.
+    emulation::copies_land_at_issue = (id / (2 * kBucketCount)) % 2 == 1;
+    emulation::warps_run_ahead = emulation::copies_land_at_issue;
     double rel;
     if (bf16) {
       emulation::round_operands<__nv_bfloat16>(p);

@@ -87,6 +87,11 @@ struct Warp {
 
 class Scheduler;
 inline Warp* this_warp = nullptr;
+// How the scheduler interleaves warps. false: round robin, every thread runs to its next barrier in turn, so warps
+// stay within a barrier or two of each other. true: the lowest warp that can move runs until it waits at a barrier
+// only other warps can release, so warps run as far ahead as the block barriers allow — a shared buffer refilled
+// without a __syncthreads after its last readers is then overwritten while slower warps still read it.
+inline bool warps_run_ahead = false;
 inline int block_arrived = 0;
 inline unsigned block_generation = 0;
 void yield_to_scheduler();
@@ -257,26 +262,13 @@ class Scheduler {
     long long idle_rounds = 0;
     while (live_ > 0) {
       const unsigned long long before = progress();
+      unsigned long long warp_start = 0;
       for (int t = 0; t < threads; ++t) {
-        if (finished_[t]) continue;
-        current_ = t;
-        threadIdx = {t % blockDim.x, (t / blockDim.x) % blockDim.y, t / (blockDim.x * blockDim.y)};
-        this_warp = &warps_[t / kWarpSize];
-        returned_ = false;
-        // A fiber starts through swapcontext and from then on switches with _setjmp/_longjmp, which skip
-        // swapcontext's signal-mask system call: the warp-matrix emulations switch fibers millions of times.
-        if (_setjmp(scheduler_jump_) == 0) {
-          if (!started_[t]) {
-            started_[t] = true;
-            swapcontext(&scheduler_, &fibers_[t]);
-          } else {
-            _longjmp(fiber_jumps_[t].buf, 1);
-          }
-        }
-        if (returned_) {
-          finished_[t] = true;
-          --live_;
-        }
+        if (t % kWarpSize == 0) warp_start = progress();
+        if (!finished_[t]) resume(t);
+        // Warps in turn (warps_run_ahead): after a warp that moved, the round starts again from warp 0.
+        const bool warp_end = t % kWarpSize == kWarpSize - 1 || t == threads - 1;
+        if (warps_run_ahead && warp_end && progress() != warp_start) t = -1;
       }
       // A block barrier waits for the live threads: one that returned may have completed it for the others.
       if (block_arrived > 0 && block_arrived == live_) {
@@ -293,6 +285,28 @@ class Scheduler {
 
   void yield() {
     if (_setjmp(fiber_jumps_[current_].buf) == 0) _longjmp(scheduler_jump_, 1);
+  }
+
+  // Runs thread t until it waits at a barrier or returns.
+  void resume(int t) {
+    current_ = t;
+    threadIdx = {t % blockDim.x, (t / blockDim.x) % blockDim.y, t / (blockDim.x * blockDim.y)};
+    this_warp = &warps_[t / kWarpSize];
+    returned_ = false;
+    // A fiber starts through swapcontext and from then on switches with _setjmp/_longjmp, which skip
+    // swapcontext's signal-mask system call: the warp-matrix emulations switch fibers millions of times.
+    if (_setjmp(scheduler_jump_) == 0) {
+      if (!started_[t]) {
+        started_[t] = true;
+        swapcontext(&scheduler_, &fibers_[t]);
+      } else {
+        _longjmp(fiber_jumps_[t].buf, 1);
+      }
+    }
+    if (returned_) {
+      finished_[t] = true;
+      --live_;
+    }
   }
   int live() const { return live_; }
 

@@ -2,12 +2,15 @@
 // ATTENTION_EMULATION is defined), for the fiber emulations: every CUDA thread is a fiber and a warp's lanes meet at
 // warp barriers. Each primitive is warp-cooperative like the instruction: all 32 lanes publish their operands, meet,
 // and each lane takes its own result as the PTX ISA lays it out (mma.sync m16n8k16 and ldmatrix fragments). cp.async
-// copies are queued per thread and land only when a cp.async.wait_group releases their group, so a kernel that
-// reads a tile before waiting (or before the __syncthreads after the wait) reads stale data and fails its check.
+// copies land at one of the two extremes a GPU allows, chosen per launch (copies_land_at_issue): as late as possible,
+// when a cp.async.wait_group releases their group, so that a kernel reading a tile before its wait (or before the
+// __syncthreads after it) reads stale data; or at once, so that a kernel refilling a buffer that other warps may still
+// be reading (a missing __syncthreads before the refill) corrupts what they read.
 //
 // Include after cuda_fiber_runtime.hpp (its lanes, warp barriers and dynamic shared memory).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -65,6 +68,14 @@ inline CopyQueue& copy_queue() {
 
 inline void reset_copy_queues() { copy_queues.clear(); }
 
+// Whether cp.async copies land when issued (true) or when their group is waited for (false, the default).
+inline bool copies_land_at_issue = false;
+
+inline void land(const PendingCopy& copy) {
+  if (copy.bytes > 0) std::memcpy(copy.dst, copy.src, copy.bytes);
+  std::memset(static_cast<unsigned char*>(copy.dst) + copy.bytes, 0, 16 - copy.bytes);
+}
+
 [[noreturn]] inline void emulation_error(const char* what) {
   std::printf("emulation: %s\n", what);
   std::exit(3);
@@ -91,7 +102,11 @@ inline void cp_async_16(void* shared_dst, const void* global_src, int src_bytes)
   if (!emulation::in_shared(shared_dst, 16)) emulation::emulation_error("cp.async destination outside shared memory");
   if (src_bytes < 0 || src_bytes > 16) emulation::emulation_error("cp.async src-size outside [0, 16]");
   if (src_bytes > 0) emulation::check_aligned(global_src, "cp.async source not 16-byte aligned");
-  emulation::copy_queue().open.push_back({shared_dst, global_src, src_bytes});
+  if (emulation::copies_land_at_issue) {
+    emulation::land({shared_dst, global_src, src_bytes});
+  } else {
+    emulation::copy_queue().open.push_back({shared_dst, global_src, src_bytes});
+  }
 }
 
 inline void cp_async_commit() {
@@ -104,10 +119,7 @@ template <int kPending>
 inline void cp_async_wait() {
   emulation::CopyQueue& queue = emulation::copy_queue();
   while (queue.committed.size() > static_cast<size_t>(kPending)) {
-    for (const emulation::PendingCopy& copy : queue.committed.front()) {
-      if (copy.bytes > 0) std::memcpy(copy.dst, copy.src, copy.bytes);
-      std::memset(static_cast<unsigned char*>(copy.dst) + copy.bytes, 0, 16 - copy.bytes);
-    }
+    for (const emulation::PendingCopy& copy : queue.committed.front()) emulation::land(copy);
     queue.committed.erase(queue.committed.begin());
   }
 }
@@ -186,6 +198,8 @@ inline uint32_t pack_pair(float lo, float hi) {
   std::memcpy(&hb, &h, 2);
   return static_cast<uint32_t>(lb) | static_cast<uint32_t>(hb) << 16;
 }
+
+inline float exp2_approx(float x) { return std::exp2(x); }
 
 template <typename T>
 inline void store_pair(T* dst, float lo, float hi) {
