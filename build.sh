@@ -6,6 +6,7 @@
 #                           (ATTENTION_NATIVE_ACCEPT_API=1: approve a changed public API and regenerate README's overview)
 #   ./build.sh bench [f]    BenchmarkDotNet suite (optional filter, e.g. '*Decode*')
 #   ./build.sh compare ...  the comparison command with your own options (see --help)
+#   ./build.sh seed         the seed's examples on the layers (Tests/SeedSample): SelfAttention [32, 64, 512], 我 是 一只 狗
 #   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc
 #   ./build.sh device-pack  pack .device-pack/ for the GPU machine: a .NET runtime and the built tests and perf tool
 #                           (Perf/device/README.md: carry it and run `bash Perf/device/run.sh` there)
@@ -385,6 +386,8 @@ case "$command" in
     # The packed .nupkg in a fresh console app, and a NativeAOT publish of Tests/AotSample (see each run.sh).
     run_check package-smoke Tests/PackageSmoke/run.sh
     run_check aot-sample Tests/AotSample/run.sh
+    # The seed's examples on the layers (float64-checked; exit 1 on a wrong result), on the CPU backend.
+    run_check seed-sample dotnet run --project Tests/SeedSample -c "$configuration" --no-build -- --cpu
     # The perf tool's files: compare --quick on one shape (Markdown, CSV, PNG charts) and the heatmap PNGs.
     run_check perf-outputs Perf/check-outputs.sh
     # The GPU machine's script, dry: packs .device-pack/ and runs Perf/device/run.sh with no GPU and no system dotnet.
@@ -407,6 +410,11 @@ case "$command" in
     build
     dotnet run --project "$perf_project" -c "$configuration" --no-build -- compare "$@"
     ;;
+  seed)
+    shift
+    dotnet build Tests/SeedSample -c "$configuration" -nologo -v minimal
+    dotnet run --project Tests/SeedSample -c "$configuration" --no-build -- "$@"
+    ;;
   ptx)
     ptx
     ;;
@@ -414,7 +422,7 @@ case "$command" in
     device_pack
     ;;
   *)
-    echo "usage: ./build.sh [test | bench [filter] | compare [options] | ptx | device-pack]" >&2
+    echo "usage: ./build.sh [test | bench [filter] | compare [options] | seed | ptx | device-pack]" >&2
     exit 2
     ;;
 esac

@@ -35,6 +35,12 @@ app.Configure(config =>
     config.AddCommand<GpuBenchCommand>("gpu-bench")
         .WithDescription("Time the CUDA backend with CUDA events on Perf/device/shapes.json (the shapes torch_sdpa.py times).")
         .WithExample("gpu-bench", "--out", "bench.csv");
+    config.AddCommand<LayerCommand>("layer")
+        .WithDescription("Time a MultiHeadAttention forward on the CPU (seed and long shapes): ms, GFLOP/s, projections vs attention.")
+        .WithExample("layer", "--shapes", "seed", "--threads", "1");
+    config.AddCommand<GpuLayersCommand>("gpu-layers")
+        .WithDescription("Check the layers on CUDA against the CPU backend (float64-tested) and time the forward, projections vs attention.")
+        .WithExample("gpu-layers", "--dry-run");
     config.AddCommand<DeviceReportCommand>("device-report")
         .WithDescription("Render Perf/device/run.sh's report.md from the files its steps wrote.");
     config.AddExample("bench");

@@ -163,6 +163,9 @@ main() {
   step "sweep: CUDA vs CPU vs float64" 120 "$dotnet" "$perf" sweep "${sweep[@]}" --out "$OUT/sweep.csv"
   step "gpu-bench: CUDA backend" 110 "$dotnet" "$perf" gpu-bench --shapes Perf/device/shapes.json --budget-seconds 75 \
     "${bench[@]}" --out "$OUT/bench.csv"
+  # --- layers (issue 3): MultiHeadAttention, KeyValueCache, AdditiveAttention on CUDA vs the CPU; time split ---
+  step "gpu-layers: layers on CUDA vs CPU" 60 "$dotnet" "$perf" gpu-layers ${dry:+--dry-run}
+  # --- end layers ---
   if command -v python3 >/dev/null 2>&1; then
     step "torch SDPA benchmark" 100 python3 Perf/device/torch_sdpa.py --shapes Perf/device/shapes.json \
       --budget-seconds 70 "${torch[@]}" --out "$OUT/torch.csv"

@@ -148,6 +148,15 @@ public sealed unsafe class CudaStream
         }
     }
 
+    /// <summary>Queues a device-to-device copy (the layers' KV-cache rows).</summary>
+    internal void CopyOnDevice(ulong destination, ulong source, nuint bytes)
+    {
+        if (bytes != 0)
+        {
+            CudaErrors.Check(CudaDriver.cuMemcpyDtoDAsync_v2(destination, source, bytes, Handle), "cuMemcpyDtoDAsync_v2");
+        }
+    }
+
     /// <summary>Queues a byte fill of device memory.</summary>
     internal void Fill(ulong destination, byte value, nuint bytes) =>
         CudaErrors.Check(CudaDriver.cuMemsetD8Async(destination, value, bytes, Handle), "cuMemsetD8Async");

@@ -23,6 +23,8 @@ internal readonly record struct Work(double Flops, double Bytes, int Threads, bo
         var type = benchmarkCase.Descriptor.Type;
         return type == typeof(AttentionBenchmarks) && parameters[AttentionBenchmarks.CaseParameter] is Workloads.PerfCase perfCase
             ? new Work(perfCase.Flops, perfCase.IsDecode ? perfCase.KeyValueBytes : 0, threads, perfCase.IsDecode)
+            : type == typeof(LayerBenchmarks) && parameters[LayerBenchmarks.ShapeParameter] is string shape
+                ? new Work(LayerBenchmarks.WorkloadOf(shape).Flops, 0, threads, false)
             : type == typeof(FmaPeakBenchmarks) ? new Work(FmaPeakBenchmarks.FlopsPerInvocation(threads), 0, threads, false)
             : type == typeof(ReadBandwidthBenchmarks) ? new Work(0, ReadBandwidthBenchmarks.BytesPerInvocation, threads, true)
             : null;

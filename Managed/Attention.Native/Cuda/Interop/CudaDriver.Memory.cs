@@ -30,6 +30,9 @@ internal static unsafe partial class CudaDriver
     public static partial CudaResult cuMemcpyDtoD_v2(ulong destination, ulong source, nuint bytes);
 
     [LibraryImport(Library)]
+    public static partial CudaResult cuMemcpyDtoDAsync_v2(ulong destination, ulong source, nuint bytes, nint stream);
+
+    [LibraryImport(Library)]
     public static partial CudaResult cuMemcpyHtoDAsync_v2(ulong destination, void* source, nuint bytes, nint stream);
 
     [LibraryImport(Library)]

@@ -1,0 +1,144 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Attention.Native.Validation;
+
+namespace Attention.Native.Cpu;
+
+/// <summary>
+/// Additive (Bahdanau) attention after the projections: for each query row <c>i</c>, scores
+/// <c>s_j = vᵀ·tanh(q'_i + k'_j)</c> over the keys it may see, softmax, and <c>o_i = Σ_j p_j·value_j</c>.
+/// The <c>tanh</c> sum over the hidden units dominates (<c>Tq·Tk·U</c>), so it is vectorised along the units;
+/// rows are spread over threads. The scores of one row are materialised (Tk floats): unlike the dot-product kernel
+/// there is no matrix product to tile.
+/// </summary>
+internal static unsafe class AdditiveAttentionKernel
+{
+    public readonly record struct Problem(int Batch, int QueryLength, int KeyLength, int Units, int ValueDim, AttentionProblem Masks);
+
+    public static void Run(
+        in Problem problem, float* queries, float* keys, float* scoreVector, float* values, float* output, float* probabilities, int threads)
+    {
+        var p = problem;
+        nint q = (nint)queries, k = (nint)keys, v = (nint)scoreVector, val = (nint)values, o = (nint)output, probs = (nint)probabilities;
+        int rows = p.Batch * p.QueryLength;
+        int workers = Math.Clamp(threads <= 0 ? Environment.ProcessorCount : threads, 1, rows);
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            var scores = new float[p.KeyLength];
+            for (int row = worker; row < rows; row += workers)
+            {
+                Row(p, row, (float*)q, (float*)k, (float*)v, (float*)val, (float*)o, (float*)probs, scores);
+            }
+        });
+    }
+
+    private static void Row(in Problem p, int row, float* queries, float* keys, float* scoreVector, float* values, float* output, float* probabilities, float[] scores)
+    {
+        int b = row / p.QueryLength, i = row % p.QueryLength;
+        var masks = p.Masks;
+        var (lo, hi) = masks.HasKeyRange ? masks.KeyRange(b, i) : (0, p.KeyLength);
+        float* query = queries + ((long)row * p.Units);
+        float* o = output + ((long)row * p.ValueDim);
+        float* probs = probabilities == null ? null : probabilities + ((long)row * p.KeyLength);
+        var mask = masks.Mask is { } maskScores ? maskScores.Memory.Span : default;
+        var bias = masks.Bias is { } biasScores ? biasScores.Memory.Span : default;
+        long maskRow = masks.Mask is { } m ? (masks.MaskBatchStride(m.Heads, m.Batch) * b) + ((long)i * p.KeyLength) : 0;
+        long biasRow = masks.Bias is { } bb ? (masks.MaskBatchStride(bb.Heads, bb.Batch) * b) + ((long)i * p.KeyLength) : 0;
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < p.KeyLength; j++)
+        {
+            bool allowed = j >= lo && j < hi && (mask.IsEmpty || mask[(int)(maskRow + j)]);
+            float s = float.NegativeInfinity;
+            if (allowed)
+            {
+                s = Score(query, keys + (((long)b * p.KeyLength) + j) * p.Units, scoreVector, p.Units);
+                s += bias.IsEmpty ? 0 : bias[(int)(biasRow + j)];
+            }
+
+            scores[j] = s;
+            max = MathF.Max(max, s);
+        }
+
+        new Span<float>(o, p.ValueDim).Clear();
+        if (float.IsNegativeInfinity(max))
+        {
+            // A row that sees no key outputs 0 (and weights 0), never NaN.
+            if (probs != null)
+            {
+                new Span<float>(probs, p.KeyLength).Clear();
+            }
+
+            return;
+        }
+
+        float sum = 0;
+        for (int j = 0; j < p.KeyLength; j++)
+        {
+            float e = float.IsNegativeInfinity(scores[j]) ? 0 : MathF.Exp(scores[j] - max);
+            scores[j] = e;
+            sum += e;
+        }
+
+        float inverse = 1 / sum;
+        for (int j = 0; j < p.KeyLength; j++)
+        {
+            float weight = scores[j] * inverse;
+            if (probs != null)
+            {
+                probs[j] = weight;
+            }
+
+            if (weight != 0)
+            {
+                Axpy(weight, values + (((long)b * p.KeyLength) + j) * p.ValueDim, o, p.ValueDim);
+            }
+        }
+    }
+
+    /// <summary><c>Σ_u v_u·tanh(q_u + k_u)</c>.</summary>
+    private static float Score(float* q, float* k, float* v, int units)
+    {
+        var sum = Vector<float>.Zero;
+        int u = 0;
+        for (; u <= units - Vector<float>.Count; u += Vector<float>.Count)
+        {
+            var x = Vector.Load(q + u) + Vector.Load(k + u);
+            sum = Vector.FusedMultiplyAdd(Vector.Load(v + u), Tanh(x), sum);
+        }
+
+        float score = Vector.Sum(sum);
+        for (; u < units; u++)
+        {
+            score = MathF.FusedMultiplyAdd(v[u], MathF.Tanh(q[u] + k[u]), score);
+        }
+
+        return score;
+    }
+
+    /// <summary>
+    /// <c>tanh(x) = sign(x)·(1 − e)/(1 + e)</c> with <c>e = exp(−2|x|)</c>: never overflows, and exact to a few ulp
+    /// (the float64 reference holds the layer to 1e-5).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Tanh(Vector<float> x)
+    {
+        var e = Vector.Exp(-2f * Vector.Abs(x));
+        var magnitude = (Vector<float>.One - e) / (Vector<float>.One + e);
+        return Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -magnitude, magnitude);
+    }
+
+    private static void Axpy(float a, float* x, float* y, int n)
+    {
+        var va = new Vector<float>(a);
+        int j = 0;
+        for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+        {
+            Vector.FusedMultiplyAdd(va, Vector.Load(x + j), Vector.Load(y + j)).Store(y + j);
+        }
+
+        for (; j < n; j++)
+        {
+            y[j] = MathF.FusedMultiplyAdd(a, x[j], y[j]);
+        }
+    }
+}

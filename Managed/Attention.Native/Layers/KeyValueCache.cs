@@ -1,0 +1,120 @@
+namespace Attention.Native.Layers;
+
+/// <summary>
+/// The projected keys and values of the tokens a <see cref="MultiHeadAttention"/> layer has seen so far, for
+/// incremental (token-by-token) decoding: <see cref="MultiHeadAttention.ForwardStep(KeyValueCache, AttentionTensor{float}, AttentionTensor{float}, LayerMasks?, AttentionTensor{float}?, AttentionWeightsMode)"/>
+/// appends each step's keys and values and attends over all of them. Created by
+/// <see cref="MultiHeadAttention.CreateCache"/>; stored on the layer's backend as <c>[B, Capacity, Hkv, D]</c>.
+/// </summary>
+public sealed class KeyValueCache : IDisposable
+{
+    private readonly LayerEngine engine;
+    private readonly int keyWidth;
+    private readonly int valueWidth;
+
+    internal KeyValueCache(MultiHeadAttention owner, LayerEngine engine, int batch, int capacity, bool growable, int keyWidth, int valueWidth)
+    {
+        Owner = owner;
+        this.engine = engine;
+        this.keyWidth = keyWidth;
+        this.valueWidth = valueWidth;
+        Batch = batch;
+        IsGrowable = growable;
+        (Keys, Values) = Allocate(capacity);
+        Capacity = capacity;
+    }
+
+    /// <summary>Number of sequences B.</summary>
+    public int Batch { get; }
+
+    /// <summary>Positions per sequence the cache holds without growing.</summary>
+    public int Capacity { get; private set; }
+
+    /// <summary>Positions per sequence filled so far.</summary>
+    public int Length { get; internal set; }
+
+    /// <summary>Whether the cache grows (doubling, copying what it holds) instead of failing when full.</summary>
+    public bool IsGrowable { get; }
+
+    /// <summary>Whether the cache was disposed.</summary>
+    public bool IsDisposed { get; private set; }
+
+    internal MultiHeadAttention Owner { get; }
+
+    internal AttentionTensor<float> Keys { get; private set; }
+
+    internal AttentionTensor<float> Values { get; private set; }
+
+    internal int KeyWidth => keyWidth;
+
+    internal int ValueWidth => valueWidth;
+
+    /// <summary>Empties the cache (a new sequence); the memory is kept.</summary>
+    /// <exception cref="ObjectDisposedException">The cache was disposed.</exception>
+    public void Reset()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Length = 0;
+    }
+
+    /// <summary>Frees the cache's memory.</summary>
+    public void Dispose()
+    {
+        if (!IsDisposed)
+        {
+            IsDisposed = true;
+            engine.Synchronize();
+            Keys.Dispose();
+            Values.Dispose();
+        }
+    }
+
+    /// <summary>Throws when <paramref name="additional"/> more positions do not fit and the cache cannot grow.</summary>
+    internal void ThrowIfNoRoom(int additional)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if ((long)Length + additional > Capacity && !IsGrowable)
+        {
+            throw new InvalidOperationException(
+                $"The KeyValueCache is full: it holds {Length} of {Capacity} positions and the step adds {additional}. Create it with a larger capacity or growable: true, or Reset it.");
+        }
+    }
+
+    /// <summary>Grows (after <see cref="ThrowIfNoRoom"/>) so that <paramref name="additional"/> more positions fit.</summary>
+    internal void EnsureRoom(int additional)
+    {
+        int needed = checked(Length + additional);
+        if (needed <= Capacity)
+        {
+            return;
+        }
+
+        int capacity = (int)Math.Min(int.MaxValue, Math.Max(needed, 2L * Capacity));
+        var (keys, values) = Allocate(capacity);
+        for (int b = 0; b < Batch; b++)
+        {
+            engine.Copy(new(Keys, (long)b * Capacity * keyWidth), new(keys, (long)b * capacity * keyWidth), (long)Length * keyWidth);
+            engine.Copy(new(Values, (long)b * Capacity * valueWidth), new(values, (long)b * capacity * valueWidth), (long)Length * valueWidth);
+        }
+
+        engine.Synchronize();
+        Keys.Dispose();
+        Values.Dispose();
+        (Keys, Values, Capacity) = (keys, values, capacity);
+    }
+
+    private (AttentionTensor<float> Keys, AttentionTensor<float> Values) Allocate(int capacity)
+    {
+        var backend = Owner.Backend;
+        var keys = backend.Allocate<float>((long)Batch * capacity * keyWidth);
+        try
+        {
+            return (keys, backend.Allocate<float>((long)Batch * capacity * valueWidth));
+        }
+        catch
+        {
+            keys.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using Attention.Native.Cpu;
+using Attention.Native.Cuda;
+
+namespace Attention.Native.Layers;
+
+/// <summary>
+/// The few operations the layers need from a backend besides attention: a linear projection with bias, fused
+/// attention on views, a copy. One subclass per backend; the layers themselves are backend-neutral.
+/// </summary>
+internal abstract class LayerEngine : IDisposable
+{
+    /// <summary>The engine for <paramref name="backend"/>.</summary>
+    public static LayerEngine For(AttentionBackend backend, bool allowTensorFloat32) => backend switch
+    {
+        CpuBackend cpu => new CpuLayerEngine(cpu),
+        CudaBackend cuda => new CudaLayerEngine(cuda, allowTensorFloat32),
+        _ => throw new NotSupportedException($"The layers do not support the backend {backend.GetType().Name}."),
+    };
+
+    /// <summary>
+    /// <c>Y[r, :] = X[r, :]·Wᵀ + bias</c> for <paramref name="rows"/> rows: X is <c>[rows, inFeatures]</c> (row stride
+    /// <paramref name="ldx"/>), W is <c>[outFeatures, inFeatures]</c> (PyTorch's Linear layout), Y has row stride
+    /// <paramref name="ldy"/>.
+    /// </summary>
+    public abstract void Linear(
+        LayerOperand x, int ldx, int rows, int inFeatures, LayerOperand weight, LayerOperand? bias, int outFeatures,
+        LayerOperand y, int ldy);
+
+    /// <summary>Fused attention on views; <paramref name="probabilities"/> is optional.</summary>
+    public abstract void Attention(
+        AttentionShape shape, AttentionOptions options, LayerOperand query, LayerOperand key, LayerOperand value,
+        LayerOperand output, LayerOperand? probabilities);
+
+    /// <summary>Additive attention after the projections (<see cref="AdditiveAttentionKernel"/>'s semantics).</summary>
+    public abstract void Additive(
+        in AdditiveAttentionKernel.Problem problem, LayerOperand queries, LayerOperand keys, LayerOperand scoreVector,
+        LayerOperand values, LayerOperand output, LayerOperand? probabilities);
+
+    /// <summary>Copies <paramref name="count"/> elements between views of this backend.</summary>
+    public abstract void Copy(LayerOperand source, LayerOperand destination, long count);
+
+    /// <summary>Waits for queued work (GPU); a no-op on the CPU.</summary>
+    public virtual void Synchronize()
+    {
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+}

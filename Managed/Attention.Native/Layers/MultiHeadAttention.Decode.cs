@@ -1,0 +1,91 @@
+namespace Attention.Native.Layers;
+
+/// <summary>Incremental decoding: a key/value cache and the step that appends to it and attends over it.</summary>
+public sealed partial class MultiHeadAttention
+{
+    /// <summary>Creates an empty key/value cache for <see cref="ForwardStep(KeyValueCache, AttentionTensor{float}, AttentionTensor{float}, LayerMasks?, AttentionTensor{float}?, AttentionWeightsMode)"/>.</summary>
+    /// <param name="batch">Number of sequences B.</param>
+    /// <param name="capacity">Positions per sequence it holds.</param>
+    /// <param name="growable">Whether it grows when full (else a step that does not fit throws).</param>
+    /// <returns>The cache, on this layer's backend; dispose it.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="capacity"/> is below 1.</exception>
+    /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    public KeyValueCache CreateCache(int batch, int capacity, bool growable = false)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        return new KeyValueCache(this, engine, batch, capacity, growable, dims.KeyRows, dims.ValueRows);
+    }
+
+    /// <summary>
+    /// One decoding step of self-attention: projects the new tokens' queries, keys and values, appends the keys and
+    /// values to <paramref name="cache"/>, and attends with bottom-right causal alignment over everything cached
+    /// (new token <c>i</c> sees cached positions up to its own). Equal to a full causal forward over the whole
+    /// sequence, restricted to the new rows.
+    /// </summary>
+    /// <param name="cache">The cache of this layer (from <see cref="CreateCache"/>).</param>
+    /// <param name="query">The new tokens, <c>[B, n, E]</c> (n = 1 for token-by-token decoding).</param>
+    /// <param name="output">The result for the new tokens, <c>[B, n, E]</c>.</param>
+    /// <param name="masks">Extra masks over the cached positions (<c>Lk</c> = cache length after the append); its
+    /// <see cref="LayerMasks.Causal"/> is replaced by <see cref="CausalMask.BottomRight"/>. Null for none.</param>
+    /// <param name="weights">Optional attention weights, <c>[B, n, Lk]</c> averaged or <c>[B, H, n, Lk]</c> per head.</param>
+    /// <param name="weightsMode">Whether <paramref name="weights"/> is averaged over heads or per head.</param>
+    /// <exception cref="ArgumentNullException">A required argument is null.</exception>
+    /// <exception cref="ArgumentException">The cache belongs to another layer, a tensor's length does not fit the cache's
+    /// batch and E, or the layer's kdim/vdim differ from E (the message names the parameter).</exception>
+    /// <exception cref="InvalidOperationException">The cache is full and not growable; nothing is written then.</exception>
+    /// <exception cref="ObjectDisposedException">The layer, cache or a tensor was disposed.</exception>
+    public void ForwardStep(
+        KeyValueCache cache, AttentionTensor<float> query, AttentionTensor<float> output, LayerMasks? masks = null,
+        AttentionTensor<float>? weights = null, AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(cache);
+        if (!ReferenceEquals(cache.Owner, this))
+        {
+            throw new ArgumentException("cache was created by another layer.", nameof(cache));
+        }
+
+        var d = dims;
+        if (!d.CanPack)
+        {
+            throw new ArgumentException(
+                $"A decoding step projects keys and values from the query, but this layer's kdim ({d.KeyInputDim}) or vdim ({d.ValueInputDim}) differs from E ({d.ModelDim}).",
+                nameof(query));
+        }
+
+        int batch = cache.Batch;
+        int n = SequenceLength(query, batch, d.ModelDim, nameof(query));
+        RequireOutput(output, batch, n, query);
+        cache.ThrowIfNoRoom(n);
+        int start = cache.Length, lk = start + n;
+        var options = LayerMaskResolver.Resolve(masks, batch, d.Heads, n, lk, d.Scale) with { Causal = CausalMask.BottomRight };
+        RequireWeights(weights, weightsMode, batch, n, lk, output, query);
+
+        cache.EnsureRoom(n);
+        int capacity = cache.Capacity;
+        var q = scratch.Get(LayerScratch.Projections, (long)batch * n * d.QueryRows);
+        engine.Linear(query, d.ModelDim, batch * n, d.ModelDim, inWeight, InBias(0), d.QueryRows, q, d.QueryRows);
+        for (int b = 0; b < batch; b++)
+        {
+            // Each sequence's new keys and values go straight into its rows of the cache: no copies.
+            var x = new LayerOperand(query, (long)b * n * d.ModelDim);
+            long row = ((long)b * capacity) + start;
+            engine.Linear(x, d.ModelDim, n, d.ModelDim, new(inWeight, d.KeyWeightOffset), InBias(d.QueryRows), d.KeyRows,
+                new(cache.Keys, row * d.KeyRows), d.KeyRows);
+            engine.Linear(x, d.ModelDim, n, d.ModelDim, new(inWeight, d.ValueWeightOffset), InBias(d.QueryRows + d.KeyRows), d.ValueRows,
+                new(cache.Values, row * d.ValueRows), d.ValueRows);
+        }
+
+        cache.Length = lk;
+        var shape = new AttentionShape(batch, d.Heads, d.KeyValueHeads, n, lk, d.KeyDim, d.ValueDim);
+        options = options with
+        {
+            QueryStrides = Rows(n, d.QueryRows, d.KeyDim),
+            KeyStrides = Rows(capacity, d.KeyRows, d.KeyDim),
+            ValueStrides = Rows(capacity, d.ValueRows, d.ValueDim),
+        };
+        AttendAndProject(shape, options, q, cache.Keys, cache.Values, output, weights, weightsMode);
+    }
+}

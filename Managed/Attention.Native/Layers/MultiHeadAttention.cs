@@ -1,0 +1,101 @@
+namespace Attention.Native.Layers;
+
+/// <summary>
+/// A multi-head attention layer (PyTorch <c>nn.MultiheadAttention</c> with <c>batch_first=True</c>, Keras
+/// <c>MultiHeadAttention</c>) on a backend: Q/K/V projections, the backend's fused attention between them (on the
+/// projections' <c>[B, L, H, D]</c> buffers through strides, so nothing is transposed), and the output projection.
+/// Supports grouped-query attention, <c>kdim</c>/<c>vdim</c> ≠ E, masks, attention weights and a
+/// <see cref="KeyValueCache"/> for incremental decoding. Inference only (no dropout).
+/// </summary>
+/// <remarks>
+/// Weights start at zero: load them with <see cref="LoadPyTorchWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+/// or <see cref="LoadKerasWeights"/>. Inputs and outputs are batch-first float tensors of the layer's backend:
+/// query <c>[B, Lq, E]</c>, key <c>[B, Lk, KeyInputDim]</c>, value <c>[B, Lk, ValueInputDim]</c>, output
+/// <c>[B, Lq, E]</c>. A layer keeps scratch buffers between calls and is not thread-safe.
+/// </remarks>
+public sealed partial class MultiHeadAttention : IDisposable
+{
+    private readonly LayerDims dims;
+    private readonly LayerEngine engine;
+    private readonly AttentionTensor<float> inWeight;
+    private readonly AttentionTensor<float>? inBias;
+    private readonly AttentionTensor<float> outWeight;
+    private readonly AttentionTensor<float>? outBias;
+    private readonly LayerScratch scratch;
+    private bool disposed;
+
+    /// <summary>Creates a layer with zero weights on <paramref name="backend"/>.</summary>
+    /// <param name="backend">The backend that owns the weights and runs the layer.</param>
+    /// <param name="options">The layer's sizes.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A size is invalid: <c>ModelDim</c> not divisible by <c>NumHeads</c> without a
+    /// <c>KeyDim</c>, <c>NumHeads</c> not a multiple of <c>NumKeyValueHeads</c> (the message names the option).</exception>
+    /// <exception cref="NotSupportedException">The backend is of an unknown kind.</exception>
+    public MultiHeadAttention(AttentionBackend backend, MultiHeadAttentionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        dims = LayerDims.From(options);
+        Backend = backend;
+        Options = options;
+        engine = LayerEngine.For(backend, options.AllowTensorFloat32);
+        inWeight = backend.Allocate<float>(dims.InProjectionLength);
+        outWeight = backend.Allocate<float>(dims.OutProjectionLength);
+        if (dims.UseBias)
+        {
+            inBias = backend.Allocate<float>(dims.PackedRows);
+            outBias = backend.Allocate<float>(dims.ModelDim);
+        }
+
+        scratch = new LayerScratch(backend);
+    }
+
+    /// <summary>The backend the layer runs on.</summary>
+    public AttentionBackend Backend { get; }
+
+    /// <summary>The options the layer was created with.</summary>
+    public MultiHeadAttentionOptions Options { get; }
+
+    /// <summary>The model dimension E (query and output features).</summary>
+    public int ModelDim => dims.ModelDim;
+
+    /// <summary>Number of query heads.</summary>
+    public int NumHeads => dims.Heads;
+
+    /// <summary>Number of key/value heads.</summary>
+    public int NumKeyValueHeads => dims.KeyValueHeads;
+
+    /// <summary>Per-head size of queries and keys.</summary>
+    public int KeyDim => dims.KeyDim;
+
+    /// <summary>Per-head size of values.</summary>
+    public int ValueDim => dims.ValueDim;
+
+    /// <summary>Feature size of the key input (PyTorch <c>kdim</c>).</summary>
+    public int KeyInputDim => dims.KeyInputDim;
+
+    /// <summary>Feature size of the value input (PyTorch <c>vdim</c>).</summary>
+    public int ValueInputDim => dims.ValueInputDim;
+
+    /// <summary>The score scale in use (<c>1/√KeyDim</c> unless the options gave one).</summary>
+    public float Scale => dims.Scale;
+
+    /// <summary>Frees the weights and scratch buffers.</summary>
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        engine.Synchronize();
+        inWeight.Dispose();
+        inBias?.Dispose();
+        outWeight.Dispose();
+        outBias?.Dispose();
+        scratch.Dispose();
+        engine.Dispose();
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+}

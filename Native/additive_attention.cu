@@ -1,0 +1,106 @@
+// additive_attention_f32: Bahdanau (additive) attention after the projections (contract: Native/README.md).
+//
+//   s_ij = v · tanh(q'_i + k'_j)   (+ bias[b, i, j])    q' = W1·q and k' = W2·k come from cuBLAS beforehand
+//   p_ij = softmax_j(s_ij) over the keys row i may see (key length, causal, mask), o_i = Σ_j p_ij · value_j
+//
+// One warp owns one query row (b, i) and walks the keys one at a time with the online softmax in fp32, like
+// attention_simt: the warp splits the tanh sum over the hidden units and adds the lanes with xor shuffles (every lane
+// ends with the same score, so the warp never diverges on it); each lane owns the output features c ≡ lane (mod 32)
+// of the accumulator in shared memory. When probabilities are wanted, lane 0 writes each raw score into them and a
+// second pass turns them into exp(s − m) / l, so no score is computed twice. A row that sees no key outputs 0 and
+// probabilities 0, never NaN. expf/tanhf without fast math: the layer is held to 1e-5 against a float64 reference.
+//
+// Launch: grid (ceil(q_len / 4), batch), block (32, 4), dynamic shared memory 4 · (units + value_dim) · 4 bytes.
+//
+// Native/emulation/additive_attention_emulation.cpp runs this file on the CPU against a float64 reference (./build.sh
+// test does, where the CUDA toolkit is installed).
+
+#include <math_constants.h>
+
+extern "C" __global__ void additive_attention_f32(
+    const float* __restrict__ queries,       // [B, q_len, units]   W1·q
+    const float* __restrict__ keys,          // [B, k_len, units]   W2·k
+    const float* __restrict__ score_vector,  // [units]             v
+    const float* __restrict__ values,        // [B, k_len, value_dim]
+    float* __restrict__ output,              // [B, q_len, value_dim]
+    float* __restrict__ probs,               // [B, q_len, k_len]; may be null
+    const unsigned char* __restrict__ mask,  // [B|1, q_len, k_len], true = attend; may be null
+    const float* __restrict__ bias,          // [B|1, q_len, k_len], added to the scores; may be null
+    const int* __restrict__ key_lengths,     // [B] valid key counts; may be null
+    int batch, int q_len, int k_len, int units, int value_dim,
+    long long mask_stride_b, long long bias_stride_b,  // 0 where broadcast over the batch
+    int causal)                                        // 0 none, 1 top-left, 2 bottom-right
+{
+    extern __shared__ float shared[];
+    const int lane = threadIdx.x;
+    const int i = blockIdx.x * blockDim.y + threadIdx.y;
+    const int b = blockIdx.y;
+    if (i >= q_len || b >= batch) {
+        return;  // the whole warp leaves together: nothing below synchronises the block
+    }
+
+    float* query_row = shared + threadIdx.y * (units + value_dim);
+    float* acc = query_row + units;
+    const long long row = (long long)b * q_len + i;
+    for (int u = lane; u < units; u += 32) {
+        query_row[u] = queries[row * units + u];
+    }
+    for (int c = lane; c < value_dim; c += 32) {
+        acc[c] = 0.0f;
+    }
+
+    int length = key_lengths ? min(max(key_lengths[b], 0), k_len) : k_len;
+    int hi = length;
+    if (causal == 1) {
+        hi = min(hi, i + 1);
+    } else if (causal == 2) {
+        hi = min(hi, i + length - q_len + 1);
+    }
+    const unsigned char* mask_row = mask ? mask + b * mask_stride_b + (long long)i * k_len : nullptr;
+    const float* bias_row = bias ? bias + b * bias_stride_b + (long long)i * k_len : nullptr;
+    float* prob_row = probs ? probs + row * k_len : nullptr;
+
+    float m = -CUDART_INF_F;
+    float l = 0.0f;
+    for (int j = 0; j < k_len; ++j) {
+        float s = -CUDART_INF_F;
+        if (j < hi && (mask_row == nullptr || mask_row[j])) {
+            const float* key = keys + ((long long)b * k_len + j) * units;
+            float partial = 0.0f;
+            for (int u = lane; u < units; u += 32) {
+                partial = fmaf(score_vector[u], tanhf(query_row[u] + key[u]), partial);
+            }
+            for (int offset = 16; offset > 0; offset >>= 1) {
+                partial += __shfl_xor_sync(0xffffffffu, partial, offset);
+            }
+            s = partial + (bias_row ? bias_row[j] : 0.0f);
+        }
+        if (prob_row && lane == 0) {
+            prob_row[j] = s;
+        }
+        if (s == -CUDART_INF_F) {
+            continue;  // warp-uniform
+        }
+        const float m_new = fmaxf(m, s);
+        const float correction = expf(m - m_new);  // 0 on the first visible key (m = −∞)
+        const float p = expf(s - m_new);
+        l = fmaf(l, correction, p);
+        const float* value = values + ((long long)b * k_len + j) * value_dim;
+        for (int c = lane; c < value_dim; c += 32) {
+            acc[c] = fmaf(p, value[c], acc[c] * correction);
+        }
+        m = m_new;
+    }
+
+    const float inverse = l > 0.0f ? 1.0f / l : 0.0f;
+    for (int c = lane; c < value_dim; c += 32) {
+        output[row * value_dim + c] = acc[c] * inverse;
+    }
+    if (prob_row) {
+        __syncwarp();  // lane 0's raw scores are visible to the whole warp
+        for (int j = lane; j < k_len; j += 32) {
+            const float s = prob_row[j];
+            prob_row[j] = (l > 0.0f && s != -CUDART_INF_F) ? expf(s - m) * inverse : 0.0f;
+        }
+    }
+}

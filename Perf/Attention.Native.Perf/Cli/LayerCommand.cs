@@ -1,0 +1,34 @@
+using Attention.Native.Cpu;
+using Attention.Native.Perf.Layers;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Attention.Native.Perf.Cli;
+
+/// <summary>
+/// <c>layer</c>: times a MultiHeadAttention self-attention forward on the CPU backend and reports ms, GFLOP/s
+/// (projections 2·M·N·K each plus attention 4·B·H·L²·D) and the split between projections and attention.
+/// </summary>
+internal sealed class LayerCommand : Command<LayerSettings>
+{
+    public override int Execute(CommandContext context, LayerSettings settings, CancellationToken cancellationToken)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = settings.Threads });
+        AnsiConsole.WriteLine($"layer: {backend.Description}; median of {settings.Repeats} runs");
+        var table = new Table().AddColumns("shape", "forward ms", "GFLOP/s", "projections ms (GFLOP/s)", "attention ms (GFLOP/s)", "projections share");
+        foreach (var workload in LayerWorkload.Filter(settings.Shapes))
+        {
+            var t = LayerTiming.Measure(backend, workload, settings.Repeats, new Random(1));
+            table.AddRow(
+                workload.ToString(),
+                $"{t.ForwardMs:F1}",
+                $"{workload.Flops / (t.ForwardMs * 1e6):F1}",
+                $"{t.ProjectionMs:F1} ({workload.ProjectionFlops / (t.ProjectionMs * 1e6):F1})",
+                $"{t.AttentionMs:F1} ({workload.AttentionFlops / (t.AttentionMs * 1e6):F1})",
+                $"{100 * t.ProjectionMs / t.ForwardMs:F0} %");
+        }
+
+        AnsiConsole.Write(table);
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+
+namespace Attention.Native.Perf.Layers;
+
+/// <summary>
+/// Times a layer forward and, separately, the fused attention of the same shape on the same backend (BSHD, as the
+/// layer calls it): projections = forward − attention. Medians of wall-clock runs, each ended by a synchronisation
+/// (so GPU times include the launch overhead a caller sees).
+/// </summary>
+internal sealed record LayerTiming(double ForwardMs, double AttentionMs)
+{
+    public double ProjectionMs => Math.Max(0, ForwardMs - AttentionMs);
+
+    public static LayerTiming Measure(AttentionBackend backend, LayerWorkload workload, int repeats, Random random)
+    {
+        using var layer = workload.CreateLayer(backend, random);
+        using var input = backend.Upload<float>(workload.Input(random));
+        using var output = backend.Allocate<float>(input.Length);
+        double forward = Median(repeats, () => layer.Forward(workload.Batch, input, output), backend);
+
+        var shape = workload.AttentionShape;
+        using var q = backend.Upload<float>(LayerWorkload.Random(random, shape.QueryElementCount, 1));
+        using var k = backend.Upload<float>(LayerWorkload.Random(random, shape.KeyElementCount, 1));
+        using var v = backend.Upload<float>(LayerWorkload.Random(random, shape.ValueElementCount, 1));
+        using var o = backend.Allocate<float>(shape.OutputElementCount);
+        var options = new AttentionOptions { Layout = AttentionLayout.Bshd };
+        double attention = Median(repeats, () => backend.ScaledDotProductAttention(shape, q, k, v, o, options), backend);
+        return new(forward, attention);
+    }
+
+    public static double Median(int repeats, Action run, AttentionBackend backend)
+    {
+        run(); // warm-up: kernels loaded, scratch allocated
+        backend.Synchronize();
+        var times = new double[repeats];
+        for (int i = 0; i < repeats; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            run();
+            backend.Synchronize();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        Array.Sort(times);
+        return times[repeats / 2];
+    }
+}

@@ -1,0 +1,56 @@
+using Attention.Native;
+using Attention.Native.Cpu;
+using Attention.Native.Cuda;
+using Attention.Native.Tests.Layers;
+
+// In Attention.Native.Tests (not .Layers) so that Perf/device/run.sh's GPU step (-class 'Attention.Native.Tests.Cuda*')
+// runs the CUDA classes.
+namespace Attention.Native.Tests;
+
+/// <summary>The backends the layer test classes run on: the CPU, and CUDA (skipping, with the reason, without a device).</summary>
+public static class LayerTestBackends
+{
+    public static AttentionBackend Cpu() => new CpuBackend();
+
+    public static AttentionBackend Cuda()
+    {
+        CudaTestEnvironment.SkipUnlessAvailable();
+        return new CudaBackend();
+    }
+}
+
+/// <summary>The layer tests on the CPU backend.</summary>
+public sealed class CpuMultiHeadAttentionTests : MultiHeadAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu();
+}
+
+/// <summary>The layer tests on the CUDA backend.</summary>
+public sealed class CudaMultiHeadAttentionTests : MultiHeadAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
+}
+
+/// <summary>The cache tests on the CPU backend.</summary>
+public sealed class CpuKeyValueCacheTests : KeyValueCacheTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu();
+}
+
+/// <summary>The cache tests on the CUDA backend.</summary>
+public sealed class CudaKeyValueCacheTests : KeyValueCacheTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
+}
+
+/// <summary>The additive attention tests on the CPU backend.</summary>
+public sealed class CpuAdditiveAttentionTests : AdditiveAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu();
+}
+
+/// <summary>The additive attention tests on the CUDA backend.</summary>
+public sealed class CudaAdditiveAttentionTests : AdditiveAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
+}
