@@ -66,9 +66,17 @@ internal static class AttentionMmaGeometry
     /// <param name="reason">Why not (naming the option), or null when it can.</param>
     /// <returns>True when it can.</returns>
     public static bool Supports<T>(AttentionProblem problem, out string? reason)
-        where T : unmanaged
+        where T : unmanaged => Supports(problem, typeof(T), out reason);
+
+    /// <summary>Whether the kernel can run <paramref name="problem"/> with operands of <paramref name="elementType"/>
+    /// (for callers that are not generic in it, such as a kernel selector).</summary>
+    /// <param name="problem">The validated call.</param>
+    /// <param name="elementType">The operand type: Half and BFloat16 are supported.</param>
+    /// <param name="reason">Why not (naming the option), or null when it can.</param>
+    /// <returns>True when it can.</returns>
+    public static bool Supports(AttentionProblem problem, Type elementType, out string? reason)
     {
-        reason = Unsupported<T>(problem);
+        reason = Unsupported(problem, elementType);
         return reason is null;
     }
 
@@ -112,12 +120,11 @@ internal static class AttentionMmaGeometry
         return (tile, configuration);
     }
 
-    private static string? Unsupported<T>(AttentionProblem p)
-        where T : unmanaged
+    private static string? Unsupported(AttentionProblem p, Type elementType)
     {
-        if (typeof(T) != typeof(Half) && typeof(T) != typeof(BFloat16))
+        if (elementType != typeof(Half) && elementType != typeof(BFloat16))
         {
-            return $"The attention_mma kernel takes Half and BFloat16 operands, not {typeof(T).Name}.";
+            return $"The attention_mma kernel takes Half and BFloat16 operands, not {elementType.Name}.";
         }
 
         if (p.WantsProbabilities)
