@@ -26,6 +26,7 @@
 #include <cuda_fp16.h>
 
 #include <cmath>
+#include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -96,6 +97,11 @@ struct Warp {
 
 class Scheduler;
 inline Warp* this_warp = nullptr;
+// How the scheduler interleaves warps. false: round robin, every thread runs to its next barrier in turn, so warps
+// stay within a barrier or two of each other. true: the lowest warp that can move runs until it waits at a barrier
+// only other warps can release, so warps run as far ahead as the block barriers allow — a shared buffer refilled
+// without a __syncthreads after its last readers is then overwritten while slower warps still read it.
+inline bool warps_run_ahead = false;
 inline int block_arrived = 0;
 inline unsigned block_generation = 0;
 void yield_to_scheduler();
@@ -244,6 +250,8 @@ class Scheduler {
       stacks_.reset(new char[static_cast<size_t>(threads) * kStackBytes]);  // uninitialised: only touched as used
       fibers_.resize(threads);
       finished_.resize(threads);
+      fiber_jumps_.resize(threads);
+      started_.resize(threads);
       threads_ = threads;
     }
     blockIdx = block;
@@ -257,25 +265,22 @@ class Scheduler {
       getcontext(&fibers_[t]);
       fibers_[t].uc_stack.ss_sp = stacks_.get() + static_cast<size_t>(t) * kStackBytes;
       fibers_[t].uc_stack.ss_size = kStackBytes;
-      fibers_[t].uc_link = &scheduler_;
+      fibers_[t].uc_link = nullptr;  // entry() never returns: it jumps back to the scheduler
       makecontext(&fibers_[t], &Scheduler::entry, 0);
       finished_[t] = false;
+      started_[t] = false;
     }
     live_ = threads;
     long long idle_rounds = 0;
     while (live_ > 0) {
       const unsigned long long before = progress();
+      unsigned long long warp_start = 0;
       for (int t = 0; t < threads; ++t) {
-        if (finished_[t]) continue;
-        current_ = t;
-        threadIdx = {t % blockDim.x, (t / blockDim.x) % blockDim.y, t / (blockDim.x * blockDim.y)};
-        this_warp = &warps_[t / kWarpSize];
-        returned_ = false;
-        swapcontext(&scheduler_, &fibers_[t]);
-        if (returned_) {
-          finished_[t] = true;
-          --live_;
-        }
+        if (t % kWarpSize == 0) warp_start = progress();
+        if (!finished_[t]) resume(t);
+        // Warps in turn (warps_run_ahead): after a warp that moved, the round starts again from warp 0.
+        const bool warp_end = t % kWarpSize == kWarpSize - 1 || t == threads - 1;
+        if (warps_run_ahead && warp_end && progress() != warp_start) t = -1;
       }
       // A block barrier waits for the live threads: one that returned may have completed it for the others.
       if (block_arrived > 0 && block_arrived == live_) {
@@ -290,7 +295,31 @@ class Scheduler {
     }
   }
 
-  void yield() { swapcontext(&fibers_[current_], &scheduler_); }
+  void yield() {
+    if (_setjmp(fiber_jumps_[current_].buf) == 0) _longjmp(scheduler_jump_, 1);
+  }
+
+  // Runs thread t until it waits at a barrier or returns.
+  void resume(int t) {
+    current_ = t;
+    threadIdx = {t % blockDim.x, (t / blockDim.x) % blockDim.y, t / (blockDim.x * blockDim.y)};
+    this_warp = &warps_[t / kWarpSize];
+    returned_ = false;
+    // A fiber starts through swapcontext and from then on switches with _setjmp/_longjmp, which skip
+    // swapcontext's signal-mask system call: the warp-matrix emulations switch fibers millions of times.
+    if (_setjmp(scheduler_jump_) == 0) {
+      if (!started_[t]) {
+        started_[t] = true;
+        swapcontext(&scheduler_, &fibers_[t]);
+      } else {
+        _longjmp(fiber_jumps_[t].buf, 1);
+      }
+    }
+    if (returned_) {
+      finished_[t] = true;
+      --live_;
+    }
+  }
   int live() const { return live_; }
 
  private:
@@ -298,7 +327,8 @@ class Scheduler {
 
   static void entry() {
     (*instance().job_)();
-    instance().returned_ = true;  // uc_link resumes the scheduler
+    instance().returned_ = true;
+    _longjmp(instance().scheduler_jump_, 1);
   }
 
   unsigned long long progress() const {
@@ -317,6 +347,12 @@ class Scheduler {
   int live_ = 0;
   int current_ = 0;
   bool returned_ = false;
+  jmp_buf scheduler_jump_;
+  struct Jump {
+    jmp_buf buf;
+  };
+  std::vector<Jump> fiber_jumps_;
+  std::vector<char> started_;
   const std::function<void()>* job_ = nullptr;
 };
 

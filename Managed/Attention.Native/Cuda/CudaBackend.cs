@@ -23,6 +23,7 @@ public sealed class CudaBackend : AttentionBackend
     private readonly DeviceScratch splitKvWorkspace;
     private AttentionSimtKernels? kernels;
     private AttentionSplitKvKernels? splitKvKernels;
+    private AttentionMmaKernels? mmaKernels;
     private volatile bool disposed;
 
     /// <summary>Creates a CUDA backend on a device.</summary>
@@ -167,6 +168,16 @@ public sealed class CudaBackend : AttentionBackend
         }
     }
 
+    /// <summary>The tensor-core attention kernels, loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
+    internal AttentionMmaKernels AttentionMmaKernels()
+    {
+        lock (LaunchGate)
+        {
+            EnterContext();
+            return mmaKernels ??= Cuda.AttentionMmaKernels.Load(context, device);
+        }
+    }
+
     /// <summary>Device memory of <paramref name="bytes"/>, zero-filled in stream order.</summary>
     internal DeviceMemoryHandle AllocateZeroed(nuint bytes)
     {
@@ -227,6 +238,7 @@ public sealed class CudaBackend : AttentionBackend
             Stream.Close();
             kernels?.Dispose();
             splitKvKernels?.Dispose();
+            mmaKernels?.Dispose();
             scratch.Dispose();
             splitKvWorkspace.Dispose();
             context.Dispose();

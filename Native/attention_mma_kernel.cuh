@@ -1,0 +1,316 @@
+// The body of attention_mma (Native/attention_mma.cu): one templated kernel, instantiated per head-dim bucket.
+#pragma once
+
+#include "attention_common.cuh"
+#include "attention_mma_tiles.cuh"
+
+namespace attention {
+namespace mma {
+
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kLn2 = 0.6931471805599453f;
+
+// The query rows a lane owns: in slab s, rows 8·half + lane/4 of the slab (half 0, 1), i.e. the rows of its
+// accumulator elements 2·half and 2·half + 1 in the m16n8 fragment layout.
+template <class Tile>
+__device__ __forceinline__ int local_row(int warp, int lane, int slab, int half) {
+  return (warp * Tile::kSlabs + slab) * 16 + half * 8 + (lane >> 2);
+}
+
+template <typename T, class Tile>
+__device__ __forceinline__ void attention_mma(
+    const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v, T* __restrict__ o,
+    float* __restrict__ lse, const unsigned char* __restrict__ mask, const float* __restrict__ bias,
+    const int* __restrict__ key_lengths, int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim,
+    int value_dim, long long q_stride_b, long long q_stride_h, long long q_stride_s, long long k_stride_b,
+    long long k_stride_h, long long k_stride_s, long long v_stride_b, long long v_stride_h, long long v_stride_s,
+    long long o_stride_b, long long o_stride_h, long long o_stride_s, long long mask_stride_b,
+    long long mask_stride_h, long long bias_stride_b, long long bias_stride_h, float scale, float softcap,
+    int causal, int window_left, int window_right) {
+  constexpr int kM = Tile::kBlockM;
+  constexpr int kN = Tile::kBlockN;
+  constexpr int kD = Tile::kHeadDim;
+  constexpr int kSlabs = Tile::kSlabs;
+  constexpr int kSTiles = kN / 8;  // 8-column fragments of a slab's scores
+  constexpr int kOTiles = kD / 8;  // 8-column fragments of a slab's output
+  using QLayout = SwizzledTile<kM, Tile::kChunks>;
+  using KvLayout = SwizzledTile<kN, Tile::kChunks>;
+
+  const int tid = static_cast<int>(threadIdx.x);
+  const int warp = tid >> 5;
+  const int lane = tid & 31;
+  const int quad_lane = lane & 3;
+  const int m0 = static_cast<int>(blockIdx.x) * kM;
+  const int h = static_cast<int>(blockIdx.y);
+  const int b = static_cast<int>(blockIdx.z);
+  // The whole CTA leaves together: every __syncthreads below is reached by all of its threads or none.
+  if (m0 >= q_len || h >= q_heads || b >= batch) {
+    return;
+  }
+
+  extern __shared__ __align__(16) unsigned char attention_mma_shared[];
+  T* const sq = reinterpret_cast<T*>(attention_mma_shared);
+  T* const sk = sq + Tile::kQElements;
+  T* const sv = sk + 2 * Tile::kKvElements;
+
+  const int kv_head = h / (q_heads / kv_heads);  // GQA/MQA: consecutive query heads share one K/V head, no copies
+  const T* const k_head = k + b * k_stride_b + kv_head * k_stride_h;
+  const T* const v_head = v + b * v_stride_b + kv_head * v_stride_h;
+  const int key_length = key_length_of(key_lengths, b, k_len);
+  const int rows_here = min(kM, q_len - m0);
+
+  // key_range's lo and hi never decrease with the row, so the tile's first and last rows bound every row: keys
+  // outside [first.lo, last.hi) are seen by no row (their blocks are skipped, never loaded), keys inside
+  // [last.lo, first.hi) by every row (their blocks need no range mask).
+  const KeyRange first = key_range(m0, q_len, key_length, causal, window_left, window_right);
+  const KeyRange last = key_range(m0 + rows_here - 1, q_len, key_length, causal, window_left, window_right);
+  const int n_begin = first.lo / kN;
+  const int n_end = last.hi > first.lo ? (last.hi + kN - 1) / kN : n_begin;
+  const int inner_lo = last.lo;
+  const int inner_hi = first.hi;
+
+  int row_lo[kSlabs][2];
+  int row_hi[kSlabs][2];
+#pragma unroll
+  for (int s = 0; s < kSlabs; ++s) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int i = m0 + local_row<Tile>(warp, lane, s, half);
+      // Rows past q_len (the last tile's padding) see nothing, so no mask or bias row past the end is read.
+      const KeyRange r = i < q_len ? key_range(i, q_len, key_length, causal, window_left, window_right) : KeyRange{0, 0};
+      row_lo[s][half] = r.lo;
+      row_hi[s][half] = r.hi;
+    }
+  }
+
+  // K and V rows past key_length are zero-filled, not loaded: a KV cache's unwritten tail may hold NaN, and the
+  // P·V product would carry it (0 · NaN) into visible rows.
+  auto load_kv = [&](int n, int stage) {
+    const int key0 = n * kN;
+    load_tile<kN, Tile::kChunks, Tile::kThreads>(sk + stage * Tile::kKvElements, k_head + key0 * k_stride_s,
+                                                 k_stride_s, key_length - key0, head_dim, tid);
+    load_tile<kN, Tile::kChunks, Tile::kThreads>(sv + stage * Tile::kKvElements, v_head + key0 * v_stride_s,
+                                                 v_stride_s, key_length - key0, value_dim, tid);
+  };
+  if (n_begin < n_end) {
+    load_tile<kM, Tile::kChunks, Tile::kThreads>(sq, q + b * q_stride_b + h * q_stride_h + m0 * q_stride_s,
+                                                 q_stride_s, rows_here, head_dim, tid);
+    load_kv(n_begin, 0);
+    wm::cp_async_commit();
+  }
+
+  float o_acc[kSlabs][kOTiles][4];
+  float row_max[kSlabs][2];  // running max of the scores in log2 units; −∞ until a key is visible
+  float row_sum[kSlabs][2];  // this lane's part of the running Σ 2^(t − max); the quad adds its four at the end
+#pragma unroll
+  for (int s = 0; s < kSlabs; ++s) {
+#pragma unroll
+    for (int j = 0; j < kOTiles; ++j) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o_acc[s][j][e] = 0.0f;
+    }
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      row_max[s][half] = -INFINITY;
+      row_sum[s][half] = 0.0f;
+    }
+  }
+
+  // ldmatrix.x4 row addresses: lane l gives row l % 8 of matrix l / 8. For Q (A operand) and V (B operand through
+  // .trans) matrix i covers rows 8·(i & 1), columns 8·(i >> 1) of a 16×16 step; for K (B operand, no transpose: K's
+  // rows are Kᵀ's columns) rows 8·(i >> 1), columns 8·(i & 1), so that registers 0-1 and 2-3 are the B fragments
+  // of two 8-key tiles.
+  const LaneOffsets rows_lane = lane_offsets(lane & 15, lane >> 4);
+  const LaneOffsets k_lane = lane_offsets(((lane >> 4) << 3) + (lane & 7), (lane >> 3) & 1);
+  const float scale_log2 = scale * kLog2e;
+  // A multiply per score rather than a division (an IEEE division is a called subroutine, whose ABI cost the d128
+  // tile 4 spill bytes); it moves the capped score by an ulp, far inside the fp16/bf16 tolerance.
+  const float inv_softcap = softcap > 0.0f ? 1.0f / softcap : 0.0f;
+  for (int n = n_begin; n < n_end; ++n) {
+    // Double buffer: the copies of block n + 1 fly while block n is computed. One group per block (an empty one
+    // after the last), so "all but the newest group" is always block n.
+    const int stage = (n - n_begin) & 1;
+    if (n + 1 < n_end) {
+      load_kv(n + 1, stage ^ 1);
+    }
+    wm::cp_async_commit();
+    wm::cp_async_wait<1>();
+    __syncthreads();
+    const T* const sk_n = sk + stage * Tile::kKvElements;
+    const T* const sv_n = sv + stage * Tile::kKvElements;
+
+    // S = Q·Kᵀ: per 16-wide step of the head dim, one ldmatrix.x4 of Q per slab and one of K per 16 keys.
+    float s_acc[kSlabs][kSTiles][4];
+#pragma unroll
+    for (int s = 0; s < kSlabs; ++s) {
+#pragma unroll
+      for (int j = 0; j < kSTiles; ++j) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) s_acc[s][j][e] = 0.0f;
+      }
+    }
+#pragma unroll
+    for (int kk = 0; kk < kD / 16; ++kk) {
+      uint32_t a[kSlabs][4];
+#pragma unroll
+      for (int s = 0; s < kSlabs; ++s) {
+        wm::ldmatrix_x4(a[s], sq + QLayout::fragment((warp * kSlabs + s) * 16, kk, rows_lane));
+      }
+#pragma unroll
+      for (int nb = 0; nb < kN / 16; ++nb) {
+        uint32_t kf[4];
+        wm::ldmatrix_x4(kf, sk_n + KvLayout::fragment(nb * 16, kk, k_lane));
+        const uint32_t b0[2] = {kf[0], kf[1]};
+        const uint32_t b1[2] = {kf[2], kf[3]};
+#pragma unroll
+        for (int s = 0; s < kSlabs; ++s) {
+          wm::mma_16816<T>(s_acc[s][2 * nb], a[s], b0);
+          wm::mma_16816<T>(s_acc[s][2 * nb + 1], a[s], b1);
+        }
+      }
+    }
+
+    // Scores in log2 units, t = s · log2 e, −∞ where hidden. A block every row sees whole, with no softcap, mask
+    // or bias, is one multiply (the common case); the others take the general path, in the order the reference
+    // applies them: scale, softcap, bias; then key range and boolean mask.
+    const int key0 = n * kN;
+    const bool plain = key0 >= inner_lo && key0 + kN <= inner_hi && mask == nullptr && bias == nullptr &&
+                       !(softcap > 0.0f);
+    if (plain) {
+#pragma unroll
+      for (int s = 0; s < kSlabs; ++s) {
+#pragma unroll
+        for (int j = 0; j < kSTiles; ++j) {
+#pragma unroll
+          for (int e = 0; e < 4; ++e) s_acc[s][j][e] *= scale_log2;
+        }
+      }
+    } else {
+#pragma unroll
+      for (int s = 0; s < kSlabs; ++s) {
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+          const long long i = m0 + local_row<Tile>(warp, lane, s, half);
+#pragma unroll
+          for (int j = 0; j < kSTiles; ++j) {
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const int key = key0 + j * 8 + 2 * quad_lane + e;
+              bool visible = key >= row_lo[s][half] && key < row_hi[s][half];
+              float score = s_acc[s][j][2 * half + e] * scale;
+              if (softcap > 0.0f) {
+                score = softcap * tanhf(score * inv_softcap);
+              }
+              if (visible && mask != nullptr) {
+                visible = mask[b * mask_stride_b + h * mask_stride_h + i * k_len + key] != 0;
+              }
+              if (visible && bias != nullptr) {
+                score += bias[b * bias_stride_b + h * bias_stride_h + i * k_len + key];
+              }
+              s_acc[s][j][2 * half + e] = visible ? score * kLog2e : -INFINITY;
+            }
+          }
+        }
+      }
+    }
+
+    // Online softmax per row: the quad (4 lanes) holds the row's kN scores, so two xor-shuffles give its max.
+    // While a row has seen no key its max is −∞; 0 stands in for it so that 2^(t − max) is 2^−∞ = 0, not NaN.
+#pragma unroll
+    for (int s = 0; s < kSlabs; ++s) {
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        float mx = row_max[s][half];
+#pragma unroll
+        for (int j = 0; j < kSTiles; ++j) {
+          mx = fmaxf(mx, fmaxf(s_acc[s][j][2 * half], s_acc[s][j][2 * half + 1]));
+        }
+        mx = fmaxf(mx, __shfl_xor_sync(kFullWarp, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(kFullWarp, mx, 2));
+        const float base = mx == -INFINITY ? 0.0f : mx;
+        const float alpha = wm::exp2_approx(row_max[s][half] - base);  // 1 while the max holds, 0 from −∞
+        row_max[s][half] = mx;
+        float sum = row_sum[s][half] * alpha;
+#pragma unroll
+        for (int j = 0; j < kOTiles; ++j) {
+          o_acc[s][j][2 * half] *= alpha;
+          o_acc[s][j][2 * half + 1] *= alpha;
+        }
+#pragma unroll
+        for (int j = 0; j < kSTiles; ++j) {
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            float& x = s_acc[s][j][2 * half + e];
+            x = wm::exp2_approx(x - base);
+            sum += x;
+          }
+        }
+        row_sum[s][half] = sum;
+      }
+    }
+
+    // O += P·V. P stays in registers: the accumulators of score tiles 2kk and 2kk + 1, rounded to T in pairs, are
+    // exactly the A fragment of the 16-key step kk. V stays row-major in shared memory; ldmatrix.trans hands out
+    // its B fragments.
+#pragma unroll
+    for (int kk = 0; kk < kN / 16; ++kk) {
+      uint32_t a[kSlabs][4];
+#pragma unroll
+      for (int s = 0; s < kSlabs; ++s) {
+        a[s][0] = wm::pack_pair<T>(s_acc[s][2 * kk][0], s_acc[s][2 * kk][1]);
+        a[s][1] = wm::pack_pair<T>(s_acc[s][2 * kk][2], s_acc[s][2 * kk][3]);
+        a[s][2] = wm::pack_pair<T>(s_acc[s][2 * kk + 1][0], s_acc[s][2 * kk + 1][1]);
+        a[s][3] = wm::pack_pair<T>(s_acc[s][2 * kk + 1][2], s_acc[s][2 * kk + 1][3]);
+      }
+#pragma unroll
+      for (int nd = 0; nd < kD / 16; ++nd) {
+        uint32_t vf[4];
+        wm::ldmatrix_x4_trans(vf, sv_n + KvLayout::fragment(kk * 16, nd, rows_lane));
+        const uint32_t b0[2] = {vf[0], vf[1]};
+        const uint32_t b1[2] = {vf[2], vf[3]};
+#pragma unroll
+        for (int s = 0; s < kSlabs; ++s) {
+          wm::mma_16816<T>(o_acc[s][2 * nd], a[s], b0);
+          wm::mma_16816<T>(o_acc[s][2 * nd + 1], a[s], b1);
+        }
+      }
+    }
+    __syncthreads();  // every warp is done with this stage before the next iteration's copies refill it
+  }
+
+  // Epilogue: O = acc / l (0 for a row that saw no key: l == 0, where a visible key makes l >= 1),
+  // lse = max · ln 2 + ln l (natural log, −∞ for an empty row).
+#pragma unroll
+  for (int s = 0; s < kSlabs; ++s) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      float l = row_sum[s][half];
+      l += __shfl_xor_sync(kFullWarp, l, 1);
+      l += __shfl_xor_sync(kFullWarp, l, 2);
+      const int i = m0 + local_row<Tile>(warp, lane, s, half);
+      if (i >= q_len) {
+        continue;
+      }
+      const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+      T* const o_row = o + b * o_stride_b + h * o_stride_h + i * o_stride_s;
+#pragma unroll
+      for (int j = 0; j < kOTiles; ++j) {
+        const int c = j * 8 + 2 * quad_lane;
+        const float lo = o_acc[s][j][2 * half] * inv;
+        const float hi = o_acc[s][j][2 * half + 1] * inv;
+        if (c + 1 < value_dim) {
+          wm::store_pair<T>(o_row + c, lo, hi);
+        } else if (c < value_dim) {
+          o_row[c] = from_float<T>(lo);
+        }
+      }
+      if (lse != nullptr && quad_lane == 0) {
+        lse[(static_cast<long long>(b) * q_heads + h) * q_len + i] =
+            l > 0.0f ? row_max[s][half] * kLn2 + logf(l) : -INFINITY;
+      }
+    }
+  }
+}
+
+}  // namespace mma
+}  // namespace attention

@@ -1,0 +1,178 @@
+using Attention.Native;
+using Attention.Native.Cuda;
+using Attention.Native.Cuda.Interop;
+using Attention.Native.Reference;
+using Attention.Native.Validation;
+
+namespace Attention.Native.Tests;
+
+/// <summary>
+/// The tensor-core kernel <c>attention_mma</c> forced through its wrapper (<see cref="CudaAttentionMma"/>): every
+/// <see cref="CaseCatalog"/> case it supports, in Half and BFloat16, against the float64 reference (relative error
+/// ≤ 1e-2, fully masked rows exactly 0 with lse −∞, no NaN, nothing written outside the output view); skipped without
+/// a device. The geometry, support rules and launcher parameter lists are checked without one.
+/// </summary>
+public sealed class CudaAttentionMmaTests
+{
+    private static readonly KernelLimits H200Like = new(MaxDynamicSharedBytes: 232448, MaxGridY: 65535, MaxGridZ: 65535);
+
+    public static TheoryData<string> AllCases => CaseCatalog.Names();
+
+    [CudaTheory]
+    [MemberData(nameof(AllCases))]
+    public void Half_matches_reference(string name) => Check<Half>(CaseCatalog.Get(name));
+
+    [CudaTheory]
+    [MemberData(nameof(AllCases))]
+    public void BFloat16_matches_reference(string name) => Check<BFloat16>(CaseCatalog.Get(name));
+
+    [Theory]
+    [InlineData(1, 1, 32)]
+    [InlineData(32, 32, 32)]
+    [InlineData(33, 8, 64)]
+    [InlineData(64, 100, 128)]
+    [InlineData(129, 96, 160)]
+    [InlineData(200, 200, 256)]
+    [InlineData(256, 1, 256)]
+    public void Bucket_is_the_smallest_that_holds_both_head_dims(int headDim, int valueHeadDim, int bucket) =>
+        Assert.Equal(bucket, AttentionMmaGeometry.TileFor(headDim, valueHeadDim)!.Value.HeadDim);
+
+    [Fact]
+    public void Tiles_fit_A100_shared_memory_and_their_launch_matches_the_tile()
+    {
+        foreach (var tile in AttentionMmaGeometry.Tiles)
+        {
+            Assert.True(tile.SharedBytes <= 163 * 1024, $"{tile} needs {tile.SharedBytes} bytes");
+            Assert.Equal(0, tile.BlockM % (16 * tile.Warps));
+            var problem = Problem(new(2, 6, 3, 300, 70, tile.HeadDim, tile.HeadDim - 5));
+            var (chosen, c) = AttentionMmaGeometry.Configure(problem, H200Like, stream: 7);
+            Assert.Equal(tile, chosen);
+            Assert.Equal(((300 + tile.BlockM - 1) / tile.BlockM, 6, 2), ((int)c.GridX, (int)c.GridY, (int)c.GridZ));
+            Assert.Equal(((uint)tile.Threads, 1u, 1u), (c.BlockX, c.BlockY, c.BlockZ));
+            Assert.Equal((uint)tile.SharedBytes, c.SharedMemoryBytes);
+        }
+
+        Assert.Throws<NotSupportedException>(() => AttentionMmaGeometry.Configure(Problem(new(1, 1, 1, 4, 4, 257, 8)), H200Like, 0));
+        var small = H200Like with { MaxDynamicSharedBytes = 48 * 1024 };
+        var error = Assert.Throws<NotSupportedException>(() => AttentionMmaGeometry.Configure(Problem(new(1, 1, 1, 4, 4, 128, 128)), small, 0));
+        Assert.Contains("shape.HeadDim = 128", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Supports_names_what_it_cannot_take()
+    {
+        var plain = Problem(new(1, 2, 2, 9, 9, 64, 64));
+        Assert.True(AttentionMmaGeometry.Supports<Half>(plain, out string? none), none);
+        Assert.True(AttentionMmaGeometry.Supports<BFloat16>(plain, out _));
+        Assert.False(AttentionMmaGeometry.Supports<float>(plain, out string? f32));
+        Assert.Contains("Single", f32, StringComparison.Ordinal);
+        Assert.False(AttentionMmaGeometry.Supports<Half>(Problem(new(1, 1, 1, 4, 4, 264, 8)), out string? wide));
+        Assert.Contains("shape.HeadDim = 264", wide, StringComparison.Ordinal);
+        var odd = new AttentionShape(1, 1, 1, 4, 4, 33, 33);
+        Assert.False(AttentionMmaGeometry.Supports<Half>(Problem(odd), out string? strides));
+        Assert.Contains("query", strides, StringComparison.Ordinal);
+        var probabilities = AttentionValidator.Validate(plain.Shape, AttentionOptions.Default, new(
+            plain.Shape.QueryElementCount, plain.Shape.KeyElementCount, plain.Shape.ValueElementCount,
+            plain.Shape.OutputElementCount, -1, plain.Shape.ProbabilitiesElementCount));
+        Assert.False(AttentionMmaGeometry.Supports<Half>(probabilities, out string? probs));
+        Assert.Contains("probabilities", probs, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Every bucket's launcher takes the same parameters (the wrapper packs them with the d64 one), and they are
+    /// attention_simt's without <c>probs</c>.
+    /// </summary>
+    [Fact]
+    public void Every_bucket_has_the_simt_parameter_list_without_probabilities()
+    {
+        static string[] Parameters(string launcher) =>
+            [.. typeof(NativeKernels).GetMethod(launcher)!.GetParameters().Select(p => $"{p.ParameterType.Name} {p.Name}")];
+        string[] simt = [.. Parameters(nameof(NativeKernels.AttentionSimt)).Where(p => !p.EndsWith(" probs", StringComparison.Ordinal))];
+        foreach (int d in AttentionMmaGeometry.Tiles.Select(t => t.HeadDim))
+        {
+            Assert.Equal(simt, Parameters($"AttentionMmaD{d}"));
+        }
+
+        Assert.Equal(
+            AttentionMmaGeometry.Tiles.Select(t => ($"attention_mma_d{t.HeadDim}_f16", $"attention_mma_d{t.HeadDim}_bf16")),
+            AttentionMmaKernels.EntryPoints);
+    }
+
+    private static void Check<T>(AttentionCase c)
+        where T : unmanaged
+    {
+        CudaTestEnvironment.SkipUnlessAvailable();
+        int seed = Random.Shared.Next();
+        var random = new Random(seed);
+        var shape = c.Shape;
+        var options = c.Options(random);
+        var sizes = c.Sizes?.Invoke(shape)
+            ?? new OperandSizes(shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount);
+        var problem = AttentionValidator.Validate(shape, options, new(
+            sizes.Query, sizes.Key, sizes.Value, sizes.Output, shape.LogSumExpElementCount, -1));
+        Assert.SkipUnless(AttentionMmaGeometry.Supports<T>(problem, out string? reason), reason ?? string.Empty);
+
+        var q = TestData.Random<T>(random, sizes.Query, c.Amplitude);
+        var k = TestData.Random<T>(random, sizes.Key, c.Amplitude);
+        var v = TestData.Random<T>(random, sizes.Value, 1f);
+        var output = TestData.Poison<T>(sizes.Output);
+        var lse = TestData.Poison<float>(shape.LogSumExpElementCount);
+        var untouched = (T[])output.Clone();
+        using (var backend = new CudaBackend())
+        {
+            using var tq = backend.Upload<T>(q);
+            using var tk = backend.Upload<T>(k);
+            using var tv = backend.Upload<T>(v);
+            using var to = backend.Upload<T>(output);
+            using var tl = backend.Upload<float>(lse);
+            var prepared = CudaAttentionMma.Prepare<T>(backend, problem);
+            CudaAttentionMma.Launch(
+                backend, prepared, problem, CudaTensor<T>.PointerOf(tq), CudaTensor<T>.PointerOf(tk),
+                CudaTensor<T>.PointerOf(tv), CudaTensor<T>.PointerOf(to), CudaTensor<float>.PointerOf(tl));
+            backend.Synchronize();
+            to.CopyTo(output);
+            tl.CopyTo(lse);
+        }
+
+        var reference = ReferenceAttention.Compute<T>(shape, q, k, v, options);
+        string context = $"case {c.Name}, {typeof(T).Name}, attention_mma, seed {seed}";
+        double error = reference.RelativeError<T>(output, options.Layout, options.OutputStrides);
+        Assert.False(double.IsNaN(error), $"NaN in the output ({context})");
+        Assert.True(error <= (c.Tolerance ?? 1e-2), $"relative error {error:E3} > 1e-2 ({context})");
+        var o = options.OutputStrides ?? TensorStrides.Contiguous(options.Layout, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim);
+        var written = new bool[output.Length];
+        int row = 0;
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            for (int h = 0; h < shape.QueryHeads; h++)
+            {
+                for (int i = 0; i < shape.QueryLength; i++, row++)
+                {
+                    long start = (b * o.Batch) + (h * o.Head) + (i * o.Sequence);
+                    bool empty = double.IsNegativeInfinity(reference.LogSumExp[row]);
+                    for (int x = 0; x < shape.ValueHeadDim; x++)
+                    {
+                        written[start + x] = true;
+                        Assert.True(!empty || TestData.ToDouble(output[start + x]) == 0, $"fully masked row {row} is not 0 ({context})");
+                    }
+
+                    Assert.True(
+                        empty ? float.IsNegativeInfinity(lse[row])
+                            : Math.Abs(lse[row] - reference.LogSumExp[row]) <= 1e-3 * Math.Max(1, Math.Abs(reference.LogSumExp[row])),
+                        $"lse[{row}] = {lse[row]}, expected {reference.LogSumExp[row]} ({context})");
+                }
+            }
+        }
+
+        for (int n = 0; n < output.Length; n++)
+        {
+            Assert.True(
+                written[n] || EqualityComparer<T>.Default.Equals(output[n], untouched[n]) || double.IsNaN(TestData.ToDouble(output[n])),
+                $"element {n} outside the output view was written ({context})");
+        }
+    }
+
+    private static AttentionProblem Problem(AttentionShape shape) =>
+        AttentionValidator.Validate(shape, AttentionOptions.Default, new(
+            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
+}
