@@ -161,7 +161,7 @@ main() {
   if [ -n "$dry" ]; then
     sweep=(--cases 600 --dry-run) bench=(--dry-run) torch=(--dry-run)
   fi
-  step "sweep: CUDA vs CPU vs float64" 130 "$dotnet" "$perf" sweep "${sweep[@]}" --kernels auto,simt,splitkv \
+  step "sweep: CUDA vs CPU vs float64" 130 "$dotnet" "$perf" sweep "${sweep[@]}" --kernels auto,simt,splitkv,mma \
     --out "$OUT/sweep.csv"
   step "gpu-bench: CUDA backend" 140 "$dotnet" "$perf" gpu-bench --shapes Perf/device/shapes.json --budget-seconds 110 \
     --kernels auto,simt,splitkv,mma "${bench[@]}" --out "$OUT/bench.csv"

@@ -44,26 +44,26 @@ public sealed class CudaKernelSelectorTests
     [InlineData(2, 4, 4, 512, 512, 64, CudaAttentionKernel.Simt)]
     internal void Automatic_choice_is_split_kv_for_decode_with_long_keys(
         int batch, int heads, int kvHeads, int queryLength, int keyLength, int headDim, CudaAttentionKernel expected) =>
-        Assert.Equal(expected, CudaKernelSelector.Select(Problem(new(batch, heads, kvHeads, queryLength, keyLength, headDim, headDim)), null));
+        Assert.Equal(expected, CudaKernelSelector.Select(Problem(new(batch, heads, kvHeads, queryLength, keyLength, headDim, headDim)), null, typeof(float)));
 
     [Theory]
     [InlineData(null)]
     [InlineData(CudaAttentionKernel.SplitKv)]
     [InlineData(CudaAttentionKernel.TensorCore)]
     internal void Probabilities_always_go_to_simt(CudaAttentionKernel? forced) =>
-        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 8, 2, 1, 4096, 128, 128), probabilities: true), forced));
+        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 8, 2, 1, 4096, 128, 128), probabilities: true), forced, typeof(float)));
 
     [Fact]
     public void Forced_simt_runs_everything()
     {
-        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 8, 2, 1, 4096, 128, 128)), CudaAttentionKernel.Simt));
-        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 1, 1, 4, 4, 1024, 1024)), CudaAttentionKernel.Simt));
+        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 8, 2, 1, 4096, 128, 128)), CudaAttentionKernel.Simt, typeof(float)));
+        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 1, 1, 4, 4, 1024, 1024)), CudaAttentionKernel.Simt, typeof(float)));
     }
 
     [Fact]
     public void Forced_split_kv_runs_short_keys_too()
     {
-        Assert.Equal(CudaAttentionKernel.SplitKv, CudaKernelSelector.Select(Problem(new(1, 2, 1, 16, 3, 7, 9)), CudaAttentionKernel.SplitKv));
+        Assert.Equal(CudaAttentionKernel.SplitKv, CudaKernelSelector.Select(Problem(new(1, 2, 1, 16, 3, 7, 9)), CudaAttentionKernel.SplitKv, typeof(float)));
     }
 
     [Theory]
@@ -73,18 +73,42 @@ public sealed class CudaKernelSelectorTests
     public void Forced_split_kv_that_cannot_run_names_the_option(int queryLength, int headDim, int valueHeadDim, string expected)
     {
         var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
-            Problem(new(1, 4, 2, queryLength, 500, headDim, valueHeadDim)), CudaAttentionKernel.SplitKv));
+            Problem(new(1, 4, 2, queryLength, 500, headDim, valueHeadDim)), CudaAttentionKernel.SplitKv, typeof(float)));
         Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=splitkv", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Forced_tensor_core_is_not_supported_until_it_is_built_in()
+    public void Forced_tensor_core_on_float_operands_names_the_option()
     {
         var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
-            Problem(new(1, 4, 4, 512, 512, 64, 64)), CudaAttentionKernel.TensorCore));
+            Problem(new(1, 4, 4, 512, 512, 64, 64)), CudaAttentionKernel.TensorCore, typeof(float)));
         Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=mma", error.Message, StringComparison.Ordinal);
-        Assert.Contains("attention_mma", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Half and BFloat16", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2, 4, 4, 512, 512, 64, CudaAttentionKernel.TensorCore)]
+    [InlineData(1, 32, 8, 17, 4096, 128, CudaAttentionKernel.TensorCore)]
+    [InlineData(1, 8, 8, 1000, 1000, 256, CudaAttentionKernel.TensorCore)]
+    [InlineData(1, 8, 8, 1000, 1000, 264, CudaAttentionKernel.Simt)]
+    [InlineData(1, 8, 8, 100, 100, 63, CudaAttentionKernel.Simt)]
+    [InlineData(1, 32, 8, 1, 4096, 128, CudaAttentionKernel.SplitKv)]
+    internal void Automatic_choice_for_half_and_bfloat16_prefers_tensor_cores(
+        int batch, int heads, int kvHeads, int queryLength, int keyLength, int headDim, CudaAttentionKernel expected)
+    {
+        var problem = Problem(new(batch, heads, kvHeads, queryLength, keyLength, headDim, headDim));
+        Assert.Equal(expected, CudaKernelSelector.Select(problem, null, typeof(Half)));
+        Assert.Equal(expected, CudaKernelSelector.Select(problem, null, typeof(BFloat16)));
+    }
+
+    [Fact]
+    public void Forced_tensor_core_with_rows_not_16_byte_aligned_names_the_strides()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
+            Problem(new(1, 4, 4, 100, 100, 63, 63)), CudaAttentionKernel.TensorCore, typeof(Half)));
+        Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=mma", error.Message, StringComparison.Ordinal);
+        Assert.Contains("multiples of 8 elements", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

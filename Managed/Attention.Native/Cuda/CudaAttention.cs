@@ -19,7 +19,13 @@ internal static class CudaAttention
     public static PreparedAttention Prepare<T>(CudaBackend backend, AttentionProblem problem)
         where T : unmanaged
     {
-        var choice = CudaKernelSelector.Select(problem, backend.ForcedKernel);
+        var choice = CudaKernelSelector.Select(problem, backend.ForcedKernel, typeof(T));
+        if (choice == CudaAttentionKernel.TensorCore)
+        {
+            var (function, configuration) = CudaAttentionMma.Prepare<T>(backend, problem);
+            return new PreparedAttention(choice, function, configuration, null, default);
+        }
+
         if (choice == CudaAttentionKernel.SplitKv)
         {
             var (partial, merge) = backend.SplitKvKernels().For<T>();
@@ -47,6 +53,14 @@ internal static class CudaAttention
         DevicePointer<float> probabilities)
         where T : unmanaged
     {
+        if (prepared.Kernel == CudaAttentionKernel.TensorCore)
+        {
+            // It stages the host-side mask, bias and key lengths under the launch gate itself.
+            CudaAttentionMma.Launch(
+                backend, (prepared.Function, prepared.Configuration), problem, query, key, value, output, logSumExp);
+            return;
+        }
+
         var p = problem;
         var mask = p.Mask;
         var bias = p.Bias;

@@ -11,15 +11,17 @@ internal enum CudaAttentionKernel
     /// <summary><c>attention_splitkv</c>: flash-decoding for Lq ≤ 16, keys split across blocks, then merged.</summary>
     SplitKv,
 
-    /// <summary>The tensor-core prefill kernel (<c>attention_mma</c>), not in this build yet.</summary>
+    /// <summary><c>attention_mma</c>: the tensor-core (mma.sync) FlashAttention-2-style kernel for Half and BFloat16.</summary>
     TensorCore,
 }
 
 /// <summary>
 /// Picks the kernel for a problem: a forced one (<see cref="EnvironmentVariable"/> or the backend's options) when it
 /// can run the problem — else <see cref="NotSupportedException"/>, never a silent fallback — otherwise split-KV for
-/// decode-like problems (Lq ≤ 16 with Lk ≥ <see cref="SplitKvMinKeyLength"/>) and SIMT for the rest. Requests for the
-/// probabilities always go to SIMT, forced or not: it is the only kernel that writes them.
+/// decode-like problems (Lq ≤ 16 with Lk ≥ <see cref="SplitKvMinKeyLength"/>), the tensor-core kernel for the rest
+/// where it can run them (Half and BFloat16 operands, head dims ≤ 256, 16-byte-aligned rows) and SIMT otherwise
+/// (float operands, odd strides). Requests for the probabilities always go to SIMT, forced or not: it is the only
+/// kernel that writes them.
 /// </summary>
 internal static class CudaKernelSelector
 {
@@ -51,8 +53,9 @@ internal static class CudaKernelSelector
     /// <summary>The kernel that runs <paramref name="problem"/>.</summary>
     /// <param name="problem">The validated call.</param>
     /// <param name="forced">The kernel the caller forces, or null to choose.</param>
+    /// <param name="elementType">The operands' element type (float, Half or BFloat16).</param>
     /// <exception cref="NotSupportedException">The forced kernel cannot run the problem (the message names the option).</exception>
-    public static CudaAttentionKernel Select(AttentionProblem problem, CudaAttentionKernel? forced)
+    public static CudaAttentionKernel Select(AttentionProblem problem, CudaAttentionKernel? forced, Type elementType)
     {
         if (problem.WantsProbabilities)
         {
@@ -61,15 +64,20 @@ internal static class CudaKernelSelector
 
         if (forced is { } kernel)
         {
-            return Supports(kernel, problem, out string? reason)
+            return Supports(kernel, problem, elementType, out string? reason)
                 ? kernel
                 : throw new NotSupportedException($"{EnvironmentVariable}={Name(kernel)} cannot run this call: {reason}");
         }
 
-        return problem.QueryLength <= AttentionSplitKvGeometry.MaxQueryLength
+        if (problem.QueryLength <= AttentionSplitKvGeometry.MaxQueryLength
             && problem.KeyLength >= SplitKvMinKeyLength
-            && Supports(CudaAttentionKernel.SplitKv, problem, out _)
-            ? CudaAttentionKernel.SplitKv
+            && Supports(CudaAttentionKernel.SplitKv, problem, elementType, out _))
+        {
+            return CudaAttentionKernel.SplitKv;
+        }
+
+        return Supports(CudaAttentionKernel.TensorCore, problem, elementType, out _)
+            ? CudaAttentionKernel.TensorCore
             : CudaAttentionKernel.Simt;
     }
 
@@ -77,14 +85,23 @@ internal static class CudaKernelSelector
     /// geometry checks those).</summary>
     /// <param name="kernel">The kernel.</param>
     /// <param name="problem">The validated call.</param>
+    /// <param name="elementType">The operands' element type (float, Half or BFloat16).</param>
     /// <param name="reason">Why not, naming the option; null when it can.</param>
-    public static bool Supports(CudaAttentionKernel kernel, AttentionProblem problem, out string? reason)
+    public static bool Supports(CudaAttentionKernel kernel, AttentionProblem problem, Type elementType, out string? reason)
     {
+        if (kernel == CudaAttentionKernel.TensorCore)
+        {
+            // Its limits include the operands' strides and element type, not only the shape.
+            return AttentionMmaGeometry.Supports(problem, elementType, out reason);
+        }
+
         reason = Unsupported(kernel, problem.Shape, problem.WantsProbabilities);
         return reason is null;
     }
 
-    /// <summary>Why <paramref name="kernel"/> cannot run a call of <paramref name="shape"/>, or null when it can.</summary>
+    /// <summary>Why <paramref name="kernel"/> cannot run a call of <paramref name="shape"/>, or null when it can
+    /// (the split-KV and SIMT kernels depend on the shape alone; for the tensor-core kernel use
+    /// <see cref="Supports"/>, which also sees the strides and element type).</summary>
     public static string? Unsupported(CudaAttentionKernel kernel, AttentionShape shape, bool wantsProbabilities) => kernel switch
     {
         CudaAttentionKernel.Simt => null,
@@ -97,7 +114,7 @@ internal static class CudaKernelSelector
             $"the split-KV kernel takes shape.HeadDim and shape.ValueHeadDim up to {AttentionSplitKvGeometry.MaxHeadDim}, " +
             $"not {shape.HeadDim} and {shape.ValueHeadDim}.",
         CudaAttentionKernel.SplitKv => null,
-        _ => "the tensor-core kernel (attention_mma) is not in this build.",
+        _ => "the tensor-core kernel (attention_mma) depends on the strides and element type: ask Supports.",
     };
 
     /// <summary>The kernel's name as the environment variable spells it.</summary>

@@ -79,11 +79,11 @@ internal sealed class GpuBenchCommand : Command<GpuBenchSettings>
             var results = new List<BenchResult>();
             foreach (var config in configs.OrderBy(c => c.Flops))
             {
-                string auto = KernelVariants.AutoChoice(config.AttentionShape, config.Causal ? CausalMask.TopLeft : CausalMask.None);
+                string auto = KernelVariants.AutoChoice(config);
                 foreach (var (kernel, _, bench) in backends)
                 {
                     results.Add(kernel == KernelVariants.Auto ? bench.MeasureOne(config, kernel) with { Kernel = $"auto ({auto})" }
-                        : KernelVariants.Unsupported(kernel, config.AttentionShape, false) is { } why ? new BenchResult(config, $"unsupported: {why}") { Kernel = kernel }
+                        : KernelVariants.Unsupported(kernel, config) is { } why ? new BenchResult(config, $"unsupported: {why}") { Kernel = kernel }
                         : kernel == auto && kernels.Contains(KernelVariants.Auto) ? new BenchResult(config, "same as auto") { Kernel = kernel }
                         : bench.MeasureOne(config, kernel));
                 }

@@ -53,7 +53,7 @@ internal sealed class SweepCommand : Command<SweepSettings>
         {
             // Each variant runs the cases it supports, within its share of what is left of the budget.
             string kernel = kernels[pass];
-            var selected = drawn.Where(c => KernelVariants.Unsupported(kernel, c.Shape, c.WithProbabilities) is null).ToList();
+            var selected = drawn.Where(c => KernelVariants.Unsupported(kernel, c) is null).ToList();
             selectedTotal += selected.Count;
             double left = settings.BudgetSeconds - Stopwatch.GetElapsedTime(start).TotalSeconds;
             long deadline = settings.BudgetSeconds > 0

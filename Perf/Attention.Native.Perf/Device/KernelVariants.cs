@@ -1,4 +1,5 @@
 using Attention.Native.Cuda;
+using Attention.Native.Validation;
 
 namespace Attention.Native.Perf.Device;
 
@@ -40,17 +41,49 @@ internal static class KernelVariants
         }
     }
 
-    /// <summary>Why <paramref name="variant"/> cannot run a call of <paramref name="shape"/>, or null when it can
-    /// (<c>auto</c> runs everything).</summary>
-    public static string? Unsupported(string variant, AttentionShape shape, bool probabilities) =>
-        CudaKernelSelector.ParseForced(variant) is { } kernel ? CudaKernelSelector.Unsupported(kernel, shape, probabilities) : null;
+    /// <summary>Why <paramref name="variant"/> cannot run <paramref name="config"/>'s plain call (contiguous BHSD,
+    /// default options), or null when it can (<c>auto</c> runs everything).</summary>
+    public static string? Unsupported(string variant, BenchConfig config) =>
+        Unsupported(variant, PlainProblem(config), ElementType(config.Dtype));
 
-    /// <summary>The kernel <c>auto</c> picks for a plain call (no mask, default options) of <paramref name="shape"/>.</summary>
-    public static string AutoChoice(AttentionShape shape, CausalMask causal)
+    /// <summary>Why <paramref name="variant"/> cannot run the sweep case <paramref name="c"/> (its shape, strides,
+    /// element type and outputs), or null when it can.</summary>
+    public static string? Unsupported(string variant, SweepCase c)
     {
-        var problem = Attention.Native.Validation.AttentionValidator.Validate(
-            shape, new AttentionOptions { Causal = causal },
-            new(shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
-        return CudaKernelSelector.Name(CudaKernelSelector.Select(problem, null));
+        var s = c.Shape;
+        var g = c.Geometry;
+        var problem = AttentionValidator.Validate(s, c.Options(null, null), new(
+            g.QueryLength, g.KeyLength, g.ValueLength, g.OutputLength, -1, c.WithProbabilities ? s.ProbabilitiesElementCount : -1));
+        var type = c.Type switch
+        {
+            SweepType.Float => typeof(float),
+            SweepType.Half => typeof(Half),
+            _ => typeof(BFloat16),
+        };
+        return Unsupported(variant, problem, type);
     }
+
+    /// <summary>The kernel <c>auto</c> picks for <paramref name="config"/>'s plain call.</summary>
+    public static string AutoChoice(BenchConfig config) =>
+        CudaKernelSelector.Name(CudaKernelSelector.Select(PlainProblem(config), null, ElementType(config.Dtype)));
+
+    private static string? Unsupported(string variant, AttentionProblem problem, Type elementType) =>
+        CudaKernelSelector.ParseForced(variant) is { } kernel
+        && !CudaKernelSelector.Supports(kernel, problem, elementType, out string? reason) ? reason : null;
+
+    private static AttentionProblem PlainProblem(BenchConfig config)
+    {
+        var shape = config.AttentionShape;
+        return AttentionValidator.Validate(
+            shape, new AttentionOptions { Causal = config.Causal ? CausalMask.TopLeft : CausalMask.None },
+            new(shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
+    }
+
+    private static Type ElementType(string dtype) => dtype switch
+    {
+        "fp32" => typeof(float),
+        "fp16" => typeof(Half),
+        "bf16" => typeof(BFloat16),
+        _ => throw new InvalidDataException($"Unknown dtype '{dtype}' (fp32, fp16 or bf16)."),
+    };
 }
