@@ -124,7 +124,10 @@ device_pack() { # device_pack [--no-build]
     echo "tests.tar.xz: framework-dependent $configuration build of $tests_dir (xunit v3 executable)"
     echo "perf.tar.xz: framework-dependent $configuration build of Perf/Attention.Native.Perf"
     echo "globalization: invariant (System.Globalization.Invariant = true in both runtimeconfig.json files)"
-    echo "ptx: embedded in Attention.Native.dll as resource ptx/attention_simt.ptx (Native/attention_simt.ptx sha256 $(sha256sum Native/attention_simt.ptx | cut -d' ' -f1))"
+    local ptx_file
+    for ptx_file in Native/*.ptx; do
+      echo "ptx: embedded in Attention.Native.dll as resource ptx/${ptx_file#Native/} ($ptx_file sha256 $(sha256sum "$ptx_file" | cut -d' ' -f1))"
+    done
     echo "total-bytes: $total"
   } >"$device_pack_dir/manifest.txt"
   ls -l "$device_pack_dir"
