@@ -25,6 +25,7 @@ public static class CaseCatalog
     [
         "odd-63x65-d33", "decode-gqa4-lk1000", "causal-topleft-65x63", "causal-bottomright-7x130", "mask-bias-softcap",
         "window-keylengths", "probabilities-causal", "half-operands", "decode-split-lk2100", "fully-masked-rows",
+        "decode-tiles-g4-lq2", "decode-tiles-g3-lq3",
     ];
 
     private static IEnumerable<AttentionCase> Build()
@@ -197,6 +198,30 @@ public static class CaseCatalog
         };
 
         // Split-KV decode: many key splits per (kv head, batch), GQA rows across several 16-row blocks, every option.
+        // The CPU decode kernel's four-row tiles and their remainders: group sizes 1–16, Lq 1–4 (rows =
+        // Lq·group), a partial last key block, D and Dv off the vector widths, every score option.
+        foreach (int group in new[] { 1, 2, 3, 4, 8, 16 })
+        {
+            for (int lq = 1; lq <= 4; lq++)
+            {
+                int heads = 2 * group;
+                int length = lq;
+                yield return new($"decode-tiles-g{group}-lq{lq}", new(2, heads, 2, lq, 150, 40, 24))
+                {
+                    Amplitude = 2f,
+                    Options = r => new()
+                    {
+                        Softcap = 5f,
+                        Causal = length % 2 == 0 ? CausalMask.BottomRight : CausalMask.TopLeft,
+                        Window = new(100, -1),
+                        KeyLengths = new[] { 150, 70 },
+                        Mask = new(TestData.RandomMask(r, 2L * length * 150, 0.9), 2, 1),
+                        Bias = new(TestData.RandomBias(r, (long)heads * length * 150), 1, heads),
+                    },
+                };
+            }
+        }
+
         yield return new("splitkv-everything", new(2, 8, 2, 3, 3000, 128, 96))
         {
             Amplitude = 2f,

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
@@ -36,8 +37,16 @@ internal readonly unsafe struct DecodeScoreModifiers
     /// <param name="row">Decode row: query <c>row / group</c> of head <c>kvHead·group + row % group</c>.</param>
     /// <param name="lo">First key the row may see.</param>
     /// <param name="hi">One past the last key the row may see.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(float* scores, int keys, int firstKey, int row, int lo, int hi)
     {
+        // The common decode block (no cap, bias or mask; every key in range) has nothing to do. AggressiveOptimization:
+        // called from the optimised kernel, this method otherwise ran its tier-0 code for most of a benchmark.
+        if (inverseCap == 0 && bias is null && mask is null && firstKey >= lo && firstKey + keys <= hi)
+        {
+            return;
+        }
+
         var p = problem;
         int query = row / p.GroupSize;
         int head = (kvHead * p.GroupSize) + (row % p.GroupSize);

@@ -48,6 +48,19 @@ internal static unsafe class OperandRows
         return converted;
     }
 
+    /// <summary>The scalar remainder of a dot product past the last full vector (the decode kernel's loops).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float DotTail(float* q, float* k, int from, int dim)
+    {
+        float sum = 0;
+        for (int x = from; x < dim; x++)
+        {
+            sum += q[x] * k[x];
+        }
+
+        return sum;
+    }
+
     /// <summary>Reserves <paramref name="floats"/> of scratch at a 64-byte boundary and returns its offset.</summary>
     public static int TakeScratch(ref int offset, int floats)
     {
