@@ -162,14 +162,36 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         float factor = p.Scale * Log2E;
         new Span<float>(qt, tiles * dim * tileRows).Clear();
         T* rows = query + (batch * p.Query.Batch) + (head * p.Query.Head) + (firstRow * p.Query.Sequence);
-        for (int r = 0; r < rowCount; r++)
+        int r = 0;
+        if (typeof(T) == typeof(float) && TileTransposes.IsSupported(tileRows))
         {
-            T* row = rows + (r * p.Query.Sequence);
-            float* column = qt + ((r / tileRows) * dim * tileRows) + (r % tileRows);
-            for (int x = 0; x < dim; x++)
+            // Groups of 8 rows never straddle a tile: tiles are a multiple of 8 rows.
+            for (; r + 8 <= rowCount; r += 8)
             {
-                column[x * tileRows] = ElementType.ToSingle(row[x]) * factor;
+                float* column = qt + ((r / tileRows) * dim * tileRows) + (r % tileRows);
+                int done = TileTransposes.LoadRows(
+                    (float*)(rows + (r * p.Query.Sequence)), (nint)p.Query.Sequence, dim, factor, column, tileRows);
+                for (int i = 0; i < 8; i++)
+                {
+                    LoadQueryRow(rows + ((r + i) * p.Query.Sequence), column + i, done, dim, tileRows, factor);
+                }
             }
+        }
+
+        for (; r < rowCount; r++)
+        {
+            LoadQueryRow(rows + (r * p.Query.Sequence), qt + ((r / tileRows) * dim * tileRows) + (r % tileRows), 0, dim,
+                tileRows, factor);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadQueryRow<T>(T* row, float* column, int from, int dim, int tileRows, float factor)
+        where T : unmanaged
+    {
+        for (int x = from; x < dim; x++)
+        {
+            column[x * tileRows] = ElementType.ToSingle(row[x]) * factor;
         }
     }
 
@@ -247,6 +269,7 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreOutputs<T>(
         AttentionProblem p, in Operands<T> ops, float* ot, float* rowMax, float* rowSum, int batch, int head,
         int firstRow, int rowCount)
@@ -257,15 +280,30 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         T* rows = ops.Output + (batch * p.Output.Batch) + (head * p.Output.Head) + (firstRow * p.Output.Sequence);
         float* lse = ops.LogSumExp is null ? null
             : ops.LogSumExp + ((((long)batch * p.QueryHeads) + head) * p.QueryLength) + firstRow;
+        bool moveByEight = typeof(T) == typeof(float) && TileTransposes.IsSupported(tileRows);
+        float* inverses = stackalloc float[8];
         for (int r = 0; r < rowCount; r++)
         {
             float sum = rowSum[r];
-            float inverse = sum > 0 ? 1f / sum : 0f;
             float* column = ot + ((r / tileRows) * valueDim * tileRows) + (r % tileRows);
             T* row = rows + (r * p.Output.Sequence);
-            for (int c = 0; c < valueDim; c++)
+            if (moveByEight && r % 8 == 0 && r + 8 <= rowCount)
             {
-                row[c] = ElementType.FromSingle<T>(column[c * tileRows] * inverse);
+                // Rows r..r+7 in one pass over the tile; each row then finishes its remaining columns below.
+                for (int i = 0; i < 8; i++)
+                {
+                    inverses[i] = rowSum[r + i] > 0 ? 1f / rowSum[r + i] : 0f;
+                }
+
+                int done = TileTransposes.StoreRows(column, tileRows, valueDim, inverses, (float*)row, (nint)p.Output.Sequence);
+                for (int i = 0; i < 8; i++)
+                {
+                    StoreOutputRow(column + i, row + (i * p.Output.Sequence), done, valueDim, tileRows, inverses[i]);
+                }
+            }
+            else if (!moveByEight || r >= rowCount - (rowCount % 8))
+            {
+                StoreOutputRow(column, row, 0, valueDim, tileRows, sum > 0 ? 1f / sum : 0f);
             }
 
             if (lse is not null)
@@ -274,6 +312,16 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
                 float log2 = p.WantsProbabilities ? rowMax[r] : rowMax[r] + MathF.Log2(sum);
                 lse[r] = sum > 0 ? log2 * Ln2 : float.NegativeInfinity;
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOutputRow<T>(float* column, T* row, int from, int valueDim, int tileRows, float inverse)
+        where T : unmanaged
+    {
+        for (int c = from; c < valueDim; c++)
+        {
+            row[c] = ElementType.FromSingle<T>(column[c * tileRows] * inverse);
         }
     }
 

@@ -62,7 +62,7 @@ internal static unsafe class SgemmTransposeAvx
 
     /// <summary>Lane <c>p</c> of each <c>r_i</c> to <c>target[p·stride + i]</c>, <c>p, i &lt; 8</c>, in ascending order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TransposeStore(
+    internal static void TransposeStore(
         Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
         Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* target, nint stride)
     {
