@@ -1,8 +1,9 @@
 // attention_mma_d<bucket>_f32: attention_mma (Native/attention_mma.cu) for fp32 operands on TF32 tensor cores —
 // mma.sync.m16n8k8 .tf32 with fp32 accumulators, Q, K, V and P rounded to TF32 (cvt.rna, 10-bit mantissa) as they
-// enter an MMA. The managed side runs it only when CudaBackendOptions.AllowTensorFloat32 is set: about 5e-4 relative
-// error against float64 instead of the SIMT kernel's 1e-5. Body: attention_mma_kernel.cuh (shared with f16/bf16);
-// tiles, loads and GEMMs: attention_mma_tf32.cuh. A module of its own, so the f16/bf16 users never JIT it.
+// enter an MMA. The managed side runs it only when CudaBackendOptions.AllowTensorFloat32 is set: <= 5e-4 relative
+// error against float64 for scores of ordinary size instead of the SIMT kernel's 1e-5. Body: attention_mma_kernel.cuh
+// (shared with f16/bf16); tiles, loads and GEMMs: attention_mma_tf32.cuh. A module of its own, so the f16/bf16
+// users never JIT it.
 //
 // Tile choices. fp32 tiles are twice attention_mma's bytes (plus 4 words of padding per row): shared memory is
 // 4 · (M + 4N) · (bucket + 4) bytes (Q, two stages of K and V), and A100 allows 163 KiB (166 912 bytes) per block.
