@@ -57,11 +57,6 @@ using TileD256 = Tile<256, 64, 64, 4>;
 // sass-check: attention_mma_d192_bf16 HMMA LDSM LDGSTS
 // sass-check: attention_mma_d256_f16 HMMA LDSM LDGSTS
 // sass-check: attention_mma_d256_bf16 HMMA LDSM LDGSTS
-#define ATTENTION_MMA_FORWARD                                                                                       \
-  q, k, v, o, lse, mask, bias, key_lengths, batch, q_heads, kv_heads, q_len, k_len, head_dim, value_dim, q_stride_b, \
-      q_stride_h, q_stride_s, k_stride_b, k_stride_h, k_stride_s, v_stride_b, v_stride_h, v_stride_s, o_stride_b,     \
-      o_stride_h, o_stride_s, mask_stride_b, mask_stride_h, bias_stride_b, bias_stride_h, scale, softcap, causal,      \
-      window_left, window_right
 
 extern "C" __global__ void __launch_bounds__(128) attention_mma_d32_f16(
     const __half* q, const __half* k, const __half* v, __half* o,
@@ -258,5 +253,3 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d256_bf16(
     float scale, float softcap, int causal, int window_left, int window_right) {
   attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD256>(ATTENTION_MMA_FORWARD);
 }
-
-#undef ATTENTION_MMA_FORWARD

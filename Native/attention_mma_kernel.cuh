@@ -1,8 +1,11 @@
-// The body of attention_mma (Native/attention_mma.cu): one templated kernel, instantiated per head-dim bucket.
+// The body of attention_mma (Native/attention_mma.cu; Native/attention_mma_tf32.cu for float operands): one templated
+// kernel, instantiated per head-dim bucket and element type. The GEMMs, tile loads and fragment offsets come from
+// GemmsFor<T, Tile> (attention_mma_gemms.cuh for f16/bf16, attention_mma_tf32.cuh for TF32); the rest is shared.
 #pragma once
 
 #include "attention_common.cuh"
-#include "attention_mma_tiles.cuh"
+#include "attention_mma_gemms.cuh"
+#include "attention_mma_tf32.cuh"
 
 namespace attention {
 namespace mma {
@@ -33,8 +36,7 @@ __device__ __forceinline__ void attention_mma(
   constexpr int kSlabs = Tile::kSlabs;
   constexpr int kSTiles = kN / 8;  // 8-column fragments of a slab's scores
   constexpr int kOTiles = kD / 8;  // 8-column fragments of a slab's output
-  using QLayout = SwizzledTile<kM, Tile::kChunks>;
-  using KvLayout = SwizzledTile<kN, Tile::kChunks>;
+  using Gemms = typename GemmsFor<T, Tile>::type;
 
   const int tid = static_cast<int>(threadIdx.x);
   const int warp = tid >> 5;
@@ -87,14 +89,14 @@ __device__ __forceinline__ void attention_mma(
   // P·V product would carry it (0 · NaN) into visible rows.
   auto load_kv = [&](int n, int stage) {
     const int key0 = n * kN;
-    load_tile<kN, Tile::kChunks, Tile::kThreads>(sk + stage * Tile::kKvElements, k_head + key0 * k_stride_s,
-                                                 k_stride_s, key_length - key0, head_dim, tid);
-    load_tile<kN, Tile::kChunks, Tile::kThreads>(sv + stage * Tile::kKvElements, v_head + key0 * v_stride_s,
-                                                 v_stride_s, key_length - key0, value_dim, tid);
+    Gemms::template load<kN>(sk + stage * Tile::kKvElements, k_head + key0 * k_stride_s, k_stride_s,
+                             key_length - key0, head_dim, tid);
+    Gemms::template load<kN>(sv + stage * Tile::kKvElements, v_head + key0 * v_stride_s, v_stride_s,
+                             key_length - key0, value_dim, tid);
   };
   if (n_begin < n_end) {
-    load_tile<kM, Tile::kChunks, Tile::kThreads>(sq, q + b * q_stride_b + h * q_stride_h + m0 * q_stride_s,
-                                                 q_stride_s, rows_here, head_dim, tid);
+    Gemms::template load<kM>(sq, q + b * q_stride_b + h * q_stride_h + m0 * q_stride_s, q_stride_s, rows_here,
+                             head_dim, tid);
     load_kv(n_begin, 0);
     wm::cp_async_commit();
   }
@@ -116,12 +118,7 @@ __device__ __forceinline__ void attention_mma(
     }
   }
 
-  // ldmatrix.x4 row addresses: lane l gives row l % 8 of matrix l / 8. For Q (A operand) and V (B operand through
-  // .trans) matrix i covers rows 8·(i & 1), columns 8·(i >> 1) of a 16×16 step; for K (B operand, no transpose: K's
-  // rows are Kᵀ's columns) rows 8·(i >> 1), columns 8·(i & 1), so that registers 0-1 and 2-3 are the B fragments
-  // of two 8-key tiles.
-  const LaneOffsets rows_lane = lane_offsets(lane & 15, lane >> 4);
-  const LaneOffsets k_lane = lane_offsets(((lane >> 4) << 3) + (lane & 7), (lane >> 3) & 1);
+  const typename Gemms::Lanes lanes(lane);
   const float scale_log2 = scale * kLog2e;
   // A multiply per score rather than a division (an IEEE division is a called subroutine, whose ABI cost the d128
   // tile 4 spill bytes); it moves the capped score by an ulp, far inside the fp16/bf16 tolerance.
@@ -139,7 +136,7 @@ __device__ __forceinline__ void attention_mma(
     const T* const sk_n = sk + stage * Tile::kKvElements;
     const T* const sv_n = sv + stage * Tile::kKvElements;
 
-    // S = Q·Kᵀ: per 16-wide step of the head dim, one ldmatrix.x4 of Q per slab and one of K per 16 keys.
+    // S = Q·Kᵀ.
     float s_acc[kSlabs][kSTiles][4];
 #pragma unroll
     for (int s = 0; s < kSlabs; ++s) {
@@ -149,26 +146,7 @@ __device__ __forceinline__ void attention_mma(
         for (int e = 0; e < 4; ++e) s_acc[s][j][e] = 0.0f;
       }
     }
-#pragma unroll
-    for (int kk = 0; kk < kD / 16; ++kk) {
-      uint32_t a[kSlabs][4];
-#pragma unroll
-      for (int s = 0; s < kSlabs; ++s) {
-        wm::ldmatrix_x4(a[s], sq + QLayout::fragment((warp * kSlabs + s) * 16, kk, rows_lane));
-      }
-#pragma unroll
-      for (int nb = 0; nb < kN / 16; ++nb) {
-        uint32_t kf[4];
-        wm::ldmatrix_x4(kf, sk_n + KvLayout::fragment(nb * 16, kk, k_lane));
-        const uint32_t b0[2] = {kf[0], kf[1]};
-        const uint32_t b1[2] = {kf[2], kf[3]};
-#pragma unroll
-        for (int s = 0; s < kSlabs; ++s) {
-          wm::mma_16816<T>(s_acc[s][2 * nb], a[s], b0);
-          wm::mma_16816<T>(s_acc[s][2 * nb + 1], a[s], b1);
-        }
-      }
-    }
+    Gemms::scores(s_acc, sq, sk_n, warp, lanes);
 
     // Scores in log2 units, t = s · log2 e, −∞ where hidden. A block every row sees whole, with no softcap, mask
     // or bias, is one multiply (the common case); the others take the general path, in the order the reference
@@ -249,32 +227,8 @@ __device__ __forceinline__ void attention_mma(
       }
     }
 
-    // O += P·V. P stays in registers: the accumulators of score tiles 2kk and 2kk + 1, rounded to T in pairs, are
-    // exactly the A fragment of the 16-key step kk. V stays row-major in shared memory; ldmatrix.trans hands out
-    // its B fragments.
-#pragma unroll
-    for (int kk = 0; kk < kN / 16; ++kk) {
-      uint32_t a[kSlabs][4];
-#pragma unroll
-      for (int s = 0; s < kSlabs; ++s) {
-        a[s][0] = wm::pack_pair<T>(s_acc[s][2 * kk][0], s_acc[s][2 * kk][1]);
-        a[s][1] = wm::pack_pair<T>(s_acc[s][2 * kk][2], s_acc[s][2 * kk][3]);
-        a[s][2] = wm::pack_pair<T>(s_acc[s][2 * kk + 1][0], s_acc[s][2 * kk + 1][1]);
-        a[s][3] = wm::pack_pair<T>(s_acc[s][2 * kk + 1][2], s_acc[s][2 * kk + 1][3]);
-      }
-#pragma unroll
-      for (int nd = 0; nd < kD / 16; ++nd) {
-        uint32_t vf[4];
-        wm::ldmatrix_x4_trans(vf, sv_n + KvLayout::fragment(kk * 16, nd, rows_lane));
-        const uint32_t b0[2] = {vf[0], vf[1]};
-        const uint32_t b1[2] = {vf[2], vf[3]};
-#pragma unroll
-        for (int s = 0; s < kSlabs; ++s) {
-          wm::mma_16816<T>(o_acc[s][2 * nd], a[s], b0);
-          wm::mma_16816<T>(o_acc[s][2 * nd + 1], a[s], b1);
-        }
-      }
-    }
+    // O += P·V, P straight from the score registers.
+    Gemms::accumulate(o_acc, s_acc, sv_n, lanes);
     __syncthreads();  // every warp is done with this stage before the next iteration's copies refill it
   }
 
@@ -314,3 +268,11 @@ __device__ __forceinline__ void attention_mma(
 
 }  // namespace mma
 }  // namespace attention
+
+// The entry points' parameters passed on to attention_mma, in order (every entry point of attention_mma.cu and
+// attention_mma_tf32.cu has the same parameter names; the generator needs each signature written out).
+#define ATTENTION_MMA_FORWARD                                                                                       \
+  q, k, v, o, lse, mask, bias, key_lengths, batch, q_heads, kv_heads, q_len, k_len, head_dim, value_dim, q_stride_b, \
+      q_stride_h, q_stride_s, k_stride_b, k_stride_h, k_stride_s, v_stride_b, v_stride_h, v_stride_s, o_stride_b,     \
+      o_stride_h, o_stride_s, mask_stride_b, mask_stride_h, bias_stride_b, bias_stride_h, scale, softcap, causal,      \
+      window_left, window_right

@@ -1,6 +1,7 @@
 // The warp-matrix primitives of the tensor-core kernels, each a small inline wrapper around one PTX instruction:
-// 16-byte cp.async (+ commit / wait_group), ldmatrix (.x1/.x2/.x4, .trans), mma.sync m16n8k16 with fp32
-// accumulators, and the f32 -> f16x2 / bf16x2 packing of an accumulator pair into an A operand register.
+// 16-byte cp.async (+ commit / wait_group), ldmatrix (.x1/.x2/.x4, .trans), mma.sync m16n8k16 (f16/bf16) and
+// m16n8k8 (tf32) with fp32 accumulators, the f32 -> tf32 conversion, and the f32 -> f16x2 / bf16x2 packing of an
+// accumulator pair into an A operand register.
 //
 // With ATTENTION_EMULATION defined (Native/emulation/*.cpp) the same names come from
 // emulation/warp_matrix_emulation.hpp instead: warp-cooperative host versions with the PTX ISA's fragment layouts,
@@ -101,6 +102,23 @@ __device__ __forceinline__ uint32_t pack_pair<__nv_bfloat16>(float lo, float hi)
   return *reinterpret_cast<const uint32_t*>(&h);
 }
 
+// fp32 -> TF32 (cvt.rna: round to nearest, ties away from zero, on the 13 low mantissa bits, which become 0): the
+// operand register of a .tf32 mma. Without it the tensor cores would truncate those bits.
+__device__ __forceinline__ uint32_t to_tf32(float x) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+  return r;
+}
+
+// d += a · b for one 16×8×8 tile of TF32 operands: a 16×8 row-major (4 registers), b 8×8 column-major (2), d 16×8
+// fp32 (4 per lane, the m16n8k16 accumulator layout).
+__device__ __forceinline__ void mma_1688_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
 // 2^x on the SFU with denormal results flushed to zero (ex2.approx.ftz: about 2 ulp, 2^−∞ = 0). exp2f without fast
 // math wraps the same instruction in a range check and two multiplies to keep denormal results, which a softmax
 // weight below 2^−126 does not need.
@@ -120,3 +138,15 @@ __device__ __forceinline__ void store_pair(T* dst, float lo, float hi) {
 }  // namespace attention
 
 #endif  // ATTENTION_EMULATION
+
+namespace attention {
+namespace wm {
+
+// fp32 pairs (attention_mma's TF32 path) are stored as they are, 8 bytes at once: dst must be 8-byte aligned.
+template <>
+__device__ __forceinline__ void store_pair<float>(float* dst, float lo, float hi) {
+  *reinterpret_cast<float2*>(dst) = make_float2(lo, hi);
+}
+
+}  // namespace wm
+}  // namespace attention

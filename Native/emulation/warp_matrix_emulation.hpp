@@ -1,7 +1,8 @@
 // Host emulation of the warp-matrix primitives of Native/warp_matrix.cuh (included from there when
 // ATTENTION_EMULATION is defined), for the fiber emulations: every CUDA thread is a fiber and a warp's lanes meet at
 // warp barriers. Each primitive is warp-cooperative like the instruction: all 32 lanes publish their operands, meet,
-// and each lane takes its own result as the PTX ISA lays it out (mma.sync m16n8k16 and ldmatrix fragments). cp.async
+// and each lane takes its own result as the PTX ISA lays it out (mma.sync m16n8k16 and m16n8k8 .tf32, ldmatrix
+// fragments; cvt.rna.tf32.f32 bit-exact). cp.async
 // copies land at one of the two extremes a GPU allows, chosen per launch (copies_land_at_issue): as late as possible,
 // when a cp.async.wait_group releases their group, so that a kernel reading a tile before its wait (or before the
 // __syncthreads after it) reads stale data; or at once, so that a kernel refilling a buffer that other warps may still
@@ -167,27 +168,72 @@ inline float element(uint32_t reg, int which) {
 //   C/D 16×8: c0, c1 (g, 2t..2t+1), c2, c3 (g+8, 2t..2t+1).
 // Products of f16/bf16 values are exact in fp32; the sum runs in fp32 in k order (the hardware's order and
 // intermediate rounding are unspecified; the check's tolerance covers either).
-template <typename T>
-inline void mma_16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+// The warp-cooperative part of both mma shapes: every lane publishes its A and B registers, then takes its four
+// accumulators (C/D rows g and g + 8, columns 2t and 2t + 1) as d + Σ_k A(row, k) · B(k, col) over kK, in k order.
+// a_at / b_at read an element of A / B from the published registers.
+template <int kK, typename AAt, typename BAt>
+inline void warp_mma(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2], AAt a_at, BAt b_at) {
   emulation::WarpExchange& ex = emulation::warp_exchange();
   const int lane = emulation::lane();
   std::memcpy(ex.a[lane], a, sizeof a);
   std::memcpy(ex.b[lane], b, sizeof b);
   emulation::warp_barrier();
-  auto a_at = [&](int row, int col) {
-    return element<T>(ex.a[(row % 8) * 4 + (col % 8) / 2][(row >= 8 ? 1 : 0) + (col >= 8 ? 2 : 0)], col % 2);
-  };
-  auto b_at = [&](int k, int n) { return element<T>(ex.b[n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k % 2); };
   float out[4];
   for (int e = 0; e < 4; ++e) {
     const int row = lane / 4 + (e >= 2 ? 8 : 0);
     const int col = 2 * (lane % 4) + (e % 2);
     float sum = d[e];
-    for (int k = 0; k < 16; ++k) sum += a_at(row, k) * b_at(k, col);
+    for (int k = 0; k < kK; ++k) sum += a_at(ex, row, k) * b_at(ex, k, col);
     out[e] = sum;
   }
   emulation::warp_barrier();
   std::memcpy(d, out, sizeof out);
+}
+
+template <typename T>
+inline void mma_16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  warp_mma<16>(
+      d, a, b,
+      [](const emulation::WarpExchange& ex, int row, int col) {
+        return element<T>(ex.a[(row % 8) * 4 + (col % 8) / 2][(row >= 8 ? 1 : 0) + (col >= 8 ? 2 : 0)], col % 2);
+      },
+      [](const emulation::WarpExchange& ex, int k, int n) {
+        return element<T>(ex.b[n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k % 2);
+      });
+}
+
+// cvt.rna.tf32.f32: round to nearest on the 13 low mantissa bits, ties away from zero, and clear them. Adding half
+// of the dropped range to the bit pattern rounds the magnitude (sign-magnitude), carrying into the exponent as the
+// instruction does (the largest floats become ∞); ∞ and NaN pass unchanged.
+inline uint32_t to_tf32(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  if ((bits & 0x7f800000u) == 0x7f800000u) return bits;
+  return (bits + 0x1000u) & ~0x1fffu;
+}
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32, d = a · b + d. Fragments (PTX ISA, "Matrix Fragments for
+// mma.m16n8k8", .tf32), with g = lane / 4, t = lane % 4:
+//   A 16×8: a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4);
+//   B 8×8:  b0 (k = t, n = g), b1 (k = t+4, n = g);
+//   C/D 16×8: as m16n8k16.
+// An operand with any of its 13 low mantissa bits set was not converted (to_tf32): the tensor cores would ignore
+// those bits, so the emulation stops instead. Products of TF32 values are exact in fp32; the sum runs in k order.
+inline float tf32_value(uint32_t bits) {
+  if ((bits & 0x7f800000u) != 0x7f800000u && (bits & 0x1fffu) != 0)
+    emulation::emulation_error("mma .tf32 operand not rounded to TF32 (cvt.rna.tf32.f32)");
+  float x;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+inline void mma_1688_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  warp_mma<8>(
+      d, a, b,
+      [](const emulation::WarpExchange& ex, int row, int col) {
+        return tf32_value(ex.a[(row % 8) * 4 + col % 4][(row >= 8 ? 1 : 0) + (col >= 4 ? 2 : 0)]);
+      },
+      [](const emulation::WarpExchange& ex, int k, int n) { return tf32_value(ex.b[n * 4 + k % 4][k >= 4 ? 1 : 0]); });
 }
 
 template <typename T>

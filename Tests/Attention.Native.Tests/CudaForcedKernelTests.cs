@@ -35,6 +35,24 @@ public sealed class CudaForcedKernelTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [CudaFact]
+    public void Forcing_mma_on_float_with_tf32_allowed_runs_tf32()
+    {
+        CudaTestEnvironment.SkipUnlessAvailable();
+        using var backend = new CudaBackend(
+            new CudaBackendOptions { Kernel = CudaAttentionKernel.TensorCore, AllowTensorFloat32 = true }, "forced by the test");
+        var shape = new AttentionShape(2, 4, 2, 100, 130, 64, 64);
+        var random = new Random(6);
+        var q = TestData.Random<float>(random, shape.QueryElementCount, 1f);
+        var k = TestData.Random<float>(random, shape.KeyElementCount, 1f);
+        var v = TestData.Random<float>(random, shape.ValueElementCount, 1f);
+        var output = new float[shape.OutputElementCount];
+        backend.ScaledDotProductAttention<float>(shape, q, k, v, output, AttentionOptions.Default);
+        var reference = Reference.ReferenceAttention.Compute<float>(shape, q, k, v, AttentionOptions.Default);
+        double error = reference.RelativeError<float>(output, AttentionLayout.Bhsd, null);
+        Assert.True(error <= 5e-4, $"relative error {error:E3} > 5e-4");
+    }
+
     private static void Check(CudaAttentionKernel kernel, string name)
     {
         using var backend = Backend(kernel);

@@ -79,12 +79,43 @@ public sealed class CudaKernelSelectorTests
     }
 
     [Fact]
-    public void Forced_tensor_core_on_float_operands_names_the_option()
+    public void Forced_tensor_core_on_float_operands_without_tf32_names_the_option()
     {
         var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
             Problem(new(1, 4, 4, 512, 512, 64, 64)), CudaAttentionKernel.TensorCore, typeof(float)));
         Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=mma", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Half and BFloat16", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AllowTensorFloat32", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Forced_tensor_core_on_float_operands_with_tf32_runs_them()
+    {
+        var problem = Problem(new(1, 4, 4, 512, 512, 64, 64));
+        Assert.Equal(
+            CudaAttentionKernel.TensorCore,
+            CudaKernelSelector.Select(problem, CudaAttentionKernel.TensorCore, typeof(float), allowTensorFloat32: true));
+        var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
+            Problem(new(1, 4, 4, 100, 100, 34, 34)), CudaAttentionKernel.TensorCore, typeof(float), allowTensorFloat32: true));
+        Assert.Contains("multiples of 4 elements", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2, 4, 4, 512, 512, 64, CudaAttentionKernel.TensorCore)]
+    [InlineData(1, 8, 8, 1000, 1000, 256, CudaAttentionKernel.TensorCore)]
+    [InlineData(1, 8, 8, 100, 100, 36, CudaAttentionKernel.TensorCore)]
+    [InlineData(1, 8, 8, 100, 100, 63, CudaAttentionKernel.Simt)]
+    [InlineData(1, 8, 8, 1000, 1000, 264, CudaAttentionKernel.Simt)]
+    [InlineData(1, 32, 8, 1, 4096, 128, CudaAttentionKernel.SplitKv)]
+    internal void Automatic_choice_for_float_uses_tf32_only_when_allowed(
+        int batch, int heads, int kvHeads, int queryLength, int keyLength, int headDim, CudaAttentionKernel allowed)
+    {
+        var problem = Problem(new(batch, heads, kvHeads, queryLength, keyLength, headDim, headDim));
+        Assert.Equal(allowed, CudaKernelSelector.Select(problem, null, typeof(float), allowTensorFloat32: true));
+        var exact = CudaKernelSelector.Select(problem, null, typeof(float));
+        Assert.Equal(allowed == CudaAttentionKernel.TensorCore ? CudaAttentionKernel.Simt : allowed, exact);
+        Assert.Equal(
+            CudaAttentionKernel.Simt,
+            CudaKernelSelector.Select(Problem(problem.Shape, probabilities: true), null, typeof(float), allowTensorFloat32: true));
     }
 
     [Theory]

@@ -4,37 +4,43 @@ using Attention.Native.Validation;
 namespace Attention.Native.Cuda;
 
 /// <summary>
-/// One head-dim bucket of the tensor-core kernel <c>attention_mma_d&lt;HeadDim&gt;_{f16,bf16}</c>: the tile its
-/// template instantiation was built with (<c>TileD*</c> in Native/attention_mma.cu, which records why each was
-/// chosen). A CTA owns <paramref name="BlockM"/> query rows and walks the keys <paramref name="BlockN"/> at a time
-/// with <paramref name="Warps"/> warps; Q, K and V tiles are <paramref name="HeadDim"/> wide (D and Dv zero-padded
-/// up to it), K and V double-buffered.
+/// One head-dim bucket of the tensor-core kernel <c>attention_mma_d&lt;HeadDim&gt;_{f16,bf16,f32}</c>: the tile its
+/// template instantiation was built with (<c>TileD*</c> in Native/attention_mma.cu and <c>TileTf32D*</c> in
+/// Native/attention_mma_tf32.cu, which record why each was chosen). A CTA owns <paramref name="BlockM"/> query rows
+/// and walks the keys <paramref name="BlockN"/> at a time with <paramref name="Warps"/> warps; Q, K and V tiles are
+/// <paramref name="HeadDim"/> wide (D and Dv zero-padded up to it), K and V double-buffered.
 /// </summary>
 /// <param name="HeadDim">The bucket: the largest D and Dv the entry point takes.</param>
 /// <param name="BlockM">Query rows per CTA (grid x is ⌈Lq / BlockM⌉).</param>
 /// <param name="BlockN">Keys per step.</param>
 /// <param name="Warps">Warps per CTA.</param>
-internal readonly record struct AttentionMmaTile(int HeadDim, int BlockM, int BlockN, int Warps)
+/// <param name="ElementBytes">Bytes per element in shared memory: 2 (f16/bf16), 4 (the TF32 kernel's fp32).</param>
+/// <param name="RowPadding">Elements of padding after each shared-memory row (the TF32 kernel's 4; the f16/bf16
+/// tiles are swizzled instead).</param>
+internal readonly record struct AttentionMmaTile(
+    int HeadDim, int BlockM, int BlockN, int Warps, int ElementBytes = 2, int RowPadding = 0)
 {
     /// <summary>Threads per CTA (block x).</summary>
     public int Threads => 32 * Warps;
 
-    /// <summary>Dynamic shared memory: Q plus two stages of K and V, 2-byte elements.</summary>
-    public int SharedBytes => 2 * (BlockM + (4 * BlockN)) * HeadDim;
+    /// <summary>Dynamic shared memory: Q plus two stages of K and V.</summary>
+    public int SharedBytes => ElementBytes * (BlockM + (4 * BlockN)) * (HeadDim + RowPadding);
 }
 
 /// <summary>
-/// The launch geometry of <c>attention_mma</c> and what it supports: f16/bf16 operands, D and Dv up to 256, q/k/v
-/// strides that are multiples of 8 elements (each row starts 16-byte aligned, as the 16-byte <c>cp.async</c> copies
-/// need), output strides that are even (the epilogue stores element pairs), no probabilities output. Grid
+/// The launch geometry of <c>attention_mma</c> and what it supports: f16/bf16 operands, and float ones on the TF32
+/// kernel (whether a call may use it is <see cref="CudaKernelSelector"/>'s decision: <see
+/// cref="CudaBackendOptions.AllowTensorFloat32"/>); D and Dv up to 256, q/k/v strides that are multiples of 16 bytes
+/// (each row starts 16-byte aligned, as the 16-byte <c>cp.async</c> copies need), output strides that are even (the
+/// epilogue stores element pairs), no probabilities output. Grid
 /// <c>(⌈Lq / BlockM⌉, Hq, B)</c>, block <c>(32 · Warps)</c>, dynamic shared memory per <see cref="AttentionMmaTile"/>.
 /// </summary>
 internal static class AttentionMmaGeometry
 {
-    /// <summary>q, k and v strides must be multiples of this many elements (16 bytes).</summary>
-    public const int OperandStrideAlignment = 8;
+    /// <summary>q, k and v strides must be multiples of this many bytes.</summary>
+    public const int OperandStrideAlignmentBytes = 16;
 
-    /// <summary>The buckets, smallest first, as Native/attention_mma.cu instantiates them.</summary>
+    /// <summary>The f16/bf16 buckets, smallest first, as Native/attention_mma.cu instantiates them.</summary>
     public static readonly AttentionMmaTile[] Tiles =
     [
         new(32, 128, 64, 4),
@@ -46,11 +52,31 @@ internal static class AttentionMmaGeometry
         new(256, 64, 64, 4),
     ];
 
+    /// <summary>The TF32 kernel's buckets (float operands), smallest first, as Native/attention_mma_tf32.cu
+    /// instantiates them: fp32 rows padded by 4 elements.</summary>
+    public static readonly AttentionMmaTile[] Tf32Tiles =
+    [
+        new(32, 128, 64, 8, 4, 4),
+        new(64, 128, 64, 4, 4, 4),
+        new(96, 128, 64, 8, 4, 4),
+        new(128, 128, 32, 8, 4, 4),
+        new(160, 64, 32, 4, 4, 4),
+        new(192, 64, 32, 4, 4, 4),
+        new(256, 64, 16, 4, 4, 4),
+    ];
+
+    /// <summary>The buckets of the kernels for operands of <paramref name="elementType"/>: <see cref="Tf32Tiles"/>
+    /// for float, <see cref="Tiles"/> otherwise.</summary>
+    public static AttentionMmaTile[] TilesFor(Type elementType) => elementType == typeof(float) ? Tf32Tiles : Tiles;
+
     /// <summary>The smallest bucket that holds both head dims, or null past 256.</summary>
-    public static AttentionMmaTile? TileFor(int headDim, int valueHeadDim)
+    /// <param name="headDim">D.</param>
+    /// <param name="valueHeadDim">Dv.</param>
+    /// <param name="elementType">The operand type; null for Half (the f16/bf16 tiles).</param>
+    public static AttentionMmaTile? TileFor(int headDim, int valueHeadDim, Type? elementType = null)
     {
         int widest = Math.Max(headDim, valueHeadDim);
-        foreach (var tile in Tiles)
+        foreach (var tile in TilesFor(elementType ?? typeof(Half)))
         {
             if (widest <= tile.HeadDim)
             {
@@ -71,7 +97,7 @@ internal static class AttentionMmaGeometry
     /// <summary>Whether the kernel can run <paramref name="problem"/> with operands of <paramref name="elementType"/>
     /// (for callers that are not generic in it, such as a kernel selector).</summary>
     /// <param name="problem">The validated call.</param>
-    /// <param name="elementType">The operand type: Half and BFloat16 are supported.</param>
+    /// <param name="elementType">The operand type: Half, BFloat16 and float (TF32) are supported.</param>
     /// <param name="reason">Why not (naming the option), or null when it can.</param>
     /// <returns>True when it can.</returns>
     public static bool Supports(AttentionProblem problem, Type elementType, out string? reason)
@@ -84,13 +110,14 @@ internal static class AttentionMmaGeometry
     /// <param name="problem">The validated call.</param>
     /// <param name="limits">The kernel's limits on this device.</param>
     /// <param name="stream">The <c>CUstream</c> to launch on.</param>
+    /// <param name="elementType">The operand type; null for Half (the f16/bf16 tiles).</param>
     /// <returns>The bucket and the configuration.</returns>
     /// <exception cref="NotSupportedException">The head dims exceed 256, the tile needs more shared memory than the
     /// device allows, or there are more heads or batches than a grid dimension holds; the message names the option.</exception>
     public static (AttentionMmaTile Tile, LaunchConfiguration Configuration) Configure(
-        AttentionProblem problem, KernelLimits limits, nint stream)
+        AttentionProblem problem, KernelLimits limits, nint stream, Type? elementType = null)
     {
-        var tile = TileFor(problem.HeadDim, problem.ValueHeadDim) ?? throw new NotSupportedException(
+        var tile = TileFor(problem.HeadDim, problem.ValueHeadDim, elementType) ?? throw new NotSupportedException(
             $"The attention_mma kernel takes head dims up to 256; shape.HeadDim = {problem.HeadDim}, " +
             $"shape.ValueHeadDim = {problem.ValueHeadDim}.");
         if (tile.SharedBytes > limits.MaxDynamicSharedBytes)
@@ -122,9 +149,10 @@ internal static class AttentionMmaGeometry
 
     private static string? Unsupported(AttentionProblem p, Type elementType)
     {
-        if (elementType != typeof(Half) && elementType != typeof(BFloat16))
+        int elementBytes = elementType == typeof(float) ? 4 : 2;
+        if (elementType != typeof(Half) && elementType != typeof(BFloat16) && elementType != typeof(float))
         {
-            return $"The attention_mma kernel takes Half and BFloat16 operands, not {elementType.Name}.";
+            return $"The attention_mma kernel takes Half and BFloat16 operands (and Single as TF32), not {elementType.Name}.";
         }
 
         if (p.WantsProbabilities)
@@ -139,10 +167,10 @@ internal static class AttentionMmaGeometry
 
         foreach (var (name, strides) in new[] { ("query", p.Query), ("key", p.Key), ("value", p.Value) })
         {
-            if (!AllMultiplesOf(strides, OperandStrideAlignment))
+            if (!AllMultiplesOf(strides, OperandStrideAlignmentBytes / elementBytes))
             {
                 return $"The attention_mma kernel copies {name} rows 16 bytes at a time: its strides ({strides.Batch}, " +
-                    $"{strides.Head}, {strides.Sequence}) must be multiples of {OperandStrideAlignment} elements.";
+                    $"{strides.Head}, {strides.Sequence}) must be multiples of {OperandStrideAlignmentBytes / elementBytes} elements.";
             }
         }
 

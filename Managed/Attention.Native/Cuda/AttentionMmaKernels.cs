@@ -3,8 +3,10 @@ using Attention.Native.Cuda.Interop;
 namespace Attention.Native.Cuda;
 
 /// <summary>
-/// The <c>attention_mma</c> module of one backend: the embedded PTX, JIT-compiled once, and its kernels, one per
-/// head-dim bucket (<see cref="AttentionMmaGeometry.Tiles"/>) and element type (<c>_f16</c>, <c>_bf16</c>).
+/// An <c>attention_mma</c> module of one backend: the embedded PTX, JIT-compiled once, and its kernels, one per
+/// head-dim bucket and element type — <c>attention_mma.ptx</c> (<see cref="Load"/>: <c>_f16</c>, <c>_bf16</c>, <see
+/// cref="AttentionMmaGeometry.Tiles"/>) or <c>attention_mma_tf32.ptx</c> (<see cref="LoadTf32"/>: <c>_f32</c> on TF32,
+/// <see cref="AttentionMmaGeometry.Tf32Tiles"/>), a module of its own so that only callers who allow TF32 JIT it.
 /// </summary>
 internal sealed class AttentionMmaKernels : IDisposable
 {
@@ -23,33 +25,62 @@ internal sealed class AttentionMmaKernels : IDisposable
         (KernelNames.AttentionMmaD256F16Name, KernelNames.AttentionMmaD256Bf16Name),
     ];
 
+    /// <summary>The embedded resource holding the TF32 kernels' PTX.</summary>
+    public const string Tf32ResourceName = "ptx/attention_mma_tf32.ptx";
+
+    /// <summary>The TF32 kernel of each bucket, in <see cref="AttentionMmaGeometry.Tf32Tiles"/> order.</summary>
+    public static readonly string[] Tf32EntryPoints =
+    [
+        KernelNames.AttentionMmaD32F32Name,
+        KernelNames.AttentionMmaD64F32Name,
+        KernelNames.AttentionMmaD96F32Name,
+        KernelNames.AttentionMmaD128F32Name,
+        KernelNames.AttentionMmaD160F32Name,
+        KernelNames.AttentionMmaD192F32Name,
+        KernelNames.AttentionMmaD256F32Name,
+    ];
+
     private readonly CudaModuleHandle module;
     private readonly CudaKernel[] f16;
     private readonly CudaKernel[] bf16;
+    private readonly CudaKernel[] f32;
 
-    private AttentionMmaKernels(CudaModuleHandle module, CudaKernel[] f16, CudaKernel[] bf16)
+    private AttentionMmaKernels(CudaModuleHandle module, CudaKernel[] f16, CudaKernel[] bf16, CudaKernel[] f32)
     {
         this.module = module;
         this.f16 = f16;
         this.bf16 = bf16;
+        this.f32 = f32;
     }
 
     /// <summary>The JIT's info log (registers, spills, shared memory per kernel).</summary>
     public string InfoLog => module.InfoLog;
 
-    /// <summary>Loads the module into <paramref name="context"/> and opts every kernel in to the device's shared memory.</summary>
+    /// <summary>Loads the f16/bf16 module into <paramref name="context"/> and opts every kernel in to the device's
+    /// shared memory.</summary>
     /// <exception cref="InvalidOperationException">The PTX is not embedded in this build.</exception>
     /// <exception cref="CudaException">The JIT failed (the message holds its log) or a kernel is missing.</exception>
-    public static AttentionMmaKernels Load(PrimaryContextHandle context, CudaDeviceInfo device)
+    public static AttentionMmaKernels Load(PrimaryContextHandle context, CudaDeviceInfo device) =>
+        LoadModule(context, device, ResourceName, [.. EntryPoints.Select(e => e.F16)], [.. EntryPoints.Select(e => e.Bf16)], []);
+
+    /// <summary>Loads the TF32 module (float operands) as <see cref="Load"/> does the f16/bf16 one.</summary>
+    /// <exception cref="InvalidOperationException">The PTX is not embedded in this build.</exception>
+    /// <exception cref="CudaException">The JIT failed (the message holds its log) or a kernel is missing.</exception>
+    public static AttentionMmaKernels LoadTf32(PrimaryContextHandle context, CudaDeviceInfo device) =>
+        LoadModule(context, device, Tf32ResourceName, [], [], Tf32EntryPoints);
+
+    private static AttentionMmaKernels LoadModule(
+        PrimaryContextHandle context, CudaDeviceInfo device, string resource, string[] f16, string[] bf16, string[] f32)
     {
-        byte[] ptx = PtxResource.Read(ResourceName);
-        var module = CudaModuleHandle.Load(context, ptx, ResourceName);
+        byte[] ptx = PtxResource.Read(resource);
+        var module = CudaModuleHandle.Load(context, ptx, resource);
         try
         {
             return new AttentionMmaKernels(
                 module,
-                [.. EntryPoints.Select(e => CudaKernel.Get(module, e.F16, device))],
-                [.. EntryPoints.Select(e => CudaKernel.Get(module, e.Bf16, device))]);
+                [.. f16.Select(e => CudaKernel.Get(module, e, device))],
+                [.. bf16.Select(e => CudaKernel.Get(module, e, device))],
+                [.. f32.Select(e => CudaKernel.Get(module, e, device))]);
         }
         catch
         {
@@ -59,20 +90,24 @@ internal sealed class AttentionMmaKernels : IDisposable
     }
 
     /// <summary>The kernel of <paramref name="tile"/>'s bucket for operand type <typeparamref name="T"/>.</summary>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither Half nor BFloat16.</exception>
-    /// <exception cref="ArgumentException"><paramref name="tile"/> is not one of <see cref="AttentionMmaGeometry.Tiles"/>.</exception>
+    /// <exception cref="NotSupportedException">This module has no kernels for <typeparamref name="T"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="tile"/> is not one of <typeparamref name="T"/>'s tiles
+    /// (<see cref="AttentionMmaGeometry.TilesFor"/>).</exception>
     public CudaKernel For<T>(AttentionMmaTile tile)
         where T : unmanaged
     {
-        int bucket = Array.IndexOf(AttentionMmaGeometry.Tiles, tile);
+        int bucket = Array.IndexOf(AttentionMmaGeometry.TilesFor(typeof(T)), tile);
         if (bucket < 0)
         {
-            throw new ArgumentException($"{tile} is not a tile of attention_mma.", nameof(tile));
+            throw new ArgumentException($"{tile} is not a tile of attention_mma for {typeof(T).Name}.", nameof(tile));
         }
 
-        return typeof(T) == typeof(Half) ? f16[bucket]
-            : typeof(T) == typeof(BFloat16) ? bf16[bucket]
-            : throw new NotSupportedException($"The attention_mma kernels take Half and BFloat16, not {typeof(T).Name}.");
+        var kernels = typeof(T) == typeof(Half) ? f16
+            : typeof(T) == typeof(BFloat16) ? bf16
+            : typeof(T) == typeof(float) ? f32
+            : [];
+        return bucket < kernels.Length ? kernels[bucket]
+            : throw new NotSupportedException($"This attention_mma module has no kernels for {typeof(T).Name}.");
     }
 
     public void Dispose() => module.Dispose();

@@ -19,7 +19,7 @@ internal static class CudaAttention
     public static PreparedAttention Prepare<T>(CudaBackend backend, AttentionProblem problem)
         where T : unmanaged
     {
-        var choice = CudaKernelSelector.Select(problem, backend.ForcedKernel, typeof(T));
+        var choice = CudaKernelSelector.Select(problem, backend.ForcedKernel, typeof(T), backend.AllowTensorFloat32);
         if (choice == CudaAttentionKernel.TensorCore)
         {
             var (function, configuration) = CudaAttentionMma.Prepare<T>(backend, problem);

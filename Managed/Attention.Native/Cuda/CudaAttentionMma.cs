@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Validation;
 
@@ -22,15 +23,16 @@ internal static class CudaAttentionMma
             throw new NotSupportedException(reason);
         }
 
-        var kernels = backend.AttentionMmaKernels();
-        var bucket = AttentionMmaGeometry.TileFor(problem.HeadDim, problem.ValueHeadDim)!.Value;
+        var kernels = backend.AttentionMmaKernels(typeof(T));
+        var bucket = AttentionMmaGeometry.TileFor(problem.HeadDim, problem.ValueHeadDim, typeof(T))!.Value;
         var limits = kernels.For<T>(bucket).Limits;
-        var (tile, configuration) = AttentionMmaGeometry.Configure(problem, limits, backend.Stream.Handle);
+        var (tile, configuration) = AttentionMmaGeometry.Configure(problem, limits, backend.Stream.Handle, typeof(T));
         return (kernels.For<T>(tile), configuration);
     }
 
     /// <summary>Queues the kernel prepared by <see cref="Prepare"/> on device operands.</summary>
-    /// <exception cref="NotSupportedException">q, k or v does not start 16-byte aligned, or o 4-byte aligned.</exception>
+    /// <exception cref="NotSupportedException">q, k or v does not start 16-byte aligned, or o at a multiple of two
+    /// elements' bytes (4 for Half and BFloat16, 8 for float).</exception>
     /// <exception cref="CudaException">An upload or the launch was rejected.</exception>
     public static void Launch<T>(
         CudaBackend backend,
@@ -43,10 +45,12 @@ internal static class CudaAttentionMma
         DevicePointer<float> logSumExp)
         where T : unmanaged
     {
-        if ((query.Address | key.Address | value.Address) % 16 != 0 || output.Address % 4 != 0)
+        // The epilogue stores element pairs.
+        uint pairBytes = 2 * (uint)Unsafe.SizeOf<T>();
+        if ((query.Address | key.Address | value.Address) % 16 != 0 || output.Address % pairBytes != 0)
         {
             throw new NotSupportedException(
-                "The attention_mma kernel needs query, key and value to start 16-byte aligned and the output 4-byte aligned.");
+                $"The attention_mma kernel needs query, key and value to start 16-byte aligned and the output {pairBytes}-byte aligned.");
         }
 
         var p = problem;

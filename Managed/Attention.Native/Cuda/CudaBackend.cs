@@ -24,6 +24,7 @@ public sealed class CudaBackend : AttentionBackend
     private AttentionSimtKernels? kernels;
     private AttentionSplitKvKernels? splitKvKernels;
     private AttentionMmaKernels? mmaKernels;
+    private AttentionMmaKernels? mmaTf32Kernels;
     private volatile bool disposed;
 
     /// <summary>Creates a CUDA backend on a device.</summary>
@@ -48,6 +49,7 @@ public sealed class CudaBackend : AttentionBackend
 
         // Read before the device is touched: a bad ATTENTION_NATIVE_CUDA_KERNEL fails fast, with no context to undo.
         ForcedKernel = options.Kernel ?? CudaKernelSelector.ForcedByEnvironment();
+        AllowTensorFloat32 = options.AllowTensorFloat32;
         device = CudaAvailability.Probe(options.DeviceOrdinal);
         context = RetainContext(device);
         try
@@ -101,6 +103,9 @@ public sealed class CudaBackend : AttentionBackend
 
     /// <summary>The kernel every call must use (options, else <c>ATTENTION_NATIVE_CUDA_KERNEL</c>); null to choose per call.</summary>
     internal CudaAttentionKernel? ForcedKernel { get; }
+
+    /// <summary><see cref="CudaBackendOptions.AllowTensorFloat32"/>: float calls may run on the TF32 tensor-core kernel.</summary>
+    internal bool AllowTensorFloat32 { get; }
 
     /// <summary>Whether a usable CUDA device 0 is present, without creating a backend.</summary>
     /// <param name="reason">The device found, or why CUDA is unavailable (the message a
@@ -168,13 +173,16 @@ public sealed class CudaBackend : AttentionBackend
         }
     }
 
-    /// <summary>The tensor-core attention kernels, loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
-    internal AttentionMmaKernels AttentionMmaKernels()
+    /// <summary>The tensor-core attention kernels for operands of <paramref name="elementType"/> (the TF32 module for
+    /// float, else the f16/bf16 one), loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
+    internal AttentionMmaKernels AttentionMmaKernels(Type elementType)
     {
         lock (LaunchGate)
         {
             EnterContext();
-            return mmaKernels ??= Cuda.AttentionMmaKernels.Load(context, device);
+            return elementType == typeof(float)
+                ? mmaTf32Kernels ??= Cuda.AttentionMmaKernels.LoadTf32(context, device)
+                : mmaKernels ??= Cuda.AttentionMmaKernels.Load(context, device);
         }
     }
 
@@ -239,6 +247,7 @@ public sealed class CudaBackend : AttentionBackend
             kernels?.Dispose();
             splitKvKernels?.Dispose();
             mmaKernels?.Dispose();
+            mmaTf32Kernels?.Dispose();
             scratch.Dispose();
             splitKvWorkspace.Dispose();
             context.Dispose();

@@ -11,7 +11,8 @@ internal enum CudaAttentionKernel
     /// <summary><c>attention_splitkv</c>: flash-decoding for Lq ≤ 16, keys split across blocks, then merged.</summary>
     SplitKv,
 
-    /// <summary><c>attention_mma</c>: the tensor-core (mma.sync) FlashAttention-2-style kernel for Half and BFloat16.</summary>
+    /// <summary><c>attention_mma</c>: the tensor-core (mma.sync) FlashAttention-2-style kernel for Half and BFloat16, and
+    /// for float as TF32 where <see cref="CudaBackendOptions.AllowTensorFloat32"/> allows it.</summary>
     TensorCore,
 }
 
@@ -19,8 +20,8 @@ internal enum CudaAttentionKernel
 /// Picks the kernel for a problem: a forced one (<see cref="EnvironmentVariable"/> or the backend's options) when it
 /// can run the problem — else <see cref="NotSupportedException"/>, never a silent fallback — otherwise split-KV for
 /// decode-like problems (Lq ≤ 16 with Lk ≥ <see cref="SplitKvMinKeyLength"/>), the tensor-core kernel for the rest
-/// where it can run them (Half and BFloat16 operands, head dims ≤ 256, 16-byte-aligned rows) and SIMT otherwise
-/// (float operands, odd strides). Requests for the probabilities always go to SIMT, forced or not: it is the only
+/// where it can run them (Half and BFloat16 operands, and float ones when TF32 is allowed; head dims ≤ 256,
+/// 16-byte-aligned rows) and SIMT otherwise (float operands without TF32, odd strides). Requests for the probabilities always go to SIMT, forced or not: it is the only
 /// kernel that writes them.
 /// </summary>
 internal static class CudaKernelSelector
@@ -54,8 +55,11 @@ internal static class CudaKernelSelector
     /// <param name="problem">The validated call.</param>
     /// <param name="forced">The kernel the caller forces, or null to choose.</param>
     /// <param name="elementType">The operands' element type (float, Half or BFloat16).</param>
+    /// <param name="allowTensorFloat32">Whether float operands may run on the tensor cores as TF32
+    /// (<see cref="CudaBackendOptions.AllowTensorFloat32"/>).</param>
     /// <exception cref="NotSupportedException">The forced kernel cannot run the problem (the message names the option).</exception>
-    public static CudaAttentionKernel Select(AttentionProblem problem, CudaAttentionKernel? forced, Type elementType)
+    public static CudaAttentionKernel Select(
+        AttentionProblem problem, CudaAttentionKernel? forced, Type elementType, bool allowTensorFloat32 = false)
     {
         if (problem.WantsProbabilities)
         {
@@ -64,19 +68,19 @@ internal static class CudaKernelSelector
 
         if (forced is { } kernel)
         {
-            return Supports(kernel, problem, elementType, out string? reason)
+            return Supports(kernel, problem, elementType, allowTensorFloat32, out string? reason)
                 ? kernel
                 : throw new NotSupportedException($"{EnvironmentVariable}={Name(kernel)} cannot run this call: {reason}");
         }
 
         if (problem.QueryLength <= AttentionSplitKvGeometry.MaxQueryLength
             && problem.KeyLength >= SplitKvMinKeyLength
-            && Supports(CudaAttentionKernel.SplitKv, problem, elementType, out _))
+            && Supports(CudaAttentionKernel.SplitKv, problem, elementType, allowTensorFloat32, out _))
         {
             return CudaAttentionKernel.SplitKv;
         }
 
-        return Supports(CudaAttentionKernel.TensorCore, problem, elementType, out _)
+        return Supports(CudaAttentionKernel.TensorCore, problem, elementType, allowTensorFloat32, out _)
             ? CudaAttentionKernel.TensorCore
             : CudaAttentionKernel.Simt;
     }
@@ -86,11 +90,20 @@ internal static class CudaKernelSelector
     /// <param name="kernel">The kernel.</param>
     /// <param name="problem">The validated call.</param>
     /// <param name="elementType">The operands' element type (float, Half or BFloat16).</param>
+    /// <param name="allowTensorFloat32">Whether float operands may run on the tensor cores as TF32.</param>
     /// <param name="reason">Why not, naming the option; null when it can.</param>
-    public static bool Supports(CudaAttentionKernel kernel, AttentionProblem problem, Type elementType, out string? reason)
+    public static bool Supports(
+        CudaAttentionKernel kernel, AttentionProblem problem, Type elementType, bool allowTensorFloat32, out string? reason)
     {
         if (kernel == CudaAttentionKernel.TensorCore)
         {
+            if (elementType == typeof(float) && !allowTensorFloat32)
+            {
+                reason = "float operands run on the tensor cores only as TF32, which CudaBackendOptions.AllowTensorFloat32 " +
+                    "turns on (inputs rounded to a 10-bit mantissa: about 5e-4 relative error instead of 1e-5).";
+                return false;
+            }
+
             // Its limits include the operands' strides and element type, not only the shape.
             return AttentionMmaGeometry.Supports(problem, elementType, out reason);
         }

@@ -69,7 +69,7 @@ internal static class KernelVariants
 
     private static string? Unsupported(string variant, AttentionProblem problem, Type elementType) =>
         CudaKernelSelector.ParseForced(variant) is { } kernel
-        && !CudaKernelSelector.Supports(kernel, problem, elementType, out string? reason) ? reason : null;
+        && !CudaKernelSelector.Supports(kernel, problem, elementType, allowTensorFloat32: false, out string? reason) ? reason : null;
 
     private static AttentionProblem PlainProblem(BenchConfig config)
     {

@@ -1,0 +1,144 @@
+// attention_mma_d<bucket>_f32: attention_mma (Native/attention_mma.cu) for fp32 operands on TF32 tensor cores —
+// mma.sync.m16n8k8 .tf32 with fp32 accumulators, Q, K, V and P rounded to TF32 (cvt.rna, 10-bit mantissa) as they
+// enter an MMA. The managed side runs it only when CudaBackendOptions.AllowTensorFloat32 is set: <= 5e-4 relative
+// error against float64 for scores of ordinary size instead of the SIMT kernel's 1e-5. Body: attention_mma_kernel.cuh
+// (shared with f16/bf16); tiles, loads and GEMMs: attention_mma_tf32.cuh. A module of its own, so the f16/bf16
+// users never JIT it.
+//
+// Tile choices. fp32 tiles are twice attention_mma's bytes (plus 4 words of padding per row): shared memory is
+// 4 · (M + 4N) · (bucket + 4) bytes (Q, two stages of K and V), and A100 allows 163 KiB (166 912 bytes) per block.
+// Registers are those of attention_mma's tile of the same M, N and warps (the accumulators are the same; a TF32
+// fragment is as many registers as an f16 one), so where its tile fits the budget it is kept, else N, then M, halves:
+//   d32: 128×64, 8 warps, 54 KiB — attention_mma's 128×64 with 4 warps (2 slabs each) spilled 12 bytes on sm_90:
+//        8 warps of one slab.
+//   d64: 128×64, 4 warps, 102 KiB — attention_mma's 128×64, 4 warps.
+//   d96: 128×64, 8 warps, 150 KiB — attention_mma's 128×64, 8 warps (one slab each).
+//   d128: 128×32, 8 warps, 132 KiB — attention_mma's 128×64 would need 198 KiB: N halved to 32, 8 warps.
+//   d160: 64×32, 4 warps, 123 KiB — 128×32 would need 164 KiB, just over: M halved to 64, 4 warps.
+//   d192: 64×32, 4 warps, 147 KiB — 64×32, 4 warps, as d160.
+//   d256: 64×16, 4 warps, 130 KiB — 64×32 would need 195 KiB: N halved again to 16, 4 warps (one slab each: 128
+//        O accumulators per lane leave no room for 2).
+// None of this could be timed where it was written (no GPU); ptxas -v shows 0 spills for each (./build.sh test).
+
+#include "attention_mma_kernel.cuh"
+
+namespace attention {
+namespace mma {
+using TileTf32D32 = TileTf32<32, 128, 64, 8>;
+using TileTf32D64 = TileTf32<64, 128, 64, 4>;
+using TileTf32D96 = TileTf32<96, 128, 64, 8>;
+using TileTf32D128 = TileTf32<128, 128, 32, 8>;
+using TileTf32D160 = TileTf32<160, 64, 32, 4>;
+using TileTf32D192 = TileTf32<192, 64, 32, 4>;
+using TileTf32D256 = TileTf32<256, 64, 16, 4>;
+}  // namespace mma
+}  // namespace attention
+
+// Entry points: attention_mma's parameters (Native/README.md) with float operands, so that with the f16/bf16
+// kernels of each bucket they form one dtype family. Launch: grid (ceil(q_len / kBlockM), q_heads, batch), block
+// (32 · kWarps), dynamic shared memory TileTf32::kSharedBytes. The output must be 8-byte aligned (float pairs).
+// sass-check: attention_mma_d32_f32 HMMA LDGSTS
+// sass-check: attention_mma_d64_f32 HMMA LDGSTS
+// sass-check: attention_mma_d96_f32 HMMA LDGSTS
+// sass-check: attention_mma_d128_f32 HMMA LDGSTS
+// sass-check: attention_mma_d160_f32 HMMA LDGSTS
+// sass-check: attention_mma_d192_f32 HMMA LDGSTS
+// sass-check: attention_mma_d256_f32 HMMA LDGSTS
+
+extern "C" __global__ void __launch_bounds__(256) attention_mma_d32_f32(
+    const float* q, const float* k, const float* v, float* o,
+    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
+    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
+    long long q_stride_b, long long q_stride_h, long long q_stride_s,
+    long long k_stride_b, long long k_stride_h, long long k_stride_s,
+    long long v_stride_b, long long v_stride_h, long long v_stride_s,
+    long long o_stride_b, long long o_stride_h, long long o_stride_s,
+    long long mask_stride_b, long long mask_stride_h,
+    long long bias_stride_b, long long bias_stride_h,
+    float scale, float softcap, int causal, int window_left, int window_right) {
+  attention::mma::attention_mma<float, attention::mma::TileTf32D32>(ATTENTION_MMA_FORWARD);
+}
+
+extern "C" __global__ void __launch_bounds__(128) attention_mma_d64_f32(
+    const float* q, const float* k, const float* v, float* o,
+    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
+    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
+    long long q_stride_b, long long q_stride_h, long long q_stride_s,
+    long long k_stride_b, long long k_stride_h, long long k_stride_s,
+    long long v_stride_b, long long v_stride_h, long long v_stride_s,
+    long long o_stride_b, long long o_stride_h, long long o_stride_s,
+    long long mask_stride_b, long long mask_stride_h,
+    long long bias_stride_b, long long bias_stride_h,
+    float scale, float softcap, int causal, int window_left, int window_right) {
+  attention::mma::attention_mma<float, attention::mma::TileTf32D64>(ATTENTION_MMA_FORWARD);
+}
+
+extern "C" __global__ void __launch_bounds__(256) attention_mma_d96_f32(
+    const float* q, const float* k, const float* v, float* o,
+    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
+    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
+    long long q_stride_b, long long q_stride_h, long long q_stride_s,
+    long long k_stride_b, long long k_stride_h, long long k_stride_s,
+    long long v_stride_b, long long v_stride_h, long long v_stride_s,
+    long long o_stride_b, long long o_stride_h, long long o_stride_s,
+    long long mask_stride_b, long long mask_stride_h,
+    long long bias_stride_b, long long bias_stride_h,
+    float scale, float softcap, int causal, int window_left, int window_right) {
+  attention::mma::attention_mma<float, attention::mma::TileTf32D96>(ATTENTION_MMA_FORWARD);
+}
+
+extern "C" __global__ void __launch_bounds__(256) attention_mma_d128_f32(
+    const float* q, const float* k, const float* v, float* o,
+    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
+    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
+    long long q_stride_b, long long q_stride_h, long long q_stride_s,
+    long long k_stride_b, long long k_stride_h, long long k_stride_s,
+    long long v_stride_b, long long v_stride_h, long long v_stride_s,
+    long long o_stride_b, long long o_stride_h, long long o_stride_s,
+    long long mask_stride_b, long long mask_stride_h,
+    long long bias_stride_b, long long bias_stride_h,
+    float scale, float softcap, int causal, int window_left, int window_right) {
+  attention::mma::attention_mma<float, attention::mma::TileTf32D128>(ATTENTION_MMA_FORWARD);
+}
+
+extern "C" __global__ void __launch_bounds__(128) attention_mma_d160_f32(
+    const float* q, const float* k, const float* v, float* o,
+    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
+    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
+    long long q_stride_b, long long q_stride_h, long long q_stride_s,
+    long long k_stride_b, long long k_stride_h, long long k_stride_s,
+    long long v_stride_b, long long v_stride_h, long long v_stride_s,
+    long long o_stride_b, long long o_stride_h, long long o_stride_s,
+    long long mask_stride_b, long long mask_stride_h,
+    long long bias_stride_b, long long bias_stride_h,
+    float scale, float softcap, int causal, int window_left, int window_right) {
+  attention::mma::attention_mma<float, attention::mma::TileTf32D160>(ATTENTION_MMA_FORWARD);
+}
+
+extern "C" __global__ void __launch_bounds__(128) attention_mma_d192_f32(
+    const float* q, const float* k, const float* v, float* o,
+    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
+    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
+    long long q_stride_b, long long q_stride_h, long long q_stride_s,
+    long long k_stride_b, long long k_stride_h, long long k_stride_s,
+    long long v_stride_b, long long v_stride_h, long long v_stride_s,
+    long long o_stride_b, long long o_stride_h, long long o_stride_s,
+    long long mask_stride_b, long long mask_stride_h,
+    long long bias_stride_b, long long bias_stride_h,
+    float scale, float softcap, int causal, int window_left, int window_right) {
+  attention::mma::attention_mma<float, attention::mma::TileTf32D192>(ATTENTION_MMA_FORWARD);
+}
+
+extern "C" __global__ void __launch_bounds__(128) attention_mma_d256_f32(
+    const float* q, const float* k, const float* v, float* o,
+    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
+    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
+    long long q_stride_b, long long q_stride_h, long long q_stride_s,
+    long long k_stride_b, long long k_stride_h, long long k_stride_s,
+    long long v_stride_b, long long v_stride_h, long long v_stride_s,
+    long long o_stride_b, long long o_stride_h, long long o_stride_s,
+    long long mask_stride_b, long long mask_stride_h,
+    long long bias_stride_b, long long bias_stride_h,
+    float scale, float softcap, int causal, int window_left, int window_right) {
+  attention::mma::attention_mma<float, attention::mma::TileTf32D256>(ATTENTION_MMA_FORWARD);
+}
