@@ -7,7 +7,8 @@ using Attention.Native.Validation;
 namespace Attention.Native.Tests;
 
 /// <summary>
-/// The tensor-core kernel <c>attention_mma</c> forced through its wrapper (<see cref="CudaAttentionMma"/>): every
+/// The tensor-core kernel <c>attention_mma</c> forced on the backend (<see cref="CudaAttention"/> with
+/// <see cref="CudaAttentionKernel.TensorCore"/>): every
 /// <see cref="CaseCatalog"/> case it supports, in Half and BFloat16 (relative error ≤ 1e-2) and in float on the TF32
 /// kernel (≤ 5e-4, the bound <see cref="CudaBackendOptions.AllowTensorFloat32"/> documents for scores of ordinary
 /// size; the huge-score cases are skipped for it), against the float64 reference (fully masked rows exactly 0 with lse −∞, no NaN, nothing written
@@ -152,17 +153,20 @@ public sealed class CudaAttentionMmaTests
         var output = TestData.Poison<T>(sizes.Output);
         var lse = TestData.Poison<float>(shape.LogSumExpElementCount);
         var untouched = (T[])output.Clone();
-        using (var backend = new CudaBackend())
+        var forced = new CudaBackendOptions { Kernel = CudaAttentionKernel.TensorCore, AllowTensorFloat32 = typeof(T) == typeof(float) };
+        using (var backend = new CudaBackend(forced, "forced by the test"))
         {
             using var tq = backend.Upload<T>(q);
             using var tk = backend.Upload<T>(k);
             using var tv = backend.Upload<T>(v);
             using var to = backend.Upload<T>(output);
             using var tl = backend.Upload<float>(lse);
-            var prepared = CudaAttentionMma.Prepare<T>(backend, problem);
-            CudaAttentionMma.Launch(
+            var prepared = CudaAttention.Prepare<T>(backend, problem);
+            Assert.Equal(CudaAttentionKernel.TensorCore, prepared.Kernel);
+            CudaAttention.Launch(
                 backend, prepared, problem, CudaTensor<T>.PointerOf(tq), CudaTensor<T>.PointerOf(tk),
-                CudaTensor<T>.PointerOf(tv), CudaTensor<T>.PointerOf(to), CudaTensor<float>.PointerOf(tl));
+                CudaTensor<T>.PointerOf(tv), CudaTensor<T>.PointerOf(to), CudaTensor<float>.PointerOf(tl),
+                DevicePointer<float>.Null);
             backend.Synchronize();
             to.CopyTo(output);
             tl.CopyTo(lse);

@@ -40,6 +40,8 @@ internal static class CudaAttention
     }
 
     /// <summary>Queues the kernels prepared by <see cref="Prepare"/> on device operands.</summary>
+    /// <exception cref="NotSupportedException">The tensor-core kernel was prepared and an operand does not start where
+    /// its copies need it (<see cref="CudaAttentionMma.EnsureAligned"/>).</exception>
     /// <exception cref="CudaException">An upload or a launch was rejected.</exception>
     public static void Launch<T>(
         CudaBackend backend,
@@ -55,10 +57,7 @@ internal static class CudaAttention
     {
         if (prepared.Kernel == CudaAttentionKernel.TensorCore)
         {
-            // It stages the host-side mask, bias and key lengths under the launch gate itself.
-            CudaAttentionMma.Launch(
-                backend, (prepared.Function, prepared.Configuration), problem, query, key, value, output, logSumExp);
-            return;
+            CudaAttentionMma.EnsureAligned(query, key, value, output);
         }
 
         var p = problem;
@@ -70,6 +69,13 @@ internal static class CudaAttention
             var staged = backend.Scratch.Stage(p);
             var maskPointer = mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask;
             var biasPointer = bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias;
+            if (prepared.Kernel == CudaAttentionKernel.TensorCore)
+            {
+                CudaAttentionMma.Launch(
+                    prepared, p, query, key, value, output, logSumExp, maskPointer, biasPointer, staged.KeyLengths);
+                return;
+            }
+
             if (prepared.Kernel == CudaAttentionKernel.SplitKv)
             {
                 CudaSplitKvAttention.Launch(

@@ -30,19 +30,10 @@ internal static class CudaAttentionMma
         return (kernels.For<T>(tile), configuration);
     }
 
-    /// <summary>Queues the kernel prepared by <see cref="Prepare"/> on device operands.</summary>
+    /// <summary>Throws unless the operands start where the kernel's 16-byte copies and pair stores need them.</summary>
     /// <exception cref="NotSupportedException">q, k or v does not start 16-byte aligned, or o at a multiple of two
     /// elements' bytes (4 for Half and BFloat16, 8 for float).</exception>
-    /// <exception cref="CudaException">An upload or the launch was rejected.</exception>
-    public static void Launch<T>(
-        CudaBackend backend,
-        (CudaKernel Kernel, LaunchConfiguration Configuration) prepared,
-        AttentionProblem problem,
-        DevicePointer<T> query,
-        DevicePointer<T> key,
-        DevicePointer<T> value,
-        DevicePointer<T> output,
-        DevicePointer<float> logSumExp)
+    public static void EnsureAligned<T>(DevicePointer<T> query, DevicePointer<T> key, DevicePointer<T> value, DevicePointer<T> output)
         where T : unmanaged
     {
         // The epilogue stores element pairs.
@@ -52,56 +43,65 @@ internal static class CudaAttentionMma
             throw new NotSupportedException(
                 $"The attention_mma kernel needs query, key and value to start 16-byte aligned and the output {pairBytes}-byte aligned.");
         }
+    }
 
-        var p = problem;
-        var mask = p.Mask;
-        var bias = p.Bias;
-        lock (backend.LaunchGate)
-        {
-            backend.EnterContext();
-            var staged = backend.Scratch.Stage(p);
-
-            // Every bucket's entry point has the same parameter list, so the d64 family's generated launcher packs the
-            // arguments for whichever bucket's function was prepared.
-            NativeKernels.AttentionMmaD64(
-                prepared.Kernel.Function,
-                in prepared.Configuration,
-                query,
-                key,
-                value,
-                output,
-                logSumExp,
-                mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask,
-                bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias,
-                staged.KeyLengths,
-                p.Batch,
-                p.QueryHeads,
-                p.KeyValueHeads,
-                p.QueryLength,
-                p.KeyLength,
-                p.HeadDim,
-                p.ValueHeadDim,
-                p.Query.Batch,
-                p.Query.Head,
-                p.Query.Sequence,
-                p.Key.Batch,
-                p.Key.Head,
-                p.Key.Sequence,
-                p.Value.Batch,
-                p.Value.Head,
-                p.Value.Sequence,
-                p.Output.Batch,
-                p.Output.Head,
-                p.Output.Sequence,
-                mask is null ? 0 : p.MaskBatchStride(mask.Heads, mask.Batch),
-                mask is null ? 0 : p.MaskHeadStride(mask.Heads),
-                bias is null ? 0 : p.MaskBatchStride(bias.Heads, bias.Batch),
-                bias is null ? 0 : p.MaskHeadStride(bias.Heads),
-                p.Scale,
-                p.Softcap,
-                p.Causal switch { CausalMask.TopLeft => 1, CausalMask.BottomRight => 2, _ => 0 },
-                p.WindowLeft,
-                p.WindowRight);
-        }
+    /// <summary>
+    /// Queues the kernel prepared by <see cref="Prepare"/>; the caller (<see cref="CudaAttention.Launch"/>) has checked
+    /// <see cref="EnsureAligned"/>, holds the backend's launch lock and has staged the uploads.
+    /// </summary>
+    public static void Launch<T>(
+        PreparedAttention prepared,
+        AttentionProblem p,
+        DevicePointer<T> query,
+        DevicePointer<T> key,
+        DevicePointer<T> value,
+        DevicePointer<T> output,
+        DevicePointer<float> logSumExp,
+        DevicePointer<bool> mask,
+        DevicePointer<float> bias,
+        DevicePointer<int> keyLengths)
+        where T : unmanaged
+    {
+        // Every bucket's entry point has the same parameter list, so the d64 family's generated launcher packs the
+        // arguments for whichever bucket's function was prepared.
+        NativeKernels.AttentionMmaD64(
+            prepared.Function.Function,
+            prepared.Configuration,
+            query,
+            key,
+            value,
+            output,
+            logSumExp,
+            mask,
+            bias,
+            keyLengths,
+            p.Batch,
+            p.QueryHeads,
+            p.KeyValueHeads,
+            p.QueryLength,
+            p.KeyLength,
+            p.HeadDim,
+            p.ValueHeadDim,
+            p.Query.Batch,
+            p.Query.Head,
+            p.Query.Sequence,
+            p.Key.Batch,
+            p.Key.Head,
+            p.Key.Sequence,
+            p.Value.Batch,
+            p.Value.Head,
+            p.Value.Sequence,
+            p.Output.Batch,
+            p.Output.Head,
+            p.Output.Sequence,
+            p.Mask is { } m ? p.MaskBatchStride(m.Heads, m.Batch) : 0,
+            p.Mask is { } mh ? p.MaskHeadStride(mh.Heads) : 0,
+            p.Bias is { } b ? p.MaskBatchStride(b.Heads, b.Batch) : 0,
+            p.Bias is { } bh ? p.MaskHeadStride(bh.Heads) : 0,
+            p.Scale,
+            p.Softcap,
+            CudaAttention.Causal(p.Causal),
+            p.WindowLeft,
+            p.WindowRight);
     }
 }
