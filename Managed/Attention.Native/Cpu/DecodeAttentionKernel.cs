@@ -150,22 +150,39 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                 state + layout.KeyRows, out long keyStride);
             float* value = OperandRows.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart, keys, valueDim,
                 state + layout.ValueRows, out long valueStride);
-            // Only the first tile prefetches (later tiles re-read the rows from cache); converted operands are read
-            // by the conversion, not the tiles.
-            var ahead = typeof(T) == typeof(float) ? new StreamAhead(AheadKeys * keyStride, AheadKeys * valueStride)
-                : default;
+            // Only the first pass over a row prefetches (later tiles re-read the rows from cache); converted operands
+            // are read by the conversion, not the tiles.
+            var ahead = new StreamAhead(AheadKeys * keyStride, AheadKeys * valueStride);
+            bool fetch = typeof(T) == typeof(float);
             // Scores of every row first, then one softmax step per row, then the weighted values: the group's rows
             // share each K and V load in tiles of four (DecodeRowTiles), so the block streams through once.
             int r = 0;
             for (; r + tile <= rows; r += tile)
             {
-                DecodeRowTiles<TOps, TVec>.Scores(queries + (r * dim), dim, key, keyStride, keys,
-                    scores + (r * KeyBlock), KeyBlock, r == 0 ? ahead : default);
+                float* q = queries + (r * dim);
+                float* s = scores + (r * KeyBlock);
+                if (r == 0 && fetch)
+                {
+                    DecodeRowTiles<TOps, TVec>.Scores(q, dim, key, keyStride, keys, s, KeyBlock, ahead);
+                }
+                else
+                {
+                    DecodeRowTiles<TOps, TVec>.Scores(q, dim, key, keyStride, keys, s, KeyBlock, default(NoStreamAhead));
+                }
             }
 
             for (; r < rows; r++)
             {
-                RowScores(queries + (r * dim), key, keyStride, keys, dim, scores + (r * KeyBlock));
+                float* q = queries + (r * dim);
+                float* s = scores + (r * KeyBlock);
+                if (r == 0 && fetch)
+                {
+                    DecodeSingleRows<TOps, TVec>.Scores(q, key, keyStride, keys, dim, s, ahead);
+                }
+                else
+                {
+                    DecodeSingleRows<TOps, TVec>.Scores(q, key, keyStride, keys, dim, s, default(NoStreamAhead));
+                }
             }
 
             for (r = 0; r < rows; r++)
@@ -178,83 +195,36 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
 
             for (r = 0; r + tile <= rows; r += tile)
             {
-                DecodeRowTiles<TOps, TVec>.Accumulate(accumulator + (r * valueDim), scores + (r * KeyBlock), KeyBlock,
-                    value, valueStride, keys, valueDim, rescale + r, r == 0 ? ahead : default);
+                float* a = accumulator + (r * valueDim);
+                float* s = scores + (r * KeyBlock);
+                if (r == 0 && fetch)
+                {
+                    DecodeRowTiles<TOps, TVec>.Accumulate(a, s, KeyBlock, value, valueStride, keys, valueDim,
+                        rescale + r, ahead);
+                }
+                else
+                {
+                    DecodeRowTiles<TOps, TVec>.Accumulate(a, s, KeyBlock, value, valueStride, keys, valueDim,
+                        rescale + r, default(NoStreamAhead));
+                }
             }
 
             for (; r < rows; r++)
             {
-                AccumulateRow(accumulator + (r * valueDim), scores + (r * KeyBlock), value, valueStride, keys, valueDim,
-                    rescale[r]);
+                float* a = accumulator + (r * valueDim);
+                float* s = scores + (r * KeyBlock);
+                if (r == 0 && fetch)
+                {
+                    DecodeSingleRows<TOps, TVec>.Accumulate(a, s, value, valueStride, keys, valueDim, rescale[r], ahead);
+                }
+                else
+                {
+                    DecodeSingleRows<TOps, TVec>.Accumulate(a, s, value, valueStride, keys, valueDim, rescale[r],
+                        default(NoStreamAhead));
+                }
             }
         }
     }
-
-    /// <summary>
-    /// <c>scores[j] = q·key[j]</c>, eight keys at a time: eight independent FMA chains hide FMA latency (four left
-    /// the loop latency-bound at a third of the FMA rate) and each query vector load serves eight FMAs.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowScores(float* q, float* key, long keyStride, int keys, int dim, float* scores)
-    {
-        int w = TOps.Width;
-        int j = 0;
-        for (; j + 8 <= keys; j += 8)
-        {
-            float* k0 = key + (j * keyStride);
-            float* k1 = k0 + keyStride;
-            float* k2 = k1 + keyStride;
-            float* k3 = k2 + keyStride;
-            float* k4 = k3 + keyStride;
-            float* k5 = k4 + keyStride;
-            float* k6 = k5 + keyStride;
-            float* k7 = k6 + keyStride;
-            TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-            TVec a4 = TOps.Zero, a5 = TOps.Zero, a6 = TOps.Zero, a7 = TOps.Zero;
-            int x = 0;
-            for (; x + w <= dim; x += w)
-            {
-                TVec qv = TOps.Load(q + x);
-                a0 = TOps.MultiplyAdd(qv, TOps.Load(k0 + x), a0);
-                a1 = TOps.MultiplyAdd(qv, TOps.Load(k1 + x), a1);
-                a2 = TOps.MultiplyAdd(qv, TOps.Load(k2 + x), a2);
-                a3 = TOps.MultiplyAdd(qv, TOps.Load(k3 + x), a3);
-                a4 = TOps.MultiplyAdd(qv, TOps.Load(k4 + x), a4);
-                a5 = TOps.MultiplyAdd(qv, TOps.Load(k5 + x), a5);
-                a6 = TOps.MultiplyAdd(qv, TOps.Load(k6 + x), a6);
-                a7 = TOps.MultiplyAdd(qv, TOps.Load(k7 + x), a7);
-            }
-
-            scores[j] = TOps.Sum(a0) + OperandRows.DotTail(q, k0, x, dim);
-            scores[j + 1] = TOps.Sum(a1) + OperandRows.DotTail(q, k1, x, dim);
-            scores[j + 2] = TOps.Sum(a2) + OperandRows.DotTail(q, k2, x, dim);
-            scores[j + 3] = TOps.Sum(a3) + OperandRows.DotTail(q, k3, x, dim);
-            scores[j + 4] = TOps.Sum(a4) + OperandRows.DotTail(q, k4, x, dim);
-            scores[j + 5] = TOps.Sum(a5) + OperandRows.DotTail(q, k5, x, dim);
-            scores[j + 6] = TOps.Sum(a6) + OperandRows.DotTail(q, k6, x, dim);
-            scores[j + 7] = TOps.Sum(a7) + OperandRows.DotTail(q, k7, x, dim);
-        }
-
-        for (; j < keys; j++)
-        {
-            float* k0 = key + (j * keyStride);
-            TVec a0 = TOps.Zero, a1 = TOps.Zero;
-            int x = 0;
-            for (; x + (2 * w) <= dim; x += 2 * w)
-            {
-                a0 = TOps.MultiplyAdd(TOps.Load(q + x), TOps.Load(k0 + x), a0);
-                a1 = TOps.MultiplyAdd(TOps.Load(q + x + w), TOps.Load(k0 + x + w), a1);
-            }
-
-            for (; x + w <= dim; x += w)
-            {
-                a0 = TOps.MultiplyAdd(TOps.Load(q + x), TOps.Load(k0 + x), a0);
-            }
-
-            scores[j] = TOps.Sum(TOps.Add(a0, a1)) + OperandRows.DotTail(q, k0, x, dim);
-        }
-    }
-
 
     /// <summary>Online-softmax step for one row over a full (−∞-padded) block; returns the rescale factor.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -282,89 +252,6 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         *max = newMax;
         *sum = (*sum * rescale) + TOps.Sum(total);
         return rescale;
-    }
-
-    /// <summary>
-    /// <c>acc = acc·rescale + Σ_j p[j]·value[j]</c>, eight vectors of columns at a time so eight FMA chains run in
-    /// parallel over the block's keys.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulateRow(
-        float* acc, float* p, float* value, long valueStride, int keys, int valueDim, float rescale)
-    {
-        int w = TOps.Width;
-        TVec scale = TOps.Broadcast(rescale);
-        int c = 0;
-        for (; c + (8 * w) <= valueDim; c += 8 * w)
-        {
-            float* a = acc + c;
-            TVec a0 = TOps.Multiply(TOps.Load(a), scale), a1 = TOps.Multiply(TOps.Load(a + w), scale);
-            TVec a2 = TOps.Multiply(TOps.Load(a + (2 * w)), scale), a3 = TOps.Multiply(TOps.Load(a + (3 * w)), scale);
-            TVec a4 = TOps.Multiply(TOps.Load(a + (4 * w)), scale), a5 = TOps.Multiply(TOps.Load(a + (5 * w)), scale);
-            TVec a6 = TOps.Multiply(TOps.Load(a + (6 * w)), scale), a7 = TOps.Multiply(TOps.Load(a + (7 * w)), scale);
-            float* v = value + c;
-            for (int j = 0; j < keys; j++, v += valueStride)
-            {
-                TVec pj = TOps.Broadcast(p[j]);
-                a0 = TOps.MultiplyAdd(pj, TOps.Load(v), a0);
-                a1 = TOps.MultiplyAdd(pj, TOps.Load(v + w), a1);
-                a2 = TOps.MultiplyAdd(pj, TOps.Load(v + (2 * w)), a2);
-                a3 = TOps.MultiplyAdd(pj, TOps.Load(v + (3 * w)), a3);
-                a4 = TOps.MultiplyAdd(pj, TOps.Load(v + (4 * w)), a4);
-                a5 = TOps.MultiplyAdd(pj, TOps.Load(v + (5 * w)), a5);
-                a6 = TOps.MultiplyAdd(pj, TOps.Load(v + (6 * w)), a6);
-                a7 = TOps.MultiplyAdd(pj, TOps.Load(v + (7 * w)), a7);
-            }
-
-            TOps.Store(a, a0);
-            TOps.Store(a + w, a1);
-            TOps.Store(a + (2 * w), a2);
-            TOps.Store(a + (3 * w), a3);
-            TOps.Store(a + (4 * w), a4);
-            TOps.Store(a + (5 * w), a5);
-            TOps.Store(a + (6 * w), a6);
-            TOps.Store(a + (7 * w), a7);
-        }
-
-        for (; c + (2 * w) <= valueDim; c += 2 * w)
-        {
-            TVec a0 = TOps.Multiply(TOps.Load(acc + c), scale);
-            TVec a1 = TOps.Multiply(TOps.Load(acc + c + w), scale);
-            float* v = value + c;
-            for (int j = 0; j < keys; j++, v += valueStride)
-            {
-                TVec pj = TOps.Broadcast(p[j]);
-                a0 = TOps.MultiplyAdd(pj, TOps.Load(v), a0);
-                a1 = TOps.MultiplyAdd(pj, TOps.Load(v + w), a1);
-            }
-
-            TOps.Store(acc + c, a0);
-            TOps.Store(acc + c + w, a1);
-        }
-
-        for (; c + w <= valueDim; c += w)
-        {
-            TVec a0 = TOps.Multiply(TOps.Load(acc + c), scale);
-            float* v = value + c;
-            for (int j = 0; j < keys; j++, v += valueStride)
-            {
-                a0 = TOps.MultiplyAdd(TOps.Broadcast(p[j]), TOps.Load(v), a0);
-            }
-
-            TOps.Store(acc + c, a0);
-        }
-
-        for (; c < valueDim; c++)
-        {
-            float a = acc[c] * rescale;
-            float* v = value + c;
-            for (int j = 0; j < keys; j++, v += valueStride)
-            {
-                a += p[j] * *v;
-            }
-
-            acc[c] = a;
-        }
     }
 
     /// <summary>

@@ -18,13 +18,13 @@ internal static unsafe class DecodeRowTiles<TOps, TVec>
 
     /// <summary>
     /// <c>scores[r·scoreStride + j] = q_r·key[j]</c> for four rows, two keys at a time: eight FMA chains, and six
-    /// loads (two K, four Q from L1) per eight FMAs. Keys are walked in address order, each K line prefetched
-    /// <paramref name="ahead"/> rows on.
+    /// loads (two K, four Q from L1) per eight FMAs; the eight lane sums by one add-pairs tree. Keys are walked in
+    /// address order, each K line prefetched by <paramref name="ahead"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scores(
-        float* q, int dim, float* key, long keyStride, int keys, float* scores, int scoreStride,
-        in StreamAhead ahead)
+    public static void Scores<TAhead>(
+        float* q, int dim, float* key, long keyStride, int keys, float* scores, int scoreStride, TAhead ahead)
+        where TAhead : struct, IStreamAhead
     {
         int w = TOps.Width;
         float* q1 = q + dim, q2 = q1 + dim, q3 = q2 + dim;
@@ -37,38 +37,44 @@ internal static unsafe class DecodeRowTiles<TOps, TVec>
             TVec a00 = TOps.Zero, a01 = TOps.Zero, a10 = TOps.Zero, a11 = TOps.Zero;
             TVec a20 = TOps.Zero, a21 = TOps.Zero, a30 = TOps.Zero, a31 = TOps.Zero;
             int x = 0;
-            for (; x + w <= dim; x += w)
+            for (; x + (2 * w) <= dim; x += 2 * w)
             {
-                if (ahead.Active && (x & 15) == 0)
+                // Two vectors per key make one 64-byte line at Vector256 (two lines at Vector512).
+                ahead.FetchKey(k0 + x);
+                ahead.FetchKey(k1 + x);
+                if (TOps.Width > 8)
                 {
-                    ahead.FetchKey(k0 + x);
-                    ahead.FetchKey(k1 + x);
+                    ahead.FetchKey(k0 + x + 16);
+                    ahead.FetchKey(k1 + x + 16);
                 }
 
-                TVec v0 = TOps.Load(k0 + x);
-                TVec v1 = TOps.Load(k1 + x);
-                TVec qv = TOps.Load(q + x);
-                a00 = TOps.MultiplyAdd(qv, v0, a00);
-                a01 = TOps.MultiplyAdd(qv, v1, a01);
-                qv = TOps.Load(q1 + x);
-                a10 = TOps.MultiplyAdd(qv, v0, a10);
-                a11 = TOps.MultiplyAdd(qv, v1, a11);
-                qv = TOps.Load(q2 + x);
-                a20 = TOps.MultiplyAdd(qv, v0, a20);
-                a21 = TOps.MultiplyAdd(qv, v1, a21);
-                qv = TOps.Load(q3 + x);
-                a30 = TOps.MultiplyAdd(qv, v0, a30);
-                a31 = TOps.MultiplyAdd(qv, v1, a31);
+                FourByTwo(TOps.Load(k0 + x), TOps.Load(k1 + x), q + x, q1 + x, q2 + x, q3 + x,
+                    ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31);
+                FourByTwo(TOps.Load(k0 + x + w), TOps.Load(k1 + x + w), q + x + w, q1 + x + w, q2 + x + w, q3 + x + w,
+                    ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31);
             }
 
-            scores[j] = TOps.Sum(a00) + OperandRows.DotTail(q, k0, x, dim);
-            scores[j + 1] = TOps.Sum(a01) + OperandRows.DotTail(q, k1, x, dim);
-            s1[j] = TOps.Sum(a10) + OperandRows.DotTail(q1, k0, x, dim);
-            s1[j + 1] = TOps.Sum(a11) + OperandRows.DotTail(q1, k1, x, dim);
-            s2[j] = TOps.Sum(a20) + OperandRows.DotTail(q2, k0, x, dim);
-            s2[j + 1] = TOps.Sum(a21) + OperandRows.DotTail(q2, k1, x, dim);
-            s3[j] = TOps.Sum(a30) + OperandRows.DotTail(q3, k0, x, dim);
-            s3[j + 1] = TOps.Sum(a31) + OperandRows.DotTail(q3, k1, x, dim);
+            for (; x + w <= dim; x += w)
+            {
+                ahead.FetchKey(k0 + x);
+                ahead.FetchKey(k1 + x);
+                FourByTwo(TOps.Load(k0 + x), TOps.Load(k1 + x), q + x, q1 + x, q2 + x, q3 + x,
+                    ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31);
+            }
+
+            HorizontalSums<TOps, TVec>.StoreFourRowsTwoKeys(a00, a01, a10, a11, a20, a21, a30, a31,
+                scores + j, s1 + j, s2 + j, s3 + j);
+            if (x < dim)
+            {
+                scores[j] += OperandRows.DotTail(q, k0, x, dim);
+                scores[j + 1] += OperandRows.DotTail(q, k1, x, dim);
+                s1[j] += OperandRows.DotTail(q1, k0, x, dim);
+                s1[j + 1] += OperandRows.DotTail(q1, k1, x, dim);
+                s2[j] += OperandRows.DotTail(q2, k0, x, dim);
+                s2[j + 1] += OperandRows.DotTail(q2, k1, x, dim);
+                s3[j] += OperandRows.DotTail(q3, k0, x, dim);
+                s3[j + 1] += OperandRows.DotTail(q3, k1, x, dim);
+            }
         }
 
         if (j < keys)
@@ -94,13 +100,14 @@ internal static unsafe class DecodeRowTiles<TOps, TVec>
 
     /// <summary>
     /// <c>acc_r = acc_r·rescale[r] + Σ_j p[r·pStride + j]·value[j]</c> for four rows, two vectors of columns at a
-    /// time: eight FMA chains, each V vector loaded once for the four rows, each V line prefetched
-    /// <paramref name="ahead"/> rows on.
+    /// time: eight FMA chains, each V vector loaded once for the four rows, each V line prefetched by
+    /// <paramref name="ahead"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Accumulate(
+    public static void Accumulate<TAhead>(
         float* acc, float* p, int pStride, float* value, long valueStride, int keys, int valueDim, float* rescale,
-        in StreamAhead ahead)
+        TAhead ahead)
+        where TAhead : struct, IStreamAhead
     {
         int w = TOps.Width;
         float* acc1 = acc + valueDim, acc2 = acc1 + valueDim, acc3 = acc2 + valueDim;
@@ -117,9 +124,10 @@ internal static unsafe class DecodeRowTiles<TOps, TVec>
             float* v = value + c;
             for (int j = 0; j < keys; j++, v += valueStride)
             {
-                if (ahead.Active)
+                ahead.FetchValue(v);
+                if (TOps.Width > 8)
                 {
-                    ahead.FetchValue(v);
+                    ahead.FetchValue(v + 16);
                 }
 
                 TVec v0 = TOps.Load(v);
@@ -166,5 +174,25 @@ internal static unsafe class DecodeRowTiles<TOps, TVec>
             acc2[c] = a2;
             acc3[c] = a3;
         }
+    }
+
+    /// <summary>One vector of two keys into the four rows' eight accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourByTwo(
+        TVec k0, TVec k1, float* q0, float* q1, float* q2, float* q3,
+        ref TVec a00, ref TVec a01, ref TVec a10, ref TVec a11, ref TVec a20, ref TVec a21, ref TVec a30, ref TVec a31)
+    {
+        TVec qv = TOps.Load(q0);
+        a00 = TOps.MultiplyAdd(qv, k0, a00);
+        a01 = TOps.MultiplyAdd(qv, k1, a01);
+        qv = TOps.Load(q1);
+        a10 = TOps.MultiplyAdd(qv, k0, a10);
+        a11 = TOps.MultiplyAdd(qv, k1, a11);
+        qv = TOps.Load(q2);
+        a20 = TOps.MultiplyAdd(qv, k0, a20);
+        a21 = TOps.MultiplyAdd(qv, k1, a21);
+        qv = TOps.Load(q3);
+        a30 = TOps.MultiplyAdd(qv, k0, a30);
+        a31 = TOps.MultiplyAdd(qv, k1, a31);
     }
 }

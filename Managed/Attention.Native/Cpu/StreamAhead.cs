@@ -5,11 +5,25 @@ namespace Attention.Native.Cpu;
 
 /// <summary>
 /// Software prefetch of K and V rows a fixed distance ahead of the decode tiles (<see cref="DecodeRowTiles{TOps,
-/// TVec}"/>). Their loops spend ~30 instructions per 64-byte line, so the reorder window holds too few demand misses
-/// to keep DRAM busy, and the hardware prefetchers alone left the time at compute plus memory. Non-temporal hints,
-/// as the lines are used once, measured at least as fast as T0/T1/T2. The default instance prefetches nothing.
+/// TVec}"/>). A tile spends dozens of instructions per 64-byte line, so the reorder window holds too few demand misses
+/// to keep DRAM busy, and the hardware prefetchers alone left the time at compute plus memory. The tiles take it as a
+/// generic struct argument, so the copy that prefetches and the one that does not (<see cref="NoStreamAhead"/>, for
+/// tiles re-reading rows the first one fetched) are each compiled without a branch in their loops.
 /// </summary>
-internal readonly unsafe struct StreamAhead
+internal unsafe interface IStreamAhead
+{
+    /// <summary>Prefetches the line a fixed distance past this K element.</summary>
+    void FetchKey(float* key);
+
+    /// <summary>Prefetches the line a fixed distance past this V element.</summary>
+    void FetchValue(float* value);
+}
+
+/// <summary>
+/// Prefetches with the non-temporal hint, as the lines are used once; it measured at least as fast as T0/T1/T2.
+/// Does nothing where the CPU has no prefetch instruction the runtime exposes (non-x86).
+/// </summary>
+internal readonly unsafe struct StreamAhead : IStreamAhead
 {
     private readonly long keyOffset;
     private readonly long valueOffset;
@@ -20,15 +34,37 @@ internal readonly unsafe struct StreamAhead
     {
         this.keyOffset = keyOffset;
         this.valueOffset = valueOffset;
-        Active = Sse.IsSupported;
     }
 
-    /// <summary>Whether anything is prefetched (an x86 CPU and a constructed instance).</summary>
-    public bool Active { get; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FetchKey(float* key)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.PrefetchNonTemporal(key + keyOffset);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FetchKey(float* key) => Sse.PrefetchNonTemporal(key + keyOffset);
+    public void FetchValue(float* value)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.PrefetchNonTemporal(value + valueOffset);
+        }
+    }
+}
+
+/// <summary>Prefetches nothing: for rows already fetched, or operands a conversion reads first.</summary>
+internal readonly unsafe struct NoStreamAhead : IStreamAhead
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FetchKey(float* key)
+    {
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FetchValue(float* value) => Sse.PrefetchNonTemporal(value + valueOffset);
+    public void FetchValue(float* value)
+    {
+    }
 }
