@@ -239,6 +239,35 @@ native_emulations() { # native_emulations <scratch folder>
   done
 }
 
+# The GPU test classes, again, on the emulated device: Native/emulation/cuda_driver_emulation.cpp (libcuda.so.1: the
+# driver API the bindings use, every kernel's own source on CPU fibers) and cublas_emulation.cpp (libcublas.so.13),
+# put first on LD_LIBRARY_PATH for this one run. Where no GPU is, it checks the C# launchers' argument packing against
+# the kernels' signatures, grids and shared-memory opt-ins against an H200's limits, staging, split-KV workspaces,
+# cuBLAS operand order and the layers end to end; the device's name says it is emulated, and the tests skip problems
+# larger than it runs in about a second (CudaTestEnvironment.EmulatedWorkLimit).
+emulated_gpu_classes=('Cuda*' BackendSelectionTests)  # as Perf/device/run.sh's GPU step
+emulated_gpu_tests() {
+  local cxx include dir=artifacts/cuda-emulation flags class filters=()
+  cxx=$(command -v clang++-14 || command -v clang++ || command -v c++ || true)
+  include=$(cd "$(dirname "$(command -v nvcc 2>/dev/null || echo /nonexistent/bin/nvcc)")/../include" 2>/dev/null && pwd -P || true)
+  if [ -z "$cxx" ] || [ ! -f "$include/cuda_fp16.h" ]; then
+    echo "== emulated GPU: skipped: it needs a C++20 compiler and the toolkit's cuda_fp16.h (Native/install-cuda-toolkit.sh)"
+    native_skipped=$((native_skipped + 1))
+    return 0
+  fi
+  mkdir -p "$dir"
+  flags=(-std=c++20 -O2 -fno-strict-aliasing -fPIC -shared -I Native)
+  [ "$include" = /usr/include ] || flags+=(-isystem "$include")
+  echo "== emulated GPU: building $dir/libcuda.so.1 and libcublas.so.13"
+  if ! "$cxx" "${flags[@]}" -o "$dir/libcuda.so.1" Native/emulation/cuda_driver_emulation.cpp ||
+     ! "$cxx" "${flags[@]}" -o "$dir/libcublas.so.13" Native/emulation/cublas_emulation.cpp; then
+    native_fail "the emulated device does not compile"
+    return 0
+  fi
+  for class in "${emulated_gpu_classes[@]}"; do filters+=(-class "Attention.Native.Tests.$class"); done
+  LD_LIBRARY_PATH="$PWD/$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" run_tests emulated-gpu "${filters[@]}"
+}
+
 # Regenerates the PTX into a temporary folder and compares it with the committed copy, then runs ptxas -v per arch
 # (failing on any spill) and the SASS opcode checks. Skipped, with one line saying so, where the toolkit is absent.
 native_checks() {
@@ -386,6 +415,7 @@ case "$command" in
     rm -rf "$results_dir"
     native_checks
     run_tests all
+    emulated_gpu_tests
     # ImageSharp-style reruns: the Auto variant with the wider ISAs switched off in the runtime itself.
     DOTNET_EnableAVX2=0 run_tests no-avx2 -class Attention.Native.Tests.CpuAttentionTests -class Attention.Native.Tests.Gemm.CpuSgemmTests
     DOTNET_EnableHWIntrinsic=0 run_tests no-simd -class Attention.Native.Tests.CpuAttentionTests -class Attention.Native.Tests.Gemm.CpuSgemmTests

@@ -58,7 +58,7 @@ using TileD256 = Tile<256, 64, 64, 4>;
 // sass-check: attention_mma_d256_f16 HMMA LDSM LDGSTS
 // sass-check: attention_mma_d256_bf16 HMMA LDSM LDGSTS
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d32_f16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD32::kThreads) attention_mma_d32_f16(
     const __half* q, const __half* k, const __half* v, __half* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -72,7 +72,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d32_f16(
   attention::mma::attention_mma<__half, attention::mma::TileD32>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d32_bf16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD32::kThreads) attention_mma_d32_bf16(
     const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -86,7 +86,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d32_bf16(
   attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD32>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d64_f16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD64::kThreads) attention_mma_d64_f16(
     const __half* q, const __half* k, const __half* v, __half* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -100,7 +100,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d64_f16(
   attention::mma::attention_mma<__half, attention::mma::TileD64>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d64_bf16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD64::kThreads) attention_mma_d64_bf16(
     const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -114,7 +114,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d64_bf16(
   attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD64>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d96_f16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD96::kThreads) attention_mma_d96_f16(
     const __half* q, const __half* k, const __half* v, __half* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -128,7 +128,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d96_f16(
   attention::mma::attention_mma<__half, attention::mma::TileD96>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d96_bf16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD96::kThreads) attention_mma_d96_bf16(
     const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -142,7 +142,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d96_bf16(
   attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD96>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d128_f16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD128::kThreads) attention_mma_d128_f16(
     const __half* q, const __half* k, const __half* v, __half* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -156,7 +156,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d128_f16(
   attention::mma::attention_mma<__half, attention::mma::TileD128>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d128_bf16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD128::kThreads) attention_mma_d128_bf16(
     const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -170,7 +170,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d128_bf16(
   attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD128>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(256) attention_mma_d160_f16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD160::kThreads) attention_mma_d160_f16(
     const __half* q, const __half* k, const __half* v, __half* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -184,7 +184,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_mma_d160_f16(
   attention::mma::attention_mma<__half, attention::mma::TileD160>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(256) attention_mma_d160_bf16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD160::kThreads) attention_mma_d160_bf16(
     const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -198,7 +198,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_mma_d160_bf16(
   attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD160>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(256) attention_mma_d192_f16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD192::kThreads) attention_mma_d192_f16(
     const __half* q, const __half* k, const __half* v, __half* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -212,7 +212,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_mma_d192_f16(
   attention::mma::attention_mma<__half, attention::mma::TileD192>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(256) attention_mma_d192_bf16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD192::kThreads) attention_mma_d192_bf16(
     const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -226,7 +226,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_mma_d192_bf16(
   attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD192>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d256_f16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD256::kThreads) attention_mma_d256_f16(
     const __half* q, const __half* k, const __half* v, __half* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -240,7 +240,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d256_f16(
   attention::mma::attention_mma<__half, attention::mma::TileD256>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d256_bf16(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileD256::kThreads) attention_mma_d256_bf16(
     const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,

@@ -45,7 +45,7 @@ using TileTf32D256 = TileTf32<256, 64, 16, 4>;
 // sass-check: attention_mma_d192_f32 HMMA LDGSTS
 // sass-check: attention_mma_d256_f32 HMMA LDGSTS
 
-extern "C" __global__ void __launch_bounds__(256) attention_mma_d32_f32(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D32::kThreads) attention_mma_d32_f32(
     const float* q, const float* k, const float* v, float* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -59,7 +59,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_mma_d32_f32(
   attention::mma::attention_mma<float, attention::mma::TileTf32D32>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d64_f32(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D64::kThreads) attention_mma_d64_f32(
     const float* q, const float* k, const float* v, float* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -73,7 +73,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d64_f32(
   attention::mma::attention_mma<float, attention::mma::TileTf32D64>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(256) attention_mma_d96_f32(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D96::kThreads) attention_mma_d96_f32(
     const float* q, const float* k, const float* v, float* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -87,7 +87,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_mma_d96_f32(
   attention::mma::attention_mma<float, attention::mma::TileTf32D96>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(256) attention_mma_d128_f32(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D128::kThreads) attention_mma_d128_f32(
     const float* q, const float* k, const float* v, float* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -101,7 +101,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_mma_d128_f32(
   attention::mma::attention_mma<float, attention::mma::TileTf32D128>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d160_f32(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D160::kThreads) attention_mma_d160_f32(
     const float* q, const float* k, const float* v, float* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -115,7 +115,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d160_f32(
   attention::mma::attention_mma<float, attention::mma::TileTf32D160>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d192_f32(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D192::kThreads) attention_mma_d192_f32(
     const float* q, const float* k, const float* v, float* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
@@ -129,7 +129,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma_d192_f32(
   attention::mma::attention_mma<float, attention::mma::TileTf32D192>(ATTENTION_MMA_FORWARD);
 }
 
-extern "C" __global__ void __launch_bounds__(128) attention_mma_d256_f32(
+extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D256::kThreads) attention_mma_d256_f32(
     const float* q, const float* k, const float* v, float* o,
     float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
     int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,

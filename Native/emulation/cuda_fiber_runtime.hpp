@@ -212,6 +212,16 @@ template <typename T>
 T __ldg(const T* p) { return *p; }
 // The device's fast division (2 ulp for divisors in [2^-126, 2^126]); exact here.
 inline float __fdividef(float a, float b) { return a / b; }
+inline float __int_as_float(int bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+inline int __float_as_int(float value) {
+  int bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
 // One OS thread runs every fiber and fibers switch only at barriers: a plain read-modify-write is atomic.
 template <typename T>
 T atomicAdd(T* address, T value) {
@@ -220,11 +230,16 @@ T atomicAdd(T* address, T value) {
   return old;
 }
 
-// Defines the dynamic shared memory a kernel declares as `extern __shared__ T name[];` in namespace `ns`.
-#define CUDA_EMULATION_DYNAMIC_SHARED(ns, T, name)                                                                  \
+// Defines the array behind a kernel's `extern __shared__ T name[];` in namespace `ns`, without making it the one
+// emulation::launch fills and checks (a program with several such arrays sets emulation::dynamic_shared per launch).
+#define CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(ns, T, name)                                                            \
   namespace ns {                                                                                                    \
   alignas(16) thread_local T name[emulation::kMaxDynamicShared / sizeof(T)];                                        \
-  }                                                                                                                 \
+  }
+
+// Defines the dynamic shared memory a kernel declares as `extern __shared__ T name[];` in namespace `ns`.
+#define CUDA_EMULATION_DYNAMIC_SHARED(ns, T, name)                                                                  \
+  CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(ns, T, name)                                                                  \
   [[maybe_unused]] static const bool cuda_emulation_dynamic_shared_registered_ = [] {                               \
     emulation::dynamic_shared = {reinterpret_cast<unsigned char*>(ns::name), sizeof ns::name};                      \
     return true;                                                                                                    \

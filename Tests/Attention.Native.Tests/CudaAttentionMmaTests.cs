@@ -174,6 +174,10 @@ public sealed class CudaAttentionMmaTests
 
         var reference = ReferenceAttention.Compute<T>(shape, q, k, v, options);
         string context = $"case {c.Name}, {typeof(T).Name}, attention_mma, seed {seed}";
+        // fp16/bf16 operands reach the kernel exactly, so its lse carries only fp32 rounding. TF32 rounds q and k to 10
+        // mantissa bits inside the kernel: a score moves by up to 2^-11·scale·Σ|q·k| (about 1.4e-3 for D = 128 and unit
+        // operands) and the log-sum-exp with it.
+        double lseTolerance = typeof(T) == typeof(float) ? 4e-3 : 1e-3;
         double error = reference.RelativeError<T>(output, options.Layout, options.OutputStrides);
         double bound = c.Tolerance ?? tolerance;
         Assert.False(double.IsNaN(error), $"NaN in the output ({context})");
@@ -197,7 +201,7 @@ public sealed class CudaAttentionMmaTests
 
                     Assert.True(
                         empty ? float.IsNegativeInfinity(lse[row])
-                            : Math.Abs(lse[row] - reference.LogSumExp[row]) <= 1e-3 * Math.Max(1, Math.Abs(reference.LogSumExp[row])),
+                            : Math.Abs(lse[row] - reference.LogSumExp[row]) <= lseTolerance * Math.Max(1, Math.Abs(reference.LogSumExp[row])),
                         $"lse[{row}] = {lse[row]}, expected {reference.LogSumExp[row]} ({context})");
                 }
             }

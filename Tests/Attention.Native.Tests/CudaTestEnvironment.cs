@@ -32,6 +32,28 @@ public static class CudaTestEnvironment
         _ = ContextHolder.Value;
     }
 
+    /// <summary>
+    /// Whether the device is the emulated one of Native/emulation/cuda_driver_emulation.cpp (its name says so): the
+    /// kernels' own source on CPU fibers, which ./build.sh test puts first on LD_LIBRARY_PATH for a second run of the
+    /// GPU classes on machines without a GPU.
+    /// </summary>
+    public static bool IsEmulated => IsAvailable && Reason.Contains("emulated", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Multiply-adds of attention (B·Hq·Lq·Lk·(D + Dv)) one test may run on the emulated device. Its fibers switch at
+    /// every shuffle and barrier, about 5 million multiply-adds a second on one core: larger problems are a GPU's.
+    /// </summary>
+    public const long EmulatedWorkLimit = 3_000_000;
+
+    /// <summary>Skips the running test on the emulated device when the problem is larger than it runs in a second or so.</summary>
+    public static void SkipWhenEmulatedAndLarge(AttentionShape shape)
+    {
+        long work = (long)shape.Batch * shape.QueryHeads * shape.QueryLength * shape.KeyLength * (shape.HeadDim + shape.ValueHeadDim);
+        Assert.SkipWhen(
+            IsEmulated && work > EmulatedWorkLimit,
+            $"{work:N0} multiply-adds are for a GPU; the emulated device runs at most {EmulatedWorkLimit:N0} a test");
+    }
+
     /// <summary>Skips the running test when a device IS present (for tests of the no-CUDA behaviour).</summary>
     public static void SkipIfAvailable() =>
         Assert.SkipWhen(IsAvailable, $"CUDA is present here ({Reason}); this test checks the behaviour without it");
