@@ -239,8 +239,8 @@ native_emulations() { # native_emulations <scratch folder>
   done
 }
 
-# The GPU test classes, again, on the emulated device: Native/emulation/cuda_driver_emulation.cpp (libcuda.so.1: the
-# driver API the bindings use, every kernel's own source on CPU fibers) and cublas_emulation.cpp (libcublas.so.13),
+# The GPU test classes, again, on the emulated device: Native/emulation/device/cuda_driver.cpp (libcuda.so.1: the
+# driver API the bindings use, every kernel's own source on CPU fibers) and device/cublas.cpp (libcublas.so.13),
 # put first on LD_LIBRARY_PATH for this one run. Where no GPU is, it checks the C# launchers' argument packing against
 # the kernels' signatures, grids and shared-memory opt-ins against an H200's limits, staging, split-KV workspaces,
 # cuBLAS operand order and the layers end to end; the device's name says it is emulated, and the tests skip problems
@@ -259,8 +259,8 @@ emulated_gpu_tests() {
   flags=(-std=c++20 -O2 -fno-strict-aliasing -fPIC -shared -I Native)
   [ "$include" = /usr/include ] || flags+=(-isystem "$include")
   echo "== emulated GPU: building $dir/libcuda.so.1 and libcublas.so.13"
-  if ! "$cxx" "${flags[@]}" -o "$dir/libcuda.so.1" Native/emulation/cuda_driver_emulation.cpp ||
-     ! "$cxx" "${flags[@]}" -o "$dir/libcublas.so.13" Native/emulation/cublas_emulation.cpp; then
+  if ! "$cxx" "${flags[@]}" -o "$dir/libcuda.so.1" Native/emulation/device/cuda_driver.cpp ||
+     ! "$cxx" "${flags[@]}" -o "$dir/libcublas.so.13" Native/emulation/device/cublas.cpp; then
     native_fail "the emulated device does not compile"
     return 0
   fi

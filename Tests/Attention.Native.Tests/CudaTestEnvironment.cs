@@ -33,7 +33,7 @@ public static class CudaTestEnvironment
     }
 
     /// <summary>
-    /// Whether the device is the emulated one of Native/emulation/cuda_driver_emulation.cpp (its name says so): the
+    /// Whether the device is the emulated one of Native/emulation/device/cuda_driver.cpp (its name says so): the
     /// kernels' own source on CPU fibers, which ./build.sh test puts first on LD_LIBRARY_PATH for a second run of the
     /// GPU classes on machines without a GPU.
     /// </summary>

@@ -3,7 +3,7 @@
 // cuda_fiber_runtime.hpp. With it first on LD_LIBRARY_PATH the GPU test classes run end to end on a machine without a
 // GPU: the C# launchers' argument packing (each kernel parameter is read back with the type the kernel declares),
 // grids and shared-memory sizes (checked against the device's limits and the opt-in the host set, as the driver
-// does), staging, workspaces, streams and cuBLAS calls (cublas_emulation.cpp) — everything but the GPU's arithmetic
+// does), staging, workspaces, streams and cuBLAS calls (device/cublas.cpp) — everything but the GPU's arithmetic
 // and timing. ./build.sh test builds it where the toolkit's headers are and runs the GPU classes against it.
 //
 // It is a test double, never a fallback: the library only loads when a test run puts its folder first on
@@ -561,7 +561,7 @@ API CUresult cuModuleGetFunction(void** function, void* module, const char* name
   auto it = functions.find(name);
   if (it == functions.end()) return kNotFound;
   if (it->second.kernel == nullptr) {
-    fail("%s is in the PTX but not compiled into the emulation (cuda_driver_emulation.cpp's kKernels)", name);
+    fail("%s is in the PTX but not compiled into the emulation (device/cuda_driver.cpp's kKernels)", name);
     return kNotSupported;
   }
   *function = &it->second;

@@ -1,4 +1,4 @@
-// The cuBLAS calls Managed/Attention.Native binds, for the emulated device of cuda_driver_emulation.cpp: a shared
+// The cuBLAS calls Managed/Attention.Native binds, for the emulated device of device/cuda_driver.cpp: a shared
 // library named like cuBLAS whose GEMMs run on the host (device memory there is host memory). Column-major as cuBLAS,
 // host pointer mode, fp32/fp16/bf16 operands accumulated in double — it checks the host code's operand order,
 // transposes, leading dimensions, strides and types, not cuBLAS's speed or rounding. A test double: it loads only when
