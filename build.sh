@@ -266,6 +266,10 @@ emulated_gpu_tests() {
   fi
   for class in "${emulated_gpu_classes[@]}"; do filters+=(-class "Attention.Native.Tests.$class"); done
   LD_LIBRARY_PATH="$PWD/$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" run_tests emulated-gpu "${filters[@]}"
+  # gpu-bench's CUDA path (events, input rotation, forced kernels, the CSV) on tiny shapes: it fails on any error row.
+  LD_LIBRARY_PATH="$PWD/$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" run_check emulated-gpu-bench \
+    dotnet "Perf/Attention.Native.Perf/bin/$configuration/net10.0/Attention.Native.Perf.dll" gpu-bench \
+    --shapes Perf/device/shapes-emulated.json --out "$results_dir/emulated-gpu-bench.csv" --budget-seconds 120
 }
 
 # Regenerates the PTX into a temporary folder and compares it with the committed copy, then runs ptxas -v per arch
