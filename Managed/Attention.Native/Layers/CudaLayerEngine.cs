@@ -18,7 +18,12 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
 
     public override void Linear(
         LayerOperand x, int ldx, int rows, int inFeatures, LayerOperand weight, LayerOperand? bias, int outFeatures,
-        LayerOperand y, int ldy)
+        LayerOperand y, int ldy) =>
+        LinearBatched(x, ldx, 0, rows, 1, inFeatures, weight, bias, outFeatures, y, ldy, 0);
+
+    public override void LinearBatched(
+        LayerOperand x, int ldx, long batchStrideX, int rows, int batches, int inFeatures, LayerOperand weight,
+        LayerOperand? bias, int outFeatures, LayerOperand y, int ldy, long batchStrideY)
     {
         lock (backend.LaunchGate)
         {
@@ -28,14 +33,16 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
             float beta = 0f;
             if (bias is { } b)
             {
+                // Every block's Yᵀ = b·1ᵀ: the same two operands (stride 0), each block its own C.
                 var unit = Ones(rows);
-                Gemm(handle, CublasOperation.None, CublasOperation.None, outFeatures, rows, 1, &one, Address(b), outFeatures,
-                    CudaTensor<float>.PointerOf(unit).Address, 1, &zero, Address(y), ldy);
+                Gemm(handle, CublasOperation.None, CublasOperation.None, outFeatures, rows, 1, &one, Address(b),
+                    outFeatures, 0, CudaTensor<float>.PointerOf(unit).Address, 1, 0, &zero, Address(y), ldy, batchStrideY,
+                    batches);
                 beta = 1f;
             }
 
             Gemm(handle, CublasOperation.Transpose, CublasOperation.None, outFeatures, rows, inFeatures, &one,
-                Address(weight), inFeatures, Address(x), ldx, &beta, Address(y), ldy);
+                Address(weight), inFeatures, 0, Address(x), ldx, batchStrideX, &beta, Address(y), ldy, batchStrideY, batches);
         }
     }
 
@@ -116,15 +123,29 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
         return ones;
     }
 
+    private CublasComputeType ComputeType =>
+        allowTensorFloat32 ? CublasComputeType.Compute32FFastTf32 : CublasComputeType.Compute32F;
+
+    /// <summary>One GEMM (<c>GemmEx</c>) or <paramref name="batches"/> equally spaced ones (<c>GemmStridedBatchedEx</c>).</summary>
     private void Gemm(
         CublasHandle handle, CublasOperation transposeA, CublasOperation transposeB, int m, int n, int k, float* alpha,
-        ulong a, int lda, ulong b, int ldb, float* beta, ulong c, int ldc)
+        ulong a, int lda, long strideA, ulong b, int ldb, long strideB, float* beta, ulong c, int ldc, long strideC, int batches)
     {
-        var compute = allowTensorFloat32 ? CublasComputeType.Compute32FFastTf32 : CublasComputeType.Compute32F;
+        if (batches == 1)
+        {
+            CudaErrors.Check(
+                Cublas.cublasGemmEx(
+                    handle.Value, transposeA, transposeB, m, n, k, alpha, a, CudaDataType.R32F, lda, b, CudaDataType.R32F,
+                    ldb, beta, c, CudaDataType.R32F, ldc, ComputeType, CublasGemmAlgorithm.Default),
+                "cublasGemmEx");
+            return;
+        }
+
         CudaErrors.Check(
-            Cublas.cublasGemmEx(
-                handle.Value, transposeA, transposeB, m, n, k, alpha, a, CudaDataType.R32F, lda, b, CudaDataType.R32F,
-                ldb, beta, c, CudaDataType.R32F, ldc, compute, CublasGemmAlgorithm.Default),
-            "cublasGemmEx");
+            Cublas.cublasGemmStridedBatchedEx(
+                handle.Value, transposeA, transposeB, m, n, k, alpha, a, CudaDataType.R32F, lda, strideA, b,
+                CudaDataType.R32F, ldb, strideB, beta, c, CudaDataType.R32F, ldc, strideC, batches, ComputeType,
+                CublasGemmAlgorithm.Default),
+            "cublasGemmStridedBatchedEx");
     }
 }

@@ -26,6 +26,21 @@ internal abstract class LayerEngine : IDisposable
         LayerOperand x, int ldx, int rows, int inFeatures, LayerOperand weight, LayerOperand? bias, int outFeatures,
         LayerOperand y, int ldy);
 
+    /// <summary>
+    /// <see cref="Linear"/> on <paramref name="batches"/> equally spaced blocks of <paramref name="rows"/> rows: block
+    /// <c>b</c> reads X from <c>b·batchStrideX</c> and writes Y from <c>b·batchStrideY</c> elements on (each sequence's
+    /// new tokens into its own rows of a key/value cache). One call per block here; one strided-batched GEMM on a GPU.
+    /// </summary>
+    public virtual void LinearBatched(
+        LayerOperand x, int ldx, long batchStrideX, int rows, int batches, int inFeatures, LayerOperand weight,
+        LayerOperand? bias, int outFeatures, LayerOperand y, int ldy, long batchStrideY)
+    {
+        for (int b = 0; b < batches; b++)
+        {
+            Linear(x.At(b * batchStrideX), ldx, rows, inFeatures, weight, bias, outFeatures, y.At(b * batchStrideY), ldy);
+        }
+    }
+
     /// <summary>Fused attention on views; <paramref name="probabilities"/> is optional.</summary>
     public abstract void Attention(
         AttentionShape shape, AttentionOptions options, LayerOperand query, LayerOperand key, LayerOperand value,

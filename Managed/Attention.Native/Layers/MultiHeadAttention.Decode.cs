@@ -67,16 +67,14 @@ public sealed partial class MultiHeadAttention
         int capacity = cache.Capacity;
         var q = scratch.Get(LayerScratch.Projections, (long)batch * n * d.QueryRows);
         engine.Linear(query, d.ModelDim, batch * n, d.ModelDim, inWeight, InBias(0), d.QueryRows, q, d.QueryRows);
-        for (int b = 0; b < batch; b++)
-        {
-            // Each sequence's new keys and values go straight into its rows of the cache: no copies.
-            var x = new LayerOperand(query, (long)b * n * d.ModelDim);
-            long row = ((long)b * capacity) + start;
-            engine.Linear(x, d.ModelDim, n, d.ModelDim, new(inWeight, d.KeyWeightOffset), InBias(d.QueryRows), d.KeyRows,
-                new(cache.Keys, row * d.KeyRows), d.KeyRows);
-            engine.Linear(x, d.ModelDim, n, d.ModelDim, new(inWeight, d.ValueWeightOffset), InBias(d.QueryRows + d.KeyRows), d.ValueRows,
-                new(cache.Values, row * d.ValueRows), d.ValueRows);
-        }
+        // Each sequence's new keys and values go straight into its rows of the cache (sequence b's start at row
+        // b·capacity + start): one batched projection each, no copies.
+        long queryStride = (long)n * d.ModelDim;
+        engine.LinearBatched(query, d.ModelDim, queryStride, n, batch, d.ModelDim, new(inWeight, d.KeyWeightOffset),
+            InBias(d.QueryRows), d.KeyRows, new(cache.Keys, (long)start * d.KeyRows), d.KeyRows, (long)capacity * d.KeyRows);
+        engine.LinearBatched(query, d.ModelDim, queryStride, n, batch, d.ModelDim, new(inWeight, d.ValueWeightOffset),
+            InBias(d.QueryRows + d.KeyRows), d.ValueRows, new(cache.Values, (long)start * d.ValueRows), d.ValueRows,
+            (long)capacity * d.ValueRows);
 
         cache.Length = lk;
         var shape = new AttentionShape(batch, d.Heads, d.KeyValueHeads, n, lk, d.KeyDim, d.ValueDim);
