@@ -199,13 +199,12 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                 float* s = scores + (r * KeyBlock);
                 if (r == 0 && fetch)
                 {
-                    DecodeRowTiles<TOps, TVec>.Accumulate(a, s, KeyBlock, value, valueStride, keys, valueDim,
+                    DecodeRowTiles<TOps, TVec>.AccumulateKeyMajor(a, s, KeyBlock, value, valueStride, keys, valueDim,
                         rescale + r, ahead);
                 }
                 else
                 {
-                    DecodeRowTiles<TOps, TVec>.Accumulate(a, s, KeyBlock, value, valueStride, keys, valueDim,
-                        rescale + r, default(NoStreamAhead));
+                    DecodeRowTiles<TOps, TVec>.Accumulate(a, s, KeyBlock, value, valueStride, keys, valueDim, rescale + r);
                 }
             }
 

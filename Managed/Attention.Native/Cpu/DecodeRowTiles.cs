@@ -100,14 +100,12 @@ internal static unsafe class DecodeRowTiles<TOps, TVec>
 
     /// <summary>
     /// <c>acc_r = acc_r·rescale[r] + Σ_j p[r·pStride + j]·value[j]</c> for four rows, two vectors of columns at a
-    /// time: eight FMA chains, each V vector loaded once for the four rows, each V line prefetched by
-    /// <paramref name="ahead"/>.
+    /// time: eight FMA chains in registers, each V vector loaded once for the four rows. For V rows already in cache
+    /// (a later row tile, or converted operands); the first tile's pass over memory is <see cref="AccumulateKeyMajor"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Accumulate<TAhead>(
-        float* acc, float* p, int pStride, float* value, long valueStride, int keys, int valueDim, float* rescale,
-        TAhead ahead)
-        where TAhead : struct, IStreamAhead
+    public static void Accumulate(
+        float* acc, float* p, int pStride, float* value, long valueStride, int keys, int valueDim, float* rescale)
     {
         int w = TOps.Width;
         float* acc1 = acc + valueDim, acc2 = acc1 + valueDim, acc3 = acc2 + valueDim;
@@ -124,12 +122,6 @@ internal static unsafe class DecodeRowTiles<TOps, TVec>
             float* v = value + c;
             for (int j = 0; j < keys; j++, v += valueStride)
             {
-                ahead.FetchValue(v);
-                if (TOps.Width > 8)
-                {
-                    ahead.FetchValue(v + 16);
-                }
-
                 TVec v0 = TOps.Load(v);
                 TVec v1 = TOps.Load(v + w);
                 TVec pj = TOps.Broadcast(p[j]);
@@ -173,6 +165,88 @@ internal static unsafe class DecodeRowTiles<TOps, TVec>
             acc1[c] = a1;
             acc2[c] = a2;
             acc3[c] = a3;
+        }
+    }
+
+    /// <summary>
+    /// The same as <see cref="Accumulate"/> for V rows that stream from memory: V walked key by key (two rows at a time,
+    /// each read start to end, every line prefetched by <paramref name="ahead"/>) with the four rows' accumulators in
+    /// L1, so that K and V both stream in address order. Column by column (<see cref="Accumulate"/>) each pass touched
+    /// one line of every 512-byte V row; key by key moved GQA 32/8, Lk 4096–32768, D 128 (1 thread, Zen 3) from 44–50 %
+    /// to 50–56 % of the read bandwidth measured beside it. From cache the column loop stays faster (its accumulators
+    /// live in registers): 15.9–16.9 against 11.8–14.8 GB/s with K and V in L3.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AccumulateKeyMajor<TAhead>(
+        float* acc, float* p, int pStride, float* value, long valueStride, int keys, int valueDim, float* rescale,
+        TAhead ahead)
+        where TAhead : struct, IStreamAhead
+    {
+        int w = TOps.Width;
+        float* acc1 = acc + valueDim, acc2 = acc1 + valueDim, acc3 = acc2 + valueDim;
+        float* p1 = p + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
+        int vectorEnd = valueDim - (valueDim % w);
+        for (int r = 0; r < Rows; r++)
+        {
+            float* a = acc + (r * valueDim);
+            TVec scale = TOps.Broadcast(rescale[r]);
+            int c = 0;
+            for (; c < vectorEnd; c += w)
+            {
+                TOps.Store(a + c, TOps.Multiply(TOps.Load(a + c), scale));
+            }
+
+            for (; c < valueDim; c++)
+            {
+                a[c] *= rescale[r];
+            }
+        }
+
+        int j = 0;
+        for (; j + 2 <= keys; j += 2)
+        {
+            float* v0 = value + (j * valueStride);
+            float* v1 = v0 + valueStride;
+            TVec p00 = TOps.Broadcast(p[j]), p01 = TOps.Broadcast(p[j + 1]);
+            TVec p10 = TOps.Broadcast(p1[j]), p11 = TOps.Broadcast(p1[j + 1]);
+            TVec p20 = TOps.Broadcast(p2[j]), p21 = TOps.Broadcast(p2[j + 1]);
+            TVec p30 = TOps.Broadcast(p3[j]), p31 = TOps.Broadcast(p3[j + 1]);
+            int c = 0;
+            for (; c < vectorEnd; c += w)
+            {
+                if (TOps.Width >= 16 || (c & 15) == 0)
+                {
+                    ahead.FetchValue(v0 + c);
+                    ahead.FetchValue(v1 + c);
+                }
+
+                TVec x0 = TOps.Load(v0 + c);
+                TVec x1 = TOps.Load(v1 + c);
+                TOps.Store(acc + c, TOps.MultiplyAdd(p01, x1, TOps.MultiplyAdd(p00, x0, TOps.Load(acc + c))));
+                TOps.Store(acc1 + c, TOps.MultiplyAdd(p11, x1, TOps.MultiplyAdd(p10, x0, TOps.Load(acc1 + c))));
+                TOps.Store(acc2 + c, TOps.MultiplyAdd(p21, x1, TOps.MultiplyAdd(p20, x0, TOps.Load(acc2 + c))));
+                TOps.Store(acc3 + c, TOps.MultiplyAdd(p31, x1, TOps.MultiplyAdd(p30, x0, TOps.Load(acc3 + c))));
+            }
+
+            for (; c < valueDim; c++)
+            {
+                acc[c] += (p[j] * v0[c]) + (p[j + 1] * v1[c]);
+                acc1[c] += (p1[j] * v0[c]) + (p1[j + 1] * v1[c]);
+                acc2[c] += (p2[j] * v0[c]) + (p2[j + 1] * v1[c]);
+                acc3[c] += (p3[j] * v0[c]) + (p3[j + 1] * v1[c]);
+            }
+        }
+
+        for (; j < keys; j++)
+        {
+            float* v0 = value + (j * valueStride);
+            for (int c = 0; c < valueDim; c++)
+            {
+                acc[c] += p[j] * v0[c];
+                acc1[c] += p1[j] * v0[c];
+                acc2[c] += p2[j] * v0[c];
+                acc3[c] += p3[j] * v0[c];
+            }
         }
     }
 
