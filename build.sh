@@ -212,24 +212,31 @@ sass_has_opcode() { # sass_has_opcode <cubin> <kernel> <opcode>
 
 # Native/emulation/*.cpp run the kernels' own source on the CPU (each CUDA thread a fiber) against a float64 reference:
 # the GPU-free check of their logic. They need a C++20 compiler and the toolkit's cuda_fp16.h / cuda_bf16.h.
+# Sets emulation_cxx and emulation_flags (C++20, the kernels' include paths) for compiling kernel sources on the host;
+# fails where there is no C++ compiler or no toolkit cuda_fp16.h.
+emulation_compiler() {
+  local include
+  emulation_cxx=$(command -v clang++-14 || command -v clang++ || command -v c++ || true)
+  include=$(cd "$(dirname "$(command -v nvcc 2>/dev/null || echo /nonexistent/bin/nvcc)")/../include" 2>/dev/null && pwd -P || true)
+  [ -n "$emulation_cxx" ] && [ -f "$include/cuda_fp16.h" ] || return 1
+  # Kernels type-pun shared memory (float rows read as float4) as CUDA code does; strict aliasing would let the host
+  # compiler reorder those accesses.
+  emulation_flags=(-std=c++20 -fno-strict-aliasing -I Native)
+  # -isystem /usr/include would reorder the C++ library's own #include_next chain: only a separate toolkit folder.
+  [ "$include" = /usr/include ] || emulation_flags+=(-isystem "$include")
+}
+
 native_emulations() { # native_emulations <scratch folder>
-  local emulation cxx include binary flags
-  cxx=$(command -v clang++-14 || command -v clang++ || command -v c++ || true)
-  include=$(cd "$(dirname "$(command -v nvcc)")/../include" 2>/dev/null && pwd -P || true)
+  local emulation binary
   for emulation in Native/emulation/*.cpp; do
     [ -f "$emulation" ] || continue
-    if [ -z "$cxx" ] || [ ! -f "$include/cuda_fp16.h" ]; then
+    if ! emulation_compiler; then
       echo "   $emulation skipped: it needs a C++20 compiler and the toolkit's cuda_fp16.h"
       native_skipped=$((native_skipped + 1))
       continue
     fi
     binary=$1/$(basename "$emulation" .cpp)
-    # Kernels type-pun shared memory (float rows read as float4) as CUDA code does; strict aliasing would let the host
-    # compiler reorder those accesses.
-    flags=(-std=c++20 -O1 -fno-strict-aliasing -I Native)
-    # -isystem /usr/include would reorder the C++ library's own #include_next chain: only a separate toolkit folder.
-    [ "$include" = /usr/include ] || flags+=(-isystem "$include")
-    if ! "$cxx" "${flags[@]}" -o "$binary" "$emulation"; then
+    if ! "$emulation_cxx" "${emulation_flags[@]}" -O1 -o "$binary" "$emulation"; then
       native_fail "$emulation does not compile"
     elif "$binary" | sed 's/^/   /'; then
       native_pass
@@ -247,20 +254,17 @@ native_emulations() { # native_emulations <scratch folder>
 # larger than it runs in about a second (CudaTestEnvironment.EmulatedWorkLimit).
 emulated_gpu_classes=('Cuda*' BackendSelectionTests)  # as Perf/device/run.sh's GPU step
 emulated_gpu_tests() {
-  local cxx include dir=artifacts/cuda-emulation flags class filters=()
-  cxx=$(command -v clang++-14 || command -v clang++ || command -v c++ || true)
-  include=$(cd "$(dirname "$(command -v nvcc 2>/dev/null || echo /nonexistent/bin/nvcc)")/../include" 2>/dev/null && pwd -P || true)
-  if [ -z "$cxx" ] || [ ! -f "$include/cuda_fp16.h" ]; then
+  local dir=artifacts/cuda-emulation flags class filters=()
+  if ! emulation_compiler; then
     echo "== emulated GPU: skipped: it needs a C++20 compiler and the toolkit's cuda_fp16.h (Native/install-cuda-toolkit.sh)"
     native_skipped=$((native_skipped + 1))
     return 0
   fi
   mkdir -p "$dir"
-  flags=(-std=c++20 -O2 -fno-strict-aliasing -fPIC -shared -I Native)
-  [ "$include" = /usr/include ] || flags+=(-isystem "$include")
+  flags=("${emulation_flags[@]}" -O2 -fPIC -shared)
   echo "== emulated GPU: building $dir/libcuda.so.1 and libcublas.so.13"
-  if ! "$cxx" "${flags[@]}" -o "$dir/libcuda.so.1" Native/emulation/device/cuda_driver.cpp ||
-     ! "$cxx" "${flags[@]}" -o "$dir/libcublas.so.13" Native/emulation/device/cublas.cpp; then
+  if ! "$emulation_cxx" "${flags[@]}" -o "$dir/libcuda.so.1" Native/emulation/device/cuda_driver.cpp ||
+     ! "$emulation_cxx" "${flags[@]}" -o "$dir/libcublas.so.13" Native/emulation/device/cublas.cpp; then
     native_fail "the emulated device does not compile"
     return 0
   fi

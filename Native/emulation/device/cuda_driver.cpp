@@ -195,13 +195,10 @@ bool parse_ptx(const char* text, Module& module, std::string& log) {
     return false;
   }
   std::map<std::string, int> shared_vars;
-  static const std::regex shared_decl(R"(\.shared\s+(?:\.align\s+\d+\s+)?\.\w+\s+([\w$]+)\[(\d+)\])");
+  // `.shared [.align n] .<type><bits> name[count]`: bytes = count · bits / 8.
+  static const std::regex shared_decl(R"(\.shared\s+(?:\.align\s+\d+\s+)?\.[a-z]+(\d+)\s+([\w$]+)\[(\d+)\])");
   for (std::sregex_iterator it(ptx.begin(), ptx.end(), shared_decl), end; it != end; ++it) {
-    const int elements = std::stoi((*it)[2]);
-    const std::string type = it->str().substr(it->str().find_last_of('.') + 1, 3);
-    const int size = type.rfind("b8", 0) == 0 || type.rfind("u8", 0) == 0 || type.rfind("s8", 0) == 0 ? 1
-                     : type[1] == '1' ? 2 : type[1] == '6' ? 8 : 4;
-    shared_vars[(*it)[1]] = elements * size;
+    shared_vars[(*it)[2]] = std::stoi((*it)[3]) * std::stoi((*it)[1]) / 8;
   }
   static const std::regex entry(R"(\.entry\s+([\w$]+)\s*\()");
   std::vector<std::pair<std::string, size_t>> entries;
