@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Attention.Native;
 
@@ -56,5 +57,37 @@ internal static class ElementType
 
         var b = (BFloat16)value;
         return Unsafe.As<BFloat16, T>(ref b);
+    }
+
+    /// <summary>Widens <paramref name="source"/> to floats (exact for every operand type).</summary>
+    public static void Widen<T>(ReadOnlySpan<T> source, Span<float> destination)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            MemoryMarshal.Cast<T, float>(source).CopyTo(destination);
+            return;
+        }
+
+        for (int i = 0; i < source.Length; i++)
+        {
+            destination[i] = ToSingle(source[i]);
+        }
+    }
+
+    /// <summary>Rounds <paramref name="source"/> to <typeparamref name="T"/> (to nearest, ties to even).</summary>
+    public static void Narrow<T>(ReadOnlySpan<float> source, Span<T> destination)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            source.CopyTo(MemoryMarshal.Cast<T, float>(destination));
+            return;
+        }
+
+        for (int i = 0; i < source.Length; i++)
+        {
+            destination[i] = FromSingle<T>(source[i]);
+        }
     }
 }

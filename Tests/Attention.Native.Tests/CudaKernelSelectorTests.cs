@@ -142,6 +142,25 @@ public sealed class CudaKernelSelectorTests
         Assert.Contains("multiples of 8 elements", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    internal void Operands_not_starting_aligned_go_to_simt_automatically()
+    {
+        var problem = Problem(new(2, 4, 4, 64, 64, 64, 64));
+        Assert.Equal(CudaAttentionKernel.TensorCore, CudaKernelSelector.Select(problem, null, typeof(Half)));
+        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(problem, null, typeof(Half), operandsAligned: false));
+        Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(
+            problem, null, typeof(float), allowTensorFloat32: true, operandsAligned: false));
+    }
+
+    [Fact]
+    public void Forced_tensor_core_on_operands_not_starting_aligned_names_the_option()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
+            Problem(new(2, 4, 4, 64, 64, 64, 64)), CudaAttentionKernel.TensorCore, typeof(BFloat16), operandsAligned: false));
+        Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=mma", error.Message, StringComparison.Ordinal);
+        Assert.Contains("16-byte aligned", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(CudaAttentionKernel.Simt, "simt")]
     [InlineData(CudaAttentionKernel.SplitKv, "splitkv")]

@@ -25,7 +25,7 @@ internal static class SeedSelfAttention
         foreach (float? scale in new float?[] { 1f, null })
         {
             var options = new MultiHeadAttentionOptions(ModelDim, NumHeads: 1) { UseBias = false, Scale = scale };
-            using var layer = new MultiHeadAttention(backend, options);
+            using var layer = new MultiHeadAttention<float>(backend, options);
             layer.LoadKerasWeights(wq, [], wk, [], wv, [], wo, []);
             var output = new float[inputs.Length];
             layer.Forward(Batch, inputs, output); // warm-up

@@ -22,7 +22,7 @@ internal static class Translation
         var queries = Enumerable.Range(0, 4).SelectMany(Embed).ToArray();
 
         // One head with identity projections: the weights are softmax(q·kᵀ/√64) of the embeddings themselves.
-        using var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(ModelDim, NumHeads: 1) { UseBias = false });
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(ModelDim, NumHeads: 1) { UseBias = false });
         var identity = new float[ModelDim * ModelDim];
         for (int i = 0; i < ModelDim; i++)
         {

@@ -16,10 +16,15 @@ internal static class CudaAttention
     /// cannot run it at all (the message names the option).</exception>
     /// <exception cref="InvalidOperationException">The PTX is not embedded in this build.</exception>
     /// <exception cref="CudaException">Loading the kernels failed.</exception>
-    public static PreparedAttention Prepare<T>(CudaBackend backend, AttentionProblem problem)
+    /// <param name="backend">The backend.</param>
+    /// <param name="problem">The validated call.</param>
+    /// <param name="operandsAligned">Whether the operands start where the tensor-core kernel needs them
+    /// (<see cref="CudaAttentionMma.IsAligned"/>): whole tensors always do; views at element offsets may not.</param>
+    public static PreparedAttention Prepare<T>(CudaBackend backend, AttentionProblem problem, bool operandsAligned = true)
         where T : unmanaged
     {
-        var choice = CudaKernelSelector.Select(problem, backend.ForcedKernel, typeof(T), backend.AllowTensorFloat32);
+        var choice = CudaKernelSelector.Select(
+            problem, backend.ForcedKernel, typeof(T), backend.AllowTensorFloat32, operandsAligned);
         if (choice == CudaAttentionKernel.TensorCore)
         {
             var (function, configuration) = CudaAttentionMma.Prepare<T>(backend, problem);

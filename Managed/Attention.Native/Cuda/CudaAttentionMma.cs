@@ -36,13 +36,20 @@ internal static class CudaAttentionMma
     public static void EnsureAligned<T>(DevicePointer<T> query, DevicePointer<T> key, DevicePointer<T> value, DevicePointer<T> output)
         where T : unmanaged
     {
-        // The epilogue stores element pairs.
-        uint pairBytes = 2 * (uint)Unsafe.SizeOf<T>();
-        if ((query.Address | key.Address | value.Address) % 16 != 0 || output.Address % pairBytes != 0)
+        if (!IsAligned(query, key, value, output))
         {
             throw new NotSupportedException(
-                $"The attention_mma kernel needs query, key and value to start 16-byte aligned and the output {pairBytes}-byte aligned.");
+                $"The attention_mma kernel needs query, key and value to start 16-byte aligned and the output {2 * Unsafe.SizeOf<T>()}-byte aligned.");
         }
+    }
+
+    /// <summary>Whether the operands start where the kernel's copies need them (<see cref="EnsureAligned"/>).</summary>
+    public static bool IsAligned<T>(DevicePointer<T> query, DevicePointer<T> key, DevicePointer<T> value, DevicePointer<T> output)
+        where T : unmanaged
+    {
+        // The epilogue stores element pairs.
+        uint pairBytes = 2 * (uint)Unsafe.SizeOf<T>();
+        return (query.Address | key.Address | value.Address) % 16 == 0 && output.Address % pairBytes == 0;
     }
 
     /// <summary>

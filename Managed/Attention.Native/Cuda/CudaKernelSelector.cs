@@ -57,9 +57,12 @@ internal static class CudaKernelSelector
     /// <param name="elementType">The operands' element type (float, Half or BFloat16).</param>
     /// <param name="allowTensorFloat32">Whether float operands may run on the tensor cores as TF32
     /// (<see cref="CudaBackendOptions.AllowTensorFloat32"/>).</param>
+    /// <param name="operandsAligned">Whether the operands start 16-byte aligned (views at element offsets may not:
+    /// the tensor-core kernel cannot run those).</param>
     /// <exception cref="NotSupportedException">The forced kernel cannot run the problem (the message names the option).</exception>
     public static CudaAttentionKernel Select(
-        AttentionProblem problem, CudaAttentionKernel? forced, Type elementType, bool allowTensorFloat32 = false)
+        AttentionProblem problem, CudaAttentionKernel? forced, Type elementType, bool allowTensorFloat32 = false,
+        bool operandsAligned = true)
     {
         if (problem.WantsProbabilities)
         {
@@ -68,19 +71,19 @@ internal static class CudaKernelSelector
 
         if (forced is { } kernel)
         {
-            return Supports(kernel, problem, elementType, allowTensorFloat32, out string? reason)
+            return Supports(kernel, problem, elementType, allowTensorFloat32, out string? reason, operandsAligned)
                 ? kernel
                 : throw new NotSupportedException($"{EnvironmentVariable}={Name(kernel)} cannot run this call: {reason}");
         }
 
         if (problem.QueryLength <= AttentionSplitKvGeometry.MaxQueryLength
             && problem.KeyLength >= SplitKvMinKeyLength
-            && Supports(CudaAttentionKernel.SplitKv, problem, elementType, allowTensorFloat32, out _))
+            && Supports(CudaAttentionKernel.SplitKv, problem, elementType, allowTensorFloat32, out _, operandsAligned))
         {
             return CudaAttentionKernel.SplitKv;
         }
 
-        return Supports(CudaAttentionKernel.TensorCore, problem, elementType, allowTensorFloat32, out _)
+        return Supports(CudaAttentionKernel.TensorCore, problem, elementType, allowTensorFloat32, out _, operandsAligned)
             ? CudaAttentionKernel.TensorCore
             : CudaAttentionKernel.Simt;
     }
@@ -92,11 +95,20 @@ internal static class CudaKernelSelector
     /// <param name="elementType">The operands' element type (float, Half or BFloat16).</param>
     /// <param name="allowTensorFloat32">Whether float operands may run on the tensor cores as TF32.</param>
     /// <param name="reason">Why not, naming the option; null when it can.</param>
+    /// <param name="operandsAligned">Whether the operands start 16-byte aligned.</param>
     public static bool Supports(
-        CudaAttentionKernel kernel, AttentionProblem problem, Type elementType, bool allowTensorFloat32, out string? reason)
+        CudaAttentionKernel kernel, AttentionProblem problem, Type elementType, bool allowTensorFloat32, out string? reason,
+        bool operandsAligned = true)
     {
         if (kernel == CudaAttentionKernel.TensorCore)
         {
+            if (!operandsAligned)
+            {
+                reason = "the tensor-core kernel needs query, key and value to start 16-byte aligned; these operands are " +
+                    "views that do not (a layer's packed projections whose head sizes are not multiples of 16 bytes).";
+                return false;
+            }
+
             if (elementType == typeof(float) && !allowTensorFloat32)
             {
                 reason = "float operands run on the tensor cores only as TF32, which CudaBackendOptions.AllowTensorFloat32 " +

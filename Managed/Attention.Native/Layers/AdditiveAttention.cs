@@ -16,7 +16,7 @@ namespace Attention.Native.Layers;
 /// </remarks>
 public sealed class AdditiveAttention : IDisposable
 {
-    private readonly LayerEngine engine;
+    private readonly LayerEngine<float> engine;
     private readonly AttentionTensor<float> queryWeight;
     private readonly AttentionTensor<float> keyWeight;
     private readonly AttentionTensor<float> scoreVector;
@@ -42,7 +42,7 @@ public sealed class AdditiveAttention : IDisposable
 
         Backend = backend;
         Options = options;
-        engine = LayerEngine.For(backend, allowTensorFloat32: false);
+        engine = LayerEngine<float>.For(backend, allowTensorFloat32: false);
         queryWeight = backend.Allocate<float>((long)options.Units * options.QueryDim);
         keyWeight = backend.Allocate<float>((long)options.Units * options.KeyDim);
         scoreVector = backend.Allocate<float>(options.Units);
@@ -124,12 +124,12 @@ public sealed class AdditiveAttention : IDisposable
             shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
 
         long queryRows = (long)batch * tq * units;
-        var projections = scratch.Get(LayerScratch.Projections, queryRows + ((long)batch * tk * units));
+        var projections = scratch.Get<float>(LayerScratch.Projections, queryRows + ((long)batch * tk * units));
         engine.Linear(query, Options.QueryDim, batch * tq, Options.QueryDim, queryWeight, null, units, projections, units);
         engine.Linear(key, Options.KeyDim, batch * tk, Options.KeyDim, keyWeight, null, units, new(projections, queryRows), units);
         engine.Additive(
             new AdditiveAttentionKernel.Problem(batch, tq, tk, units, ValueDim, resolved), projections, new(projections, queryRows),
-            scoreVector, value, output, weights is null ? (LayerOperand?)null : new LayerOperand(weights, 0));
+            scoreVector, value, output, weights is null ? (LayerOperand<float>?)null : new LayerOperand<float>(weights, 0));
     }
 
     /// <summary>Computes the attention on host memory (copied in and out).</summary>

@@ -4,43 +4,103 @@ using Attention.Native.Cpu.Gemm;
 
 namespace Attention.Native.Layers;
 
-/// <summary>The layers' operations on the CPU: <see cref="CpuSgemm"/> projections on the tensors' memory in place.</summary>
-internal sealed unsafe class CpuLayerEngine(CpuBackend backend) : LayerEngine
+/// <summary>
+/// The layers' operations on the CPU: <see cref="CpuSgemm"/> projections on the tensors' memory in place for float
+/// layers; Half and BFloat16 layers widen the GEMM's operands to float, multiply, and round the result once (as a GPU
+/// GEMM with fp32 accumulation does), with the attention itself on the backend's Half/BFloat16 path.
+/// </summary>
+internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>
+    where T : unmanaged
 {
+    // Widened operands of Half/BFloat16 projections, kept between calls (grown on demand).
+    private float[] wideX = [];
+    private float[] wideWeight = [];
+    private float[] wideY = [];
+    private float[] wideBias = [];
+
     public override void Linear(
-        LayerOperand x, int ldx, int rows, int inFeatures, LayerOperand weight, LayerOperand? bias, int outFeatures,
-        LayerOperand y, int ldy)
+        LayerOperand<T> x, int ldx, int rows, int inFeatures, LayerOperand<T> weight, LayerOperand<T>? bias, int outFeatures,
+        LayerOperand<T> y, int ldy)
     {
-        var output = Span(y);
-        CpuSgemm.Multiply(
-            transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, Span(x), ldx, Span(weight),
-            inFeatures, 0f, output, ldy, backend.ThreadCount);
-        if (bias is { } b)
+        if (typeof(T) == typeof(float))
         {
-            AddBias(Span(b)[..outFeatures], output, rows, ldy);
+            var output = Floats(y);
+            CpuSgemm.Multiply(
+                transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, Floats(x), ldx, Floats(weight),
+                inFeatures, 0f, output, ldy, backend.ThreadCount);
+            if (bias is { } b)
+            {
+                AddBias(Floats(b)[..outFeatures], output, rows, ldy);
+            }
+
+            return;
+        }
+
+        var wx = Widened(ref wideX, Span(x), rows, inFeatures, ldx);
+        var ww = Widened(ref wideWeight, Span(weight), outFeatures, inFeatures, inFeatures);
+        var wy = Grown(ref wideY, (long)rows * outFeatures);
+        CpuSgemm.Multiply(
+            transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, wx, inFeatures, ww, inFeatures, 0f, wy,
+            outFeatures, backend.ThreadCount);
+        if (bias is { } narrowBias)
+        {
+            AddBias(Widened(ref wideBias, Span(narrowBias), 1, outFeatures, outFeatures), wy, rows, outFeatures);
+        }
+
+        var target = Span(y);
+        for (int r = 0; r < rows; r++)
+        {
+            ElementType.Narrow<T>(wy.Slice(r * outFeatures, outFeatures), target.Slice(r * ldy, outFeatures));
         }
     }
 
     public override void Attention(
-        AttentionShape shape, AttentionOptions options, LayerOperand query, LayerOperand key, LayerOperand value,
-        LayerOperand output, LayerOperand? probabilities) =>
-        backend.ScaledDotProductAttention<float>(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, LayerOperand<T> key, LayerOperand<T> value,
+        LayerOperand<T> output, LayerOperand<float>? probabilities) =>
+        backend.ScaledDotProductAttention<T>(
             shape, Span(query), Span(key), Span(value), Span(output), options,
             probabilities: probabilities is { } p ? Span(p)[..checked((int)shape.ProbabilitiesElementCount)] : default);
 
     public override void Additive(
-        in AdditiveAttentionKernel.Problem problem, LayerOperand queries, LayerOperand keys, LayerOperand scoreVector,
-        LayerOperand values, LayerOperand output, LayerOperand? probabilities) =>
+        in AdditiveAttentionKernel.Problem problem, LayerOperand<float> queries, LayerOperand<float> keys,
+        LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities) =>
         AdditiveAttentionKernel.Run(
             problem, Pointer(queries), Pointer(keys), Pointer(scoreVector), Pointer(values), Pointer(output),
             probabilities is { } p ? Pointer(p) : null, backend.ThreadCount);
 
-    public override void Copy(LayerOperand source, LayerOperand destination, long count) =>
+    public override void Copy(LayerOperand<T> source, LayerOperand<T> destination, long count) =>
         Span(source)[..checked((int)count)].CopyTo(Span(destination));
 
-    private static float* Pointer(LayerOperand operand) => CpuTensor<float>.PointerOf(operand.Tensor) + operand.Offset;
+    private static float* Pointer(LayerOperand<float> operand) => CpuTensor<float>.PointerOf(operand.Tensor) + operand.Offset;
 
-    private static Span<float> Span(LayerOperand operand) => ((CpuTensor<float>)operand.Tensor).AsSpan()[checked((int)operand.Offset)..];
+    private static Span<TElement> Span<TElement>(LayerOperand<TElement> operand)
+        where TElement : unmanaged =>
+        ((CpuTensor<TElement>)operand.Tensor).AsSpan()[checked((int)operand.Offset)..];
+
+    private static Span<float> Floats(LayerOperand<T> operand) => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(Span(operand));
+
+    /// <summary>The <paramref name="rows"/> × <paramref name="columns"/> matrix at <paramref name="source"/> (row stride
+    /// <paramref name="stride"/>) widened into <paramref name="buffer"/>, rows packed.</summary>
+    private static Span<float> Widened(ref float[] buffer, ReadOnlySpan<T> source, int rows, int columns, int stride)
+    {
+        var wide = Grown(ref buffer, (long)rows * columns);
+        for (int r = 0; r < rows; r++)
+        {
+            ElementType.Widen(source.Slice(r * stride, columns), wide.Slice(r * columns, columns));
+        }
+
+        return wide;
+    }
+
+    private static Span<float> Grown(ref float[] buffer, long length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new float[checked((int)length)];
+        }
+
+        return buffer.AsSpan(0, (int)length);
+    }
 
     /// <summary>Adds the bias to each of <paramref name="rows"/> rows (after the GEMM: it reads C once more, cheap next to it).</summary>
     private static void AddBias(ReadOnlySpan<float> bias, Span<float> y, int rows, int ldy)

@@ -9,21 +9,27 @@ namespace Attention.Native.Layers;
 /// The layers' operations on a GPU, all queued on the backend's stream: cuBLAS projections (row-major through the
 /// operand swap, <c>Yᵀ = W·Xᵀ</c> in cuBLAS's column-major terms), the bias as a rank-1 GEMM <c>Yᵀ = b·1ᵀ</c> that the
 /// main GEMM then accumulates onto (<c>beta = 1</c>: no extra kernel), and the attention kernel on device views.
+/// Half and BFloat16 layers keep every operand in that type and accumulate in fp32 (<c>CUBLAS_COMPUTE_32F</c>: tensor
+/// cores, one rounding of each result).
 /// </summary>
-internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTensorFloat32) : LayerEngine
+internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowTensorFloat32) : LayerEngine<T>
+    where T : unmanaged
 {
+    private static readonly CudaDataType DataType =
+        typeof(T) == typeof(float) ? CudaDataType.R32F : typeof(T) == typeof(Half) ? CudaDataType.R16F : CudaDataType.R16BF;
+
     private CublasHandle? cublas;
-    private CudaTensor<float>? ones;
+    private CudaTensor<T>? ones;
     private AdditiveAttentionLaunch? additive;
 
     public override void Linear(
-        LayerOperand x, int ldx, int rows, int inFeatures, LayerOperand weight, LayerOperand? bias, int outFeatures,
-        LayerOperand y, int ldy) =>
+        LayerOperand<T> x, int ldx, int rows, int inFeatures, LayerOperand<T> weight, LayerOperand<T>? bias, int outFeatures,
+        LayerOperand<T> y, int ldy) =>
         LinearBatched(x, ldx, 0, rows, 1, inFeatures, weight, bias, outFeatures, y, ldy, 0);
 
     public override void LinearBatched(
-        LayerOperand x, int ldx, long batchStrideX, int rows, int batches, int inFeatures, LayerOperand weight,
-        LayerOperand? bias, int outFeatures, LayerOperand y, int ldy, long batchStrideY)
+        LayerOperand<T> x, int ldx, long batchStrideX, int rows, int batches, int inFeatures, LayerOperand<T> weight,
+        LayerOperand<T>? bias, int outFeatures, LayerOperand<T> y, int ldy, long batchStrideY)
     {
         lock (backend.LaunchGate)
         {
@@ -36,7 +42,7 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
                 // Every block's Yᵀ = b·1ᵀ: the same two operands (stride 0), each block its own C.
                 var unit = Ones(rows);
                 Gemm(handle, CublasOperation.None, CublasOperation.None, outFeatures, rows, 1, &one, Address(b),
-                    outFeatures, 0, CudaTensor<float>.PointerOf(unit).Address, 1, 0, &zero, Address(y), ldy, batchStrideY,
+                    outFeatures, 0, CudaTensor<T>.PointerOf(unit).Address, 1, 0, &zero, Address(y), ldy, batchStrideY,
                     batches);
                 beta = 1f;
             }
@@ -47,20 +53,23 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
     }
 
     public override void Attention(
-        AttentionShape shape, AttentionOptions options, LayerOperand query, LayerOperand key, LayerOperand value,
-        LayerOperand output, LayerOperand? probabilities)
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, LayerOperand<T> key, LayerOperand<T> value,
+        LayerOperand<T> output, LayerOperand<float>? probabilities)
     {
         var problem = AttentionValidator.Validate(shape, options, new(
             query.Length, key.Length, value.Length, output.Length, -1, probabilities?.Length ?? -1));
-        var prepared = CudaAttention.Prepare<float>(backend, problem);
+        var (q, k, v, o) = (Pointer(query), Pointer(key), Pointer(value), Pointer(output));
+        // K and V are views at element offsets into the packed projection rows, which need not start where the
+        // tensor-core kernel's 16-byte copies need them: such calls go to a kernel without that need.
+        var prepared = CudaAttention.Prepare<T>(backend, problem, CudaAttentionMma.IsAligned(q, k, v, o));
         CudaAttention.Launch(
-            backend, prepared, problem, Pointer(query), Pointer(key), Pointer(value), Pointer(output),
+            backend, prepared, problem, q, k, v, o,
             DevicePointer<float>.Null, probabilities is { } p ? Pointer(p) : DevicePointer<float>.Null);
     }
 
     public override void Additive(
-        in AdditiveAttentionKernel.Problem problem, LayerOperand queries, LayerOperand keys, LayerOperand scoreVector,
-        LayerOperand values, LayerOperand output, LayerOperand? probabilities)
+        in AdditiveAttentionKernel.Problem problem, LayerOperand<float> queries, LayerOperand<float> keys,
+        LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities)
     {
         additive ??= new AdditiveAttentionLaunch(backend);
         additive.Launch(
@@ -68,12 +77,12 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
             probabilities is { } p ? Pointer(p) : DevicePointer<float>.Null);
     }
 
-    public override void Copy(LayerOperand source, LayerOperand destination, long count)
+    public override void Copy(LayerOperand<T> source, LayerOperand<T> destination, long count)
     {
         lock (backend.LaunchGate)
         {
             backend.EnterContext();
-            backend.Stream.CopyOnDevice(Address(destination), Address(source), (nuint)count * sizeof(float));
+            backend.Stream.CopyOnDevice(Address(destination), Address(source), (nuint)count * (nuint)sizeof(T));
         }
     }
 
@@ -89,10 +98,12 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
         }
     }
 
-    private static DevicePointer<float> Pointer(LayerOperand operand) =>
-        CudaTensor<float>.PointerOf(operand.Tensor).Offset(operand.Offset);
+    private static DevicePointer<TElement> Pointer<TElement>(LayerOperand<TElement> operand)
+        where TElement : unmanaged =>
+        CudaTensor<TElement>.PointerOf(operand.Tensor).Offset(operand.Offset);
 
-    private static ulong Address(LayerOperand operand) => Pointer(operand).Address;
+    private static ulong Address<TElement>(LayerOperand<TElement> operand)
+        where TElement : unmanaged => Pointer(operand).Address;
 
     private CublasHandle Handle()
     {
@@ -109,22 +120,23 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
     }
 
     /// <summary>A device vector of at least <paramref name="count"/> ones (the rank-1 bias GEMM's right operand).</summary>
-    private CudaTensor<float> Ones(int count)
+    private CudaTensor<T> Ones(int count)
     {
         if (ones is null || ones.Length < count)
         {
+            backend.Synchronize();
             ones?.Dispose();
-            additive?.Dispose();
-            var host = new float[Math.Max(count, 256)];
-            Array.Fill(host, 1f);
-            ones = (CudaTensor<float>)backend.Upload<float>(host);
+            var host = new T[Math.Max(count, 256)];
+            Array.Fill(host, ElementType.FromSingle<T>(1f));
+            ones = (CudaTensor<T>)backend.Upload<T>(host);
         }
 
         return ones;
     }
 
+    // TF32 applies to float operands only; Half and BFloat16 ones run on the tensor cores with fp32 accumulation anyway.
     private CublasComputeType ComputeType =>
-        allowTensorFloat32 ? CublasComputeType.Compute32FFastTf32 : CublasComputeType.Compute32F;
+        allowTensorFloat32 && typeof(T) == typeof(float) ? CublasComputeType.Compute32FFastTf32 : CublasComputeType.Compute32F;
 
     /// <summary>One GEMM (<c>GemmEx</c>) or <paramref name="batches"/> equally spaced ones (<c>GemmStridedBatchedEx</c>).</summary>
     private void Gemm(
@@ -135,16 +147,16 @@ internal sealed unsafe class CudaLayerEngine(CudaBackend backend, bool allowTens
         {
             CudaErrors.Check(
                 Cublas.cublasGemmEx(
-                    handle.Value, transposeA, transposeB, m, n, k, alpha, a, CudaDataType.R32F, lda, b, CudaDataType.R32F,
-                    ldb, beta, c, CudaDataType.R32F, ldc, ComputeType, CublasGemmAlgorithm.Default),
+                    handle.Value, transposeA, transposeB, m, n, k, alpha, a, DataType, lda, b, DataType,
+                    ldb, beta, c, DataType, ldc, ComputeType, CublasGemmAlgorithm.Default),
                 "cublasGemmEx");
             return;
         }
 
         CudaErrors.Check(
             Cublas.cublasGemmStridedBatchedEx(
-                handle.Value, transposeA, transposeB, m, n, k, alpha, a, CudaDataType.R32F, lda, strideA, b,
-                CudaDataType.R32F, ldb, strideB, beta, c, CudaDataType.R32F, ldc, strideC, batches, ComputeType,
+                handle.Value, transposeA, transposeB, m, n, k, alpha, a, DataType, lda, strideA, b,
+                DataType, ldb, strideB, beta, c, DataType, ldc, strideC, batches, ComputeType,
                 CublasGemmAlgorithm.Default),
             "cublasGemmStridedBatchedEx");
     }

@@ -1,6 +1,6 @@
 namespace Attention.Native.Layers;
 
-/// <summary>A <see cref="MultiHeadAttention"/> layer's weights in Keras <c>MultiHeadAttention</c>'s layout (<c>get_weights()</c> order).</summary>
+/// <summary>A <see cref="MultiHeadAttention{T}"/> layer's weights in Keras <c>MultiHeadAttention</c>'s layout (<c>get_weights()</c> order).</summary>
 /// <param name="QueryKernel"><c>[E, H, Dk]</c>.</param>
 /// <param name="QueryBias"><c>[H, Dk]</c>; empty without biases.</param>
 /// <param name="KeyKernel"><c>[kdim, Hkv, Dk]</c>.</param>

@@ -1,18 +1,20 @@
 namespace Attention.Native.Layers;
 
 /// <summary>
-/// The projected keys and values of the tokens a <see cref="MultiHeadAttention"/> layer has seen so far, for
-/// incremental (token-by-token) decoding: <see cref="MultiHeadAttention.ForwardStep(KeyValueCache, AttentionTensor{float}, AttentionTensor{float}, LayerMasks?, AttentionTensor{float}?, AttentionWeightsMode)"/>
+/// The projected keys and values of the tokens a <see cref="MultiHeadAttention{T}"/> layer has seen so far, for
+/// incremental (token-by-token) decoding: <see cref="MultiHeadAttention{T}.ForwardStep(KeyValueCache{T}, AttentionTensor{T}, AttentionTensor{T}, LayerMasks?, AttentionTensor{float}?, AttentionWeightsMode)"/>
 /// appends each step's keys and values and attends over all of them. Created by
-/// <see cref="MultiHeadAttention.CreateCache"/>; stored on the layer's backend as <c>[B, Capacity, Hkv, D]</c>.
+/// <see cref="MultiHeadAttention{T}.CreateCache"/>; stored on the layer's backend as <c>[B, Capacity, Hkv, D]</c>.
 /// </summary>
-public sealed class KeyValueCache : IDisposable
+/// <typeparam name="T">The layer's element type.</typeparam>
+public sealed class KeyValueCache<T> : IDisposable
+    where T : unmanaged
 {
-    private readonly LayerEngine engine;
+    private readonly LayerEngine<T> engine;
     private readonly int keyWidth;
     private readonly int valueWidth;
 
-    internal KeyValueCache(MultiHeadAttention owner, LayerEngine engine, int batch, int capacity, bool growable, int keyWidth, int valueWidth)
+    internal KeyValueCache(MultiHeadAttention<T> owner, LayerEngine<T> engine, int batch, int capacity, bool growable, int keyWidth, int valueWidth)
     {
         Owner = owner;
         this.engine = engine;
@@ -39,11 +41,11 @@ public sealed class KeyValueCache : IDisposable
     /// <summary>Whether the cache was disposed.</summary>
     public bool IsDisposed { get; private set; }
 
-    internal MultiHeadAttention Owner { get; }
+    internal MultiHeadAttention<T> Owner { get; }
 
-    internal AttentionTensor<float> Keys { get; private set; }
+    internal AttentionTensor<T> Keys { get; private set; }
 
-    internal AttentionTensor<float> Values { get; private set; }
+    internal AttentionTensor<T> Values { get; private set; }
 
     internal int KeyWidth => keyWidth;
 
@@ -103,13 +105,13 @@ public sealed class KeyValueCache : IDisposable
         (Keys, Values, Capacity) = (keys, values, capacity);
     }
 
-    private (AttentionTensor<float> Keys, AttentionTensor<float> Values) Allocate(int capacity)
+    private (AttentionTensor<T> Keys, AttentionTensor<T> Values) Allocate(int capacity)
     {
         var backend = Owner.Backend;
-        var keys = backend.Allocate<float>((long)Batch * capacity * keyWidth);
+        var keys = backend.Allocate<T>((long)Batch * capacity * keyWidth);
         try
         {
-            return (keys, backend.Allocate<float>((long)Batch * capacity * valueWidth));
+            return (keys, backend.Allocate<T>((long)Batch * capacity * valueWidth));
         }
         catch
         {

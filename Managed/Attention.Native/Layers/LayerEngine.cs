@@ -7,24 +7,26 @@ namespace Attention.Native.Layers;
 /// The few operations the layers need from a backend besides attention: a linear projection with bias, fused
 /// attention on views, a copy. One subclass per backend; the layers themselves are backend-neutral.
 /// </summary>
-internal abstract class LayerEngine : IDisposable
+/// <typeparam name="T">The layer's element type (float, Half or BFloat16): weights, inputs, projections, outputs.</typeparam>
+internal abstract class LayerEngine<T> : IDisposable
+    where T : unmanaged
 {
     /// <summary>The engine for <paramref name="backend"/>.</summary>
-    public static LayerEngine For(AttentionBackend backend, bool allowTensorFloat32) => backend switch
+    public static LayerEngine<T> For(AttentionBackend backend, bool allowTensorFloat32) => backend switch
     {
-        CpuBackend cpu => new CpuLayerEngine(cpu),
-        CudaBackend cuda => new CudaLayerEngine(cuda, allowTensorFloat32),
+        CpuBackend cpu => new CpuLayerEngine<T>(cpu),
+        CudaBackend cuda => new CudaLayerEngine<T>(cuda, allowTensorFloat32),
         _ => throw new NotSupportedException($"The layers do not support the backend {backend.GetType().Name}."),
     };
 
     /// <summary>
     /// <c>Y[r, :] = X[r, :]·Wᵀ + bias</c> for <paramref name="rows"/> rows: X is <c>[rows, inFeatures]</c> (row stride
     /// <paramref name="ldx"/>), W is <c>[outFeatures, inFeatures]</c> (PyTorch's Linear layout), Y has row stride
-    /// <paramref name="ldy"/>.
+    /// <paramref name="ldy"/>. Accumulates in float whatever <typeparamref name="T"/> is.
     /// </summary>
     public abstract void Linear(
-        LayerOperand x, int ldx, int rows, int inFeatures, LayerOperand weight, LayerOperand? bias, int outFeatures,
-        LayerOperand y, int ldy);
+        LayerOperand<T> x, int ldx, int rows, int inFeatures, LayerOperand<T> weight, LayerOperand<T>? bias, int outFeatures,
+        LayerOperand<T> y, int ldy);
 
     /// <summary>
     /// <see cref="Linear"/> on <paramref name="batches"/> equally spaced blocks of <paramref name="rows"/> rows: block
@@ -32,8 +34,8 @@ internal abstract class LayerEngine : IDisposable
     /// new tokens into its own rows of a key/value cache). One call per block here; one strided-batched GEMM on a GPU.
     /// </summary>
     public virtual void LinearBatched(
-        LayerOperand x, int ldx, long batchStrideX, int rows, int batches, int inFeatures, LayerOperand weight,
-        LayerOperand? bias, int outFeatures, LayerOperand y, int ldy, long batchStrideY)
+        LayerOperand<T> x, int ldx, long batchStrideX, int rows, int batches, int inFeatures, LayerOperand<T> weight,
+        LayerOperand<T>? bias, int outFeatures, LayerOperand<T> y, int ldy, long batchStrideY)
     {
         for (int b = 0; b < batches; b++)
         {
@@ -41,18 +43,18 @@ internal abstract class LayerEngine : IDisposable
         }
     }
 
-    /// <summary>Fused attention on views; <paramref name="probabilities"/> is optional.</summary>
+    /// <summary>Fused attention on views; <paramref name="probabilities"/> (always float) is optional.</summary>
     public abstract void Attention(
-        AttentionShape shape, AttentionOptions options, LayerOperand query, LayerOperand key, LayerOperand value,
-        LayerOperand output, LayerOperand? probabilities);
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, LayerOperand<T> key, LayerOperand<T> value,
+        LayerOperand<T> output, LayerOperand<float>? probabilities);
 
-    /// <summary>Additive attention after the projections (<see cref="AdditiveAttentionKernel"/>'s semantics).</summary>
+    /// <summary>Additive attention after the projections (<see cref="AdditiveAttentionKernel"/>'s semantics; float operands).</summary>
     public abstract void Additive(
-        in AdditiveAttentionKernel.Problem problem, LayerOperand queries, LayerOperand keys, LayerOperand scoreVector,
-        LayerOperand values, LayerOperand output, LayerOperand? probabilities);
+        in AdditiveAttentionKernel.Problem problem, LayerOperand<float> queries, LayerOperand<float> keys,
+        LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities);
 
     /// <summary>Copies <paramref name="count"/> elements between views of this backend.</summary>
-    public abstract void Copy(LayerOperand source, LayerOperand destination, long count);
+    public abstract void Copy(LayerOperand<T> source, LayerOperand<T> destination, long count);
 
     /// <summary>Waits for queued work (GPU); a no-op on the CPU.</summary>
     public virtual void Synchronize()

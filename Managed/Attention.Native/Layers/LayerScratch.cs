@@ -1,12 +1,13 @@
 namespace Attention.Native.Layers;
 
 /// <summary>
-/// Backend buffers a layer reuses between calls (projections, context, weights), grown on demand: allocating per
-/// call would zero megabytes each time (the CPU allocator zeroes) or hit cuMemAlloc on the GPU.
+/// Backend buffers a layer reuses between calls (projections, context, probabilities), grown on demand: allocating
+/// per call would zero megabytes each time (the CPU allocator zeroes) or hit cuMemAlloc on the GPU. A slot holds one
+/// element type at a time (a layer's operands are of its element type; probabilities are always float).
 /// </summary>
 internal sealed class LayerScratch(AttentionBackend backend) : IDisposable
 {
-    private readonly AttentionTensor<float>?[] slots = new AttentionTensor<float>?[4];
+    private readonly IDisposable?[] slots = new IDisposable?[4];
 
     public const int Projections = 0;
     public const int Context = 1;
@@ -14,17 +15,20 @@ internal sealed class LayerScratch(AttentionBackend backend) : IDisposable
     public const int Spare = 3;
 
     /// <summary>Slot <paramref name="slot"/> with at least <paramref name="length"/> elements (its contents are undefined).</summary>
-    public AttentionTensor<float> Get(int slot, long length)
+    public AttentionTensor<T> Get<T>(int slot, long length)
+        where T : unmanaged
     {
-        var tensor = slots[slot];
-        if (tensor is null || tensor.Length < length)
+        if (slots[slot] is AttentionTensor<T> tensor && tensor.Length >= length)
         {
-            backend.Synchronize();
-            tensor?.Dispose();
-            tensor = slots[slot] = backend.Allocate<float>(Math.Max(length, 1));
+            return tensor;
         }
 
-        return tensor;
+        backend.Synchronize();
+        slots[slot]?.Dispose();
+        slots[slot] = null;
+        var grown = backend.Allocate<T>(Math.Max(length, 1));
+        slots[slot] = grown;
+        return grown;
     }
 
     public void Dispose()

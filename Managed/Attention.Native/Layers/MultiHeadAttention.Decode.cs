@@ -1,21 +1,21 @@
 namespace Attention.Native.Layers;
 
 /// <summary>Incremental decoding: a key/value cache and the step that appends to it and attends over it.</summary>
-public sealed partial class MultiHeadAttention
+public sealed partial class MultiHeadAttention<T>
 {
-    /// <summary>Creates an empty key/value cache for <see cref="ForwardStep(KeyValueCache, AttentionTensor{float}, AttentionTensor{float}, LayerMasks?, AttentionTensor{float}?, AttentionWeightsMode)"/>.</summary>
+    /// <summary>Creates an empty key/value cache for <see cref="ForwardStep(KeyValueCache{T}, AttentionTensor{T}, AttentionTensor{T}, LayerMasks?, AttentionTensor{float}?, AttentionWeightsMode)"/>.</summary>
     /// <param name="batch">Number of sequences B.</param>
     /// <param name="capacity">Positions per sequence it holds.</param>
     /// <param name="growable">Whether it grows when full (else a step that does not fit throws).</param>
     /// <returns>The cache, on this layer's backend; dispose it.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="capacity"/> is below 1.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
-    public KeyValueCache CreateCache(int batch, int capacity, bool growable = false)
+    public KeyValueCache<T> CreateCache(int batch, int capacity, bool growable = false)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        return new KeyValueCache(this, engine, batch, capacity, growable, dims.KeyRows, dims.ValueRows);
+        return new KeyValueCache<T>(this, engine, batch, capacity, growable, dims.KeyRows, dims.ValueRows);
     }
 
     /// <summary>
@@ -37,7 +37,7 @@ public sealed partial class MultiHeadAttention
     /// <exception cref="InvalidOperationException">The cache is full and not growable; nothing is written then.</exception>
     /// <exception cref="ObjectDisposedException">The layer, cache or a tensor was disposed.</exception>
     public void ForwardStep(
-        KeyValueCache cache, AttentionTensor<float> query, AttentionTensor<float> output, LayerMasks? masks = null,
+        KeyValueCache<T> cache, AttentionTensor<T> query, AttentionTensor<T> output, LayerMasks? masks = null,
         AttentionTensor<float>? weights = null, AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads)
     {
         ThrowIfDisposed();
@@ -65,7 +65,7 @@ public sealed partial class MultiHeadAttention
 
         cache.EnsureRoom(n);
         int capacity = cache.Capacity;
-        var q = scratch.Get(LayerScratch.Projections, (long)batch * n * d.QueryRows);
+        var q = scratch.Get<T>(LayerScratch.Projections, (long)batch * n * d.QueryRows);
         engine.Linear(query, d.ModelDim, batch * n, d.ModelDim, inWeight, InBias(0), d.QueryRows, q, d.QueryRows);
         // Each sequence's new keys and values go straight into its rows of the cache (sequence b's start at row
         // b·capacity + start): one batched projection each, no copies.

@@ -1,7 +1,7 @@
 namespace Attention.Native.Layers;
 
 /// <summary>The full (non-incremental) forward passes: self- and cross-attention, on tensors and on spans.</summary>
-public sealed partial class MultiHeadAttention
+public sealed partial class MultiHeadAttention<T>
 {
     /// <summary>Self-attention: queries, keys and values all projected from <paramref name="query"/> (one packed GEMM).</summary>
     /// <param name="batch">Number of sequences B.</param>
@@ -16,7 +16,7 @@ public sealed partial class MultiHeadAttention
     /// differ from E (the message names the parameter). Nothing is written then.</exception>
     /// <exception cref="ObjectDisposedException">The layer or a tensor was disposed.</exception>
     public void Forward(
-        int batch, AttentionTensor<float> query, AttentionTensor<float> output, LayerMasks? masks = null,
+        int batch, AttentionTensor<T> query, AttentionTensor<T> output, LayerMasks? masks = null,
         AttentionTensor<float>? weights = null, AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads) =>
         Run(batch, query, null, null, output, masks, weights, weightsMode);
 
@@ -36,8 +36,8 @@ public sealed partial class MultiHeadAttention
     /// Nothing is written then.</exception>
     /// <exception cref="ObjectDisposedException">The layer or a tensor was disposed.</exception>
     public void Forward(
-        int batch, AttentionTensor<float> query, AttentionTensor<float> key, AttentionTensor<float> value,
-        AttentionTensor<float> output, LayerMasks? masks = null, AttentionTensor<float>? weights = null,
+        int batch, AttentionTensor<T> query, AttentionTensor<T> key, AttentionTensor<T> value,
+        AttentionTensor<T> output, LayerMasks? masks = null, AttentionTensor<float>? weights = null,
         AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -57,7 +57,7 @@ public sealed partial class MultiHeadAttention
     /// <exception cref="ArgumentException">As for the tensor overload.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     public void Forward(
-        int batch, ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output,
+        int batch, ReadOnlySpan<T> query, ReadOnlySpan<T> key, ReadOnlySpan<T> value, Span<T> output,
         LayerMasks? masks = null, Span<float> weights = default, AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads)
     {
         ThrowIfDisposed();
@@ -77,7 +77,7 @@ public sealed partial class MultiHeadAttention
     /// <exception cref="ArgumentException">As for the tensor overload.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     public void Forward(
-        int batch, ReadOnlySpan<float> query, Span<float> output, LayerMasks? masks = null, Span<float> weights = default,
+        int batch, ReadOnlySpan<T> query, Span<T> output, LayerMasks? masks = null, Span<float> weights = default,
         AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads)
     {
         ThrowIfDisposed();
@@ -86,7 +86,7 @@ public sealed partial class MultiHeadAttention
     }
 
     private void RunOnSpans(
-        int batch, AttentionTensor<float> query, AttentionTensor<float>? key, AttentionTensor<float>? value, Span<float> output,
+        int batch, AttentionTensor<T> query, AttentionTensor<T>? key, AttentionTensor<T>? value, Span<T> output,
         LayerMasks? masks, Span<float> weights, AttentionWeightsMode weightsMode)
     {
         if (output.IsEmpty)
@@ -94,19 +94,19 @@ public sealed partial class MultiHeadAttention
             throw new ArgumentException("output must not be empty.", nameof(output));
         }
 
-        using var o = Backend.Allocate<float>(output.Length);
+        using var o = Backend.Allocate<T>(output.Length);
         using var w = weights.IsEmpty ? null : Backend.Allocate<float>(weights.Length);
         Run(batch, query, key, value, o, masks, w, weightsMode);
         o.CopyTo(output);
         w?.CopyTo(weights);
     }
 
-    private AttentionTensor<float> UploadInput(ReadOnlySpan<float> data, string name) =>
+    private AttentionTensor<T> UploadInput(ReadOnlySpan<T> data, string name) =>
         data.IsEmpty ? throw new ArgumentException($"{name} must not be empty.", name) : Backend.Upload(data);
 
     private void Run(
-        int batch, AttentionTensor<float> query, AttentionTensor<float>? key, AttentionTensor<float>? value,
-        AttentionTensor<float> output, LayerMasks? masks, AttentionTensor<float>? weights, AttentionWeightsMode weightsMode)
+        int batch, AttentionTensor<T> query, AttentionTensor<T>? key, AttentionTensor<T>? value,
+        AttentionTensor<T> output, LayerMasks? masks, AttentionTensor<float>? weights, AttentionWeightsMode weightsMode)
     {
         ThrowIfDisposed();
         var d = dims;
@@ -138,11 +138,11 @@ public sealed partial class MultiHeadAttention
 
         int rowsQ = batch * lq, rowsK = batch * lk;
         var shape = new AttentionShape(batch, d.Heads, d.KeyValueHeads, lq, lk, d.KeyDim, d.ValueDim);
-        LayerOperand q, k, v;
+        LayerOperand<T> q, k, v;
         if (packed)
         {
             // One GEMM for Q, K and V; the attention reads them in place as [B, L, H, D] views of the [B·L, Q|K|V] rows.
-            var proj = scratch.Get(LayerScratch.Projections, (long)rowsQ * d.PackedRows);
+            var proj = scratch.Get<T>(LayerScratch.Projections, (long)rowsQ * d.PackedRows);
             engine.Linear(query, d.ModelDim, rowsQ, d.ModelDim, inWeight, InBias(0), d.PackedRows, proj, d.PackedRows);
             q = proj;
             k = new(proj, d.QueryRows);
@@ -157,7 +157,7 @@ public sealed partial class MultiHeadAttention
         else
         {
             long qLength = (long)rowsQ * d.QueryRows, kLength = (long)rowsK * d.KeyRows;
-            var proj = scratch.Get(LayerScratch.Projections, qLength + kLength + ((long)rowsK * d.ValueRows));
+            var proj = scratch.Get<T>(LayerScratch.Projections, qLength + kLength + ((long)rowsK * d.ValueRows));
             q = proj;
             k = new(proj, qLength);
             v = new(proj, qLength + kLength);
@@ -177,31 +177,31 @@ public sealed partial class MultiHeadAttention
 
     /// <summary>Attention into the context buffer <c>[B, Lq, H·Dv]</c>, the output projection, and the weights if wanted.</summary>
     private void AttendAndProject(
-        AttentionShape shape, AttentionOptions options, LayerOperand q, LayerOperand k, LayerOperand v,
-        AttentionTensor<float> output, AttentionTensor<float>? weights, AttentionWeightsMode weightsMode)
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> q, LayerOperand<T> k, LayerOperand<T> v,
+        AttentionTensor<T> output, AttentionTensor<float>? weights, AttentionWeightsMode weightsMode)
     {
         var d = dims;
         int rowsQ = shape.Batch * shape.QueryLength;
-        var context = scratch.Get(LayerScratch.Context, (long)rowsQ * d.ContextWidth);
-        LayerOperand? probabilities = weights is null ? (LayerOperand?)null
-            : weightsMode == AttentionWeightsMode.PerHead ? new LayerOperand(weights, 0)
-            : new LayerOperand(scratch.Get(LayerScratch.Probabilities, shape.ProbabilitiesElementCount), 0);
+        var context = scratch.Get<T>(LayerScratch.Context, (long)rowsQ * d.ContextWidth);
+        LayerOperand<float>? probabilities = weights is null ? (LayerOperand<float>?)null
+            : weightsMode == AttentionWeightsMode.PerHead ? new LayerOperand<float>(weights, 0)
+            : new LayerOperand<float>(scratch.Get<float>(LayerScratch.Probabilities, shape.ProbabilitiesElementCount), 0);
         options = options with { OutputStrides = Rows(shape.QueryLength, d.ContextWidth, d.ValueDim) };
         engine.Attention(shape, options, q, k, v, context, probabilities);
-        engine.Linear(context, d.ContextWidth, rowsQ, d.ContextWidth, outWeight, outBias is null ? (LayerOperand?)null : new LayerOperand(outBias, 0), d.ModelDim, output, d.ModelDim);
+        engine.Linear(context, d.ContextWidth, rowsQ, d.ContextWidth, outWeight, outBias is null ? (LayerOperand<T>?)null : new LayerOperand<T>(outBias, 0), d.ModelDim, output, d.ModelDim);
         if (weights is not null && weightsMode == AttentionWeightsMode.AveragedOverHeads)
         {
             HeadAverage.Write(probabilities!.Value.Tensor, weights, shape);
         }
     }
 
-    /// <summary>Strides of a <c>[B, L, H, D]</c> view into rows of <paramref name="rowWidth"/> floats.</summary>
+    /// <summary>Strides of a <c>[B, L, H, D]</c> view into rows of <paramref name="rowWidth"/> elements.</summary>
     private static TensorStrides Rows(int length, int rowWidth, int headDim) => new((long)length * rowWidth, headDim, rowWidth);
 
-    private LayerOperand? InBias(long offset) => inBias is null ? (LayerOperand?)null : new LayerOperand(inBias, offset);
+    private LayerOperand<T>? InBias(long offset) => inBias is null ? (LayerOperand<T>?)null : new LayerOperand<T>(inBias, offset);
 
     /// <summary>L for a <c>[batch, L, features]</c> tensor, checking it is one of this layer's backend.</summary>
-    private int SequenceLength(AttentionTensor<float> tensor, int batch, int features, string name)
+    private int SequenceLength(AttentionTensor<T> tensor, int batch, int features, string name)
     {
         ArgumentNullException.ThrowIfNull(tensor, name);
         ThrowIfForeign(tensor, name);
@@ -217,7 +217,7 @@ public sealed partial class MultiHeadAttention
         return (int)(tensor.Length / perBatch);
     }
 
-    private void RequireOutput(AttentionTensor<float> output, int batch, int queryLength, params AttentionTensor<float>?[] inputs)
+    private void RequireOutput(AttentionTensor<T> output, int batch, int queryLength, params AttentionTensor<T>?[] inputs)
     {
         ArgumentNullException.ThrowIfNull(output);
         ThrowIfForeign(output, nameof(output));
@@ -235,7 +235,7 @@ public sealed partial class MultiHeadAttention
 
     private void RequireWeights(
         AttentionTensor<float>? weights, AttentionWeightsMode mode, int batch, int queryLength, int keyLength,
-        params AttentionTensor<float>?[] others)
+        params AttentionTensor<T>?[] others)
     {
         if (weights is null)
         {
@@ -262,7 +262,8 @@ public sealed partial class MultiHeadAttention
         }
     }
 
-    private void ThrowIfForeign(AttentionTensor<float> tensor, string name)
+    private void ThrowIfForeign<TElement>(AttentionTensor<TElement> tensor, string name)
+        where TElement : unmanaged
     {
         ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
         if (!ReferenceEquals(tensor.Backend, Backend))

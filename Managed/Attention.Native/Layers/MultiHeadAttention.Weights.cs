@@ -1,7 +1,7 @@
 namespace Attention.Native.Layers;
 
 /// <summary>Loading and reading back the weights in PyTorch's and Keras' layouts.</summary>
-public sealed partial class MultiHeadAttention
+public sealed partial class MultiHeadAttention<T>
 {
     /// <summary>
     /// Loads PyTorch <c>nn.MultiheadAttention</c> weights with the packed in-projection (when <c>kdim = vdim = E</c>).
@@ -27,7 +27,7 @@ public sealed partial class MultiHeadAttention
 
         RequireLength(inProjWeight, dims.InProjectionLength, nameof(inProjWeight), $"[{dims.PackedRows}, {dims.ModelDim}]");
         ValidateBiases(inProjBias, outProjBias, outProjWeight);
-        inWeight.CopyFrom(inProjWeight);
+        Store(inWeight, inProjWeight);
         StoreBiasesAndOutput(inProjBias, outProjWeight, outProjBias);
     }
 
@@ -53,7 +53,7 @@ public sealed partial class MultiHeadAttention
         RequireLength(kProjWeight, (long)dims.KeyRows * dims.KeyInputDim, nameof(kProjWeight), $"[{dims.KeyRows}, {dims.KeyInputDim}]");
         RequireLength(vProjWeight, (long)dims.ValueRows * dims.ValueInputDim, nameof(vProjWeight), $"[{dims.ValueRows}, {dims.ValueInputDim}]");
         ValidateBiases(inProjBias, outProjBias, outProjWeight);
-        inWeight.CopyFrom([.. qProjWeight, .. kProjWeight, .. vProjWeight]);
+        Store(inWeight, [.. qProjWeight, .. kProjWeight, .. vProjWeight]);
         StoreBiasesAndOutput(inProjBias, outProjWeight, outProjBias);
     }
 
@@ -88,30 +88,30 @@ public sealed partial class MultiHeadAttention
         RequireBias(outputBias, d.ModelDim, nameof(outputBias));
 
         // Keras kernels are [in, out] (x·W); this layer keeps PyTorch's [out, in] (x·Wᵀ): transpose each.
-        inWeight.CopyFrom([.. Transposed(queryKernel, d.ModelDim, d.QueryRows), .. Transposed(keyKernel, d.KeyInputDim, d.KeyRows),
+        Store(inWeight, [.. Transposed(queryKernel, d.ModelDim, d.QueryRows), .. Transposed(keyKernel, d.KeyInputDim, d.KeyRows),
             .. Transposed(valueKernel, d.ValueInputDim, d.ValueRows)]);
-        outWeight.CopyFrom(Transposed(outputKernel, d.ContextWidth, d.ModelDim));
+        Store(outWeight, Transposed(outputKernel, d.ContextWidth, d.ModelDim));
         if (d.UseBias)
         {
-            inBias!.CopyFrom([.. queryBias, .. keyBias, .. valueBias]);
-            outBias!.CopyFrom(outputBias);
+            Store(inBias!, [.. queryBias, .. keyBias, .. valueBias]);
+            Store(outBias!, outputBias);
         }
     }
 
-    /// <summary>Reads the weights back in PyTorch's layout.</summary>
+    /// <summary>Reads the weights back in PyTorch's layout (as floats; exactly the layer's <typeparamref name="T"/> values).</summary>
     /// <returns>The weights (biases empty when the layer has none).</returns>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     public PyTorchAttentionWeights ReadPyTorchWeights()
     {
         ThrowIfDisposed();
-        var packed = inWeight.ToArray();
+        var packed = Read(inWeight);
         return new PyTorchAttentionWeights(
             packed[..(int)dims.KeyWeightOffset],
             packed[(int)dims.KeyWeightOffset..(int)dims.ValueWeightOffset],
             packed[(int)dims.ValueWeightOffset..],
-            inBias?.ToArray() ?? [],
-            outWeight.ToArray(),
-            outBias?.ToArray() ?? []);
+            inBias is null ? [] : Read(inBias),
+            Read(outWeight),
+            outBias is null ? [] : Read(outBias));
     }
 
     /// <summary>Reads the weights back in Keras' layout.</summary>
@@ -157,12 +157,35 @@ public sealed partial class MultiHeadAttention
 
     private void StoreBiasesAndOutput(ReadOnlySpan<float> inProjBias, ReadOnlySpan<float> outProjWeight, ReadOnlySpan<float> outProjBias)
     {
-        outWeight.CopyFrom(outProjWeight);
+        Store(outWeight, outProjWeight);
         if (dims.UseBias)
         {
-            inBias!.CopyFrom(inProjBias);
-            outBias!.CopyFrom(outProjBias);
+            Store(inBias!, inProjBias);
+            Store(outBias!, outProjBias);
         }
+    }
+
+    /// <summary>Copies float weights into a tensor of the layer's element type, rounding them for Half and BFloat16.</summary>
+    private static void Store(AttentionTensor<T> tensor, ReadOnlySpan<float> values)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            tensor.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(values));
+            return;
+        }
+
+        var narrow = new T[values.Length];
+        ElementType.Narrow<T>(values, narrow);
+        tensor.CopyFrom(narrow);
+    }
+
+    /// <summary>A weight tensor widened to floats (exact).</summary>
+    private static float[] Read(AttentionTensor<T> tensor)
+    {
+        var elements = tensor.ToArray();
+        var result = new float[elements.Length];
+        ElementType.Widen<T>(elements, result);
+        return result;
     }
 
     private void RequireBias(ReadOnlySpan<float> bias, int length, string name)

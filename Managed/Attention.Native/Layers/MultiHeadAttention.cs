@@ -5,22 +5,29 @@ namespace Attention.Native.Layers;
 /// <c>MultiHeadAttention</c>) on a backend: Q/K/V projections, the backend's fused attention between them (on the
 /// projections' <c>[B, L, H, D]</c> buffers through strides, so nothing is transposed), and the output projection.
 /// Supports grouped-query attention, <c>kdim</c>/<c>vdim</c> ≠ E, masks, attention weights and a
-/// <see cref="KeyValueCache"/> for incremental decoding. Inference only (no dropout).
+/// <see cref="KeyValueCache{T}"/> for incremental decoding. Inference only (no dropout).
 /// </summary>
+/// <typeparam name="T">The element type of the weights, inputs, projections and outputs: <see cref="float"/>,
+/// <see cref="Half"/> or <see cref="BFloat16"/> (PyTorch's <c>layer.half()</c> / <c>.bfloat16()</c>). Every product is
+/// accumulated in float; Half and BFloat16 layers round each projection's result and the attention's output to
+/// <typeparamref name="T"/> (on a GPU: cuBLAS with fp32 accumulation and the tensor-core attention kernel). Attention
+/// weights are float in every case.</typeparam>
 /// <remarks>
 /// Weights start at zero: load them with <see cref="LoadPyTorchWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>
-/// or <see cref="LoadKerasWeights"/>. Inputs and outputs are batch-first float tensors of the layer's backend:
-/// query <c>[B, Lq, E]</c>, key <c>[B, Lk, KeyInputDim]</c>, value <c>[B, Lk, ValueInputDim]</c>, output
-/// <c>[B, Lq, E]</c>. A layer keeps scratch buffers between calls and is not thread-safe.
+/// or <see cref="LoadKerasWeights"/> (from float, rounded to <typeparamref name="T"/>). Inputs and outputs are
+/// batch-first tensors of the layer's backend: query <c>[B, Lq, E]</c>, key <c>[B, Lk, KeyInputDim]</c>, value
+/// <c>[B, Lk, ValueInputDim]</c>, output <c>[B, Lq, E]</c>. A layer keeps scratch buffers between calls and is not
+/// thread-safe.
 /// </remarks>
-public sealed partial class MultiHeadAttention : IDisposable
+public sealed partial class MultiHeadAttention<T> : IDisposable
+    where T : unmanaged
 {
     private readonly LayerDims dims;
-    private readonly LayerEngine engine;
-    private readonly AttentionTensor<float> inWeight;
-    private readonly AttentionTensor<float>? inBias;
-    private readonly AttentionTensor<float> outWeight;
-    private readonly AttentionTensor<float>? outBias;
+    private readonly LayerEngine<T> engine;
+    private readonly AttentionTensor<T> inWeight;
+    private readonly AttentionTensor<T>? inBias;
+    private readonly AttentionTensor<T> outWeight;
+    private readonly AttentionTensor<T>? outBias;
     private readonly LayerScratch scratch;
     private bool disposed;
 
@@ -30,20 +37,22 @@ public sealed partial class MultiHeadAttention : IDisposable
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">A size is invalid: <c>ModelDim</c> not divisible by <c>NumHeads</c> without a
     /// <c>KeyDim</c>, <c>NumHeads</c> not a multiple of <c>NumKeyValueHeads</c> (the message names the option).</exception>
-    /// <exception cref="NotSupportedException">The backend is of an unknown kind.</exception>
+    /// <exception cref="NotSupportedException">The backend is of an unknown kind, or <typeparamref name="T"/> is not
+    /// float, Half or BFloat16.</exception>
     public MultiHeadAttention(AttentionBackend backend, MultiHeadAttentionOptions options)
     {
         ArgumentNullException.ThrowIfNull(backend);
+        ElementType.ThrowIfNotOperand<T>();
         dims = LayerDims.From(options);
         Backend = backend;
         Options = options;
-        engine = LayerEngine.For(backend, options.AllowTensorFloat32);
-        inWeight = backend.Allocate<float>(dims.InProjectionLength);
-        outWeight = backend.Allocate<float>(dims.OutProjectionLength);
+        engine = LayerEngine<T>.For(backend, options.AllowTensorFloat32);
+        inWeight = backend.Allocate<T>(dims.InProjectionLength);
+        outWeight = backend.Allocate<T>(dims.OutProjectionLength);
         if (dims.UseBias)
         {
-            inBias = backend.Allocate<float>(dims.PackedRows);
-            outBias = backend.Allocate<float>(dims.ModelDim);
+            inBias = backend.Allocate<T>(dims.PackedRows);
+            outBias = backend.Allocate<T>(dims.ModelDim);
         }
 
         scratch = new LayerScratch(backend);

@@ -1,7 +1,7 @@
 namespace Attention.Native.Layers;
 
 /// <summary>
-/// The sizes and switches of a <see cref="MultiHeadAttention"/> layer, named after PyTorch's
+/// The sizes and switches of a <see cref="MultiHeadAttention{T}"/> layer, named after PyTorch's
 /// <c>nn.MultiheadAttention(embed_dim, num_heads, bias, kdim, vdim)</c> and Keras' <c>MultiHeadAttention(num_heads,
 /// key_dim, value_dim, use_bias)</c>.
 /// </summary>
@@ -31,8 +31,9 @@ public sealed record MultiHeadAttentionOptions(int ModelDim, int NumHeads)
     public float? Scale { get; init; }
 
     /// <summary>
-    /// Lets the GPU projections use TF32 tensor cores (cuBLAS <c>CUBLAS_TF32_TENSOR_OP_MATH</c>): faster, about 1e-3
-    /// relative error instead of fp32's 1e-6. Ignored on the CPU. False by default.
+    /// Lets the GPU projections of a float layer use TF32 tensor cores (cuBLAS <c>CUBLAS_TF32_TENSOR_OP_MATH</c>): faster,
+    /// about 1e-3 relative error instead of fp32's 1e-6. Ignored on the CPU and by Half/BFloat16 layers (their GEMMs run
+    /// on the tensor cores with fp32 accumulation anyway). False by default.
     /// </summary>
     public bool AllowTensorFloat32 { get; init; }
 }

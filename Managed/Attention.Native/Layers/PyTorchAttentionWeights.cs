@@ -1,6 +1,6 @@
 namespace Attention.Native.Layers;
 
-/// <summary>A <see cref="MultiHeadAttention"/> layer's weights in PyTorch <c>nn.MultiheadAttention</c>'s layout.</summary>
+/// <summary>A <see cref="MultiHeadAttention{T}"/> layer's weights in PyTorch <c>nn.MultiheadAttention</c>'s layout.</summary>
 /// <param name="QProjWeight"><c>q_proj_weight</c>, <c>[H·Dk, E]</c>.</param>
 /// <param name="KProjWeight"><c>k_proj_weight</c>, <c>[Hkv·Dk, kdim]</c>.</param>
 /// <param name="VProjWeight"><c>v_proj_weight</c>, <c>[Hkv·Dv, vdim]</c>.</param>

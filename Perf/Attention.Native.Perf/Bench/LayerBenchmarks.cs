@@ -11,7 +11,7 @@ public class LayerBenchmarks : IDisposable
     public const string ShapeParameter = nameof(Shape);
 
     private CpuBackend? backend;
-    private MultiHeadAttention? layer;
+    private MultiHeadAttention<float>? layer;
     private AttentionTensor<float>? input;
     private AttentionTensor<float>? output;
 

@@ -26,7 +26,23 @@ internal static class LayerChecks
         yield return Additive(subject, oracle);
         // E = 512: each output sums 512 products twice over, so fp32 rounding differs more between backends (1e-4).
         yield return Mha("seed B=32 L=64 E=512 H=8", subject, oracle, new(512, 8), 32, 64, 64, null, perHead: false, tolerance: 1e-4);
+        // Half and BFloat16 layers against the oracle's layer of the same type (the same roundings of weights, inputs,
+        // projections and outputs; the test suite holds it within 2 u of float64): what differs is summation order and
+        // the GPU's rounding of the probabilities before P·V, about u/2 each, so 2 u (u = 2⁻¹¹, 2⁻⁸).
+        foreach (var (name, options, batch, length) in TypedShapes)
+        {
+            yield return Typed<Half>($"Half {name}", subject, oracle, options, batch, length, 2.0 / 2048);
+            yield return Typed<BFloat16>($"BFloat16 {name}", subject, oracle, options, batch, length, 2.0 / 256);
+        }
     }
+
+    /// <summary>Self-attention shapes for the Half/BFloat16 checks: odd head size (SIMT on a GPU), 16 and 64 (tensor cores).</summary>
+    private static readonly (string Name, MultiHeadAttentionOptions Options, int Batch, int Length)[] TypedShapes =
+    [
+        ("self B=2 L=7 E=12 H=3", new(12, 3), 2, 7),
+        ("self B=2 L=65 E=64 H=4, causal GQA", new(64, 4) { NumKeyValueHeads = 2 }, 2, 65),
+        ("seed B=32 L=64 E=512 H=8", new(512, 8), 32, 64),
+    ];
 
     private static Check Mha(
         string name, AttentionBackend subject, AttentionBackend oracle, MultiHeadAttentionOptions options, int batch, int lq, int lk,
@@ -40,8 +56,8 @@ internal static class LayerChecks
         var mode = perHead ? AttentionWeightsMode.PerHead : AttentionWeightsMode.AveragedOverHeads;
         (float[] Output, float[] Weights) Run(AttentionBackend backend)
         {
-            using var layer = new MultiHeadAttention(backend, options);
-            using var source = new MultiHeadAttention(oracle, options);
+            using var layer = new MultiHeadAttention<float>(backend, options);
+            using var source = new MultiHeadAttention<float>(oracle, options);
             var weights = RandomWeights(source, new Random(7));
             layer.LoadPyTorchWeights(weights.QProjWeight, weights.KProjWeight, weights.VProjWeight, weights.InProjBias, weights.OutProjWeight, weights.OutProjBias);
             var output = new float[q.Length];
@@ -55,6 +71,38 @@ internal static class LayerChecks
         return new(name, Math.Max(RelativeError(expected.Output, actual.Output), RelativeError(expected.Weights, actual.Weights)), tolerance);
     }
 
+    private static Check Typed<T>(
+        string name, AttentionBackend subject, AttentionBackend oracle, MultiHeadAttentionOptions options, int batch, int length,
+        double tolerance)
+        where T : unmanaged
+    {
+        var random = new Random(name.Length);
+        var x = LayerWorkload.Random(random, (long)batch * length * options.ModelDim, 1).Select(ElementOf<T>).ToArray();
+        var masks = options.NumKeyValueHeads is null ? null : new LayerMasks { Causal = CausalMask.TopLeft };
+        float[] Run(AttentionBackend backend)
+        {
+            using var layer = new MultiHeadAttention<T>(backend, options);
+            using var source = new MultiHeadAttention<float>(oracle, options);
+            var w = RandomWeights(source, new Random(11));
+            layer.LoadPyTorchWeights(w.QProjWeight, w.KProjWeight, w.VProjWeight, w.InProjBias, w.OutProjWeight, w.OutProjBias);
+            var output = new T[x.Length];
+            layer.Forward(batch, x, output, masks);
+            return [.. output.Select(FloatOf)];
+        }
+
+        return new(name, RelativeError(Run(oracle), Run(subject)), tolerance);
+    }
+
+    private static T ElementOf<T>(float value) =>
+        typeof(T) == typeof(Half) ? (T)(object)(Half)value : typeof(T) == typeof(BFloat16) ? (T)(object)(BFloat16)value : (T)(object)value;
+
+    private static float FloatOf<T>(T value) => value switch
+    {
+        Half h => (float)h,
+        BFloat16 b => b.ToSingle(),
+        _ => (float)(object)value!,
+    };
+
     private static Check Decode(AttentionBackend subject, AttentionBackend oracle)
     {
         var options = new MultiHeadAttentionOptions(32, 4) { NumKeyValueHeads = 2 };
@@ -63,8 +111,8 @@ internal static class LayerChecks
         var inputs = steps.Select(n => LayerWorkload.Random(random, 2L * n * 32, 1)).ToArray();
         float[] Run(AttentionBackend backend)
         {
-            using var layer = new MultiHeadAttention(backend, options);
-            using var source = new MultiHeadAttention(oracle, options);
+            using var layer = new MultiHeadAttention<float>(backend, options);
+            using var source = new MultiHeadAttention<float>(oracle, options);
             var w = RandomWeights(source, new Random(9));
             layer.LoadPyTorchWeights(w.QProjWeight, w.KProjWeight, w.VProjWeight, w.InProjBias, w.OutProjWeight, w.OutProjBias);
             using var cache = layer.CreateCache(2, capacity: 2, growable: true);
@@ -108,7 +156,7 @@ internal static class LayerChecks
     }
 
     /// <summary>Random weights in the PyTorch layout of <paramref name="layer"/>'s sizes (read back to get them).</summary>
-    private static PyTorchAttentionWeights RandomWeights(MultiHeadAttention layer, Random random)
+    private static PyTorchAttentionWeights RandomWeights(MultiHeadAttention<float> layer, Random random)
     {
         var zero = layer.ReadPyTorchWeights();
         float[] Fill(float[] like, int fanIn) => LayerWorkload.Random(random, like.Length, 1f / MathF.Sqrt(fanIn));

@@ -11,18 +11,23 @@ internal sealed record LayerTiming(double ForwardMs, double AttentionMs)
 {
     public double ProjectionMs => Math.Max(0, ForwardMs - AttentionMs);
 
-    public static LayerTiming Measure(AttentionBackend backend, LayerWorkload workload, int repeats, Random random)
+    public static LayerTiming Measure(AttentionBackend backend, LayerWorkload workload, int repeats, Random random) =>
+        Measure<float>(backend, workload, repeats, random);
+
+    /// <summary>The timing of a layer of <typeparamref name="T"/> (float, Half or BFloat16) and of its attention.</summary>
+    public static LayerTiming Measure<T>(AttentionBackend backend, LayerWorkload workload, int repeats, Random random, bool tf32 = false)
+        where T : unmanaged
     {
-        using var layer = workload.CreateLayer(backend, random);
-        using var input = backend.Upload<float>(workload.Input(random));
-        using var output = backend.Allocate<float>(input.Length);
+        using var layer = workload.CreateLayer<T>(backend, random, tf32);
+        using var input = backend.Upload<T>(LayerWorkload.Random<T>(random, (long)workload.Batch * workload.Length * workload.ModelDim, 1));
+        using var output = backend.Allocate<T>(input.Length);
         double forward = Median(repeats, () => layer.Forward(workload.Batch, input, output), backend);
 
         var shape = workload.AttentionShape;
-        using var q = backend.Upload<float>(LayerWorkload.Random(random, shape.QueryElementCount, 1));
-        using var k = backend.Upload<float>(LayerWorkload.Random(random, shape.KeyElementCount, 1));
-        using var v = backend.Upload<float>(LayerWorkload.Random(random, shape.ValueElementCount, 1));
-        using var o = backend.Allocate<float>(shape.OutputElementCount);
+        using var q = backend.Upload<T>(LayerWorkload.Random<T>(random, shape.QueryElementCount, 1));
+        using var k = backend.Upload<T>(LayerWorkload.Random<T>(random, shape.KeyElementCount, 1));
+        using var v = backend.Upload<T>(LayerWorkload.Random<T>(random, shape.ValueElementCount, 1));
+        using var o = backend.Allocate<T>(shape.OutputElementCount);
         var options = new AttentionOptions { Layout = AttentionLayout.Bshd };
         double attention = Median(repeats, () => backend.ScaledDotProductAttention(shape, q, k, v, o, options), backend);
         return new(forward, attention);

@@ -34,9 +34,14 @@ internal sealed record LayerWorkload(string Name, int Batch, int Length, int Mod
                 ?? throw new ArgumentException($"Unknown layer shape '{n}'; known: {string.Join(", ", All.Select(w => w.Name))}.", nameof(names)))];
 
     /// <summary>A layer with random PyTorch-layout weights (scaled 1/√E) on <paramref name="backend"/>.</summary>
-    public MultiHeadAttention CreateLayer(AttentionBackend backend, Random random, bool tf32 = false)
+    public MultiHeadAttention<float> CreateLayer(AttentionBackend backend, Random random, bool tf32 = false) =>
+        CreateLayer<float>(backend, random, tf32);
+
+    /// <summary>A layer of <typeparamref name="T"/> with random weights (rounded to T) on <paramref name="backend"/>.</summary>
+    public MultiHeadAttention<T> CreateLayer<T>(AttentionBackend backend, Random random, bool tf32 = false)
+        where T : unmanaged
     {
-        var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(ModelDim, Heads) { AllowTensorFloat32 = tf32 });
+        var layer = new MultiHeadAttention<T>(backend, new MultiHeadAttentionOptions(ModelDim, Heads) { AllowTensorFloat32 = tf32 });
         float amplitude = 1f / MathF.Sqrt(ModelDim);
         layer.LoadPyTorchWeights(
             Random(random, 3L * ModelDim * ModelDim, amplitude), Random(random, 3L * ModelDim, 0.1f),
@@ -45,6 +50,25 @@ internal sealed record LayerWorkload(string Name, int Batch, int Length, int Mod
     }
 
     public float[] Input(Random random) => Random(random, (long)Batch * Length * ModelDim, 1f);
+
+    /// <summary>Uniform in ±<paramref name="amplitude"/>, rounded to <typeparamref name="T"/>.</summary>
+    public static T[] Random<T>(Random random, long length, float amplitude)
+        where T : unmanaged
+    {
+        var values = Random(random, length, amplitude);
+        if (typeof(T) == typeof(float))
+        {
+            return (T[])(object)values;
+        }
+
+        var narrow = new T[length];
+        for (long i = 0; i < length; i++)
+        {
+            narrow[i] = typeof(T) == typeof(Half) ? (T)(object)(Half)values[i] : (T)(object)(BFloat16)values[i];
+        }
+
+        return narrow;
+    }
 
     public static float[] Random(Random random, long length, float amplitude)
     {

@@ -4,7 +4,7 @@ using Attention.Native.Layers;
 namespace Attention.Native.Tests.Layers;
 
 /// <summary>
-/// Incremental decoding through a <see cref="KeyValueCache"/>: step by step (steps of several sizes) equal to one
+/// Incremental decoding through a <see cref="KeyValueCache{T}"/>: step by step (steps of several sizes) equal to one
 /// full causal forward over the whole sequence, and the cache's full / growable behaviour.
 /// </summary>
 public abstract class KeyValueCacheTests
@@ -79,7 +79,7 @@ public abstract class KeyValueCacheTests
     }
 
     /// <summary>Positions <c>[start, start + n)</c> of every sequence of a <c>[B, total, E]</c> array.</summary>
-    private static T[] Rows<T>(T[] all, int batch, int total, int start, int n, int e)
+    internal static T[] Rows<T>(T[] all, int batch, int total, int start, int n, int e)
     {
         var rows = new T[batch * n * e];
         for (int b = 0; b < batch; b++)

@@ -54,3 +54,15 @@ public sealed class CudaAdditiveAttentionTests : AdditiveAttentionTests
 {
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
 }
+
+/// <summary>The Half/BFloat16 layer tests on the CPU backend.</summary>
+public sealed class CpuLayerElementTypeTests : LayerElementTypeTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu();
+}
+
+/// <summary>The Half/BFloat16 layer tests on the CUDA backend.</summary>
+public sealed class CudaLayerElementTypeTests : LayerElementTypeTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
+}

@@ -23,6 +23,13 @@ public sealed class LayerFixture
             options.UseBias ? Values(e, 4) : []);
     }
 
+    private LayerFixture(MultiHeadAttentionOptions options, Random random, PyTorchAttentionWeights weights)
+    {
+        Options = options;
+        Random = random;
+        Weights = weights;
+    }
+
     public MultiHeadAttentionOptions Options { get; }
 
     public Random Random { get; }
@@ -39,13 +46,41 @@ public sealed class LayerFixture
 
     public float[] Input(int batch, int length, int features) => TestData.Random<float>(Random, (long)batch * length * features, 1f);
 
-    public MultiHeadAttention Create(AttentionBackend backend)
+    public MultiHeadAttention<float> Create(AttentionBackend backend) => Create<float>(backend);
+
+    public MultiHeadAttention<T> Create<T>(AttentionBackend backend)
+        where T : unmanaged
     {
-        var layer = new MultiHeadAttention(backend, Options);
+        var layer = new MultiHeadAttention<T>(backend, Options);
         layer.LoadPyTorchWeights(
             Weights.QProjWeight, Weights.KProjWeight, Weights.VProjWeight, Weights.InProjBias, Weights.OutProjWeight, Weights.OutProjBias);
         return layer;
     }
+
+    /// <summary>The same fixture with every weight rounded to <typeparamref name="T"/> (what a layer of T holds), sharing the random source.</summary>
+    public LayerFixture RoundedTo<T>()
+        where T : unmanaged
+    {
+        var w = Weights;
+        return new LayerFixture(Options, Random, new PyTorchAttentionWeights(
+            Rounded<T>(w.QProjWeight), Rounded<T>(w.KProjWeight), Rounded<T>(w.VProjWeight), Rounded<T>(w.InProjBias),
+            Rounded<T>(w.OutProjWeight), Rounded<T>(w.OutProjBias)));
+    }
+
+    /// <summary><paramref name="values"/> rounded to <typeparamref name="T"/> and widened back (exactly representable in T).</summary>
+    public static float[] Rounded<T>(float[] values)
+        where T : unmanaged =>
+        Array.ConvertAll(values, v => (float)TestData.ToDouble(TestData.FromSingle<T>(v)));
+
+    /// <summary><paramref name="values"/> as <typeparamref name="T"/> (rounded to nearest).</summary>
+    public static T[] Narrow<T>(float[] values)
+        where T : unmanaged =>
+        Array.ConvertAll(values, TestData.FromSingle<T>);
+
+    /// <summary><paramref name="values"/> widened to float (exact).</summary>
+    public static float[] Widen<T>(T[] values)
+        where T : unmanaged =>
+        Array.ConvertAll(values, v => (float)TestData.ToDouble(v));
 
     public LayerReference.Result Reference(int batch, float[] query, float[] key, float[] value, LayerMasks? masks = null) =>
         LayerReference.Compute(Options, Weights, batch, query, key, value, masks);

@@ -10,7 +10,7 @@ public sealed class LayerValidationTests
     public void Model_dim_not_divisible_by_heads_is_rejected()
     {
         using var backend = new CpuBackend();
-        var error = Assert.Throws<ArgumentException>(() => new MultiHeadAttention(backend, new MultiHeadAttentionOptions(10, 4)));
+        var error = Assert.Throws<ArgumentException>(() => new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(10, 4)));
         Assert.Equal("options", error.ParamName);
         Assert.Contains("NumHeads", error.Message, StringComparison.Ordinal);
     }
@@ -20,7 +20,7 @@ public sealed class LayerValidationTests
     {
         using var backend = new CpuBackend();
         var error = Assert.Throws<ArgumentException>(() =>
-            new MultiHeadAttention(backend, new MultiHeadAttentionOptions(12, 6) { NumKeyValueHeads = 4 }));
+            new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(12, 6) { NumKeyValueHeads = 4 }));
         Assert.Contains("NumKeyValueHeads", error.Message, StringComparison.Ordinal);
     }
 
@@ -32,7 +32,7 @@ public sealed class LayerValidationTests
     public void Weights_of_the_wrong_size_are_rejected_and_nothing_is_loaded(string wrong)
     {
         using var backend = new CpuBackend();
-        using var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(8, 2));
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(8, 2));
         float[] Sized(string name, int length) => new float[name == wrong ? length + 1 : length];
         var error = Assert.Throws<ArgumentException>(() => layer.LoadPyTorchWeights(
             Sized("inProjWeight", 192).Select(_ => 1f).ToArray(), Sized("inProjBias", 24), Sized("outProjWeight", 64), Sized("outProjBias", 8)));
@@ -44,7 +44,7 @@ public sealed class LayerValidationTests
     public void Keras_kernel_of_the_wrong_size_is_rejected()
     {
         using var backend = new CpuBackend();
-        using var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(8, 2));
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(8, 2));
         var error = Assert.Throws<ArgumentException>(() => layer.LoadKerasWeights(
             new float[64], new float[8], new float[64], new float[8], new float[63], new float[8], new float[64], new float[8]));
         Assert.Equal("valueKernel", error.ParamName);
@@ -54,7 +54,7 @@ public sealed class LayerValidationTests
     public void Bias_given_to_a_layer_without_biases_is_rejected()
     {
         using var backend = new CpuBackend();
-        using var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(8, 2) { UseBias = false });
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(8, 2) { UseBias = false });
         var error = Assert.Throws<ArgumentException>(() => layer.LoadPyTorchWeights(new float[192], new float[24], new float[64], []));
         Assert.Equal("inProjBias", error.ParamName);
     }
@@ -66,7 +66,7 @@ public sealed class LayerValidationTests
     public void Inputs_that_do_not_fit_are_rejected_and_nothing_is_written(string wrong, int queryLength, int keyLength, int valueLength)
     {
         using var backend = new CpuBackend();
-        using var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(8, 2) { KeyInputDim = 6, ValueInputDim = 6 });
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(8, 2) { KeyInputDim = 6, ValueInputDim = 6 });
         var output = TestData.Poison<float>(2 * 5 * 8);
         var error = Assert.Throws<ArgumentException>(() =>
             layer.Forward(2, new float[queryLength], new float[keyLength], new float[valueLength], output));
@@ -78,7 +78,7 @@ public sealed class LayerValidationTests
     public void Batch_mismatch_between_query_and_key_is_rejected()
     {
         using var backend = new CpuBackend();
-        using var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(8, 2));
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(8, 2));
         // Query of 4 sequences, key of 3 sequences (length 5) with B = 4: 3·5·8 is not a multiple of 4·8.
         var error = Assert.Throws<ArgumentException>(() =>
             layer.Forward(4, new float[4 * 5 * 8], new float[3 * 5 * 8], new float[3 * 5 * 8], new float[4 * 5 * 8]));
@@ -89,7 +89,7 @@ public sealed class LayerValidationTests
     public void Wrong_output_or_weights_size_and_bad_masks_are_rejected()
     {
         using var backend = new CpuBackend();
-        using var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(8, 2));
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(8, 2));
         var x = new float[2 * 3 * 8];
         Assert.Equal("output", Assert.Throws<ArgumentException>(() => layer.Forward(2, x, new float[x.Length - 1])).ParamName);
         Assert.Equal("weights", Assert.Throws<ArgumentException>(() => layer.Forward(2, x, new float[x.Length], weights: new float[5])).ParamName);
@@ -103,7 +103,7 @@ public sealed class LayerValidationTests
     public void Self_attention_needs_equal_input_dims()
     {
         using var backend = new CpuBackend();
-        using var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(8, 2) { KeyInputDim = 4 });
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(8, 2) { KeyInputDim = 4 });
         Assert.Equal("key", Assert.Throws<ArgumentException>(() => layer.Forward(1, new float[8], new float[8])).ParamName);
     }
 
@@ -112,7 +112,7 @@ public sealed class LayerValidationTests
     {
         using var backend = new CpuBackend();
         using var other = new CpuBackend();
-        using var layer = new MultiHeadAttention(backend, new MultiHeadAttentionOptions(8, 2));
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(8, 2));
         using var foreign = other.Allocate<float>(8);
         using var output = backend.Allocate<float>(8);
         Assert.Equal("query", Assert.Throws<ArgumentException>(() => layer.Forward(1, foreign, output)).ParamName);

@@ -4,7 +4,7 @@ using Attention.Native.Layers;
 namespace Attention.Native.Tests.Layers;
 
 /// <summary>
-/// <see cref="MultiHeadAttention"/> against the float64 <see cref="LayerReference"/> on the backend a subclass
+/// <see cref="MultiHeadAttention{T}"/> against the float64 <see cref="LayerReference"/> on the backend a subclass
 /// creates: self, cross (kdim/vdim ≠ E), GQA/MQA, every mask kind and framework conversion, weights, Keras weights.
 /// </summary>
 public abstract class MultiHeadAttentionTests
@@ -166,7 +166,7 @@ public abstract class MultiHeadAttentionTests
         using var backend = CreateBackend();
         using var reference = fixture.Create(backend);
         var keras = reference.ReadKerasWeights();
-        using var layer = new MultiHeadAttention(backend, options);
+        using var layer = new MultiHeadAttention<float>(backend, options);
         layer.LoadKerasWeights(
             keras.QueryKernel, keras.QueryBias, keras.KeyKernel, keras.KeyBias, keras.ValueKernel, keras.ValueBias, keras.OutputKernel, keras.OutputBias);
 
@@ -193,7 +193,7 @@ public abstract class MultiHeadAttentionTests
     {
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(16, 4), seed: 8);
         using var backend = CreateBackend();
-        using var layer = new MultiHeadAttention(backend, fixture.Options);
+        using var layer = new MultiHeadAttention<float>(backend, fixture.Options);
         var w = fixture.Weights;
         layer.LoadPyTorchWeights(w.InProjWeight(), w.InProjBias, w.OutProjWeight, w.OutProjBias);
         Assert.Equal(w.InProjWeight(), layer.ReadPyTorchWeights().InProjWeight());
