@@ -425,8 +425,8 @@ case "$command" in
     run_tests all
     emulated_gpu_tests
     # ImageSharp-style reruns: the Auto variant with the wider ISAs switched off in the runtime itself.
-    DOTNET_EnableAVX2=0 run_tests no-avx2 -class Attention.Native.Tests.CpuAttentionTests -class Attention.Native.Tests.Gemm.CpuSgemmTests
-    DOTNET_EnableHWIntrinsic=0 run_tests no-simd -class Attention.Native.Tests.CpuAttentionTests -class Attention.Native.Tests.Gemm.CpuSgemmTests
+    DOTNET_EnableAVX2=0 run_tests no-avx2 -class Attention.Native.Tests.CpuAttentionTests -class Attention.Native.Tests.Gemm.CpuSgemmTests -class Attention.Native.Tests.HalfPrecisionConversionsTests
+    DOTNET_EnableHWIntrinsic=0 run_tests no-simd -class Attention.Native.Tests.CpuAttentionTests -class Attention.Native.Tests.Gemm.CpuSgemmTests -class Attention.Native.Tests.HalfPrecisionConversionsTests
     tests_exe=$generator_tests_exe run_tests generators
     # The packed .nupkg in a fresh console app, and a NativeAOT publish of Tests/AotSample (see each run.sh).
     run_check package-smoke Tests/PackageSmoke/run.sh

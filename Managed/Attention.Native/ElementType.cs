@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native;
 
@@ -59,8 +60,8 @@ internal static class ElementType
         return Unsafe.As<BFloat16, T>(ref b);
     }
 
-    /// <summary>Widens <paramref name="source"/> to floats (exact for every operand type).</summary>
-    public static void Widen<T>(ReadOnlySpan<T> source, Span<float> destination)
+    /// <summary>Widens <paramref name="source"/> to floats (exact for every operand type; vectorised).</summary>
+    public static unsafe void Widen<T>(ReadOnlySpan<T> source, Span<float> destination)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
@@ -69,14 +70,23 @@ internal static class ElementType
             return;
         }
 
-        for (int i = 0; i < source.Length; i++)
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, source.Length, nameof(destination));
+        fixed (T* from = source)
+        fixed (float* to = destination)
         {
-            destination[i] = ToSingle(source[i]);
+            if (typeof(T) == typeof(Half))
+            {
+                HalfPrecisionConversions.WidenHalf((ushort*)from, to, source.Length);
+            }
+            else
+            {
+                HalfPrecisionConversions.WidenBFloat16((ushort*)from, to, source.Length);
+            }
         }
     }
 
-    /// <summary>Rounds <paramref name="source"/> to <typeparamref name="T"/> (to nearest, ties to even).</summary>
-    public static void Narrow<T>(ReadOnlySpan<float> source, Span<T> destination)
+    /// <summary>Rounds <paramref name="source"/> to <typeparamref name="T"/> (to nearest, ties to even; vectorised).</summary>
+    public static unsafe void Narrow<T>(ReadOnlySpan<float> source, Span<T> destination)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
@@ -85,9 +95,18 @@ internal static class ElementType
             return;
         }
 
-        for (int i = 0; i < source.Length; i++)
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, source.Length, nameof(destination));
+        fixed (float* from = source)
+        fixed (T* to = destination)
         {
-            destination[i] = FromSingle<T>(source[i]);
+            if (typeof(T) == typeof(Half))
+            {
+                HalfPrecisionConversions.NarrowToHalf(from, (ushort*)to, source.Length);
+            }
+            else
+            {
+                HalfPrecisionConversions.NarrowToBFloat16(from, (ushort*)to, source.Length);
+            }
         }
     }
 }

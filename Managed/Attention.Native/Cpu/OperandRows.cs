@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
+using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native.Cpu;
 
@@ -24,23 +24,15 @@ internal static unsafe class OperandRows
 
         for (int j = 0; j < count; j++)
         {
-            T* source = rows + (j * stride);
+            ushort* source = (ushort*)(rows + (j * stride));
             float* target = converted + (j * dim);
-            int x = 0;
-            if (typeof(T) == typeof(BFloat16) && Vector128.IsHardwareAccelerated)
+            if (typeof(T) == typeof(Half))
             {
-                // A bfloat16 is the upper half of a float: widen to 32 bits and shift, eight at a time.
-                for (; x + 8 <= dim; x += 8)
-                {
-                    var bits = Vector128.Load((ushort*)source + x);
-                    Vector128.ShiftLeft(Vector128.WidenLower(bits), 16).AsSingle().Store(target + x);
-                    Vector128.ShiftLeft(Vector128.WidenUpper(bits), 16).AsSingle().Store(target + x + 4);
-                }
+                HalfPrecisionConversions.WidenHalf(source, target, dim);
             }
-
-            for (; x < dim; x++)
+            else
             {
-                target[x] = ElementType.ToSingle(source[x]);
+                HalfPrecisionConversions.WidenBFloat16(source, target, dim);
             }
         }
 

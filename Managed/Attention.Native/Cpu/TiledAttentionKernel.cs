@@ -33,6 +33,9 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
     /// </summary>
     private const int KeyBlock = 48;
 
+    /// <summary>Largest head dim whose Half/BFloat16 query and output rows are staged on the stack (8 rows: 8 KB).</summary>
+    private const int MaxStagedDim = 256;
+
     private static int TileRows => 2 * TOps.Width;
 
     /// <summary>Row tiles per work item for this problem's head dims.</summary>
@@ -163,17 +166,33 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         new Span<float>(qt, tiles * dim * tileRows).Clear();
         T* rows = query + (batch * p.Query.Batch) + (head * p.Query.Head) + (firstRow * p.Query.Sequence);
         int r = 0;
-        if (typeof(T) == typeof(float) && TileTransposes.IsSupported(tileRows))
+        if (TileTransposes.IsSupported(tileRows) && (typeof(T) == typeof(float) || dim <= MaxStagedDim))
         {
+            // Half and BFloat16 rows are widened eight at a time (vectorised) into a staging block that the float
+            // transposes then read: the element-by-element conversion cost as much as the attention at short Lk.
+            float* staged = stackalloc float[typeof(T) == typeof(float) ? 1 : 8 * dim];
             // Groups of 8 rows never straddle a tile: tiles are a multiple of 8 rows.
             for (; r + 8 <= rowCount; r += 8)
             {
                 float* column = qt + ((r / tileRows) * dim * tileRows) + (r % tileRows);
-                int done = TileTransposes.LoadRows(
-                    (float*)(rows + (r * p.Query.Sequence)), (nint)p.Query.Sequence, dim, factor, column, tileRows);
+                T* first = rows + (r * p.Query.Sequence);
+                float* source = (float*)first;
+                nint stride = (nint)p.Query.Sequence;
+                if (typeof(T) != typeof(float))
+                {
+                    for (int i = 0; i < 8; i++)
+                    {
+                        ElementType.Widen(new ReadOnlySpan<T>(first + (i * p.Query.Sequence), dim), new Span<float>(staged + (i * dim), dim));
+                    }
+
+                    source = staged;
+                    stride = dim;
+                }
+
+                int done = TileTransposes.LoadRows(source, stride, dim, factor, column, tileRows);
                 for (int i = 0; i < 8; i++)
                 {
-                    LoadQueryRow(rows + ((r + i) * p.Query.Sequence), column + i, done, dim, tileRows, factor);
+                    LoadQueryRow(source + (i * stride), column + i, done, dim, tileRows, factor);
                 }
             }
         }
@@ -280,8 +299,10 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         T* rows = ops.Output + (batch * p.Output.Batch) + (head * p.Output.Head) + (firstRow * p.Output.Sequence);
         float* lse = ops.LogSumExp is null ? null
             : ops.LogSumExp + ((((long)batch * p.QueryHeads) + head) * p.QueryLength) + firstRow;
-        bool moveByEight = typeof(T) == typeof(float) && TileTransposes.IsSupported(tileRows);
+        bool moveByEight = TileTransposes.IsSupported(tileRows) && (typeof(T) == typeof(float) || valueDim <= MaxStagedDim);
         float* inverses = stackalloc float[8];
+        // Half and BFloat16 rows go through a float staging block, narrowed eight rows at a time (vectorised).
+        float* staged = stackalloc float[typeof(T) == typeof(float) ? 1 : 8 * valueDim];
         for (int r = 0; r < rowCount; r++)
         {
             float sum = rowSum[r];
@@ -295,10 +316,22 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
                     inverses[i] = rowSum[r + i] > 0 ? 1f / rowSum[r + i] : 0f;
                 }
 
-                int done = TileTransposes.StoreRows(column, tileRows, valueDim, inverses, (float*)row, (nint)p.Output.Sequence);
-                for (int i = 0; i < 8; i++)
+                if (typeof(T) == typeof(float))
                 {
-                    StoreOutputRow(column + i, row + (i * p.Output.Sequence), done, valueDim, tileRows, inverses[i]);
+                    int done = TileTransposes.StoreRows(column, tileRows, valueDim, inverses, (float*)row, (nint)p.Output.Sequence);
+                    for (int i = 0; i < 8; i++)
+                    {
+                        StoreOutputRow(column + i, row + (i * p.Output.Sequence), done, valueDim, tileRows, inverses[i]);
+                    }
+                }
+                else
+                {
+                    int done = TileTransposes.StoreRows(column, tileRows, valueDim, inverses, staged, valueDim);
+                    for (int i = 0; i < 8; i++)
+                    {
+                        StoreOutputRow(column + i, staged + (i * valueDim), done, valueDim, tileRows, inverses[i]);
+                        ElementType.Narrow(new ReadOnlySpan<float>(staged + (i * valueDim), valueDim), new Span<T>(row + (i * p.Output.Sequence), valueDim));
+                    }
                 }
             }
             else if (!moveByEight || r >= rowCount - (rowCount % 8))

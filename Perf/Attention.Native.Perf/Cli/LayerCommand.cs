@@ -15,12 +15,19 @@ internal sealed class LayerCommand : Command<LayerSettings>
     {
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = settings.Threads });
         AnsiConsole.WriteLine($"layer: {backend.Description}; median of {settings.Repeats} runs");
-        var table = new Table().AddColumns("shape", "forward ms", "GFLOP/s", "projections ms (GFLOP/s)", "attention ms (GFLOP/s)", "projections share");
+        var table = new Table().AddColumns("shape", "type", "forward ms", "GFLOP/s", "projections ms (GFLOP/s)", "attention ms (GFLOP/s)", "projections share");
         foreach (var workload in LayerWorkload.Filter(settings.Shapes))
+        foreach (string type in settings.Types.Split(',', StringSplitOptions.TrimEntries))
         {
-            var t = LayerTiming.Measure(backend, workload, settings.Repeats, new Random(1));
+            var t = type switch
+            {
+                "half" => LayerTiming.Measure<Half>(backend, workload, settings.Repeats, new Random(1)),
+                "bfloat16" => LayerTiming.Measure<BFloat16>(backend, workload, settings.Repeats, new Random(1)),
+                _ => LayerTiming.Measure<float>(backend, workload, settings.Repeats, new Random(1)),
+            };
             table.AddRow(
                 workload.ToString(),
+                type,
                 $"{t.ForwardMs:F1}",
                 $"{workload.Flops / (t.ForwardMs * 1e6):F1}",
                 $"{t.ProjectionMs:F1} ({workload.ProjectionFlops / (t.ProjectionMs * 1e6):F1})",

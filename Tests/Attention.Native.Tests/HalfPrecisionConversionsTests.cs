@@ -1,0 +1,128 @@
+using Attention.Native.Cpu.Simd;
+
+namespace Attention.Native.Tests;
+
+/// <summary>
+/// The vectorised float ⇄ Half/BFloat16 conversions are bit-identical to <see cref="Half"/>'s and <see cref="BFloat16"/>'s
+/// own: every 16-bit pattern widened, and a sweep of float bit patterns (every sign, exponent and rounding case,
+/// subnormals, the overflow edge, infinities, NaN) narrowed. Odd counts and offsets reach the scalar tails too.
+/// </summary>
+public sealed unsafe class HalfPrecisionConversionsTests
+{
+    [Theory]
+    [InlineData(0, 65536)]
+    [InlineData(3, 65533)]
+    [InlineData(7, 9)]
+    public void Widening_half_matches_the_scalar_conversion_for_every_bit_pattern(int start, int count) =>
+        AssertWidening(&HalfPrecisionConversions.WidenHalf, bits => (float)BitConverter.UInt16BitsToHalf(bits), start, count);
+
+    [Theory]
+    [InlineData(0, 65536)]
+    [InlineData(5, 65531)]
+    public void Widening_bfloat16_matches_the_scalar_conversion_for_every_bit_pattern(int start, int count) =>
+        AssertWidening(&HalfPrecisionConversions.WidenBFloat16, bits => BFloat16.FromRawValue(bits).ToSingle(), start, count);
+
+    // Half NaNs are compared by being NaN of the same sign: the payload bits differ from Half's own conversion.
+    [Fact]
+    public void Narrowing_to_half_matches_the_scalar_conversion() =>
+        AssertNarrowing(&HalfPrecisionConversions.NarrowToHalf, value => BitConverter.HalfToUInt16Bits((Half)value), nanExact: false);
+
+    [Fact]
+    public void Narrowing_to_bfloat16_matches_the_scalar_conversion() =>
+        AssertNarrowing(&HalfPrecisionConversions.NarrowToBFloat16, value => ((BFloat16)value).RawValue, nanExact: true);
+
+    private static void AssertNarrowing(delegate*<float*, ushort*, int, void> narrowTo, Func<float, ushort> scalar, bool nanExact)
+    {
+        var values = FloatSweep();
+        var narrow = new ushort[values.Length];
+        fixed (float* source = values)
+        fixed (ushort* destination = narrow)
+        {
+            narrowTo(source, destination, values.Length);
+        }
+
+        for (int i = 0; i < values.Length; i++)
+        {
+            ushort expected = scalar(values[i]);
+            if (float.IsNaN(values[i]) && !nanExact)
+            {
+                Assert.True(Half.IsNaN(BitConverter.UInt16BitsToHalf(narrow[i])), $"{values[i]} gave 0x{narrow[i]:X4}");
+                Assert.Equal(expected & 0x8000, narrow[i] & 0x8000);
+            }
+            else if (expected != narrow[i])
+            {
+                Assert.Fail($"{values[i]:R} (0x{BitConverter.SingleToUInt32Bits(values[i]):X8}): 0x{narrow[i]:X4}, expected 0x{expected:X4}");
+            }
+        }
+    }
+
+    private static void AssertWidening(
+        delegate*<ushort*, float*, int, void> widen, Func<ushort, float> scalar, int start, int count)
+    {
+        var bits = AllSixteenBitPatterns();
+        var wide = new float[count];
+        fixed (ushort* source = &bits[start])
+        fixed (float* destination = wide)
+        {
+            widen(source, destination, count);
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            AssertSameFloat(scalar(bits[start + i]), wide[i], bits[start + i]);
+        }
+    }
+
+    private static ushort[] AllSixteenBitPatterns()
+    {
+        var bits = new ushort[65536];
+        for (int i = 0; i < bits.Length; i++)
+        {
+            bits[i] = (ushort)i;
+        }
+
+        return bits;
+    }
+
+    /// <summary>
+    /// Every 211th float bit pattern (both signs, all exponents and many mantissas), every pattern within 64 of each
+    /// Half rounding boundary class (ties at 2⁻²⁵…2¹⁶, the smallest subnormal's half, 65504/65520), and specials; an
+    /// odd count so the tail runs.
+    /// </summary>
+    private static float[] FloatSweep()
+    {
+        var values = new List<float>();
+        for (long b = 0; b <= uint.MaxValue; b += 211)
+        {
+            values.Add(BitConverter.UInt32BitsToSingle((uint)b));
+        }
+
+        foreach (float edge in new[] { 65504f, 65519.996f, 65520f, 65536f, 6.1035156e-05f, 5.9604645e-08f, 2.9802322e-08f, 1f, 1.0004883f, 2049f, 1e-10f })
+        {
+            uint center = BitConverter.SingleToUInt32Bits(edge);
+            for (uint d = 0; d < 128; d++)
+            {
+                values.Add(BitConverter.UInt32BitsToSingle(center - 64 + d));
+                values.Add(-BitConverter.UInt32BitsToSingle(center - 64 + d));
+            }
+        }
+
+        values.AddRange([0f, -0f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, -float.NaN, float.Epsilon, float.MaxValue]);
+        return [.. values];
+    }
+
+    private static void AssertSameFloat(float expected, float actual, ushort bits)
+    {
+        if (float.IsNaN(expected))
+        {
+            Assert.True(float.IsNaN(actual), $"0x{bits:X4} gave {actual}");
+            Assert.Equal(float.IsNegative(expected), float.IsNegative(actual));
+        }
+        else
+        {
+            Assert.True(
+                BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(actual),
+                $"0x{bits:X4}: {actual:R}, expected {expected:R}");
+        }
+    }
+}
