@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native.Cpu;
@@ -22,10 +23,23 @@ internal static unsafe class OperandRows
             return (float*)rows;
         }
 
+        int rowBytes = dim * sizeof(ushort);
         for (int j = 0; j < count; j++)
         {
             ushort* source = (ushort*)(rows + (j * stride));
             float* target = converted + (j * dim);
+            if (Sse.IsSupported)
+            {
+                // The same row of the next block: rows of a head are strided (a KV cache's [B, L, H, D] puts each in
+                // its own page), so neither the hardware prefetchers nor the reorder window keep enough of them in
+                // flight: a Half decoding step (E 1024, 2048 cached) took 12.4 ms without this, 5.5 with it (float 3.3).
+                byte* next = (byte*)(source + (count * stride));
+                for (int b = 0; b < rowBytes; b += 64)
+                {
+                    Sse.PrefetchNonTemporal(next + b);
+                }
+            }
+
             if (typeof(T) == typeof(Half))
             {
                 HalfPrecisionConversions.WidenHalf(source, target, dim);

@@ -7,7 +7,8 @@ namespace Attention.Native.Layers;
 /// <summary>
 /// The layers' operations on the CPU: <see cref="CpuSgemm"/> projections on the tensors' memory in place for float
 /// layers; Half and BFloat16 layers widen the GEMM's operands to float, multiply, and round the result once (as a GPU
-/// GEMM with fp32 accumulation does), with the attention itself on the backend's Half/BFloat16 path.
+/// GEMM with fp32 accumulation does), with the attention itself on the backend's Half/BFloat16 path. Up to four rows
+/// (decoding steps) go to <see cref="RowProjection"/>, which reads W once instead of packing it.
 /// </summary>
 internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>
     where T : unmanaged
@@ -22,6 +23,15 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         LayerOperand<T> x, int ldx, int rows, int inFeatures, LayerOperand<T> weight, LayerOperand<T>? bias, int outFeatures,
         LayerOperand<T> y, int ldy)
     {
+        if (rows <= RowProjection.MaxRows)
+        {
+            // A decoding step: read W once, row by row, instead of packing it for the SGEMM.
+            RowProjection.Run(
+                Pointer(x), ldx, rows, inFeatures, Pointer(weight), bias is { } rowBias ? Pointer(rowBias) : null, outFeatures,
+                Pointer(y), ldy, backend.ThreadCount);
+            return;
+        }
+
         if (typeof(T) == typeof(float))
         {
             var output = Floats(y);
@@ -54,6 +64,21 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         }
     }
 
+    public override void LinearBatched(
+        LayerOperand<T> x, int ldx, long batchStrideX, int rows, int batches, int inFeatures, LayerOperand<T> weight,
+        LayerOperand<T>? bias, int outFeatures, LayerOperand<T> y, int ldy, long batchStrideY)
+    {
+        if (rows == 1 && batchStrideX <= int.MaxValue && batchStrideY <= int.MaxValue)
+        {
+            // One new token per sequence: the sequences' rows form one matrix whose row strides are the batch strides,
+            // so W is read (and packed or widened) once for all of them instead of once per sequence.
+            Linear(x, (int)batchStrideX, batches, inFeatures, weight, bias, outFeatures, y, (int)batchStrideY);
+            return;
+        }
+
+        base.LinearBatched(x, ldx, batchStrideX, rows, batches, inFeatures, weight, bias, outFeatures, y, ldy, batchStrideY);
+    }
+
     public override void Attention(
         AttentionShape shape, AttentionOptions options, LayerOperand<T> query, LayerOperand<T> key, LayerOperand<T> value,
         LayerOperand<T> output, LayerOperand<float>? probabilities) =>
@@ -71,7 +96,8 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
     public override void Copy(LayerOperand<T> source, LayerOperand<T> destination, long count) =>
         Span(source)[..checked((int)count)].CopyTo(Span(destination));
 
-    private static float* Pointer(LayerOperand<float> operand) => CpuTensor<float>.PointerOf(operand.Tensor) + operand.Offset;
+    private static TElement* Pointer<TElement>(LayerOperand<TElement> operand)
+        where TElement : unmanaged => CpuTensor<TElement>.PointerOf(operand.Tensor) + operand.Offset;
 
     private static Span<TElement> Span<TElement>(LayerOperand<TElement> operand)
         where TElement : unmanaged =>

@@ -30,20 +30,22 @@ internal sealed class GpuLayersCommand : Command<GpuLayersSettings>
         bool ok = Report(LayerChecks.Run(cuda, cpu));
         foreach (var workload in LayerWorkload.All)
         {
-            Print(workload, "fp32", LayerTiming.Measure<float>(cuda, workload, settings.Repeats, new Random(1)));
-            Print(workload, "tf32", LayerTiming.Measure<float>(cuda, workload, settings.Repeats, new Random(1), tf32: true));
-            Print(workload, "fp16", LayerTiming.Measure<Half>(cuda, workload, settings.Repeats, new Random(1)));
-            Print(workload, "bf16", LayerTiming.Measure<BFloat16>(cuda, workload, settings.Repeats, new Random(1)));
+            var r = settings.Repeats;
+            Print(workload, "fp32", LayerTiming.Measure<float>(cuda, workload, r, new Random(1)), LayerTiming.MeasureDecodeStep<float>(cuda, workload, r, new Random(1)));
+            Print(workload, "tf32", LayerTiming.Measure<float>(cuda, workload, r, new Random(1), tf32: true), null);
+            Print(workload, "fp16", LayerTiming.Measure<Half>(cuda, workload, r, new Random(1)), LayerTiming.MeasureDecodeStep<Half>(cuda, workload, r, new Random(1)));
+            Print(workload, "bf16", LayerTiming.Measure<BFloat16>(cuda, workload, r, new Random(1)), LayerTiming.MeasureDecodeStep<BFloat16>(cuda, workload, r, new Random(1)));
         }
 
         return ok ? ExitCodes.Success : ExitCodes.Failure;
     }
 
-    private static void Print(LayerWorkload workload, string type, LayerTiming t) =>
+    private static void Print(LayerWorkload workload, string type, LayerTiming t, double? stepMs) =>
         Console.WriteLine(
             $"gpu-layers: {workload} {type}: forward {t.ForwardMs:F3} ms ({workload.Flops / (t.ForwardMs * 1e6):F0} GFLOP/s), " +
             $"projections {t.ProjectionMs:F3} ms ({workload.ProjectionFlops / (Math.Max(t.ProjectionMs, 1e-6) * 1e6):F0} GFLOP/s), " +
-            $"attention {t.AttentionMs:F3} ms ({workload.AttentionFlops / (t.AttentionMs * 1e6):F0} GFLOP/s)");
+            $"attention {t.AttentionMs:F3} ms ({workload.AttentionFlops / (t.AttentionMs * 1e6):F0} GFLOP/s)" +
+            (stepMs is { } step ? $", decode step {step:F3} ms with {workload.Length} cached" : string.Empty));
 
     private static bool Report(IEnumerable<LayerChecks.Check> checks)
     {

@@ -33,6 +33,24 @@ internal sealed record LayerTiming(double ForwardMs, double AttentionMs)
         return new(forward, attention);
     }
 
+    /// <summary>
+    /// Median time of one decoding step (one new token per sequence, <see cref="MultiHeadAttention{T}.ForwardStep"/>)
+    /// after the workload's whole sequence was cached as a prompt: its projections read every weight once and its
+    /// attention the whole cache.
+    /// </summary>
+    public static double MeasureDecodeStep<T>(AttentionBackend backend, LayerWorkload workload, int repeats, Random random)
+        where T : unmanaged
+    {
+        using var layer = workload.CreateLayer<T>(backend, random);
+        using var cache = layer.CreateCache(workload.Batch, workload.Length + repeats + 2);
+        using var prompt = backend.Upload<T>(LayerWorkload.Random<T>(random, (long)workload.Batch * workload.Length * workload.ModelDim, 1));
+        using var promptOutput = backend.Allocate<T>(prompt.Length);
+        layer.ForwardStep(cache, prompt, promptOutput);
+        using var token = backend.Upload<T>(LayerWorkload.Random<T>(random, (long)workload.Batch * workload.ModelDim, 1));
+        using var output = backend.Allocate<T>(token.Length);
+        return Median(repeats, () => layer.ForwardStep(cache, token, output), backend);
+    }
+
     public static double Median(int repeats, Action run, AttentionBackend backend)
     {
         run(); // warm-up: kernels loaded, scratch allocated

@@ -42,6 +42,30 @@ public abstract class KeyValueCacheTests
         Assert.True(cache.Capacity >= total);
     }
 
+    /// <summary>
+    /// Token by token for more sequences than a decoding step's row projection takes at once (four): the step's rows
+    /// then go through one GEMM whose row strides are the cache's sequence strides.
+    /// </summary>
+    [Fact]
+    public void Many_sequences_token_by_token_equal_full_causal_recomputation()
+    {
+        const int batch = 6, e = 24, total = 5;
+        var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, 4) { NumKeyValueHeads = 2 }, seed: 61);
+        using var backend = CreateBackend();
+        using var layer = fixture.Create(backend);
+        var x = fixture.Input(batch, total, e);
+        var expected = fixture.Reference(batch, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
+        using var cache = layer.CreateCache(batch, capacity: total + 3);
+        for (int done = 0; done < total; done++)
+        {
+            var step = Rows(x, batch, total, done, 1, e);
+            using var input = backend.Upload<float>(step);
+            using var output = backend.Upload<float>(TestData.Poison<float>(step.Length));
+            layer.ForwardStep(cache, input, output);
+            LayerFixture.AssertClose(Rows(expected, batch, total, done, 1, e), output.ToArray(), what: $"step at {done}");
+        }
+    }
+
     [Fact]
     public void Full_cache_throws_and_writes_nothing()
     {

@@ -27,6 +27,9 @@ internal static unsafe class HalfPrecisionConversions
     public static void NarrowToBFloat16(float* source, ushort* destination, int count) =>
         Narrow<BFloat16Format>(source, destination, count);
 
+    // Full optimisation from the first call: at tier 0 every Vector<T> operation is a call (ten times slower), and a
+    // decoding step's conversions run few enough times that tiering up took most of a short run.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Widen<TFormat>(ushort* source, float* destination, int count)
         where TFormat : struct, ISixteenBitFormat
     {
@@ -48,6 +51,7 @@ internal static unsafe class HalfPrecisionConversions
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Narrow<TFormat>(float* source, ushort* destination, int count)
         where TFormat : struct, ISixteenBitFormat
     {

@@ -1,0 +1,121 @@
+using System.Runtime.Intrinsics;
+using Attention.Native.Cpu.Simd;
+
+namespace Attention.Native.Cpu.Gemm;
+
+/// <summary>
+/// <c>Y = X·Wᵀ + bias</c> for up to four rows of X (a decoding step's projections): a matrix-vector product, bound by
+/// reading W once. The SGEMM would pack all of W first (reading it, writing a copy, reading that) and pad the rows to
+/// its six-row tile; here each W row is read once, in address order, by the decode kernel's four-row dot products
+/// (<see cref="DecodeRowTiles{TOps, TVec}.Scores"/>: W's rows play the keys, X's the queries). Half and BFloat16
+/// weights are widened a block of rows at a time into the worker's scratch, so they cost half the reading of float.
+/// </summary>
+internal static unsafe class RowProjection
+{
+    /// <summary>Most rows of X one call takes (the four-row tile).</summary>
+    public const int MaxRows = 4;
+
+    /// <summary>W rows per work item: 64 rows of 1024 floats (256 KB widened) stay in L2 while the tile reads them.</summary>
+    private const int BlockRows = 64;
+
+    /// <summary>
+    /// <c>y[r·ldy + o] = Σ_i x[r·ldx + i]·weight[o·inFeatures + i] + bias[o]</c> for <c>r &lt; rows ≤ 4</c>,
+    /// <c>o &lt; outFeatures</c>, accumulated in float and rounded to <typeparamref name="T"/> once.
+    /// </summary>
+    /// <param name="x">X, <paramref name="rows"/> rows of <paramref name="inFeatures"/> with row stride <paramref name="ldx"/>.</param>
+    /// <param name="ldx">Row stride of X.</param>
+    /// <param name="rows">Rows of X, 1 to <see cref="MaxRows"/>.</param>
+    /// <param name="inFeatures">Columns of X and W.</param>
+    /// <param name="weight">W, <c>[outFeatures, inFeatures]</c>, rows packed.</param>
+    /// <param name="bias">The bias (<paramref name="outFeatures"/> values), or null.</param>
+    /// <param name="outFeatures">Rows of W, columns of Y.</param>
+    /// <param name="y">Y, row stride <paramref name="ldy"/>; only its <paramref name="outFeatures"/> first columns are written.</param>
+    /// <param name="ldy">Row stride of Y.</param>
+    /// <param name="threads">Workers.</param>
+    public static void Run<T>(T* x, int ldx, int rows, int inFeatures, T* weight, T* bias, int outFeatures, T* y, int ldy, int threads)
+        where T : unmanaged
+    {
+        switch (CpuKernels.Resolve(CpuKernelVariant.Auto))
+        {
+            case CpuKernelVariant.Vector512:
+                Run<T, Vector512Ops, Vector512<float>>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
+                break;
+            case CpuKernelVariant.Vector256:
+                Run<T, Vector256Ops, Vector256<float>>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
+                break;
+            case CpuKernelVariant.Vector128:
+                Run<T, Vector128Ops, Vector128<float>>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
+                break;
+            default:
+                Run<T, ScalarOps, float>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
+                break;
+        }
+    }
+
+    private static void Run<T, TOps, TVec>(
+        T* x, int ldx, int rows, int inFeatures, T* weight, T* bias, int outFeatures, T* y, int ldy, int threads)
+        where T : unmanaged
+        where TOps : ISimd<TVec>
+        where TVec : unmanaged
+    {
+        int blocks = (outFeatures + BlockRows - 1) / BlockRows;
+        int workers = Math.Clamp(threads, 1, blocks);
+        bool widens = typeof(T) != typeof(float);
+        // Per worker: the four-row score block and, for Half/BFloat16, a block of widened W rows.
+        long workerFloats = (MaxRows * BlockRows) + (widens ? (long)BlockRows * inFeatures : 0);
+        long queryFloats = (long)MaxRows * inFeatures;
+        using var scratch = new AlignedMemoryHandle((nuint)(queryFloats + (workers * workerFloats)) * sizeof(float), zero: false);
+        float* queries = (float*)scratch.Pointer;
+        // X's rows widened and packed; the rows past `rows` are zeros (their dot products are computed and dropped).
+        for (int r = 0; r < MaxRows; r++)
+        {
+            var target = new Span<float>(queries + ((long)r * inFeatures), inFeatures);
+            if (r < rows)
+            {
+                ElementType.Widen(new ReadOnlySpan<T>(x + ((long)r * ldx), inFeatures), target);
+            }
+            else
+            {
+                target.Clear();
+            }
+        }
+
+        float* workerBase = queries + queryFloats;
+        CpuParallel.For(blocks, workers, (block, worker) =>
+        {
+            float* state = workerBase + (worker * workerFloats);
+            float* scores = state;
+            int first = block * BlockRows;
+            int count = Math.Min(BlockRows, outFeatures - first);
+            T* source = weight + ((long)first * inFeatures);
+            if (widens)
+            {
+                float* wide = state + (MaxRows * BlockRows);
+                ElementType.Widen(new ReadOnlySpan<T>(source, count * inFeatures), new Span<float>(wide, count * inFeatures));
+                DecodeRowTiles<TOps, TVec>.Scores(
+                    queries, inFeatures, wide, inFeatures, count, scores, BlockRows, default(NoStreamAhead));
+            }
+            else
+            {
+                // W streams from memory once: prefetch a block of rows ahead, as the decode kernel does for K.
+                DecodeRowTiles<TOps, TVec>.Scores(
+                    queries, inFeatures, (float*)source, inFeatures, count, scores, BlockRows,
+                    new StreamAhead((long)BlockRows * inFeatures, 0));
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                float* row = scores + (r * BlockRows);
+                if (bias is not null)
+                {
+                    for (int j = 0; j < count; j++)
+                    {
+                        row[j] += ElementType.ToSingle(bias[first + j]);
+                    }
+                }
+
+                ElementType.Narrow(new ReadOnlySpan<float>(row, count), new Span<T>(y + ((long)r * ldy) + first, count));
+            }
+        });
+    }
+}
