@@ -5,17 +5,15 @@ using Attention.Native.Cpu.Gemm;
 namespace Attention.Native.Layers;
 
 /// <summary>
-/// The layers' operations on the CPU: <see cref="CpuSgemm"/> projections on the tensors' memory in place for float
-/// layers; Half and BFloat16 layers widen the GEMM's operands to float, multiply, and round the result once (as a GPU
-/// GEMM with fp32 accumulation does), with the attention itself on the backend's Half/BFloat16 path. Up to four rows
+/// The layers' operations on the CPU: <see cref="CpuSgemm"/> projections on the tensors' memory in place; Half and
+/// BFloat16 operands are widened as the SGEMM packs them and the float result is rounded once (as a GPU GEMM with fp32
+/// accumulation does), with the attention itself on the backend's Half/BFloat16 path. Up to four rows
 /// (decoding steps) go to <see cref="RowProjection"/>, which reads W once instead of packing it.
 /// </summary>
 internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>
     where T : unmanaged
 {
-    // Widened operands of Half/BFloat16 projections, kept between calls (grown on demand).
-    private float[] wideX = [];
-    private float[] wideWeight = [];
+    // Float results of Half/BFloat16 projections before their rounding, kept between calls (grown on demand).
     private float[] wideY = [];
     private float[] wideBias = [];
 
@@ -46,15 +44,16 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
             return;
         }
 
-        var wx = Widened(ref wideX, Span(x), rows, inFeatures, ldx);
-        var ww = Widened(ref wideWeight, Span(weight), outFeatures, inFeatures, inFeatures);
+        // Half/BFloat16 X and W are widened block by block as the SGEMM packs them; Y comes out in float.
         var wy = Grown(ref wideY, (long)rows * outFeatures);
-        CpuSgemm.Multiply(
-            transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, wx, inFeatures, ww, inFeatures, 0f, wy,
-            outFeatures, backend.ThreadCount);
+        CpuSgemm.Multiply<T>(
+            CpuKernelVariant.Auto, transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, Span(x), ldx,
+            Span(weight), inFeatures, 0f, wy, outFeatures, backend.ThreadCount);
         if (bias is { } narrowBias)
         {
-            AddBias(Widened(ref wideBias, Span(narrowBias), 1, outFeatures, outFeatures), wy, rows, outFeatures);
+            var wb = Grown(ref wideBias, outFeatures);
+            ElementType.Widen<T>(Span(narrowBias)[..outFeatures], wb);
+            AddBias(wb, wy, rows, outFeatures);
         }
 
         var target = Span(y);
@@ -104,19 +103,6 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         ((CpuTensor<TElement>)operand.Tensor).AsSpan()[checked((int)operand.Offset)..];
 
     private static Span<float> Floats(LayerOperand<T> operand) => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(Span(operand));
-
-    /// <summary>The <paramref name="rows"/> × <paramref name="columns"/> matrix at <paramref name="source"/> (row stride
-    /// <paramref name="stride"/>) widened into <paramref name="buffer"/>, rows packed.</summary>
-    private static Span<float> Widened(ref float[] buffer, ReadOnlySpan<T> source, int rows, int columns, int stride)
-    {
-        var wide = Grown(ref buffer, (long)rows * columns);
-        for (int r = 0; r < rows; r++)
-        {
-            ElementType.Widen(source.Slice(r * stride, columns), wide.Slice(r * columns, columns));
-        }
-
-        return wide;
-    }
 
     private static Span<float> Grown(ref float[] buffer, long length)
     {

@@ -43,6 +43,28 @@ public sealed class CpuSgemmTests
     public void Each_variant_matches_float64(CpuKernelVariant variant, bool transposeA, bool transposeB, int m, int n, int k) =>
         new SgemmProblem(transposeA, transposeB, m, n, k).Check(variant, threads: 2);
 
+    /// <summary>
+    /// Half and BFloat16 A and B (the layers' 16-bit projections), widened as they are packed: every transpose
+    /// combination, whole and cut slivers and depth tails, padded leading dimensions, the vector variants and scalar.
+    /// </summary>
+    [Theory]
+    [InlineData(CpuKernelVariant.Vector256, false, true)]
+    [InlineData(CpuKernelVariant.Vector256, false, false)]
+    [InlineData(CpuKernelVariant.Vector256, true, true)]
+    [InlineData(CpuKernelVariant.Vector256, true, false)]
+    [InlineData(CpuKernelVariant.Vector512, false, true)]
+    [InlineData(CpuKernelVariant.Vector128, true, false)]
+    [InlineData(CpuKernelVariant.Scalar, false, true)]
+    public void Half_and_bfloat16_operands_match_float64(CpuKernelVariant variant, bool transposeA, bool transposeB)
+    {
+        foreach (var (m, n, k) in new[] { (7, 1, 9), (13, 40, 70), (63, 65, 127), (170, 40, 300) })
+        {
+            var problem = new SgemmProblem(transposeA, transposeB, m, n, k) { Pad = 3, Beta = 0.5f };
+            problem.Check<Half>(variant, threads: 2);
+            problem.Check<BFloat16>(variant, threads: 1);
+        }
+    }
+
     /// <summary>α and β, including β = 0 on a NaN-filled C and k = 0 (C = β·C), on padded leading dimensions.</summary>
     [Theory]
     [InlineData(false, false, 0.75f, -1.25f, 3)]

@@ -33,15 +33,20 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
     /// Frobenius error ≤ 1e-5 and every element within (k + 2)·ε of its own magnitude scale, and C's padding
     /// untouched. β = 0 runs on a NaN-filled C, which must not leak through.
     /// </summary>
-    public void Check(CpuKernelVariant variant, int threads)
+    public void Check(CpuKernelVariant variant, int threads) => Check<float>(variant, threads);
+
+    /// <summary>The same with A and B of <typeparamref name="T"/> (Half/BFloat16 are widened as they are packed; their
+    /// values are exact in float, so the bounds are float's).</summary>
+    public void Check<T>(CpuKernelVariant variant, int threads)
+        where T : unmanaged
     {
         var random = new Random(Seed);
-        float[] a = TestData.Random<float>(random, Length(TransposeA ? K : M, TransposeA ? M : K, Lda), 1f);
-        float[] b = TestData.Random<float>(random, Length(TransposeB ? N : K, TransposeB ? K : N, Ldb), 1f);
+        T[] a = TestData.Random<T>(random, Length(TransposeA ? K : M, TransposeA ? M : K, Lda), 1f);
+        T[] b = TestData.Random<T>(random, Length(TransposeB ? N : K, TransposeB ? K : N, Ldb), 1f);
         float[] c = Beta == 0f ? TestData.Poison<float>(Length(M, N, Ldc)) : TestData.Random<float>(random, Length(M, N, Ldc), 1f);
         float[] before = (float[])c.Clone();
 
-        CpuSgemm.Multiply(variant, TransposeA, TransposeB, M, N, K, Alpha, a, Lda, b, Ldb, Beta, c, Ldc, threads);
+        CpuSgemm.Multiply<T>(variant, TransposeA, TransposeB, M, N, K, Alpha, a, Lda, b, Ldb, Beta, c, Ldc, threads);
 
         // The norm check is against Σ|α·a·b| + |β·c| per element (not |C|): a short dot product of random signs can
         // cancel to almost nothing, and float rounding is relative to the terms, not to their sum.
@@ -53,8 +58,8 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
                 double dot = 0, scale = 0;
                 for (int p = 0; p < K; p++)
                 {
-                    double x = a[TransposeA ? (p * Lda) + i : (i * Lda) + p];
-                    double y = b[TransposeB ? (j * Ldb) + p : (p * Ldb) + j];
+                    double x = TestData.ToDouble(a[TransposeA ? (p * Lda) + i : (i * Lda) + p]);
+                    double y = TestData.ToDouble(b[TransposeB ? (j * Ldb) + p : (p * Ldb) + j]);
                     dot += x * y;
                     scale += Math.Abs(x * y);
                 }
@@ -64,7 +69,7 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
                 double actual = c[(i * Ldc) + j];
                 double bound = ((K + 2) * 1.2e-7 * ((Math.Abs(Alpha) * scale) + Math.Abs(Beta * old))) + 1e-30;
                 Assert.True(Math.Abs(actual - expected) <= bound,
-                    $"{this}, {variant}, {threads} threads: C[{i},{j}] = {actual}, expected {expected} (bound {bound:E2})");
+                    $"{this} {typeof(T).Name}, {variant}, {threads} threads: C[{i},{j}] = {actual}, expected {expected} (bound {bound:E2})");
                 errorSquared += (actual - expected) * (actual - expected);
                 double magnitude = (Math.Abs(Alpha) * scale) + Math.Abs(Beta * old);
                 magnitudeSquared += magnitude * magnitude;

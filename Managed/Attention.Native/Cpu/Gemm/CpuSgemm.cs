@@ -28,8 +28,20 @@ internal static unsafe class CpuSgemm
     /// <exception cref="ArgumentOutOfRangeException">As the other overload, or <paramref name="variant"/> is undefined.</exception>
     /// <exception cref="ArgumentException">As the other overload.</exception>
     public static void Multiply(CpuKernelVariant variant, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int threads)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int threads) =>
+        Multiply<float>(variant, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+
+    /// <summary>
+    /// The product with Half or BFloat16 (or float) A and B and a float C: the operands are widened as they are packed,
+    /// so nothing of their size is converted or kept beyond the packing's blocks; products accumulate in float.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">As the float overload.</exception>
+    /// <exception cref="ArgumentException">As the float overload.</exception>
+    public static void Multiply<T>(CpuKernelVariant variant, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, float beta, Span<float> c, int ldc, int threads)
+        where T : unmanaged
     {
+        ElementType.ThrowIfNotOperand<T>();
         SgemmArguments.Validate(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (!Enum.IsDefined(variant))
         {
@@ -38,11 +50,11 @@ internal static unsafe class CpuSgemm
 
         variant = CpuKernels.Resolve(variant);
         threads = threads <= 0 ? Environment.ProcessorCount : threads;
-        fixed (float* pa = a)
-        fixed (float* pb = b)
+        fixed (T* pa = a)
+        fixed (T* pb = b)
         fixed (float* pc = c)
         {
-            var call = new SgemmCall(transposeA, transposeB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            var call = new SgemmCall<T>(transposeA, transposeB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
             switch (variant)
             {
                 case CpuKernelVariant.Vector512:

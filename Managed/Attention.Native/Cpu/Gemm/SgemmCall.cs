@@ -1,9 +1,11 @@
 namespace Attention.Native.Cpu.Gemm;
 
 /// <summary>One validated SGEMM call on pinned operands (see <see cref="CpuSgemm"/> for the meaning of each).</summary>
-internal readonly unsafe struct SgemmCall(
+/// <typeparam name="T">A's and B's element type: float, or Half/BFloat16 widened as they are packed. C is float.</typeparam>
+internal readonly unsafe struct SgemmCall<T>(
     bool transposeA, bool transposeB, int m, int n, int k, float alpha,
-    float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+    T* a, nint lda, T* b, nint ldb, float beta, float* c, nint ldc)
+    where T : unmanaged
 {
     public bool TransposeA { get; } = transposeA;
 
@@ -17,11 +19,11 @@ internal readonly unsafe struct SgemmCall(
 
     public float Alpha { get; } = alpha;
 
-    public float* A { get; } = a;
+    public T* A { get; } = a;
 
     public nint Lda { get; } = lda;
 
-    public float* B { get; } = b;
+    public T* B { get; } = b;
 
     public nint Ldb { get; } = ldb;
 

@@ -18,7 +18,8 @@ internal static unsafe class SgemmDriver<TOps, TVec>
     private const int MC = SgemmBlocking.MC;
     private const int NC = SgemmBlocking.NC;
 
-    public static void Run(SgemmCall call, int threads)
+    public static void Run<T>(SgemmCall<T> call, int threads)
+        where T : unmanaged
     {
         if (call.M == 0 || call.N == 0)
         {
@@ -39,7 +40,8 @@ internal static unsafe class SgemmDriver<TOps, TVec>
         });
     }
 
-    private static void RunPart(SgemmCall call, int m0, int m1, int n0, int n1)
+    private static void RunPart<T>(SgemmCall<T> call, int m0, int m1, int n0, int n1)
+        where T : unmanaged
     {
         int nr = 2 * TOps.Width;
         int kcMax = Math.Min(KC, call.K);
@@ -48,8 +50,12 @@ internal static unsafe class SgemmDriver<TOps, TVec>
         // The packing's vector stores run up to 2 floats past a sliver (SgemmPacking.PackA).
         using var packedA = new AlignedMemoryHandle(((nuint)mcMax * (nuint)kcMax * sizeof(float)) + 64, zero: false);
         using var packedB = new AlignedMemoryHandle((nuint)ncMax * (nuint)kcMax * sizeof(float), zero: false);
+        // Half/BFloat16 slivers are widened here first, then packed by the float code.
+        using var staging = typeof(T) == typeof(float) ? null
+            : new AlignedMemoryHandle((nuint)Math.Max(MR, nr) * (nuint)kcMax * sizeof(float), zero: false);
         float* pa = (float*)packedA.Pointer;
         float* pb = (float*)packedB.Pointer;
+        float* stage = staging is null ? null : (float*)staging.Pointer;
         for (int jc = n0; jc < n1; jc += NC)
         {
             int nc = Math.Min(NC, n1 - jc);
@@ -58,18 +64,19 @@ internal static unsafe class SgemmDriver<TOps, TVec>
                 int kc = Math.Min(KC, call.K - pc);
                 // Later slices add to what the first left in C.
                 float beta = pc == 0 ? call.Beta : 1f;
-                SgemmPacking<TOps, TVec>.PackB(call.B, call.Ldb, call.TransposeB, pc, kc, jc, nc, pb);
+                SgemmPacking<TOps, TVec>.PackB(call.B, call.Ldb, call.TransposeB, pc, kc, jc, nc, pb, stage);
                 for (int ic = m0; ic < m1; ic += MC)
                 {
                     int mc = Math.Min(MC, m1 - ic);
-                    SgemmPacking<TOps, TVec>.PackA(call.A, call.Lda, call.TransposeA, ic, mc, pc, kc, pa);
+                    SgemmPacking<TOps, TVec>.PackA(call.A, call.Lda, call.TransposeA, ic, mc, pc, kc, pa, stage);
                     MacroKernel(call, ic, mc, jc, nc, kc, pa, pb, beta);
                 }
             }
         }
     }
 
-    private static void MacroKernel(SgemmCall call, int ic, int mc, int jc, int nc, int kc, float* pa, float* pb, float beta)
+    private static void MacroKernel<T>(SgemmCall<T> call, int ic, int mc, int jc, int nc, int kc, float* pa, float* pb, float beta)
+        where T : unmanaged
     {
         int nr = 2 * TOps.Width;
         nint ldc = call.Ldc;

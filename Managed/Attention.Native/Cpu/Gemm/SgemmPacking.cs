@@ -16,8 +16,10 @@ internal static unsafe class SgemmPacking<TOps, TVec>
     private const int MR = SgemmBlocking.MR;
 
     /// <summary>Packs rows <c>[i0, i0 + mc)</c>, depths <c>[k0, k0 + kc)</c> of op(A) into <c>⌈mc/6⌉</c> slivers.</summary>
-    /// <remarks>May write 2 floats past the last sliver (<see cref="SgemmTransposeAvx.PackASliver"/>).</remarks>
-    public static void PackA(float* a, nint lda, bool transposed, int i0, int mc, int k0, int kc, float* packed)
+    /// <remarks>May write 2 floats past the last sliver (<see cref="SgemmTransposeAvx.PackASliver"/>). Half and BFloat16
+    /// rows are widened into <paramref name="staging"/> (6 × kc floats) first.</remarks>
+    public static void PackA<T>(T* a, nint lda, bool transposed, int i0, int mc, int k0, int kc, float* packed, float* staging)
+        where T : unmanaged
     {
         for (int s = 0; s < mc; s += MR, packed += kc * MR)
         {
@@ -25,7 +27,7 @@ internal static unsafe class SgemmPacking<TOps, TVec>
             if (transposed)
             {
                 // Stored k × m: each depth's 6 rows are adjacent, a short contiguous copy.
-                float* source = a + (k0 * lda) + i0 + s;
+                T* source = a + (k0 * lda) + i0 + s;
                 for (int p = 0; p < kc; p++, source += lda)
                 {
                     Across(source, rows, packed + (p * MR), MR);
@@ -34,19 +36,22 @@ internal static unsafe class SgemmPacking<TOps, TVec>
             else
             {
                 // Stored m × k: a transpose of 6 rows, in registers where the ISA allows.
+                float* rowsOfA = Rows(a + ((i0 + s) * lda) + k0, lda, rows, kc, staging, out nint stride);
                 int done = TOps.Width >= 8 && Avx.IsSupported && rows == MR
-                    ? SgemmTransposeAvx.PackASliver(a + ((i0 + s) * lda) + k0, lda, kc, packed)
+                    ? SgemmTransposeAvx.PackASliver(rowsOfA, stride, kc, packed)
                     : 0;
                 for (int r = 0; r < MR; r++)
                 {
-                    Along(r < rows ? a + ((i0 + s + r) * lda) + k0 : null, done, kc, packed + r, MR);
+                    Along(r < rows ? rowsOfA + (r * stride) : null, done, kc, packed + r, MR);
                 }
             }
         }
     }
 
     /// <summary>Packs depths <c>[k0, k0 + kc)</c>, columns <c>[j0, j0 + nc)</c> of op(B) into <c>⌈nc/NR⌉</c> slivers.</summary>
-    public static void PackB(float* b, nint ldb, bool transposed, int k0, int kc, int j0, int nc, float* packed)
+    /// <remarks>Half and BFloat16 columns of a transposed B are widened into <paramref name="staging"/> (NR × kc floats) first.</remarks>
+    public static void PackB<T>(T* b, nint ldb, bool transposed, int k0, int kc, int j0, int nc, float* packed, float* staging)
+        where T : unmanaged
     {
         int w = TOps.Width;
         int nr = 2 * w;
@@ -56,26 +61,30 @@ internal static unsafe class SgemmPacking<TOps, TVec>
             if (transposed)
             {
                 // Stored n × k (a weight used as Wᵀ): each column is a contiguous row of the storage; a transpose.
-                float* source = b + ((j0 + s) * ldb) + k0;
+                float* source = Rows(b + ((j0 + s) * ldb) + k0, ldb, columns, kc, staging, out nint stride);
                 int done = TOps.Width >= 8 && Avx.IsSupported && columns == nr
-                    ? SgemmTransposeAvx.PackBSliver(source, ldb, kc, nr, packed)
+                    ? SgemmTransposeAvx.PackBSliver(source, stride, kc, nr, packed)
                     : 0;
                 for (int j = 0; j < nr; j++)
                 {
-                    Along(j < columns ? source + (j * ldb) : null, done, kc, packed + j, nr);
+                    Along(j < columns ? source + (j * stride) : null, done, kc, packed + j, nr);
                 }
             }
             else
             {
                 // Stored k × n: each depth's NR columns are contiguous, two vectors when the sliver is whole.
-                float* source = b + (k0 * ldb) + j0 + s;
+                T* source = b + (k0 * ldb) + j0 + s;
                 for (int p = 0; p < kc; p++, source += ldb)
                 {
                     float* target = packed + (p * nr);
-                    if (columns == nr)
+                    if (typeof(T) != typeof(float) && columns == nr)
                     {
-                        TOps.Store(target, TOps.Load(source));
-                        TOps.Store(target + w, TOps.Load(source + w));
+                        ElementType.Widen(new ReadOnlySpan<T>(source, nr), new Span<float>(target, nr));
+                    }
+                    else if (typeof(T) == typeof(float) && columns == nr)
+                    {
+                        TOps.Store(target, TOps.Load((float*)source));
+                        TOps.Store(target + w, TOps.Load((float*)source + w));
                     }
                     else
                     {
@@ -86,13 +95,36 @@ internal static unsafe class SgemmPacking<TOps, TVec>
         }
     }
 
-    /// <summary><c>target[0, count)</c> from <paramref name="source"/>, then zeros up to <paramref name="width"/>.</summary>
-    private static void Across(float* source, int count, float* target, int width)
+    /// <summary>
+    /// <paramref name="count"/> rows of <paramref name="length"/> elements at stride <paramref name="ld"/> as floats:
+    /// in place for float; widened (vectorised) into <paramref name="staging"/>, rows packed, for Half and BFloat16.
+    /// </summary>
+    private static float* Rows<T>(T* source, nint ld, int count, int length, float* staging, out nint stride)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            stride = ld;
+            return (float*)source;
+        }
+
+        for (int r = 0; r < count; r++)
+        {
+            ElementType.Widen(new ReadOnlySpan<T>(source + (r * ld), length), new Span<float>(staging + (r * length), length));
+        }
+
+        stride = length;
+        return staging;
+    }
+
+    /// <summary><c>target[0, count)</c> from <paramref name="source"/> (widened), then zeros up to <paramref name="width"/>.</summary>
+    private static void Across<T>(T* source, int count, float* target, int width)
+        where T : unmanaged
     {
         int i = 0;
         for (; i < count; i++)
         {
-            target[i] = source[i];
+            target[i] = ElementType.ToSingle(source[i]);
         }
 
         for (; i < width; i++)

@@ -6,7 +6,8 @@ namespace Attention.Native.Cpu.Gemm;
 /// </summary>
 internal static unsafe class SgemmScaling
 {
-    public static void ScaleC(SgemmCall call)
+    public static void ScaleC<T>(SgemmCall<T> call)
+        where T : unmanaged
     {
         if (call.Beta == 1f)
         {
