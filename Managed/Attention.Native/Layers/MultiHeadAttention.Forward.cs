@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Attention.Native.Layers;
 
 /// <summary>The full (non-incremental) forward passes: self- and cross-attention, on tensors and on spans.</summary>
@@ -15,6 +17,9 @@ public sealed partial class MultiHeadAttention<T>
     /// shape is wrong, a tensor belongs to another backend, the output is an input, or the layer's <c>kdim</c>/<c>vdim</c>
     /// differ from E (the message names the parameter). Nothing is written then.</exception>
     /// <exception cref="ObjectDisposedException">The layer or a tensor was disposed.</exception>
+    // With nulls for the optional arguments (Forward(b, q, o, null, null)) the cross overload would fit too, with the
+    // output as its key and a null value: self-attention is what such a call means.
+    [OverloadResolutionPriority(1)]
     public void Forward(
         int batch, AttentionTensor<T> query, AttentionTensor<T> output, LayerMasks? masks = null,
         AttentionTensor<float>? weights = null, AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads) =>
@@ -76,6 +81,7 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="weightsMode">Whether <paramref name="weights"/> is averaged over heads or per head.</param>
     /// <exception cref="ArgumentException">As for the tensor overload.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    [OverloadResolutionPriority(1)]
     public void Forward(
         int batch, ReadOnlySpan<T> query, Span<T> output, LayerMasks? masks = null, Span<float> weights = default,
         AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads)

@@ -39,6 +39,24 @@ public abstract class MultiHeadAttentionTests
         LayerFixture.AssertClose(fixture.Reference(2, x, x, x).Output, output.ToArray());
     }
 
+    /// <summary>Nulls for the optional arguments select self-attention (the cross overload would take the output as its key).</summary>
+    [Fact]
+    public void Self_attention_with_explicit_null_options_is_self_attention()
+    {
+        var fixture = new LayerFixture(new MultiHeadAttentionOptions(16, 2), seed: 9);
+        using var backend = CreateBackend();
+        using var layer = fixture.Create(backend);
+        var x = fixture.Input(2, 5, 16);
+        var expected = fixture.Reference(2, x, x, x).Output;
+        using var input = backend.Upload<float>(x);
+        using var output = backend.Upload<float>(TestData.Poison<float>(x.Length));
+        layer.Forward(2, input, output, null, null);
+        LayerFixture.AssertClose(expected, output.ToArray());
+        var spanOutput = TestData.Poison<float>(x.Length);
+        layer.Forward(2, x, spanOutput, null, null);
+        LayerFixture.AssertClose(expected, spanOutput);
+    }
+
     [Theory]
     [InlineData(12, 3, 5, 7)]
     [InlineData(16, 2, 16, 16)]
