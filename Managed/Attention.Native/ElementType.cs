@@ -74,14 +74,7 @@ internal static class ElementType
         fixed (T* from = source)
         fixed (float* to = destination)
         {
-            if (typeof(T) == typeof(Half))
-            {
-                HalfPrecisionConversions.WidenHalf((ushort*)from, to, source.Length);
-            }
-            else
-            {
-                HalfPrecisionConversions.WidenBFloat16((ushort*)from, to, source.Length);
-            }
+            HalfPrecisionConversions.Widen(from, to, source.Length);
         }
     }
 
@@ -99,14 +92,7 @@ internal static class ElementType
         fixed (float* from = source)
         fixed (T* to = destination)
         {
-            if (typeof(T) == typeof(Half))
-            {
-                HalfPrecisionConversions.NarrowToHalf(from, (ushort*)to, source.Length);
-            }
-            else
-            {
-                HalfPrecisionConversions.NarrowToBFloat16(from, (ushort*)to, source.Length);
-            }
+            HalfPrecisionConversions.Narrow(from, to, source.Length);
         }
     }
 }

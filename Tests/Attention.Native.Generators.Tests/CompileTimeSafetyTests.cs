@@ -67,7 +67,7 @@ public sealed class CompileTimeSafetyTests
         $"Scale(function, in launch, DevicePointer<float>.Null, {Half}.Null, DevicePointer<float>.Null, 10, 0.5f)",
         "CS0411",
         "The type arguments for method 'NativeKernels.Scale<T>(nint, in LaunchConfiguration, DevicePointer<T>, DevicePointer<T>, "
-            + "DevicePointer<float>, int, float)' cannot be inferred from the usage")]
+            + "DevicePointer<float>, int, float, string?)' cannot be inferred from the usage")]
     [InlineData(
         $"Scale<float>(function, in launch, {Half}.Null, DevicePointer<float>.Null, DevicePointer<float>.Null, 10, 0.5f)",
         "CS1503",

@@ -23,6 +23,14 @@ public sealed class FamilyDispatchTests
                     return KernelLauncher.LastKernel + " " + KernelLauncher.LastFunction + " " + KernelLauncher.LastFirstArgument;
                 }
 
+                /// <summary>Launches under another entry point's name (a function sharing the parameter list).</summary>
+                public static string LaunchAs<T>(ulong x, string name)
+                    where T : unmanaged
+                {
+                    NativeKernels.Scale<T>(42, default, new DevicePointer<T>(x), new DevicePointer<T>(x + 64), DevicePointer<float>.Null, 10, 0.5f, __kernelName: name);
+                    return KernelLauncher.LastKernel + " " + KernelLauncher.LastFunction;
+                }
+
                 /// <summary>The generated name lookup.</summary>
                 public static string Name<T>()
                     where T : unmanaged => KernelNames.ScaleName<T>();
@@ -45,6 +53,14 @@ public sealed class FamilyDispatchTests
     {
         Assert.Equal(kernel + " 42 4096", Call("Launch", element, 4096UL));
         Assert.Equal(kernel, Call("Name", element));
+    }
+
+    [Theory]
+    [MemberData(nameof(Members))]
+    public void A_named_launch_reports_that_name_through_the_family(string element, string kernel)
+    {
+        Assert.Equal("scale_other 42", Call("LaunchAs", element, 4096UL, "scale_other"));
+        Assert.Equal(kernel + " 42 4096", Call("Launch", element, 4096UL));
     }
 
     [Theory]

@@ -35,15 +35,16 @@ internal static class FamilyWriter
         {
             writer.Line(member.MethodName + "(");
             writer.Line(Indent + "function,");
-            writer.Line(Indent + "in launch" + (family.Parameters.Length == 0 ? ");" : ","));
-            for (int i = 0; i < family.Parameters.Length; i++)
+            writer.Line(Indent + "in launch,");
+            foreach (FamilyParameter parameter in family.Parameters)
             {
-                FamilyParameter parameter = family.Parameters[i];
                 string argument = parameter.IsElement
                     ? "new " + member.DType.DevicePointer + "(" + parameter.Parameter.Name + ".Address)"
                     : parameter.Parameter.Name;
-                writer.Line(Indent + argument + (i == family.Parameters.Length - 1 ? ");" : ","));
+                writer.Line(Indent + argument + ",");
             }
+
+            writer.Line(Indent + LauncherWriter.KernelNameParameter + ");");
         });
         return writer.EndFile();
     }

@@ -12,6 +12,13 @@ internal static class LauncherWriter
     /// <summary>The namespace of the contract types, as generated code names them.</summary>
     public const string Interop = "global::" + SourceWriter.Namespace + ".";
 
+    /// <summary>
+    /// The launchers' last, optional parameter: the entry point a rejected launch is reported under. Null means the
+    /// launcher's own kernel; a caller launching another function with the same parameter list names that one. The
+    /// underscores keep it apart from any kernel parameter's name.
+    /// </summary>
+    public const string KernelNameParameter = "__kernelName";
+
     public static string HintName(KernelModel kernel) => "NativeKernels." + kernel.MethodName + ".g.cs";
 
     public static string Write(KernelModel kernel)
@@ -28,7 +35,7 @@ internal static class LauncherWriter
         string name = Interop + "KernelNames." + kernel.MethodName + "Name";
         if (kernel.Parameters.Length == 0)
         {
-            writer.Line(Interop + "KernelLauncher.Launch(function, in launch, null, " + name + ");");
+            writer.Line(Interop + "KernelLauncher.Launch(function, in launch, null, " + KernelNameParameter + " ?? " + name + ");");
         }
         else
         {
@@ -39,7 +46,7 @@ internal static class LauncherWriter
                 writer.Line("__arguments[" + i + "] = &" + kernel.Parameters[i].Name + ";");
             }
 
-            writer.Line(Interop + "KernelLauncher.Launch(function, in launch, __arguments, " + name + ");");
+            writer.Line(Interop + "KernelLauncher.Launch(function, in launch, __arguments, " + KernelNameParameter + " ?? " + name + ");");
         }
 
         return writer.EndFile();
@@ -55,22 +62,25 @@ internal static class LauncherWriter
                 "/// <param name=\"" + Naming.Unescaped(parameter.Name) + "\"><c>"
                 + SourceWriter.Xml(parameter.CudaType + " " + parameter.CudaName) + "</c></param>");
         }
+
+        writer.Line("/// <param name=\"" + KernelNameParameter + "\">The entry point a rejected launch is reported under; null for "
+            + "this launcher's (set it when launching another function with the same parameters).</param>");
     }
 
     /// <summary>
-    /// <c>public static void <paramref name="method"/>(nint function, in LaunchConfiguration launch, ...)</c>, one
-    /// parameter a line; the caller adds any constraint and the body.
+    /// <c>public static void <paramref name="method"/>(nint function, in LaunchConfiguration launch, ..., string?
+    /// __kernelName = null)</c>, one parameter a line; the caller adds any constraint and the body.
     /// </summary>
     public static void WriteSignature(SourceWriter writer, string method, IReadOnlyList<ParameterModel> parameters)
     {
         writer.Line("public static void " + method + "(");
         writer.Line("    nint function,");
-        string launch = "    in " + Interop + "LaunchConfiguration launch";
-        writer.Line(parameters.Count == 0 ? launch + ")" : launch + ",");
-        for (int i = 0; i < parameters.Count; i++)
+        writer.Line("    in " + Interop + "LaunchConfiguration launch,");
+        foreach (ParameterModel parameter in parameters)
         {
-            ParameterModel parameter = parameters[i];
-            writer.Line("    " + parameter.Type + " " + parameter.Name + (i == parameters.Count - 1 ? ")" : ","));
+            writer.Line("    " + parameter.Type + " " + parameter.Name + ",");
         }
+
+        writer.Line("    string? " + KernelNameParameter + " = null)");
     }
 }

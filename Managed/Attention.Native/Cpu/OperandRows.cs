@@ -23,10 +23,10 @@ internal static unsafe class OperandRows
             return (float*)rows;
         }
 
-        int rowBytes = dim * sizeof(ushort);
+        int rowBytes = dim * sizeof(T);
         for (int j = 0; j < count; j++)
         {
-            ushort* source = (ushort*)(rows + (j * stride));
+            T* source = rows + (j * stride);
             float* target = converted + (j * dim);
             if (Sse.IsSupported)
             {
@@ -40,14 +40,7 @@ internal static unsafe class OperandRows
                 }
             }
 
-            if (typeof(T) == typeof(Half))
-            {
-                HalfPrecisionConversions.WidenHalf(source, target, dim);
-            }
-            else
-            {
-                HalfPrecisionConversions.WidenBFloat16(source, target, dim);
-            }
+            HalfPrecisionConversions.Widen(source, target, dim);
         }
 
         rowStride = dim;

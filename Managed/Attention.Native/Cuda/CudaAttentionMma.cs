@@ -70,53 +70,46 @@ internal static class CudaAttentionMma
         where T : unmanaged
     {
         // Every bucket's entry point has the same parameter list, so the d64 family's generated launcher packs the
-        // arguments for whichever bucket's function was prepared; a rejected launch is reported under that function's
-        // own name, not the launcher's.
-        try
-        {
-            NativeKernels.AttentionMmaD64(
-                prepared.Function.Function,
-                prepared.Configuration,
-                query,
-                key,
-                value,
-                output,
-                logSumExp,
-                mask,
-                bias,
-                keyLengths,
-                p.Batch,
-                p.QueryHeads,
-                p.KeyValueHeads,
-                p.QueryLength,
-                p.KeyLength,
-                p.HeadDim,
-                p.ValueHeadDim,
-                p.Query.Batch,
-                p.Query.Head,
-                p.Query.Sequence,
-                p.Key.Batch,
-                p.Key.Head,
-                p.Key.Sequence,
-                p.Value.Batch,
-                p.Value.Head,
-                p.Value.Sequence,
-                p.Output.Batch,
-                p.Output.Head,
-                p.Output.Sequence,
-                p.Mask is { } m ? p.MaskBatchStride(m.Heads, m.Batch) : 0,
-                p.Mask is { } mh ? p.MaskHeadStride(mh.Heads) : 0,
-                p.Bias is { } b ? p.MaskBatchStride(b.Heads, b.Batch) : 0,
-                p.Bias is { } bh ? p.MaskHeadStride(bh.Heads) : 0,
-                p.Scale,
-                p.Softcap,
-                CudaAttention.Causal(p.Causal),
-                p.WindowLeft,
-                p.WindowRight);
-        }
-        catch (CudaException e) when (e.Call == "cuLaunchKernel")
-        {
-            throw new CudaException(e.Result, e.Call, $"(kernel {prepared.Function.Name}, {prepared.Configuration})");
-        }
+        // arguments for whichever bucket's function was prepared, reporting a rejected launch under that function's name.
+        NativeKernels.AttentionMmaD64(
+            prepared.Function.Function,
+            prepared.Configuration,
+            query,
+            key,
+            value,
+            output,
+            logSumExp,
+            mask,
+            bias,
+            keyLengths,
+            p.Batch,
+            p.QueryHeads,
+            p.KeyValueHeads,
+            p.QueryLength,
+            p.KeyLength,
+            p.HeadDim,
+            p.ValueHeadDim,
+            p.Query.Batch,
+            p.Query.Head,
+            p.Query.Sequence,
+            p.Key.Batch,
+            p.Key.Head,
+            p.Key.Sequence,
+            p.Value.Batch,
+            p.Value.Head,
+            p.Value.Sequence,
+            p.Output.Batch,
+            p.Output.Head,
+            p.Output.Sequence,
+            p.Mask is { } m ? p.MaskBatchStride(m.Heads, m.Batch) : 0,
+            p.Mask is { } mh ? p.MaskHeadStride(mh.Heads) : 0,
+            p.Bias is { } b ? p.MaskBatchStride(b.Heads, b.Batch) : 0,
+            p.Bias is { } bh ? p.MaskHeadStride(bh.Heads) : 0,
+            p.Scale,
+            p.Softcap,
+            CudaAttention.Causal(p.Causal),
+            p.WindowLeft,
+            p.WindowRight,
+            __kernelName: prepared.Function.Name);
     }
 }

@@ -30,36 +30,32 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
             return;
         }
 
-        if (typeof(T) == typeof(float))
-        {
-            var output = Floats(y);
-            CpuSgemm.Multiply(
-                transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, Floats(x), ldx, Floats(weight),
-                inFeatures, 0f, output, ldy, backend.ThreadCount);
-            if (bias is { } b)
-            {
-                AddBias(Floats(b)[..outFeatures], output, rows, ldy);
-            }
-
-            return;
-        }
-
-        // Half/BFloat16 X and W are widened block by block as the SGEMM packs them; Y comes out in float.
-        var wy = Grown(ref wideY, (long)rows * outFeatures);
+        // Float layers multiply into Y in place; Half/BFloat16 ones into a float buffer that is then rounded into Y. Their
+        // X and W are widened block by block as the SGEMM packs them.
+        bool inPlace = typeof(T) == typeof(float);
+        int ldc = inPlace ? ldy : outFeatures;
+        var c = inPlace ? Floats(y) : Grown(ref wideY, (long)rows * outFeatures);
         CpuSgemm.Multiply<T>(
             CpuKernelVariant.Auto, transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, Span(x), ldx,
-            Span(weight), inFeatures, 0f, wy, outFeatures, backend.ThreadCount);
-        if (bias is { } narrowBias)
+            Span(weight), inFeatures, 0f, c, ldc, backend.ThreadCount);
+        if (bias is { } b)
         {
-            var wb = Grown(ref wideBias, outFeatures);
-            ElementType.Widen<T>(Span(narrowBias)[..outFeatures], wb);
-            AddBias(wb, wy, rows, outFeatures);
+            var wide = inPlace ? Floats(b) : Grown(ref wideBias, outFeatures);
+            if (!inPlace)
+            {
+                ElementType.Widen<T>(Span(b)[..outFeatures], wide);
+            }
+
+            AddBias(wide[..outFeatures], c, rows, ldc);
         }
 
-        var target = Span(y);
-        for (int r = 0; r < rows; r++)
+        if (!inPlace)
         {
-            ElementType.Narrow<T>(wy.Slice(r * outFeatures, outFeatures), target.Slice(r * ldy, outFeatures));
+            var target = Span(y);
+            for (int r = 0; r < rows; r++)
+            {
+                ElementType.Narrow<T>(c.Slice(r * outFeatures, outFeatures), target.Slice(r * ldy, outFeatures));
+            }
         }
     }
 

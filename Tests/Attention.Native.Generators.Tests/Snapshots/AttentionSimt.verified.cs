@@ -107,6 +107,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="causal"><c>int causal</c></param>
         /// <param name="windowLeft"><c>int window_left</c></param>
         /// <param name="windowRight"><c>int window_right</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         /// <exception cref="global::System.NotSupportedException">No <c>attention_simt</c> kernel takes <typeparamref name="T"/>.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void AttentionSimt<T>(
@@ -148,7 +149,8 @@ namespace Attention.Native.Cuda.Interop
             float softcap,
             int causal,
             int windowLeft,
-            int windowRight)
+            int windowRight,
+            string? __kernelName = null)
             where T : unmanaged
         {
             if (typeof(T) == typeof(float))
@@ -192,7 +194,8 @@ namespace Attention.Native.Cuda.Interop
                     softcap,
                     causal,
                     windowLeft,
-                    windowRight);
+                    windowRight,
+                    __kernelName);
             }
             else if (typeof(T) == typeof(global::System.Half))
             {
@@ -235,7 +238,8 @@ namespace Attention.Native.Cuda.Interop
                     softcap,
                     causal,
                     windowLeft,
-                    windowRight);
+                    windowRight,
+                    __kernelName);
             }
             else if (typeof(T) == typeof(global::Attention.Native.BFloat16))
             {
@@ -278,7 +282,8 @@ namespace Attention.Native.Cuda.Interop
                     softcap,
                     causal,
                     windowLeft,
-                    windowRight);
+                    windowRight,
+                    __kernelName);
             }
             else
             {
@@ -335,6 +340,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="causal"><c>int causal</c></param>
         /// <param name="windowLeft"><c>int window_left</c></param>
         /// <param name="windowRight"><c>int window_right</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void AttentionSimtBf16(
             nint function,
@@ -375,7 +381,8 @@ namespace Attention.Native.Cuda.Interop
             float softcap,
             int causal,
             int windowLeft,
-            int windowRight)
+            int windowRight,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[37];
             __arguments[0] = &q;
@@ -415,7 +422,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[34] = &causal;
             __arguments[35] = &windowLeft;
             __arguments[36] = &windowRight;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.AttentionSimtBf16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.AttentionSimtBf16Name);
         }
     }
 }
@@ -467,6 +474,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="causal"><c>int causal</c></param>
         /// <param name="windowLeft"><c>int window_left</c></param>
         /// <param name="windowRight"><c>int window_right</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void AttentionSimtF16(
             nint function,
@@ -507,7 +515,8 @@ namespace Attention.Native.Cuda.Interop
             float softcap,
             int causal,
             int windowLeft,
-            int windowRight)
+            int windowRight,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[37];
             __arguments[0] = &q;
@@ -547,7 +556,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[34] = &causal;
             __arguments[35] = &windowLeft;
             __arguments[36] = &windowRight;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.AttentionSimtF16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.AttentionSimtF16Name);
         }
     }
 }
@@ -599,6 +608,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="causal"><c>int causal</c></param>
         /// <param name="windowLeft"><c>int window_left</c></param>
         /// <param name="windowRight"><c>int window_right</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void AttentionSimtF32(
             nint function,
@@ -639,7 +649,8 @@ namespace Attention.Native.Cuda.Interop
             float softcap,
             int causal,
             int windowLeft,
-            int windowRight)
+            int windowRight,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[37];
             __arguments[0] = &q;
@@ -679,7 +690,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[34] = &causal;
             __arguments[35] = &windowLeft;
             __arguments[36] = &windowRight;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.AttentionSimtF32Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.AttentionSimtF32Name);
         }
     }
 }

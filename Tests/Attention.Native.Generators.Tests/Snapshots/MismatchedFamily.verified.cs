@@ -40,6 +40,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="y"><c>__nv_bfloat16* y</c></param>
         /// <param name="rows"><c>long long rows</c></param>
         /// <param name="cols"><c>int cols</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void SoftmaxBf16(
             nint function,
@@ -47,14 +48,15 @@ namespace Attention.Native.Cuda.Interop
             global::Attention.Native.Cuda.Interop.DevicePointer<global::Attention.Native.BFloat16> x,
             global::Attention.Native.Cuda.Interop.DevicePointer<global::Attention.Native.BFloat16> y,
             long rows,
-            int cols)
+            int cols,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[4];
             __arguments[0] = &x;
             __arguments[1] = &y;
             __arguments[2] = &rows;
             __arguments[3] = &cols;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.SoftmaxBf16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.SoftmaxBf16Name);
         }
     }
 }
@@ -73,6 +75,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="y"><c>__half* y</c></param>
         /// <param name="rows"><c>int rows</c></param>
         /// <param name="cols"><c>int cols</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void SoftmaxF16(
             nint function,
@@ -80,14 +83,15 @@ namespace Attention.Native.Cuda.Interop
             global::Attention.Native.Cuda.Interop.DevicePointer<global::System.Half> x,
             global::Attention.Native.Cuda.Interop.DevicePointer<global::System.Half> y,
             int rows,
-            int cols)
+            int cols,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[4];
             __arguments[0] = &x;
             __arguments[1] = &y;
             __arguments[2] = &rows;
             __arguments[3] = &cols;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.SoftmaxF16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.SoftmaxF16Name);
         }
     }
 }
@@ -106,6 +110,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="y"><c>float* y</c></param>
         /// <param name="rows"><c>int rows</c></param>
         /// <param name="cols"><c>int cols</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void SoftmaxF32(
             nint function,
@@ -113,14 +118,15 @@ namespace Attention.Native.Cuda.Interop
             global::Attention.Native.Cuda.Interop.DevicePointer<float> x,
             global::Attention.Native.Cuda.Interop.DevicePointer<float> y,
             int rows,
-            int cols)
+            int cols,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[4];
             __arguments[0] = &x;
             __arguments[1] = &y;
             __arguments[2] = &rows;
             __arguments[3] = &cols;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.SoftmaxF32Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.SoftmaxF32Name);
         }
     }
 }

@@ -31,12 +31,14 @@ namespace Attention.Native.Cuda.Interop
         /// <summary>Launches the CUDA kernel <c>sync_grid</c> (<c>empty.cu</c>).</summary>
         /// <param name="function">The <c>CUfunction</c> of <c>sync_grid</c> in the loaded module.</param>
         /// <param name="launch">Grid, block, dynamic shared memory and stream.</param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void SyncGrid(
             nint function,
-            in global::Attention.Native.Cuda.Interop.LaunchConfiguration launch)
+            in global::Attention.Native.Cuda.Interop.LaunchConfiguration launch,
+            string? __kernelName = null)
         {
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, null, global::Attention.Native.Cuda.Interop.KernelNames.SyncGridName);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, null, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.SyncGridName);
         }
     }
 }
@@ -51,12 +53,14 @@ namespace Attention.Native.Cuda.Interop
         /// <summary>Launches the CUDA kernel <c>warm_up</c> (<c>empty.cu</c>).</summary>
         /// <param name="function">The <c>CUfunction</c> of <c>warm_up</c> in the loaded module.</param>
         /// <param name="launch">Grid, block, dynamic shared memory and stream.</param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void WarmUp(
             nint function,
-            in global::Attention.Native.Cuda.Interop.LaunchConfiguration launch)
+            in global::Attention.Native.Cuda.Interop.LaunchConfiguration launch,
+            string? __kernelName = null)
         {
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, null, global::Attention.Native.Cuda.Interop.KernelNames.WarmUpName);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, null, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.WarmUpName);
         }
     }
 }

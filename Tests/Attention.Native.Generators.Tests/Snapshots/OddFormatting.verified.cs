@@ -41,17 +41,19 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="launch">Grid, block, dynamic shared memory and stream.</param>
         /// <param name="out"><c>float* out</c></param>
         /// <param name="value"><c>float value</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void BlockFillF32(
             nint function,
             in global::Attention.Native.Cuda.Interop.LaunchConfiguration launch,
             global::Attention.Native.Cuda.Interop.DevicePointer<float> @out,
-            float value)
+            float value,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[2];
             __arguments[0] = &@out;
             __arguments[1] = &value;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.BlockFillF32Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.BlockFillF32Name);
         }
     }
 }
@@ -69,19 +71,21 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="x"><c>__half* x</c></param>
         /// <param name="factor"><c>double factor</c></param>
         /// <param name="lengths"><c>const int* lengths</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void BlockScaleF16(
             nint function,
             in global::Attention.Native.Cuda.Interop.LaunchConfiguration launch,
             global::Attention.Native.Cuda.Interop.DevicePointer<global::System.Half> x,
             double factor,
-            global::Attention.Native.Cuda.Interop.DevicePointer<int> lengths)
+            global::Attention.Native.Cuda.Interop.DevicePointer<int> lengths,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[3];
             __arguments[0] = &x;
             __arguments[1] = &factor;
             __arguments[2] = &lengths;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.BlockScaleF16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.BlockScaleF16Name);
         }
     }
 }
@@ -100,6 +104,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="out"><c>bool* out</c></param>
         /// <param name="x"><c>const __nv_bfloat16* __restrict__ x</c></param>
         /// <param name="n"><c>unsigned long long n</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void CopyMaskBf16(
             nint function,
@@ -107,14 +112,15 @@ namespace Attention.Native.Cuda.Interop
             global::Attention.Native.Cuda.Interop.DevicePointer<bool> mask,
             global::Attention.Native.Cuda.Interop.DevicePointer<bool> @out,
             global::Attention.Native.Cuda.Interop.DevicePointer<global::Attention.Native.BFloat16> x,
-            ulong n)
+            ulong n,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[4];
             __arguments[0] = &mask;
             __arguments[1] = &@out;
             __arguments[2] = &x;
             __arguments[3] = &n;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.CopyMaskBf16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.CopyMaskBf16Name);
         }
     }
 }
@@ -135,6 +141,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="cols"><c>unsigned int cols</c></param>
         /// <param name="scalePtr"><c>float const* const scale_ptr</c></param>
         /// <param name="rowStride"><c>long long row_stride</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void SoftmaxRowsF32(
             nint function,
@@ -144,7 +151,8 @@ namespace Attention.Native.Cuda.Interop
             int rows,
             uint cols,
             global::Attention.Native.Cuda.Interop.DevicePointer<float> scalePtr,
-            long rowStride)
+            long rowStride,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[6];
             __arguments[0] = &input;
@@ -153,7 +161,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[3] = &cols;
             __arguments[4] = &scalePtr;
             __arguments[5] = &rowStride;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.SoftmaxRowsF32Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.SoftmaxRowsF32Name);
         }
     }
 }

@@ -34,6 +34,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="dQ"><c>int dQ</c></param>
         /// <param name="x"><c>int _x</c></param>
         /// <param name="y"><c>int __y</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void RenameF32(
             nint function,
@@ -44,7 +45,8 @@ namespace Attention.Native.Cuda.Interop
             int headDim,
             int dQ,
             int x,
-            int y)
+            int y,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[7];
             __arguments[0] = &@in;
@@ -54,7 +56,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[4] = &dQ;
             __arguments[5] = &x;
             __arguments[6] = &y;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.RenameF32Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.RenameF32Name);
         }
     }
 }

@@ -100,6 +100,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="rows"><c>int rows</c></param>
         /// <param name="cols"><c>int cols</c></param>
         /// <param name="epsilon"><c>float epsilon</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         /// <exception cref="global::System.NotSupportedException">No <c>layer_norm</c> kernel takes <typeparamref name="T"/>.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void LayerNorm<T>(
@@ -112,7 +113,8 @@ namespace Attention.Native.Cuda.Interop
             global::Attention.Native.Cuda.Interop.DevicePointer<float> mean,
             int rows,
             int cols,
-            float epsilon)
+            float epsilon,
+            string? __kernelName = null)
             where T : unmanaged
         {
             if (typeof(T) == typeof(float))
@@ -127,7 +129,8 @@ namespace Attention.Native.Cuda.Interop
                     mean,
                     rows,
                     cols,
-                    epsilon);
+                    epsilon,
+                    __kernelName);
             }
             else if (typeof(T) == typeof(global::System.Half))
             {
@@ -141,7 +144,8 @@ namespace Attention.Native.Cuda.Interop
                     mean,
                     rows,
                     cols,
-                    epsilon);
+                    epsilon,
+                    __kernelName);
             }
             else
             {
@@ -169,6 +173,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="rows"><c>int rows</c></param>
         /// <param name="cols"><c>int cols</c></param>
         /// <param name="epsilon"><c>float epsilon</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void LayerNormF16(
             nint function,
@@ -180,7 +185,8 @@ namespace Attention.Native.Cuda.Interop
             global::Attention.Native.Cuda.Interop.DevicePointer<float> mean,
             int rows,
             int cols,
-            float epsilon)
+            float epsilon,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[8];
             __arguments[0] = &x;
@@ -191,7 +197,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[5] = &rows;
             __arguments[6] = &cols;
             __arguments[7] = &epsilon;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.LayerNormF16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.LayerNormF16Name);
         }
     }
 }
@@ -214,6 +220,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="rows"><c>int rows</c></param>
         /// <param name="cols"><c>int cols</c></param>
         /// <param name="epsilon"><c>float epsilon</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void LayerNormF32(
             nint function,
@@ -225,7 +232,8 @@ namespace Attention.Native.Cuda.Interop
             global::Attention.Native.Cuda.Interop.DevicePointer<float> mean,
             int rows,
             int cols,
-            float epsilon)
+            float epsilon,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[8];
             __arguments[0] = &x;
@@ -236,7 +244,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[5] = &rows;
             __arguments[6] = &cols;
             __arguments[7] = &epsilon;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.LayerNormF32Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.LayerNormF32Name);
         }
     }
 }
@@ -261,6 +269,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="x"><c>T* x</c></param>
         /// <param name="factor"><c>float factor</c></param>
         /// <param name="bias"><c>const float* bias</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         /// <exception cref="global::System.NotSupportedException">No <c>scale</c> kernel takes <typeparamref name="T"/>.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void Scale<T>(
@@ -270,7 +279,8 @@ namespace Attention.Native.Cuda.Interop
             int n,
             global::Attention.Native.Cuda.Interop.DevicePointer<T> x,
             float factor,
-            global::Attention.Native.Cuda.Interop.DevicePointer<float> bias)
+            global::Attention.Native.Cuda.Interop.DevicePointer<float> bias,
+            string? __kernelName = null)
             where T : unmanaged
         {
             if (typeof(T) == typeof(global::System.Half))
@@ -282,7 +292,8 @@ namespace Attention.Native.Cuda.Interop
                     n,
                     new global::Attention.Native.Cuda.Interop.DevicePointer<global::System.Half>(x.Address),
                     factor,
-                    bias);
+                    bias,
+                    __kernelName);
             }
             else if (typeof(T) == typeof(global::Attention.Native.BFloat16))
             {
@@ -293,7 +304,8 @@ namespace Attention.Native.Cuda.Interop
                     n,
                     new global::Attention.Native.Cuda.Interop.DevicePointer<global::Attention.Native.BFloat16>(x.Address),
                     factor,
-                    bias);
+                    bias,
+                    __kernelName);
             }
             else
             {
@@ -318,6 +330,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="x"><c>const __nv_bfloat16* x</c></param>
         /// <param name="factor"><c>float factor</c></param>
         /// <param name="bias"><c>const float* bias</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void ScaleBf16(
             nint function,
@@ -326,7 +339,8 @@ namespace Attention.Native.Cuda.Interop
             int n,
             global::Attention.Native.Cuda.Interop.DevicePointer<global::Attention.Native.BFloat16> x,
             float factor,
-            global::Attention.Native.Cuda.Interop.DevicePointer<float> bias)
+            global::Attention.Native.Cuda.Interop.DevicePointer<float> bias,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[5];
             __arguments[0] = &table;
@@ -334,7 +348,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[2] = &x;
             __arguments[3] = &factor;
             __arguments[4] = &bias;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.ScaleBf16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.ScaleBf16Name);
         }
     }
 }
@@ -354,6 +368,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="x"><c>__half* x</c></param>
         /// <param name="factor"><c>float factor</c></param>
         /// <param name="bias"><c>const float* bias</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void ScaleF16(
             nint function,
@@ -362,7 +377,8 @@ namespace Attention.Native.Cuda.Interop
             int n,
             global::Attention.Native.Cuda.Interop.DevicePointer<global::System.Half> x,
             float factor,
-            global::Attention.Native.Cuda.Interop.DevicePointer<float> bias)
+            global::Attention.Native.Cuda.Interop.DevicePointer<float> bias,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[5];
             __arguments[0] = &table;
@@ -370,7 +386,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[2] = &x;
             __arguments[3] = &factor;
             __arguments[4] = &bias;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.ScaleF16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.ScaleF16Name);
         }
     }
 }

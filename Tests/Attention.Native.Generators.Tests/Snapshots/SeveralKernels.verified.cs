@@ -39,6 +39,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="bias"><c>const __half* bias</c></param>
         /// <param name="rows"><c>int rows</c></param>
         /// <param name="cols"><c>int cols</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void AddBiasF16(
             nint function,
@@ -46,14 +47,15 @@ namespace Attention.Native.Cuda.Interop
             global::Attention.Native.Cuda.Interop.DevicePointer<global::System.Half> x,
             global::Attention.Native.Cuda.Interop.DevicePointer<global::System.Half> bias,
             int rows,
-            int cols)
+            int cols,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[4];
             __arguments[0] = &x;
             __arguments[1] = &bias;
             __arguments[2] = &rows;
             __arguments[3] = &cols;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.AddBiasF16Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.AddBiasF16Name);
         }
     }
 }
@@ -75,6 +77,7 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="rows"><c>int rows</c></param>
         /// <param name="cols"><c>int cols</c></param>
         /// <param name="epsilon"><c>float epsilon</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void LayerNormF32(
             nint function,
@@ -85,7 +88,8 @@ namespace Attention.Native.Cuda.Interop
             global::Attention.Native.Cuda.Interop.DevicePointer<float> y,
             int rows,
             int cols,
-            float epsilon)
+            float epsilon,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[7];
             __arguments[0] = &x;
@@ -95,7 +99,7 @@ namespace Attention.Native.Cuda.Interop
             __arguments[4] = &rows;
             __arguments[5] = &cols;
             __arguments[6] = &epsilon;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.LayerNormF32Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.LayerNormF32Name);
         }
     }
 }
@@ -112,17 +116,19 @@ namespace Attention.Native.Cuda.Interop
         /// <param name="launch">Grid, block, dynamic shared memory and stream.</param>
         /// <param name="out"><c>float* out</c></param>
         /// <param name="count"><c>long long count</c></param>
+        /// <param name="__kernelName">The entry point a rejected launch is reported under; null for this launcher's (set it when launching another function with the same parameters).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("Attention.Native.Generators", "1.0.0")]
         public static void ZeroF32(
             nint function,
             in global::Attention.Native.Cuda.Interop.LaunchConfiguration launch,
             global::Attention.Native.Cuda.Interop.DevicePointer<float> @out,
-            long count)
+            long count,
+            string? __kernelName = null)
         {
             void** __arguments = stackalloc void*[2];
             __arguments[0] = &@out;
             __arguments[1] = &count;
-            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, global::Attention.Native.Cuda.Interop.KernelNames.ZeroF32Name);
+            global::Attention.Native.Cuda.Interop.KernelLauncher.Launch(function, in launch, __arguments, __kernelName ?? global::Attention.Native.Cuda.Interop.KernelNames.ZeroF32Name);
         }
     }
 }

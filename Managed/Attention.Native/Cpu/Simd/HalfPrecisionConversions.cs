@@ -13,19 +13,44 @@ namespace Attention.Native.Cpu.Simd;
 /// </summary>
 internal static unsafe class HalfPrecisionConversions
 {
-    /// <summary><paramref name="count"/> Half values (as bits) widened to floats, exactly.</summary>
-    public static void WidenHalf(ushort* source, float* destination, int count) => Widen<HalfFormat>(source, destination, count);
+    /// <summary><paramref name="count"/> Half or BFloat16 values widened to floats, exactly.</summary>
+    public static void Widen<T>(T* source, float* destination, int count)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(Half))
+        {
+            Widen<HalfFormat>((ushort*)source, destination, count);
+        }
+        else if (typeof(T) == typeof(BFloat16))
+        {
+            Widen<BFloat16Format>((ushort*)source, destination, count);
+        }
+        else
+        {
+            throw NotSixteenBit<T>();
+        }
+    }
 
-    /// <summary><paramref name="count"/> floats rounded to Half (as bits).</summary>
-    public static void NarrowToHalf(float* source, ushort* destination, int count) => Narrow<HalfFormat>(source, destination, count);
+    /// <summary><paramref name="count"/> floats rounded to Half or BFloat16.</summary>
+    public static void Narrow<T>(float* source, T* destination, int count)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(Half))
+        {
+            Narrow<HalfFormat>(source, (ushort*)destination, count);
+        }
+        else if (typeof(T) == typeof(BFloat16))
+        {
+            Narrow<BFloat16Format>(source, (ushort*)destination, count);
+        }
+        else
+        {
+            throw NotSixteenBit<T>();
+        }
+    }
 
-    /// <summary><paramref name="count"/> BFloat16 values (as bits) widened to floats: each is a float's upper half.</summary>
-    public static void WidenBFloat16(ushort* source, float* destination, int count) =>
-        Widen<BFloat16Format>(source, destination, count);
-
-    /// <summary><paramref name="count"/> floats rounded to BFloat16 (as bits).</summary>
-    public static void NarrowToBFloat16(float* source, ushort* destination, int count) =>
-        Narrow<BFloat16Format>(source, destination, count);
+    private static NotSupportedException NotSixteenBit<T>() =>
+        new($"{typeof(T).Name} is not a 16-bit float type: Half and BFloat16 are.");
 
     // Full optimisation from the first call: at tier 0 every Vector<T> operation is a call (ten times slower), and a
     // decoding step's conversions run few enough times that tiering up took most of a short run.
