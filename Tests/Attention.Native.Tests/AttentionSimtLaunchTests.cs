@@ -71,7 +71,10 @@ public sealed partial class AttentionSimtLaunchTests
         var parameters = typeof(NativeKernels).GetMethod(launcher)!.GetParameters();
         Assert.Equal(["function", "launch"], parameters[..2].Select(p => p.Name));
         Assert.Equal([typeof(nint), typeof(LaunchConfiguration).MakeByRefType()], parameters[..2].Select(p => p.ParameterType));
-        Assert.Equal(kernel.Count, parameters.Length - 2);
+        // Last, the launcher's own optional parameter: the entry point a rejected launch is reported under.
+        Assert.Equal("__kernelName", parameters[^1].Name);
+        Assert.Equal(typeof(string), parameters[^1].ParameterType);
+        Assert.Equal(kernel.Count, parameters.Length - 3);
         for (int i = 0; i < kernel.Count; i++)
         {
             var (type, name) = kernel[i];

@@ -93,7 +93,9 @@ public sealed class AttentionSplitKvLaunchTests
     public void Launcher_parameters_match_the_kernel_signatures_in_Native_README(string launcher, string kernel, string element)
     {
         var declared = AttentionSimtLaunchTests.KernelParameters(kernel);
-        var parameters = typeof(NativeKernels).GetMethod(launcher)!.GetParameters()[2..];
+        var all = typeof(NativeKernels).GetMethod(launcher)!.GetParameters();
+        Assert.Equal("__kernelName", all[^1].Name);
+        var parameters = all[2..^1];
         Assert.Equal(declared.Count, parameters.Length);
         for (int i = 0; i < declared.Count; i++)
         {
