@@ -29,6 +29,7 @@ public sealed class CpuBackend : AttentionBackend
 
         ThreadCount = options.ThreadCount == 0 ? Environment.ProcessorCount : options.ThreadCount;
         Variant = CpuKernels.Resolve(options.Variant);
+        HugePages = options.HugePages;
     }
 
     /// <inheritdoc />
@@ -39,6 +40,9 @@ public sealed class CpuBackend : AttentionBackend
 
     /// <summary>The kernel variant in use (never <see cref="CpuKernelVariant.Auto"/>).</summary>
     public CpuKernelVariant Variant { get; }
+
+    /// <summary>Whether large tensors ask for transparent huge pages (<see cref="CpuBackendOptions.HugePages"/>).</summary>
+    public bool HugePages { get; }
 
     /// <summary>Whether <see cref="Variant"/> runs on this machine's vector hardware (a forced variant may be emulated).</summary>
     public bool IsVariantAccelerated => CpuKernels.IsAccelerated(Variant);

@@ -21,7 +21,7 @@ public sealed unsafe class CpuTensor<T> : AttentionTensor<T>
                 nameof(length), length, $"A CPU tensor holds at most {int.MaxValue} elements.");
         }
 
-        memory = new AlignedMemoryHandle((nuint)length * (nuint)sizeof(T), zero: true);
+        memory = new AlignedMemoryHandle((nuint)length * (nuint)sizeof(T), zero: true, hugePages: backend.HugePages);
     }
 
     /// <inheritdoc />

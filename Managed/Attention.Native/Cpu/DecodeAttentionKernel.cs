@@ -20,8 +20,8 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     public const int MaxQueryLength = 4;
 
     /// <summary>
-    /// Keys per step: 64 rows of K and V (64 KB at D = 128, in L2 while the group's query rows read them). Each step
-    /// costs five calls per row, so 16-key steps spent a third of the time outside the FMA loops.
+    /// Keys per online-softmax step: 64 rows of K and V (64 KB at D = 128). Each block costs a softmax pass and a
+    /// rescale per row; the rows themselves stream through the fused loop two keys at a time.
     /// </summary>
     private const int KeyBlock = 64;
 
@@ -29,8 +29,8 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     private const int MinChunkKeys = 512;
 
     /// <summary>
-    /// Keys between a K or V row the tiles read and the row they prefetch: one block. 32–128 measured alike (GQA
-    /// 32/8 heads, Lk 4096, D 128, within the noise of a shared machine); 16 was slower and 192 evicted rows early.
+    /// Keys between a strided K or V row the loop reads and the row it prefetches: one block, so each of the two
+    /// streams of an operand (keys paired half a block apart) prefetches its own rows of the next block.
     /// </summary>
     private const int AheadKeys = KeyBlock;
 
@@ -139,89 +139,78 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         int chunkKeys = (span + chunks - 1) / chunks;
         int from = keysLo + Math.Min(span, chunk * chunkKeys);
         int to = keysLo + Math.Min(span, (chunk + 1) * chunkKeys);
+        if (from >= to)
+        {
+            return;
+        }
+
         long keyOffset = (batch * p.Key.Batch) + (kvHead * p.Key.Head);
         long valueOffset = (batch * p.Value.Batch) + (kvHead * p.Value.Head);
         var modifiers = new DecodeScoreModifiers(p, ops.Mask, ops.Bias, batch, kvHead);
-        int tile = DecodeRowTiles<TOps, TVec>.Rows;
+        var steps = new BlockSteps(queries, dim, valueDim, rows, accumulator);
+
+        // Software-pipelined over blocks: the scores of block b + 1 are computed key by key alongside the weighted
+        // values of block b (DecodeKeySteps), so K and V stream from memory together. Two score buffers: the
+        // probabilities of block b are read while the scores of block b + 1 are written.
+        float* current = scores;
+        float* next = scores + (rows * KeyBlock);
+        int firstKeys = Math.Min(KeyBlock, to - from);
+        float* firstKey = OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, from, firstKeys, dim,
+            state + layout.KeyRows, out long firstStride);
+        steps.ScoreBlock(firstKey, firstStride, firstKeys, current);
+
+        FinishScores(modifiers, current, firstKeys, from, rows, rowLo, rowHi, max, sum, rescale);
+        // Rows that follow one another in memory are two long sequential streams per operand, which the hardware
+        // prefetchers keep ahead of (software prefetch on top cost 5–15 %: GQA 32/8, Lk 4096, D 128, BHSD). Rows
+        // with gaps between them (a [B, L, H, D] cache: each row of a head in its own 4 KiB at Hkv·D ≥ 1024) break
+        // every stream at each row, and there the prefetch one block ahead took a decoding step from 24–34 % to
+        // 36–42 % of the read bandwidth. Converted operands are read by their conversion, which prefetches.
+        bool fetch = typeof(T) == typeof(float) && (p.Key.Sequence > dim || p.Value.Sequence > valueDim);
         for (int blockStart = from; blockStart < to; blockStart += KeyBlock)
         {
             int keys = Math.Min(KeyBlock, to - blockStart);
-            float* key = OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, keys, dim,
-                state + layout.KeyRows, out long keyStride);
+            int nextStart = blockStart + KeyBlock;
+            int nextKeys = Math.Max(0, Math.Min(KeyBlock, to - nextStart));
             float* value = OperandRows.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart, keys, valueDim,
                 state + layout.ValueRows, out long valueStride);
-            // Only the first pass over a row prefetches (later tiles re-read the rows from cache); converted operands
-            // are read by the conversion, not the tiles.
-            var ahead = new StreamAhead(AheadKeys * keyStride, AheadKeys * valueStride);
-            bool fetch = typeof(T) == typeof(float);
-            // Scores of every row first, then one softmax step per row, then the weighted values: the group's rows
-            // share each K and V load in tiles of four (DecodeRowTiles), so the block streams through once.
-            int r = 0;
-            for (; r + tile <= rows; r += tile)
+            long keyStride = 0;
+            float* key = nextKeys == 0 ? null : OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, nextStart,
+                nextKeys, dim, state + layout.KeyRows, out keyStride);
+            steps.Rescale(rescale);
+            if (fetch)
             {
-                float* q = queries + (r * dim);
-                float* s = scores + (r * KeyBlock);
-                if (r == 0 && fetch)
-                {
-                    DecodeRowTiles<TOps, TVec>.Scores(q, dim, key, keyStride, keys, s, KeyBlock, ahead);
-                }
-                else
-                {
-                    DecodeRowTiles<TOps, TVec>.Scores(q, dim, key, keyStride, keys, s, KeyBlock, default(NoStreamAhead));
-                }
+                steps.Run(current, next, value, valueStride, keys, key, keyStride, nextKeys,
+                    new StreamAhead(keyStride, valueStride, AheadKeys));
+            }
+            else
+            {
+                steps.Run(current, next, value, valueStride, keys, key, keyStride, nextKeys, default(NoStreamAhead));
             }
 
-            for (; r < rows; r++)
+            float* done = current;
+            current = next;
+            next = done;
+            if (nextKeys > 0)
             {
-                float* q = queries + (r * dim);
-                float* s = scores + (r * KeyBlock);
-                if (r == 0 && fetch)
-                {
-                    DecodeSingleRows<TOps, TVec>.Scores(q, key, keyStride, keys, dim, s, ahead);
-                }
-                else
-                {
-                    DecodeSingleRows<TOps, TVec>.Scores(q, key, keyStride, keys, dim, s, default(NoStreamAhead));
-                }
+                FinishScores(modifiers, current, nextKeys, nextStart, rows, rowLo, rowHi, max, sum, rescale);
             }
+        }
+    }
 
-            for (r = 0; r < rows; r++)
-            {
-                float* s = scores + (r * KeyBlock);
-                new Span<float>(s + keys, KeyBlock - keys).Fill(float.NegativeInfinity);
-                modifiers.Apply(s, keys, blockStart, r, rowLo[r], rowHi[r]);
-                rescale[r] = Softmax(s, max + r, sum + r);
-            }
-
-            for (r = 0; r + tile <= rows; r += tile)
-            {
-                float* a = accumulator + (r * valueDim);
-                float* s = scores + (r * KeyBlock);
-                if (r == 0 && fetch)
-                {
-                    DecodeRowTiles<TOps, TVec>.AccumulateKeyMajor(a, s, KeyBlock, value, valueStride, keys, valueDim,
-                        rescale + r, ahead);
-                }
-                else
-                {
-                    DecodeRowTiles<TOps, TVec>.Accumulate(a, s, KeyBlock, value, valueStride, keys, valueDim, rescale + r);
-                }
-            }
-
-            for (; r < rows; r++)
-            {
-                float* a = accumulator + (r * valueDim);
-                float* s = scores + (r * KeyBlock);
-                if (r == 0 && fetch)
-                {
-                    DecodeSingleRows<TOps, TVec>.Accumulate(a, s, value, valueStride, keys, valueDim, rescale[r], ahead);
-                }
-                else
-                {
-                    DecodeSingleRows<TOps, TVec>.Accumulate(a, s, value, valueStride, keys, valueDim, rescale[r],
-                        default(NoStreamAhead));
-                }
-            }
+    /// <summary>
+    /// A block's scores into probabilities: −∞ past its keys, the masks and biases, then one online-softmax step per row
+    /// (the factor that rescales the row's accumulator into <paramref name="rescale"/>).
+    /// </summary>
+    private static void FinishScores(
+        in DecodeScoreModifiers modifiers, float* scores, int keys, int blockStart, int rows, int* rowLo, int* rowHi,
+        float* max, float* sum, float* rescale)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* s = scores + (r * KeyBlock);
+            new Span<float>(s + keys, KeyBlock - keys).Fill(float.NegativeInfinity);
+            modifiers.Apply(s, keys, blockStart, r, rowLo[r], rowHi[r]);
+            rescale[r] = Softmax(s, max + r, sum + r);
         }
     }
 
@@ -316,6 +305,168 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         }
     }
 
+    /// <summary>
+    /// One block's fused loop over its keys, and the accumulators' rescaling before it. Rows go four at a time
+    /// (<see cref="DecodeKeySteps{TOps, TVec}.Rows"/>) then one at a time; the first row tile's loads bring each K and
+    /// V row in, the later tiles find it in L1.
+    /// </summary>
+    private readonly struct BlockSteps
+    {
+        private readonly float* queries;
+        private readonly int dim;
+        private readonly int valueDim;
+        private readonly int rows;
+        private readonly float* accumulator;
+
+        public BlockSteps(float* queries, int dim, int valueDim, int rows, float* accumulator)
+        {
+            this.queries = queries;
+            this.dim = dim;
+            this.valueDim = valueDim;
+            this.rows = rows;
+            this.accumulator = accumulator;
+        }
+
+        /// <summary>
+        /// Every row's scores against a block's keys: <c>scores[r·KeyBlock + j]</c>, keys paired half a block apart
+        /// (see <see cref="Run"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void ScoreBlock(float* key, long keyStride, int keys, float* scores)
+        {
+            int half = (keys + 1) / 2;
+            for (int i = 0; i < half; i++)
+            {
+                ScoreStep(key, keyStride, keys, half, i, scores);
+            }
+        }
+
+        /// <summary>Step <paramref name="i"/> of a block's scores: keys i and i + half (or i alone).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void ScoreStep(float* key, long keyStride, int keys, int half, int i, float* scores)
+        {
+            int tile = DecodeKeySteps<TOps, TVec>.Rows;
+            float* k0 = key + (i * keyStride);
+            float* s = scores + i;
+            int r = 0;
+            if (i + half < keys)
+            {
+                float* k1 = key + ((i + half) * keyStride);
+                for (; r + tile <= rows; r += tile)
+                {
+                    DecodeKeySteps<TOps, TVec>.ScoreFourPair(
+                        queries + (r * dim), dim, k0, k1, s + (r * KeyBlock), KeyBlock, half);
+                }
+
+                for (; r < rows; r++)
+                {
+                    DecodeKeySteps<TOps, TVec>.ScoreOnePair(queries + (r * dim), k0, k1, dim, s + (r * KeyBlock), half);
+                }
+            }
+            else
+            {
+                for (; r + tile <= rows; r += tile)
+                {
+                    DecodeKeySteps<TOps, TVec>.ScoreFour(queries + (r * dim), dim, k0, s + (r * KeyBlock), KeyBlock);
+                }
+
+                for (; r < rows; r++)
+                {
+                    s[r * KeyBlock] = DecodeKeySteps<TOps, TVec>.ScoreOne(queries + (r * dim), k0, dim);
+                }
+            }
+        }
+
+        /// <summary>Every row's accumulator times its factor.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Rescale(float* factors)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* a = accumulator + (r * valueDim);
+                if (factors[r] != 1f)
+                {
+                    TVec scale = TOps.Broadcast(factors[r]);
+                    int c = 0;
+                    for (; c + TOps.Width <= valueDim; c += TOps.Width)
+                    {
+                        TOps.Store(a + c, TOps.Multiply(TOps.Load(a + c), scale));
+                    }
+
+                    for (; c < valueDim; c++)
+                    {
+                        a[c] *= factors[r];
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// One block's weighted values into the accumulators, and, while the next block has keys, its scores into
+        /// <paramref name="nextScores"/>. Each step takes two V rows half a block apart (and two K rows of the next
+        /// block), so every accumulator load and store serves two keys and every Q load two FMAs, while each operand
+        /// is still read as two sequential streams: pairing adjacent rows (j, j + 1), a vector of each in turn, read
+        /// 10–11 GB/s where rows half a block apart read 17 (a plain sum: 16–18).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run<TAhead>(
+            float* probabilities, float* nextScores, float* value, long valueStride, int keys, float* key, long keyStride,
+            int nextKeys, TAhead ahead)
+            where TAhead : struct, IStreamAhead
+        {
+            int tile = DecodeKeySteps<TOps, TVec>.Rows;
+            int half = (keys + 1) / 2;
+            int nextHalf = (nextKeys + 1) / 2;
+            for (int i = 0; i < half; i++)
+            {
+                float* v0 = value + (i * valueStride);
+                float* p = probabilities + i;
+                ahead.FetchValues(v0, 1, valueDim);
+                int r = 0;
+                if (i + half < keys)
+                {
+                    float* v1 = value + ((i + half) * valueStride);
+                    ahead.FetchValues(v1, 1, valueDim);
+                    for (; r + tile <= rows; r += tile)
+                    {
+                        DecodeKeySteps<TOps, TVec>.AccumulateFourPair(
+                            accumulator + (r * valueDim), valueDim, v0, v1, p + (r * KeyBlock), KeyBlock, half);
+                    }
+
+                    for (; r < rows; r++)
+                    {
+                        DecodeKeySteps<TOps, TVec>.AccumulateOnePair(
+                            accumulator + (r * valueDim), valueDim, v0, v1, p[r * KeyBlock], p[(r * KeyBlock) + half]);
+                    }
+                }
+                else
+                {
+                    for (; r + tile <= rows; r += tile)
+                    {
+                        DecodeKeySteps<TOps, TVec>.AccumulateFour(
+                            accumulator + (r * valueDim), valueDim, v0, p + (r * KeyBlock), KeyBlock);
+                    }
+
+                    for (; r < rows; r++)
+                    {
+                        DecodeKeySteps<TOps, TVec>.AccumulateOne(accumulator + (r * valueDim), valueDim, v0, p[r * KeyBlock]);
+                    }
+                }
+
+                if (i < nextHalf)
+                {
+                    ahead.FetchKeys(key + (i * keyStride), 1, dim);
+                    if (i + nextHalf < nextKeys)
+                    {
+                        ahead.FetchKeys(key + ((i + nextHalf) * keyStride), 1, dim);
+                    }
+
+                    ScoreStep(key, keyStride, nextKeys, nextHalf, i, nextScores);
+                }
+            }
+        }
+    }
+
     private readonly struct ScratchLayout
     {
         public ScratchLayout(AttentionProblem p, int rows, bool convertsOperands)
@@ -325,7 +476,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             Max = OperandRows.TakeScratch(ref offset, rows);
             Sum = OperandRows.TakeScratch(ref offset, rows);
             Accumulator = OperandRows.TakeScratch(ref offset, rows * p.ValueHeadDim);
-            Scores = OperandRows.TakeScratch(ref offset, rows * KeyBlock);
+            Scores = OperandRows.TakeScratch(ref offset, 2 * rows * KeyBlock);
             Rescale = OperandRows.TakeScratch(ref offset, rows);
             RowLo = OperandRows.TakeScratch(ref offset, rows);
             RowHi = OperandRows.TakeScratch(ref offset, rows);

@@ -22,16 +22,22 @@ internal static class CaseRunner
         using var key = backend.Upload<T>(operands.Key);
         using var value = backend.Upload<T>(operands.Value);
         using var output = backend.Allocate<T>(shape.OutputElementCount);
-        var median = plan.Median(() =>
+        void Forward()
         {
             backend.ScaledDotProductAttention(shape, query, key, value, output, options);
             backend.Synchronize();
-        });
+        }
+
+        var median = plan.Median(Forward);
+        double paired = setup.Kind == AttentionBackendKind.Cpu && perfCase.IsDecode
+            ? PairedRead.Fraction(Forward, perfCase.KeyValueBytes / sizeof(float) * type.Size(), setup.Threads, plan)
+            : double.NaN;
         double error = check.RelativeError<T>(output.ToArray());
         return new CompareRow(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, median, error, check.Scope)
         {
             Dtype = type,
             Kernel = setup.KernelOf(perfCase),
+            PairedReadFraction = paired,
         };
     }
 }

@@ -33,13 +33,18 @@ internal sealed record CompareRow(
     /// <summary>K and V bytes read per second (at the operand type's size), for decode cases; NaN otherwise.</summary>
     public double Gbps => Case.IsDecode ? Case.KeyValueBytes / sizeof(float) * Dtype.Size() / Median.TotalSeconds / 1e9 : double.NaN;
 
-    /// <summary>The limit that binds this case: read bandwidth for decode, the FMA peak otherwise.</summary>
-    public string LimitKind => Case.IsDecode ? "read BW" : "FMA peak";
+    /// <summary>For a CPU decode row, its rate over the streaming read timed beside each run (<see cref="PairedRead"/>);
+    /// NaN otherwise.</summary>
+    public double PairedReadFraction { get; init; } = double.NaN;
+
+    /// <summary>The limit that binds this case: read bandwidth for decode (paired with the runs where measured), the
+    /// FMA peak otherwise.</summary>
+    public string LimitKind => !Case.IsDecode ? "FMA peak" : double.IsNaN(PairedReadFraction) ? "read BW" : "paired read";
 
     /// <summary>Rate over the binding limit of this thread count; NaN off the CPU, whose limits were not measured.</summary>
     public double LimitFraction(MachineLimits limits) =>
         Backend != AttentionBackendKind.Cpu ? double.NaN
-        : Case.IsDecode ? Gbps / limits.Bandwidth(Threads)
+        : Case.IsDecode ? (double.IsNaN(PairedReadFraction) ? Gbps / limits.Bandwidth(Threads) : PairedReadFraction)
         : Gflops / limits.FmaPeak(Threads);
 
     /// <summary>Within tolerance (NaN fails).</summary>

@@ -1,23 +1,27 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Attention.Native.Cpu;
 using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native.Perf.Limits;
 
 /// <summary>
-/// The streaming-read limit: t threads each sum their contiguous share of a large 64-byte-aligned buffer (far bigger
-/// than the caches), with four independent vector accumulators so the adds never limit the loads.
+/// The streaming-read limit: t threads each sum their contiguous share of a large buffer (far bigger than the caches),
+/// with four independent vector accumulators so the adds never limit the loads. The buffer is allocated as the CPU
+/// backend allocates its tensors (huge pages where Linux grants them), so the limit is this machine's best, not a
+/// handicapped one the kernels could beat by their allocation alone.
 /// </summary>
 internal sealed unsafe class ReadBandwidth : IDisposable
 {
+    private AlignedMemoryHandle? memory;
     private float* buffer;
 
     /// <summary>Allocates and touches <paramref name="bytes"/> bytes (rounded down to whole 64-byte lines).</summary>
     public ReadBandwidth(long bytes)
     {
         Length = bytes / sizeof(float) / 16 * 16;
-        buffer = (float*)NativeMemory.AlignedAlloc((nuint)(Length * sizeof(float)), 64);
+        memory = new AlignedMemoryHandle((nuint)(Length * sizeof(float)), zero: false, hugePages: true);
+        buffer = (float*)memory.Pointer;
         new Span<float>(buffer, checked((int)Length)).Fill(1f);
     }
 
@@ -43,11 +47,9 @@ internal sealed unsafe class ReadBandwidth : IDisposable
 
     public void Dispose()
     {
-        if (buffer is not null)
-        {
-            NativeMemory.AlignedFree(buffer);
-            buffer = null;
-        }
+        memory?.Dispose();
+        memory = null;
+        buffer = null;
     }
 
     /// <summary>Sums <paramref name="count"/> floats in the widest accelerated vector type.</summary>

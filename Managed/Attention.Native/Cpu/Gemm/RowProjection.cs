@@ -6,9 +6,10 @@ namespace Attention.Native.Cpu.Gemm;
 /// <summary>
 /// <c>Y = X·Wᵀ + bias</c> for up to four rows of X (a decoding step's projections): a matrix-vector product, bound by
 /// reading W once. The SGEMM would pack all of W first (reading it, writing a copy, reading that) and pad the rows to
-/// its six-row tile; here each W row is read once, in address order, by the decode kernel's four-row dot products
-/// (<see cref="DecodeRowTiles{TOps, TVec}.Scores"/>: W's rows play the keys, X's the queries). Half and BFloat16
-/// weights are widened a block of rows at a time into the worker's scratch, so they cost half the reading of float.
+/// its six-row tile; here each W row is read once, start to end, by the decode kernel's four-row dot products
+/// (<see cref="DecodeKeySteps{TOps, TVec}.ScoreFourBlock"/>: W's rows play the keys, X's the queries, rows paired half a
+/// block apart so W streams as two sequential reads). Half and BFloat16 weights are widened a block of rows at a time
+/// into the worker's scratch, so they cost half the reading of float.
 /// </summary>
 internal static unsafe class RowProjection
 {
@@ -92,15 +93,12 @@ internal static unsafe class RowProjection
             {
                 float* wide = state + (MaxRows * BlockRows);
                 ElementType.Widen(new ReadOnlySpan<T>(source, count * inFeatures), new Span<float>(wide, count * inFeatures));
-                DecodeRowTiles<TOps, TVec>.Scores(
-                    queries, inFeatures, wide, inFeatures, count, scores, BlockRows, default(NoStreamAhead));
+                DecodeKeySteps<TOps, TVec>.ScoreFourBlock(queries, inFeatures, wide, inFeatures, count, scores, BlockRows);
             }
             else
             {
-                // W streams from memory once: prefetch a block of rows ahead, as the decode kernel does for K.
-                DecodeRowTiles<TOps, TVec>.Scores(
-                    queries, inFeatures, (float*)source, inFeatures, count, scores, BlockRows,
-                    new StreamAhead((long)BlockRows * inFeatures, 0));
+                DecodeKeySteps<TOps, TVec>.ScoreFourBlock(
+                    queries, inFeatures, (float*)source, inFeatures, count, scores, BlockRows);
             }
 
             for (int r = 0; r < rows; r++)

@@ -1,0 +1,115 @@
+using Attention.Native;
+using Attention.Native.Cpu;
+
+namespace Attention.Native.Tests;
+
+/// <summary>
+/// The CPU decode kernel's key pairing (keys half a block apart, a lone key when a block's count is odd), its fused loop
+/// over a block's values and the next block's keys (blocks of 64), and its row tiles (four rows, then one): key counts
+/// around the block edges, rows 1–6, head dims off the vector widths, contiguous and strided rows (the strided ones
+/// take the software prefetch), one and two threads (split keys), each ISA variant.
+/// </summary>
+public sealed class CpuDecodeKernelTests
+{
+    public static TheoryData<int, int, int> Shapes()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (int keys in new[] { 1, 2, 3, 31, 63, 64, 65, 127, 128, 129, 191, 1100 })
+        {
+            foreach ((int group, int queries) in new[] { (1, 1), (4, 1), (5, 1), (3, 2) })
+            {
+                data.Add(keys, group, queries);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Contiguous_rows_match_reference(int keys, int group, int queries)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        AttentionChecker.Check(backend, new AttentionCase(
+            $"decode-k{keys}-g{group}-q{queries}", new AttentionShape(2, 2 * group, 2, queries, keys, 40, 24)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Strided_rows_match_reference(int keys, int group, int queries)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
+        AttentionChecker.Check(backend, new AttentionCase(
+            $"decode-bshd-k{keys}-g{group}-q{queries}", new AttentionShape(1, 2 * group, 2, queries, keys, 33, 130))
+        {
+            Options = _ => new() { Layout = AttentionLayout.Bshd, Causal = CausalMask.BottomRight },
+        });
+    }
+
+    public static TheoryData<CpuKernelVariant> Variants() =>
+        new(CpuKernelVariant.Vector512, CpuKernelVariant.Vector256, CpuKernelVariant.Vector128, CpuKernelVariant.Scalar);
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void Each_variant_pairs_keys_across_blocks(CpuKernelVariant variant)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { Variant = variant, ThreadCount = 1 });
+        AttentionChecker.Check(backend, new AttentionCase("decode-variant", new AttentionShape(1, 10, 2, 1, 201, 72, 72))
+        {
+            Options = r => new()
+            {
+                KeyLengths = new[] { 190 },
+                Mask = new(TestData.RandomMask(r, 201, 0.8), 1, 1),
+                Softcap = 4f,
+            },
+        });
+    }
+}
+
+/// <summary>Large CPU tensors on transparent huge pages (<see cref="CpuBackendOptions.HugePages"/>).</summary>
+public sealed unsafe class CpuHugePagesTests
+{
+    [Fact]
+    public void Large_tensors_start_on_a_huge_page_boundary_when_asked()
+    {
+        const long length = (4L << 20) / sizeof(float);
+        using var backend = new CpuBackend(new CpuBackendOptions { HugePages = true });
+        using var tensor = (CpuTensor<float>)backend.Allocate<float>(length);
+        Assert.True(backend.HugePages);
+        long alignment = OperatingSystem.IsLinux() ? 2L << 20 : 64;
+        Assert.Equal(0, (long)tensor.Pointer % alignment);
+        Assert.All(tensor.AsSpan().ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Small_tensors_and_disabled_huge_pages_keep_cache_line_alignment()
+    {
+        using var off = new CpuBackend(new CpuBackendOptions { HugePages = false });
+        using var on = new CpuBackend();
+        using var large = (CpuTensor<float>)off.Allocate<float>((4L << 20) / sizeof(float));
+        using var small = (CpuTensor<float>)on.Allocate<float>(1000);
+        Assert.False(off.HugePages);
+        Assert.True(on.HugePages);
+        Assert.Equal(0, (long)large.Pointer % 64);
+        Assert.Equal(0, (long)small.Pointer % 64);
+    }
+
+    [Fact]
+    public void Results_do_not_depend_on_the_page_size()
+    {
+        var shape = new AttentionShape(1, 8, 2, 1, 2048, 128, 128);
+        var random = new Random(7);
+        float[] q = TestData.Random<float>(random, shape.QueryElementCount, 1f);
+        float[] k = TestData.Random<float>(random, shape.KeyElementCount, 1f);
+        float[] v = TestData.Random<float>(random, shape.ValueElementCount, 1f);
+        float[] Run(bool huge)
+        {
+            using var backend = new CpuBackend(new CpuBackendOptions { HugePages = huge, ThreadCount = 1 });
+            var output = new float[shape.OutputElementCount];
+            backend.ScaledDotProductAttention<float>(shape, q, k, v, output);
+            return output;
+        }
+
+        Assert.Equal(Run(false), Run(true));
+    }
+}
