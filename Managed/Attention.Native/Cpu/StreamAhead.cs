@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Attention.Native.Cpu;
 
 /// <summary>
-/// Software prefetch of K and V rows a fixed number of rows ahead of the decode kernel's loop (<see
+/// Software prefetch of K and V rows a fixed number of steps ahead of the decode kernel's loop (<see
 /// cref="DecodeAttentionKernel{TOps, TVec}"/>), for rows with gaps between them, where the hardware prefetchers lose
 /// the stream at every row. The prefetches walk each row start to end, in address order, whatever order the loop
 /// reads its rows in: prefetching rows a vector at a time, as register tiles read them, moved 11–13 GB/s where address
@@ -14,13 +14,8 @@ namespace Attention.Native.Cpu;
 /// </summary>
 internal unsafe interface IStreamAhead
 {
-    /// <summary>Prefetches <paramref name="rows"/> K rows of <paramref name="floats"/> floats, the fixed distance past
-    /// the row at <paramref name="key"/>.</summary>
-    void FetchKeys(float* key, int rows, int floats);
-
-    /// <summary>Prefetches <paramref name="rows"/> V rows of <paramref name="floats"/> floats, the fixed distance past
-    /// the row at <paramref name="value"/>.</summary>
-    void FetchValues(float* value, int rows, int floats);
+    /// <summary>Prefetches the row of <paramref name="floats"/> floats at <paramref name="row"/>.</summary>
+    void Fetch(float* row, int floats);
 }
 
 /// <summary>
@@ -29,62 +24,30 @@ internal unsafe interface IStreamAhead
 /// </summary>
 internal readonly unsafe struct StreamAhead : IStreamAhead
 {
-    private readonly long keyStride;
-    private readonly long valueStride;
-    private readonly long aheadRows;
-
-    /// <param name="keyStride">Floats between consecutive K rows.</param>
-    /// <param name="valueStride">Floats between consecutive V rows.</param>
-    /// <param name="aheadRows">Rows between the one a tile reads and the one it prefetches.</param>
-    public StreamAhead(long keyStride, long valueStride, int aheadRows)
-    {
-        this.keyStride = keyStride;
-        this.valueStride = valueStride;
-        this.aheadRows = aheadRows;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FetchKeys(float* key, int rows, int floats) => FetchRows(key + (aheadRows * keyStride), keyStride, rows, floats);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FetchValues(float* value, int rows, int floats) =>
-        FetchRows(value + (aheadRows * valueStride), valueStride, rows, floats);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void One(float* p) => Sse.Prefetch0(p);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FetchRows(float* row, long stride, int rows, int floats)
+    public void Fetch(float* row, int floats)
     {
         if (!Sse.IsSupported)
         {
             return;
         }
 
-        for (int r = 0; r < rows; r++, row += stride)
+        // One prefetch per 64 bytes from the row's start, and its last float (a row not starting on a line boundary
+        // ends in one more line).
+        for (int x = 0; x < floats; x += 16)
         {
-            // One prefetch per 64 bytes from the row's start, and its last float (a row not starting on a line
-            // boundary ends in one more line).
-            for (int x = 0; x < floats; x += 16)
-            {
-                One(row + x);
-            }
-
-            One(row + floats - 1);
+            Sse.Prefetch0(row + x);
         }
+
+        Sse.Prefetch0(row + floats - 1);
     }
 }
 
-/// <summary>Prefetches nothing: for rows already fetched, or operands a conversion reads first.</summary>
+/// <summary>Prefetches nothing: for rows the hardware prefetchers follow, or operands a conversion reads first.</summary>
 internal readonly unsafe struct NoStreamAhead : IStreamAhead
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FetchKeys(float* key, int rows, int floats)
-    {
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FetchValues(float* value, int rows, int floats)
+    public void Fetch(float* row, int floats)
     {
     }
 }
