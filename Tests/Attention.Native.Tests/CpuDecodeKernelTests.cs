@@ -7,7 +7,8 @@ namespace Attention.Native.Tests;
 /// The CPU decode kernel's key pairing (keys half a block apart, a lone key when a block's count is odd), its fused loop
 /// over a block's values and the next block's keys (blocks of 256), and its row tiles (four rows, then one): key counts
 /// around the block edges, rows 1–6, head dims off the vector widths, contiguous and strided rows (the strided ones
-/// take the software prefetch), one and two threads (split keys), each ISA variant.
+/// take the software prefetch), heads side by side (read all heads at a time), one and two threads (split keys), each
+/// ISA variant.
 /// </summary>
 public sealed class CpuDecodeKernelTests
 {
@@ -43,6 +44,52 @@ public sealed class CpuDecodeKernelTests
             $"decode-bshd-k{keys}-g{group}-q{queries}", new AttentionShape(1, 2 * group, 2, queries, keys, 33, 130))
         {
             Options = _ => new() { Layout = AttentionLayout.Bshd, Causal = CausalMask.BottomRight },
+        });
+    }
+
+    /// <summary>
+    /// Layouts where a key's rows of the KV heads lie side by side, which the kernel reads all heads at a time: packed
+    /// [B, L, H, D] with per-head bias and a shared mask over split keys, padded rows (gaps, so prefetched), heads
+    /// sharing one K and V (head stride 0), and K in [B, L, H, D] with V in [B, H, L, D] (one head at a time).
+    /// </summary>
+    public static TheoryData<string> HeadLayouts() => new("bshd-split-masked", "padded-interleaved", "shared-heads", "mixed");
+
+    [Theory]
+    [MemberData(nameof(HeadLayouts))]
+    public void Heads_side_by_side_match_reference(string layout)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        AttentionChecker.Check(backend, layout switch
+        {
+            "bshd-split-masked" => new AttentionCase(layout, new AttentionShape(2, 8, 4, 2, 1300, 48, 40))
+            {
+                Options = r => new()
+                {
+                    Layout = AttentionLayout.Bshd,
+                    Causal = CausalMask.BottomRight,
+                    KeyLengths = new[] { 1300, 777 },
+                    Mask = new(TestData.RandomMask(r, 2L * 2 * 1300, 0.85), 2, 1),
+                    Bias = new(TestData.RandomBias(r, 8L * 2 * 1300), 1, 8),
+                },
+            },
+            "padded-interleaved" => new AttentionCase(layout, new AttentionShape(2, 6, 3, 1, 530, 10, 12))
+            {
+                Options = _ => new()
+                {
+                    KeyStrides = new(530 * 3 * 22, 22, 3 * 22),
+                    ValueStrides = new(530 * 3 * 22, 22, 3 * 22),
+                },
+                Sizes = s => new(s.QueryElementCount, 2 * 530 * 3 * 22, 2 * 530 * 3 * 22, s.OutputElementCount),
+            },
+            "shared-heads" => new AttentionCase(layout, new AttentionShape(2, 6, 3, 1, 300, 16, 16))
+            {
+                Options = _ => new() { KeyStrides = new(300 * 16, 0, 16), ValueStrides = new(300 * 16, 0, 16) },
+                Sizes = s => new(s.QueryElementCount, 2 * 300 * 16, 2 * 300 * 16, s.OutputElementCount),
+            },
+            _ => new AttentionCase(layout, new AttentionShape(1, 4, 2, 3, 400, 32, 32))
+            {
+                Options = _ => new() { KeyStrides = new(400 * 2 * 32, 32, 2 * 32) },
+            },
         });
     }
 

@@ -33,10 +33,20 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     {
         int groups = p.Batch * p.KeyValueHeads;
         int rows = p.QueryLength * p.GroupSize;
-        int chunks = ChunkCount(p, threads, groups);
+        int heads = HeadsPerItem(p);
+        int chunks = ChunkCount(p, threads, groups / heads);
         long partials = chunks == 1 ? 0 : (long)groups * chunks * rows * (p.ValueHeadDim + 2);
-        return ((long)new ScratchLayout(p, rows, convertsOperands).Floats * Math.Clamp(threads, 1, groups * chunks)) + partials;
+        long perWorker = (long)new ScratchLayout(p, rows, convertsOperands).Floats * heads;
+        return (perWorker * Math.Clamp(threads, 1, groups / heads * chunks)) + partials;
     }
+
+    /// <summary>
+    /// KV heads one work item takes together: all of them where a key's rows of the heads lie side by side (a [B, L,
+    /// H, D] cache), so that each step reads one contiguous run of Hkv rows instead of one row per 4 KiB page; one
+    /// where each head's rows are contiguous (BHSD).
+    /// </summary>
+    private static int HeadsPerItem(AttentionProblem p) =>
+        p.KeyValueHeads > 1 && p.Key.Head < p.Key.Sequence && p.Value.Head < p.Value.Sequence ? p.KeyValueHeads : 1;
 
     private static int ChunkCount(AttentionProblem p, int threads, int groups) =>
         Math.Clamp(((2 * threads) + groups - 1) / groups, 1, Math.Max(1, p.KeyLength / MinChunkKeys));
@@ -45,30 +55,38 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         where T : unmanaged
     {
         int groups = p.Batch * p.KeyValueHeads;
+        int heads = HeadsPerItem(p);
         int rows = p.QueryLength * p.GroupSize;
-        int chunks = ChunkCount(p, threads, groups);
-        int items = groups * chunks;
+        int chunks = ChunkCount(p, threads, groups / heads);
+        int items = groups / heads * chunks;
         var layout = new ScratchLayout(p, rows, typeof(T) != typeof(float));
         int workers = Math.Clamp(threads, 1, items);
         int stateFloats = p.ValueHeadDim + 2;
-        using var scratch = new AlignedMemoryHandle((nuint)(layout.Floats * workers) * sizeof(float), zero: false);
+        long workerFloats = (long)layout.Floats * heads;
+        using var scratch = new AlignedMemoryHandle((nuint)(workerFloats * workers) * sizeof(float), zero: false);
         using var partials = chunks == 1 ? null
-            : new AlignedMemoryHandle((nuint)((long)items * rows * stateFloats) * sizeof(float), zero: false);
+            : new AlignedMemoryHandle((nuint)((long)groups * chunks * rows * stateFloats) * sizeof(float), zero: false);
         var ops = operands;
         float* scratchBase = (float*)scratch.Pointer;
         float* partialBase = partials is null ? null : (float*)partials.Pointer;
         CpuParallel.For(items, workers, (item, worker) =>
         {
-            int group = item / chunks;
-            float* state = scratchBase + ((long)worker * layout.Floats);
-            RunChunk(p, ops, layout, state, group / p.KeyValueHeads, group % p.KeyValueHeads, item % chunks, chunks);
-            if (partialBase is null)
+            int firstGroup = item / chunks * heads;
+            int chunk = item % chunks;
+            float* workerState = scratchBase + (worker * workerFloats);
+            RunChunk(p, ops, layout, workerState, firstGroup / p.KeyValueHeads, firstGroup % p.KeyValueHeads, heads, chunk,
+                chunks);
+            for (int h = 0; h < heads; h++)
             {
-                Finish(p, ops, group, 1, state + layout.Max, state + layout.Sum, state + layout.Accumulator, p.ValueHeadDim);
-            }
-            else
-            {
-                float* partial = partialBase + ((long)item * rows * stateFloats);
+                int group = firstGroup + h;
+                float* state = workerState + ((long)h * layout.Floats);
+                if (partialBase is null)
+                {
+                    Finish(p, ops, group, 1, state + layout.Max, state + layout.Sum, state + layout.Accumulator, p.ValueHeadDim);
+                    continue;
+                }
+
+                float* partial = partialBase + ((((long)group * chunks) + chunk) * rows * stateFloats);
                 for (int r = 0; r < rows; r++)
                 {
                     float* target = partial + (r * stateFloats);
@@ -87,22 +105,115 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         }
     }
 
+    /// <summary>
+    /// One chunk of keys for <paramref name="heads"/> consecutive KV heads of a batch, each with its own state slice of
+    /// <paramref name="state"/> (<see cref="ScratchLayout.Floats"/> apart).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunChunk<T>(
-        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int batch, int kvHead, int chunk,
-        int chunks)
+        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int batch, int firstHead, int heads,
+        int chunk, int chunks)
+        where T : unmanaged
+    {
+        int rows = p.QueryLength * p.GroupSize;
+        int dim = p.HeadDim;
+        int valueDim = p.ValueHeadDim;
+        var steps = stackalloc DecodeBlockSteps<TOps, TVec>[heads];
+        for (int h = 0; h < heads; h++)
+        {
+            steps[h] = Prepare(p, ops, layout, state + ((long)h * layout.Floats), batch, firstHead + h);
+        }
+
+        // The key range is a function of the batch and the query only: every head's rows share it.
+        int* rowLo = (int*)(state + layout.RowLo);
+        int* rowHi = (int*)(state + layout.RowHi);
+        int keysLo = rowLo[0];
+        int span = rowHi[rows - 1] - keysLo;
+        int chunkKeys = (span + chunks - 1) / chunks;
+        int from = keysLo + Math.Min(span, chunk * chunkKeys);
+        int to = keysLo + Math.Min(span, (chunk + 1) * chunkKeys);
+        if (from >= to)
+        {
+            return;
+        }
+
+        // Software-pipelined over blocks: the scores of block b + 1 are computed key by key alongside the weighted
+        // values of block b (DecodeBlockSteps), so K and V stream from memory together; with several heads, each step
+        // goes through the heads in address order. Two score buffers per head: the probabilities of block b are read
+        // while the scores of block b + 1 are written.
+        float** current = stackalloc float*[heads];
+        float** next = stackalloc float*[heads];
+        float** values = stackalloc float*[heads];
+        float** keys = stackalloc float*[heads];
+        int firstKeys = Math.Min(KeyBlock, to - from);
+        for (int h = 0; h < heads; h++)
+        {
+            float* headState = state + ((long)h * layout.Floats);
+            current[h] = headState + layout.Scores;
+            next[h] = current[h] + (rows * KeyBlock);
+            float* firstKey = OperandRows.AsFloat(ops.Key, KeyOffset(p, batch, firstHead + h), p.Key.Sequence, from,
+                firstKeys, dim, headState + layout.KeyRows, out long firstStride);
+            steps[h].ScoreBlock(firstKey, firstStride, firstKeys, current[h]);
+            FinishScores(p, ops, layout, headState, batch, firstHead + h, current[h], firstKeys, from);
+        }
+
+        // Rows that follow one another in memory are two long sequential streams per operand, which the hardware
+        // prefetchers keep ahead of (software prefetch on top cost 5–15 %: GQA 32/8, Lk 4096, D 128, BHSD); so are a
+        // [B, L, H, D] cache's rows when all heads go together. Rows with gaps between them (padded strides, or part
+        // of the heads) break every stream at each row, and there the prefetch took GQA 32/8 from 24–26 % to
+        // 30–42 % of the read bandwidth. Converted operands are read by their conversion, which prefetches.
+        bool fetch = typeof(T) == typeof(float)
+            && (p.Key.Sequence > (long)heads * dim || p.Value.Sequence > (long)heads * valueDim);
+        for (int blockStart = from; blockStart < to; blockStart += KeyBlock)
+        {
+            int blockKeys = Math.Min(KeyBlock, to - blockStart);
+            int nextStart = blockStart + KeyBlock;
+            int nextKeys = Math.Max(0, Math.Min(KeyBlock, to - nextStart));
+            long valueStride = 0, keyStride = 0;
+            for (int h = 0; h < heads; h++)
+            {
+                float* headState = state + ((long)h * layout.Floats);
+                values[h] = OperandRows.AsFloat(ops.Value, ValueOffset(p, batch, firstHead + h), p.Value.Sequence,
+                    blockStart, blockKeys, valueDim, headState + layout.ValueRows, out valueStride);
+                keys[h] = nextKeys == 0 ? null : OperandRows.AsFloat(ops.Key, KeyOffset(p, batch, firstHead + h),
+                    p.Key.Sequence, nextStart, nextKeys, dim, headState + layout.KeyRows, out keyStride);
+                steps[h].Rescale(headState + layout.Rescale);
+            }
+
+            if (fetch)
+            {
+                Steps(steps, heads, current, next, values, valueStride, blockKeys, keys, keyStride, nextKeys,
+                    default(StreamAhead));
+            }
+            else
+            {
+                Steps(steps, heads, current, next, values, valueStride, blockKeys, keys, keyStride, nextKeys,
+                    default(NoStreamAhead));
+            }
+
+            for (int h = 0; h < heads; h++)
+            {
+                float* done = current[h];
+                current[h] = next[h];
+                next[h] = done;
+                if (nextKeys > 0)
+                {
+                    FinishScores(p, ops, layout, state + ((long)h * layout.Floats), batch, firstHead + h, current[h],
+                        nextKeys, nextStart);
+                }
+            }
+        }
+    }
+
+    /// <summary>A head's queries (scaled for base 2), key ranges and zeroed softmax state; its block loop.</summary>
+    private static DecodeBlockSteps<TOps, TVec> Prepare<T>(
+        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int batch, int kvHead)
         where T : unmanaged
     {
         int group = p.GroupSize;
         int rows = p.QueryLength * group;
         int dim = p.HeadDim;
-        int valueDim = p.ValueHeadDim;
         float* queries = state + layout.Queries;
-        float* max = state + layout.Max;
-        float* sum = state + layout.Sum;
-        float* accumulator = state + layout.Accumulator;
-        float* scores = state + layout.Scores;
-        float* rescale = state + layout.Rescale;
         int* rowLo = (int*)(state + layout.RowLo);
         int* rowHi = (int*)(state + layout.RowHi);
 
@@ -121,81 +232,56 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             (rowLo[r], rowHi[r]) = p.KeyRange(batch, query);
         }
 
-        new Span<float>(max, rows).Fill(float.NegativeInfinity);
-        new Span<float>(sum, rows).Clear();
-        new Span<float>(accumulator, rows * valueDim).Clear();
+        new Span<float>(state + layout.Max, rows).Fill(float.NegativeInfinity);
+        new Span<float>(state + layout.Sum, rows).Clear();
+        new Span<float>(state + layout.Accumulator, rows * p.ValueHeadDim).Clear();
+        return new DecodeBlockSteps<TOps, TVec>(queries, dim, p.ValueHeadDim, rows, state + layout.Accumulator);
+    }
 
-        int keysLo = rowLo[0];
-        int span = rowHi[rows - 1] - keysLo;
-        int chunkKeys = (span + chunks - 1) / chunks;
-        int from = keysLo + Math.Min(span, chunk * chunkKeys);
-        int to = keysLo + Math.Min(span, (chunk + 1) * chunkKeys);
-        if (from >= to)
+    private static long KeyOffset(AttentionProblem p, int batch, int kvHead) => (batch * p.Key.Batch) + (kvHead * p.Key.Head);
+
+    private static long ValueOffset(AttentionProblem p, int batch, int kvHead) =>
+        (batch * p.Value.Batch) + (kvHead * p.Value.Head);
+
+    /// <summary>
+    /// A block's fused loop for every head of the item: step by step, each head's V rows of this block and K rows of
+    /// the next (<see cref="DecodeBlockSteps{TOps, TVec}.Step"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Steps<TAhead>(
+        DecodeBlockSteps<TOps, TVec>* steps, int heads, float** probabilities, float** nextScores, float** values,
+        long valueStride, int keys, float** nextKeyRows, long keyStride, int nextKeys, TAhead ahead)
+        where TAhead : struct, IStreamAhead
+    {
+        int half = (keys + 1) / 2;
+        int nextHalf = (nextKeys + 1) / 2;
+        for (int i = 0; i < half; i++)
         {
-            return;
-        }
-
-        long keyOffset = (batch * p.Key.Batch) + (kvHead * p.Key.Head);
-        long valueOffset = (batch * p.Value.Batch) + (kvHead * p.Value.Head);
-        var modifiers = new DecodeScoreModifiers(p, ops.Mask, ops.Bias, batch, kvHead);
-        var steps = new DecodeBlockSteps<TOps, TVec>(queries, dim, valueDim, rows, accumulator);
-
-        // Software-pipelined over blocks: the scores of block b + 1 are computed key by key alongside the weighted
-        // values of block b (DecodeKeySteps), so K and V stream from memory together. Two score buffers: the
-        // probabilities of block b are read while the scores of block b + 1 are written.
-        float* current = scores;
-        float* next = scores + (rows * KeyBlock);
-        int firstKeys = Math.Min(KeyBlock, to - from);
-        float* firstKey = OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, from, firstKeys, dim,
-            state + layout.KeyRows, out long firstStride);
-        steps.ScoreBlock(firstKey, firstStride, firstKeys, current);
-
-        FinishScores(modifiers, current, firstKeys, from, rows, rowLo, rowHi, max, sum, rescale);
-        // Rows that follow one another in memory are two long sequential streams per operand, which the hardware
-        // prefetchers keep ahead of (software prefetch on top cost 5–15 %: GQA 32/8, Lk 4096, D 128, BHSD). Rows
-        // with gaps between them (a [B, L, H, D] cache: each row of a head in its own 4 KiB at Hkv·D ≥ 1024) break
-        // every stream at each row, and there the prefetch took GQA 32/8 from 24–26 % to 30–42 % of the read
-        // bandwidth. Converted operands are read by their conversion, which prefetches.
-        bool fetch = typeof(T) == typeof(float) && (p.Key.Sequence > dim || p.Value.Sequence > valueDim);
-        for (int blockStart = from; blockStart < to; blockStart += KeyBlock)
-        {
-            int keys = Math.Min(KeyBlock, to - blockStart);
-            int nextStart = blockStart + KeyBlock;
-            int nextKeys = Math.Max(0, Math.Min(KeyBlock, to - nextStart));
-            float* value = OperandRows.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart, keys, valueDim,
-                state + layout.ValueRows, out long valueStride);
-            long keyStride = 0;
-            float* key = nextKeys == 0 ? null : OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, nextStart,
-                nextKeys, dim, state + layout.KeyRows, out keyStride);
-            steps.Rescale(rescale);
-            if (fetch)
+            for (int h = 0; h < heads; h++)
             {
-                steps.Run(current, next, value, valueStride, keys, key, keyStride, nextKeys,
-                    default(StreamAhead));
-            }
-            else
-            {
-                steps.Run(current, next, value, valueStride, keys, key, keyStride, nextKeys, default(NoStreamAhead));
-            }
-
-            float* done = current;
-            current = next;
-            next = done;
-            if (nextKeys > 0)
-            {
-                FinishScores(modifiers, current, nextKeys, nextStart, rows, rowLo, rowHi, max, sum, rescale);
+                steps[h].Step(i, probabilities[h], nextScores[h], values[h], valueStride, keys, half, nextKeyRows[h],
+                    keyStride, nextKeys, nextHalf, ahead);
             }
         }
     }
 
     /// <summary>
-    /// A block's scores into probabilities: −∞ past its keys, the masks and biases, then one online-softmax step per row
-    /// (the factor that rescales the row's accumulator into <paramref name="rescale"/>).
+    /// A head's block of scores into probabilities: −∞ past its keys, the masks and biases, then one online-softmax step
+    /// per row (the factor that rescales the row's accumulator into the state's rescale slots).
     /// </summary>
-    private static void FinishScores(
-        in DecodeScoreModifiers modifiers, float* scores, int keys, int blockStart, int rows, int* rowLo, int* rowHi,
-        float* max, float* sum, float* rescale)
+    private static void FinishScores<T>(
+        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int batch, int kvHead, float* scores,
+        int keys, int blockStart)
+        where T : unmanaged
     {
+        var modifiers = new DecodeScoreModifiers(p, ops.Mask, ops.Bias, batch, kvHead);
+        int rows = p.QueryLength * p.GroupSize;
+        int* rowLo = (int*)(state + layout.RowLo);
+        int* rowHi = (int*)(state + layout.RowHi);
+        float* max = state + layout.Max;
+        float* sum = state + layout.Sum;
+        float* rescale = state + layout.Rescale;
+
         // Whole vectors only: a short last block (or a short cache) is not padded to the full block.
         int padded = Math.Min(KeyBlock, (keys + TOps.Width - 1) / TOps.Width * TOps.Width);
         for (int r = 0; r < rows; r++)

@@ -45,7 +45,7 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
 
     /// <summary>
     /// Every row's scores against a block's keys: <c>scores[r·KeyBlock + j]</c>, keys paired half a block apart
-    /// (see <see cref="Run"/>).
+    /// (see <see cref="Step"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScoreBlock(float* key, long keyStride, int keys, float* scores)
@@ -133,61 +133,57 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     }
 
     /// <summary>
-    /// One block's weighted values into the accumulators, and, while the next block has keys, its scores into
-    /// <paramref name="nextScores"/>. Each step takes two V rows half a block apart (and two K rows of the next
-    /// block), so every accumulator load and store serves two keys and every Q load two FMAs, while each operand
-    /// is still read as two sequential streams: pairing adjacent rows (j, j + 1), a vector of each in turn, read
-    /// 10–11 GB/s where rows half a block apart read 17 (a plain sum: 16–18).
+    /// Step <paramref name="i"/> of a block: its V rows i and i + half weighted by <paramref name="probabilities"/> into
+    /// the accumulators, and, while the next block has keys, its K rows i and i + nextHalf scored into
+    /// <paramref name="nextScores"/>. Pairing keys half a block apart makes every accumulator load and store serve two
+    /// keys and every Q load two FMAs, while each operand is still read as two sequential streams: pairing adjacent
+    /// rows (j, j + 1), a vector of each in turn, read 10–11 GB/s where rows half a block apart read 17 (a plain sum:
+    /// 16–18).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Run<TAhead>(
-        float* probabilities, float* nextScores, float* value, long valueStride, int keys, float* key, long keyStride,
-        int nextKeys, TAhead ahead)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Step<TAhead>(
+        int i, float* probabilities, float* nextScores, float* value, long valueStride, int keys, int half, float* key,
+        long keyStride, int nextKeys, int nextHalf, TAhead ahead)
         where TAhead : struct, IStreamAhead
     {
         int tile = DecodeKeySteps<TOps, TVec>.Rows;
-        int half = (keys + 1) / 2;
-        int nextHalf = (nextKeys + 1) / 2;
-        for (int i = 0; i < half; i++)
+        float* v0 = value + (i * valueStride);
+        float* p = probabilities + i;
+        FetchStep(ahead, value, valueStride, half, i, valueDim);
+        int r = 0;
+        if (i + half < keys)
         {
-            float* v0 = value + (i * valueStride);
-            float* p = probabilities + i;
-            FetchStep(ahead, value, valueStride, half, i, valueDim);
-            int r = 0;
-            if (i + half < keys)
+            float* v1 = value + ((i + half) * valueStride);
+            for (; r + tile <= rows; r += tile)
             {
-                float* v1 = value + ((i + half) * valueStride);
-                for (; r + tile <= rows; r += tile)
-                {
-                    DecodeKeySteps<TOps, TVec>.AccumulateFourPair(
-                        accumulator + (r * valueDim), valueDim, v0, v1, p + (r * KeyBlock), KeyBlock, half);
-                }
-
-                for (; r < rows; r++)
-                {
-                    DecodeKeySteps<TOps, TVec>.AccumulateOnePair(
-                        accumulator + (r * valueDim), valueDim, v0, v1, p[r * KeyBlock], p[(r * KeyBlock) + half]);
-                }
-            }
-            else
-            {
-                for (; r + tile <= rows; r += tile)
-                {
-                    DecodeKeySteps<TOps, TVec>.AccumulateFour(
-                        accumulator + (r * valueDim), valueDim, v0, p + (r * KeyBlock), KeyBlock);
-                }
-
-                for (; r < rows; r++)
-                {
-                    DecodeKeySteps<TOps, TVec>.AccumulateOne(accumulator + (r * valueDim), valueDim, v0, p[r * KeyBlock]);
-                }
+                DecodeKeySteps<TOps, TVec>.AccumulateFourPair(
+                    accumulator + (r * valueDim), valueDim, v0, v1, p + (r * KeyBlock), KeyBlock, half);
             }
 
-            if (i < nextHalf)
+            for (; r < rows; r++)
             {
-                FetchStep(ahead, key, keyStride, nextHalf, i, dim);
-                ScoreStep(key, keyStride, nextKeys, nextHalf, i, nextScores);
+                DecodeKeySteps<TOps, TVec>.AccumulateOnePair(
+                    accumulator + (r * valueDim), valueDim, v0, v1, p[r * KeyBlock], p[(r * KeyBlock) + half]);
             }
+        }
+        else
+        {
+            for (; r + tile <= rows; r += tile)
+            {
+                DecodeKeySteps<TOps, TVec>.AccumulateFour(
+                    accumulator + (r * valueDim), valueDim, v0, p + (r * KeyBlock), KeyBlock);
+            }
+
+            for (; r < rows; r++)
+            {
+                DecodeKeySteps<TOps, TVec>.AccumulateOne(accumulator + (r * valueDim), valueDim, v0, p[r * KeyBlock]);
+            }
+        }
+
+        if (i < nextHalf)
+        {
+            FetchStep(ahead, key, keyStride, nextHalf, i, dim);
+            ScoreStep(key, keyStride, nextKeys, nextHalf, i, nextScores);
         }
     }
 }
