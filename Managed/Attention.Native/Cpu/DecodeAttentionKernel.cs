@@ -253,6 +253,14 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         long valueStride, int keys, float** nextKeyRows, long keyStride, int nextKeys, TAhead ahead)
         where TAhead : struct, IStreamAhead
     {
+        if (heads == 1)
+        {
+            // The loop inside the head's own struct keeps its fields in registers: the interleaving loop below, run
+            // for one head, read GQA 32/8 (BHSD) about 7 points of the read bandwidth slower.
+            steps->Run(*probabilities, *nextScores, *values, valueStride, keys, *nextKeyRows, keyStride, nextKeys, ahead);
+            return;
+        }
+
         int half = (keys + 1) / 2;
         int nextHalf = (nextKeys + 1) / 2;
         for (int i = 0; i < half; i++)

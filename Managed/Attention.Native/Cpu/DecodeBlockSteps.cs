@@ -132,6 +132,21 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
         ahead.Fetch(block + ((low + half) * stride), floats);
     }
 
+    /// <summary>Every step of a block for this head alone (<see cref="Step"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Run<TAhead>(
+        float* probabilities, float* nextScores, float* value, long valueStride, int keys, float* key, long keyStride,
+        int nextKeys, TAhead ahead)
+        where TAhead : struct, IStreamAhead
+    {
+        int half = (keys + 1) / 2;
+        int nextHalf = (nextKeys + 1) / 2;
+        for (int i = 0; i < half; i++)
+        {
+            Step(i, probabilities, nextScores, value, valueStride, keys, half, key, keyStride, nextKeys, nextHalf, ahead);
+        }
+    }
+
     /// <summary>
     /// Step <paramref name="i"/> of a block: its V rows i and i + half weighted by <paramref name="probabilities"/> into
     /// the accumulators, and, while the next block has keys, its K rows i and i + nextHalf scored into
