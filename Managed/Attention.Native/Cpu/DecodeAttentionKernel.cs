@@ -118,15 +118,20 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         int rows = p.QueryLength * p.GroupSize;
         int dim = p.HeadDim;
         int valueDim = p.ValueHeadDim;
+        // A row's key range is a function of the batch and its query only: every head's rows share the first
+        // slice's.
+        int* rowLo = (int*)(state + layout.RowLo);
+        int* rowHi = (int*)(state + layout.RowHi);
+        for (int r = 0; r < rows; r++)
+        {
+            (rowLo[r], rowHi[r]) = p.KeyRange(batch, r / p.GroupSize);
+        }
+
         var steps = stackalloc DecodeBlockSteps<TOps, TVec>[heads];
         for (int h = 0; h < heads; h++)
         {
             steps[h] = Prepare(p, ops, layout, state + ((long)h * layout.Floats), batch, firstHead + h);
         }
-
-        // The key range is a function of the batch and the query only: every head's rows share it.
-        int* rowLo = (int*)(state + layout.RowLo);
-        int* rowHi = (int*)(state + layout.RowHi);
         int keysLo = rowLo[0];
         int span = rowHi[rows - 1] - keysLo;
         int chunkKeys = (span + chunks - 1) / chunks;
@@ -154,7 +159,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             float* firstKey = OperandRows.AsFloat(ops.Key, KeyOffset(p, batch, firstHead + h), p.Key.Sequence, from,
                 firstKeys, dim, headState + layout.KeyRows, out long firstStride);
             steps[h].ScoreBlock(firstKey, firstStride, firstKeys, current[h]);
-            FinishScores(p, ops, layout, headState, batch, firstHead + h, current[h], firstKeys, from);
+            FinishScores(p, ops, layout, headState, rowLo, rowHi, batch, firstHead + h, current[h], firstKeys, from);
         }
 
         // Rows that follow one another in memory are two long sequential streams per operand, which the hardware
@@ -198,14 +203,14 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                 next[h] = done;
                 if (nextKeys > 0)
                 {
-                    FinishScores(p, ops, layout, state + ((long)h * layout.Floats), batch, firstHead + h, current[h],
-                        nextKeys, nextStart);
+                    FinishScores(p, ops, layout, state + ((long)h * layout.Floats), rowLo, rowHi, batch, firstHead + h,
+                        current[h], nextKeys, nextStart);
                 }
             }
         }
     }
 
-    /// <summary>A head's queries (scaled for base 2), key ranges and zeroed softmax state; its block loop.</summary>
+    /// <summary>A head's queries (scaled for base 2) and zeroed softmax state; its block loop.</summary>
     private static DecodeBlockSteps<TOps, TVec> Prepare<T>(
         AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int batch, int kvHead)
         where T : unmanaged
@@ -214,8 +219,6 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         int rows = p.QueryLength * group;
         int dim = p.HeadDim;
         float* queries = state + layout.Queries;
-        int* rowLo = (int*)(state + layout.RowLo);
-        int* rowHi = (int*)(state + layout.RowHi);
 
         // Row r is query r / group of head kvHead·group + r % group.
         float factor = p.Scale * Log2E;
@@ -228,8 +231,6 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             {
                 queries[(r * dim) + x] = ElementType.ToSingle(source[x]) * factor;
             }
-
-            (rowLo[r], rowHi[r]) = p.KeyRange(batch, query);
         }
 
         new Span<float>(state + layout.Max, rows).Fill(float.NegativeInfinity);
@@ -278,14 +279,12 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     /// per row (the factor that rescales the row's accumulator into the state's rescale slots).
     /// </summary>
     private static void FinishScores<T>(
-        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int batch, int kvHead, float* scores,
-        int keys, int blockStart)
+        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int* rowLo, int* rowHi, int batch,
+        int kvHead, float* scores, int keys, int blockStart)
         where T : unmanaged
     {
         var modifiers = new DecodeScoreModifiers(p, ops.Mask, ops.Bias, batch, kvHead);
         int rows = p.QueryLength * p.GroupSize;
-        int* rowLo = (int*)(state + layout.RowLo);
-        int* rowHi = (int*)(state + layout.RowHi);
         float* max = state + layout.Max;
         float* sum = state + layout.Sum;
         float* rescale = state + layout.Rescale;

@@ -155,7 +155,9 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     /// rows (j, j + 1), a vector of each in turn, read 10–11 GB/s where rows half a block apart read 17 (a plain sum:
     /// 16–18).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Optimised on its own, not inlined: the heads loop that calls it cannot inline this and all it inlines (the
+    // JIT's budget ran out and left the step kernels at tier 0, four times slower on a short run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Step<TAhead>(
         int i, float* probabilities, float* nextScores, float* value, long valueStride, int keys, int half, float* key,
         long keyStride, int nextKeys, int nextHalf, TAhead ahead)

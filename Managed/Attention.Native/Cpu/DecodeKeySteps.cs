@@ -68,28 +68,6 @@ internal static unsafe class DecodeKeySteps<TOps, TVec>
     }
 
     /// <summary>
-    /// <c>scores[r·scoreStride + j] = q_r·key[j]</c> for four rows against a block of key rows, keys paired half the
-    /// block apart (the decoding-step projections, <see cref="Gemm.RowProjection"/>, where W's rows play the keys).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ScoreFourBlock(float* q, int dim, float* key, long keyStride, int keys, float* scores, int scoreStride)
-    {
-        int half = (keys + 1) / 2;
-        for (int i = 0; i < half; i++)
-        {
-            float* k0 = key + (i * keyStride);
-            if (i + half < keys)
-            {
-                ScoreFourPair(q, dim, k0, key + ((i + half) * keyStride), scores + i, scoreStride, half);
-            }
-            else
-            {
-                ScoreFour(q, dim, k0, scores + i, scoreStride);
-            }
-        }
-    }
-
-    /// <summary>
     /// <c>s[r·scoreStride] = q_r·key0</c> and <c>s[r·scoreStride + distance] = q_r·key1</c> for four rows: eight FMA
     /// chains, and six loads (two K, four Q from L1) per eight FMAs.
     /// </summary>

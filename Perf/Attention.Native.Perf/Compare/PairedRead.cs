@@ -14,7 +14,7 @@ internal static class PairedRead
 {
     /// <summary>Smallest read buffer: twice this machine's (and most servers') last-level cache share, so neither the
     /// read nor the kernel finds the other's bytes cached.</summary>
-    private const long MinBytes = 64L << 20;
+    public const long MinBytes = 64L << 20;
 
     /// <summary>Median over the plan's timed runs of the kernel's GB/s over the paired read's.</summary>
     /// <param name="forward">One kernel run.</param>

@@ -14,15 +14,13 @@ namespace Attention.Native.Perf.Limits;
 internal sealed unsafe class ReadBandwidth : IDisposable
 {
     private AlignedMemoryHandle? memory;
-    private float* buffer;
 
     /// <summary>Allocates and touches <paramref name="bytes"/> bytes (rounded down to whole 64-byte lines).</summary>
     public ReadBandwidth(long bytes)
     {
         Length = bytes / sizeof(float) / 16 * 16;
         memory = new AlignedMemoryHandle((nuint)(Length * sizeof(float)), zero: false, hugePages: true);
-        buffer = (float*)memory.Pointer;
-        new Span<float>(buffer, checked((int)Length)).Fill(1f);
+        new Span<float>(memory.Pointer, checked((int)Length)).Fill(1f);
     }
 
     /// <summary>Elements in the buffer.</summary>
@@ -34,7 +32,8 @@ internal sealed unsafe class ReadBandwidth : IDisposable
     /// <returns>GB/s.</returns>
     public double Measure(int threads)
     {
-        ObjectDisposedException.ThrowIf(buffer is null, this);
+        ObjectDisposedException.ThrowIf(memory is null, this);
+        float* buffer = (float*)memory.Pointer;
         long share = Length / threads / 16 * 16;
         double seconds = ConcurrentRun.Time(threads, worker =>
         {
@@ -49,7 +48,6 @@ internal sealed unsafe class ReadBandwidth : IDisposable
     {
         memory?.Dispose();
         memory = null;
-        buffer = null;
     }
 
     /// <summary>Sums <paramref name="count"/> floats in the widest accelerated vector type.</summary>

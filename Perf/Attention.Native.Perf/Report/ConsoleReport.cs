@@ -29,7 +29,7 @@ internal static class ConsoleReport
         $"Machine limits, best of several tries: FMA peak = register-only loop of {FmaPeak.Accumulators} independent " +
         $"{FmaPeak.VectorName} FMA chains per thread; read = {MachineLimits.BandwidthBytes >> 20} MiB summed by all threads. " +
         "CPU decode rows are held to a paired read instead (\"paired read\"): each timed run follows a read of at least " +
-        "64 MiB by as many threads, and the fraction is the median over runs of the kernel's GB/s over that read's.";
+        $"{PairedRead.MinBytes >> 20} MiB by as many threads, and the fraction is the median over runs of the kernel's GB/s over that read's.";
 
     public static void WriteRows(IReadOnlyList<CompareRow> rows, MachineLimits limits)
     {

@@ -7,7 +7,7 @@ namespace Attention.Native.Cpu.Gemm;
 /// <c>Y = X·Wᵀ + bias</c> for up to four rows of X (a decoding step's projections): a matrix-vector product, bound by
 /// reading W once. The SGEMM would pack all of W first (reading it, writing a copy, reading that) and pad the rows to
 /// its six-row tile; here each W row is read once, start to end, by the decode kernel's four-row dot products
-/// (<see cref="DecodeKeySteps{TOps, TVec}.ScoreFourBlock"/>: W's rows play the keys, X's the queries, rows paired half a
+/// (<see cref="DecodeBlockSteps{TOps, TVec}.ScoreBlock"/>: W's rows play the keys, X's the queries, rows paired half a
 /// block apart so W streams as two sequential reads). Half and BFloat16 weights are widened a block of rows at a time
 /// into the worker's scratch, so they cost half the reading of float.
 /// </summary>
@@ -63,7 +63,9 @@ internal static unsafe class RowProjection
         int workers = Math.Clamp(threads, 1, blocks);
         bool widens = typeof(T) != typeof(float);
         // Per worker: the four-row score block and, for Half/BFloat16, a block of widened W rows.
-        long workerFloats = (MaxRows * BlockRows) + (widens ? (long)BlockRows * inFeatures : 0);
+        // The block loop writes row r's scores KeyBlock floats apart (a W block is at most that many rows).
+        int scoreStride = DecodeBlockSteps<TOps, TVec>.KeyBlock;
+        long workerFloats = (MaxRows * scoreStride) + (widens ? (long)BlockRows * inFeatures : 0);
         long queryFloats = (long)MaxRows * inFeatures;
         using var scratch = new AlignedMemoryHandle((nuint)(queryFloats + (workers * workerFloats)) * sizeof(float), zero: false);
         float* queries = (float*)scratch.Pointer;
@@ -82,6 +84,8 @@ internal static unsafe class RowProjection
         }
 
         float* workerBase = queries + queryFloats;
+        // X's rows (padded to four) play the decode kernel's query rows; no values are weighed.
+        var tiles = new DecodeBlockSteps<TOps, TVec>(queries, inFeatures, 0, MaxRows, null);
         CpuParallel.For(blocks, workers, (block, worker) =>
         {
             float* state = workerBase + (worker * workerFloats);
@@ -91,19 +95,18 @@ internal static unsafe class RowProjection
             T* source = weight + ((long)first * inFeatures);
             if (widens)
             {
-                float* wide = state + (MaxRows * BlockRows);
+                float* wide = state + (MaxRows * scoreStride);
                 ElementType.Widen(new ReadOnlySpan<T>(source, count * inFeatures), new Span<float>(wide, count * inFeatures));
-                DecodeKeySteps<TOps, TVec>.ScoreFourBlock(queries, inFeatures, wide, inFeatures, count, scores, BlockRows);
+                tiles.ScoreBlock(wide, inFeatures, count, scores);
             }
             else
             {
-                DecodeKeySteps<TOps, TVec>.ScoreFourBlock(
-                    queries, inFeatures, (float*)source, inFeatures, count, scores, BlockRows);
+                tiles.ScoreBlock((float*)source, inFeatures, count, scores);
             }
 
             for (int r = 0; r < rows; r++)
             {
-                float* row = scores + (r * BlockRows);
+                float* row = scores + (r * scoreStride);
                 if (bias is not null)
                 {
                     for (int j = 0; j < count; j++)
