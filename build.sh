@@ -204,7 +204,7 @@ ptx() {
 
 # Kernels opt in to SASS checks with a line in their .cu file:
 #   // sass-check: <kernel> <OPCODE> [<OPCODE>...]
-# e.g. "// sass-check: attention_mma_f16 HMMA" for a tensor-core kernel. Each named opcode must occur in the kernel's
+# e.g. "// sass-check: attention_mma_f16 HMMA" for an mma kernel. Each named opcode must occur in the kernel's
 # SASS for every arch in ptxas_archs.
 sass_has_opcode() { # sass_has_opcode <cubin> <kernel> <opcode>
   cuobjdump --dump-sass --function "$2" "$1" 2>/dev/null | grep -Eq "[[:space:]]$3([.[:space:]]|$)"

@@ -1,4 +1,4 @@
-// attention_mma_d<bucket>_{f16,bf16}: the tensor-core fused attention forward kernel, FlashAttention-2 class
+// attention_mma_d<bucket>_{f16,bf16}: the mma.sync fused attention forward kernel, FlashAttention-2 class
 // (contract: Native/README.md; body: attention_mma_kernel.cuh; tiles and shared-memory layout: attention_mma_tiles.cuh;
 // instructions: warp_matrix.cuh).
 //

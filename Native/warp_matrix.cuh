@@ -1,4 +1,4 @@
-// The warp-matrix primitives of the tensor-core kernels, each a small inline wrapper around one PTX instruction:
+// The warp-matrix primitives of the mma kernels, each a small inline wrapper around one PTX instruction:
 // 16-byte cp.async (+ commit / wait_group), ldmatrix (.x1/.x2/.x4, .trans), mma.sync m16n8k16 (f16/bf16) and
 // m16n8k8 (tf32) with fp32 accumulators, the f32 -> tf32 conversion, and the f32 -> f16x2 / bf16x2 packing of an
 // accumulator pair into an A operand register.

@@ -1,8 +1,9 @@
 using System.Text.RegularExpressions;
-using Attention.Native;
-using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Cuda.Simt;
+using Attention.Native.Cuda;
 using Attention.Native.Validation;
+using Attention.Native;
 
 namespace Attention.Native.Tests;
 

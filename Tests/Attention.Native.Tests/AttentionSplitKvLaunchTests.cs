@@ -1,6 +1,7 @@
-using Attention.Native;
-using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Cuda.SplitKv;
+using Attention.Native.Cuda;
+using Attention.Native;
 
 namespace Attention.Native.Tests;
 

@@ -1,21 +1,22 @@
-using Attention.Native;
-using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Cuda.Mma;
+using Attention.Native.Cuda;
 using Attention.Native.Reference;
 using Attention.Native.Validation;
+using Attention.Native;
 
 namespace Attention.Native.Tests;
 
 /// <summary>
-/// The tensor-core kernel <c>attention_mma</c> forced on the backend (<see cref="CudaAttention"/> with
-/// <see cref="CudaAttentionKernel.TensorCore"/>): every
+/// The mma kernel <c>attention_mma</c> forced on the backend (<see cref="CudaAttention"/> with
+/// <see cref="CudaAttentionKernel.Mma"/>): every
 /// <see cref="CaseCatalog"/> case it supports, in Half and BFloat16 (relative error ≤ 1e-2) and in float on the TF32
 /// kernel (≤ 5e-4, the bound <see cref="CudaBackendOptions.AllowTensorFloat32"/> documents for scores of ordinary
 /// size; the huge-score cases are skipped for it), against the float64 reference (fully masked rows exactly 0 with lse −∞, no NaN, nothing written
 /// outside the output view); skipped without a device. The geometry, support rules and launcher parameter lists are
 /// checked without one.
 /// </summary>
-public sealed class CudaAttentionMmaTests
+public sealed class MmaAttentionTests
 {
     private static readonly KernelLimits H200Like = new(MaxDynamicSharedBytes: 232448, MaxGridY: 65535, MaxGridZ: 65535);
 
@@ -153,7 +154,7 @@ public sealed class CudaAttentionMmaTests
         var output = TestData.Poison<T>(sizes.Output);
         var lse = TestData.Poison<float>(shape.LogSumExpElementCount);
         var untouched = (T[])output.Clone();
-        var forced = new CudaBackendOptions { Kernel = CudaAttentionKernel.TensorCore, AllowTensorFloat32 = typeof(T) == typeof(float) };
+        var forced = new CudaBackendOptions { Kernel = CudaAttentionKernel.Mma, AllowTensorFloat32 = typeof(T) == typeof(float) };
         using (var backend = new CudaBackend(forced, "forced by the test"))
         {
             using var tq = backend.Upload<T>(q);
@@ -162,7 +163,7 @@ public sealed class CudaAttentionMmaTests
             using var to = backend.Upload<T>(output);
             using var tl = backend.Upload<float>(lse);
             var prepared = CudaAttention.Prepare<T>(backend, problem);
-            Assert.Equal(CudaAttentionKernel.TensorCore, prepared.Kernel);
+            Assert.Equal(CudaAttentionKernel.Mma, prepared.Kernel);
             CudaAttention.Launch(
                 backend, prepared, problem, CudaTensor<T>.PointerOf(tq), CudaTensor<T>.PointerOf(tk),
                 CudaTensor<T>.PointerOf(tv), CudaTensor<T>.PointerOf(to), CudaTensor<float>.PointerOf(tl),

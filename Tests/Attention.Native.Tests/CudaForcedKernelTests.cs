@@ -24,7 +24,7 @@ public sealed class CudaForcedKernelTests
 
     [CudaTheory]
     [InlineData(CudaAttentionKernel.SplitKv, "shape.QueryLength")]
-    [InlineData(CudaAttentionKernel.TensorCore, "ATTENTION_NATIVE_CUDA_KERNEL=mma")]
+    [InlineData(CudaAttentionKernel.Mma, "ATTENTION_NATIVE_CUDA_KERNEL=mma")]
     internal void Forcing_a_kernel_that_cannot_run_the_call_names_the_option(CudaAttentionKernel kernel, string expected)
     {
         using var backend = Backend(kernel);
@@ -40,7 +40,7 @@ public sealed class CudaForcedKernelTests
     {
         CudaTestEnvironment.SkipUnlessAvailable();
         using var backend = new CudaBackend(
-            new CudaBackendOptions { Kernel = CudaAttentionKernel.TensorCore, AllowTensorFloat32 = true }, "forced by the test");
+            new CudaBackendOptions { Kernel = CudaAttentionKernel.Mma, AllowTensorFloat32 = true }, "forced by the test");
         var shape = new AttentionShape(2, 4, 2, 100, 130, 64, 64);
         var random = new Random(6);
         var q = TestData.Random<float>(random, shape.QueryElementCount, 1f);

@@ -19,7 +19,7 @@ public sealed class CudaKernelSelectorTests
     [InlineData("simt", CudaAttentionKernel.Simt)]
     [InlineData("SplitKV", CudaAttentionKernel.SplitKv)]
     [InlineData(" splitkv ", CudaAttentionKernel.SplitKv)]
-    [InlineData("mma", CudaAttentionKernel.TensorCore)]
+    [InlineData("mma", CudaAttentionKernel.Mma)]
     internal void Environment_values_name_the_kernels(string? value, CudaAttentionKernel? expected) =>
         Assert.Equal(expected, CudaKernelSelector.ParseForced(value));
 
@@ -49,7 +49,7 @@ public sealed class CudaKernelSelectorTests
     [Theory]
     [InlineData(null)]
     [InlineData(CudaAttentionKernel.SplitKv)]
-    [InlineData(CudaAttentionKernel.TensorCore)]
+    [InlineData(CudaAttentionKernel.Mma)]
     internal void Probabilities_always_go_to_simt(CudaAttentionKernel? forced) =>
         Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(Problem(new(1, 8, 2, 1, 4096, 128, 128), probabilities: true), forced, typeof(float)));
 
@@ -79,30 +79,30 @@ public sealed class CudaKernelSelectorTests
     }
 
     [Fact]
-    public void Forced_tensor_core_on_float_operands_without_tf32_names_the_option()
+    public void Forced_mma_on_float_operands_without_tf32_names_the_option()
     {
         var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
-            Problem(new(1, 4, 4, 512, 512, 64, 64)), CudaAttentionKernel.TensorCore, typeof(float)));
+            Problem(new(1, 4, 4, 512, 512, 64, 64)), CudaAttentionKernel.Mma, typeof(float)));
         Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=mma", error.Message, StringComparison.Ordinal);
         Assert.Contains("AllowTensorFloat32", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Forced_tensor_core_on_float_operands_with_tf32_runs_them()
+    public void Forced_mma_on_float_operands_with_tf32_runs_them()
     {
         var problem = Problem(new(1, 4, 4, 512, 512, 64, 64));
         Assert.Equal(
-            CudaAttentionKernel.TensorCore,
-            CudaKernelSelector.Select(problem, CudaAttentionKernel.TensorCore, typeof(float), allowTensorFloat32: true));
+            CudaAttentionKernel.Mma,
+            CudaKernelSelector.Select(problem, CudaAttentionKernel.Mma, typeof(float), allowTensorFloat32: true));
         var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
-            Problem(new(1, 4, 4, 100, 100, 34, 34)), CudaAttentionKernel.TensorCore, typeof(float), allowTensorFloat32: true));
+            Problem(new(1, 4, 4, 100, 100, 34, 34)), CudaAttentionKernel.Mma, typeof(float), allowTensorFloat32: true));
         Assert.Contains("multiples of 4 elements", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData(2, 4, 4, 512, 512, 64, CudaAttentionKernel.TensorCore)]
-    [InlineData(1, 8, 8, 1000, 1000, 256, CudaAttentionKernel.TensorCore)]
-    [InlineData(1, 8, 8, 100, 100, 36, CudaAttentionKernel.TensorCore)]
+    [InlineData(2, 4, 4, 512, 512, 64, CudaAttentionKernel.Mma)]
+    [InlineData(1, 8, 8, 1000, 1000, 256, CudaAttentionKernel.Mma)]
+    [InlineData(1, 8, 8, 100, 100, 36, CudaAttentionKernel.Mma)]
     [InlineData(1, 8, 8, 100, 100, 63, CudaAttentionKernel.Simt)]
     [InlineData(1, 8, 8, 1000, 1000, 264, CudaAttentionKernel.Simt)]
     [InlineData(1, 32, 8, 1, 4096, 128, CudaAttentionKernel.SplitKv)]
@@ -112,20 +112,20 @@ public sealed class CudaKernelSelectorTests
         var problem = Problem(new(batch, heads, kvHeads, queryLength, keyLength, headDim, headDim));
         Assert.Equal(allowed, CudaKernelSelector.Select(problem, null, typeof(float), allowTensorFloat32: true));
         var exact = CudaKernelSelector.Select(problem, null, typeof(float));
-        Assert.Equal(allowed == CudaAttentionKernel.TensorCore ? CudaAttentionKernel.Simt : allowed, exact);
+        Assert.Equal(allowed == CudaAttentionKernel.Mma ? CudaAttentionKernel.Simt : allowed, exact);
         Assert.Equal(
             CudaAttentionKernel.Simt,
             CudaKernelSelector.Select(Problem(problem.Shape, probabilities: true), null, typeof(float), allowTensorFloat32: true));
     }
 
     [Theory]
-    [InlineData(2, 4, 4, 512, 512, 64, CudaAttentionKernel.TensorCore)]
-    [InlineData(1, 32, 8, 17, 4096, 128, CudaAttentionKernel.TensorCore)]
-    [InlineData(1, 8, 8, 1000, 1000, 256, CudaAttentionKernel.TensorCore)]
+    [InlineData(2, 4, 4, 512, 512, 64, CudaAttentionKernel.Mma)]
+    [InlineData(1, 32, 8, 17, 4096, 128, CudaAttentionKernel.Mma)]
+    [InlineData(1, 8, 8, 1000, 1000, 256, CudaAttentionKernel.Mma)]
     [InlineData(1, 8, 8, 1000, 1000, 264, CudaAttentionKernel.Simt)]
     [InlineData(1, 8, 8, 100, 100, 63, CudaAttentionKernel.Simt)]
     [InlineData(1, 32, 8, 1, 4096, 128, CudaAttentionKernel.SplitKv)]
-    internal void Automatic_choice_for_half_and_bfloat16_prefers_tensor_cores(
+    internal void Automatic_choice_for_half_and_bfloat16_prefers_mma(
         int batch, int heads, int kvHeads, int queryLength, int keyLength, int headDim, CudaAttentionKernel expected)
     {
         var problem = Problem(new(batch, heads, kvHeads, queryLength, keyLength, headDim, headDim));
@@ -134,10 +134,10 @@ public sealed class CudaKernelSelectorTests
     }
 
     [Fact]
-    public void Forced_tensor_core_with_rows_not_16_byte_aligned_names_the_strides()
+    public void Forced_mma_with_rows_not_16_byte_aligned_names_the_strides()
     {
         var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
-            Problem(new(1, 4, 4, 100, 100, 63, 63)), CudaAttentionKernel.TensorCore, typeof(Half)));
+            Problem(new(1, 4, 4, 100, 100, 63, 63)), CudaAttentionKernel.Mma, typeof(Half)));
         Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=mma", error.Message, StringComparison.Ordinal);
         Assert.Contains("multiples of 8 elements", error.Message, StringComparison.Ordinal);
     }
@@ -146,17 +146,17 @@ public sealed class CudaKernelSelectorTests
     internal void Operands_not_starting_aligned_go_to_simt_automatically()
     {
         var problem = Problem(new(2, 4, 4, 64, 64, 64, 64));
-        Assert.Equal(CudaAttentionKernel.TensorCore, CudaKernelSelector.Select(problem, null, typeof(Half)));
+        Assert.Equal(CudaAttentionKernel.Mma, CudaKernelSelector.Select(problem, null, typeof(Half)));
         Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(problem, null, typeof(Half), operandsAligned: false));
         Assert.Equal(CudaAttentionKernel.Simt, CudaKernelSelector.Select(
             problem, null, typeof(float), allowTensorFloat32: true, operandsAligned: false));
     }
 
     [Fact]
-    public void Forced_tensor_core_on_operands_not_starting_aligned_names_the_option()
+    public void Forced_mma_on_operands_not_starting_aligned_names_the_option()
     {
         var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
-            Problem(new(2, 4, 4, 64, 64, 64, 64)), CudaAttentionKernel.TensorCore, typeof(BFloat16), operandsAligned: false));
+            Problem(new(2, 4, 4, 64, 64, 64, 64)), CudaAttentionKernel.Mma, typeof(BFloat16), operandsAligned: false));
         Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=mma", error.Message, StringComparison.Ordinal);
         Assert.Contains("16-byte aligned", error.Message, StringComparison.Ordinal);
     }
@@ -164,7 +164,7 @@ public sealed class CudaKernelSelectorTests
     [Theory]
     [InlineData(CudaAttentionKernel.Simt, "simt")]
     [InlineData(CudaAttentionKernel.SplitKv, "splitkv")]
-    [InlineData(CudaAttentionKernel.TensorCore, "mma")]
+    [InlineData(CudaAttentionKernel.Mma, "mma")]
     internal void Names_round_trip_through_the_environment_value(CudaAttentionKernel kernel, string name)
     {
         Assert.Equal(name, CudaKernelSelector.Name(kernel));

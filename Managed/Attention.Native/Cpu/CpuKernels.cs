@@ -1,5 +1,7 @@
 using System.Runtime.Intrinsics;
+using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Simd;
+using Attention.Native.Cpu.Tiled;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Cpu;

@@ -1,4 +1,7 @@
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Cuda.Mma;
+using Attention.Native.Cuda.Simt;
+using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Cuda;
@@ -18,35 +21,32 @@ internal static class CudaAttention
     /// <exception cref="CudaException">Loading the kernels failed.</exception>
     /// <param name="backend">The backend.</param>
     /// <param name="problem">The validated call.</param>
-    /// <param name="operandsAligned">Whether the operands start where the tensor-core kernel needs them
-    /// (<see cref="CudaAttentionMma.IsAligned"/>): whole tensors always do; views at element offsets may not.</param>
+    /// <param name="operandsAligned">Whether the operands start where the mma kernel needs them
+    /// (<see cref="MmaAttention.IsAligned"/>): whole tensors always do; views at element offsets may not.</param>
     public static PreparedAttention Prepare<T>(CudaBackend backend, AttentionProblem problem, bool operandsAligned = true)
         where T : unmanaged
     {
         var choice = CudaKernelSelector.Select(
             problem, backend.ForcedKernel, typeof(T), backend.AllowTensorFloat32, operandsAligned);
-        if (choice == CudaAttentionKernel.TensorCore)
+        if (choice == CudaAttentionKernel.Mma)
         {
-            var (function, configuration) = CudaAttentionMma.Prepare<T>(backend, problem);
+            var (function, configuration) = MmaAttention.Prepare<T>(backend, problem);
             return new PreparedAttention(choice, function, configuration, null, default);
         }
 
         if (choice == CudaAttentionKernel.SplitKv)
         {
-            var (partial, merge) = backend.SplitKvKernels().For<T>();
-            var launch = AttentionSplitKvGeometry.Configure(
-                problem, partial.Limits, backend.Device.MultiprocessorCount, backend.Stream.Handle);
+            var (partial, merge, launch) = SplitKvAttention.Prepare<T>(backend, problem);
             return new PreparedAttention(choice, partial, launch.Partial, merge, launch);
         }
 
-        var kernel = backend.AttentionKernels().For<T>();
-        return new PreparedAttention(
-            choice, kernel, AttentionSimtGeometry.Configure(problem, kernel.Limits, backend.Stream.Handle), null, default);
+        var (kernel, simtConfiguration) = SimtAttention.Prepare<T>(backend, problem);
+        return new PreparedAttention(choice, kernel, simtConfiguration, null, default);
     }
 
     /// <summary>Queues the kernels prepared by <see cref="Prepare"/> on device operands.</summary>
-    /// <exception cref="NotSupportedException">The tensor-core kernel was prepared and an operand does not start where
-    /// its copies need it (<see cref="CudaAttentionMma.EnsureAligned"/>).</exception>
+    /// <exception cref="NotSupportedException">The mma kernel was prepared and an operand does not start where
+    /// its copies need it (<see cref="MmaAttention.EnsureAligned"/>).</exception>
     /// <exception cref="CudaException">An upload or a launch was rejected.</exception>
     public static void Launch<T>(
         CudaBackend backend,
@@ -60,9 +60,9 @@ internal static class CudaAttention
         DevicePointer<float> probabilities)
         where T : unmanaged
     {
-        if (prepared.Kernel == CudaAttentionKernel.TensorCore)
+        if (prepared.Kernel == CudaAttentionKernel.Mma)
         {
-            CudaAttentionMma.EnsureAligned(query, key, value, output);
+            MmaAttention.EnsureAligned(query, key, value, output);
         }
 
         var p = problem;
@@ -74,60 +74,22 @@ internal static class CudaAttention
             var staged = backend.Scratch.Stage(p);
             var maskPointer = mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask;
             var biasPointer = bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias;
-            if (prepared.Kernel == CudaAttentionKernel.TensorCore)
+            if (prepared.Kernel == CudaAttentionKernel.Mma)
             {
-                CudaAttentionMma.Launch(
+                MmaAttention.Launch(
                     prepared, p, query, key, value, output, logSumExp, maskPointer, biasPointer, staged.KeyLengths);
                 return;
             }
 
             if (prepared.Kernel == CudaAttentionKernel.SplitKv)
             {
-                CudaSplitKvAttention.Launch(
+                SplitKvAttention.Launch(
                     backend, prepared, p, query, key, value, output, logSumExp, maskPointer, biasPointer, staged.KeyLengths);
                 return;
             }
 
-            NativeKernels.AttentionSimt(
-                prepared.Function.Function,
-                prepared.Configuration,
-                query,
-                key,
-                value,
-                output,
-                logSumExp,
-                probabilities,
-                maskPointer,
-                biasPointer,
-                staged.KeyLengths,
-                p.Batch,
-                p.QueryHeads,
-                p.KeyValueHeads,
-                p.QueryLength,
-                p.KeyLength,
-                p.HeadDim,
-                p.ValueHeadDim,
-                p.Query.Batch,
-                p.Query.Head,
-                p.Query.Sequence,
-                p.Key.Batch,
-                p.Key.Head,
-                p.Key.Sequence,
-                p.Value.Batch,
-                p.Value.Head,
-                p.Value.Sequence,
-                p.Output.Batch,
-                p.Output.Head,
-                p.Output.Sequence,
-                mask is null ? 0 : p.MaskBatchStride(mask.Heads, mask.Batch),
-                mask is null ? 0 : p.MaskHeadStride(mask.Heads),
-                bias is null ? 0 : p.MaskBatchStride(bias.Heads, bias.Batch),
-                bias is null ? 0 : p.MaskHeadStride(bias.Heads),
-                p.Scale,
-                p.Softcap,
-                Causal(p.Causal),
-                p.WindowLeft,
-                p.WindowRight);
+            SimtAttention.Launch(
+                prepared, p, query, key, value, output, logSumExp, probabilities, maskPointer, biasPointer, staged.KeyLengths);
         }
     }
 

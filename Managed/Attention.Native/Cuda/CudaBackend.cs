@@ -1,4 +1,7 @@
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Cuda.Mma;
+using Attention.Native.Cuda.Simt;
+using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Cuda;
@@ -104,7 +107,7 @@ public sealed class CudaBackend : AttentionBackend
     /// <summary>The kernel every call must use (options, else <c>ATTENTION_NATIVE_CUDA_KERNEL</c>); null to choose per call.</summary>
     internal CudaAttentionKernel? ForcedKernel { get; }
 
-    /// <summary><see cref="CudaBackendOptions.AllowTensorFloat32"/>: float calls may run on the TF32 tensor-core kernel.</summary>
+    /// <summary><see cref="CudaBackendOptions.AllowTensorFloat32"/>: float calls may run on the TF32 mma kernel.</summary>
     internal bool AllowTensorFloat32 { get; }
 
     /// <summary>Whether a usable CUDA device 0 is present, without creating a backend.</summary>
@@ -173,7 +176,7 @@ public sealed class CudaBackend : AttentionBackend
         }
     }
 
-    /// <summary>The tensor-core attention kernels for operands of <paramref name="elementType"/> (the TF32 module for
+    /// <summary>The mma attention kernels for operands of <paramref name="elementType"/> (the TF32 module for
     /// float, else the f16/bf16 one), loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
     internal AttentionMmaKernels AttentionMmaKernels(Type elementType)
     {
@@ -181,8 +184,8 @@ public sealed class CudaBackend : AttentionBackend
         {
             EnterContext();
             return elementType == typeof(float)
-                ? mmaTf32Kernels ??= Cuda.AttentionMmaKernels.LoadTf32(context, device)
-                : mmaKernels ??= Cuda.AttentionMmaKernels.Load(context, device);
+                ? mmaTf32Kernels ??= Mma.AttentionMmaKernels.LoadTf32(context, device)
+                : mmaKernels ??= Mma.AttentionMmaKernels.Load(context, device);
         }
     }
 

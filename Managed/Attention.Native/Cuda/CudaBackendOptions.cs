@@ -13,7 +13,7 @@ public sealed record CudaBackendOptions
     /// (‖O − ref‖ / ‖ref‖) for scores of ordinary size — scale · Σ|q·k| up to about 8, as 1/√D gives on operands in
     /// [−1, 1]; the error grows with the scores' size beyond that — instead of the 1e-5 the SIMT and
     /// split-KV kernels keep, for several times their speed on prefill-sized problems. Off by default: float calls
-    /// stay on the exact-float kernels. When on, float calls the tensor-core kernel supports (no probabilities, head
+    /// stay on the exact-float kernels. When on, float calls the mma kernel supports (no probabilities, head
     /// dims up to 256, 16-byte-aligned rows; not decode, which goes to split-KV) run on it, and forcing
     /// <c>ATTENTION_NATIVE_CUDA_KERNEL=mma</c> with float operands is allowed (without this option it throws a
     /// <see cref="NotSupportedException"/>). Half and BFloat16 calls are not affected.

@@ -1,3 +1,5 @@
+using Attention.Native.Cuda.Mma;
+using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Cuda;
@@ -11,15 +13,15 @@ internal enum CudaAttentionKernel
     /// <summary><c>attention_splitkv</c>: flash-decoding for Lq ≤ 16, keys split across blocks, then merged.</summary>
     SplitKv,
 
-    /// <summary><c>attention_mma</c>: the tensor-core (mma.sync) FlashAttention-2-style kernel for Half and BFloat16, and
+    /// <summary><c>attention_mma</c>: the mma.sync FlashAttention-2-style kernel for Half and BFloat16, and
     /// for float as TF32 where <see cref="CudaBackendOptions.AllowTensorFloat32"/> allows it.</summary>
-    TensorCore,
+    Mma,
 }
 
 /// <summary>
 /// Picks the kernel for a problem: a forced one (<see cref="EnvironmentVariable"/> or the backend's options) when it
 /// can run the problem — else <see cref="NotSupportedException"/>, never a silent fallback — otherwise split-KV for
-/// decode-like problems (Lq ≤ 16 with Lk ≥ <see cref="SplitKvMinKeyLength"/>), the tensor-core kernel for the rest
+/// decode-like problems (Lq ≤ 16 with Lk ≥ <see cref="SplitKvMinKeyLength"/>), the mma kernel for the rest
 /// where it can run them (Half and BFloat16 operands, and float ones when TF32 is allowed; head dims ≤ 256,
 /// 16-byte-aligned rows) and SIMT otherwise (float operands without TF32, odd strides). Requests for the probabilities always go to SIMT, forced or not: it is the only
 /// kernel that writes them.
@@ -41,7 +43,7 @@ internal static class CudaKernelSelector
         null or "" or "AUTO" => null,
         "SIMT" => CudaAttentionKernel.Simt,
         "SPLITKV" => CudaAttentionKernel.SplitKv,
-        "MMA" => CudaAttentionKernel.TensorCore,
+        "MMA" => CudaAttentionKernel.Mma,
         _ => throw new ArgumentException(
             $"{EnvironmentVariable}='{value}' is not one of auto, simt, splitkv, mma.", nameof(value)),
     };
@@ -58,7 +60,7 @@ internal static class CudaKernelSelector
     /// <param name="allowTensorFloat32">Whether float operands may run on the tensor cores as TF32
     /// (<see cref="CudaBackendOptions.AllowTensorFloat32"/>).</param>
     /// <param name="operandsAligned">Whether the operands start 16-byte aligned (views at element offsets may not:
-    /// the tensor-core kernel cannot run those).</param>
+    /// the mma kernel cannot run those).</param>
     /// <exception cref="NotSupportedException">The forced kernel cannot run the problem (the message names the option).</exception>
     public static CudaAttentionKernel Select(
         AttentionProblem problem, CudaAttentionKernel? forced, Type elementType, bool allowTensorFloat32 = false,
@@ -83,8 +85,8 @@ internal static class CudaKernelSelector
             return CudaAttentionKernel.SplitKv;
         }
 
-        return Supports(CudaAttentionKernel.TensorCore, problem, elementType, allowTensorFloat32, out _, operandsAligned)
-            ? CudaAttentionKernel.TensorCore
+        return Supports(CudaAttentionKernel.Mma, problem, elementType, allowTensorFloat32, out _, operandsAligned)
+            ? CudaAttentionKernel.Mma
             : CudaAttentionKernel.Simt;
     }
 
@@ -100,11 +102,11 @@ internal static class CudaKernelSelector
         CudaAttentionKernel kernel, AttentionProblem problem, Type elementType, bool allowTensorFloat32, out string? reason,
         bool operandsAligned = true)
     {
-        if (kernel == CudaAttentionKernel.TensorCore)
+        if (kernel == CudaAttentionKernel.Mma)
         {
             if (!operandsAligned)
             {
-                reason = "the tensor-core kernel needs query, key and value to start 16-byte aligned; these operands are " +
+                reason = "the mma kernel needs query, key and value to start 16-byte aligned; these operands are " +
                     "views that do not (a layer's packed projections whose head sizes are not multiples of 16 bytes).";
                 return false;
             }
@@ -125,7 +127,7 @@ internal static class CudaKernelSelector
     }
 
     /// <summary>Why <paramref name="kernel"/> cannot run a call of <paramref name="shape"/>, or null when it can
-    /// (the split-KV and SIMT kernels depend on the shape alone; for the tensor-core kernel use
+    /// (the split-KV and SIMT kernels depend on the shape alone; for the mma kernel use
     /// <see cref="Supports"/>, which also sees the strides and element type).</summary>
     public static string? Unsupported(CudaAttentionKernel kernel, AttentionShape shape, bool wantsProbabilities) => kernel switch
     {
@@ -139,7 +141,7 @@ internal static class CudaKernelSelector
             $"the split-KV kernel takes shape.HeadDim and shape.ValueHeadDim up to {AttentionSplitKvGeometry.MaxHeadDim}, " +
             $"not {shape.HeadDim} and {shape.ValueHeadDim}.",
         CudaAttentionKernel.SplitKv => null,
-        _ => "the tensor-core kernel (attention_mma) depends on the strides and element type: ask Supports.",
+        _ => "the mma kernel (attention_mma) depends on the strides and element type: ask Supports.",
     };
 
     /// <summary>The kernel's name as the environment variable spells it.</summary>

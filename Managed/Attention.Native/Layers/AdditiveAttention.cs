@@ -128,7 +128,7 @@ public sealed class AdditiveAttention : IDisposable
         engine.Linear(query, Options.QueryDim, batch * tq, Options.QueryDim, queryWeight, null, units, projections, units);
         engine.Linear(key, Options.KeyDim, batch * tk, Options.KeyDim, keyWeight, null, units, new(projections, queryRows), units);
         engine.Additive(
-            new AdditiveAttentionKernel.Problem(batch, tq, tk, units, ValueDim, resolved), projections, new(projections, queryRows),
+            new AdditiveAttentionProblem(batch, tq, tk, units, ValueDim, resolved), projections, new(projections, queryRows),
             scoreVector, value, output, weights is null ? (LayerOperand<float>?)null : new LayerOperand<float>(weights, 0));
     }
 

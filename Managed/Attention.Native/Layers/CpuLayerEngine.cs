@@ -1,6 +1,8 @@
 using System.Numerics;
-using Attention.Native.Cpu;
+using Attention.Native.Cpu.Additive;
 using Attention.Native.Cpu.Gemm;
+using Attention.Native.Cpu;
+using Attention.Native.Validation;
 
 namespace Attention.Native.Layers;
 
@@ -82,7 +84,7 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
             probabilities: probabilities is { } p ? Span(p)[..checked((int)shape.ProbabilitiesElementCount)] : default);
 
     public override void Additive(
-        in AdditiveAttentionKernel.Problem problem, LayerOperand<float> queries, LayerOperand<float> keys,
+        in AdditiveAttentionProblem problem, LayerOperand<float> queries, LayerOperand<float> keys,
         LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities) =>
         AdditiveAttentionKernel.Run(
             problem, Pointer(queries), Pointer(keys), Pointer(scoreVector), Pointer(values), Pointer(output),

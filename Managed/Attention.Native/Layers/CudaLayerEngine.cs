@@ -1,6 +1,8 @@
 using Attention.Native.Cpu;
-using Attention.Native.Cuda;
+using Attention.Native.Cuda.Additive;
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Cuda.Mma;
+using Attention.Native.Cuda;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Layers;
@@ -60,15 +62,15 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
             query.Length, key.Length, value.Length, output.Length, -1, probabilities?.Length ?? -1));
         var (q, k, v, o) = (Pointer(query), Pointer(key), Pointer(value), Pointer(output));
         // K and V are views at element offsets into the packed projection rows, which need not start where the
-        // tensor-core kernel's 16-byte copies need them: such calls go to a kernel without that need.
-        var prepared = CudaAttention.Prepare<T>(backend, problem, CudaAttentionMma.IsAligned(q, k, v, o));
+        // mma kernel's 16-byte copies need them: such calls go to a kernel without that need.
+        var prepared = CudaAttention.Prepare<T>(backend, problem, MmaAttention.IsAligned(q, k, v, o));
         CudaAttention.Launch(
             backend, prepared, problem, q, k, v, o,
             DevicePointer<float>.Null, probabilities is { } p ? Pointer(p) : DevicePointer<float>.Null);
     }
 
     public override void Additive(
-        in AdditiveAttentionKernel.Problem problem, LayerOperand<float> queries, LayerOperand<float> keys,
+        in AdditiveAttentionProblem problem, LayerOperand<float> queries, LayerOperand<float> keys,
         LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities)
     {
         additive ??= new AdditiveAttentionLaunch(backend);

@@ -1,5 +1,6 @@
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
+using Attention.Native.Validation;
 
 namespace Attention.Native.Layers;
 
@@ -48,9 +49,9 @@ internal abstract class LayerEngine<T> : IDisposable
         AttentionShape shape, AttentionOptions options, LayerOperand<T> query, LayerOperand<T> key, LayerOperand<T> value,
         LayerOperand<T> output, LayerOperand<float>? probabilities);
 
-    /// <summary>Additive attention after the projections (<see cref="AdditiveAttentionKernel"/>'s semantics; float operands).</summary>
+    /// <summary>Additive attention after the projections (<see cref="Cpu.Additive.AdditiveAttentionKernel"/>'s semantics; float operands).</summary>
     public abstract void Additive(
-        in AdditiveAttentionKernel.Problem problem, LayerOperand<float> queries, LayerOperand<float> keys,
+        in AdditiveAttentionProblem problem, LayerOperand<float> queries, LayerOperand<float> keys,
         LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities);
 
     /// <summary>Copies <paramref name="count"/> elements between views of this backend.</summary>

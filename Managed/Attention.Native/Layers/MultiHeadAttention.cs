@@ -10,7 +10,7 @@ namespace Attention.Native.Layers;
 /// <typeparam name="T">The element type of the weights, inputs, projections and outputs: <see cref="float"/>,
 /// <see cref="Half"/> or <see cref="BFloat16"/> (PyTorch's <c>layer.half()</c> / <c>.bfloat16()</c>). Every product is
 /// accumulated in float; Half and BFloat16 layers round each projection's result and the attention's output to
-/// <typeparamref name="T"/> (on a GPU: cuBLAS with fp32 accumulation and the tensor-core attention kernel). Attention
+/// <typeparamref name="T"/> (on a GPU: cuBLAS with fp32 accumulation and the mma attention kernel). Attention
 /// weights are float in every case.</typeparam>
 /// <remarks>
 /// Weights start at zero: load them with <see cref="LoadPyTorchWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>

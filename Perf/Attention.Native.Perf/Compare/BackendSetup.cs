@@ -1,3 +1,4 @@
+using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu;
 
 namespace Attention.Native.Perf.Compare;

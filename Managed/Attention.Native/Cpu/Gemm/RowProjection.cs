@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native.Cpu.Gemm;

@@ -1,7 +1,7 @@
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Cuda;
+namespace Attention.Native.Cuda.SplitKv;
 
 /// <summary>
 /// The launches of the split-KV (flash-decoding) kernels, Native/README.md: the partial kernel over

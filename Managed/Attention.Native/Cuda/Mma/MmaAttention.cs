@@ -2,14 +2,14 @@ using System.Runtime.CompilerServices;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Cuda;
+namespace Attention.Native.Cuda.Mma;
 
 /// <summary>
-/// Runs a validated attention problem on the tensor-core kernel <c>attention_mma</c> (Native/attention_mma.cu), as
+/// Runs a validated attention problem on the mma kernel <c>attention_mma</c> (Native/attention_mma.cu), as
 /// <see cref="CudaAttention"/> does on the SIMT kernel: check (<see cref="AttentionMmaGeometry.Supports"/>), pick the
 /// head-dim bucket, upload what is still in host memory, queue the kernel. Nothing here waits for the GPU.
 /// </summary>
-internal static class CudaAttentionMma
+internal static class MmaAttention
 {
     /// <summary>The kernel and launch for <paramref name="problem"/>; throws before anything is uploaded.</summary>
     /// <exception cref="NotSupportedException">The kernel cannot run the problem (the message names the option).</exception>

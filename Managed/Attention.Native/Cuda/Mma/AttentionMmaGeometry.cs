@@ -1,10 +1,10 @@
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Cuda;
+namespace Attention.Native.Cuda.Mma;
 
 /// <summary>
-/// One head-dim bucket of the tensor-core kernel <c>attention_mma_d&lt;HeadDim&gt;_{f16,bf16,f32}</c>: the tile its
+/// One head-dim bucket of the mma kernel <c>attention_mma_d&lt;HeadDim&gt;_{f16,bf16,f32}</c>: the tile its
 /// template instantiation was built with (<c>TileD*</c> in Native/attention_mma.cu and <c>TileTf32D*</c> in
 /// Native/attention_mma_tf32.cu, which record why each was chosen). A CTA owns <paramref name="BlockM"/> query rows
 /// and walks the keys <paramref name="BlockN"/> at a time with <paramref name="Warps"/> warps; Q, K and V tiles are

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Attention.Native.Cuda.Interop;
 
-namespace Attention.Native.Cuda;
+namespace Attention.Native.Cuda.Simt;
 
 /// <summary>
 /// The <c>attention_simt</c> module of one backend: the embedded PTX, JIT-compiled once per backend, and its three

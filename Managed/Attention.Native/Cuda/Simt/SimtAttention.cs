@@ -1,17 +1,30 @@
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Cuda;
+namespace Attention.Native.Cuda.Simt;
 
 /// <summary>
-/// Queues the split-KV kernels of a call: the partial pass over the key splits into the backend's workspace, then the
-/// merge into O and lse (or, with one split, the partial pass writes them itself).
+/// Runs a validated attention problem on the SIMT kernel <c>attention_simt</c> (Native/attention_simt.cu): its launch
+/// (<see cref="AttentionSimtGeometry"/>) and the queued kernel. Nothing here waits for the GPU.
 /// </summary>
-internal static class CudaSplitKvAttention
+internal static class SimtAttention
 {
-    /// <summary>Queues both launches; the caller holds the backend's launch lock and has staged the uploads.</summary>
+    /// <summary>The kernel and launch for <paramref name="problem"/>; throws before anything is uploaded.</summary>
+    /// <exception cref="NotSupportedException">The device cannot take the problem (the message names the option).</exception>
+    /// <exception cref="InvalidOperationException">The PTX is not embedded in this build.</exception>
+    /// <exception cref="CudaException">Loading the kernels failed.</exception>
+    public static (CudaKernel Kernel, LaunchConfiguration Configuration) Prepare<T>(CudaBackend backend, AttentionProblem problem)
+        where T : unmanaged
+    {
+        var kernel = backend.AttentionKernels().For<T>();
+        return (kernel, AttentionSimtGeometry.Configure(problem, kernel.Limits, backend.Stream.Handle));
+    }
+
+    /// <summary>
+    /// Queues the kernel prepared by <see cref="Prepare"/>; the caller (<see cref="CudaAttention.Launch"/>) holds the
+    /// backend's launch lock and has staged the uploads.
+    /// </summary>
     public static void Launch<T>(
-        CudaBackend backend,
         PreparedAttention prepared,
         AttentionProblem p,
         DevicePointer<T> query,
@@ -19,26 +32,21 @@ internal static class CudaSplitKvAttention
         DevicePointer<T> value,
         DevicePointer<T> output,
         DevicePointer<float> logSumExp,
+        DevicePointer<float> probabilities,
         DevicePointer<bool> mask,
         DevicePointer<float> bias,
         DevicePointer<int> keyLengths)
         where T : unmanaged
     {
-        var launch = prepared.SplitKv;
-        var workspace = launch.WorkspaceFloats == 0
-            ? DevicePointer<float>.Null
-            : new DevicePointer<float>(backend.SplitKvWorkspace.Reserve(launch.WorkspaceFloats * sizeof(float)));
-        var partialLse = workspace.IsNull ? workspace : workspace.Offset(launch.LseOffset);
-        NativeKernels.AttentionSplitkvPartial(
+        NativeKernels.AttentionSimt(
             prepared.Function.Function,
-            launch.Partial,
+            prepared.Configuration,
             query,
             key,
             value,
             output,
             logSumExp,
-            workspace,
-            partialLse,
+            probabilities,
             mask,
             bias,
             keyLengths,
@@ -49,7 +57,6 @@ internal static class CudaSplitKvAttention
             p.KeyLength,
             p.HeadDim,
             p.ValueHeadDim,
-            launch.Splits,
             p.Query.Batch,
             p.Query.Head,
             p.Query.Sequence,
@@ -71,11 +78,5 @@ internal static class CudaSplitKvAttention
             CudaAttention.Causal(p.Causal),
             p.WindowLeft,
             p.WindowRight);
-        if (launch.Splits > 1)
-        {
-            NativeKernels.AttentionSplitkvMerge(
-                prepared.Merge!.Function, launch.Merge, workspace, partialLse, output, logSumExp, p.Batch, p.QueryHeads,
-                p.QueryLength, p.ValueHeadDim, launch.Splits, p.Output.Batch, p.Output.Head, p.Output.Sequence);
-        }
     }
 }

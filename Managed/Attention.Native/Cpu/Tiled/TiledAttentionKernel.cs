@@ -3,7 +3,7 @@ using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
 
-namespace Attention.Native.Cpu;
+namespace Attention.Native.Cpu.Tiled;
 
 /// <summary>
 /// FlashAttention's forward pass on a CPU. A work item is one (batch, head, block of query rows); it walks the key

@@ -3,11 +3,11 @@ using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
 
-namespace Attention.Native.Cpu;
+namespace Attention.Native.Cpu.Decode;
 
 /// <summary>
 /// Attention for a few queries against many keys (token-by-token decoding with a KV cache). It is memory-bound, so
-/// unlike <see cref="TiledAttentionKernel{TOps, TVec}"/> it vectorises along the head dimension (no padding of
+/// unlike <see cref="Tiled.TiledAttentionKernel{TOps, TVec}"/> it vectorises along the head dimension (no padding of
 /// query rows to a tile) and reads each key and value row once for every query head that shares it (GQA rows are
 /// packed together). When there are fewer (batch, KV head) pairs than workers the keys are split into chunks whose
 /// partial softmax states are merged by their maxima and sums (flash-decoding).

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Attention.Native.Cpu.Simd;
 
-namespace Attention.Native.Cpu;
+namespace Attention.Native.Cpu.Decode;
 
 /// <summary>
 /// The decode kernel's (<see cref="DecodeAttentionKernel{TOps, TVec}"/>) loop over a block of keys for one (batch, KV

@@ -1,7 +1,8 @@
 using Attention.Native.Cpu;
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Validation;
 
-namespace Attention.Native.Cuda;
+namespace Attention.Native.Cuda.Additive;
 
 /// <summary>
 /// The <c>additive_attention_f32</c> kernel (Native/additive_attention.cu): its module, loaded on first use, and the
@@ -16,7 +17,7 @@ internal sealed class AdditiveAttentionLaunch(CudaBackend backend) : IDisposable
     private CudaKernel? kernel;
 
     public void Launch(
-        in AdditiveAttentionKernel.Problem problem, DevicePointer<float> queries, DevicePointer<float> keys,
+        in AdditiveAttentionProblem problem, DevicePointer<float> queries, DevicePointer<float> keys,
         DevicePointer<float> scoreVector, DevicePointer<float> values, DevicePointer<float> output, DevicePointer<float> probabilities)
     {
         var p = problem;

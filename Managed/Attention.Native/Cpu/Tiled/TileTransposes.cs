@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Attention.Native.Cpu.Gemm;
 
-namespace Attention.Native.Cpu;
+namespace Attention.Native.Cpu.Tiled;
 
 /// <summary>
 /// Moves float query rows into the tiled kernel's transposed row tiles and output tiles back into rows, eight rows by

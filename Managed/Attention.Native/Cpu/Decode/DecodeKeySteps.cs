@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Attention.Native.Cpu.Simd;
 
-namespace Attention.Native.Cpu;
+namespace Attention.Native.Cpu.Decode;
 
 /// <summary>
 /// The decode kernel's work on a pair of key rows (or a lone one): their scores against four query rows or one, and

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Attention.Native.Cuda.Interop;
 
-namespace Attention.Native.Cuda;
+namespace Attention.Native.Cuda.SplitKv;
 
 /// <summary>
 /// The <c>attention_splitkv</c> module of one backend (embedded PTX, JIT-compiled once per backend): per element type

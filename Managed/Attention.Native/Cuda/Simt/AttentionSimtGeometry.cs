@@ -1,7 +1,7 @@
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Cuda;
+namespace Attention.Native.Cuda.Simt;
 
 /// <summary>
 /// The launch geometry of <c>attention_simt</c> (Native/README.md): one warp per query row, four rows per block, grid

@@ -1,6 +1,6 @@
 using Attention.Native.Cuda.Interop;
 
-namespace Attention.Native.Cuda;
+namespace Attention.Native.Cuda.Mma;
 
 /// <summary>
 /// An <c>attention_mma</c> module of one backend: the embedded PTX, JIT-compiled once, and its kernels, one per

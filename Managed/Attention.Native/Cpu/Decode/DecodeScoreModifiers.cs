@@ -3,7 +3,7 @@ using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
 
-namespace Attention.Native.Cpu;
+namespace Attention.Native.Cpu.Decode;
 
 /// <summary>
 /// <see cref="ScoreModifiers{TOps, TVec}"/> for the decode kernel's layout: one query row's scores over a short key

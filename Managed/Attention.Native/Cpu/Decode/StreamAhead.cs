@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace Attention.Native.Cpu;
+namespace Attention.Native.Cpu.Decode;
 
 /// <summary>
 /// Software prefetch of K and V rows a fixed number of steps ahead of the decode kernel's loop (<see

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Cpu;
+namespace Attention.Native.Cpu.Additive;
 
 /// <summary>
 /// Additive (Bahdanau) attention after the projections: for each query row <c>i</c>, scores
@@ -13,10 +13,8 @@ namespace Attention.Native.Cpu;
 /// </summary>
 internal static unsafe class AdditiveAttentionKernel
 {
-    public readonly record struct Problem(int Batch, int QueryLength, int KeyLength, int Units, int ValueDim, AttentionProblem Masks);
-
     public static void Run(
-        in Problem problem, float* queries, float* keys, float* scoreVector, float* values, float* output, float* probabilities, int threads)
+        in AdditiveAttentionProblem problem, float* queries, float* keys, float* scoreVector, float* values, float* output, float* probabilities, int threads)
     {
         var p = problem;
         nint q = (nint)queries, k = (nint)keys, v = (nint)scoreVector, val = (nint)values, o = (nint)output, probs = (nint)probabilities;
@@ -32,7 +30,7 @@ internal static unsafe class AdditiveAttentionKernel
         });
     }
 
-    private static void Row(in Problem p, int row, float* queries, float* keys, float* scoreVector, float* values, float* output, float* probabilities, float[] scores)
+    private static void Row(in AdditiveAttentionProblem p, int row, float* queries, float* keys, float* scoreVector, float* values, float* output, float* probabilities, float[] scores)
     {
         int b = row / p.QueryLength, i = row % p.QueryLength;
         var masks = p.Masks;

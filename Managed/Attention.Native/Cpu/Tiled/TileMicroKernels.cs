@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Attention.Native.Cpu.Simd;
 
-namespace Attention.Native.Cpu;
+namespace Attention.Native.Cpu.Tiled;
 
 /// <summary>
 /// The register-tiled FMA loops of the tiled kernel. A row tile is two vectors of query rows (2·W rows); scores and
