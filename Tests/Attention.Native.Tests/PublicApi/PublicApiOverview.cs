@@ -4,14 +4,14 @@ using System.Text.RegularExpressions;
 namespace Attention.Native.Tests.PublicApi;
 
 /// <summary>
-/// Turns PublicApiGenerator's rendering of the library into the README's "API overview": per namespace, one line per
+/// Turns PublicApiGenerator's rendering of the library into docs/api.md's overview: per namespace, one line per
 /// public type (its declaration, without namespaces) listing its public members by name. Overloads are listed once,
 /// methods end in <c>(…)</c>, constructors read <c>new(…)</c>; overrides and protected members are left out (the
 /// approved file has them).
 /// </summary>
 internal static partial class PublicApiOverview
 {
-    /// <summary>The markdown for the text between the README's markers, ending in a newline.</summary>
+    /// <summary>The markdown for the text between docs/api.md's markers, ending in a newline.</summary>
     /// <param name="api">The public API as PublicApiGenerator renders it.</param>
     /// <returns>The overview.</returns>
     public static string Render(string api)

@@ -5,9 +5,9 @@ namespace Attention.Native.Tests.PublicApi;
 
 /// <summary>
 /// The library's public API, as PublicApiGenerator renders it, must equal the checked-in
-/// <c>PublicApi/Attention.Native.approved.txt</c>, and README.md's "API overview" (between <c>&lt;!-- api:start --&gt;</c>
+/// <c>PublicApi/Attention.Native.approved.txt</c>, and docs/api.md's overview (between <c>&lt;!-- api:start --&gt;</c>
 /// and <c>&lt;!-- api:end --&gt;</c>) must be the one derived from it. A failure leaves what was found beside the file
-/// (<c>.received.txt</c>, <c>README.received.md</c>); <c>ATTENTION_NATIVE_ACCEPT_API=1</c> rewrites both instead.
+/// (<c>.received.txt</c>, <c>api.received.md</c>); <c>ATTENTION_NATIVE_ACCEPT_API=1</c> rewrites both instead.
 /// </summary>
 public sealed class PublicApiTests
 {
@@ -16,13 +16,13 @@ public sealed class PublicApiTests
     private const string EndMarker = "<!-- api:end -->";
     private const string HowToAccept = $"If the change is intended, rerun with {AcceptVariable}=1 (e.g. `{AcceptVariable}=1 ./build.sh test`, " +
         $"or the test executable with `-class Attention.Native.Tests.PublicApi.PublicApiTests`) and commit " +
-        "PublicApi/Attention.Native.approved.txt and README.md.";
+        "PublicApi/Attention.Native.approved.txt and docs/api.md.";
 
     private static bool Accepting => Environment.GetEnvironmentVariable(AcceptVariable) == "1";
 
     private static string ApprovedPath => Path.Combine(SourceDirectory("PublicApiDirectory"), "Attention.Native.approved.txt");
 
-    private static string ReadmePath => Path.Combine(SourceDirectory("RepositoryRoot"), "README.md");
+    private static string OverviewPath => Path.Combine(SourceDirectory("RepositoryRoot"), "docs", "api.md");
 
     [Fact]
     public void Public_api_matches_the_approved_file()
@@ -51,34 +51,34 @@ public sealed class PublicApiTests
     }
 
     [Fact]
-    public void Readme_api_overview_is_generated_from_the_approved_api()
+    public void Api_overview_is_generated_from_the_approved_api()
     {
         // Accepting: from the API being approved (the other test may not have rewritten the file yet).
         string api = Accepting ? CurrentApi() : Normalize(File.ReadAllText(ApprovedPath));
         string overview = PublicApiOverview.Render(api);
-        string readme = Normalize(File.ReadAllText(ReadmePath));
-        int start = readme.IndexOf(StartMarker, StringComparison.Ordinal);
-        int end = readme.IndexOf(EndMarker, StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, $"{ReadmePath} has no \"{StartMarker}\" … \"{EndMarker}\" section for the API overview.");
+        string document = Normalize(File.ReadAllText(OverviewPath));
+        int start = document.IndexOf(StartMarker, StringComparison.Ordinal);
+        int end = document.IndexOf(EndMarker, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, $"{OverviewPath} has no \"{StartMarker}\" … \"{EndMarker}\" section for the API overview.");
         int contentStart = start + StartMarker.Length;
-        string expected = readme[..contentStart] + "\n" + overview + readme[end..];
-        string received = Path.Combine(Path.GetDirectoryName(ReadmePath)!, "README.received.md");
+        string expected = document[..contentStart] + "\n" + overview + document[end..];
+        string received = Path.Combine(Path.GetDirectoryName(OverviewPath)!, "api.received.md");
         if (Accepting)
         {
-            File.WriteAllText(ReadmePath, expected);
+            File.WriteAllText(OverviewPath, expected);
             File.Delete(received);
             return;
         }
 
-        if (expected == readme)
+        if (expected == document)
         {
             File.Delete(received);
             return;
         }
 
         File.WriteAllText(received, expected);
-        Assert.Fail($"The API overview in {ReadmePath} is not the one generated from {ApprovedPath}; the README as it " +
-            $"should be is in {received}.\n" + LineDifferences(readme[contentStart..end], "\n" + overview) + HowToAccept);
+        Assert.Fail($"The API overview in {OverviewPath} is not the one generated from {ApprovedPath}; the page as it " +
+            $"should be is in {received}.\n" + LineDifferences(document[contentStart..end], "\n" + overview) + HowToAccept);
     }
 
     [Fact]
