@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # build.sh test's "perf-outputs" check: the perf tool's compare, gemm and heatmap commands write their files.
-# compare --quick on one small shape (1 thread; then in half on the Vector128 and Scalar kernels) and heatmap into a
-# scratch folder; every CSV, Markdown and PNG must exist and be non-empty, and each PNG must start with the PNG signature and be of plausible size.
+# compare --quick on one small shape (1 thread, with the peers that load; then in half on the Vector128 and Scalar
+# kernels) and heatmap into a scratch folder; every CSV, Markdown and PNG must exist and be non-empty, and each PNG must
+# start with the PNG signature and be of plausible size. Each peer (torch, ort) must have its rows for that shape, or a
+# "Peer not measured: <peer>: <reason>" line where its native library cannot load here (no failure then).
 # Exit status: 0 pass, 1 fail, 77 skip (run_check in build.sh). Needs a Release build of Perf/Attention.Native.Perf.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +40,10 @@ echo "== heatmap --head 5 --heads 2 (bad arguments: exit 2)"
 timeout 60 dotnet "$tool" heatmap --head 5 --heads 2 --out "$out/bad.png" >/dev/null 2>&1
 status=$?
 [ "$status" -eq 2 ] || fail "heatmap with a bad --head exited $status, expected 2"
+echo "== compare --peers bogus (bad arguments: exit 2)"
+timeout 60 dotnet "$tool" compare --peers bogus --out "$out/bad" >/dev/null 2>&1
+status=$?
+[ "$status" -eq 2 ] || fail "compare with a bad --peers exited $status, expected 2"
 echo "== compare --dtypes fp8 (bad arguments: exit 2)"
 timeout 60 dotnet "$tool" compare --dtypes fp8 --out "$out/bad" >/dev/null 2>&1
 status=$?
@@ -61,13 +67,25 @@ check_file "$out/compare/compare.md" 200
 check_file "$out/compare/compare.csv" 200
 grep -q '^self-h8-l128-d64,' "$out/compare/compare.csv" || fail "compare.csv has no self-h8-l128-d64 row"
 grep -q 'self-h8-l128-d64' "$out/compare/compare.md" || fail "compare.md has no self-h8-l128-d64 row"
+# Peers: rows for both masks, checked against float64 like ours, with the ours/peer ratio; or the reason they are absent.
+for peer in torch ort; do
+  if grep -q "Peer not measured: $peer: " "$out/compare/compare.md"; then
+    echo "   $peer skipped: $(grep -o "Peer not measured: $peer: .*" "$out/compare/compare.md" | head -1)"
+    continue
+  fi
+  for mask in none causal; do
+    grep -Eq "^self-h8-l128-d64,$mask,([^,]*,){7}$peer,.*,True,.*,float,[^,]+,[0-9.E+-]+\$" "$out/compare/compare.csv" ||
+      fail "compare.csv has no passing $peer row with an ours_over_peer ratio for self-h8-l128-d64 $mask"
+  done
+  grep -q "| ours/$peer |" "$out/compare/compare.md" || fail "compare.md has no ours/$peer column in its peers table"
+done
 check_file "$out/gemm/gemm.md" 200
 check_file "$out/gemm/gemm.csv" 100
 grep -q '^proj 2048x512x512 Bt,2048,512,512,false,true,' "$out/gemm/gemm.csv" || fail "gemm.csv has no 'proj 2048x512x512 Bt' row"
 check_file "$out/half/compare.csv" 200
 head -1 "$out/half/compare.csv" | tr ',' '\n' | grep -qx dtype || fail "$out/half/compare.csv has no dtype column"
 head -1 "$out/half/compare.csv" | tr ',' '\n' | grep -qx kernel || fail "$out/half/compare.csv has no kernel column"
-grep -q '^self-h8-l128-d64,.*,half,tiled$' "$out/half/compare.csv" || fail "$out/half/compare.csv has no half/tiled row"
+grep -Eq '^self-h8-l128-d64,.*,half,tiled(,|$)' "$out/half/compare.csv" || fail "$out/half/compare.csv has no half/tiled row"
 grep -q ',Scalar,' "$out/half/compare.csv" || fail "$out/half/compare.csv has no Scalar row"
 check_png "$out/compare/throughput.png"
 check_png "$out/compare/speedup.png"

@@ -10,9 +10,11 @@ internal static class CompareCharts
     public const string ThroughputFile = "throughput.png";
     public const string SpeedupFile = "speedup.png";
 
-    /// <summary>Writes the charts that the rows allow into <paramref name="folder"/>; returns the files written.</summary>
-    public static IReadOnlyList<string> Write(IReadOnlyList<CompareRow> rows, string folder, string machine)
+    /// <summary>Writes the charts that the rows allow into <paramref name="folder"/>; returns the files written. The
+    /// charts show the library's rows; the peers' rows are in the tables.</summary>
+    public static IReadOnlyList<string> Write(IReadOnlyList<CompareRow> allRows, string folder, string machine)
     {
+        var rows = allRows.Where(r => r.Peer is null).ToList();
         ChartFonts.Configure();
         var written = new List<string>();
         if (Throughput(rows, machine) is { } throughput)

@@ -1,6 +1,7 @@
 using Attention.Native.Perf.Charts;
 using Attention.Native.Perf.Compare;
 using Attention.Native.Perf.Limits;
+using Attention.Native.Perf.Peers;
 using Attention.Native.Perf.Report;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -53,7 +54,13 @@ internal sealed class CompareCommand : Command<CompareSettings>
             Note("Variants marked (emulated) lack hardware support here: they run in software, very slowly, and their times say nothing about real hardware.");
         }
 
-        var rows = CompareSession.Run(settings.Cases, types, setups, plan, seed);
+        var peers = LoadPeers(settings, setups, types, Note);
+        var skipped = new List<string>();
+        var rows = CompareSession.Run(settings.Cases, types, setups, peers, plan, seed, skipped);
+        foreach (string line in skipped)
+        {
+            Note($"Peer not measured: {line}");
+        }
 
         // Other processes only ever lower a measured limit: measure again and keep the higher of the two.
         var after = MeasureLimits(settings, "after");
@@ -62,6 +69,7 @@ internal sealed class CompareCommand : Command<CompareSettings>
         AnsiConsole.WriteLine("Machine limits measured again after the timings; the fractions below use the higher of the two.");
         ConsoleReport.WriteLimits(measured);
         ConsoleReport.WriteRows(rows, limits);
+        ConsoleReport.WritePeers(rows);
         Note(LoadAverage.Describe("after"));
         string folder = settings.OutputFolder;
         Directory.CreateDirectory(folder);
@@ -85,7 +93,9 @@ internal sealed class CompareCommand : Command<CompareSettings>
         int failures = rows.Count(r => !r.Passes);
         if (failures > 0)
         {
-            AnsiConsole.MarkupLine($"[red]{failures} result(s) exceed the error tolerance of their dtype ({Markup.Escape(Tolerances(types))}).[/]");
+            string peerFailures = string.Join(", ", rows.Where(r => !r.Passes && r.Peer is not null).Select(r => $"{r.Peer} on {r.Case.Label}").Distinct());
+            string whose = peerFailures.Length > 0 ? $" Peers among them: {peerFailures}." : string.Empty;
+            AnsiConsole.MarkupLine($"[red]{failures} result(s) exceed the error tolerance of their dtype ({Markup.Escape(Tolerances(types))}).{Markup.Escape(whose)}[/]");
             return ExitCodes.Failure;
         }
 
@@ -96,6 +106,45 @@ internal sealed class CompareCommand : Command<CompareSettings>
     /// <summary>E.g. <c>1.0E-5 (float), 1.5E-3 (half)</c>.</summary>
     private static string Tolerances(IEnumerable<OperandType> types) =>
         string.Join(", ", types.Select(t => $"{RowCells.Number(t.Tolerance(), "0.0E+0")} ({t.Name()})"));
+
+    /// <summary>The peers asked for (every one that loads by default), with a note per peer left out and why.</summary>
+    private static List<IAttentionPeer> LoadPeers(
+        CompareSettings settings, IReadOnlyList<BackendSetup> setups, IReadOnlyList<OperandType> types, Action<string> note)
+    {
+        var peers = new List<IAttentionPeer>();
+        foreach (string name in settings.PeerNames ?? PeerCatalog.Names)
+        {
+            if (PeerCatalog.Load(name, out string reason) is { } peer)
+            {
+                peers.Add(peer);
+            }
+            else
+            {
+                note($"Peer not measured: {name}: {reason}");
+            }
+        }
+
+        if (peers.Count == 0)
+        {
+            return peers;
+        }
+
+        if (!setups.Any(s => s.Kind == AttentionBackendKind.Cpu))
+        {
+            note($"Peers not measured: {string.Join(", ", peers.Select(p => p.Name))} run beside the CPU backend, which is not measured (--backends).");
+            return [];
+        }
+
+        if (!types.Contains(OperandType.Float))
+        {
+            note($"Peers not measured: {string.Join(", ", peers.Select(p => p.Name))} run on float operands only (--dtypes).");
+            return [];
+        }
+
+        note($"Peers: {string.Join("; ", peers.Select(p => $"{p.Name} ({p.Version}: {p.Settings})"))}. On the float operands, beside the first CPU " +
+            "variant at each thread count with as many threads, their timed runs interleaved with its runs; ours/peer is the peer's median time over ours.");
+        return peers;
+    }
 
     private static MachineLimits MeasureLimits(CompareSettings settings, string when) =>
         ProgressDisplay.Run($"machine limits ({when})", 2 * settings.ThreadCounts.Count, step =>

@@ -3,6 +3,7 @@ using System.Globalization;
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
 using Attention.Native.Perf.Compare;
+using Attention.Native.Perf.Peers;
 using Attention.Native.Perf.Workloads;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -30,6 +31,10 @@ internal sealed class CompareSettings : CommandSettings
     [Description("Comma-separated CPU kernel variants: best, Vector512, Vector256, Vector128, Scalar. A variant this CPU lacks runs emulated (very slow) and is labelled so.")]
     [DefaultValue("best")]
     public string Variants { get; init; } = "best";
+
+    [CommandOption("--peers <LIST>")]
+    [Description("Comma-separated CPU peers timed beside the CPU backend on the same float operands, at each thread count, their runs interleaved with its runs: torch (PyTorch SDPA through TorchSharp), ort (ONNX Runtime), or none. Default: every peer that loads (one line says why another is skipped); naming one that cannot load is an error (exit 2).")]
+    public string? Peers { get; init; }
 
     [CommandOption("--shapes <FILTER>")]
     [Description("Comma-separated substrings; keeps the shapes whose name (plus \" causal\") contains one, e.g. decode,causal.")]
@@ -61,6 +66,10 @@ internal sealed class CompareSettings : CommandSettings
     /// <summary>The backends asked for, or null for every one present (valid once <see cref="Validate"/> passed).</summary>
     public IReadOnlyList<AttentionBackendKind>? BackendKinds => Backends is null ? null : ParseList(Backends, ParseBackend);
 
+    /// <summary>The peer names asked for (<see cref="PeerCatalog.Names"/>), in catalog order; null for every one that
+    /// loads; empty for none (valid once <see cref="Validate"/> passed).</summary>
+    public IReadOnlyList<string>? PeerNames => Peers is null ? null : ParsePeers(Peers);
+
     /// <summary>The operand types, in the order given.</summary>
     public IReadOnlyList<OperandType> OperandTypeList => ParseList(Dtypes, OperandTypes.Parse) ?? [];
 
@@ -82,6 +91,19 @@ internal sealed class CompareSettings : CommandSettings
         if (BackendKinds is { } kinds && kinds.Contains(AttentionBackendKind.Cuda) && !CudaBackend.IsAvailable(out string reason))
         {
             return ValidationResult.Error($"--backends cuda: CUDA is not available here: {reason}");
+        }
+
+        if (Peers is not null && PeerNames is null)
+        {
+            return ValidationResult.Error($"--peers: expected comma-separated names from {string.Join(", ", PeerCatalog.Names)}, or none, got '{Peers}'.");
+        }
+
+        foreach (string name in PeerNames ?? [])
+        {
+            if (PeerCatalog.Load(name, out string why) is null)
+            {
+                return ValidationResult.Error($"--peers {name}: it cannot run here: {why}");
+            }
         }
 
         if (OperandTypeList.Count == 0)
@@ -122,6 +144,19 @@ internal sealed class CompareSettings : CommandSettings
         }
 
         return items;
+    }
+
+    /// <summary><c>none</c>, or known names (case-insensitive) in catalog order; null when one is unknown.</summary>
+    private static List<string>? ParsePeers(string text)
+    {
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts is [var only] && only.Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return [];
+        }
+
+        var names = parts.Select(p => p.ToLowerInvariant()).ToList();
+        return names.Count > 0 && names.All(PeerCatalog.Names.Contains) ? [.. PeerCatalog.Names.Where(names.Contains)] : null;
     }
 
     private static AttentionBackendKind? ParseBackend(string name) => name.ToLowerInvariant() switch

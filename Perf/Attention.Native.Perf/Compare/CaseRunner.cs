@@ -1,8 +1,10 @@
+using Attention.Native.Perf.Peers;
 using Attention.Native.Perf.Workloads;
 
 namespace Attention.Native.Perf.Compare;
 
-/// <summary>Times one case on one backend configuration and checks its output against the reference.</summary>
+/// <summary>Times one case on one backend configuration, and the peers beside it, and checks every output against the
+/// reference.</summary>
 internal static class CaseRunner
 {
     /// <param name="perfCase">The case.</param>
@@ -11,8 +13,17 @@ internal static class CaseRunner
     /// <param name="check">The float64 reference on the same operands.</param>
     /// <param name="setup">The backend configuration.</param>
     /// <param name="plan">The repetitions.</param>
-    public static CompareRow Run<T>(
-        PerfCase perfCase, (T[] Query, T[] Key, T[] Value) operands, OperandType type, ReferenceCheck check, BackendSetup setup, RepetitionPlan plan)
+    /// <param name="peers">Peers' forwards of the same case on the same (fp32) operands at <paramref name="setup"/>'s
+    /// thread count, timed interleaved with the backend's; empty for none.</param>
+    /// <returns>The backend's row, then one per peer.</returns>
+    public static List<CompareRow> Run<T>(
+        PerfCase perfCase,
+        (T[] Query, T[] Key, T[] Value) operands,
+        OperandType type,
+        ReferenceCheck check,
+        BackendSetup setup,
+        RepetitionPlan plan,
+        IReadOnlyList<(IAttentionPeer Peer, IPeerForward Forward)> peers)
         where T : unmanaged
     {
         var shape = perfCase.Shape;
@@ -28,16 +39,32 @@ internal static class CaseRunner
             backend.Synchronize();
         }
 
-        var median = plan.Median(Forward);
-        double paired = setup.Kind == AttentionBackendKind.Cpu && perfCase.IsDecode
-            ? PairedRead.Fraction(Forward, perfCase.KeyValueBytes / sizeof(float) * type.Size(), setup.Threads, plan)
+        var medians = plan.Medians([Forward, .. peers.Select(p => (Action)p.Forward.Run)]);
+        double Paired(Action forward) => setup.Kind == AttentionBackendKind.Cpu && perfCase.IsDecode
+            ? PairedRead.Fraction(forward, perfCase.KeyValueBytes / sizeof(float) * type.Size(), setup.Threads, plan)
             : double.NaN;
-        double error = check.RelativeError<T>(output.ToArray());
-        return new CompareRow(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, median, error, check.Scope)
+        var rows = new List<CompareRow>
         {
-            Dtype = type,
-            Kernel = setup.KernelOf(perfCase),
-            PairedReadFraction = paired,
+            new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[0], check.RelativeError<T>(output.ToArray()), check.Scope)
+            {
+                Dtype = type,
+                Kernel = setup.KernelOf(perfCase),
+                PairedReadFraction = Paired(Forward),
+            },
         };
+        for (int p = 0; p < peers.Count; p++)
+        {
+            var (peer, forward) = peers[p];
+            rows.Add(new CompareRow(perfCase, AttentionBackendKind.Cpu, peer.Version, setup.Threads, medians[p + 1], check.RelativeError<float>(forward.Output()), check.Scope)
+            {
+                Dtype = type,
+                Kernel = forward.Kernel,
+                Peer = peer.Name,
+                PairedReadFraction = Paired(forward.Run),
+                OursOverPeer = medians[p + 1] / medians[0],
+            });
+        }
+
+        return rows;
     }
 }

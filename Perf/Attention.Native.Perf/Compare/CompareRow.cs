@@ -3,7 +3,9 @@ using Attention.Native.Perf.Workloads;
 
 namespace Attention.Native.Perf.Compare;
 
-/// <summary>One measured (case, backend) pair with its derived rates and its error against the reference.</summary>
+/// <summary>One measured (case, backend) pair with its derived rates and its error against the reference. A peer's row
+/// (<see cref="Peer"/>) has <see cref="Backend"/> <see cref="AttentionBackendKind.Cpu"/>: it runs on the same cores,
+/// held to the same limits.</summary>
 internal sealed record CompareRow(
     PerfCase Case,
     AttentionBackendKind Backend,
@@ -18,6 +20,17 @@ internal sealed record CompareRow(
 
     /// <summary>The kernel that ran: <c>tiled</c> or <c>decode</c> on the CPU, <c>simt</c> on CUDA.</summary>
     public string Kernel { get; init; } = string.Empty;
+
+    /// <summary>The peer library that ran (<c>torch</c>, <c>ort</c>; <see cref="Peers.IAttentionPeer.Name"/>); null for
+    /// the library's own backends.</summary>
+    public string? Peer { get; init; }
+
+    /// <summary>The backend column: the peer's name, else the backend kind.</summary>
+    public string BackendName => Peer ?? Backend.ToString();
+
+    /// <summary>For a peer's row, the peer's time over the CPU backend's in the same interleaved runs: how many times
+    /// faster ours ran (above 1: ours is faster); NaN for the library's own rows.</summary>
+    public double OursOverPeer { get; init; } = double.NaN;
 
     /// <summary>The accuracy bound of <see cref="Dtype"/> (<see cref="OperandTypes.Tolerance"/>): 1e-5 for float.</summary>
     public double ErrorTolerance => Dtype.Tolerance();

@@ -1,17 +1,33 @@
+using Attention.Native.Perf.Peers;
 using Attention.Native.Perf.Report;
 using Attention.Native.Perf.Workloads;
 
 namespace Attention.Native.Perf.Compare;
 
 /// <summary>Runs every case on every backend setup: fresh operands per case, and per operand type one reference, then
-/// the timings.</summary>
+/// the timings. Peers run beside the first CPU setup of each thread count, on float operands.</summary>
 internal static class CompareSession
 {
+    /// <param name="cases">The shapes.</param>
+    /// <param name="types">The operand types.</param>
+    /// <param name="setups">The backend setups.</param>
+    /// <param name="peers">The peers to measure beside the CPU backend; empty for none.</param>
+    /// <param name="plan">The repetitions.</param>
+    /// <param name="seed">The operands' seed.</param>
+    /// <param name="skipped">Filled with one line per (peer, case) the peer could not run, and why.</param>
     public static IReadOnlyList<CompareRow> Run(
-        IReadOnlyList<PerfCase> cases, IReadOnlyList<OperandType> types, IReadOnlyList<BackendSetup> setups, RepetitionPlan plan, int seed)
+        IReadOnlyList<PerfCase> cases,
+        IReadOnlyList<OperandType> types,
+        IReadOnlyList<BackendSetup> setups,
+        IReadOnlyList<IAttentionPeer> peers,
+        RepetitionPlan plan,
+        int seed,
+        List<string> skipped)
     {
         var rows = new List<CompareRow>();
         int steps = cases.Count * types.Count * (1 + setups.Count);
+        // The setup a thread count's peers run beside: its first CPU variant (the best one by default).
+        var partners = setups.Where(s => s.Kind == AttentionBackendKind.Cpu).GroupBy(s => s.Threads).Select(g => g.First()).ToHashSet();
         return ProgressDisplay.Run("compare", steps, step =>
         {
             foreach (var perfCase in cases)
@@ -22,11 +38,12 @@ internal static class CompareSession
                 var operands = RandomOperands.Create(perfCase.Shape, random);
                 foreach (var type in types)
                 {
+                    var session = new CaseSession(perfCase, operands, type, type == OperandType.Float ? peers : [], partners, plan, step, skipped);
                     var caseRows = type switch
                     {
-                        OperandType.Half => RunType<Half>(perfCase, operands, type, setups, plan, step),
-                        OperandType.BFloat16 => RunType<BFloat16>(perfCase, operands, type, setups, plan, step),
-                        _ => RunType<float>(perfCase, operands, type, setups, plan, step),
+                        OperandType.Half => session.Run<Half>(setups),
+                        OperandType.BFloat16 => session.Run<BFloat16>(setups),
+                        _ => session.Run<float>(setups),
                     };
                     rows.AddRange(WithSpeedups(caseRows));
                 }
@@ -36,31 +53,86 @@ internal static class CompareSession
         });
     }
 
-    private static List<CompareRow> RunType<T>(
-        PerfCase perfCase, RandomOperands random, OperandType type, IReadOnlyList<BackendSetup> setups, RepetitionPlan plan, Action<string> step)
-        where T : unmanaged
-    {
-        var operands = (OperandTypes.Convert<T>(random.Query), OperandTypes.Convert<T>(random.Key), OperandTypes.Convert<T>(random.Value));
-        string what = type == OperandType.Float ? perfCase.Label : $"{perfCase.Label} {type.Name()}";
-        step($"{what}: float64 reference");
-        var check = ReferenceCheck.Compute(perfCase, operands);
-        var caseRows = new List<CompareRow>();
-        foreach (var setup in setups)
-        {
-            string threads = setup.Threads > 0 ? $", {setup.Threads} thread(s)" : string.Empty;
-            string variant = setup.Variant != Cpu.CpuKernelVariant.Auto ? $", {setup.Variant}" : string.Empty;
-            step($"{what}: {setup.Kind}{variant}{threads}");
-            caseRows.Add(CaseRunner.Run(perfCase, operands, type, check, setup, plan));
-        }
-
-        return caseRows;
-    }
-
-    /// <summary>Fills <see cref="CompareRow.SpeedupOverCpu"/> of a case's non-CPU rows from its fastest CPU row.</summary>
+    /// <summary>Fills <see cref="CompareRow.SpeedupOverCpu"/> of a case's non-CPU rows from its fastest CPU row of the
+    /// library (peers' rows are neither compared nor a baseline).</summary>
     private static IEnumerable<CompareRow> WithSpeedups(List<CompareRow> caseRows)
     {
-        var cpu = caseRows.Where(r => r.Backend == AttentionBackendKind.Cpu).ToList();
+        var cpu = caseRows.Where(r => r.Backend == AttentionBackendKind.Cpu && r.Peer is null).ToList();
         double best = cpu.Count == 0 ? double.NaN : cpu.Min(r => r.Median.TotalSeconds);
         return caseRows.Select(r => r.Backend == AttentionBackendKind.Cpu ? r : r with { SpeedupOverCpu = best / r.Median.TotalSeconds });
+    }
+
+    /// <summary>One case in one operand type: the reference, then every setup (with the peers beside its partners).</summary>
+    private sealed class CaseSession(
+        PerfCase perfCase,
+        RandomOperands random,
+        OperandType type,
+        IReadOnlyList<IAttentionPeer> peers,
+        IReadOnlySet<BackendSetup> partners,
+        RepetitionPlan plan,
+        Action<string> step,
+        List<string> skipped)
+    {
+        public List<CompareRow> Run<T>(IReadOnlyList<BackendSetup> setups)
+            where T : unmanaged
+        {
+            var operands = (OperandTypes.Convert<T>(random.Query), OperandTypes.Convert<T>(random.Key), OperandTypes.Convert<T>(random.Value));
+            string what = type == OperandType.Float ? perfCase.Label : $"{perfCase.Label} {type.Name()}";
+            step($"{what}: float64 reference");
+            var check = ReferenceCheck.Compute(perfCase, operands);
+            var caseRows = new List<CompareRow>();
+            foreach (var setup in setups)
+            {
+                string threads = setup.Threads > 0 ? $", {setup.Threads} thread(s)" : string.Empty;
+                string variant = setup.Variant != Cpu.CpuKernelVariant.Auto ? $", {setup.Variant}" : string.Empty;
+                var beside = partners.Contains(setup) ? peers : [];
+                string with = beside.Count > 0 ? $" beside {string.Join(", ", beside.Select(p => p.Name))}" : string.Empty;
+                step($"{what}: {setup.Kind}{variant}{threads}{with}");
+                var forwards = Prepare(beside, setup.Threads);
+                try
+                {
+                    caseRows.AddRange(CaseRunner.Run(perfCase, operands, type, check, setup, plan, forwards));
+                }
+                finally
+                {
+                    foreach (var (_, forward) in forwards)
+                    {
+                        forward.Dispose();
+                    }
+                }
+            }
+
+            return caseRows;
+        }
+
+        /// <summary>Each peer's forward of the case, or a line in <c>skipped</c> saying why it has none.</summary>
+        private List<(IAttentionPeer Peer, IPeerForward Forward)> Prepare(IReadOnlyList<IAttentionPeer> beside, int threads)
+        {
+            var forwards = new List<(IAttentionPeer, IPeerForward)>();
+            foreach (var peer in beside)
+            {
+                string? reason = peer.Unsupported(perfCase);
+                if (reason is null)
+                {
+                    try
+                    {
+                        forwards.Add((peer, peer.Prepare(perfCase, random, threads)));
+                        continue;
+                    }
+                    catch (NotSupportedException e)
+                    {
+                        reason = e.Message;
+                    }
+                }
+
+                string line = $"{peer.Name} on {perfCase.Label}: {reason}";
+                if (!skipped.Contains(line))
+                {
+                    skipped.Add(line);
+                }
+            }
+
+            return forwards;
+        }
     }
 }

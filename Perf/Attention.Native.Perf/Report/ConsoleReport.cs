@@ -35,7 +35,6 @@ internal static class ConsoleReport
     {
         var table = new Table().Title("Attention (BHSD; median of timed runs; error vs float64 on the same inputs)");
         var headers = RowCells.HeadersFor(rows);
-        bool withSpeedup = RowCells.HasSpeedup(rows);
         for (int c = 0; c < headers.Count; c++)
         {
             var column = new TableColumn(Markup.Escape(headers[c]));
@@ -44,13 +43,37 @@ internal static class ConsoleReport
 
         foreach (var row in rows)
         {
-            var cells = RowCells.Of(row, limits, withSpeedup).Select(Markup.Escape).ToArray();
+            var cells = RowCells.Of(row, limits, headers).Select(Markup.Escape).ToArray();
             if (!row.Passes)
             {
                 cells[RowCells.ErrorColumn] = $"[red]{cells[RowCells.ErrorColumn]} FAIL[/]";
             }
 
             table.AddRow(cells);
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>The peers' summary (<see cref="PeerCells"/>); nothing when no peer ran.</summary>
+    public static void WritePeers(IReadOnlyList<CompareRow> rows)
+    {
+        if (PeerCells.Peers(rows).Count == 0)
+        {
+            return;
+        }
+
+        var table = new Table().Title(Markup.Escape(PeerCells.Caption));
+        var headers = PeerCells.Headers(rows);
+        for (int c = 0; c < headers.Count; c++)
+        {
+            var column = new TableColumn(Markup.Escape(headers[c]));
+            table.AddColumn(PeerCells.IsNumeric(c) ? column.RightAligned() : column);
+        }
+
+        foreach (string[] cells in PeerCells.Rows(rows))
+        {
+            table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
 
         AnsiConsole.Write(table);

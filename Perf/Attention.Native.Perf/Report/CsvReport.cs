@@ -9,7 +9,7 @@ namespace Attention.Native.Perf.Report;
 internal static class CsvReport
 {
     private const string Header =
-        "shape,mask,batch,query_heads,kv_heads,lq,lk,d,dv,backend,variant,threads,median_ms,gflops,gbps,limit,limit_fraction,rel_error,error_scope,passes,speedup_vs_best_cpu,dtype,kernel";
+        "shape,mask,batch,query_heads,kv_heads,lq,lk,d,dv,backend,variant,threads,median_ms,gflops,gbps,limit,limit_fraction,rel_error,error_scope,passes,speedup_vs_best_cpu,dtype,kernel,ours_over_peer";
 
     public static string Render(IReadOnlyList<CompareRow> rows, MachineLimits limits)
     {
@@ -20,8 +20,9 @@ internal static class CsvReport
             object[] fields =
             [
                 row.Case.Name, row.Case.Mask, s.Batch, s.QueryHeads, s.KeyValueHeads, s.QueryLength, s.KeyLength, s.HeadDim,
-                s.ValueHeadDim, row.Backend, row.Variant, row.Threads, row.Milliseconds, row.Gflops, row.Gbps, row.LimitKind,
+                s.ValueHeadDim, row.BackendName, row.Variant, row.Threads, row.Milliseconds, row.Gflops, row.Gbps, row.LimitKind,
                 row.LimitFraction(limits), row.RelativeError, row.ErrorScope, row.Passes, row.SpeedupOverCpu, row.Dtype.Name(), row.Kernel,
+                row.OursOverPeer,
             ];
             text.AppendLine(string.Join(',', fields.Select(Field)));
         }

@@ -31,18 +31,29 @@ internal static class MarkdownReport
         }
 
         var columns = RowCells.HeadersFor(rows);
-        bool withSpeedup = RowCells.HasSpeedup(rows);
         text.AppendLine().AppendLine($"| {string.Join(" | ", columns)} |");
         text.AppendLine($"|{string.Join('|', columns.Select((_, c) => RowCells.IsNumeric(c) ? "---:" : "---"))}|");
         foreach (var row in rows)
         {
-            var cells = RowCells.Of(row, limits, withSpeedup);
+            var cells = RowCells.Of(row, limits, columns);
             if (!row.Passes)
             {
                 cells[RowCells.ErrorColumn] += " **FAIL**";
             }
 
             text.AppendLine($"| {string.Join(" | ", cells)} |");
+        }
+
+        if (PeerCells.Peers(rows).Count > 0)
+        {
+            var peerColumns = PeerCells.Headers(rows);
+            text.AppendLine().AppendLine("## Ours beside the peers").AppendLine().AppendLine(PeerCells.Caption).AppendLine();
+            text.AppendLine($"| {string.Join(" | ", peerColumns)} |");
+            text.AppendLine($"|{string.Join('|', peerColumns.Select((_, c) => PeerCells.IsNumeric(c) ? "---:" : "---"))}|");
+            foreach (string[] cells in PeerCells.Rows(rows))
+            {
+                text.AppendLine($"| {string.Join(" | ", cells)} |");
+            }
         }
 
         return text.ToString();

@@ -16,26 +16,37 @@ internal static class RowCells
     /// <summary>The extra column of GPU rows: their speed-up over the best CPU row of the same case.</summary>
     public const string SpeedupHeader = "vs best CPU";
 
-    /// <summary>Columns holding numbers, right-aligned.</summary>
-    public static bool IsNumeric(int column) => column is (>= 6 and <= ErrorColumn) or 13;
+    /// <summary>The extra column of peers' rows: <see cref="CompareRow.OursOverPeer"/>.</summary>
+    public const string PeerHeader = "ours/peer";
+
+    /// <summary>Columns holding numbers, right-aligned (the optional columns after the fixed ones are all numbers).</summary>
+    public static bool IsNumeric(int column) => column is (>= 6 and <= ErrorColumn) or > ErrorColumn + 1;
 
     /// <summary>Whether the table needs the <see cref="SpeedupHeader"/> column: only when a GPU row was measured.</summary>
     public static bool HasSpeedup(IEnumerable<CompareRow> rows) => rows.Any(r => !double.IsNaN(r.SpeedupOverCpu));
 
+    /// <summary>The fixed columns, then <see cref="SpeedupHeader"/> when a GPU row was measured and
+    /// <see cref="PeerHeader"/> when a peer was.</summary>
     public static IReadOnlyList<string> HeadersFor(IReadOnlyList<CompareRow> rows) =>
-        HasSpeedup(rows) ? [.. Headers, SpeedupHeader] : Headers;
+    [
+        .. Headers,
+        .. HasSpeedup(rows) ? [SpeedupHeader] : Array.Empty<string>(),
+        .. rows.Any(r => r.Peer is not null) ? [PeerHeader] : Array.Empty<string>(),
+    ];
 
-    /// <summary>The cells, with the speed-up column when <paramref name="withSpeedup"/>.</summary>
-    public static string[] Of(CompareRow row, MachineLimits limits, bool withSpeedup) =>
-        withSpeedup
-            ? [.. Of(row, limits), double.IsNaN(row.SpeedupOverCpu) ? "-" : $"{Number(row.SpeedupOverCpu, "F1")}x"]
-            : Of(row, limits);
+    /// <summary>The cells under <paramref name="headers"/> (<see cref="HeadersFor"/>).</summary>
+    public static string[] Of(CompareRow row, MachineLimits limits, IReadOnlyList<string> headers) =>
+    [
+        .. Of(row, limits),
+        .. headers.Contains(SpeedupHeader) ? [Ratio(row.SpeedupOverCpu, "F1")] : Array.Empty<string>(),
+        .. headers.Contains(PeerHeader) ? [Ratio(row.OursOverPeer, "F2")] : Array.Empty<string>(),
+    ];
 
     public static string[] Of(CompareRow row, MachineLimits limits) =>
     [
         row.Case.Name,
         row.Case.Mask,
-        row.Backend.ToString(),
+        row.BackendName,
         row.Variant,
         row.Kernel,
         row.Dtype.Name(),
@@ -47,6 +58,9 @@ internal static class RowCells
         Number(row.RelativeError, "0.0E+0"),
         row.ErrorScope,
     ];
+
+    /// <summary><c>1.23x</c>, or <c>-</c> for NaN.</summary>
+    public static string Ratio(double value, string format) => double.IsNaN(value) ? "-" : $"{Number(value, format)}x";
 
     public static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
