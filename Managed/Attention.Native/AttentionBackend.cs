@@ -37,13 +37,16 @@ public abstract class AttentionBackend : IDisposable
     /// <param name="kind">The backend to create; <see cref="AttentionBackendKind.Auto"/> picks the fastest present.</param>
     /// <returns>The backend; dispose it to free its resources.</returns>
     /// <remarks><see cref="AttentionBackendKind.Auto"/> creates the CUDA backend when a usable device is found and
-    /// otherwise the CPU backend, whose <see cref="SelectionReason"/> then says why CUDA was not chosen.</remarks>
+    /// <c>ATTENTION_NATIVE_CUDA_KERNEL</c> is unset or names a kernel, and otherwise the CPU backend, whose
+    /// <see cref="SelectionReason"/> then says why CUDA was not chosen. Whether a device is usable is found out once per
+    /// process (the driver is initialised once) and remembered.</remarks>
     /// <exception cref="CudaUnavailableException"><paramref name="kind"/> is <see cref="AttentionBackendKind.Cuda"/> and no
     /// usable driver or device was found (the message says what was looked for).</exception>
     /// <exception cref="CudaException"><paramref name="kind"/> is Cuda or Auto and the driver failed while setting up.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined value.</exception>
     /// <exception cref="ArgumentException">The environment variable <c>ATTENTION_NATIVE_CPU_VARIANT</c> names no
-    /// <see cref="Cpu.CpuKernelVariant"/>.</exception>
+    /// <see cref="Cpu.CpuKernelVariant"/>, or <paramref name="kind"/> is <see cref="AttentionBackendKind.Cuda"/> and
+    /// <c>ATTENTION_NATIVE_CUDA_KERNEL</c> names no kernel (the message names the variable).</exception>
     public static AttentionBackend Create(AttentionBackendKind kind = AttentionBackendKind.Auto) => kind switch
     {
         AttentionBackendKind.Auto => CreateAuto(),
@@ -103,8 +106,12 @@ public abstract class AttentionBackend : IDisposable
     /// <param name="probabilities">Optional <c>[B, Hq, Lq, Lk]</c> attention weights (0 where masked), for
     /// inspecting small problems.</param>
     /// <exception cref="ArgumentNullException">A required tensor is null.</exception>
-    /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it),
-    /// a tensor belongs to another backend, or the output is also an input.</exception>
+    /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it), a
+    /// mask or bias does not hold exactly the planes of its declared <c>[B|1, Hq|1]</c>, a tensor belongs to another
+    /// backend, or an output is also an input (the mask and bias included) or shares memory with the mask or bias.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A shape dimension is below 1, an option is out of its range
+    /// (<see cref="AttentionOptions.Softcap"/> between 0 and the smallest normal float, for one), or a head dim is above
+    /// the backend's limit (the CPU backend's: 16,384).</exception>
     /// <exception cref="ObjectDisposedException">The backend or a tensor was disposed.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend cannot
     /// run an option (the message names it).</exception>
@@ -127,14 +134,18 @@ public abstract class AttentionBackend : IDisposable
         ThrowIfForeign(output ?? throw new ArgumentNullException(nameof(output)), nameof(output));
         ThrowIfForeign(logSumExp, nameof(logSumExp));
         ThrowIfForeign(probabilities, nameof(probabilities));
-        object?[] inputs = [query, key, value];
-        ThrowIfAmong(output, inputs, nameof(output));
-        ThrowIfAmong(logSumExp, [.. inputs, output], nameof(logSumExp));
-        ThrowIfAmong(probabilities, [.. inputs, output, logSumExp], nameof(probabilities));
-
         options ??= AttentionOptions.Default;
         ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
         ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
+        object?[] inputs = [query, key, value, options.Mask?.Tensor, options.Bias?.Tensor];
+        ThrowIfAmong(output, inputs, nameof(output));
+        ThrowIfAmong(logSumExp, [.. inputs, output], nameof(logSumExp));
+        ThrowIfAmong(probabilities, [.. inputs, output, logSumExp], nameof(probabilities));
+        var mask = ScoresBytes(options.Mask);
+        var bias = ScoresBytes(options.Bias);
+        ThrowIfOverlapsScores(HostBytes(output), nameof(output), mask, bias);
+        ThrowIfOverlapsScores(logSumExp is null ? default : HostBytes(logSumExp), nameof(logSumExp), mask, bias);
+        ThrowIfOverlapsScores(probabilities is null ? default : HostBytes(probabilities), nameof(probabilities), mask, bias);
         var problem = AttentionValidator.Validate(shape, options, new(
             query.Length, key.Length, value.Length, output.Length, logSumExp?.Length ?? -1, probabilities?.Length ?? -1));
         RunCore(problem, query, key, value, output, logSumExp, probabilities);
@@ -153,8 +164,12 @@ public abstract class AttentionBackend : IDisposable
     /// <param name="options">Scale, masks, layout; null for the defaults.</param>
     /// <param name="logSumExp">Optional <c>[B, Hq, Lq]</c> log-sum-exp output; empty when not wanted.</param>
     /// <param name="probabilities">Optional <c>[B, Hq, Lq, Lk]</c> attention weights; empty when not wanted.</param>
-    /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it),
-    /// or the output overlaps an input.</exception>
+    /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it), a
+    /// mask or bias does not hold exactly the planes of its declared <c>[B|1, Hq|1]</c>, or an output overlaps an input
+    /// (the mask and bias included) or another output.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A shape dimension is below 1, an option is out of its range
+    /// (<see cref="AttentionOptions.Softcap"/> between 0 and the smallest normal float, for one), or a head dim is above
+    /// the backend's limit (the CPU backend's: 16,384).</exception>
     /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend cannot
     /// run an option (the message names it).</exception>
@@ -196,6 +211,11 @@ public abstract class AttentionBackend : IDisposable
         options ??= AttentionOptions.Default;
         ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
         ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
+        var mask = ScoresBytes(options.Mask);
+        var bias = ScoresBytes(options.Bias);
+        ThrowIfOverlapsScores(o, nameof(output), mask, bias);
+        ThrowIfOverlapsScores(lse, nameof(logSumExp), mask, bias);
+        ThrowIfOverlapsScores(probs, nameof(probabilities), mask, bias);
         var problem = AttentionValidator.Validate(shape, options, new(
             query.Length, key.Length, value.Length, output.Length,
             logSumExp.IsEmpty ? -1 : logSumExp.Length, probabilities.IsEmpty ? -1 : probabilities.Length));
@@ -227,6 +247,13 @@ public abstract class AttentionBackend : IDisposable
     private protected abstract AttentionTensor<T> AllocateCore<T>(long length)
         where T : unmanaged;
 
+    /// <summary>
+    /// The host memory <paramref name="tensor"/> (one of this backend's, alive) occupies, for the overlap checks; empty
+    /// where tensors live in device memory, which host memory cannot overlap.
+    /// </summary>
+    private protected virtual ReadOnlySpan<byte> HostBytes<TElement>(AttentionTensor<TElement> tensor)
+        where TElement : unmanaged => default;
+
     private protected abstract void RunCore<T>(
         AttentionProblem problem,
         AttentionTensor<T> query,
@@ -247,9 +274,21 @@ public abstract class AttentionBackend : IDisposable
         Span<float> probabilities)
         where T : unmanaged;
 
-    /// <summary>CUDA when a usable device is present, else the CPU with the reason CUDA was not chosen.</summary>
+    /// <summary>
+    /// CUDA when a usable device is present and <c>ATTENTION_NATIVE_CUDA_KERNEL</c> is valid, else the CPU with the
+    /// reason CUDA was not chosen.
+    /// </summary>
     private static AttentionBackend CreateAuto()
     {
+        try
+        {
+            CudaKernelSelector.ForcedByEnvironment();
+        }
+        catch (ArgumentException e)
+        {
+            return new CpuBackend(null, $"Auto: {e.Message} CUDA was not tried. The CPU backend was chosen.");
+        }
+
         CudaBackend cuda;
         try
         {
@@ -286,12 +325,39 @@ public abstract class AttentionBackend : IDisposable
         }
     }
 
-    /// <summary>Rejects an output tensor that is also an input or another output (the kernel would race with itself).</summary>
+    /// <summary>
+    /// Rejects an output tensor that is also an input (the mask and bias included) or another output: the kernel would
+    /// race with itself.
+    /// </summary>
     private static void ThrowIfAmong(object? tensor, object?[] others, string parameter)
     {
         if (tensor is not null && Array.Exists(others, other => ReferenceEquals(other, tensor)))
         {
-            throw new ArgumentException($"{parameter} must not also be another operand of the call.", parameter);
+            throw new ArgumentException(
+                $"{parameter} must not also be another operand of the call (query, key, value, options.Mask, " +
+                "options.Bias or another output).",
+                parameter);
         }
     }
+
+    /// <summary>
+    /// Rejects an output whose memory overlaps the mask or the bias: the kernels read every row of those while they
+    /// write the outputs, so they would read what they have already written.
+    /// </summary>
+    private static void ThrowIfOverlapsScores(
+        ReadOnlySpan<byte> written, string parameter, ReadOnlySpan<byte> mask, ReadOnlySpan<byte> bias)
+    {
+        string? overlapped = written.Overlaps(bias) ? "options.Bias" : written.Overlaps(mask) ? "options.Mask" : null;
+        if (overlapped is not null)
+        {
+            throw new ArgumentException($"{parameter} must not overlap {overlapped}.", parameter);
+        }
+    }
+
+    /// <summary>The host memory of a mask or bias: its <see cref="BroadcastScores{T}.Memory"/>, or its tensor's.</summary>
+    private ReadOnlySpan<byte> ScoresBytes<TElement>(BroadcastScores<TElement>? scores)
+        where TElement : unmanaged =>
+        scores is null ? default
+        : scores.Tensor is { } tensor ? HostBytes(tensor)
+        : MemoryMarshal.AsBytes(scores.Memory.Span);
 }

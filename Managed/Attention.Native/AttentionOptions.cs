@@ -20,7 +20,8 @@ public sealed record AttentionOptions
 
     /// <summary>
     /// Soft cap on the scaled score <c>s</c>: <c>cap·tanh(s/cap)</c>, applied before the bias (Gemma 2, FlashAttention,
-    /// ORT GQA). 0 disables it; otherwise positive and finite.
+    /// ORT GQA). 0 disables it; otherwise finite and at least the smallest normal float, 1.17549435E-38 (2^−126), so
+    /// that <c>1/cap</c> is finite: smaller caps are rejected rather than computed as NaN.
     /// </summary>
     public float Softcap { get; init; }
 

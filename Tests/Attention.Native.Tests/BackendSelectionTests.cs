@@ -11,6 +11,8 @@ public sealed class BackendSelectionTests
 {
     private const string VariantVariable = "ATTENTION_NATIVE_CPU_VARIANT";
 
+    private const string CudaKernelVariable = "ATTENTION_NATIVE_CUDA_KERNEL";
+
     public static TheoryData<CpuKernelVariant> ConcreteVariants =>
         new(CpuKernelVariant.Vector512, CpuKernelVariant.Vector256, CpuKernelVariant.Vector128, CpuKernelVariant.Scalar);
 
@@ -144,6 +146,29 @@ public sealed class BackendSelectionTests
         }
     }
 
+    [Theory]
+    [InlineData("tensorcore")]
+    [InlineData("7")]
+    public void Auto_with_a_bad_cuda_kernel_variable_falls_back_to_the_cpu_and_says_why(string value)
+    {
+        using var backend = WithVariable(CudaKernelVariable, value, () => AttentionBackend.Create(AttentionBackendKind.Auto));
+        var cpu = Assert.IsType<CpuBackend>(backend);
+        Assert.StartsWith("Auto: ", cpu.SelectionReason, StringComparison.Ordinal);
+        Assert.Contains($"{CudaKernelVariable}='{value}'", cpu.SelectionReason, StringComparison.Ordinal);
+        Assert.EndsWith("The CPU backend was chosen.", cpu.SelectionReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cuda_with_a_bad_cuda_kernel_variable_throws_naming_it()
+    {
+        // Read before the device is probed, so on every machine.
+        foreach (var create in new Func<AttentionBackend>[] { () => AttentionBackend.Create(AttentionBackendKind.Cuda), () => new CudaBackend() })
+        {
+            var error = Assert.Throws<ArgumentException>(() => WithVariable(CudaKernelVariable, "tensorcore", create));
+            Assert.Contains($"{CudaKernelVariable}='tensorcore'", error.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Undefined_explicit_variant()
     {
@@ -167,17 +192,20 @@ public sealed class BackendSelectionTests
     }
 
     /// <summary>Runs <paramref name="body"/> with the variant variable set (null: unset), then restores it.</summary>
-    private static T WithVariable<T>(string? value, Func<T> body)
+    private static T WithVariable<T>(string? value, Func<T> body) => WithVariable(VariantVariable, value, body);
+
+    /// <summary>Runs <paramref name="body"/> with <paramref name="variable"/> set (null: unset), then restores it.</summary>
+    private static T WithVariable<T>(string variable, string? value, Func<T> body)
     {
-        string? saved = Environment.GetEnvironmentVariable(VariantVariable);
-        Environment.SetEnvironmentVariable(VariantVariable, value);
+        string? saved = Environment.GetEnvironmentVariable(variable);
+        Environment.SetEnvironmentVariable(variable, value);
         try
         {
             return body();
         }
         finally
         {
-            Environment.SetEnvironmentVariable(VariantVariable, saved);
+            Environment.SetEnvironmentVariable(variable, saved);
         }
     }
 }

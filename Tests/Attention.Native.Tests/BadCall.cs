@@ -59,6 +59,41 @@ internal sealed record BadCall
         return values;
     }
 
+    /// <summary>A call with a host-memory mask or bias of the given broadcast shape and element count.</summary>
+    public static BadCall WithScores(bool bias, int batch, int heads, long length)
+    {
+        var random = new Random();
+        var options = bias
+            ? new AttentionOptions { Bias = new AttentionBias(TestData.RandomBias(random, length), batch, heads) }
+            : new AttentionOptions { Mask = new AttentionMask(TestData.RandomMask(random, length), batch, heads) };
+        return new BadCall { Options = options };
+    }
+
+    /// <summary>Runs <paramref name="call"/> on <paramref name="backend"/> through spans and through tensors; both must
+    /// throw <typeparamref name="TException"/> naming <paramref name="named"/> and <paramref name="parameter"/>, and
+    /// write nothing.</summary>
+    public static TException[] Rejected<TException>(AttentionBackend backend, BadCall call, string named, string parameter)
+        where TException : Exception
+    {
+        var host = new HostOperands(call);
+        var viaSpans = Assert.Throws<TException>(() => host.Run(backend, call));
+        host.AssertOutputsUntouched();
+        using var tensors = new TensorOperands(new HostOperands(call), _ => backend);
+        var viaTensors = Assert.Throws<TException>(() => tensors.Run(backend, call));
+        tensors.AssertOutputsUntouched();
+        AssertNames(viaSpans, named, parameter);
+        AssertNames(viaTensors, named, parameter);
+        return [viaSpans, viaTensors];
+    }
+
+    /// <summary>The error is an <see cref="ArgumentException"/> for <paramref name="parameter"/> whose message names
+    /// <paramref name="named"/>.</summary>
+    public static void AssertNames(Exception error, string named, string parameter)
+    {
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+        Assert.Equal(parameter, Assert.IsAssignableFrom<ArgumentException>(error).ParamName);
+    }
+
     public static void AssertSentinels(ReadOnlySpan<float> values, string name)
     {
         for (int i = 0; i < values.Length; i++)

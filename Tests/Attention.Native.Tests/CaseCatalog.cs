@@ -72,6 +72,9 @@ public static class CaseCatalog
         yield return new("window-both", new(1, 2, 2, 150, 170, 16, 16)) { Options = _ => new() { Window = new(13, 5) } };
         yield return new("window-causal", new(1, 2, 2, 150, 150, 16, 16)) { Options = _ => new() { Window = SlidingWindow.Causal(30), Causal = CausalMask.TopLeft } };
         yield return new("softcap", new(1, 2, 2, 33, 65, 32, 32)) { Amplitude = 3f, Options = _ => new() { Softcap = 5f } };
+        // The smallest cap accepted (the smallest normal float): every capped score is ±cap, so the weights are uniform.
+        yield return new("softcap-smallest-normal", new(1, 2, 2, 9, 20, 16, 16)) { Options = _ => new() { Softcap = 1.17549435E-38f } };
+        yield return new("softcap-smallest-normal-decode", new(1, 4, 2, 1, 300, 16, 16)) { Options = _ => new() { Softcap = 1.17549435E-38f } };
         yield return new("keylengths", new(3, 2, 2, 40, 90, 16, 16)) { Options = _ => new() { KeyLengths = new[] { 90, 1, 47 } } };
         yield return new("window-keylengths", new(3, 2, 2, 40, 90, 16, 16))
         {

@@ -93,6 +93,21 @@ public sealed class CpuDecodeKernelTests
         });
     }
 
+    /// <summary>
+    /// 262,144 KV heads side by side ([B, L, H, D]): more than one work item takes together, whose per-head state and
+    /// step structs (on the stack) would otherwise grow with the head count.
+    /// </summary>
+    [Fact]
+    public void Very_many_key_value_heads_side_by_side_match_reference()
+    {
+        const int heads = 1 << 18;
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        AttentionChecker.Check(backend, new AttentionCase("decode-kv-heads-2^18", new AttentionShape(1, heads, heads, 1, 3, 2, 1))
+        {
+            Options = _ => new() { Layout = AttentionLayout.Bshd },
+        });
+    }
+
     public static TheoryData<CpuKernelVariant> Variants() =>
         new(CpuKernelVariant.Vector512, CpuKernelVariant.Vector256, CpuKernelVariant.Vector128, CpuKernelVariant.Scalar);
 

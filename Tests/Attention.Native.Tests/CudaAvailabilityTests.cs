@@ -82,6 +82,45 @@ public sealed class CudaAvailabilityTests
     }
 
     [Fact]
+    public void Each_device_is_probed_once_per_process()
+    {
+        // Ordinal 57 is probed by no other test, so its count starts at zero whatever ran before. Creating backends
+        // on it again and again asks the driver once (cuInit and all), and gives the first verdict every time.
+        const int ordinal = 57;
+        var verdicts = new List<string>();
+        for (int i = 0; i < 4; i++)
+        {
+            try
+            {
+                using var backend = new CudaBackend(new CudaBackendOptions { DeviceOrdinal = ordinal });
+                verdicts.Add(backend.DeviceName);
+            }
+            catch (CudaUnavailableException e)
+            {
+                verdicts.Add(e.Message);
+            }
+        }
+
+        Assert.Equal(1, CudaAvailability.ProbeCount(ordinal));
+        Assert.Single(verdicts.Distinct());
+
+        // Auto and IsAvailable probe device 0: once, whichever test asked first.
+        using (AttentionBackend.Create())
+        {
+        }
+
+        int probes = CudaAvailability.ProbeCount(0);
+        for (int i = 0; i < 4; i++)
+        {
+            using var backend = AttentionBackend.Create();
+            CudaBackend.IsAvailable(out _);
+        }
+
+        Assert.Equal(1, probes);
+        Assert.Equal(probes, CudaAvailability.ProbeCount(0));
+    }
+
+    [Fact]
     public void Negative_device_ordinal_is_rejected_before_probing()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new CudaBackend(new CudaBackendOptions { DeviceOrdinal = -1 }));

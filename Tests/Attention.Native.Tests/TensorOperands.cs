@@ -26,10 +26,13 @@ internal sealed class TensorOperands : IDisposable
 
     public AttentionTensor<float> this[string name] => tensors[name];
 
-    public void Run(AttentionBackend backend, BadCall call, AttentionTensor<float>? output = null) =>
+    /// <summary>Runs the call on these tensors, or on the given ones in place of an output.</summary>
+    public void Run(
+        AttentionBackend backend, BadCall call, AttentionTensor<float>? output = null,
+        AttentionTensor<float>? logSumExp = null, AttentionTensor<float>? probabilities = null) =>
         backend.ScaledDotProductAttention(
             call.Shape, this["query"], this["key"], this["value"], output ?? this["output"], call.Options,
-            tensors.GetValueOrDefault("logSumExp"), tensors.GetValueOrDefault("probabilities"));
+            logSumExp ?? tensors.GetValueOrDefault("logSumExp"), probabilities ?? tensors.GetValueOrDefault("probabilities"));
 
     /// <summary>Checks the outputs that are still alive.</summary>
     public void AssertOutputsUntouched()

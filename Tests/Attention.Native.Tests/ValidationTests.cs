@@ -448,34 +448,15 @@ public sealed class ValidationTests
     private static string ScoresName(bool bias) => bias ? nameof(AttentionOptions.Bias) : nameof(AttentionOptions.Mask);
 
     /// <summary>A call with a host-memory mask or bias of the given broadcast shape and element count.</summary>
-    private static BadCall Scores(bool bias, int batch, int heads, long length)
-    {
-        var random = new Random();
-        var options = bias
-            ? new AttentionOptions { Bias = new AttentionBias(TestData.RandomBias(random, length), batch, heads) }
-            : new AttentionOptions { Mask = new AttentionMask(TestData.RandomMask(random, length), batch, heads) };
-        return new BadCall { Options = options };
-    }
+    private static BadCall Scores(bool bias, int batch, int heads, long length) => BadCall.WithScores(bias, batch, heads, length);
 
     /// <summary>Runs <paramref name="call"/> through spans and through tensors; both must throw and write nothing.</summary>
     private static TException[] Rejected<TException>(BadCall call, string named, string parameter)
         where TException : Exception
     {
         using var backend = BadCall.NewBackend();
-        var host = new HostOperands(call);
-        var viaSpans = Assert.Throws<TException>(() => host.Run(backend, call));
-        host.AssertOutputsUntouched();
-        using var tensors = new TensorOperands(new HostOperands(call), _ => backend);
-        var viaTensors = Assert.Throws<TException>(() => tensors.Run(backend, call));
-        tensors.AssertOutputsUntouched();
-        AssertNames(viaSpans, named, parameter);
-        AssertNames(viaTensors, named, parameter);
-        return [viaSpans, viaTensors];
+        return BadCall.Rejected<TException>(backend, call, named, parameter);
     }
 
-    private static void AssertNames(Exception error, string named, string parameter)
-    {
-        Assert.Contains(named, error.Message, StringComparison.Ordinal);
-        Assert.Equal(parameter, Assert.IsAssignableFrom<ArgumentException>(error).ParamName);
-    }
+    private static void AssertNames(Exception error, string named, string parameter) => BadCall.AssertNames(error, named, parameter);
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Cpu;
@@ -7,8 +8,16 @@ namespace Attention.Native.Cpu;
 /// The SIMD CPU backend: FlashAttention-style fused attention in float (Half and BFloat16 operands are converted
 /// block by block), multi-threaded over (batch, head, query block) work items.
 /// </summary>
+/// <remarks>
+/// Head dims (D and Dv) are at most 16,384: each worker keeps row tiles of the query and output D wide (about 450 bytes
+/// per unit of D + Dv), so larger ones would need gigabytes of scratch per worker. Calls past it throw
+/// <see cref="ArgumentOutOfRangeException"/> naming the dimension before anything is written.
+/// </remarks>
 public sealed class CpuBackend : AttentionBackend
 {
+    /// <summary>The largest head dim (D and Dv) the CPU kernels take.</summary>
+    internal const int MaxHeadDim = 16384;
+
     /// <summary>Creates a CPU backend.</summary>
     /// <param name="options">Thread count and kernel variant; null for the defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException">The thread count is negative or the variant is undefined.</exception>
@@ -86,9 +95,30 @@ public sealed class CpuBackend : AttentionBackend
         }
     }
 
+    /// <summary>Rejects what the CPU kernels cannot hold: head dims above <see cref="MaxHeadDim"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A head dim is above the limit.</exception>
+    internal static void ThrowIfBeyondLimits(AttentionProblem problem)
+    {
+        ThrowIfAbove(problem.HeadDim, nameof(AttentionShape.HeadDim));
+        ThrowIfAbove(problem.ValueHeadDim, nameof(AttentionShape.ValueHeadDim));
+
+        static void ThrowIfAbove(int dim, string name)
+        {
+            if (dim > MaxHeadDim)
+            {
+                throw new ArgumentOutOfRangeException(
+                    "shape", dim, $"shape.{name} is {dim}; the CPU backend takes head dims up to {MaxHeadDim}.");
+            }
+        }
+    }
+
+    private protected override ReadOnlySpan<byte> HostBytes<TElement>(AttentionTensor<TElement> tensor) =>
+        MemoryMarshal.AsBytes(((CpuTensor<TElement>)tensor).AsSpan());
+
     private unsafe void Run<T>(AttentionProblem problem, T* q, T* k, T* v, T* o, float* lse, float* probs)
         where T : unmanaged
     {
+        ThrowIfBeyondLimits(problem);
         using var mask = Pin(problem.Mask, out bool* maskPointer);
         using var bias = Pin(problem.Bias, out float* biasPointer);
         var operands = new Operands<T>

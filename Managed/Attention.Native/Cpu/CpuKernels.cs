@@ -66,9 +66,11 @@ internal static class CpuKernels
         }
     }
 
-    /// <summary>Whether a problem takes the decode kernel (few queries, no probabilities requested).</summary>
-    public static bool UsesDecodeKernel(AttentionProblem problem) =>
-        problem.QueryLength <= DecodeAttentionKernel<ScalarOps, float>.MaxQueryLength && !problem.WantsProbabilities;
+    /// <summary>
+    /// Whether a problem takes the decode kernel (few queries, no probabilities requested, a query group whose state
+    /// it can hold).
+    /// </summary>
+    public static bool UsesDecodeKernel(AttentionProblem problem) => DecodeAttentionKernel<ScalarOps, float>.Takes(problem);
 
     private static void Run<T, TOps, TVec>(AttentionProblem problem, in Operands<T> operands, int threads)
         where T : unmanaged

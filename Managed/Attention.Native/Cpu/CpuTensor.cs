@@ -6,6 +6,11 @@ namespace Attention.Native.Cpu;
 /// A tensor in 64-byte-aligned host memory, owned by a <see cref="CpuBackend"/>. Its elements can be read and
 /// written in place through <see cref="AsSpan"/>.
 /// </summary>
+/// <remarks>
+/// Its native memory counts as memory pressure for the GC (<see cref="GC.AddMemoryPressure"/>) until the tensor is
+/// disposed or finalized, so undisposed tensors are collected as their size warrants; dispose them all the same, to
+/// free the memory at once.
+/// </remarks>
 /// <typeparam name="T">Element type.</typeparam>
 public sealed unsafe class CpuTensor<T> : AttentionTensor<T>
     where T : unmanaged
@@ -21,7 +26,7 @@ public sealed unsafe class CpuTensor<T> : AttentionTensor<T>
                 nameof(length), length, $"A CPU tensor holds at most {int.MaxValue} elements.");
         }
 
-        memory = new AlignedMemoryHandle((nuint)length * (nuint)sizeof(T), zero: true, hugePages: backend.HugePages);
+        memory = new AlignedMemoryHandle((nuint)length * (nuint)sizeof(T), zero: true, hugePages: backend.HugePages, gcPressure: true);
     }
 
     /// <inheritdoc />

@@ -67,4 +67,12 @@ internal static unsafe class OperandRows
         offset += (floats + 15) & ~15;
         return start;
     }
+
+    /// <summary><see cref="TakeScratch(ref int, int)"/> for layouts whose sizes may pass int range.</summary>
+    public static long TakeScratch(ref long offset, long floats)
+    {
+        long start = offset;
+        offset += (floats + 15) & ~15L;
+        return start;
+    }
 }

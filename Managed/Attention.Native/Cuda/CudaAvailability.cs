@@ -7,10 +7,18 @@ namespace Attention.Native.Cuda;
 /// <summary>
 /// Finds out whether the CUDA backend can run: loads the driver library, <c>cuInit</c>, checks the driver version,
 /// the device count and the device's compute capability. Every failure becomes a
-/// <see cref="CudaUnavailableException"/> whose message comes from <see cref="CudaUnavailableReasons"/>.
+/// <see cref="CudaUnavailableException"/> whose message comes from <see cref="CudaUnavailableReasons"/>. The verdict
+/// on each device is found once per process and remembered (the driver enumerates its devices once, at
+/// <c>cuInit</c>): every <c>AttentionBackend.Create()</c> would otherwise repeat the probe, and each failing
+/// <c>cuInit</c> grows the process by a few kilobytes. A <see cref="CudaException"/> (the driver failing mid-probe) is
+/// not remembered.
 /// </summary>
 internal static unsafe class CudaAvailability
 {
+    private static readonly Dictionary<int, Verdict> Verdicts = [];
+    private static readonly Dictionary<int, int> Probes = [];
+    private static readonly Lock Gate = new();
+
     /// <summary>
     /// The oldest driver accepted: CUDA 11.8. The calls bound here exist since 11.0; the embedded PTX is ISA 7.8, made
     /// by the CUDA 11.8 toolkit (see Native/README.md), and a driver refuses PTX newer than itself
@@ -21,11 +29,47 @@ internal static unsafe class CudaAvailability
     /// <summary>The PTX baseline is compute_80 (Ampere), so devices below 8.0 cannot JIT it.</summary>
     public const int MinimumComputeCapabilityMajor = 8;
 
-    /// <summary>Probes device <paramref name="ordinal"/>.</summary>
+    /// <summary>What is known of device <paramref name="ordinal"/>: probed on the first call, remembered after.</summary>
     /// <param name="ordinal">The device ordinal.</param>
     /// <returns>What was found.</returns>
     /// <exception cref="CudaUnavailableException">CUDA cannot run here; the message says why.</exception>
+    /// <exception cref="CudaException">The driver failed while probing (tried again on the next call).</exception>
     public static CudaDeviceInfo Probe(int ordinal)
+    {
+        Verdict verdict;
+        lock (Gate)
+        {
+            if (!Verdicts.TryGetValue(ordinal, out verdict))
+            {
+                Probes[ordinal] = Probes.GetValueOrDefault(ordinal) + 1;
+                try
+                {
+                    verdict = new Verdict(ProbeDriver(ordinal), null);
+                }
+                catch (CudaUnavailableException e)
+                {
+                    verdict = new Verdict(null, e.Message);
+                }
+
+                Verdicts[ordinal] = verdict;
+            }
+        }
+
+        // A fresh exception per call: one thrown from several threads would share (and garble) its stack trace.
+        return verdict.Device ?? throw new CudaUnavailableException(verdict.Reason!);
+    }
+
+    /// <summary>How many times device <paramref name="ordinal"/> has been probed in this process (for tests).</summary>
+    internal static int ProbeCount(int ordinal)
+    {
+        lock (Gate)
+        {
+            return Probes.GetValueOrDefault(ordinal);
+        }
+    }
+
+    /// <summary>Asks the driver about device <paramref name="ordinal"/>.</summary>
+    private static CudaDeviceInfo ProbeDriver(int ordinal)
     {
         if (!Environment.Is64BitProcess)
         {
@@ -96,6 +140,9 @@ internal static unsafe class CudaAvailability
 
         return value;
     }
+
+    /// <summary>A device found, or the reason none can be used.</summary>
+    private readonly record struct Verdict(CudaDeviceInfo? Device, string? Reason);
 
     private static string Name(int device)
     {

@@ -44,8 +44,8 @@ internal static class CudaKernelSelector
         "SIMT" => CudaAttentionKernel.Simt,
         "SPLITKV" => CudaAttentionKernel.SplitKv,
         "MMA" => CudaAttentionKernel.Mma,
-        _ => throw new ArgumentException(
-            $"{EnvironmentVariable}='{value}' is not one of auto, simt, splitkv, mma.", nameof(value)),
+        // No parameter name: the value comes from the environment, and the message names the variable.
+        _ => throw new ArgumentException($"{EnvironmentVariable}='{value}' is not one of auto, simt, splitkv, mma."),
     };
 
     /// <summary>The kernel the environment forces, if any.</summary>

@@ -15,6 +15,9 @@ namespace Attention.Native.Cuda;
 /// <see cref="CopyToAsync"/> only queue it; their host memory stays pinned (the GC cannot move it) until the stream is
 /// synchronised, and must not be reused before then. Copies from ordinary (pageable) memory are staged by the driver,
 /// so they overlap little with the host.
+/// <para>Device memory is not reported to the GC as memory pressure (a CPU tensor's memory is): the GC weighs pressure
+/// against host memory, and gigabytes of device memory counted there would set off collections that free no host
+/// memory. Dispose device tensors deterministically.</para>
 /// </remarks>
 public sealed unsafe class CudaTensor<T> : AttentionTensor<T>
     where T : unmanaged

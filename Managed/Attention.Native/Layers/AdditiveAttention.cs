@@ -12,7 +12,8 @@ namespace Attention.Native.Layers;
 /// Inputs are batch-first float tensors of the layer's backend: query <c>[B, Tq, QueryDim]</c>, key
 /// <c>[B, Tk, KeyDim]</c>, value <c>[B, Tk, ValueDim]</c>, output <c>[B, Tq, ValueDim]</c>. Masks: key padding, key
 /// lengths, causal, boolean <c>[Tq, Tk]</c> / <c>[B, Tq, Tk]</c> masks (true = attend) and additive biases. Rows
-/// that see no key output 0. Weights start at zero; not thread-safe.
+/// that see no key output 0. Weights start at zero. A layer serves one call at a time: a call that enters while
+/// another runs throws <see cref="InvalidOperationException"/>. Use one layer per thread.
 /// </remarks>
 public sealed class AdditiveAttention : IDisposable
 {
@@ -21,6 +22,7 @@ public sealed class AdditiveAttention : IDisposable
     private readonly AttentionTensor<float> keyWeight;
     private readonly AttentionTensor<float> scoreVector;
     private readonly LayerScratch scratch;
+    private readonly SingleCallGuard guard = new("AdditiveAttention");
     private bool disposed;
 
     /// <summary>Creates the layer with zero weights on <paramref name="backend"/>.</summary>
@@ -63,9 +65,11 @@ public sealed class AdditiveAttention : IDisposable
     /// <param name="scoreVector">v, <c>[Units]</c>.</param>
     /// <exception cref="ArgumentException">A span has the wrong length (named); nothing is loaded then.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public void LoadWeights(ReadOnlySpan<float> queryWeight, ReadOnlySpan<float> keyWeight, ReadOnlySpan<float> scoreVector)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter();
         Require(queryWeight, this.queryWeight.Length, nameof(queryWeight), $"[Units={Options.Units}, QueryDim={Options.QueryDim}]");
         Require(keyWeight, this.keyWeight.Length, nameof(keyWeight), $"[Units={Options.Units}, KeyDim={Options.KeyDim}]");
         Require(scoreVector, this.scoreVector.Length, nameof(scoreVector), $"[Units={Options.Units}]");
@@ -77,9 +81,11 @@ public sealed class AdditiveAttention : IDisposable
     /// <summary>Reads the weights back: W₁, W₂ and v in the layout of <see cref="LoadWeights"/>.</summary>
     /// <returns>Copies of the three.</returns>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public (float[] QueryWeight, float[] KeyWeight, float[] ScoreVector) ReadWeights()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter();
         return (queryWeight.ToArray(), keyWeight.ToArray(), scoreVector.ToArray());
     }
 
@@ -95,41 +101,14 @@ public sealed class AdditiveAttention : IDisposable
     /// <exception cref="ArgumentException">A tensor's length does not fit <paramref name="batch"/> and the sizes, a mask's shape
     /// is wrong, or a tensor belongs to another backend (named). Nothing is written then.</exception>
     /// <exception cref="ObjectDisposedException">The layer or a tensor was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public void Forward(
         int batch, AttentionTensor<float> query, AttentionTensor<float> key, AttentionTensor<float> value,
         AttentionTensor<float> output, LayerMasks? masks = null, AttentionTensor<float>? weights = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        int tq = Length(query, batch, Options.QueryDim, nameof(query));
-        int tk = Length(key, batch, Options.KeyDim, nameof(key));
-        if (Length(value, batch, ValueDim, nameof(value)) != tk)
-        {
-            throw new ArgumentException($"value must hold as many positions per sequence as key ({tk}).", nameof(value));
-        }
-
-        if (Length(output, batch, ValueDim, nameof(output)) != tq || ReferenceEquals(output, query) || ReferenceEquals(output, key) || ReferenceEquals(output, value))
-        {
-            throw new ArgumentException($"output must be a separate [B={batch}, Tq={tq}, ValueDim={ValueDim}] tensor.", nameof(output));
-        }
-
-        if (weights is not null && (Length(weights, batch, tk, nameof(weights)) != tq || ReferenceEquals(weights, output)))
-        {
-            throw new ArgumentException($"weights must be a separate [B={batch}, Tq={tq}, Tk={tk}] tensor.", nameof(weights));
-        }
-
-        int units = Options.Units;
-        var options = LayerMaskResolver.Resolve(masks, batch, 1, tq, tk, 1f) with { Layout = AttentionLayout.Bshd };
-        var shape = new AttentionShape(batch, 1, 1, tq, tk, units, ValueDim);
-        var resolved = AttentionValidator.Validate(shape, options, new(
-            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
-
-        long queryRows = (long)batch * tq * units;
-        var projections = scratch.Get<float>(LayerScratch.Projections, queryRows + ((long)batch * tk * units));
-        engine.Linear(query, Options.QueryDim, batch * tq, Options.QueryDim, queryWeight, null, units, projections, units);
-        engine.Linear(key, Options.KeyDim, batch * tk, Options.KeyDim, keyWeight, null, units, new(projections, queryRows), units);
-        engine.Additive(
-            new AdditiveAttentionProblem(batch, tq, tk, units, ValueDim, resolved), projections, new(projections, queryRows),
-            scoreVector, value, output, weights is null ? (LayerOperand<float>?)null : new LayerOperand<float>(weights, 0));
+        using var call = guard.Enter();
+        Run(batch, query, key, value, output, masks, weights);
     }
 
     /// <summary>Computes the attention on host memory (copied in and out).</summary>
@@ -142,17 +121,19 @@ public sealed class AdditiveAttention : IDisposable
     /// <param name="weights">Optional attention weights, <c>[B, Tq, Tk]</c>; empty when not wanted.</param>
     /// <exception cref="ArgumentException">As for the tensor overload, or an input is empty.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public void Forward(
         int batch, ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output,
         LayerMasks? masks = null, Span<float> weights = default)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter();
         using var q = Upload(query, nameof(query));
         using var k = Upload(key, nameof(key));
         using var v = Upload(value, nameof(value));
         using var o = Upload(output, nameof(output));
         using var w = weights.IsEmpty ? null : Backend.Allocate<float>(weights.Length);
-        Forward(batch, q, k, v, o, masks, w);
+        Run(batch, q, k, v, o, masks, w);
         o.CopyTo(output);
         w?.CopyTo(weights);
     }
@@ -170,6 +151,44 @@ public sealed class AdditiveAttention : IDisposable
             scratch.Dispose();
             engine.Dispose();
         }
+    }
+
+    /// <summary>The forward pass on tensors, inside a call.</summary>
+    private void Run(
+        int batch, AttentionTensor<float> query, AttentionTensor<float> key, AttentionTensor<float> value,
+        AttentionTensor<float> output, LayerMasks? masks, AttentionTensor<float>? weights)
+    {
+        int tq = Length(query, batch, Options.QueryDim, nameof(query));
+        int tk = Length(key, batch, Options.KeyDim, nameof(key));
+        if (Length(value, batch, ValueDim, nameof(value)) != tk)
+        {
+            throw new ArgumentException($"value must hold as many positions per sequence as key ({tk}).", nameof(value));
+        }
+
+        if (Length(output, batch, ValueDim, nameof(output)) != tq || ReferenceEquals(output, query) || ReferenceEquals(output, key) || ReferenceEquals(output, value))
+        {
+            throw new ArgumentException($"output must be a separate [B={batch}, Tq={tq}, ValueDim={ValueDim}] tensor.", nameof(output));
+        }
+
+        if (weights is not null && (Length(weights, batch, tk, nameof(weights)) != tq || ReferenceEquals(weights, output)
+            || ReferenceEquals(weights, query) || ReferenceEquals(weights, key) || ReferenceEquals(weights, value)))
+        {
+            throw new ArgumentException($"weights must be a separate [B={batch}, Tq={tq}, Tk={tk}] tensor.", nameof(weights));
+        }
+
+        int units = Options.Units;
+        var options = LayerMaskResolver.Resolve(masks, batch, 1, tq, tk, 1f) with { Layout = AttentionLayout.Bshd };
+        var shape = new AttentionShape(batch, 1, 1, tq, tk, units, ValueDim);
+        var resolved = AttentionValidator.Validate(shape, options, new(
+            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
+
+        long queryRows = (long)batch * tq * units;
+        var projections = scratch.Get<float>(LayerScratch.Projections, queryRows + ((long)batch * tk * units));
+        engine.Linear(query, Options.QueryDim, batch * tq, Options.QueryDim, queryWeight, null, units, projections, units);
+        engine.Linear(key, Options.KeyDim, batch * tk, Options.KeyDim, keyWeight, null, units, new(projections, queryRows), units);
+        engine.Additive(
+            new AdditiveAttentionProblem(batch, tq, tk, units, ValueDim, resolved), projections, new(projections, queryRows),
+            scoreVector, value, output, weights is null ? (LayerOperand<float>?)null : new LayerOperand<float>(weights, 0));
     }
 
     private AttentionTensor<float> Upload(ReadOnlySpan<float> data, string name) =>

@@ -83,6 +83,9 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
             shape, Span(query), Span(key), Span(value), Span(output), options,
             probabilities: probabilities is { } p ? Span(p)[..checked((int)shape.ProbabilitiesElementCount)] : default);
 
+    public override void CheckAttention(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
+        CpuBackend.ThrowIfBeyondLimits(Validate(shape, options, wantsProbabilities));
+
     public override void Additive(
         in AdditiveAttentionProblem problem, LayerOperand<float> queries, LayerOperand<float> keys,
         LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities) =>

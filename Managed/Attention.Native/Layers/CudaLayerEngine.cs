@@ -69,6 +69,9 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
             DevicePointer<float>.Null, probabilities is { } p ? Pointer(p) : DevicePointer<float>.Null);
     }
 
+    public override void CheckAttention(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
+        CudaAttention.Prepare<T>(backend, Validate(shape, options, wantsProbabilities));
+
     public override void Additive(
         in AdditiveAttentionProblem problem, LayerOperand<float> queries, LayerOperand<float> keys,
         LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities)

@@ -6,6 +6,8 @@ namespace Attention.Native.Layers;
 /// appends each step's keys and values and attends over all of them. Created by
 /// <see cref="MultiHeadAttention{T}.CreateCache"/>; stored on the layer's backend as <c>[B, Capacity, Hkv, D]</c>.
 /// </summary>
+/// <remarks>A cache serves one call at a time: <see cref="Reset"/> or a step that enters while a step on it runs throws
+/// <see cref="InvalidOperationException"/>.</remarks>
 /// <typeparam name="T">The layer's element type.</typeparam>
 public sealed class KeyValueCache<T> : IDisposable
     where T : unmanaged
@@ -43,6 +45,9 @@ public sealed class KeyValueCache<T> : IDisposable
 
     internal MultiHeadAttention<T> Owner { get; }
 
+    /// <summary>The cache's one running call (a step, a reset).</summary>
+    internal SingleCallGuard Guard { get; } = new("KeyValueCache");
+
     internal AttentionTensor<T> Keys { get; private set; }
 
     internal AttentionTensor<T> Values { get; private set; }
@@ -53,9 +58,11 @@ public sealed class KeyValueCache<T> : IDisposable
 
     /// <summary>Empties the cache (a new sequence); the memory is kept.</summary>
     /// <exception cref="ObjectDisposedException">The cache was disposed.</exception>
+    /// <exception cref="InvalidOperationException">A step on this cache is running.</exception>
     public void Reset()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        using var call = Guard.Enter();
         Length = 0;
     }
 
@@ -82,16 +89,22 @@ public sealed class KeyValueCache<T> : IDisposable
         }
     }
 
+    /// <summary>The capacity <see cref="EnsureRoom"/> leaves for <paramref name="additional"/> more positions.</summary>
+    internal int CapacityFor(int additional)
+    {
+        int needed = checked(Length + additional);
+        return needed <= Capacity ? Capacity : (int)Math.Min(int.MaxValue, Math.Max(needed, 2L * Capacity));
+    }
+
     /// <summary>Grows (after <see cref="ThrowIfNoRoom"/>) so that <paramref name="additional"/> more positions fit.</summary>
     internal void EnsureRoom(int additional)
     {
-        int needed = checked(Length + additional);
-        if (needed <= Capacity)
+        int capacity = CapacityFor(additional);
+        if (capacity == Capacity)
         {
             return;
         }
 
-        int capacity = (int)Math.Min(int.MaxValue, Math.Max(needed, 2L * Capacity));
         var (keys, values) = Allocate(capacity);
         for (int b = 0; b < Batch; b++)
         {

@@ -49,6 +49,21 @@ internal abstract class LayerEngine<T> : IDisposable
         AttentionShape shape, AttentionOptions options, LayerOperand<T> query, LayerOperand<T> key, LayerOperand<T> value,
         LayerOperand<T> output, LayerOperand<float>? probabilities);
 
+    /// <summary>
+    /// Throws what <see cref="Attention"/> would throw for this shape and these options (the validator's rules, the
+    /// backend's limits, a GPU's choice of kernel) without running anything: a decoding step checks before it writes
+    /// to its cache, so that a rejected step leaves the cache as it was.
+    /// </summary>
+    public abstract void CheckAttention(AttentionShape shape, AttentionOptions options, bool wantsProbabilities);
+
+    /// <summary>
+    /// The problem of an attention call on the layer's own buffers. They are sized from the options' strides, so their
+    /// lengths pass as "long enough": what can fail is the caller's options (masks, key lengths).
+    /// </summary>
+    protected static AttentionProblem Validate(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
+        AttentionValidator.Validate(shape, options, new(
+            long.MaxValue, long.MaxValue, long.MaxValue, long.MaxValue, -1, wantsProbabilities ? long.MaxValue : -1));
+
     /// <summary>Additive attention after the projections (<see cref="Cpu.Additive.AdditiveAttentionKernel"/>'s semantics; float operands).</summary>
     public abstract void Additive(
         in AdditiveAttentionProblem problem, LayerOperand<float> queries, LayerOperand<float> keys,

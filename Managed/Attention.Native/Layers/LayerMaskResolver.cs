@@ -33,6 +33,15 @@ internal static class LayerMaskResolver
                 $"masks.KeyLengths has {masks.KeyLengths.Length} elements; expected one per batch (B={batch}).", nameof(masks));
         }
 
+        foreach (int length in masks.KeyLengths.Span)
+        {
+            if ((uint)length > (uint)keyLength)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(masks), length, $"masks.KeyLengths values must be in [0, Lk={keyLength}].");
+            }
+        }
+
         var (maskBatch, maskHeads) = Broadcast(masks.AttentionMask.Length, "masks.AttentionMask", batch, heads, queryLength, keyLength);
         var (biasBatch, biasHeads) = Broadcast(masks.AttentionBias.Length, "masks.AttentionBias", batch, heads, queryLength, keyLength);
         return options with

@@ -33,19 +33,27 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="weightsMode">Whether <paramref name="weights"/> is averaged over heads or per head.</param>
     /// <exception cref="ArgumentNullException">A required argument is null.</exception>
     /// <exception cref="ArgumentException">The cache belongs to another layer, a tensor's length does not fit the cache's
-    /// batch and E, or the layer's kdim/vdim differ from E (the message names the parameter).</exception>
-    /// <exception cref="InvalidOperationException">The cache is full and not growable; nothing is written then.</exception>
+    /// batch and E, a mask's shape is wrong, or the layer's kdim/vdim differ from E (the message names the parameter).
+    /// Nothing is written then, and the cache is as it was.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A value of <paramref name="masks"/> is out of range (a key length
+    /// above the cache's length after the append), or a head dim is above the backend's limit. Nothing is written then,
+    /// and the cache is as it was.</exception>
+    /// <exception cref="InvalidOperationException">The cache is full and not growable (nothing is written then), or
+    /// another call is running on this layer or this cache (each serves one call at a time).</exception>
     /// <exception cref="ObjectDisposedException">The layer, cache or a tensor was disposed.</exception>
     public void ForwardStep(
         KeyValueCache<T> cache, AttentionTensor<T> query, AttentionTensor<T> output, LayerMasks? masks = null,
         AttentionTensor<float>? weights = null, AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads)
     {
         ThrowIfDisposed();
+        using var call = guard.Enter();
         ArgumentNullException.ThrowIfNull(cache);
         if (!ReferenceEquals(cache.Owner, this))
         {
             throw new ArgumentException("cache was created by another layer.", nameof(cache));
         }
+
+        using var cacheCall = cache.Guard.Enter();
 
         var d = dims;
         if (!d.CanPack)
@@ -62,9 +70,19 @@ public sealed partial class MultiHeadAttention<T>
         int start = cache.Length, lk = start + n;
         var options = LayerMaskResolver.Resolve(masks, batch, d.Heads, n, lk, d.Scale) with { Causal = CausalMask.BottomRight };
         RequireWeights(weights, weightsMode, batch, n, lk, output, query);
+        int capacity = cache.CapacityFor(n);
+        var shape = new AttentionShape(batch, d.Heads, d.KeyValueHeads, n, lk, d.KeyDim, d.ValueDim);
+        options = options with
+        {
+            QueryStrides = Rows(n, d.QueryRows, d.KeyDim),
+            KeyStrides = Rows(capacity, d.KeyRows, d.KeyDim),
+            ValueStrides = Rows(capacity, d.ValueRows, d.ValueDim),
+        };
+
+        // Whatever the attention would reject, rejected before the cache grows or takes the new rows.
+        engine.CheckAttention(shape, options, wantsProbabilities: weights is not null);
 
         cache.EnsureRoom(n);
-        int capacity = cache.Capacity;
         var q = scratch.Get<T>(LayerScratch.Projections, (long)batch * n * d.QueryRows);
         engine.Linear(query, d.ModelDim, batch * n, d.ModelDim, inWeight, InBias(0), d.QueryRows, q, d.QueryRows);
         // Each sequence's new keys and values go straight into its rows of the cache (sequence b's start at row
@@ -76,14 +94,7 @@ public sealed partial class MultiHeadAttention<T>
             InBias(d.QueryRows + d.KeyRows), d.ValueRows, new(cache.Values, (long)start * d.ValueRows), d.ValueRows,
             (long)capacity * d.ValueRows);
 
-        cache.Length = lk;
-        var shape = new AttentionShape(batch, d.Heads, d.KeyValueHeads, n, lk, d.KeyDim, d.ValueDim);
-        options = options with
-        {
-            QueryStrides = Rows(n, d.QueryRows, d.KeyDim),
-            KeyStrides = Rows(capacity, d.KeyRows, d.KeyDim),
-            ValueStrides = Rows(capacity, d.ValueRows, d.ValueDim),
-        };
         AttendAndProject(shape, options, q, cache.Keys, cache.Values, output, weights, weightsMode);
+        cache.Length = lk;
     }
 }

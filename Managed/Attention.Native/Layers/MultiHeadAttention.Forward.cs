@@ -17,6 +17,7 @@ public sealed partial class MultiHeadAttention<T>
     /// shape is wrong, a tensor belongs to another backend, the output is an input, or the layer's <c>kdim</c>/<c>vdim</c>
     /// differ from E (the message names the parameter). Nothing is written then.</exception>
     /// <exception cref="ObjectDisposedException">The layer or a tensor was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     // With nulls for the optional arguments (Forward(b, q, o, null, null)) the cross overload would fit too, with the
     // output as its key and a null value: self-attention is what such a call means.
     [OverloadResolutionPriority(1)]
@@ -40,6 +41,7 @@ public sealed partial class MultiHeadAttention<T>
     /// wrong, a tensor belongs to another backend, or the output is an input (the message names the parameter).
     /// Nothing is written then.</exception>
     /// <exception cref="ObjectDisposedException">The layer or a tensor was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public void Forward(
         int batch, AttentionTensor<T> query, AttentionTensor<T> key, AttentionTensor<T> value,
         AttentionTensor<T> output, LayerMasks? masks = null, AttentionTensor<float>? weights = null,
@@ -61,6 +63,7 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="weightsMode">Whether <paramref name="weights"/> is averaged over heads or per head.</param>
     /// <exception cref="ArgumentException">As for the tensor overload.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public void Forward(
         int batch, ReadOnlySpan<T> query, ReadOnlySpan<T> key, ReadOnlySpan<T> value, Span<T> output,
         LayerMasks? masks = null, Span<float> weights = default, AttentionWeightsMode weightsMode = AttentionWeightsMode.AveragedOverHeads)
@@ -81,6 +84,7 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="weightsMode">Whether <paramref name="weights"/> is averaged over heads or per head.</param>
     /// <exception cref="ArgumentException">As for the tensor overload.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     [OverloadResolutionPriority(1)]
     public void Forward(
         int batch, ReadOnlySpan<T> query, Span<T> output, LayerMasks? masks = null, Span<float> weights = default,
@@ -115,6 +119,7 @@ public sealed partial class MultiHeadAttention<T>
         AttentionTensor<T> output, LayerMasks? masks, AttentionTensor<float>? weights, AttentionWeightsMode weightsMode)
     {
         ThrowIfDisposed();
+        using var call = guard.Enter();
         var d = dims;
         int lq = SequenceLength(query, batch, d.ModelDim, nameof(query));
         bool packed = key is null;

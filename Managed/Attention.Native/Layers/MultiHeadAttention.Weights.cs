@@ -14,10 +14,12 @@ public sealed partial class MultiHeadAttention<T>
     /// <exception cref="ArgumentException">A span has the wrong length (the message names it and the expected shape),
     /// or <c>kdim</c>/<c>vdim</c> differ from E (use the separate-weights overload). Nothing is loaded then.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public void LoadPyTorchWeights(
         ReadOnlySpan<float> inProjWeight, ReadOnlySpan<float> inProjBias, ReadOnlySpan<float> outProjWeight, ReadOnlySpan<float> outProjBias)
     {
         ThrowIfDisposed();
+        using var call = guard.Enter();
         if (!dims.CanPack)
         {
             throw new ArgumentException(
@@ -44,11 +46,13 @@ public sealed partial class MultiHeadAttention<T>
     /// <exception cref="ArgumentException">A span has the wrong length (the message names it and the expected shape).
     /// Nothing is loaded then.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public void LoadPyTorchWeights(
         ReadOnlySpan<float> qProjWeight, ReadOnlySpan<float> kProjWeight, ReadOnlySpan<float> vProjWeight,
         ReadOnlySpan<float> inProjBias, ReadOnlySpan<float> outProjWeight, ReadOnlySpan<float> outProjBias)
     {
         ThrowIfDisposed();
+        using var call = guard.Enter();
         RequireLength(qProjWeight, dims.KeyWeightOffset, nameof(qProjWeight), $"[{dims.QueryRows}, {dims.ModelDim}]");
         RequireLength(kProjWeight, (long)dims.KeyRows * dims.KeyInputDim, nameof(kProjWeight), $"[{dims.KeyRows}, {dims.KeyInputDim}]");
         RequireLength(vProjWeight, (long)dims.ValueRows * dims.ValueInputDim, nameof(vProjWeight), $"[{dims.ValueRows}, {dims.ValueInputDim}]");
@@ -72,11 +76,13 @@ public sealed partial class MultiHeadAttention<T>
     /// <exception cref="ArgumentException">A span has the wrong length (the message names it and the expected shape).
     /// Nothing is loaded then.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public void LoadKerasWeights(
         ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> queryBias, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> keyBias,
         ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> valueBias, ReadOnlySpan<float> outputKernel, ReadOnlySpan<float> outputBias)
     {
         ThrowIfDisposed();
+        using var call = guard.Enter();
         var d = dims;
         RequireLength(queryKernel, d.KeyWeightOffset, nameof(queryKernel), $"[{d.ModelDim}, {d.Heads}, {d.KeyDim}]");
         RequireLength(keyKernel, (long)d.KeyRows * d.KeyInputDim, nameof(keyKernel), $"[{d.KeyInputDim}, {d.KeyValueHeads}, {d.KeyDim}]");
@@ -101,9 +107,11 @@ public sealed partial class MultiHeadAttention<T>
     /// <summary>Reads the weights back in PyTorch's layout (as floats; exactly the layer's <typeparamref name="T"/> values).</summary>
     /// <returns>The weights (biases empty when the layer has none).</returns>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public PyTorchAttentionWeights ReadPyTorchWeights()
     {
         ThrowIfDisposed();
+        using var call = guard.Enter();
         var packed = Read(inWeight);
         return new PyTorchAttentionWeights(
             packed[..(int)dims.KeyWeightOffset],
@@ -117,6 +125,7 @@ public sealed partial class MultiHeadAttention<T>
     /// <summary>Reads the weights back in Keras' layout.</summary>
     /// <returns>The weights (biases empty when the layer has none).</returns>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
     public KerasAttentionWeights ReadKerasWeights()
     {
         var t = ReadPyTorchWeights();

@@ -16,8 +16,9 @@ namespace Attention.Native.Layers;
 /// Weights start at zero: load them with <see cref="LoadPyTorchWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>
 /// or <see cref="LoadKerasWeights"/> (from float, rounded to <typeparamref name="T"/>). Inputs and outputs are
 /// batch-first tensors of the layer's backend: query <c>[B, Lq, E]</c>, key <c>[B, Lk, KeyInputDim]</c>, value
-/// <c>[B, Lk, ValueInputDim]</c>, output <c>[B, Lq, E]</c>. A layer keeps scratch buffers between calls and is not
-/// thread-safe.
+/// <c>[B, Lk, ValueInputDim]</c>, output <c>[B, Lq, E]</c>. A layer keeps scratch buffers between calls and serves
+/// one call at a time: a call that enters while another runs on the same layer (or with the same
+/// <see cref="KeyValueCache{T}"/>) throws <see cref="InvalidOperationException"/>. Use one layer per thread.
 /// </remarks>
 public sealed partial class MultiHeadAttention<T> : IDisposable
     where T : unmanaged
@@ -29,6 +30,7 @@ public sealed partial class MultiHeadAttention<T> : IDisposable
     private readonly AttentionTensor<T> outWeight;
     private readonly AttentionTensor<T>? outBias;
     private readonly LayerScratch scratch;
+    private readonly SingleCallGuard guard = new("MultiHeadAttention");
     private bool disposed;
 
     /// <summary>Creates a layer with zero weights on <paramref name="backend"/>.</summary>

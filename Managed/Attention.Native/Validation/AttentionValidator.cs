@@ -6,6 +6,9 @@ namespace Attention.Native.Validation;
 /// </summary>
 internal static class AttentionValidator
 {
+    /// <summary>The smallest soft cap accepted besides 0: the smallest normal float (2^−126).</summary>
+    public const float SmallestSoftcap = 1.17549435E-38f;
+
     /// <summary>Lengths of the caller's operands, in elements; −1 for an output that was not requested.</summary>
     public readonly record struct OperandLengths(
         long Query, long Key, long Value, long Output, long LogSumExp, long Probabilities);
@@ -57,6 +60,15 @@ internal static class AttentionValidator
         {
             throw new ArgumentOutOfRangeException(
                 nameof(options), options.Softcap, "options.Softcap must be 0 (off) or a positive finite number.");
+        }
+
+        if (options.Softcap is > 0 and < SmallestSoftcap)
+        {
+            // The kernels multiply by 1/cap: below the smallest normal float it is infinite (and a GPU flushes such a
+            // cap to 0), which turns a score of 0 into NaN.
+            throw new ArgumentOutOfRangeException(
+                nameof(options), options.Softcap,
+                $"options.Softcap must be 0 (off) or at least {SmallestSoftcap:R} (the smallest normal float), so that its reciprocal is finite.");
         }
 
         if (options.Causal is not (CausalMask.None or CausalMask.TopLeft or CausalMask.BottomRight))
@@ -185,12 +197,18 @@ internal static class AttentionValidator
                 "options");
         }
 
-        long required = (long)scores.Batch * scores.Heads * shape.QueryLength * shape.KeyLength;
-        if (scores.Length < required)
+        // Exactly: a mask of B·H planes declared with batch: 1, heads: 1 would otherwise pass, and its first plane
+        // would stand for every (batch, head).
+        long plane = (long)shape.QueryLength * shape.KeyLength;
+        Int128 required = (Int128)scores.Batch * scores.Heads * plane;
+        if (scores.Length != required)
         {
+            string planes = scores.Length > required && scores.Length % plane == 0
+                ? $" It holds {scores.Length / plane} Lq×Lk planes: declare its batch and heads (1 broadcasts) to match them."
+                : string.Empty;
             throw new ArgumentException(
                 $"{name} holds {scores.Length} elements but [{scores.Batch}, {scores.Heads}, Lq={shape.QueryLength}, " +
-                $"Lk={shape.KeyLength}] needs {required}.",
+                $"Lk={shape.KeyLength}] needs exactly {required}.{planes}",
                 "options");
         }
 

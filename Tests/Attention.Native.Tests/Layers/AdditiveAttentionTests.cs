@@ -60,6 +60,27 @@ public abstract class AdditiveAttentionTests
         Assert.All(output, value => Assert.True(float.IsNaN(value)));
     }
 
+    [Theory]
+    [InlineData("query")]
+    [InlineData("key")]
+    [InlineData("value")]
+    public void Weights_that_are_an_input_are_rejected(string input)
+    {
+        // Tk = QueryDim = KeyDim = ValueDim: the [B, Tq, Tk] weights fit every input's length.
+        const int batch = 2, t = 4;
+        using var backend = CreateBackend();
+        using var layer = new AdditiveAttention(backend, new AdditiveAttentionOptions(t, t, 3));
+        var values = TestData.Random<float>(new Random(9), batch * t * t, 1f);
+        using var q = backend.Upload<float>(values);
+        using var k = backend.Upload<float>(values);
+        using var v = backend.Upload<float>(values);
+        using var output = backend.Allocate<float>(batch * t * t);
+        var aliased = input switch { "query" => q, "key" => k, _ => v };
+        var error = Assert.Throws<ArgumentException>(() => layer.Forward(batch, q, k, v, output, weights: aliased));
+        Assert.Equal("weights", error.ParamName);
+        Assert.Equal(values, aliased.ToArray());
+    }
+
     /// <summary>Bahdanau attention in float64, straight from <c>vᵀ·tanh(W₁q + W₂k)</c>.</summary>
     private static (double[] Output, double[] Weights) Reference(
         int batch, int tq, int tk, int dq, int dk, int units, int dv, float[] w1, float[] w2, float[] v, float[] q, float[] k,

@@ -89,6 +89,39 @@ public abstract class KeyValueCacheTests
         Assert.Equal(1, cache.Length);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(4)] // above Lk = 3, the cache's length after the append
+    public void Out_of_range_key_lengths_are_rejected_before_anything_is_appended(int bad)
+    {
+        const int batch = 2, e = 8, total = 3;
+        var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, 2), seed: 3);
+        using var backend = CreateBackend();
+        using var layer = fixture.Create(backend);
+        var x = fixture.Input(batch, total, e);
+        var expected = fixture.Reference(batch, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
+
+        // Full and growable: a step that got as far as the append would grow it and lengthen it.
+        using var cache = layer.CreateCache(batch, capacity: 2, growable: true);
+        using var prompt = backend.Upload<float>(Rows(x, batch, total, 0, 2, e));
+        using var promptOutput = backend.Allocate<float>(batch * 2 * e);
+        layer.ForwardStep(cache, prompt, promptOutput);
+        using var next = backend.Upload<float>(Rows(x, batch, total, 2, 1, e));
+        using var output = backend.Upload<float>(TestData.Poison<float>(batch * e));
+        var masks = new LayerMasks { KeyLengths = new[] { total, bad } };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => layer.ForwardStep(cache, next, output, masks));
+        Assert.Equal("masks", error.ParamName);
+        Assert.Contains("masks.KeyLengths", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, cache.Length);
+        Assert.Equal(2, cache.Capacity);
+        Assert.All(output.ToArray(), value => Assert.True(float.IsNaN(value)));
+
+        // The cache is as the prompt left it: the same step without the bad masks continues the sequence.
+        layer.ForwardStep(cache, next, output);
+        Assert.Equal(total, cache.Length);
+        LayerFixture.AssertClose(Rows(expected, batch, total, 2, 1, e), output.ToArray());
+    }
+
     [Fact]
     public void Cache_of_another_layer_is_rejected()
     {

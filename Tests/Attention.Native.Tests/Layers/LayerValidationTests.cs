@@ -108,6 +108,24 @@ public sealed class LayerValidationTests
     }
 
     [Fact]
+    public void Head_dim_beyond_the_cpu_limit_is_rejected_before_a_decoding_step_appends()
+    {
+        // KeyDim 16385 passes the layer's own checks; the CPU backend's limit on head dims must stop the step before
+        // the cache grows or lengthens.
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
+        using var layer = new MultiHeadAttention<float>(backend, new MultiHeadAttentionOptions(4, 1) { KeyDim = 16385, ValueDim = 2 });
+        using var cache = layer.CreateCache(batch: 1, capacity: 1, growable: true);
+        using var input = backend.Upload<float>(new float[] { 1, 2, 3, 4 });
+        using var output = backend.Upload<float>(TestData.Poison<float>(4));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => layer.ForwardStep(cache, input, output));
+        Assert.Equal("shape", error.ParamName);
+        Assert.Contains("shape.HeadDim", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, cache.Length);
+        Assert.Equal(1, cache.Capacity);
+        Assert.All(output.ToArray(), value => Assert.True(float.IsNaN(value)));
+    }
+
+    [Fact]
     public void Tensor_of_another_backend_is_rejected()
     {
         using var backend = new CpuBackend();

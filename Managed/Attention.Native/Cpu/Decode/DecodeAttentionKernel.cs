@@ -26,6 +26,26 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     private const int MinChunkKeys = 512;
 
     /// <summary>
+    /// Most scratch floats one work item holds (64 MiB). A head's state grows with its rows (Lq·group) and head dims:
+    /// past this (query groups of many thousands of heads) the tiled kernel, whose scratch does not grow with the
+    /// group, runs the call, and an item takes fewer side-by-side KV heads to stay under it.
+    /// </summary>
+    private const long MaxItemScratchFloats = 1 << 24;
+
+    /// <summary>
+    /// Most KV heads one work item takes side by side: each has a step struct and four row pointers on the stack
+    /// (about 8 KiB at this count).
+    /// </summary>
+    private const int MaxHeadsPerItem = 128;
+
+    /// <summary>
+    /// Whether this kernel runs <paramref name="p"/>: few queries, no probabilities requested, and a head's state
+    /// within <see cref="MaxItemScratchFloats"/>.
+    /// </summary>
+    public static bool Takes(AttentionProblem p) =>
+        p.QueryLength <= MaxQueryLength && !p.WantsProbabilities && HeadScratchFloats(p) <= MaxItemScratchFloats;
+
+    /// <summary>
     /// Scratch floats of a call: per worker a function of the rows (Lq·group) and head dims, plus the split-KV
     /// partial states, bounded by the worker count — never a function of Lk.
     /// </summary>
@@ -36,7 +56,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         int heads = HeadsPerItem(p);
         int chunks = ChunkCount(p, threads, groups / heads);
         long partials = chunks == 1 ? 0 : (long)groups * chunks * rows * (p.ValueHeadDim + 2);
-        long perWorker = (long)new ScratchLayout(p, rows, convertsOperands).Floats * heads;
+        long perWorker = new ScratchLayout(p, rows, convertsOperands).Floats * heads;
         return (perWorker * Math.Clamp(threads, 1, groups / heads * chunks)) + partials;
     }
 
@@ -45,11 +65,30 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     /// H, D] cache), so that each step reads one contiguous run of Hkv rows instead of one row per 4 KiB page; one
     /// where each head's rows are contiguous (BHSD).
     /// </summary>
-    private static int HeadsPerItem(AttentionProblem p) =>
-        p.KeyValueHeads > 1 && p.Key.Head < p.Key.Sequence && p.Value.Head < p.Value.Sequence ? p.KeyValueHeads : 1;
+    /// <remarks>At most <see cref="MaxHeadsPerItem"/> heads and <see cref="MaxItemScratchFloats"/> of state: then the
+    /// largest divisor of Hkv within both, so that items split the heads evenly.</remarks>
+    private static int HeadsPerItem(AttentionProblem p)
+    {
+        if (p.KeyValueHeads == 1 || p.Key.Head >= p.Key.Sequence || p.Value.Head >= p.Value.Sequence)
+        {
+            return 1;
+        }
+
+        int heads = (int)Math.Min(Math.Min(p.KeyValueHeads, MaxHeadsPerItem), MaxItemScratchFloats / HeadScratchFloats(p));
+        while (heads > 1 && p.KeyValueHeads % heads != 0)
+        {
+            heads--;
+        }
+
+        return Math.Max(heads, 1);
+    }
+
+    /// <summary>A head's scratch floats with converted operands (the most it takes, whatever the element type).</summary>
+    private static long HeadScratchFloats(AttentionProblem p) =>
+        new ScratchLayout(p, p.QueryLength * p.GroupSize, convertsOperands: true).Floats;
 
     private static int ChunkCount(AttentionProblem p, int threads, int groups) =>
-        Math.Clamp(((2 * threads) + groups - 1) / groups, 1, Math.Max(1, p.KeyLength / MinChunkKeys));
+        (int)Math.Clamp(((2L * threads) + groups - 1) / groups, 1, Math.Max(1, p.KeyLength / MinChunkKeys));
 
     public static void Run<T>(AttentionProblem p, in Operands<T> operands, int threads)
         where T : unmanaged
@@ -62,7 +101,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         var layout = new ScratchLayout(p, rows, typeof(T) != typeof(float));
         int workers = Math.Clamp(threads, 1, items);
         int stateFloats = p.ValueHeadDim + 2;
-        long workerFloats = (long)layout.Floats * heads;
+        long workerFloats = layout.Floats * heads;
         using var scratch = new AlignedMemoryHandle((nuint)(workerFloats * workers) * sizeof(float), zero: false);
         using var partials = chunks == 1 ? null
             : new AlignedMemoryHandle((nuint)((long)groups * chunks * rows * stateFloats) * sizeof(float), zero: false);
@@ -134,9 +173,10 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         }
         int keysLo = rowLo[0];
         int span = rowHi[rows - 1] - keysLo;
-        int chunkKeys = (span + chunks - 1) / chunks;
-        int from = keysLo + Math.Min(span, chunk * chunkKeys);
-        int to = keysLo + Math.Min(span, (chunk + 1) * chunkKeys);
+        // In 64 bits: with keys near int.MaxValue (zero-stride K and V), (chunk + 1)·chunkKeys passes it.
+        long chunkKeys = ((long)span + chunks - 1) / chunks;
+        int from = keysLo + (int)Math.Min(span, chunk * chunkKeys);
+        int to = keysLo + (int)Math.Min(span, (chunk + 1) * chunkKeys);
         if (from >= to)
         {
             return;
@@ -169,10 +209,12 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         // 30–42 % of the read bandwidth. Converted operands are read by their conversion, which prefetches.
         bool fetch = typeof(T) == typeof(float)
             && (p.Key.Sequence > (long)heads * dim || p.Value.Sequence > (long)heads * valueDim);
-        for (int blockStart = from; blockStart < to; blockStart += KeyBlock)
+        // Stepping by the block's own key count: blockStart + KeyBlock would wrap past int.MaxValue in the last
+        // block of a key range that ends near it.
+        for (int blockStart = from, blockKeys; blockStart < to; blockStart += blockKeys)
         {
-            int blockKeys = Math.Min(KeyBlock, to - blockStart);
-            int nextStart = blockStart + KeyBlock;
+            blockKeys = Math.Min(KeyBlock, to - blockStart);
+            int nextStart = blockStart + blockKeys;
             int nextKeys = Math.Max(0, Math.Min(KeyBlock, to - nextStart));
             long valueStride = 0, keyStride = 0;
             for (int h = 0; h < heads; h++)
@@ -361,13 +403,13 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             {
                 for (int c = 0; c < chunks; c++)
                 {
-                    max = MathF.Max(max, states[(((c * rows) + r) * stateFloats)]);
+                    max = MathF.Max(max, states[((((long)c * rows) + r) * stateFloats)]);
                 }
 
                 float subtrahend = float.IsNegativeInfinity(max) ? 0f : max;
                 for (int c = 0; c < chunks; c++)
                 {
-                    float* state = states + (((c * rows) + r) * stateFloats);
+                    float* state = states + ((((long)c * rows) + r) * stateFloats);
                     float weight = ScalarOps.Exp2(state[0] - subtrahend);
                     sum += state[1] * weight;
                     for (int x = 0; x < valueDim; x++)
@@ -394,44 +436,48 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         }
     }
 
+    /// <summary>
+    /// Offsets (in floats) of one head's scratch regions, each 64-byte aligned; in 64 bits, as rows (Lq·group) times
+    /// a head dim passes int range for valid shapes (<see cref="Takes"/> then leaves the call to the tiled kernel).
+    /// </summary>
     private readonly struct ScratchLayout
     {
         public ScratchLayout(AttentionProblem p, int rows, bool convertsOperands)
         {
-            int offset = 0;
-            Queries = OperandRows.TakeScratch(ref offset, rows * p.HeadDim);
+            long offset = 0;
+            Queries = OperandRows.TakeScratch(ref offset, (long)rows * p.HeadDim);
             Max = OperandRows.TakeScratch(ref offset, rows);
             Sum = OperandRows.TakeScratch(ref offset, rows);
-            Accumulator = OperandRows.TakeScratch(ref offset, rows * p.ValueHeadDim);
-            Scores = OperandRows.TakeScratch(ref offset, 2 * rows * KeyBlock);
+            Accumulator = OperandRows.TakeScratch(ref offset, (long)rows * p.ValueHeadDim);
+            Scores = OperandRows.TakeScratch(ref offset, 2L * rows * KeyBlock);
             Rescale = OperandRows.TakeScratch(ref offset, rows);
             RowLo = OperandRows.TakeScratch(ref offset, rows);
             RowHi = OperandRows.TakeScratch(ref offset, rows);
-            KeyRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.HeadDim : 0);
-            ValueRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.ValueHeadDim : 0);
+            KeyRows = OperandRows.TakeScratch(ref offset, convertsOperands ? (long)KeyBlock * p.HeadDim : 0);
+            ValueRows = OperandRows.TakeScratch(ref offset, convertsOperands ? (long)KeyBlock * p.ValueHeadDim : 0);
             Floats = offset;
         }
 
-        public int Queries { get; }
+        public long Queries { get; }
 
-        public int Max { get; }
+        public long Max { get; }
 
-        public int Sum { get; }
+        public long Sum { get; }
 
-        public int Accumulator { get; }
+        public long Accumulator { get; }
 
-        public int Scores { get; }
+        public long Scores { get; }
 
-        public int Rescale { get; }
+        public long Rescale { get; }
 
-        public int RowLo { get; }
+        public long RowLo { get; }
 
-        public int RowHi { get; }
+        public long RowHi { get; }
 
-        public int KeyRows { get; }
+        public long KeyRows { get; }
 
-        public int ValueRows { get; }
+        public long ValueRows { get; }
 
-        public int Floats { get; }
+        public long Floats { get; }
     }
 }

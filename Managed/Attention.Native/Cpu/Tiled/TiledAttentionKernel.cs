@@ -55,7 +55,7 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         int items = queryBlocks * heads;
         var layout = new ScratchLayout(problem, typeof(T) != typeof(float));
         int workers = Math.Clamp(threads, 1, items);
-        using var scratch = new AlignedMemoryHandle((nuint)(layout.Floats * workers) * sizeof(float), zero: false);
+        using var scratch = new AlignedMemoryHandle((nuint)layout.Floats * (nuint)workers * sizeof(float), zero: false);
         var ops = operands;
         float* scratchBase = (float*)scratch.Pointer;
         CpuParallel.For(items, workers, (item, worker) =>
@@ -109,9 +109,11 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
                 PrepareProbabilities(p, ops.Probabilities, rowMax, rowSum, batch, head, firstRow, rowCount);
             }
 
-            for (int blockStart = keysLo; blockStart < keysHi; blockStart += KeyBlock)
+            // Stepping by the block's own key count: blockStart + KeyBlock would wrap past int.MaxValue in the last
+            // block of a key range that ends near it.
+            for (int blockStart = keysLo, blockKeys; blockStart < keysHi; blockStart += blockKeys)
             {
-                int blockKeys = Math.Min(KeyBlock, keysHi - blockStart);
+                blockKeys = Math.Min(KeyBlock, keysHi - blockStart);
                 float* key = OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
                     scratch + layout.KeyRows, out long keyStride);
                 long valueStride = 0;
@@ -301,8 +303,9 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             : ops.LogSumExp + ((((long)batch * p.QueryHeads) + head) * p.QueryLength) + firstRow;
         bool moveByEight = TileTransposes.IsSupported(tileRows) && (typeof(T) == typeof(float) || valueDim <= MaxStagedDim);
         float* inverses = stackalloc float[8];
-        // Half and BFloat16 rows go through a float staging block, narrowed eight rows at a time (vectorised).
-        float* staged = stackalloc float[typeof(T) == typeof(float) ? 1 : 8 * valueDim];
+        // Half and BFloat16 rows go through a float staging block, narrowed eight rows at a time (vectorised); only
+        // where rows move by eight, so at most 8 KB of stack.
+        float* staged = stackalloc float[typeof(T) == typeof(float) || !moveByEight ? 1 : 8 * valueDim];
         for (int r = 0; r < rowCount; r++)
         {
             float sum = rowSum[r];

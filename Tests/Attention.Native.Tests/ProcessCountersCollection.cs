@@ -1,0 +1,11 @@
+namespace Attention.Native.Tests;
+
+/// <summary>
+/// Tests that read process-wide counters (which every other test moves as it allocates) run in this collection,
+/// alone: xunit starts it only after the parallel collections have finished.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessCountersCollection
+{
+    public const string Name = "Process counters";
+}
