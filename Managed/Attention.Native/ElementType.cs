@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using Attention.Native.Cpu;
 using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native;
@@ -60,39 +60,54 @@ internal static class ElementType
         return Unsafe.As<BFloat16, T>(ref b);
     }
 
-    /// <summary>Widens <paramref name="source"/> to floats (exact for every operand type; vectorised).</summary>
-    public static unsafe void Widen<T>(ReadOnlySpan<T> source, Span<float> destination)
+    /// <summary>
+    /// Widens <paramref name="source"/> to floats (exact for every operand type) in the CPU <paramref name="variant"/>
+    /// (<see cref="CpuKernelVariant.Auto"/>: as <see cref="CpuIsa.Resolve"/> picks it).
+    /// </summary>
+    public static unsafe void Widen<T>(CpuKernelVariant variant, ReadOnlySpan<T> source, Span<float> destination)
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            MemoryMarshal.Cast<T, float>(source).CopyTo(destination);
-            return;
-        }
-
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, source.Length, nameof(destination));
         fixed (T* from = source)
         fixed (float* to = destination)
         {
-            HalfPrecisionConversions.Widen(from, to, source.Length);
+            var conversion = new Conversion<T>(to, from, source.Length, widens: true);
+            CpuIsa.Dispatch(variant, ref conversion);
         }
     }
 
-    /// <summary>Rounds <paramref name="source"/> to <typeparamref name="T"/> (to nearest, ties to even; vectorised).</summary>
-    public static unsafe void Narrow<T>(ReadOnlySpan<float> source, Span<T> destination)
+    /// <summary>
+    /// Rounds <paramref name="source"/> to <typeparamref name="T"/> (to nearest, ties to even) in the CPU
+    /// <paramref name="variant"/> (<see cref="CpuKernelVariant.Auto"/>: as <see cref="CpuIsa.Resolve"/> picks it).
+    /// </summary>
+    public static unsafe void Narrow<T>(CpuKernelVariant variant, ReadOnlySpan<float> source, Span<T> destination)
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            source.CopyTo(MemoryMarshal.Cast<T, float>(destination));
-            return;
-        }
-
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, source.Length, nameof(destination));
         fixed (float* from = source)
         fixed (T* to = destination)
         {
-            HalfPrecisionConversions.Narrow(from, to, source.Length);
+            var conversion = new Conversion<T>(from, to, source.Length, widens: false);
+            CpuIsa.Dispatch(variant, ref conversion);
+        }
+    }
+
+    /// <summary>One <see cref="HalfPrecisionConversions{TOps, TVec}"/> call, either way.</summary>
+    private readonly unsafe struct Conversion<T>(float* floats, T* elements, int count, bool widens) : ISimdKernel
+        where T : unmanaged
+    {
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged
+        {
+            if (widens)
+            {
+                HalfPrecisionConversions<TOps, TVec>.Widen(elements, floats, count);
+            }
+            else
+            {
+                HalfPrecisionConversions<TOps, TVec>.Narrow(floats, elements, count);
+            }
         }
     }
 }

@@ -1,46 +1,79 @@
+using System.Runtime.InteropServices;
+using Attention.Native.Cpu;
 using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native.Tests;
 
 /// <summary>
-/// The vectorised float ⇄ Half/BFloat16 conversions are bit-identical to <see cref="Half"/>'s and <see cref="BFloat16"/>'s
-/// own: every 16-bit pattern widened, and a sweep of float bit patterns (every sign, exponent and rounding case,
-/// subnormals, the overflow edge, infinities, NaN) narrowed. Odd counts and offsets reach the scalar tails too.
+/// The vectorised float ⇄ Half/BFloat16 conversions, in each variant (forced through <see cref="CpuIsa.Dispatch{TKernel}"/>,
+/// emulated where this machine lacks it), are bit-identical to <see cref="Half"/>'s and <see cref="BFloat16"/>'s own:
+/// every 16-bit pattern widened, and a sweep of float bit patterns (every sign, exponent and rounding case, subnormals,
+/// the overflow edge, infinities, NaN) narrowed. Odd counts and offsets reach the scalar tails too.
 /// </summary>
-public sealed unsafe class HalfPrecisionConversionsTests
+public sealed class HalfPrecisionConversionsTests
 {
-    [Theory]
-    [InlineData(0, 65536)]
-    [InlineData(3, 65533)]
-    [InlineData(7, 9)]
-    public void Widening_half_matches_the_scalar_conversion_for_every_bit_pattern(int start, int count) =>
-        AssertWidening<Half>(bits => (float)BitConverter.UInt16BitsToHalf(bits), start, count);
+    public static TheoryData<CpuKernelVariant, int, int> HalfWidenings() => Cases([(0, 65536), (3, 65533), (7, 9)]);
+
+    public static TheoryData<CpuKernelVariant, int, int> BFloat16Widenings() => Cases([(0, 65536), (5, 65531)]);
+
+    public static TheoryData<CpuKernelVariant> Variants() =>
+        new(CpuKernelVariant.Vector512, CpuKernelVariant.Vector256, CpuKernelVariant.Vector128, CpuKernelVariant.Scalar);
 
     [Theory]
-    [InlineData(0, 65536)]
-    [InlineData(5, 65531)]
-    public void Widening_bfloat16_matches_the_scalar_conversion_for_every_bit_pattern(int start, int count) =>
-        AssertWidening<BFloat16>(bits => BFloat16.FromRawValue(bits).ToSingle(), start, count);
+    [MemberData(nameof(HalfWidenings))]
+    public void Widening_half_matches_the_scalar_conversion_for_every_bit_pattern(CpuKernelVariant variant, int start, int count) =>
+        AssertWidening<Half>(variant, bits => (float)BitConverter.UInt16BitsToHalf(bits), start, count);
+
+    [Theory]
+    [MemberData(nameof(BFloat16Widenings))]
+    public void Widening_bfloat16_matches_the_scalar_conversion_for_every_bit_pattern(CpuKernelVariant variant, int start, int count) =>
+        AssertWidening<BFloat16>(variant, bits => BFloat16.FromRawValue(bits).ToSingle(), start, count);
 
     // Half NaNs are compared by being NaN of the same sign: the payload bits differ from Half's own conversion.
-    [Fact]
-    public void Narrowing_to_half_matches_the_scalar_conversion() =>
-        AssertNarrowing<Half>(value => BitConverter.HalfToUInt16Bits((Half)value), nanExact: false);
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void Narrowing_to_half_matches_the_scalar_conversion(CpuKernelVariant variant) =>
+        AssertNarrowing<Half>(variant, value => BitConverter.HalfToUInt16Bits((Half)value), nanExact: false);
 
-    [Fact]
-    public void Narrowing_to_bfloat16_matches_the_scalar_conversion() =>
-        AssertNarrowing<BFloat16>(value => ((BFloat16)value).RawValue, nanExact: true);
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void Narrowing_to_bfloat16_matches_the_scalar_conversion(CpuKernelVariant variant) =>
+        AssertNarrowing<BFloat16>(variant, value => ((BFloat16)value).RawValue, nanExact: true);
 
-    private static void AssertNarrowing<T>(Func<float, ushort> scalar, bool nanExact)
+    /// <summary>The conversion runs in the variant asked for, and <see cref="CpuKernelVariant.Auto"/> in the resolved one.</summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    [InlineData(CpuKernelVariant.Auto)]
+    public void Each_conversion_runs_in_the_variant_asked_for(CpuKernelVariant variant)
+    {
+        var expected = variant == CpuKernelVariant.Auto ? CpuIsa.Resolve(variant) : variant;
+        using var observation = CpuIsaObserver.Observe();
+        var wide = new float[37];
+        ElementType.Widen<Half>(variant, new Half[37], wide);
+        ElementType.Narrow<BFloat16>(variant, wide, new BFloat16[37]);
+        Assert.Equal([expected], observation.Variants(CpuOperation.Conversion));
+    }
+
+    private static TheoryData<CpuKernelVariant, int, int> Cases((int Start, int Count)[] ranges)
+    {
+        var data = new TheoryData<CpuKernelVariant, int, int>();
+        foreach (var variant in Variants())
+        {
+            foreach (var (start, count) in ranges)
+            {
+                data.Add(variant, start, count);
+            }
+        }
+
+        return data;
+    }
+
+    private static void AssertNarrowing<T>(CpuKernelVariant variant, Func<float, ushort> scalar, bool nanExact)
         where T : unmanaged
     {
         var values = FloatSweep();
         var narrow = new ushort[values.Length];
-        fixed (float* source = values)
-        fixed (ushort* destination = narrow)
-        {
-            HalfPrecisionConversions.Narrow(source, (T*)destination, values.Length);
-        }
+        ElementType.Narrow<T>(variant, values, MemoryMarshal.Cast<ushort, T>(narrow.AsSpan()));
 
         for (int i = 0; i < values.Length; i++)
         {
@@ -57,16 +90,12 @@ public sealed unsafe class HalfPrecisionConversionsTests
         }
     }
 
-    private static void AssertWidening<T>(Func<ushort, float> scalar, int start, int count)
+    private static void AssertWidening<T>(CpuKernelVariant variant, Func<ushort, float> scalar, int start, int count)
         where T : unmanaged
     {
         var bits = AllSixteenBitPatterns();
         var wide = new float[count];
-        fixed (ushort* source = &bits[start])
-        fixed (float* destination = wide)
-        {
-            HalfPrecisionConversions.Widen((T*)source, destination, count);
-        }
+        ElementType.Widen<T>(variant, MemoryMarshal.Cast<ushort, T>(bits.AsSpan(start, count)), wide);
 
         for (int i = 0; i < count; i++)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Cpu;
@@ -37,7 +38,7 @@ public sealed class CpuBackend : AttentionBackend
         }
 
         ThreadCount = options.ThreadCount == 0 ? Environment.ProcessorCount : options.ThreadCount;
-        Variant = CpuKernels.Resolve(options.Variant);
+        Variant = CpuIsa.Resolve(options.Variant);
         HugePages = options.HugePages;
     }
 
@@ -54,7 +55,7 @@ public sealed class CpuBackend : AttentionBackend
     public bool HugePages { get; }
 
     /// <summary>Whether <see cref="Variant"/> runs on this machine's vector hardware (a forced variant may be emulated).</summary>
-    public bool IsVariantAccelerated => CpuKernels.IsAccelerated(Variant);
+    public bool IsVariantAccelerated => CpuIsa.IsAccelerated(Variant);
 
     /// <inheritdoc />
     public override string Description =>

@@ -8,7 +8,9 @@ public sealed record CpuBackendOptions
 
     /// <summary>
     /// The kernel variant; <see cref="CpuKernelVariant.Auto"/> (the default) honours
-    /// <c>ATTENTION_NATIVE_CPU_VARIANT</c>, then picks the widest accelerated variant.
+    /// <c>ATTENTION_NATIVE_CPU_VARIANT</c>, then picks the widest accelerated variant. Everything the backend computes
+    /// runs in it: the attention kernels, the layers' projections (SGEMM and row projection), additive attention and the
+    /// Half/BFloat16 conversions.
     /// </summary>
     public CpuKernelVariant Variant { get; init; }
 

@@ -1,4 +1,4 @@
-using System.Runtime.Intrinsics;
+using Attention.Native.Cpu.Additive;
 using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Cpu.Tiled;
@@ -6,64 +6,35 @@ using Attention.Native.Validation;
 
 namespace Attention.Native.Cpu;
 
-/// <summary>Picks the kernel variant (ISA width) and the kernel (tiled or decode) for a problem.</summary>
-internal static class CpuKernels
+/// <summary>
+/// The attention kernels' entry: picks the kernel for a problem (tiled, decode or additive) and runs it in a variant
+/// through <see cref="CpuIsa.Dispatch{TKernel}"/>.
+/// </summary>
+internal static unsafe class CpuKernels
 {
-    public const string VariantEnvironmentVariable = "ATTENTION_NATIVE_CPU_VARIANT";
-
-    /// <summary>
-    /// The variant to run: an explicit request, else the environment variable, else the widest accelerated one.
-    /// </summary>
-    /// <exception cref="ArgumentException">The environment variable names no variant.</exception>
-    public static CpuKernelVariant Resolve(CpuKernelVariant requested)
-    {
-        if (requested != CpuKernelVariant.Auto)
-        {
-            return Enum.IsDefined(requested) ? requested
-                : throw new ArgumentOutOfRangeException("options", requested, "options.Variant is not a defined CpuKernelVariant.");
-        }
-
-        string? forced = Environment.GetEnvironmentVariable(VariantEnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(forced))
-        {
-            // Names only: Enum.TryParse would also take "2" for Vector256.
-            return !int.TryParse(forced, out _)
-                && Enum.TryParse<CpuKernelVariant>(forced.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
-                ? (parsed == CpuKernelVariant.Auto ? Best() : parsed)
-                : throw new ArgumentException(
-                    $"{VariantEnvironmentVariable}='{forced}' is not one of Auto, Vector512, Vector256, Vector128, Scalar.");
-        }
-
-        return Best();
-    }
-
-    /// <summary>Whether <paramref name="variant"/> runs on hardware here rather than emulated.</summary>
-    public static bool IsAccelerated(CpuKernelVariant variant) => variant switch
-    {
-        CpuKernelVariant.Vector512 => Vector512Ops.IsHardwareAccelerated,
-        CpuKernelVariant.Vector256 => Vector256Ops.IsHardwareAccelerated,
-        CpuKernelVariant.Vector128 => Vector128Ops.IsHardwareAccelerated,
-        _ => ScalarOps.IsHardwareAccelerated,
-    };
-
+    /// <summary>Scaled-dot-product attention in <paramref name="variant"/>: the decode kernel or the tiled one.</summary>
     public static void Run<T>(CpuKernelVariant variant, AttentionProblem problem, in Operands<T> operands, int threads)
         where T : unmanaged
     {
-        switch (variant)
+        if (UsesDecodeKernel(problem))
         {
-            case CpuKernelVariant.Vector512:
-                Run<T, Vector512Ops, Vector512<float>>(problem, operands, threads);
-                break;
-            case CpuKernelVariant.Vector256:
-                Run<T, Vector256Ops, Vector256<float>>(problem, operands, threads);
-                break;
-            case CpuKernelVariant.Vector128:
-                Run<T, Vector128Ops, Vector128<float>>(problem, operands, threads);
-                break;
-            default:
-                Run<T, ScalarOps, float>(problem, operands, threads);
-                break;
+            var kernel = new Decode<T>(problem, operands, threads);
+            CpuIsa.Dispatch(variant, ref kernel);
         }
+        else
+        {
+            var kernel = new Tiled<T>(problem, operands, threads);
+            CpuIsa.Dispatch(variant, ref kernel);
+        }
+    }
+
+    /// <summary>Additive attention after the projections in <paramref name="variant"/> (<see cref="AdditiveAttentionKernel{TOps, TVec}"/>).</summary>
+    public static void RunAdditive(
+        CpuKernelVariant variant, in AdditiveAttentionProblem problem, float* queries, float* keys, float* scoreVector,
+        float* values, float* output, float* probabilities, int threads)
+    {
+        var kernel = new Additive(problem, queries, keys, scoreVector, values, output, probabilities, threads);
+        CpuIsa.Dispatch(variant, ref kernel);
     }
 
     /// <summary>
@@ -72,24 +43,40 @@ internal static class CpuKernels
     /// </summary>
     public static bool UsesDecodeKernel(AttentionProblem problem) => DecodeAttentionKernel<ScalarOps, float>.Takes(problem);
 
-    private static void Run<T, TOps, TVec>(AttentionProblem problem, in Operands<T> operands, int threads)
+    private readonly struct Tiled<T>(AttentionProblem problem, Operands<T> operands, int threads) : ISimdKernel
         where T : unmanaged
-        where TOps : ISimd<TVec>
-        where TVec : unmanaged
     {
-        if (UsesDecodeKernel(problem))
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged
         {
-            DecodeAttentionKernel<TOps, TVec>.Run(problem, operands, threads);
-        }
-        else
-        {
+            CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.TiledAttention);
             TiledAttentionKernel<TOps, TVec>.Run(problem, operands, threads);
         }
     }
 
-    private static CpuKernelVariant Best() =>
-        IsAccelerated(CpuKernelVariant.Vector512) ? CpuKernelVariant.Vector512
-        : IsAccelerated(CpuKernelVariant.Vector256) ? CpuKernelVariant.Vector256
-        : IsAccelerated(CpuKernelVariant.Vector128) ? CpuKernelVariant.Vector128
-        : CpuKernelVariant.Scalar;
+    private readonly struct Decode<T>(AttentionProblem problem, Operands<T> operands, int threads) : ISimdKernel
+        where T : unmanaged
+    {
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged
+        {
+            CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.DecodeAttention);
+            DecodeAttentionKernel<TOps, TVec>.Run(problem, operands, threads);
+        }
+    }
+
+    private readonly struct Additive(
+        AdditiveAttentionProblem problem, float* queries, float* keys, float* scoreVector, float* values, float* output,
+        float* probabilities, int threads) : ISimdKernel
+    {
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged
+        {
+            CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.AdditiveAttention);
+            AdditiveAttentionKernel<TOps, TVec>.Run(problem, queries, keys, scoreVector, values, output, probabilities, threads);
+        }
+    }
 }

@@ -4,8 +4,10 @@ using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native.Cpu;
 
-/// <summary>Helpers both CPU kernels use to see operand rows as floats and to carve their scratch memory.</summary>
-internal static unsafe class OperandRows
+/// <summary>How both CPU kernels see operand rows as floats, in their variant (<typeparamref name="TOps"/>).</summary>
+internal static unsafe class OperandRows<TOps, TVec>
+    where TOps : ISimd<TVec>
+    where TVec : unmanaged
 {
     /// <summary>
     /// <paramref name="count"/> K or V rows starting at row <paramref name="first"/>, as floats: in place for float
@@ -40,13 +42,17 @@ internal static unsafe class OperandRows
                 }
             }
 
-            HalfPrecisionConversions.Widen(source, target, dim);
+            HalfPrecisionConversions<TOps, TVec>.Widen(source, target, dim);
         }
 
         rowStride = dim;
         return converted;
     }
+}
 
+/// <summary>Helpers both CPU kernels use for their dot products' tails and to carve their scratch memory.</summary>
+internal static unsafe class OperandRows
+{
     /// <summary>The scalar remainder of a dot product past the last full vector (the decode kernel's loops).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float DotTail(float* q, float* k, int from, int dim)

@@ -1,5 +1,3 @@
-using System.Numerics;
-using Attention.Native.Cpu.Additive;
 using Attention.Native.Cpu.Gemm;
 using Attention.Native.Cpu;
 using Attention.Native.Validation;
@@ -9,8 +7,9 @@ namespace Attention.Native.Layers;
 /// <summary>
 /// The layers' operations on the CPU: <see cref="CpuSgemm"/> projections on the tensors' memory in place; Half and
 /// BFloat16 operands are widened as the SGEMM packs them and the float result is rounded once (as a GPU GEMM with fp32
-/// accumulation does), with the attention itself on the backend's Half/BFloat16 path. Up to four rows
-/// (decoding steps) go to <see cref="RowProjection"/>, which reads W once instead of packing it.
+/// accumulation does; <see cref="ProjectionEpilogue"/>), with the attention itself on the backend's Half/BFloat16 path.
+/// Up to four rows (decoding steps) go to <see cref="RowProjection"/>, which reads W once instead of packing it. Every
+/// operation runs in the backend's variant (<see cref="CpuBackend.Variant"/>).
 /// </summary>
 internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>
     where T : unmanaged
@@ -18,6 +17,9 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
     // Float results of Half/BFloat16 projections before their rounding, kept between calls (grown on demand).
     private float[] wideY = [];
     private float[] wideBias = [];
+
+    /// <summary>The backend's variant: the layer's conversions of weights run in it too.</summary>
+    public override CpuKernelVariant HostVariant => backend.Variant;
 
     public override void Linear(
         LayerOperand<T> x, int ldx, int rows, int inFeatures, LayerOperand<T> weight, LayerOperand<T>? bias, int outFeatures,
@@ -27,8 +29,8 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         {
             // A decoding step: read W once, row by row, instead of packing it for the SGEMM.
             RowProjection.Run(
-                Pointer(x), ldx, rows, inFeatures, Pointer(weight), bias is { } rowBias ? Pointer(rowBias) : null, outFeatures,
-                Pointer(y), ldy, backend.ThreadCount);
+                backend.Variant, Pointer(x), ldx, rows, inFeatures, Pointer(weight), bias is { } rowBias ? Pointer(rowBias) : null,
+                outFeatures, Pointer(y), ldy, backend.ThreadCount);
             return;
         }
 
@@ -38,25 +40,16 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         int ldc = inPlace ? ldy : outFeatures;
         var c = inPlace ? Floats(y) : Grown(ref wideY, (long)rows * outFeatures);
         CpuSgemm.Multiply<T>(
-            CpuKernelVariant.Auto, transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, Span(x), ldx,
+            backend.Variant, transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, Span(x), ldx,
             Span(weight), inFeatures, 0f, c, ldc, backend.ThreadCount);
-        if (bias is { } b)
+        if (!inPlace || bias is not null)
         {
-            var wide = inPlace ? Floats(b) : Grown(ref wideBias, outFeatures);
-            if (!inPlace)
+            var biasScratch = inPlace ? default : Grown(ref wideBias, outFeatures);
+            fixed (float* pc = c)
+            fixed (float* pw = biasScratch)
             {
-                ElementType.Widen<T>(Span(b)[..outFeatures], wide);
-            }
-
-            AddBias(wide[..outFeatures], c, rows, ldc);
-        }
-
-        if (!inPlace)
-        {
-            var target = Span(y);
-            for (int r = 0; r < rows; r++)
-            {
-                ElementType.Narrow<T>(c.Slice(r * outFeatures, outFeatures), target.Slice(r * ldy, outFeatures));
+                ProjectionEpilogue.Run(
+                    backend.Variant, pc, ldc, rows, outFeatures, bias is { } b ? Pointer(b) : null, pw, Pointer(y), ldy);
             }
         }
     }
@@ -89,8 +82,8 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
     public override void Additive(
         in AdditiveAttentionProblem problem, LayerOperand<float> queries, LayerOperand<float> keys,
         LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities) =>
-        AdditiveAttentionKernel.Run(
-            problem, Pointer(queries), Pointer(keys), Pointer(scoreVector), Pointer(values), Pointer(output),
+        CpuKernels.RunAdditive(
+            backend.Variant, problem, Pointer(queries), Pointer(keys), Pointer(scoreVector), Pointer(values), Pointer(output),
             probabilities is { } p ? Pointer(p) : null, backend.ThreadCount);
 
     public override void Copy(LayerOperand<T> source, LayerOperand<T> destination, long count) =>
@@ -113,25 +106,5 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         }
 
         return buffer.AsSpan(0, (int)length);
-    }
-
-    /// <summary>Adds the bias to each of <paramref name="rows"/> rows (after the GEMM: it reads C once more, cheap next to it).</summary>
-    private static void AddBias(ReadOnlySpan<float> bias, Span<float> y, int rows, int ldy)
-    {
-        int n = bias.Length;
-        for (int r = 0; r < rows; r++)
-        {
-            var row = y.Slice(r * ldy, n);
-            int j = 0;
-            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
-            {
-                (new Vector<float>(row[j..]) + new Vector<float>(bias[j..])).CopyTo(row[j..]);
-            }
-
-            for (; j < n; j++)
-            {
-                row[j] += bias[j];
-            }
-        }
     }
 }

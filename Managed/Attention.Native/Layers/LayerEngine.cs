@@ -21,6 +21,13 @@ internal abstract class LayerEngine<T> : IDisposable
     };
 
     /// <summary>
+    /// The CPU variant of the layer's host-side work (weights rounded to <typeparamref name="T"/> as they are loaded, and
+    /// widened as they are read back): the CPU backend's own variant; on a GPU backend the host's
+    /// (<see cref="CpuKernelVariant.Auto"/>, resolved at each call).
+    /// </summary>
+    public virtual CpuKernelVariant HostVariant => CpuKernelVariant.Auto;
+
+    /// <summary>
     /// <c>Y[r, :] = X[r, :]·Wᵀ + bias</c> for <paramref name="rows"/> rows: X is <c>[rows, inFeatures]</c> (row stride
     /// <paramref name="ldx"/>), W is <c>[outFeatures, inFeatures]</c> (PyTorch's Linear layout), Y has row stride
     /// <paramref name="ldy"/>. Accumulates in float whatever <typeparamref name="T"/> is.
@@ -64,7 +71,7 @@ internal abstract class LayerEngine<T> : IDisposable
         AttentionValidator.Validate(shape, options, new(
             long.MaxValue, long.MaxValue, long.MaxValue, long.MaxValue, -1, wantsProbabilities ? long.MaxValue : -1));
 
-    /// <summary>Additive attention after the projections (<see cref="Cpu.Additive.AdditiveAttentionKernel"/>'s semantics; float operands).</summary>
+        /// <summary>Additive attention after the projections (<see cref="Cpu.Additive.AdditiveAttentionKernel{TOps, TVec}"/>'s semantics; float operands).</summary>
     public abstract void Additive(
         in AdditiveAttentionProblem problem, LayerOperand<float> queries, LayerOperand<float> keys,
         LayerOperand<float> scoreVector, LayerOperand<float> values, LayerOperand<float> output, LayerOperand<float>? probabilities);

@@ -175,7 +175,7 @@ public sealed partial class MultiHeadAttention<T>
     }
 
     /// <summary>Copies float weights into a tensor of the layer's element type, rounding them for Half and BFloat16.</summary>
-    private static void Store(AttentionTensor<T> tensor, ReadOnlySpan<float> values)
+    private void Store(AttentionTensor<T> tensor, ReadOnlySpan<float> values)
     {
         if (typeof(T) == typeof(float))
         {
@@ -184,16 +184,16 @@ public sealed partial class MultiHeadAttention<T>
         }
 
         var narrow = new T[values.Length];
-        ElementType.Narrow<T>(values, narrow);
+        ElementType.Narrow<T>(engine.HostVariant, values, narrow);
         tensor.CopyFrom(narrow);
     }
 
     /// <summary>A weight tensor widened to floats (exact).</summary>
-    private static float[] Read(AttentionTensor<T> tensor)
+    private float[] Read(AttentionTensor<T> tensor)
     {
         var elements = tensor.ToArray();
         var result = new float[elements.Length];
-        ElementType.Widen<T>(elements, result);
+        ElementType.Widen<T>(engine.HostVariant, elements, result);
         return result;
     }
 

@@ -1,3 +1,4 @@
+using Attention.Native.Cpu.Simd;
 using Attention.Native.Perf.Charts;
 using Attention.Native.Perf.Compare;
 using Attention.Native.Perf.Limits;
@@ -49,7 +50,7 @@ internal sealed class CompareCommand : Command<CompareSettings>
             Note($"Not measured: {line}");
         }
 
-        if (setups.Any(s => s.Kind == AttentionBackendKind.Cpu && s.Variant != Cpu.CpuKernelVariant.Auto && !Cpu.CpuKernels.IsAccelerated(s.Variant)))
+        if (setups.Any(s => s.Kind == AttentionBackendKind.Cpu && s.Variant != Cpu.CpuKernelVariant.Auto && !CpuIsa.IsAccelerated(s.Variant)))
         {
             Note("Variants marked (emulated) lack hardware support here: they run in software, very slowly, and their times say nothing about real hardware.");
         }

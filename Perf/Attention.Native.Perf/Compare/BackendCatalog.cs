@@ -1,4 +1,5 @@
 using Attention.Native.Cpu;
+using Attention.Native.Cpu.Simd;
 using Attention.Native.Cuda;
 
 namespace Attention.Native.Perf.Compare;
@@ -23,7 +24,7 @@ internal static class BackendCatalog
         if (kinds is null || kinds.Contains(AttentionBackendKind.Cpu))
         {
             // Auto resolves as CpuBackend resolves it (ATTENTION_NATIVE_CPU_VARIANT, else the widest accelerated).
-            var resolved = variants.DistinctBy(v => v == CpuKernelVariant.Auto ? CpuKernels.Resolve(v) : v).ToList();
+            var resolved = variants.DistinctBy(v => v == CpuKernelVariant.Auto ? CpuIsa.Resolve(v) : v).ToList();
             setups.AddRange(threadCounts.SelectMany(t => resolved.Select(v => new BackendSetup(AttentionBackendKind.Cpu, t, v))));
         }
 

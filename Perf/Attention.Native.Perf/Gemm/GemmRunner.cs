@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Attention.Native.Cpu;
+using Attention.Native.Cpu.Simd;
 using Attention.Native.Perf.Limits;
 
 namespace Attention.Native.Perf.Gemm;
@@ -30,7 +31,7 @@ internal static class GemmRunner
             var operands = GemmOperands.Create(shape, new Random(seed));
             foreach (var variant in variants)
             {
-                string name = CpuKernels.Resolve(variant).ToString();
+                string name = CpuIsa.Resolve(variant).ToString();
                 foreach (int threads in threadCounts)
                 {
                     progress($"{shape.Name}, {name}, {threads} thread(s)");

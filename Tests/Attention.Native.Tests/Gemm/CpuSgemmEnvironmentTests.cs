@@ -1,5 +1,6 @@
 using Attention.Native.Cpu;
 using Attention.Native.Cpu.Gemm;
+using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native.Tests.Gemm;
 
@@ -21,20 +22,20 @@ public sealed class CpuSgemmEnvironmentTests
             float[] c = new float[4];
             var error = Assert.Throws<ArgumentException>(() =>
                 CpuSgemm.Multiply(false, false, 2, 2, 2, 1f, new float[4], 2, new float[4], 2, 0f, c, 2, threads: 1));
-            Assert.Contains(CpuKernels.VariantEnvironmentVariable, error.Message, StringComparison.Ordinal);
+            Assert.Contains(CpuIsa.VariantEnvironmentVariable, error.Message, StringComparison.Ordinal);
         });
 
     private static void WithVariable(string value, Action body)
     {
-        string? saved = Environment.GetEnvironmentVariable(CpuKernels.VariantEnvironmentVariable);
-        Environment.SetEnvironmentVariable(CpuKernels.VariantEnvironmentVariable, value);
+        string? saved = Environment.GetEnvironmentVariable(CpuIsa.VariantEnvironmentVariable);
+        Environment.SetEnvironmentVariable(CpuIsa.VariantEnvironmentVariable, value);
         try
         {
             body();
         }
         finally
         {
-            Environment.SetEnvironmentVariable(CpuKernels.VariantEnvironmentVariable, saved);
+            Environment.SetEnvironmentVariable(CpuIsa.VariantEnvironmentVariable, saved);
         }
     }
 }

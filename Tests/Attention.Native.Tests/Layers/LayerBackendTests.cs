@@ -12,6 +12,8 @@ public static class LayerTestBackends
 {
     public static AttentionBackend Cpu() => new CpuBackend();
 
+    public static AttentionBackend Cpu(CpuKernelVariant variant) => new CpuBackend(new CpuBackendOptions { Variant = variant });
+
     public static AttentionBackend Cuda()
     {
         CudaTestEnvironment.SkipUnlessAvailable();
@@ -47,6 +49,30 @@ public sealed class CudaKeyValueCacheTests : KeyValueCacheTests
 public sealed class CpuAdditiveAttentionTests : AdditiveAttentionTests
 {
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu();
+}
+
+/// <summary>The additive attention tests on the CPU backend, Vector512 forced (emulated where this machine lacks it).</summary>
+public sealed class CpuVector512AdditiveAttentionTests : AdditiveAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu(CpuKernelVariant.Vector512);
+}
+
+/// <summary>The additive attention tests on the CPU backend, Vector256 forced.</summary>
+public sealed class CpuVector256AdditiveAttentionTests : AdditiveAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu(CpuKernelVariant.Vector256);
+}
+
+/// <summary>The additive attention tests on the CPU backend, Vector128 forced.</summary>
+public sealed class CpuVector128AdditiveAttentionTests : AdditiveAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu(CpuKernelVariant.Vector128);
+}
+
+/// <summary>The additive attention tests on the CPU backend, Scalar forced.</summary>
+public sealed class CpuScalarAdditiveAttentionTests : AdditiveAttentionTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cpu(CpuKernelVariant.Scalar);
 }
 
 /// <summary>The additive attention tests on the CUDA backend.</summary>

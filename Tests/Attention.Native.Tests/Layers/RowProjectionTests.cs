@@ -1,3 +1,4 @@
+using Attention.Native.Cpu;
 using Attention.Native.Cpu.Gemm;
 
 namespace Attention.Native.Tests.Layers;
@@ -5,7 +6,8 @@ namespace Attention.Native.Tests.Layers;
 /// <summary>
 /// The decoding steps' projection (<see cref="RowProjection"/>, one to four rows) against a float64 product: odd
 /// feature counts (tails of the vector loops, a last block of fewer than 64 W rows), row strides wider than the rows,
-/// with and without bias, float/Half/BFloat16, one and two workers; the columns of Y past the output are untouched.
+/// with and without bias, float/Half/BFloat16, one and two workers, each variant (emulated where this machine lacks it);
+/// the columns of Y past the output are untouched.
 /// </summary>
 public sealed unsafe class RowProjectionTests
 {
@@ -35,6 +37,16 @@ public sealed unsafe class RowProjectionTests
     private static void Check<T>(int rows, int inFeatures, int outFeatures, bool withBias, int threads, double tolerance)
         where T : unmanaged
     {
+        foreach (var variant in new[] { CpuKernelVariant.Vector512, CpuKernelVariant.Vector256, CpuKernelVariant.Vector128, CpuKernelVariant.Scalar })
+        {
+            Check<T>(variant, rows, inFeatures, outFeatures, withBias, threads, tolerance);
+        }
+    }
+
+    private static void Check<T>(
+        CpuKernelVariant variant, int rows, int inFeatures, int outFeatures, bool withBias, int threads, double tolerance)
+        where T : unmanaged
+    {
         var random = new Random((rows * 1000) + inFeatures + outFeatures);
         int ldx = inFeatures + 3, ldy = outFeatures + 5;
         var x = TestData.Random<T>(random, (long)rows * ldx, 1f);
@@ -46,7 +58,7 @@ public sealed unsafe class RowProjectionTests
         fixed (T* pb = bias)
         fixed (T* py = y)
         {
-            RowProjection.Run(px, ldx, rows, inFeatures, pw, pb, outFeatures, py, ldy, threads);
+            RowProjection.Run(variant, px, ldx, rows, inFeatures, pw, pb, outFeatures, py, ldy, threads);
         }
 
         var expected = new double[rows * outFeatures];
@@ -67,10 +79,10 @@ public sealed unsafe class RowProjectionTests
 
             for (int o = outFeatures; o < ldy; o++)
             {
-                Assert.True(double.IsNaN(TestData.ToDouble(y[(r * ldy) + o])), $"y[{r}, {o}] past the output was written");
+                Assert.True(double.IsNaN(TestData.ToDouble(y[(r * ldy) + o])), $"{variant}: y[{r}, {o}] past the output was written");
             }
         }
 
-        LayerFixture.AssertClose(expected, actual, tolerance);
+        LayerFixture.AssertClose(expected, actual, tolerance, $"{variant} output");
     }
 }

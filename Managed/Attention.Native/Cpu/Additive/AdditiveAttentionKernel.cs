@@ -1,5 +1,4 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
+using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Cpu.Additive;
@@ -9,9 +8,12 @@ namespace Attention.Native.Cpu.Additive;
 /// <c>s_j = vᵀ·tanh(q'_i + k'_j)</c> over the keys it may see, softmax, and <c>o_i = Σ_j p_j·value_j</c>.
 /// The <c>tanh</c> sum over the hidden units dominates (<c>Tq·Tk·U</c>), so it is vectorised along the units;
 /// rows are spread over threads. The scores of one row are materialised (Tk floats): unlike the dot-product kernel
-/// there is no matrix product to tile.
+/// there is no matrix product to tile. One copy per variant (<typeparamref name="TOps"/>; entry:
+/// <see cref="CpuKernels.RunAdditive"/>).
 /// </summary>
-internal static unsafe class AdditiveAttentionKernel
+internal static unsafe class AdditiveAttentionKernel<TOps, TVec>
+    where TOps : ISimd<TVec>
+    where TVec : unmanaged
 {
     public static void Run(
         in AdditiveAttentionProblem problem, float* queries, float* keys, float* scoreVector, float* values, float* output, float* probabilities, int threads)
@@ -88,7 +90,7 @@ internal static unsafe class AdditiveAttentionKernel
 
             if (weight != 0)
             {
-                Axpy(weight, values + (((long)b * p.KeyLength) + j) * p.ValueDim, o, p.ValueDim);
+                Axpy<TOps, TVec>.Run(weight, values + (((long)b * p.KeyLength) + j) * p.ValueDim, o, p.ValueDim);
             }
         }
     }
@@ -96,47 +98,21 @@ internal static unsafe class AdditiveAttentionKernel
     /// <summary><c>Σ_u v_u·tanh(q_u + k_u)</c>.</summary>
     private static float Score(float* q, float* k, float* v, int units)
     {
-        var sum = Vector<float>.Zero;
+        var sum = TOps.Zero;
+        int w = TOps.Width;
         int u = 0;
-        for (; u <= units - Vector<float>.Count; u += Vector<float>.Count)
+        for (; u <= units - w; u += w)
         {
-            var x = Vector.Load(q + u) + Vector.Load(k + u);
-            sum = Vector.FusedMultiplyAdd(Vector.Load(v + u), Tanh(x), sum);
+            var x = TOps.Add(TOps.Load(q + u), TOps.Load(k + u));
+            sum = TOps.MultiplyAdd(TOps.Load(v + u), TOps.Tanh(x), sum);
         }
 
-        float score = Vector.Sum(sum);
+        float score = TOps.Sum(sum);
         for (; u < units; u++)
         {
-            score = MathF.FusedMultiplyAdd(v[u], MathF.Tanh(q[u] + k[u]), score);
+            score = MathF.FusedMultiplyAdd(v[u], ScalarOps.Tanh(q[u] + k[u]), score);
         }
 
         return score;
-    }
-
-    /// <summary>
-    /// <c>tanh(x) = sign(x)·(1 − e)/(1 + e)</c> with <c>e = exp(−2|x|)</c>: never overflows, and exact to a few ulp
-    /// (the float64 reference holds the layer to 1e-5).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> Tanh(Vector<float> x)
-    {
-        var e = Vector.Exp(-2f * Vector.Abs(x));
-        var magnitude = (Vector<float>.One - e) / (Vector<float>.One + e);
-        return Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -magnitude, magnitude);
-    }
-
-    private static void Axpy(float a, float* x, float* y, int n)
-    {
-        var va = new Vector<float>(a);
-        int j = 0;
-        for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
-        {
-            Vector.FusedMultiplyAdd(va, Vector.Load(x + j), Vector.Load(y + j)).Store(y + j);
-        }
-
-        for (; j < n; j++)
-        {
-            y[j] = MathF.FusedMultiplyAdd(a, x[j], y[j]);
-        }
     }
 }

@@ -196,7 +196,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             float* headState = state + ((long)h * layout.Floats);
             current[h] = headState + layout.Scores;
             next[h] = current[h] + (rows * KeyBlock);
-            float* firstKey = OperandRows.AsFloat(ops.Key, KeyOffset(p, batch, firstHead + h), p.Key.Sequence, from,
+            float* firstKey = OperandRows<TOps, TVec>.AsFloat(ops.Key, KeyOffset(p, batch, firstHead + h), p.Key.Sequence, from,
                 firstKeys, dim, headState + layout.KeyRows, out long firstStride);
             steps[h].ScoreBlock(firstKey, firstStride, firstKeys, current[h]);
             FinishScores(p, ops, layout, headState, rowLo, rowHi, batch, firstHead + h, current[h], firstKeys, from);
@@ -220,9 +220,9 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             for (int h = 0; h < heads; h++)
             {
                 float* headState = state + ((long)h * layout.Floats);
-                values[h] = OperandRows.AsFloat(ops.Value, ValueOffset(p, batch, firstHead + h), p.Value.Sequence,
+                values[h] = OperandRows<TOps, TVec>.AsFloat(ops.Value, ValueOffset(p, batch, firstHead + h), p.Value.Sequence,
                     blockStart, blockKeys, valueDim, headState + layout.ValueRows, out valueStride);
-                keys[h] = nextKeys == 0 ? null : OperandRows.AsFloat(ops.Key, KeyOffset(p, batch, firstHead + h),
+                keys[h] = nextKeys == 0 ? null : OperandRows<TOps, TVec>.AsFloat(ops.Key, KeyOffset(p, batch, firstHead + h),
                     p.Key.Sequence, nextStart, nextKeys, dim, headState + layout.KeyRows, out keyStride);
                 steps[h].Rescale(headState + layout.Rescale);
             }

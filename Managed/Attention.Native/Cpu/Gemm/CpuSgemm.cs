@@ -1,12 +1,13 @@
-using System.Runtime.Intrinsics;
 using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native.Cpu.Gemm;
 
 /// <summary>
 /// Single-precision matrix product on the CPU: packed, cache-blocked (<see cref="SgemmBlocking"/>), register-tiled
-/// (<see cref="SgemmMicroKernel{TOps, TVec}"/>) and multi-threaded, in the kernel variant the attention kernels use
-/// (<see cref="CpuKernels.Resolve"/>: the widest accelerated one, or <c>ATTENTION_NATIVE_CPU_VARIANT</c>).
+/// (<see cref="SgemmMicroKernel{TOps, TVec}"/>) and multi-threaded, in a kernel variant (<see cref="CpuIsa.Dispatch{TKernel}"/>;
+/// <see cref="CpuKernelVariant.Auto"/>: as <see cref="CpuIsa.Resolve"/> picks it, the widest accelerated one or
+/// <c>ATTENTION_NATIVE_CPU_VARIANT</c>). Every variant runs its own register tile: 6 × 2W floats, W its vector width
+/// (6 × 2 for Scalar).
 /// </summary>
 internal static unsafe class CpuSgemm
 {
@@ -43,33 +44,25 @@ internal static unsafe class CpuSgemm
     {
         ElementType.ThrowIfNotOperand<T>();
         SgemmArguments.Validate(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        if (!Enum.IsDefined(variant))
-        {
-            throw new ArgumentOutOfRangeException(nameof(variant), variant, "Not a defined CpuKernelVariant.");
-        }
-
-        variant = CpuKernels.Resolve(variant);
         threads = threads <= 0 ? Environment.ProcessorCount : threads;
         fixed (T* pa = a)
         fixed (T* pb = b)
         fixed (float* pc = c)
         {
-            var call = new SgemmCall<T>(transposeA, transposeB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-            switch (variant)
-            {
-                case CpuKernelVariant.Vector512:
-                    SgemmDriver<Vector512Ops, Vector512<float>>.Run(call, threads);
-                    break;
-                case CpuKernelVariant.Vector256:
-                    SgemmDriver<Vector256Ops, Vector256<float>>.Run(call, threads);
-                    break;
-                case CpuKernelVariant.Vector128:
-                    SgemmDriver<Vector128Ops, Vector128<float>>.Run(call, threads);
-                    break;
-                default:
-                    SgemmDriver<ScalarOps, float>.Run(call, threads);
-                    break;
-            }
+            var kernel = new Kernel<T>(new SgemmCall<T>(transposeA, transposeB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc), threads);
+            CpuIsa.Dispatch(variant, ref kernel);
+        }
+    }
+
+    private readonly struct Kernel<T>(SgemmCall<T> call, int threads) : ISimdKernel
+        where T : unmanaged
+    {
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged
+        {
+            CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.Sgemm);
+            SgemmDriver<TOps, TVec>.Run(call, threads);
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Simd;
 
@@ -24,6 +23,7 @@ internal static unsafe class RowProjection
     /// <c>y[r·ldy + o] = Σ_i x[r·ldx + i]·weight[o·inFeatures + i] + bias[o]</c> for <c>r &lt; rows ≤ 4</c>,
     /// <c>o &lt; outFeatures</c>, accumulated in float and rounded to <typeparamref name="T"/> once.
     /// </summary>
+    /// <param name="variant">The kernel variant (<see cref="CpuKernelVariant.Auto"/>: as <see cref="CpuIsa.Resolve"/> picks it).</param>
     /// <param name="x">X, <paramref name="rows"/> rows of <paramref name="inFeatures"/> with row stride <paramref name="ldx"/>.</param>
     /// <param name="ldx">Row stride of X.</param>
     /// <param name="rows">Rows of X, 1 to <see cref="MaxRows"/>.</param>
@@ -34,24 +34,12 @@ internal static unsafe class RowProjection
     /// <param name="y">Y, row stride <paramref name="ldy"/>; only its <paramref name="outFeatures"/> first columns are written.</param>
     /// <param name="ldy">Row stride of Y.</param>
     /// <param name="threads">Workers.</param>
-    public static void Run<T>(T* x, int ldx, int rows, int inFeatures, T* weight, T* bias, int outFeatures, T* y, int ldy, int threads)
+    public static void Run<T>(
+        CpuKernelVariant variant, T* x, int ldx, int rows, int inFeatures, T* weight, T* bias, int outFeatures, T* y, int ldy, int threads)
         where T : unmanaged
     {
-        switch (CpuKernels.Resolve(CpuKernelVariant.Auto))
-        {
-            case CpuKernelVariant.Vector512:
-                Run<T, Vector512Ops, Vector512<float>>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
-                break;
-            case CpuKernelVariant.Vector256:
-                Run<T, Vector256Ops, Vector256<float>>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
-                break;
-            case CpuKernelVariant.Vector128:
-                Run<T, Vector128Ops, Vector128<float>>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
-                break;
-            default:
-                Run<T, ScalarOps, float>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
-                break;
-        }
+        var kernel = new Kernel<T>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
+        CpuIsa.Dispatch(variant, ref kernel);
     }
 
     private static void Run<T, TOps, TVec>(
@@ -60,6 +48,7 @@ internal static unsafe class RowProjection
         where TOps : ISimd<TVec>
         where TVec : unmanaged
     {
+        CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.RowProjection);
         int blocks = (outFeatures + BlockRows - 1) / BlockRows;
         int workers = Math.Clamp(threads, 1, blocks);
         bool widens = typeof(T) != typeof(float);
@@ -73,14 +62,14 @@ internal static unsafe class RowProjection
         // X's rows widened and packed; the rows past `rows` are zeros (their dot products are computed and dropped).
         for (int r = 0; r < MaxRows; r++)
         {
-            var target = new Span<float>(queries + ((long)r * inFeatures), inFeatures);
+            float* target = queries + ((long)r * inFeatures);
             if (r < rows)
             {
-                ElementType.Widen(new ReadOnlySpan<T>(x + ((long)r * ldx), inFeatures), target);
+                HalfPrecisionConversions<TOps, TVec>.Widen(x + ((long)r * ldx), target, inFeatures);
             }
             else
             {
-                target.Clear();
+                new Span<float>(target, inFeatures).Clear();
             }
         }
 
@@ -97,7 +86,7 @@ internal static unsafe class RowProjection
             if (widens)
             {
                 float* wide = state + (MaxRows * scoreStride);
-                ElementType.Widen(new ReadOnlySpan<T>(source, count * inFeatures), new Span<float>(wide, count * inFeatures));
+                HalfPrecisionConversions<TOps, TVec>.Widen(source, wide, count * inFeatures);
                 tiles.ScoreBlock(wide, inFeatures, count, scores);
             }
             else
@@ -116,8 +105,17 @@ internal static unsafe class RowProjection
                     }
                 }
 
-                ElementType.Narrow(new ReadOnlySpan<float>(row, count), new Span<T>(y + ((long)r * ldy) + first, count));
+                HalfPrecisionConversions<TOps, TVec>.Narrow(row, y + ((long)r * ldy) + first, count);
             }
         });
+    }
+
+    private readonly struct Kernel<T>(
+        T* x, int ldx, int rows, int inFeatures, T* weight, T* bias, int outFeatures, T* y, int ldy, int threads) : ISimdKernel
+        where T : unmanaged
+    {
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged => RowProjection.Run<T, TOps, TVec>(x, ldx, rows, inFeatures, weight, bias, outFeatures, y, ldy, threads);
     }
 }

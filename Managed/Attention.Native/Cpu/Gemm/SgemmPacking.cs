@@ -7,7 +7,10 @@ namespace Attention.Native.Cpu.Gemm;
 /// Copies blocks of op(A) and op(B) into the layouts the micro-kernel streams: A as slivers of 6 rows stored
 /// k-major (<c>[k][6]</c>), B as slivers of NR = 2W columns stored k-major (<c>[k][NR]</c>). Slivers cut by the
 /// matrix edge are padded with zeros, so the micro-kernel always runs its full tile. Packing is what makes the
-/// transposed operands as fast as the plain ones: after it, all four combinations run the same loop.
+/// transposed operands as fast as the plain ones: after it, all four combinations run the same loop. Half and BFloat16
+/// are widened in <typeparamref name="TOps"/>'s variant. The 8 × 8 transposes (<see cref="SgemmTransposeAvx"/>) serve
+/// the variants whose tile is a multiple of 8 wide (Vector256 and Vector512) wherever the CPU has AVX, a forced
+/// Vector512 on an AVX2 machine included; they only move floats, so the packed blocks are the same either way.
 /// </summary>
 internal static unsafe class SgemmPacking<TOps, TVec>
     where TOps : ISimd<TVec>
@@ -79,7 +82,7 @@ internal static unsafe class SgemmPacking<TOps, TVec>
                     float* target = packed + (p * nr);
                     if (typeof(T) != typeof(float) && columns == nr)
                     {
-                        ElementType.Widen(new ReadOnlySpan<T>(source, nr), new Span<float>(target, nr));
+                        HalfPrecisionConversions<TOps, TVec>.Widen(source, target, nr);
                     }
                     else if (typeof(T) == typeof(float) && columns == nr)
                     {
@@ -110,7 +113,7 @@ internal static unsafe class SgemmPacking<TOps, TVec>
 
         for (int r = 0; r < count; r++)
         {
-            ElementType.Widen(new ReadOnlySpan<T>(source + (r * ld), length), new Span<float>(staging + (r * length), length));
+            HalfPrecisionConversions<TOps, TVec>.Widen(source + (r * ld), staging + (r * length), length);
         }
 
         stride = length;

@@ -6,9 +6,16 @@ namespace Attention.Native.Cpu.Simd;
 /// the kernels are generic over it, so the JIT emits one specialised copy per width with every call inlined.
 /// </summary>
 /// <typeparam name="TVec">The vector type.</typeparam>
-internal unsafe interface ISimd<TVec>
+/// <remarks>
+/// The struct is picked by <see cref="CpuIsa.Dispatch{TKernel}"/> (the one map from <see cref="CpuKernelVariant"/> to
+/// an operator struct); the integer lane operations the 16-bit conversions need are in <see cref="ISimdBits{TVec}"/>.
+/// </remarks>
+internal unsafe interface ISimd<TVec> : ISimdBits<TVec>
     where TVec : unmanaged
 {
+    /// <summary>The variant this struct implements (what <see cref="CpuIsaObserver"/> records).</summary>
+    static abstract CpuKernelVariant Variant { get; }
+
     /// <summary>Floats per vector.</summary>
     static abstract int Width { get; }
 
@@ -50,6 +57,9 @@ internal unsafe interface ISimd<TVec>
     /// <c>−∞</c> lanes of <paramref name="max"/> replaced by 0, so that <c>x − max</c> never computes <c>−∞ − (−∞)</c>.
     /// </summary>
     static abstract TVec FiniteOrZero(TVec max);
+
+    /// <summary><c>tanh(x)</c> as <c>sign(x)·(1 − e)/(1 + e)</c> with <c>e = 2^(−2|x|·log₂e)</c>: absolute error below 2e-7, never overflows.</summary>
+    static abstract TVec Tanh(TVec x);
 
     /// <summary><c>cap·tanh(x/cap)</c>, absolute error below <c>cap·2e-7</c>.</summary>
     static abstract TVec SoftCap(TVec x, TVec cap, TVec inverseCap);

@@ -9,6 +9,8 @@ namespace Attention.Native.Cpu.Simd;
 /// </summary>
 internal readonly unsafe struct ScalarOps : ISimd<float>
 {
+    public static CpuKernelVariant Variant => CpuKernelVariant.Scalar;
+
     public static int Width => 1;
 
     public static bool IsHardwareAccelerated => true;
@@ -66,11 +68,68 @@ internal readonly unsafe struct ScalarOps : ISimd<float>
     public static float FiniteOrZero(float max) => float.IsNegativeInfinity(max) ? 0f : max;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float SoftCap(float x, float cap, float inverseCap)
+    public static float Tanh(float x)
     {
-        float t = x * inverseCap;
-        float e = Exp2(MathF.Abs(t) * (-2f * Log2E));
+        float e = Exp2(MathF.Abs(x) * (-2f * Log2E));
         float tanh = (1f - e) / (1f + e);
-        return cap * (t < 0 ? -tanh : tanh);
+        return x < 0 ? -tanh : tanh;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SoftCap(float x, float cap, float inverseCap) => cap * Tanh(x * inverseCap);
+
+    // The bit operations: the float carries the lane's 32 bits (moves between registers keep NaN payloads).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float BroadcastBits(uint bits) => BitConverter.UInt32BitsToSingle(bits);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float And(float left, float right) => FromBits(Bits(left) & Bits(right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Or(float left, float right) => FromBits(Bits(left) | Bits(right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Xor(float left, float right) => FromBits(Bits(left) ^ Bits(right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float AddBits(float left, float right) => FromBits(Bits(left) + Bits(right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SubtractBits(float left, float right) => FromBits(Bits(left) - Bits(right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ShiftLeftBits(float value, int count) => FromBits(Bits(value) << count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ShiftRightBits(float value, int count) => FromBits(Bits(value) >> count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float EqualsBits(float left, float right) => Mask(Bits(left) == Bits(right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float GreaterThanBits(float left, float right) => Mask((int)Bits(left) > (int)Bits(right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Select(float mask, float ifTrue, float ifFalse) =>
+        FromBits((Bits(mask) & Bits(ifTrue)) | (~Bits(mask) & Bits(ifFalse)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadWidened(ushort* source, out float low, out float high)
+    {
+        low = FromBits(source[0]);
+        high = FromBits(source[1]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNarrowed(ushort* destination, float low, float high)
+    {
+        destination[0] = (ushort)Bits(low);
+        destination[1] = (ushort)Bits(high);
+    }
+
+    private static uint Bits(float value) => BitConverter.SingleToUInt32Bits(value);
+
+    private static float FromBits(uint bits) => BitConverter.UInt32BitsToSingle(bits);
+
+    private static float Mask(bool condition) => FromBits(condition ? uint.MaxValue : 0u);
 }

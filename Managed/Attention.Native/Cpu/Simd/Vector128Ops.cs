@@ -7,6 +7,8 @@ namespace Attention.Native.Cpu.Simd;
 /// <summary><see cref="ISimd{TVec}"/> on <see cref="Vector128{T}"/> (SSE or AdvSimd; FMA where the hardware has it).</summary>
 internal readonly unsafe struct Vector128Ops : ISimd<Vector128<float>>
 {
+    public static CpuKernelVariant Variant => CpuKernelVariant.Vector128;
+
     public static int Width => Vector128<float>.Count;
 
     public static bool IsHardwareAccelerated => Vector128.IsHardwareAccelerated;
@@ -68,12 +70,63 @@ internal readonly unsafe struct Vector128Ops : ISimd<Vector128<float>>
         Vector128.ConditionalSelect(Vector128.Equals(max, Vector128.Create(float.NegativeInfinity)), Zero, max);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> SoftCap(Vector128<float> x, Vector128<float> cap, Vector128<float> inverseCap)
+    public static Vector128<float> Tanh(Vector128<float> x)
     {
-        var t = x * inverseCap;
-        var e = Exp2(Vector128.Abs(t) * Vector128.Create(-2f * Log2E));
+        var e = Exp2(Vector128.Abs(x) * Vector128.Create(-2f * Log2E));
         var one = Vector128.Create(1f);
         var tanh = (one - e) / (one + e);
-        return cap * Vector128.ConditionalSelect(Vector128.LessThan(t, Zero), -tanh, tanh);
+        return Vector128.ConditionalSelect(Vector128.LessThan(x, Zero), -tanh, tanh);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> SoftCap(Vector128<float> x, Vector128<float> cap, Vector128<float> inverseCap) => cap * Tanh(x * inverseCap);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> BroadcastBits(uint bits) => Vector128.Create(bits).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> And(Vector128<float> left, Vector128<float> right) => (left.AsUInt32() & right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Or(Vector128<float> left, Vector128<float> right) => (left.AsUInt32() | right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Xor(Vector128<float> left, Vector128<float> right) => (left.AsUInt32() ^ right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> AddBits(Vector128<float> left, Vector128<float> right) => (left.AsUInt32() + right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> SubtractBits(Vector128<float> left, Vector128<float> right) => (left.AsUInt32() - right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ShiftLeftBits(Vector128<float> value, int count) => Vector128.ShiftLeft(value.AsUInt32(), count).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ShiftRightBits(Vector128<float> value, int count) =>
+        Vector128.ShiftRightLogical(value.AsUInt32(), count).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> EqualsBits(Vector128<float> left, Vector128<float> right) =>
+        Vector128.Equals(left.AsUInt32(), right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> GreaterThanBits(Vector128<float> left, Vector128<float> right) =>
+        Vector128.GreaterThan(left.AsInt32(), right.AsInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Select(Vector128<float> mask, Vector128<float> ifTrue, Vector128<float> ifFalse) =>
+        Vector128.ConditionalSelect(mask.AsUInt32(), ifTrue.AsUInt32(), ifFalse.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadWidened(ushort* source, out Vector128<float> low, out Vector128<float> high)
+    {
+        var halves = Vector128.Load(source);
+        low = Vector128.WidenLower(halves).AsSingle();
+        high = Vector128.WidenUpper(halves).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNarrowed(ushort* destination, Vector128<float> low, Vector128<float> high) =>
+        Vector128.Narrow(low.AsUInt32(), high.AsUInt32()).Store(destination);
 }

@@ -7,6 +7,8 @@ namespace Attention.Native.Cpu.Simd;
 /// <summary><see cref="ISimd{TVec}"/> on <see cref="Vector256{T}"/> (AVX2 + FMA on x64).</summary>
 internal readonly unsafe struct Vector256Ops : ISimd<Vector256<float>>
 {
+    public static CpuKernelVariant Variant => CpuKernelVariant.Vector256;
+
     public static int Width => Vector256<float>.Count;
 
     public static bool IsHardwareAccelerated => Vector256.IsHardwareAccelerated;
@@ -68,12 +70,63 @@ internal readonly unsafe struct Vector256Ops : ISimd<Vector256<float>>
         Vector256.ConditionalSelect(Vector256.Equals(max, Vector256.Create(float.NegativeInfinity)), Zero, max);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> SoftCap(Vector256<float> x, Vector256<float> cap, Vector256<float> inverseCap)
+    public static Vector256<float> Tanh(Vector256<float> x)
     {
-        var t = x * inverseCap;
-        var e = Exp2(Vector256.Abs(t) * Vector256.Create(-2f * Log2E));
+        var e = Exp2(Vector256.Abs(x) * Vector256.Create(-2f * Log2E));
         var one = Vector256.Create(1f);
         var tanh = (one - e) / (one + e);
-        return cap * Vector256.ConditionalSelect(Vector256.LessThan(t, Zero), -tanh, tanh);
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Zero), -tanh, tanh);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SoftCap(Vector256<float> x, Vector256<float> cap, Vector256<float> inverseCap) => cap * Tanh(x * inverseCap);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> BroadcastBits(uint bits) => Vector256.Create(bits).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> And(Vector256<float> left, Vector256<float> right) => (left.AsUInt32() & right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Or(Vector256<float> left, Vector256<float> right) => (left.AsUInt32() | right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Xor(Vector256<float> left, Vector256<float> right) => (left.AsUInt32() ^ right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> AddBits(Vector256<float> left, Vector256<float> right) => (left.AsUInt32() + right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SubtractBits(Vector256<float> left, Vector256<float> right) => (left.AsUInt32() - right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ShiftLeftBits(Vector256<float> value, int count) => Vector256.ShiftLeft(value.AsUInt32(), count).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ShiftRightBits(Vector256<float> value, int count) =>
+        Vector256.ShiftRightLogical(value.AsUInt32(), count).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> EqualsBits(Vector256<float> left, Vector256<float> right) =>
+        Vector256.Equals(left.AsUInt32(), right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> GreaterThanBits(Vector256<float> left, Vector256<float> right) =>
+        Vector256.GreaterThan(left.AsInt32(), right.AsInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Select(Vector256<float> mask, Vector256<float> ifTrue, Vector256<float> ifFalse) =>
+        Vector256.ConditionalSelect(mask.AsUInt32(), ifTrue.AsUInt32(), ifFalse.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadWidened(ushort* source, out Vector256<float> low, out Vector256<float> high)
+    {
+        var halves = Vector256.Load(source);
+        low = Vector256.WidenLower(halves).AsSingle();
+        high = Vector256.WidenUpper(halves).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNarrowed(ushort* destination, Vector256<float> low, Vector256<float> high) =>
+        Vector256.Narrow(low.AsUInt32(), high.AsUInt32()).Store(destination);
 }

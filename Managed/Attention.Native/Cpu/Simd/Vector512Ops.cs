@@ -7,6 +7,8 @@ namespace Attention.Native.Cpu.Simd;
 /// <summary><see cref="ISimd{TVec}"/> on <see cref="Vector512{T}"/> (AVX-512F on x64).</summary>
 internal readonly unsafe struct Vector512Ops : ISimd<Vector512<float>>
 {
+    public static CpuKernelVariant Variant => CpuKernelVariant.Vector512;
+
     public static int Width => Vector512<float>.Count;
 
     public static bool IsHardwareAccelerated => Vector512.IsHardwareAccelerated;
@@ -68,12 +70,63 @@ internal readonly unsafe struct Vector512Ops : ISimd<Vector512<float>>
         Vector512.ConditionalSelect(Vector512.Equals(max, Vector512.Create(float.NegativeInfinity)), Zero, max);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> SoftCap(Vector512<float> x, Vector512<float> cap, Vector512<float> inverseCap)
+    public static Vector512<float> Tanh(Vector512<float> x)
     {
-        var t = x * inverseCap;
-        var e = Exp2(Vector512.Abs(t) * Vector512.Create(-2f * Log2E));
+        var e = Exp2(Vector512.Abs(x) * Vector512.Create(-2f * Log2E));
         var one = Vector512.Create(1f);
         var tanh = (one - e) / (one + e);
-        return cap * Vector512.ConditionalSelect(Vector512.LessThan(t, Zero), -tanh, tanh);
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Zero), -tanh, tanh);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SoftCap(Vector512<float> x, Vector512<float> cap, Vector512<float> inverseCap) => cap * Tanh(x * inverseCap);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> BroadcastBits(uint bits) => Vector512.Create(bits).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> And(Vector512<float> left, Vector512<float> right) => (left.AsUInt32() & right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Or(Vector512<float> left, Vector512<float> right) => (left.AsUInt32() | right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Xor(Vector512<float> left, Vector512<float> right) => (left.AsUInt32() ^ right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> AddBits(Vector512<float> left, Vector512<float> right) => (left.AsUInt32() + right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SubtractBits(Vector512<float> left, Vector512<float> right) => (left.AsUInt32() - right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ShiftLeftBits(Vector512<float> value, int count) => Vector512.ShiftLeft(value.AsUInt32(), count).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ShiftRightBits(Vector512<float> value, int count) =>
+        Vector512.ShiftRightLogical(value.AsUInt32(), count).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> EqualsBits(Vector512<float> left, Vector512<float> right) =>
+        Vector512.Equals(left.AsUInt32(), right.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> GreaterThanBits(Vector512<float> left, Vector512<float> right) =>
+        Vector512.GreaterThan(left.AsInt32(), right.AsInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Select(Vector512<float> mask, Vector512<float> ifTrue, Vector512<float> ifFalse) =>
+        Vector512.ConditionalSelect(mask.AsUInt32(), ifTrue.AsUInt32(), ifFalse.AsUInt32()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadWidened(ushort* source, out Vector512<float> low, out Vector512<float> high)
+    {
+        var halves = Vector512.Load(source);
+        low = Vector512.WidenLower(halves).AsSingle();
+        high = Vector512.WidenUpper(halves).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNarrowed(ushort* destination, Vector512<float> low, Vector512<float> high) =>
+        Vector512.Narrow(low.AsUInt32(), high.AsUInt32()).Store(destination);
 }

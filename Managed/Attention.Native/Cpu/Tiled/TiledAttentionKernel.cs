@@ -114,10 +114,10 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             for (int blockStart = keysLo, blockKeys; blockStart < keysHi; blockStart += blockKeys)
             {
                 blockKeys = Math.Min(KeyBlock, keysHi - blockStart);
-                float* key = OperandRows.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
+                float* key = OperandRows<TOps, TVec>.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
                     scratch + layout.KeyRows, out long keyStride);
                 long valueStride = 0;
-                float* value = pass == 1 ? null : OperandRows.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart,
+                float* value = pass == 1 ? null : OperandRows<TOps, TVec>.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart,
                     blockKeys, valueDim, scratch + layout.ValueRows, out valueStride);
                 for (int t = 0; t < tiles; t++)
                 {
@@ -184,7 +184,7 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
                 {
                     for (int i = 0; i < 8; i++)
                     {
-                        ElementType.Widen(new ReadOnlySpan<T>(first + (i * p.Query.Sequence), dim), new Span<float>(staged + (i * dim), dim));
+                        HalfPrecisionConversions<TOps, TVec>.Widen(first + (i * p.Query.Sequence), staged + (i * dim), dim);
                     }
 
                     source = staged;
@@ -333,7 +333,7 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
                     for (int i = 0; i < 8; i++)
                     {
                         StoreOutputRow(column + i, staged + (i * valueDim), done, valueDim, tileRows, inverses[i]);
-                        ElementType.Narrow(new ReadOnlySpan<float>(staged + (i * valueDim), valueDim), new Span<T>(row + (i * p.Output.Sequence), valueDim));
+                        HalfPrecisionConversions<TOps, TVec>.Narrow(staged + (i * valueDim), row + (i * p.Output.Sequence), valueDim);
                     }
                 }
             }
