@@ -13,6 +13,8 @@ public sealed unsafe class Exp2Tests
 {
     private const double Tolerance = 3e-7;
 
+    private const double SoftCapTolerance = 4e-7;
+
     private enum Operation
     {
         Exp2,
@@ -77,11 +79,12 @@ public sealed unsafe class Exp2Tests
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void SoftCap_matches_cap_tanh_to_cap_times_3e7(CpuKernelVariant variant)
+    public void SoftCap_matches_cap_tanh_to_4e7_relative(CpuKernelVariant variant)
     {
         int seed = Random.Shared.Next();
         var random = new Random(seed);
-        foreach (float cap in new[] { 1f, 5f, 30f, 50f, 1000f })
+        // 1e8: a cap far above the scores, where tanh(x/cap) sees arguments near 1e-8 and must keep their digits.
+        foreach (float cap in new[] { 1f, 5f, 30f, 50f, 1000f, 1e8f })
         {
             var x = Enumerable.Range(0, 3000).Select(_ => (random.NextSingle() - 0.5f) * 40f * cap)
                 .Concat(Enumerable.Range(0, 300).Select(_ => (random.NextSingle() - 0.5f) * 1e-3f * cap))
@@ -93,7 +96,8 @@ public sealed unsafe class Exp2Tests
             {
                 double expected = cap * Math.Tanh(x[i] / (double)cap);
                 string context = $"{variant} SoftCap({x[i]:R}, cap {cap}) = {y[i]:R}, expected {expected:R} (seed {seed})";
-                Assert.True(Math.Abs(y[i] - expected) <= cap * Tolerance, context);
+                // Relative to the result, with the rounding of x/cap and of cap·tanh on top of tanh's own 3e-7.
+                Assert.True(Math.Abs(y[i] - expected) <= (Math.Abs(expected) * SoftCapTolerance) + float.Epsilon, context);
                 Assert.True(Math.Abs(y[i]) <= cap, context);
                 Assert.True(negated[i] == -y[i], $"{context}: not odd, SoftCap(-x) = {negated[i]:R}");
             }

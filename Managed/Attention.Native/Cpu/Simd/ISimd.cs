@@ -58,9 +58,12 @@ internal unsafe interface ISimd<TVec> : ISimdBits<TVec>
     /// </summary>
     static abstract TVec FiniteOrZero(TVec max);
 
-    /// <summary><c>tanh(x)</c> as <c>sign(x)·(1 − e)/(1 + e)</c> with <c>e = 2^(−2|x|·log₂e)</c>: absolute error below 2e-7, never overflows.</summary>
+    /// <summary>
+    /// <c>tanh(x)</c>, relative error below 3e-7, never overflows: <see cref="TanhPolynomial"/> for
+    /// <c>|x| &lt; 0.625</c>, else <c>sign(x)·(1 − e)/(1 + e)</c> with <c>e = 2^(−2|x|·log₂e)</c>.
+    /// </summary>
     static abstract TVec Tanh(TVec x);
 
-    /// <summary><c>cap·tanh(x/cap)</c>, absolute error below <c>cap·2e-7</c>.</summary>
+    /// <summary><c>cap·tanh(x/cap)</c>, relative error below 4e-7 (so a cap far above the scores leaves them as they are).</summary>
     static abstract TVec SoftCap(TVec x, TVec cap, TVec inverseCap);
 }

@@ -70,7 +70,18 @@ internal readonly unsafe struct ScalarOps : ISimd<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Tanh(float x)
     {
-        float e = Exp2(MathF.Abs(x) * (-2f * Log2E));
+        float magnitude = MathF.Abs(x);
+        if (magnitude < TanhPolynomial.Threshold)
+        {
+            float z = x * x;
+            float p = MathF.FusedMultiplyAdd(z, TanhPolynomial.C4, TanhPolynomial.C3);
+            p = MathF.FusedMultiplyAdd(p, z, TanhPolynomial.C2);
+            p = MathF.FusedMultiplyAdd(p, z, TanhPolynomial.C1);
+            p = MathF.FusedMultiplyAdd(p, z, TanhPolynomial.C0);
+            return MathF.FusedMultiplyAdd(p * z, x, x);
+        }
+
+        float e = Exp2(magnitude * (-2f * Log2E));
         float tanh = (1f - e) / (1f + e);
         return x < 0 ? -tanh : tanh;
     }

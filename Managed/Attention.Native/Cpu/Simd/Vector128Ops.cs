@@ -72,10 +72,18 @@ internal readonly unsafe struct Vector128Ops : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Tanh(Vector128<float> x)
     {
-        var e = Exp2(Vector128.Abs(x) * Vector128.Create(-2f * Log2E));
+        var magnitude = Vector128.Abs(x);
+        var e = Exp2(magnitude * Vector128.Create(-2f * Log2E));
         var one = Vector128.Create(1f);
         var tanh = (one - e) / (one + e);
-        return Vector128.ConditionalSelect(Vector128.LessThan(x, Zero), -tanh, tanh);
+        var large = Vector128.ConditionalSelect(Vector128.LessThan(x, Zero), -tanh, tanh);
+        var z = x * x;
+        var p = Vector128.FusedMultiplyAdd(z, Vector128.Create(TanhPolynomial.C4), Vector128.Create(TanhPolynomial.C3));
+        p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(TanhPolynomial.C2));
+        p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(TanhPolynomial.C1));
+        p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(TanhPolynomial.C0));
+        var small = Vector128.FusedMultiplyAdd(p * z, x, x);
+        return Vector128.ConditionalSelect(Vector128.LessThan(magnitude, Vector128.Create(TanhPolynomial.Threshold)), small, large);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

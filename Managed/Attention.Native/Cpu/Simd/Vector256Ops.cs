@@ -72,10 +72,18 @@ internal readonly unsafe struct Vector256Ops : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Tanh(Vector256<float> x)
     {
-        var e = Exp2(Vector256.Abs(x) * Vector256.Create(-2f * Log2E));
+        var magnitude = Vector256.Abs(x);
+        var e = Exp2(magnitude * Vector256.Create(-2f * Log2E));
         var one = Vector256.Create(1f);
         var tanh = (one - e) / (one + e);
-        return Vector256.ConditionalSelect(Vector256.LessThan(x, Zero), -tanh, tanh);
+        var large = Vector256.ConditionalSelect(Vector256.LessThan(x, Zero), -tanh, tanh);
+        var z = x * x;
+        var p = Vector256.FusedMultiplyAdd(z, Vector256.Create(TanhPolynomial.C4), Vector256.Create(TanhPolynomial.C3));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(TanhPolynomial.C2));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(TanhPolynomial.C1));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(TanhPolynomial.C0));
+        var small = Vector256.FusedMultiplyAdd(p * z, x, x);
+        return Vector256.ConditionalSelect(Vector256.LessThan(magnitude, Vector256.Create(TanhPolynomial.Threshold)), small, large);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -72,10 +72,18 @@ internal readonly unsafe struct Vector512Ops : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
-        var e = Exp2(Vector512.Abs(x) * Vector512.Create(-2f * Log2E));
+        var magnitude = Vector512.Abs(x);
+        var e = Exp2(magnitude * Vector512.Create(-2f * Log2E));
         var one = Vector512.Create(1f);
         var tanh = (one - e) / (one + e);
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, Zero), -tanh, tanh);
+        var large = Vector512.ConditionalSelect(Vector512.LessThan(x, Zero), -tanh, tanh);
+        var z = x * x;
+        var p = Vector512.FusedMultiplyAdd(z, Vector512.Create(TanhPolynomial.C4), Vector512.Create(TanhPolynomial.C3));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(TanhPolynomial.C2));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(TanhPolynomial.C1));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(TanhPolynomial.C0));
+        var small = Vector512.FusedMultiplyAdd(p * z, x, x);
+        return Vector512.ConditionalSelect(Vector512.LessThan(magnitude, Vector512.Create(TanhPolynomial.Threshold)), small, large);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
