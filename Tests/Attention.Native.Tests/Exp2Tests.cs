@@ -27,8 +27,8 @@ public sealed unsafe class Exp2Tests
     [MemberData(nameof(Variants))]
     public void Exp2_matches_Math_Pow_to_3e7_relative(CpuKernelVariant variant)
     {
-        int seed = Random.Shared.Next();
-        var random = new Random(seed);
+        const int seed = 4;
+        var random = TestRandom.Create(seed);
         var x = new List<float>();
         for (int n = -126; n <= 20; n++)
         {
@@ -44,7 +44,7 @@ public sealed unsafe class Exp2Tests
         {
             double expected = Math.Pow(2, inputs[i]);
             double error = Math.Abs(y[i] - expected) / expected;
-            Assert.True(error <= Tolerance, $"{variant} Exp2({inputs[i]:R}) = {y[i]:R}, expected {expected:R}: relative error {error:E2} (seed {seed})");
+            Assert.True(error <= Tolerance, $"{variant} Exp2({inputs[i]:R}) = {y[i]:R}, expected {expected:R}: relative error {error:E2} ({TestRandom.Describe(seed)})");
         }
     }
 
@@ -79,8 +79,8 @@ public sealed unsafe class Exp2Tests
     [MemberData(nameof(Variants))]
     public void SoftCap_matches_cap_tanh_to_cap_times_3e7(CpuKernelVariant variant)
     {
-        int seed = Random.Shared.Next();
-        var random = new Random(seed);
+        const int seed = 5;
+        var random = TestRandom.Create(seed);
         foreach (float cap in new[] { 1f, 5f, 30f, 50f, 1000f })
         {
             var x = Enumerable.Range(0, 3000).Select(_ => (random.NextSingle() - 0.5f) * 40f * cap)
@@ -92,7 +92,7 @@ public sealed unsafe class Exp2Tests
             for (int i = 0; i < x.Length; i++)
             {
                 double expected = cap * Math.Tanh(x[i] / (double)cap);
-                string context = $"{variant} SoftCap({x[i]:R}, cap {cap}) = {y[i]:R}, expected {expected:R} (seed {seed})";
+                string context = $"{variant} SoftCap({x[i]:R}, cap {cap}) = {y[i]:R}, expected {expected:R} ({TestRandom.Describe(seed)})";
                 Assert.True(Math.Abs(y[i] - expected) <= cap * Tolerance, context);
                 Assert.True(Math.Abs(y[i]) <= cap, context);
                 Assert.True(negated[i] == -y[i], $"{context}: not odd, SoftCap(-x) = {negated[i]:R}");

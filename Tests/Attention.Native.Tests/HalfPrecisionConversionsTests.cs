@@ -7,6 +7,7 @@ namespace Attention.Native.Tests;
 /// own: every 16-bit pattern widened, and a sweep of float bit patterns (every sign, exponent and rounding case,
 /// subnormals, the overflow edge, infinities, NaN) narrowed. Odd counts and offsets reach the scalar tails too.
 /// </summary>
+[Trait("Isa", "Rerun")]
 public sealed unsafe class HalfPrecisionConversionsTests
 {
     [Theory]
