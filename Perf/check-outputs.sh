@@ -4,10 +4,11 @@
 # kernels) and heatmap into a scratch folder; every CSV, Markdown and PNG must exist and be non-empty, and each PNG must
 # start with the PNG signature and be of plausible size. Each peer (torch, ort) must have its rows for that shape, or a
 # "Peer not measured: <peer>: <reason>" line where its native library cannot load here (no failure then).
-# Exit status: 0 pass, 1 fail, 77 skip (run_check in build.sh). Needs a Release build of Perf/Attention.Native.Perf.
+# Exit status: 0 pass, 1 fail, 77 skip (the integration test SampleTests runs it). Needs a build of
+# Perf/Attention.Native.Perf in CONFIGURATION (Release by default).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-tool=Perf/Attention.Native.Perf/bin/Release/net10.0/Attention.Native.Perf.dll
+tool=Perf/Attention.Native.Perf/bin/${CONFIGURATION:-Release}/net10.0/Attention.Native.Perf.dll
 if [ ! -f "$tool" ]; then
   echo "skipped: $tool is not built (./build.sh builds it)"
   exit 77

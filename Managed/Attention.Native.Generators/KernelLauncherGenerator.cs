@@ -22,6 +22,7 @@ namespace Attention.Native.Generators;
 [Generator(LanguageNames.CSharp)]
 public sealed class KernelLauncherGenerator : IIncrementalGenerator
 {
+    /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         IncrementalValuesProvider<CudaFileModel> files = context.AdditionalTextsProvider

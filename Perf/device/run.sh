@@ -152,8 +152,9 @@ main() {
     not_run "nvidia-smi" "no GPU: $dry"
   fi
 
-  local gpu_classes=(-class 'Attention.Native.Tests.Cuda*' -class 'Attention.Native.Tests.BackendSelectionTests')
-  local other_classes=(-class- 'Attention.Native.Tests.Cuda*' -class- 'Attention.Native.Tests.BackendSelectionTests')
+  # The test classes that need a device carry [Trait("Device", "Cuda")].
+  local gpu_classes=(-trait 'Device=Cuda')
+  local other_classes=(-trait- 'Device=Cuda')
   step "tests: GPU classes" 150 "$dotnet" "$tests" -noColor -result-xml "$OUT/tests-gpu.xml" "${gpu_classes[@]}"
 
   # Every CUDA kernel variant: the backend's choice (auto) and each kernel forced (ATTENTION_NATIVE_CUDA_KERNEL).

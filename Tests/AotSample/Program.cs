@@ -1,7 +1,6 @@
 // NativeAOT sample: attention on random data against the float64 reference on the CPU, then on the GPU where
 // CudaBackend.IsAvailable finds one (it prints why not otherwise). Exits 1 when an error exceeds the tolerance.
 using System.Runtime.CompilerServices;
-using Attention.Native;
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
 

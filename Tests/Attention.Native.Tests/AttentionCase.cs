@@ -1,5 +1,3 @@
-using Attention.Native;
-
 namespace Attention.Native.Tests;
 
 /// <summary>One attention problem to check against the float64 reference: shape, options and operand type.</summary>

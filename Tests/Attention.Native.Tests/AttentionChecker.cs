@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Reference;
 
 namespace Attention.Native.Tests;
@@ -33,8 +32,8 @@ public static class AttentionChecker
             CudaTestEnvironment.SkipWhenEmulatedAndLarge(c.Shape);
         }
 
-        int seed = Random.Shared.Next();
-        var random = new Random(seed);
+        int seed = TestRandom.SeedOf($"{c.Name}/{typeof(T).Name}");
+        var random = TestRandom.Create(seed);
         var shape = c.Shape;
         var options = c.Options(random);
         var sizes = c.Sizes?.Invoke(shape)
@@ -66,7 +65,7 @@ public static class AttentionChecker
         }
 
         var reference = ReferenceAttention.Compute<T>(shape, q, k, v, options);
-        string context = $"case {c.Name}, {typeof(T).Name}, {backend.Description}, seed {seed}";
+        string context = $"case {c.Name}, {typeof(T).Name}, {backend.Description}, {TestRandom.Describe(seed)}";
         double error = reference.RelativeError<T>(output, options.Layout, options.OutputStrides);
         Assert.False(double.IsNaN(error), $"NaN in the output ({context})");
         tolerance = c.Tolerance ?? tolerance;

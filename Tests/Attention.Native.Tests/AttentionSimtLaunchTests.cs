@@ -3,7 +3,6 @@ using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Simt;
 using Attention.Native.Cuda;
 using Attention.Native.Validation;
-using Attention.Native;
 
 namespace Attention.Native.Tests;
 

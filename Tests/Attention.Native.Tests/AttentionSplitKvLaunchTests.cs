@@ -1,7 +1,6 @@
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Cuda;
-using Attention.Native;
 
 namespace Attention.Native.Tests;
 

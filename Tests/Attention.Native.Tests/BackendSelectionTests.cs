@@ -1,5 +1,4 @@
 using System.Runtime.Intrinsics;
-using Attention.Native;
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
 
@@ -7,6 +6,7 @@ namespace Attention.Native.Tests;
 
 /// <summary>Which backend <see cref="AttentionBackend.Create"/> picks, and which kernel variant a CPU backend runs.</summary>
 [Collection(ProcessEnvironmentCollection.Name)]
+[Trait("Device", "Cuda")]
 public sealed class BackendSelectionTests
 {
     private const string VariantVariable = "ATTENTION_NATIVE_CPU_VARIANT";

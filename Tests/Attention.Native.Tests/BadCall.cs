@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cpu;
 
 namespace Attention.Native.Tests;
@@ -62,7 +61,7 @@ internal sealed record BadCall
     /// <summary>A call with a host-memory mask or bias of the given broadcast shape and element count.</summary>
     public static BadCall WithScores(bool bias, int batch, int heads, long length)
     {
-        var random = new Random();
+        var random = TestRandom.Create(10);
         var options = bias
             ? new AttentionOptions { Bias = new AttentionBias(TestData.RandomBias(random, length), batch, heads) }
             : new AttentionOptions { Mask = new AttentionMask(TestData.RandomMask(random, length), batch, heads) };

@@ -1,5 +1,3 @@
-using Attention.Native;
-
 namespace Attention.Native.Tests;
 
 /// <summary>Named attention cases: odd sizes, every option, their combinations, each element type.</summary>

@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cpu;
 
 namespace Attention.Native.Tests;
@@ -7,6 +6,7 @@ namespace Attention.Native.Tests;
 /// Every case against the float64 reference on the best CPU variant (spans: all cores; tensors: one thread), and each
 /// ISA variant on a subset.
 /// </summary>
+[Trait("Isa", "Rerun")]
 public sealed class CpuAttentionTests : AttentionBackendTests
 {
     public static TheoryData<CpuKernelVariant, string> VariantCases()

@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cpu;
 
 namespace Attention.Native.Tests;
@@ -160,7 +159,7 @@ public sealed unsafe class CpuHugePagesTests
     public void Results_do_not_depend_on_the_page_size()
     {
         var shape = new AttentionShape(1, 8, 2, 1, 2048, 128, 128);
-        var random = new Random(7);
+        var random = TestRandom.Create(7);
         float[] q = TestData.Random<float>(random, shape.QueryElementCount, 1f);
         float[] k = TestData.Random<float>(random, shape.KeyElementCount, 1f);
         float[] v = TestData.Random<float>(random, shape.ValueElementCount, 1f);

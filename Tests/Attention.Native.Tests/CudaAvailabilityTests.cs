@@ -3,6 +3,7 @@ using Attention.Native.Cuda;
 namespace Attention.Native.Tests;
 
 /// <summary>What <see cref="CudaUnavailableException"/> says, and how the backend reports a missing device here.</summary>
+[Trait("Device", "Cuda")]
 public sealed class CudaAvailabilityTests
 {
     [Fact]

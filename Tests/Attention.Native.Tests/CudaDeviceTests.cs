@@ -1,11 +1,11 @@
 using System.Text;
-using Attention.Native;
 using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
 
 namespace Attention.Native.Tests;
 
 /// <summary>Device tensors, streams, events, kernel modules and launch errors on a real GPU (skipped without one).</summary>
+[Trait("Device", "Cuda")]
 public sealed unsafe class CudaDeviceTests
 {
     private const string NoopPtx = ".version 7.0\n.target sm_80\n.address_size 64\n.visible .entry noop()\n{\n\tret;\n}\n";

@@ -4,6 +4,7 @@ using Attention.Native.Cuda.Interop;
 namespace Attention.Native.Tests;
 
 /// <summary>CUresult and cublasStatus_t codes in exceptions: names, descriptions, the failing call.</summary>
+[Trait("Device", "Cuda")]
 public sealed class CudaErrorTests
 {
     [Theory]

@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cuda;
 
 namespace Attention.Native.Tests;
@@ -7,6 +6,7 @@ namespace Attention.Native.Tests;
 /// Each CUDA kernel forced over the case catalog (every case it can run), through spans and tensors; skipped without
 /// a device. The automatic choice is covered by <see cref="CudaAttentionTests"/>.
 /// </summary>
+[Trait("Device", "Cuda")]
 public sealed class CudaForcedKernelTests
 {
     public static TheoryData<string> AllCases => CaseCatalog.Names();
@@ -42,7 +42,7 @@ public sealed class CudaForcedKernelTests
         using var backend = new CudaBackend(
             new CudaBackendOptions { Kernel = CudaAttentionKernel.Mma, AllowTensorFloat32 = true }, "forced by the test");
         var shape = new AttentionShape(2, 4, 2, 100, 130, 64, 64);
-        var random = new Random(6);
+        var random = TestRandom.Create(6);
         var q = TestData.Random<float>(random, shape.QueryElementCount, 1f);
         var k = TestData.Random<float>(random, shape.KeyElementCount, 1f);
         var v = TestData.Random<float>(random, shape.ValueElementCount, 1f);

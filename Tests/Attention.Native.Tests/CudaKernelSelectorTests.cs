@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cuda;
 using Attention.Native.Validation;
 
@@ -9,6 +8,7 @@ namespace Attention.Native.Tests;
 /// kernels that cannot run a problem (NotSupportedException naming the option, never a fallback), and probabilities
 /// always on SIMT.
 /// </summary>
+[Trait("Device", "Cuda")]
 public sealed class CudaKernelSelectorTests
 {
     [Theory]

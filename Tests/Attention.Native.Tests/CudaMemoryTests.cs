@@ -8,6 +8,7 @@ namespace Attention.Native.Tests;
 /// cuMemGetInfo, so they run alone (no other CUDA test allocating meanwhile).
 /// </summary>
 [Collection(GpuMemoryCollection.Name)]
+[Trait("Device", "Cuda")]
 public sealed class CudaMemoryTests
 {
     private const long Tolerance = 4L << 20;

@@ -10,6 +10,7 @@ namespace Attention.Native.Tests;
 /// every 16-bit pattern widened, and a sweep of float bit patterns (every sign, exponent and rounding case, subnormals,
 /// the overflow edge, infinities, NaN) narrowed. Odd counts and offsets reach the scalar tails too.
 /// </summary>
+[Trait("Isa", "Rerun")]
 public sealed class HalfPrecisionConversionsTests
 {
     public static TheoryData<CpuKernelVariant, int, int> HalfWidenings() => Cases([(0, 65536), (3, 65533), (7, 9)]);

@@ -1,5 +1,3 @@
-using Attention.Native;
-
 namespace Attention.Native.Tests;
 
 /// <summary>Host arrays for a <see cref="BadCall"/>: fresh random inputs, sentinel-filled outputs.</summary>
@@ -7,7 +5,7 @@ internal sealed class HostOperands
 {
     public HostOperands(BadCall call)
     {
-        var random = new Random();
+        var random = TestRandom.Create(6);
         Query = TestData.Random<float>(random, call.QueryLength, 1f);
         Key = TestData.Random<float>(random, call.KeyLength, 1f);
         Value = TestData.Random<float>(random, call.ValueLength, 1f);

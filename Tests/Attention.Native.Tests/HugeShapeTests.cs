@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cpu;
 using Attention.Native.Validation;
 

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Attention.Native;
 using Attention.Native.Cpu;
 
 namespace Attention.Native.Tests;

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Attention.Native;
 using Attention.Native.Cpu;
 using Attention.Native.Reference;
 
@@ -51,7 +50,7 @@ public sealed partial class ReadMeTests
     {
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
         var shape = new AttentionShape(batch: 2, heads: 8, queryLength: 128, keyLength: 128, headDim: 64);
-        var random = new Random(2);
+        var random = TestRandom.Create(2);
         float[] q = TestData.Random<float>(random, shape.QueryElementCount, 1f);
         float[] k = TestData.Random<float>(random, shape.KeyElementCount, 1f);
         float[] v = TestData.Random<float>(random, shape.ValueElementCount, 1f);
@@ -84,7 +83,7 @@ public sealed partial class ReadMeTests
     public void Decoding_step_matches_the_reference()
     {
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
-        var random = new Random(3);
+        var random = TestRandom.Create(3);
         // [B, S, H, D]: 2 sequences, 1 query of 32 heads; 1000 cached keys and values of 8 heads; D = Dv = 128.
         float[] stepQuery = TestData.Random<float>(random, 2 * 1 * 32 * 128, 1f);
         float[] cachedKeys = TestData.Random<float>(random, 2 * 1000 * 8 * 128, 1f);

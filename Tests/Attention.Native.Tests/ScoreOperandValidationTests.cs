@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Attention.Native;
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
 
@@ -43,8 +42,8 @@ public abstract class ScoreOperandValidationTests
     public void Mask_or_bias_tensor_longer_than_its_declared_shape(bool bias)
     {
         using var backend = CreateBackend();
-        using var mask = backend.Upload<bool>(TestData.RandomMask(new Random(), AllPlanes));
-        using var values = backend.Upload<float>(TestData.RandomBias(new Random(), AllPlanes));
+        using var mask = backend.Upload<bool>(TestData.RandomMask(TestRandom.Create(11), AllPlanes));
+        using var values = backend.Upload<float>(TestData.RandomBias(TestRandom.Create(11), AllPlanes));
         var call = new BadCall { Options = bias ? new() { Bias = new(values) } : new() { Mask = new(mask) } };
         BadCall.Rejected<ArgumentException>(backend, call, $"options.{Name(bias)}", "options");
     }
@@ -72,7 +71,7 @@ public abstract class ScoreOperandValidationTests
 
         // One buffer holds the bias and then sentinels; the output starts on the bias's last element.
         var buffer = BadCall.Sentinels(AllPlanes + length);
-        TestData.RandomBias(new Random(), AllPlanes).CopyTo(buffer, 0);
+        TestData.RandomBias(TestRandom.Create(11), AllPlanes).CopyTo(buffer, 0);
         var before = (float[])buffer.Clone();
         var options = new AttentionOptions { Bias = new(buffer.AsMemory(0, (int)AllPlanes), Valid.Batch, Valid.QueryHeads) };
         var error = Assert.Throws<ArgumentException>(() =>
@@ -118,7 +117,7 @@ public abstract class ScoreOperandValidationTests
         using var backend = CreateBackend();
         var call = new BadCall();
         using var tensors = new TensorOperands(new HostOperands(call), _ => backend);
-        var bias = TestData.RandomBias(new Random(), AllPlanes);
+        var bias = TestData.RandomBias(TestRandom.Create(11), AllPlanes);
         using var aliased = backend.Upload<float>(bias);
         call = call with { Options = new() { Bias = new(aliased, Valid.Batch, Valid.QueryHeads) } };
         var error = Assert.Throws<ArgumentException>(() => tensors.Run(
@@ -147,7 +146,7 @@ public sealed class CpuScoreOperandValidationTests : ScoreOperandValidationTests
         using var backend = CreateBackend();
         var call = new BadCall();
         using var tensors = new TensorOperands(new HostOperands(call), _ => backend);
-        var output = (CpuTensor<float>)backend.Upload<float>(TestData.RandomBias(new Random(), BadCall.ValidShape.ProbabilitiesElementCount));
+        var output = (CpuTensor<float>)backend.Upload<float>(TestData.RandomBias(TestRandom.Create(11), BadCall.ValidShape.ProbabilitiesElementCount));
         using (output)
         {
             var before = output.ToArray();
@@ -163,6 +162,7 @@ public sealed class CpuScoreOperandValidationTests : ScoreOperandValidationTests
 }
 
 /// <summary>The score operands' validation on the CUDA backend; skipped, with the reason, without a device.</summary>
+[Trait("Device", "Cuda")]
 public sealed class CudaScoreOperandValidationTests : ScoreOperandValidationTests
 {
     protected override AttentionBackend CreateBackend()

@@ -1,9 +1,7 @@
 using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Cpu.Tiled;
-using Attention.Native.Cpu;
 using Attention.Native.Validation;
-using Attention.Native;
 
 namespace Attention.Native.Tests;
 

@@ -1,5 +1,3 @@
-using Attention.Native;
-
 namespace Attention.Native.Tests;
 
 /// <summary>

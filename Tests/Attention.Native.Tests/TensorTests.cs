@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cpu;
 
 namespace Attention.Native.Tests;
@@ -22,7 +21,7 @@ public sealed class TensorTests
     public void CopyFrom_a_longer_source_throws_and_leaves_the_tensor()
     {
         using var backend = BadCall.NewBackend();
-        var values = Values<float>(new Random(), 10);
+        var values = Values<float>(TestRandom.Create(12), 10);
         using var tensor = backend.Upload<float>(values);
         var error = Assert.Throws<ArgumentException>(() => tensor.CopyFrom(new float[11]));
         Assert.Equal("source", error.ParamName);
@@ -33,7 +32,7 @@ public sealed class TensorTests
     public void CopyTo_a_longer_destination_throws_and_writes_nothing()
     {
         using var backend = BadCall.NewBackend();
-        using var tensor = backend.Upload<float>(Values<float>(new Random(), 10));
+        using var tensor = backend.Upload<float>(Values<float>(TestRandom.Create(13), 10));
         var destination = BadCall.Sentinels(11);
         var error = Assert.Throws<ArgumentException>(() => tensor.CopyTo(destination));
         Assert.Equal("destination", error.ParamName);
@@ -44,7 +43,7 @@ public sealed class TensorTests
     public void ToArray_copies_every_element()
     {
         using var backend = BadCall.NewBackend();
-        var values = Values<float>(new Random(), 1001);
+        var values = Values<float>(TestRandom.Create(14), 1001);
         using var tensor = backend.Upload<float>(values);
         var copy = tensor.ToArray();
         Assert.Equal(values, copy);
@@ -84,7 +83,7 @@ public sealed class TensorTests
                 Assert.Equal(0, (long)first % 64);
             }
 
-            var values = Values<float>(new Random(), 37);
+            var values = Values<float>(TestRandom.Create(15), 37);
             values.CopyTo(span);
             Assert.Equal(values, tensor.ToArray());
             tensor.CopyFrom(values.AsSpan(0, 5).ToArray().Select(x => -x).ToArray());
@@ -115,7 +114,7 @@ public sealed class TensorTests
         using var backend = BadCall.NewBackend();
 
         // Dirty a block first: a fresh allocation of the same size is likely to get the same memory back.
-        var dirty = backend.Upload<T>(Values<T>(new Random(), 777));
+        var dirty = backend.Upload<T>(Values<T>(TestRandom.Create(16), 777));
         dirty.Dispose();
         using var tensor = backend.Allocate<T>(777);
         Assert.Equal(777, tensor.Length);
@@ -126,7 +125,7 @@ public sealed class TensorTests
         where T : unmanaged
     {
         using var backend = BadCall.NewBackend();
-        var values = Values<T>(new Random(), 259);
+        var values = Values<T>(TestRandom.Create(17), 259);
         using var tensor = backend.Allocate<T>(300);
         tensor.CopyFrom(values);
         var prefix = new T[100];

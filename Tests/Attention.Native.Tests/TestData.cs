@@ -1,5 +1,3 @@
-using Attention.Native;
-
 namespace Attention.Native.Tests;
 
 /// <summary>Fresh random operands (never zeros) and NaN-poisoned outputs.</summary>

@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cpu;
 
 namespace Attention.Native.Tests;
@@ -142,7 +141,8 @@ public sealed class ValidationTests
     [InlineData(4)]
     public void Key_lengths_not_one_per_batch_entry(int count)
     {
-        var lengths = Enumerable.Range(0, count).Select(_ => Random.Shared.Next(Valid.KeyLength + 1)).ToArray();
+        var random = TestRandom.Create(count);
+        var lengths = Enumerable.Range(0, count).Select(_ => random.Next(Valid.KeyLength + 1)).ToArray();
         Rejected<ArgumentException>(new BadCall { Options = new() { KeyLengths = lengths } }, "options.KeyLengths", "options");
     }
 
@@ -310,8 +310,8 @@ public sealed class ValidationTests
     public void Mask_or_bias_tensor_from_another_backend(bool bias)
     {
         using var other = BadCall.NewBackend();
-        using var mask = other.Upload<bool>(TestData.RandomMask(new Random(), Plane));
-        using var values = other.Upload<float>(TestData.RandomBias(new Random(), Plane));
+        using var mask = other.Upload<bool>(TestData.RandomMask(TestRandom.Create(7), Plane));
+        using var values = other.Upload<float>(TestData.RandomBias(TestRandom.Create(8), Plane));
         var options = bias ? new AttentionOptions { Bias = new(values) } : new AttentionOptions { Mask = new(mask) };
         Rejected<ArgumentException>(new BadCall { Options = options }, "another backend", "options");
     }
@@ -335,8 +335,8 @@ public sealed class ValidationTests
     public void Disposed_mask_or_bias_tensor(bool bias)
     {
         using var backend = BadCall.NewBackend();
-        var mask = backend.Upload<bool>(TestData.RandomMask(new Random(), Plane));
-        var values = backend.Upload<float>(TestData.RandomBias(new Random(), Plane));
+        var mask = backend.Upload<bool>(TestData.RandomMask(TestRandom.Create(7), Plane));
+        var values = backend.Upload<float>(TestData.RandomBias(TestRandom.Create(8), Plane));
         mask.Dispose();
         values.Dispose();
         var call = new BadCall { Options = bias ? new() { Bias = new(values) } : new() { Mask = new(mask) } };
@@ -370,7 +370,7 @@ public sealed class ValidationTests
     {
         using var backend = BadCall.NewBackend();
         var s = Valid;
-        var random = new Random();
+        var random = TestRandom.Create(9);
         double[] Input(long length) => TestData.Random<float>(random, length, 1f).Select(x => (double)x).ToArray();
         double[] q = Input(s.QueryElementCount), k = Input(s.KeyElementCount), v = Input(s.ValueElementCount);
         var output = new double[s.OutputElementCount];

@@ -1,7 +1,7 @@
 namespace Attention.Native.Cpu;
 
 /// <summary>Addresses of one call's operands; lengths were checked against the strides by the validator.</summary>
-internal unsafe readonly struct Operands<T>
+internal readonly unsafe struct Operands<T>
     where T : unmanaged
 {
     public T* Query { get; init; }

@@ -1,4 +1,3 @@
-using Attention.Native.Cpu;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Layers;

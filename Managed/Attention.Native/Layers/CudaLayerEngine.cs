@@ -1,4 +1,3 @@
-using Attention.Native.Cpu;
 using Attention.Native.Cuda.Additive;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Mma;

@@ -18,26 +18,28 @@ internal sealed class LayerCommand : Command<LayerSettings>
         AnsiConsole.WriteLine($"layer: {backend.Description}; median of {settings.Repeats} runs");
         var table = new Table().AddColumns("shape", "type", "forward ms", "GFLOP/s", "projections ms (GFLOP/s)", "attention ms (GFLOP/s)", "projections share", "decode step ms");
         foreach (var workload in LayerWorkload.Filter(settings.Shapes))
-        foreach (string type in settings.Types.Split(',', StringSplitOptions.TrimEntries))
         {
-            var (t, step) = type switch
+            foreach (string type in settings.Types.Split(',', StringSplitOptions.TrimEntries))
             {
-                "half" => (LayerTiming.Measure<Half>(backend, workload, settings.Repeats, new Random(1)),
-                    LayerTiming.MeasureDecodeStep<Half>(backend, workload, settings.Repeats, new Random(1))),
-                "bfloat16" => (LayerTiming.Measure<BFloat16>(backend, workload, settings.Repeats, new Random(1)),
-                    LayerTiming.MeasureDecodeStep<BFloat16>(backend, workload, settings.Repeats, new Random(1))),
-                _ => (LayerTiming.Measure<float>(backend, workload, settings.Repeats, new Random(1)),
-                    LayerTiming.MeasureDecodeStep<float>(backend, workload, settings.Repeats, new Random(1))),
-            };
-            table.AddRow(
-                workload.ToString(),
-                type,
-                $"{t.ForwardMs:F1}",
-                $"{workload.Flops / (t.ForwardMs * 1e6):F1}",
-                $"{t.ProjectionMs:F1} ({workload.ProjectionFlops / (t.ProjectionMs * 1e6):F1})",
-                $"{t.AttentionMs:F1} ({workload.AttentionFlops / (t.AttentionMs * 1e6):F1})",
-                $"{100 * t.ProjectionMs / t.ForwardMs:F0} %",
-                $"{step:F2}");
+                var (t, step) = type switch
+                {
+                    "half" => (LayerTiming.Measure<Half>(backend, workload, settings.Repeats, new Random(1)),
+                        LayerTiming.MeasureDecodeStep<Half>(backend, workload, settings.Repeats, new Random(1))),
+                    "bfloat16" => (LayerTiming.Measure<BFloat16>(backend, workload, settings.Repeats, new Random(1)),
+                        LayerTiming.MeasureDecodeStep<BFloat16>(backend, workload, settings.Repeats, new Random(1))),
+                    _ => (LayerTiming.Measure<float>(backend, workload, settings.Repeats, new Random(1)),
+                        LayerTiming.MeasureDecodeStep<float>(backend, workload, settings.Repeats, new Random(1))),
+                };
+                table.AddRow(
+                    workload.ToString(),
+                    type,
+                    $"{t.ForwardMs:F1}",
+                    $"{workload.Flops / (t.ForwardMs * 1e6):F1}",
+                    $"{t.ProjectionMs:F1} ({workload.ProjectionFlops / (t.ProjectionMs * 1e6):F1})",
+                    $"{t.AttentionMs:F1} ({workload.AttentionFlops / (t.AttentionMs * 1e6):F1})",
+                    $"{100 * t.ProjectionMs / t.ForwardMs:F0} %",
+                    $"{step:F2}");
+            }
         }
 
         AnsiConsole.Write(table);

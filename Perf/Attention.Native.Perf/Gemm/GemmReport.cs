@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Attention.Native.Perf.Device;
 using Spectre.Console;
 
 namespace Attention.Native.Perf.Gemm;

@@ -34,7 +34,7 @@ internal sealed record LayerTiming(double ForwardMs, double AttentionMs)
     }
 
     /// <summary>
-    /// Median time of one decoding step (one new token per sequence, <see cref="MultiHeadAttention{T}.ForwardStep"/>)
+    /// Median time of one decoding step (one new token per sequence, <see cref="Attention.Native.Layers.MultiHeadAttention{T}.ForwardStep"/>)
     /// after the workload's whole sequence was cached as a prompt: its projections read every weight once and its
     /// attention the whole cache.
     /// </summary>

@@ -21,7 +21,7 @@ internal static class PeerCells
         ["shape", "mask", "dtype", "threads", "rate", "ours", .. Peers(rows).SelectMany(p => new[] { p, $"ours/{p}" })];
 
     /// <summary>Columns holding numbers, right-aligned.</summary>
-    public static bool IsNumeric(int column) => column == 3 || column >= 5;
+    public static bool IsNumeric(int column) => column is 3 or >= 5;
 
     public static IEnumerable<string[]> Rows(IReadOnlyList<CompareRow> rows)
     {

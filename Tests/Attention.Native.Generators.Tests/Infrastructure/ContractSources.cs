@@ -1,5 +1,3 @@
-using System.IO;
-
 namespace Attention.Native.Generators.Tests.Infrastructure;
 
 /// <summary>

@@ -6,6 +6,7 @@ namespace Attention.Native.Tests.Gemm;
 /// <c>CpuSgemm</c> against a float64 product: each ISA variant (emulated where this machine lacks it) on every
 /// transpose combination and sizes around the register tile and the cache blocks, then α/β, padding and threads.
 /// </summary>
+[Trait("Isa", "Rerun")]
 public sealed class CpuSgemmTests
 {
     private static readonly CpuKernelVariant[] Variants =

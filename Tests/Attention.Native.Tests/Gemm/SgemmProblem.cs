@@ -16,8 +16,8 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
     /// <summary>Extra elements in every leading dimension.</summary>
     public int Pad { get; init; }
 
-    /// <summary>Seeded by the shape, so a failure reproduces.</summary>
-    public int Seed => HashCode.Combine(TransposeA, TransposeB, M, N, K, Alpha, Beta, Pad);
+    /// <summary>Seeded by the shape (its description, hashed the same in every process), so a failure reproduces.</summary>
+    public int Seed => TestRandom.SeedOf(ToString());
 
     public int Lda => Math.Max(1, TransposeA ? M : K) + Pad;
 
@@ -40,7 +40,7 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
     public void Check<T>(CpuKernelVariant variant, int threads)
         where T : unmanaged
     {
-        var random = new Random(Seed);
+        var random = TestRandom.Create(Seed);
         T[] a = TestData.Random<T>(random, Length(TransposeA ? K : M, TransposeA ? M : K, Lda), 1f);
         T[] b = TestData.Random<T>(random, Length(TransposeB ? N : K, TransposeB ? K : N, Ldb), 1f);
         float[] c = Beta == 0f ? TestData.Poison<float>(Length(M, N, Ldc)) : TestData.Random<float>(random, Length(M, N, Ldc), 1f);
@@ -69,7 +69,7 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
                 double actual = c[(i * Ldc) + j];
                 double bound = ((K + 2) * 1.2e-7 * ((Math.Abs(Alpha) * scale) + Math.Abs(Beta * old))) + 1e-30;
                 Assert.True(Math.Abs(actual - expected) <= bound,
-                    $"{this} {typeof(T).Name}, {variant}, {threads} threads: C[{i},{j}] = {actual}, expected {expected} (bound {bound:E2})");
+                    $"{this} {typeof(T).Name}, {variant}, {threads} threads: C[{i},{j}] = {actual}, expected {expected} (bound {bound:E2}; {TestRandom.Describe(Seed)})");
                 errorSquared += (actual - expected) * (actual - expected);
                 double magnitude = (Math.Abs(Alpha) * scale) + Math.Abs(Beta * old);
                 magnitudeSquared += magnitude * magnitude;
@@ -82,7 +82,7 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
         }
 
         double relative = magnitudeSquared == 0 ? Math.Sqrt(errorSquared) : Math.Sqrt(errorSquared / magnitudeSquared);
-        Assert.True(relative <= 1e-5, $"{this}, {variant}, {threads} threads: relative error {relative:E2}");
+        Assert.True(relative <= 1e-5, $"{this}, {variant}, {threads} threads: relative error {relative:E2} ({TestRandom.Describe(Seed)})");
     }
 
     /// <summary>Exactly what the leading dimension requires (the last row unpadded), so an overrun would throw.</summary>

@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Layers;
 
 namespace Attention.Native.Tests.Layers;
@@ -15,7 +14,7 @@ public abstract class AdditiveAttentionTests
     public void Matches_reference(string kind)
     {
         const int batch = 2, tq = 5, tk = 11, dq = 6, dk = 7, units = 19, dv = 9;
-        var random = new Random(kind.Length);
+        var random = TestRandom.Create(kind.Length);
         var masks = kind switch
         {
             "none" => null,
@@ -70,7 +69,7 @@ public abstract class AdditiveAttentionTests
         const int batch = 2, t = 4;
         using var backend = CreateBackend();
         using var layer = new AdditiveAttention(backend, new AdditiveAttentionOptions(t, t, 3));
-        var values = TestData.Random<float>(new Random(9), batch * t * t, 1f);
+        var values = TestData.Random<float>(TestRandom.Create(9), batch * t * t, 1f);
         using var q = backend.Upload<float>(values);
         using var k = backend.Upload<float>(values);
         using var v = backend.Upload<float>(values);
@@ -112,7 +111,7 @@ public abstract class AdditiveAttentionTests
                         s += v[u] * Math.Tanh(a);
                     }
 
-                    scores[j] = Allowed(masks, b, i, j, batch, tq, tk) ? s + Bias(masks, b, i, j, batch, tq, tk) : double.NegativeInfinity;
+                    scores[j] = Allowed(masks, b, i, j, tq, tk) ? s + Bias(masks, b, i, j, tq, tk) : double.NegativeInfinity;
                 }
 
                 double max = scores.Max();
@@ -137,7 +136,7 @@ public abstract class AdditiveAttentionTests
         return (output, weights);
     }
 
-    private static bool Allowed(LayerMasks? m, int b, int i, int j, int batch, int tq, int tk)
+    private static bool Allowed(LayerMasks? m, int b, int i, int j, int tq, int tk)
     {
         if (m is null)
         {
@@ -151,6 +150,6 @@ public abstract class AdditiveAttentionTests
             && (m.AttentionMask.IsEmpty || m.AttentionMask.Span[(m.AttentionMask.Length == tq * tk ? 0 : b * tq * tk) + (i * tk) + j]);
     }
 
-    private static double Bias(LayerMasks? m, int b, int i, int j, int batch, int tq, int tk) =>
+    private static double Bias(LayerMasks? m, int b, int i, int j, int tq, int tk) =>
         m is null || m.AttentionBias.IsEmpty ? 0 : m.AttentionBias.Span[(m.AttentionBias.Length == tq * tk ? 0 : b * tq * tk) + (i * tk) + j];
 }

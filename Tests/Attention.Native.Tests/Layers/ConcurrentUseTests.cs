@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cpu;
 using Attention.Native.Layers;
 
@@ -86,7 +85,7 @@ public sealed class ConcurrentUseTests
     [Fact]
     public void Second_forward_on_a_busy_additive_layer_throws_and_the_first_completes()
     {
-        var random = new Random(8);
+        var random = TestRandom.Create(8);
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
         using var layer = new AdditiveAttention(backend, new AdditiveAttentionOptions(E, E, 5));
         layer.LoadWeights(TestData.Random<float>(random, 5 * E, 0.5f), TestData.Random<float>(random, 5 * E, 0.5f), TestData.Random<float>(random, 5, 0.5f));

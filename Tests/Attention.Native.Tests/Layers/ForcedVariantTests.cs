@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Cpu;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Layers;
@@ -33,7 +32,7 @@ public sealed class ForcedVariantTests
         using var observation = CpuIsaObserver.Observe();
         using var backend = new CpuBackend(new CpuBackendOptions { Variant = variant, ThreadCount = 2 });
         const int dq = 6, dk = 7, units = 19, dv = 9, tk = 5;
-        var random = new Random(17);
+        var random = TestRandom.Create(17);
         using var layer = new AdditiveAttention(backend, new AdditiveAttentionOptions(dq, dk, units) { ValueDim = dv });
         layer.LoadWeights(
             TestData.Random<float>(random, units * dq, 0.5f), TestData.Random<float>(random, units * dk, 0.5f),

@@ -1,11 +1,7 @@
-using Attention.Native;
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
-using Attention.Native.Tests.Layers;
 
-// In Attention.Native.Tests (not .Layers) so that Perf/device/run.sh's GPU step (-class 'Attention.Native.Tests.Cuda*')
-// runs the CUDA classes.
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Layers;
 
 /// <summary>The backends the layer test classes run on: the CPU, and CUDA (skipping, with the reason, without a device).</summary>
 public static class LayerTestBackends
@@ -28,6 +24,7 @@ public sealed class CpuMultiHeadAttentionTests : MultiHeadAttentionTests
 }
 
 /// <summary>The layer tests on the CUDA backend.</summary>
+[Trait("Device", "Cuda")]
 public sealed class CudaMultiHeadAttentionTests : MultiHeadAttentionTests
 {
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
@@ -40,6 +37,7 @@ public sealed class CpuKeyValueCacheTests : KeyValueCacheTests
 }
 
 /// <summary>The cache tests on the CUDA backend.</summary>
+[Trait("Device", "Cuda")]
 public sealed class CudaKeyValueCacheTests : KeyValueCacheTests
 {
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
@@ -76,6 +74,7 @@ public sealed class CpuScalarAdditiveAttentionTests : AdditiveAttentionTests
 }
 
 /// <summary>The additive attention tests on the CUDA backend.</summary>
+[Trait("Device", "Cuda")]
 public sealed class CudaAdditiveAttentionTests : AdditiveAttentionTests
 {
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
@@ -88,6 +87,7 @@ public sealed class CpuLayerElementTypeTests : LayerElementTypeTests
 }
 
 /// <summary>The Half/BFloat16 layer tests on the CUDA backend.</summary>
+[Trait("Device", "Cuda")]
 public sealed class CudaLayerElementTypeTests : LayerElementTypeTests
 {
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();

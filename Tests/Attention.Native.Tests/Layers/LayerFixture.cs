@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Layers;
 
 namespace Attention.Native.Tests.Layers;
@@ -9,7 +8,7 @@ public sealed class LayerFixture
     public LayerFixture(MultiHeadAttentionOptions options, int seed)
     {
         Options = options;
-        Random = new Random(seed);
+        Random = TestRandom.Create(seed);
         int e = options.ModelDim, h = options.NumHeads, hkv = options.NumKeyValueHeads ?? h;
         int dk = options.KeyDim ?? e / h, dv = options.ValueDim ?? dk;
         int kdim = options.KeyInputDim ?? e, vdim = options.ValueInputDim ?? e;

@@ -3,7 +3,7 @@ using Attention.Native.Cpu.Gemm;
 namespace Attention.Native.Tests.Layers;
 
 /// <summary>
-/// The contract the layers rely on from <see cref="CpuSgemm.Multiply"/> (row-major <c>C = alpha·op(A)·op(B) + beta·C</c>,
+/// The contract the layers rely on from <see cref="CpuSgemm"/>.Multiply (row-major <c>C = alpha·op(A)·op(B) + beta·C</c>,
 /// leading dimensions wider than the matrices, beta 0 never reading C), whichever implementation is in the tree.
 /// </summary>
 public sealed class LayerSgemmContractTests
@@ -16,7 +16,7 @@ public sealed class LayerSgemmContractTests
     public void Matches_a_float64_product(bool transposeA, bool transposeB, float alpha, float beta, int threads)
     {
         const int m = 37, n = 29, k = 53, pad = 3;
-        var random = new Random(m + n + k + threads);
+        var random = TestRandom.Create(m + n + k + threads);
         int lda = (transposeA ? m : k) + pad, ldb = (transposeB ? k : n) + pad, ldc = n + pad;
         var a = TestData.Random<float>(random, (transposeA ? k : m) * lda, 1f);
         var b = TestData.Random<float>(random, (transposeB ? n : k) * ldb, 1f);

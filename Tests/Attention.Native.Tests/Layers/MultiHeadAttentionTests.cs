@@ -1,4 +1,3 @@
-using Attention.Native;
 using Attention.Native.Layers;
 
 namespace Attention.Native.Tests.Layers;

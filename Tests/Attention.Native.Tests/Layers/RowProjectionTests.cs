@@ -47,7 +47,7 @@ public sealed unsafe class RowProjectionTests
         CpuKernelVariant variant, int rows, int inFeatures, int outFeatures, bool withBias, int threads, double tolerance)
         where T : unmanaged
     {
-        var random = new Random((rows * 1000) + inFeatures + outFeatures);
+        var random = TestRandom.Create((rows * 1000) + inFeatures + outFeatures);
         int ldx = inFeatures + 3, ldy = outFeatures + 5;
         var x = TestData.Random<T>(random, (long)rows * ldx, 1f);
         var weight = TestData.Random<T>(random, (long)outFeatures * inFeatures, 1f / MathF.Sqrt(inFeatures));

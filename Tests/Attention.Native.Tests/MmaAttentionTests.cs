@@ -3,7 +3,6 @@ using Attention.Native.Cuda.Mma;
 using Attention.Native.Cuda;
 using Attention.Native.Reference;
 using Attention.Native.Validation;
-using Attention.Native;
 
 namespace Attention.Native.Tests;
 
@@ -16,6 +15,7 @@ namespace Attention.Native.Tests;
 /// outside the output view); skipped without a device. The geometry, support rules and launcher parameter lists are
 /// checked without one.
 /// </summary>
+[Trait("Device", "Cuda")]
 public sealed class MmaAttentionTests
 {
     private static readonly KernelLimits H200Like = new(MaxDynamicSharedBytes: 232448, MaxGridY: 65535, MaxGridZ: 65535);
@@ -138,8 +138,8 @@ public sealed class MmaAttentionTests
         where T : unmanaged
     {
         CudaTestEnvironment.SkipUnlessAvailable();
-        int seed = Random.Shared.Next();
-        var random = new Random(seed);
+        int seed = TestRandom.SeedOf($"{c.Name}/{typeof(T).Name}");
+        var random = TestRandom.Create(seed);
         var shape = c.Shape;
         var options = c.Options(random);
         var sizes = c.Sizes?.Invoke(shape)
@@ -174,7 +174,7 @@ public sealed class MmaAttentionTests
         }
 
         var reference = ReferenceAttention.Compute<T>(shape, q, k, v, options);
-        string context = $"case {c.Name}, {typeof(T).Name}, attention_mma, seed {seed}";
+        string context = $"case {c.Name}, {typeof(T).Name}, attention_mma, {TestRandom.Describe(seed)}";
         // fp16/bf16 operands reach the kernel exactly, so its lse carries only fp32 rounding. TF32 rounds q and k to 10
         // mantissa bits inside the kernel: a score moves by up to 2^-11·scale·Σ|q·k| (about 1.4e-3 for D = 128 and unit
         // operands) and the log-sum-exp with it.
