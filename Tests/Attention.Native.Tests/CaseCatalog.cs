@@ -74,8 +74,8 @@ public static class CaseCatalog
         yield return new("softcap-smallest-normal", new(1, 2, 2, 9, 20, 16, 16)) { Options = _ => new() { Softcap = 1.17549435E-38f } };
         yield return new("softcap-smallest-normal-decode", new(1, 4, 2, 1, 300, 16, 16)) { Options = _ => new() { Softcap = 1.17549435E-38f } };
         // A cap far above the scores leaves them as they are: tanh(s/cap) at s/cap near 1e-8 must keep its digits.
-        yield return new("softcap-far-above-scores", new(1, 2, 2, 33, 65, 32, 32)) { Amplitude = 3f, Options = _ => new() { Softcap = 1e8f } };
-        yield return new("softcap-far-above-scores-decode", new(1, 4, 2, 1, 300, 16, 16)) { Amplitude = 3f, Options = _ => new() { Softcap = 1e8f } };
+        yield return new("softcap-far-above-scores", new(1, 2, 2, 33, 65, 32, 32)) { Options = _ => new() { Softcap = 1e8f } };
+        yield return new("softcap-far-above-scores-decode", new(1, 4, 2, 1, 300, 16, 16)) { Options = _ => new() { Softcap = 1e8f } };
         yield return new("keylengths", new(3, 2, 2, 40, 90, 16, 16)) { Options = _ => new() { KeyLengths = new[] { 90, 1, 47 } } };
         yield return new("window-keylengths", new(3, 2, 2, 40, 90, 16, 16))
         {
