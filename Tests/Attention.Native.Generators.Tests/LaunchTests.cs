@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.Loader;
 using Attention.Native.Generators.Tests.Infrastructure;
 
 namespace Attention.Native.Generators.Tests;
@@ -107,10 +106,6 @@ public sealed class LaunchTests
     {
         GeneratorRun run = GeneratorHarness.Run([InMemoryAdditionalText.Native("scale.cu", CudaSamples.ScaleFamily)], [Caller]);
         Assert.Empty(run.Diagnostics);
-        using var image = new MemoryStream();
-        Microsoft.CodeAnalysis.Emit.EmitResult result = run.Compilation.Emit(image);
-        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
-        image.Position = 0;
-        return new AssemblyLoadContext(nameof(LaunchTests), isCollectible: true).LoadFromStream(image);
+        return run.Load(nameof(LaunchTests));
     }
 }

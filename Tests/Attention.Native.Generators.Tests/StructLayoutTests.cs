@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Runtime.Loader;
 using Attention.Native.Generators.Tests.Infrastructure;
 
 namespace Attention.Native.Generators.Tests;
@@ -72,10 +71,6 @@ public sealed class StructLayoutTests
 
         GeneratorRun run = GeneratorHarness.Run([InMemoryAdditionalText.Native("layout.cu", kernels)], [offsets]);
         Assert.Empty(run.Diagnostics);
-        using var image = new MemoryStream();
-        Microsoft.CodeAnalysis.Emit.EmitResult result = run.Compilation.Emit(image);
-        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
-        image.Position = 0;
-        return new AssemblyLoadContext(nameof(StructLayoutTests), isCollectible: true).LoadFromStream(image);
+        return run.Load(nameof(StructLayoutTests));
     }
 }
