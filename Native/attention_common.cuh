@@ -1,10 +1,13 @@
-// Pieces every attention kernel shares: element conversions, the warp sum and the per-row key range.
+// Pieces every attention kernel shares: the parameter struct, element conversions, the warp sum and the per-row key
+// range.
 // The semantics are those of the managed side (Validation/AttentionProblem.cs, Reference/ReferenceAttention.cs);
 // where a rule could be read two ways the managed code is the authority and the comment names it.
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+
+#include "attention_params.cuh"
 
 namespace attention {
 

@@ -40,9 +40,9 @@ using TileD256 = Tile<256, 64, 64, 4>;
 }  // namespace mma
 }  // namespace attention
 
-// Entry points: parameters as attention_simt's without `probs` (Native/README.md), written out for the launcher
-// generator. Launch: grid (ceil(q_len / kBlockM), q_heads, batch), block (32 · kWarps), dynamic shared memory
-// 2 · (kBlockM + 4 · kBlockN) · bucket bytes.
+// Entry points, one per head-dim bucket and element type, each taking the family's parameter struct
+// (Native/README.md). Launch: grid (ceil(q_len / kBlockM), q_heads, batch), block (32 · kWarps), dynamic shared
+// memory 2 · (kBlockM + 4 · kBlockN) · bucket bytes.
 // sass-check: attention_mma_d32_f16 HMMA LDSM LDGSTS
 // sass-check: attention_mma_d32_bf16 HMMA LDSM LDGSTS
 // sass-check: attention_mma_d64_f16 HMMA LDSM LDGSTS
@@ -57,199 +57,17 @@ using TileD256 = Tile<256, 64, 64, 4>;
 // sass-check: attention_mma_d192_bf16 HMMA LDSM LDGSTS
 // sass-check: attention_mma_d256_f16 HMMA LDSM LDGSTS
 // sass-check: attention_mma_d256_bf16 HMMA LDSM LDGSTS
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD32::kThreads) attention_mma_d32_f16(
-    const __half* q, const __half* k, const __half* v, __half* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__half, attention::mma::TileD32>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD32::kThreads) attention_mma_d32_bf16(
-    const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD32>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD64::kThreads) attention_mma_d64_f16(
-    const __half* q, const __half* k, const __half* v, __half* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__half, attention::mma::TileD64>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD64::kThreads) attention_mma_d64_bf16(
-    const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD64>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD96::kThreads) attention_mma_d96_f16(
-    const __half* q, const __half* k, const __half* v, __half* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__half, attention::mma::TileD96>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD96::kThreads) attention_mma_d96_bf16(
-    const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD96>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD128::kThreads) attention_mma_d128_f16(
-    const __half* q, const __half* k, const __half* v, __half* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__half, attention::mma::TileD128>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD128::kThreads) attention_mma_d128_bf16(
-    const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD128>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD160::kThreads) attention_mma_d160_f16(
-    const __half* q, const __half* k, const __half* v, __half* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__half, attention::mma::TileD160>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD160::kThreads) attention_mma_d160_bf16(
-    const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD160>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD192::kThreads) attention_mma_d192_f16(
-    const __half* q, const __half* k, const __half* v, __half* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__half, attention::mma::TileD192>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD192::kThreads) attention_mma_d192_bf16(
-    const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD192>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD256::kThreads) attention_mma_d256_f16(
-    const __half* q, const __half* k, const __half* v, __half* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__half, attention::mma::TileD256>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileD256::kThreads) attention_mma_d256_bf16(
-    const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<__nv_bfloat16, attention::mma::TileD256>(ATTENTION_MMA_FORWARD);
-}
+ATTENTION_MMA_ENTRY(32, f16, __half, attention::mma::TileD32)
+ATTENTION_MMA_ENTRY(32, bf16, __nv_bfloat16, attention::mma::TileD32)
+ATTENTION_MMA_ENTRY(64, f16, __half, attention::mma::TileD64)
+ATTENTION_MMA_ENTRY(64, bf16, __nv_bfloat16, attention::mma::TileD64)
+ATTENTION_MMA_ENTRY(96, f16, __half, attention::mma::TileD96)
+ATTENTION_MMA_ENTRY(96, bf16, __nv_bfloat16, attention::mma::TileD96)
+ATTENTION_MMA_ENTRY(128, f16, __half, attention::mma::TileD128)
+ATTENTION_MMA_ENTRY(128, bf16, __nv_bfloat16, attention::mma::TileD128)
+ATTENTION_MMA_ENTRY(160, f16, __half, attention::mma::TileD160)
+ATTENTION_MMA_ENTRY(160, bf16, __nv_bfloat16, attention::mma::TileD160)
+ATTENTION_MMA_ENTRY(192, f16, __half, attention::mma::TileD192)
+ATTENTION_MMA_ENTRY(192, bf16, __nv_bfloat16, attention::mma::TileD192)
+ATTENTION_MMA_ENTRY(256, f16, __half, attention::mma::TileD256)
+ATTENTION_MMA_ENTRY(256, bf16, __nv_bfloat16, attention::mma::TileD256)

@@ -21,15 +21,7 @@ __device__ __forceinline__ int local_row(int warp, int lane, int slab, int half)
 }
 
 template <typename T, class Tile>
-__device__ __forceinline__ void attention_mma(
-    const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v, T* __restrict__ o,
-    float* __restrict__ lse, const unsigned char* __restrict__ mask, const float* __restrict__ bias,
-    const int* __restrict__ key_lengths, int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim,
-    int value_dim, long long q_stride_b, long long q_stride_h, long long q_stride_s, long long k_stride_b,
-    long long k_stride_h, long long k_stride_s, long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s, long long mask_stride_b,
-    long long mask_stride_h, long long bias_stride_b, long long bias_stride_h, float scale, float softcap,
-    int causal, int window_left, int window_right) {
+__device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) {
   constexpr int kM = Tile::kBlockM;
   constexpr int kN = Tile::kBlockN;
   constexpr int kD = Tile::kHeadDim;
@@ -37,6 +29,17 @@ __device__ __forceinline__ void attention_mma(
   constexpr int kSTiles = kN / 8;  // 8-column fragments of a slab's scores
   constexpr int kOTiles = kD / 8;  // 8-column fragments of a slab's output
   using Gemms = typename GemmsFor<T, Tile>::type;
+  // The fields the key-block loop reads, read once: the loop's stores and barriers would otherwise have the compiler
+  // read them again, and keep what it derives from them in registers (ptxas -v: up to 20 more registers and spills in
+  // the TF32 d64 and d160 kernels than with these locals).
+  const int q_len = params.q_len;
+  const int k_len = params.k_len;
+  const int head_dim = params.head_dim;
+  const int value_dim = params.value_dim;
+  const long long k_stride_s = params.k_stride_s;
+  const long long v_stride_s = params.v_stride_s;
+  const float scale = params.scale;
+  const float softcap = params.softcap;
 
   const int tid = static_cast<int>(threadIdx.x);
   const int warp = tid >> 5;
@@ -46,7 +49,7 @@ __device__ __forceinline__ void attention_mma(
   const int h = static_cast<int>(blockIdx.y);
   const int b = static_cast<int>(blockIdx.z);
   // The whole CTA leaves together: every __syncthreads below is reached by all of its threads or none.
-  if (m0 >= q_len || h >= q_heads || b >= batch) {
+  if (m0 >= q_len || h >= params.q_heads || b >= params.batch) {
     return;
   }
 
@@ -55,17 +58,24 @@ __device__ __forceinline__ void attention_mma(
   T* const sk = sq + Tile::kQElements;
   T* const sv = sk + 2 * Tile::kKvElements;
 
-  const int kv_head = h / (q_heads / kv_heads);  // GQA/MQA: consecutive query heads share one K/V head, no copies
-  const T* const k_head = k + b * k_stride_b + kv_head * k_stride_h;
-  const T* const v_head = v + b * v_stride_b + kv_head * v_stride_h;
-  const int key_length = key_length_of(key_lengths, b, k_len);
+  // GQA/MQA: consecutive query heads share one K/V head, no copies.
+  const int kv_head = h / (params.q_heads / params.kv_heads);
+  const T* const k_head = params.k + b * params.k_stride_b + kv_head * params.k_stride_h;
+  const T* const v_head = params.v + b * params.v_stride_b + kv_head * params.v_stride_h;
+  const int key_length = key_length_of(params.key_lengths, b, k_len);
+  // This (batch, head)'s mask and bias planes, rows k_len apart, or null.
+  const unsigned char* const mask_plane =
+      params.mask == nullptr ? nullptr : params.mask + b * params.mask_stride_b + h * params.mask_stride_h;
+  const float* const bias_plane =
+      params.bias == nullptr ? nullptr : params.bias + b * params.bias_stride_b + h * params.bias_stride_h;
   const int rows_here = min(kM, q_len - m0);
 
   // key_range's lo and hi never decrease with the row, so the tile's first and last rows bound every row: keys
   // outside [first.lo, last.hi) are seen by no row (their blocks are skipped, never loaded), keys inside
   // [last.lo, first.hi) by every row (their blocks need no range mask).
-  const KeyRange first = key_range(m0, q_len, key_length, causal, window_left, window_right);
-  const KeyRange last = key_range(m0 + rows_here - 1, q_len, key_length, causal, window_left, window_right);
+  const KeyRange first = key_range(m0, q_len, key_length, params.causal, params.window_left, params.window_right);
+  const KeyRange last =
+      key_range(m0 + rows_here - 1, q_len, key_length, params.causal, params.window_left, params.window_right);
   const int n_begin = first.lo / kN;
   const int n_end = last.hi > first.lo ? (last.hi + kN - 1) / kN : n_begin;
   const int inner_lo = last.lo;
@@ -79,7 +89,9 @@ __device__ __forceinline__ void attention_mma(
     for (int half = 0; half < 2; ++half) {
       const int i = m0 + local_row<Tile>(warp, lane, s, half);
       // Rows past q_len (the last tile's padding) see nothing, so no mask or bias row past the end is read.
-      const KeyRange r = i < q_len ? key_range(i, q_len, key_length, causal, window_left, window_right) : KeyRange{0, 0};
+      const KeyRange r = i < q_len
+                             ? key_range(i, q_len, key_length, params.causal, params.window_left, params.window_right)
+                             : KeyRange{0, 0};
       row_lo[s][half] = r.lo;
       row_hi[s][half] = r.hi;
     }
@@ -95,8 +107,8 @@ __device__ __forceinline__ void attention_mma(
                              key_length - key0, value_dim, tid);
   };
   if (n_begin < n_end) {
-    Gemms::template load<kM>(sq, q + b * q_stride_b + h * q_stride_h + m0 * q_stride_s, q_stride_s, rows_here,
-                             head_dim, tid);
+    Gemms::template load<kM>(sq, params.q + b * params.q_stride_b + h * params.q_stride_h + m0 * params.q_stride_s,
+                             params.q_stride_s, rows_here, head_dim, tid);
     load_kv(n_begin, 0);
     wm::cp_async_commit();
   }
@@ -152,7 +164,7 @@ __device__ __forceinline__ void attention_mma(
     // or bias, is one multiply (the common case); the others take the general path, in the order the reference
     // applies them: scale, softcap, bias; then key range and boolean mask.
     const int key0 = n * kN;
-    const bool plain = key0 >= inner_lo && key0 + kN <= inner_hi && mask == nullptr && bias == nullptr &&
+    const bool plain = key0 >= inner_lo && key0 + kN <= inner_hi && params.mask == nullptr && params.bias == nullptr &&
                        !(softcap > 0.0f);
     if (plain) {
 #pragma unroll
@@ -179,11 +191,11 @@ __device__ __forceinline__ void attention_mma(
               if (softcap > 0.0f) {
                 score = softcap * tanhf(score * inv_softcap);
               }
-              if (visible && mask != nullptr) {
-                visible = mask[b * mask_stride_b + h * mask_stride_h + i * k_len + key] != 0;
+              if (visible && params.mask != nullptr) {
+                visible = mask_plane[i * k_len + key] != 0;
               }
-              if (visible && bias != nullptr) {
-                score += bias[b * bias_stride_b + h * bias_stride_h + i * k_len + key];
+              if (visible && params.bias != nullptr) {
+                score += bias_plane[i * k_len + key];
               }
               s_acc[s][j][2 * half + e] = visible ? score * kLog2e : -INFINITY;
             }
@@ -246,7 +258,7 @@ __device__ __forceinline__ void attention_mma(
         continue;
       }
       const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-      T* const o_row = o + b * o_stride_b + h * o_stride_h + i * o_stride_s;
+      T* const o_row = params.o + b * params.o_stride_b + h * params.o_stride_h + i * params.o_stride_s;
 #pragma unroll
       for (int j = 0; j < kOTiles; ++j) {
         const int c = j * 8 + 2 * quad_lane;
@@ -258,8 +270,8 @@ __device__ __forceinline__ void attention_mma(
           o_row[c] = from_float<T>(lo);
         }
       }
-      if (lse != nullptr && quad_lane == 0) {
-        lse[(static_cast<long long>(b) * q_heads + h) * q_len + i] =
+      if (params.lse != nullptr && quad_lane == 0) {
+        params.lse[(static_cast<long long>(b) * params.q_heads + h) * q_len + i] =
             l > 0.0f ? row_max[s][half] * kLn2 + logf(l) : -INFINITY;
       }
     }
@@ -269,10 +281,10 @@ __device__ __forceinline__ void attention_mma(
 }  // namespace mma
 }  // namespace attention
 
-// The entry points' parameters passed on to attention_mma, in order (every entry point of attention_mma.cu and
-// attention_mma_tf32.cu has the same parameter names; the generator needs each signature written out).
-#define ATTENTION_MMA_FORWARD                                                                                       \
-  q, k, v, o, lse, mask, bias, key_lengths, batch, q_heads, kv_heads, q_len, k_len, head_dim, value_dim, q_stride_b, \
-      q_stride_h, q_stride_s, k_stride_b, k_stride_h, k_stride_s, v_stride_b, v_stride_h, v_stride_s, o_stride_b,     \
-      o_stride_h, o_stride_s, mask_stride_b, mask_stride_h, bias_stride_b, bias_stride_h, scale, softcap, causal,      \
-      window_left, window_right
+// Defines the entry point attention_mma_d<bucket>_<dtype> for element type T on tile Tile (attention_mma.cu and
+// attention_mma_tf32.cu list one per head-dim bucket); its one parameter is the family's struct (Native/README.md).
+#define ATTENTION_MMA_ENTRY(bucket, dtype, T, Tile)                                                                \
+  extern "C" __global__ void __launch_bounds__(Tile::kThreads)                                                     \
+      attention_mma_d##bucket##_##dtype(const __grid_constant__ attention::AttentionParams<T> params) {            \
+    attention::mma::attention_mma<T, Tile>(params);                                                                \
+  }

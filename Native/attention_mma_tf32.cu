@@ -34,9 +34,10 @@ using TileTf32D256 = TileTf32<256, 64, 16, 4>;
 }  // namespace mma
 }  // namespace attention
 
-// Entry points: attention_mma's parameters (Native/README.md) with float operands, so that with the f16/bf16
-// kernels of each bucket they form one dtype family. Launch: grid (ceil(q_len / kBlockM), q_heads, batch), block
-// (32 · kWarps), dynamic shared memory TileTf32::kSharedBytes. The output must be 8-byte aligned (float pairs).
+// Entry points, one per head-dim bucket, taking attention_mma's parameter struct with float operands, so that with
+// the f16/bf16 kernels of each bucket they form one dtype family. Launch: grid (ceil(q_len / kBlockM), q_heads,
+// batch), block (32 · kWarps), dynamic shared memory TileTf32::kSharedBytes. The output must be 8-byte aligned (float
+// pairs).
 // sass-check: attention_mma_d32_f32 HMMA LDGSTS
 // sass-check: attention_mma_d64_f32 HMMA LDGSTS
 // sass-check: attention_mma_d96_f32 HMMA LDGSTS
@@ -44,101 +45,10 @@ using TileTf32D256 = TileTf32<256, 64, 16, 4>;
 // sass-check: attention_mma_d160_f32 HMMA LDGSTS
 // sass-check: attention_mma_d192_f32 HMMA LDGSTS
 // sass-check: attention_mma_d256_f32 HMMA LDGSTS
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D32::kThreads) attention_mma_d32_f32(
-    const float* q, const float* k, const float* v, float* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<float, attention::mma::TileTf32D32>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D64::kThreads) attention_mma_d64_f32(
-    const float* q, const float* k, const float* v, float* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<float, attention::mma::TileTf32D64>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D96::kThreads) attention_mma_d96_f32(
-    const float* q, const float* k, const float* v, float* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<float, attention::mma::TileTf32D96>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D128::kThreads) attention_mma_d128_f32(
-    const float* q, const float* k, const float* v, float* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<float, attention::mma::TileTf32D128>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D160::kThreads) attention_mma_d160_f32(
-    const float* q, const float* k, const float* v, float* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<float, attention::mma::TileTf32D160>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D192::kThreads) attention_mma_d192_f32(
-    const float* q, const float* k, const float* v, float* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<float, attention::mma::TileTf32D192>(ATTENTION_MMA_FORWARD);
-}
-
-extern "C" __global__ void __launch_bounds__(attention::mma::TileTf32D256::kThreads) attention_mma_d256_f32(
-    const float* q, const float* k, const float* v, float* o,
-    float* lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::mma::attention_mma<float, attention::mma::TileTf32D256>(ATTENTION_MMA_FORWARD);
-}
+ATTENTION_MMA_ENTRY(32, f32, float, attention::mma::TileTf32D32)
+ATTENTION_MMA_ENTRY(64, f32, float, attention::mma::TileTf32D64)
+ATTENTION_MMA_ENTRY(96, f32, float, attention::mma::TileTf32D96)
+ATTENTION_MMA_ENTRY(128, f32, float, attention::mma::TileTf32D128)
+ATTENTION_MMA_ENTRY(160, f32, float, attention::mma::TileTf32D160)
+ATTENTION_MMA_ENTRY(192, f32, float, attention::mma::TileTf32D192)
+ATTENTION_MMA_ENTRY(256, f32, float, attention::mma::TileTf32D256)

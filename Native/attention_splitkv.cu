@@ -62,51 +62,42 @@ struct RowIndex {
 };
 
 template <typename T>
-__device__ __forceinline__ void attention_splitkv_partial(
-    const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v, T* __restrict__ o,
-    float* __restrict__ lse, float* __restrict__ partial_o, float* __restrict__ partial_lse,
-    const unsigned char* __restrict__ mask, const float* __restrict__ bias, const int* __restrict__ key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim, int num_splits,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
+__device__ __forceinline__ void attention_splitkv_partial(const AttentionParams<T>& params) {
   const int thread = static_cast<int>(threadIdx.x);
   const int lane = thread % kWarpSize;
   const int warp = thread / kWarpSize;
-  const int split = static_cast<int>(blockIdx.x) % num_splits;
-  const int chunk = static_cast<int>(blockIdx.x) / num_splits;
+  const int split = static_cast<int>(blockIdx.x) % params.num_splits;
+  const int chunk = static_cast<int>(blockIdx.x) / params.num_splits;
   const int kv_head = static_cast<int>(blockIdx.y);
   const int b = static_cast<int>(blockIdx.z);
-  const int group = q_heads / kv_heads;
+  const int group = params.q_heads / params.kv_heads;
   const int first_row = chunk * kRows;  // rows of this kv head: (query head within the group) · Lq + i
-  const int rows = min(kRows, group * q_len - first_row);
-  if (rows <= 0 || kv_head >= kv_heads || b >= batch) {
+  const int rows = min(kRows, group * params.q_len - first_row);
+  if (rows <= 0 || kv_head >= params.kv_heads || b >= params.batch) {
     return;  // the whole block: nothing below runs a barrier for it
   }
 
   extern __shared__ float4 splitkv_shared[];
   float* q_tile = reinterpret_cast<float*>(splitkv_shared);
-  float* k_tile = q_tile + kRows * padded_dim(head_dim);
-  float* v_tile = k_tile + kKeysPerTile * key_pitch(head_dim);
+  float* k_tile = q_tile + kRows * padded_dim(params.head_dim);
+  float* v_tile = k_tile + kKeysPerTile * key_pitch(params.head_dim);
   __shared__ float p_tile[kRows][kKeysPerTile];  // this tile's exp(s − m), row by row (each warp its own rows)
 
-  const int key_length = key_length_of(key_lengths, b, k_len);
+  const int key_length = key_length_of(params.key_lengths, b, params.k_len);
   auto index_of = [&](int r) {
     const int local = first_row + r;
-    return RowIndex{kv_head * group + local / q_len, local % q_len};
+    return RowIndex{kv_head * group + local / params.q_len, local % params.q_len};
   };
   // The keys row r sees; empty for rows past the block's last.
   auto range_of = [&](int r) {
-    return r < rows ? key_range(index_of(r).i, q_len, key_length, causal, window_left, window_right) : KeyRange{0, 0};
+    return r < rows ? key_range(index_of(r).i, params.q_len, key_length, params.causal, params.window_left,
+                                params.window_right)
+                    : KeyRange{0, 0};
   };
   // [B, Hq, Lq] position of row r: where its lse goes, and its score row within the mask and bias heads.
   auto out_row_of = [&](int r) {
     const RowIndex x = index_of(r);
-    return (static_cast<long long>(b) * q_heads + x.h) * q_len + x.i;
+    return (static_cast<long long>(b) * params.q_heads + x.h) * params.q_len + x.i;
   };
 
   // The keys any of the block's rows can see, cut into num_splits slices of whole tiles; every block of this
@@ -120,20 +111,24 @@ __device__ __forceinline__ void attention_splitkv_partial(
     }
   }
   const long long span = max(hi - lo, 0);
-  const long long tiles_per_split = (span + static_cast<long long>(num_splits) * kKeysPerTile - 1) /
-                                    (static_cast<long long>(num_splits) * kKeysPerTile);
+  const long long tiles_per_split = (span + static_cast<long long>(params.num_splits) * kKeysPerTile - 1) /
+                                    (static_cast<long long>(params.num_splits) * kKeysPerTile);
   const long long split_start = lo + split * tiles_per_split * kKeysPerTile;
   const int split_lo = static_cast<int>(min(split_start, static_cast<long long>(hi)));
   const int split_hi = static_cast<int>(min(static_cast<long long>(hi), split_start + tiles_per_split * kKeysPerTile));
 
-  const T* q_rows = q + b * q_stride_b;
-  const T* k_head = k + b * k_stride_b + kv_head * k_stride_h;
-  const T* v_head = v + b * v_stride_b + kv_head * v_stride_h;
-  copy_rows<T>([&](int r) { const RowIndex x = index_of(r); return q_rows + x.h * q_stride_h + x.i * q_stride_s; },
-               rows, kRows, head_dim, rows_aligned(q, q_stride_b, q_stride_h, q_stride_s), q_tile,
-               padded_dim(head_dim), thread, kThreads);
-  const bool k_aligned = rows_aligned(k, k_stride_b, k_stride_h, k_stride_s);
-  const bool v_aligned = rows_aligned(v, v_stride_b, v_stride_h, v_stride_s);
+  const T* q_rows = params.q + b * params.q_stride_b;
+  const T* k_head = params.k + b * params.k_stride_b + kv_head * params.k_stride_h;
+  const T* v_head = params.v + b * params.v_stride_b + kv_head * params.v_stride_h;
+  copy_rows<T>([&](int r) {
+                 const RowIndex x = index_of(r);
+                 return q_rows + x.h * params.q_stride_h + x.i * params.q_stride_s;
+               },
+               rows, kRows, params.head_dim,
+               rows_aligned(params.q, params.q_stride_b, params.q_stride_h, params.q_stride_s), q_tile,
+               padded_dim(params.head_dim), thread, kThreads);
+  const bool k_aligned = rows_aligned(params.k, params.k_stride_b, params.k_stride_h, params.k_stride_s);
+  const bool v_aligned = rows_aligned(params.v, params.v_stride_b, params.v_stride_h, params.v_stride_s);
 
   // Warp w owns rows w·rpw … w·rpw + rpw − 1: a decode block of 4 rows (GQA group 4, Lq = 1) keeps all four warps
   // computing, one row each, while a full block of 16 gives each warp four rows to share every K and V read.
@@ -149,17 +144,19 @@ __device__ __forceinline__ void attention_splitkv_partial(
   }
   // One division per block rather than one per score: '/' is a subroutine call, and calls in the score loop make
   // ptxas spill the accumulator around them. s · (1/cap) is within an ulp of s / cap in the tanh argument.
-  const float inv_softcap = softcap > 0.0f ? 1.0f / softcap : 0.0f;
+  const float inv_softcap = params.softcap > 0.0f ? 1.0f / params.softcap : 0.0f;
   const bool warp_has_rows = first_own < rows;  // warp-uniform: idle warps only help with the copies
-  const int d4 = padded_dim(head_dim) / 4;
+  const int d4 = padded_dim(params.head_dim) / 4;
 
   for (int tile = split_lo; tile < split_hi; tile += kKeysPerTile) {
     const int keys = min(kKeysPerTile, split_hi - tile);
     __syncthreads();  // every warp is done with the previous tile (and q_tile is written, the first time)
-    copy_rows<T>([&](int j) { return k_head + static_cast<long long>(tile + j) * k_stride_s; }, keys, kKeysPerTile,
-                 head_dim, k_aligned, k_tile, key_pitch(head_dim), thread, kThreads);
-    copy_rows<T>([&](int j) { return v_head + static_cast<long long>(tile + j) * v_stride_s; }, keys, kKeysPerTile,
-                 value_dim, v_aligned, v_tile, padded_dim(value_dim), thread, kThreads);
+    copy_rows<T>([&](int j) { return k_head + static_cast<long long>(tile + j) * params.k_stride_s; }, keys,
+                 kKeysPerTile,
+                 params.head_dim, k_aligned, k_tile, key_pitch(params.head_dim), thread, kThreads);
+    copy_rows<T>([&](int j) { return v_head + static_cast<long long>(tile + j) * params.v_stride_s; }, keys,
+                 kKeysPerTile,
+                 params.value_dim, v_aligned, v_tile, padded_dim(params.value_dim), thread, kThreads);
     __syncthreads();
     if (!warp_has_rows) {
       continue;
@@ -169,12 +166,12 @@ __device__ __forceinline__ void attention_splitkv_partial(
     // per row, one per float4 component: independent FMA chains, and a quarter of the rounding error a single
     // running sum gathers over D terms (scores of 1e4 must keep their differences to 1e-5).
     float dot[kRowsPerWarp][4] = {};
-    const float4* k_row = reinterpret_cast<const float4*>(k_tile + lane * key_pitch(head_dim));
+    const float4* k_row = reinterpret_cast<const float4*>(k_tile + lane * key_pitch(params.head_dim));
     for (int x = 0; x < d4; ++x) {
       const float4 kx = k_row[x];
       for (int rr = 0; rr < kRowsPerWarp; ++rr) {
         if (rr < rpw) {  // warp-uniform
-          const float4 qx = reinterpret_cast<const float4*>(q_tile + (first_own + rr) * padded_dim(head_dim))[x];
+          const float4 qx = reinterpret_cast<const float4*>(q_tile + (first_own + rr) * padded_dim(params.head_dim))[x];
           dot[rr][0] = fmaf(qx.x, kx.x, dot[rr][0]);
           dot[rr][1] = fmaf(qx.y, kx.y, dot[rr][1]);
           dot[rr][2] = fmaf(qx.z, kx.z, dot[rr][2]);
@@ -186,18 +183,19 @@ __device__ __forceinline__ void attention_splitkv_partial(
     const int j = tile + lane;
     for (int rr = 0; rr < kRowsPerWarp && rr < rpw; ++rr) {
       const RowIndex x = index_of(first_own + rr);
-      const long long score = static_cast<long long>(x.i) * k_len + j;  // mask and bias rows are k_len apart
+      const long long score = static_cast<long long>(x.i) * params.k_len + j;  // mask and bias rows are k_len apart
       // Mask and bias are read only for keys the row can see: past them may lie past the end of the buffers.
       const bool visible = lane < keys && j >= ranges[rr].lo && j < ranges[rr].hi &&
-                           (mask == nullptr || mask[b * mask_stride_b + x.h * mask_stride_h + score] != 0);
+                           (params.mask == nullptr ||
+                            params.mask[b * params.mask_stride_b + x.h * params.mask_stride_h + score] != 0);
       float s = -INFINITY;
       if (visible) {
-        s = ((dot[rr][0] + dot[rr][1]) + (dot[rr][2] + dot[rr][3])) * scale;
-        if (softcap > 0.0f) {
-          s = softcap * tanhf(s * inv_softcap);
+        s = ((dot[rr][0] + dot[rr][1]) + (dot[rr][2] + dot[rr][3])) * params.scale;
+        if (params.softcap > 0.0f) {
+          s = params.softcap * tanhf(s * inv_softcap);
         }
-        if (bias != nullptr) {
-          s += bias[b * bias_stride_b + x.h * bias_stride_h + score];
+        if (params.bias != nullptr) {
+          s += params.bias[b * params.bias_stride_b + x.h * params.bias_stride_h + score];
         }
       }
       RowState& st = state[rr];
@@ -215,12 +213,12 @@ __device__ __forceinline__ void attention_splitkv_partial(
 
     // O += P · V: lane = value column, each V element read once for the four rows.
     for (int jj = 0; jj < keys; ++jj) {
-      const float* v_row = v_tile + jj * padded_dim(value_dim);
+      const float* v_row = v_tile + jj * padded_dim(params.value_dim);
       float p[kRowsPerWarp];
       for (int rr = 0; rr < kRowsPerWarp; ++rr) p[rr] = rr < rpw ? p_tile[first_own + rr][jj] : 0.0f;
       for (int cc = 0; cc < kColumnsPerLane; ++cc) {
         const int c = lane + cc * kWarpSize;
-        if (c < value_dim) {
+        if (c < params.value_dim) {
           const float vc = v_row[c];
           for (int rr = 0; rr < kRowsPerWarp; ++rr) {
             if (rr < rpw) state[rr].acc[cc] = fmaf(p[rr], vc, state[rr].acc[cc]);
@@ -233,7 +231,7 @@ __device__ __forceinline__ void attention_splitkv_partial(
   if (!warp_has_rows) {
     return;
   }
-  const long long total_rows = static_cast<long long>(batch) * q_heads * q_len;
+  const long long total_rows = static_cast<long long>(params.batch) * params.q_heads * params.q_len;
   for (int rr = 0; rr < kRowsPerWarp && rr < rpw; ++rr) {
     if (first_own + rr >= rows) {
       break;  // warp-uniform
@@ -246,22 +244,22 @@ __device__ __forceinline__ void attention_splitkv_partial(
     // that would spill the accumulator around it.
     auto normalized = [&](int cc) { return any_visible ? __fdividef(st.acc[cc], l) : 0.0f; };
     const long long out_row = out_row_of(first_own + rr);
-    if (num_splits == 1) {
+    if (params.num_splits == 1) {
       const RowIndex x = index_of(first_own + rr);
-      T* o_row = o + b * o_stride_b + x.h * o_stride_h + x.i * o_stride_s;
+      T* o_row = params.o + b * params.o_stride_b + x.h * params.o_stride_h + x.i * params.o_stride_s;
       for (int cc = 0; cc < kColumnsPerLane; ++cc) {
         const int c = lane + cc * kWarpSize;
-        if (c < value_dim) o_row[c] = from_float<T>(normalized(cc));
+        if (c < params.value_dim) o_row[c] = from_float<T>(normalized(cc));
       }
-      if (lse != nullptr && lane == 0) lse[out_row] = row_lse;
+      if (params.lse != nullptr && lane == 0) params.lse[out_row] = row_lse;
     } else {
       const long long slot = split * total_rows + out_row;  // workspace [split, B·Hq·Lq]
-      float* o_row = partial_o + slot * value_dim;
+      float* o_row = params.partial_o + slot * params.value_dim;
       for (int cc = 0; cc < kColumnsPerLane; ++cc) {
         const int c = lane + cc * kWarpSize;
-        if (c < value_dim) o_row[c] = normalized(cc);
+        if (c < params.value_dim) o_row[c] = normalized(cc);
       }
-      if (lane == 0) partial_lse[slot] = row_lse;
+      if (lane == 0) params.partial_lse[slot] = row_lse;
     }
   }
 }
@@ -269,27 +267,33 @@ __device__ __forceinline__ void attention_splitkv_partial(
 constexpr int kMergeWarps = 4;
 
 template <typename T>
-__device__ __forceinline__ void attention_splitkv_merge(
-    const float* __restrict__ partial_o, const float* __restrict__ partial_lse, T* __restrict__ o,
-    float* __restrict__ lse, int batch, int q_heads, int q_len, int value_dim, int num_splits,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s) {
+__device__ __forceinline__ void attention_splitkv_merge(const AttentionParams<T>& params) {
   __shared__ float weights[kMergeWarps][kMaxSplits];
+  // Read once: the loops below store to shared memory, after which the compiler would read the parameters again. The
+  // workspace is read with __ldg (read-only data cache): this kernel only reads it.
+  const int num_splits = params.num_splits;
+  const int value_dim = params.value_dim;
+  const float* __restrict__ partial_o = params.partial_o;
+  const float* __restrict__ partial_lse = params.partial_lse;
+  float* __restrict__ lse = params.lse;
   const int lane = static_cast<int>(threadIdx.x) % kWarpSize;
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
   // Grid (⌈Hq·Lq / 4⌉, B): 32-bit index arithmetic (64-bit division is a subroutine call).
   const int head_row = static_cast<int>(blockIdx.x) * kMergeWarps + warp;
   const int b = static_cast<int>(blockIdx.y);
-  if (head_row >= q_heads * q_len || b >= batch || num_splits > kMaxSplits) {
+  if (head_row >= params.q_heads * params.q_len || b >= params.batch || num_splits > kMaxSplits) {
     return;  // whole warps: nothing below synchronises the block
   }
-  const int i = head_row % q_len;
-  const int h = head_row / q_len;
-  const long long total_rows = static_cast<long long>(batch) * q_heads * q_len;
-  const long long row = static_cast<long long>(b) * q_heads * q_len + head_row;
-  T* o_row = o + b * o_stride_b + h * o_stride_h + i * o_stride_s;
+  const int i = head_row % params.q_len;
+  const int h = head_row / params.q_len;
+  const long long total_rows = static_cast<long long>(params.batch) * params.q_heads * params.q_len;
+  const long long row = static_cast<long long>(b) * params.q_heads * params.q_len + head_row;
+  T* __restrict__ o_row = params.o + b * params.o_stride_b + h * params.o_stride_h + i * params.o_stride_s;
 
   float max_lse = -INFINITY;
-  for (int s = lane; s < num_splits; s += kWarpSize) max_lse = fmaxf(max_lse, partial_lse[s * total_rows + row]);
+  for (int s = lane; s < num_splits; s += kWarpSize) {
+    max_lse = fmaxf(max_lse, __ldg(&partial_lse[s * total_rows + row]));
+  }
   max_lse = warp_max(max_lse);
   if (max_lse == -INFINITY) {  // no split saw a visible key: a fully masked row
     for (int c = lane; c < value_dim; c += kWarpSize) o_row[c] = from_float<T>(0.0f);
@@ -298,7 +302,7 @@ __device__ __forceinline__ void attention_splitkv_merge(
   }
   float sum = 0.0f;
   for (int s = lane; s < num_splits; s += kWarpSize) {
-    const float weight = exp2f((partial_lse[s * total_rows + row] - max_lse) * kLog2e);  // 0 for empty splits
+    const float weight = exp2f((__ldg(&partial_lse[s * total_rows + row]) - max_lse) * kLog2e);  // 0 for empty splits
     weights[warp][s] = weight;
     sum += weight;
   }
@@ -306,7 +310,9 @@ __device__ __forceinline__ void attention_splitkv_merge(
   __syncwarp();
   for (int c = lane; c < value_dim; c += kWarpSize) {
     float acc = 0.0f;
-    for (int s = 0; s < num_splits; ++s) acc = fmaf(weights[warp][s], partial_o[(s * total_rows + row) * value_dim + c], acc);
+    for (int s = 0; s < num_splits; ++s) {
+      acc = fmaf(weights[warp][s], __ldg(&partial_o[(s * total_rows + row) * value_dim + c]), acc);
+    }
     o_row[c] = from_float<T>(__fdividef(acc, sum));  // sum in [1, splits]: 2 ulp, no division subroutine
   }
   if (lse != nullptr && lane == 0) lse[row] = max_lse + logf(sum);
@@ -315,11 +321,12 @@ __device__ __forceinline__ void attention_splitkv_merge(
 }  // namespace splitkv
 }  // namespace attention
 
-// The entry points, written out (no macros in the signatures) so that the launcher generator and a reader see the
-// ABI as it is. __launch_bounds__(128, 3) on the partial kernels: with the minimum of 3 blocks per SM ptxas may use
-// up to 168 registers (it takes ~143: four rows' accumulators, partial dot products and copy addresses) and spills
-// none; left to itself on sm_90 it caps at 128 and spills. The merge has no bounds: there ptxas's own choice
-// (≤ 48 registers) is spill-free and (128) made it spill.
+// The entry points, both kernels per element type, each taking the family's parameter struct (Native/README.md):
+// ATTENTION_SPLITKV_ENTRIES(f16, __half) defines attention_splitkv_partial_f16 and attention_splitkv_merge_f16.
+// __launch_bounds__(128, 3) on the partial kernels: with the minimum of 3 blocks per SM ptxas may use up to 168
+// registers (it takes ~143: four rows' accumulators, partial dot products and copy addresses) and spills none; left to
+// itself on sm_90 it caps at 128 and spills. The merge has no bounds: there ptxas's own choice (≤ 48 registers) is
+// spill-free and (128) made it spill.
 // ./build.sh test checks the SASS: 16-byte global loads of K/V, 16-byte shared loads in the dot products, butterfly
 // reductions in the merge.
 // sass-check: attention_splitkv_partial_f32 LDG.E.128 LDS.128 SHFL.BFLY
@@ -328,76 +335,18 @@ __device__ __forceinline__ void attention_splitkv_merge(
 // sass-check: attention_splitkv_merge_f32 SHFL.BFLY
 // sass-check: attention_splitkv_merge_f16 SHFL.BFLY
 // sass-check: attention_splitkv_merge_bf16 SHFL.BFLY
-#define ATTENTION_SPLITKV_PARTIAL                                                                                   \
-  q, k, v, o, lse, partial_o, partial_lse, mask, bias, key_lengths, batch, q_heads, kv_heads, q_len, k_len,        \
-      head_dim, value_dim, num_splits, q_stride_b, q_stride_h, q_stride_s, k_stride_b, k_stride_h, k_stride_s,     \
-      v_stride_b, v_stride_h, v_stride_s, o_stride_b, o_stride_h, o_stride_s, mask_stride_b, mask_stride_h,        \
-      bias_stride_b, bias_stride_h, scale, softcap, causal, window_left, window_right
+#define ATTENTION_SPLITKV_ENTRIES(dtype, T)                                                                        \
+  extern "C" __global__ void __launch_bounds__(128, 3)                                                             \
+      attention_splitkv_partial_##dtype(const __grid_constant__ attention::AttentionParams<T> params) {            \
+    attention::splitkv::attention_splitkv_partial<T>(params);                                                      \
+  }                                                                                                                \
+  extern "C" __global__ void attention_splitkv_merge_##dtype(                                                      \
+      const __grid_constant__ attention::AttentionParams<T> params) {                                              \
+    attention::splitkv::attention_splitkv_merge<T>(params);                                                        \
+  }
 
-extern "C" __global__ void __launch_bounds__(128, 3) attention_splitkv_partial_f32(
-    const float* q, const float* k, const float* v, float* o, float* lse, float* partial_o, float* partial_lse,
-    const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim, int num_splits,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::splitkv::attention_splitkv_partial<float>(ATTENTION_SPLITKV_PARTIAL);
-}
+ATTENTION_SPLITKV_ENTRIES(f32, float)
+ATTENTION_SPLITKV_ENTRIES(f16, __half)
+ATTENTION_SPLITKV_ENTRIES(bf16, __nv_bfloat16)
 
-extern "C" __global__ void __launch_bounds__(128, 3) attention_splitkv_partial_f16(
-    const __half* q, const __half* k, const __half* v, __half* o, float* lse, float* partial_o, float* partial_lse,
-    const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim, int num_splits,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::splitkv::attention_splitkv_partial<__half>(ATTENTION_SPLITKV_PARTIAL);
-}
-
-extern "C" __global__ void __launch_bounds__(128, 3) attention_splitkv_partial_bf16(
-    const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* o, float* lse,
-    float* partial_o, float* partial_lse, const unsigned char* mask, const float* bias, const int* key_lengths,
-    int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim, int num_splits,
-    long long q_stride_b, long long q_stride_h, long long q_stride_s,
-    long long k_stride_b, long long k_stride_h, long long k_stride_s,
-    long long v_stride_b, long long v_stride_h, long long v_stride_s,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s,
-    long long mask_stride_b, long long mask_stride_h,
-    long long bias_stride_b, long long bias_stride_h,
-    float scale, float softcap, int causal, int window_left, int window_right) {
-  attention::splitkv::attention_splitkv_partial<__nv_bfloat16>(ATTENTION_SPLITKV_PARTIAL);
-}
-
-#undef ATTENTION_SPLITKV_PARTIAL
-
-extern "C" __global__ void attention_splitkv_merge_f32(
-    const float* partial_o, const float* partial_lse, float* o, float* lse,
-    int batch, int q_heads, int q_len, int value_dim, int num_splits,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s) {
-  attention::splitkv::attention_splitkv_merge<float>(partial_o, partial_lse, o, lse, batch, q_heads, q_len, value_dim,
-                                                     num_splits, o_stride_b, o_stride_h, o_stride_s);
-}
-
-extern "C" __global__ void attention_splitkv_merge_f16(
-    const float* partial_o, const float* partial_lse, __half* o, float* lse,
-    int batch, int q_heads, int q_len, int value_dim, int num_splits,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s) {
-  attention::splitkv::attention_splitkv_merge<__half>(partial_o, partial_lse, o, lse, batch, q_heads, q_len, value_dim,
-                                                      num_splits, o_stride_b, o_stride_h, o_stride_s);
-}
-
-extern "C" __global__ void attention_splitkv_merge_bf16(
-    const float* partial_o, const float* partial_lse, __nv_bfloat16* o, float* lse,
-    int batch, int q_heads, int q_len, int value_dim, int num_splits,
-    long long o_stride_b, long long o_stride_h, long long o_stride_s) {
-  attention::splitkv::attention_splitkv_merge<__nv_bfloat16>(partial_o, partial_lse, o, lse, batch, q_heads, q_len,
-                                                             value_dim, num_splits, o_stride_b, o_stride_h, o_stride_s);
-}
+#undef ATTENTION_SPLITKV_ENTRIES

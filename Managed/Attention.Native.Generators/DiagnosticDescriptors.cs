@@ -3,38 +3,39 @@ using Microsoft.CodeAnalysis;
 namespace Attention.Native.Generators;
 
 /// <summary>
-/// The generator's diagnostics. ATTN001–ATTN005 are errors: a kernel that cannot be launched safely gets no launcher.
-/// ATTN006 is a warning: the kernels keep their own launchers and lose only the generic one.
+/// The generator's diagnostics. ATTN001–ATTN005 and ATTN007–ATTN009 are errors: a kernel that cannot be launched
+/// safely gets no name and no launch, a struct that C# cannot mirror no C# struct. ATTN006 is a warning: the kernels
+/// keep their names and lose only the generic lookup.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Attention.Native.Kernels";
 
-    /// <summary>ATTN001: a parameter type outside the table in <c>Native/README.md</c>.</summary>
-    public static readonly DiagnosticDescriptor UnsupportedParameterType = new(
+    /// <summary>ATTN001: a params struct field type outside the table in <c>Native/README.md</c>.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedFieldType = new(
         id: "ATTN001",
-        title: "Unsupported CUDA kernel parameter type",
-        messageFormat: "Parameter '{1}' of kernel '{0}' has type '{2}', which has no launcher type; kernel parameters must be "
-            + "float*, __half*, __nv_bfloat16*, unsigned char*, bool* or int* (optionally const or __restrict__), "
+        title: "Unsupported params struct field type",
+        messageFormat: "Field '{1}' of params struct '{0}' has type '{2}', which has no C# type; fields must be pointers to float, "
+            + "__half, __nv_bfloat16, unsigned char, bool, int or the struct's type parameter (optionally const or __restrict__), "
             + "or int, unsigned int, long long, unsigned long long, float or double (see Native/README.md)",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
 
-    /// <summary>ATTN002: an <c>extern "C" __global__</c> declaration the generator cannot read.</summary>
+    /// <summary>ATTN002: a kernel, struct or macro invocation the generator cannot read.</summary>
     public static readonly DiagnosticDescriptor MalformedDeclaration = new(
         id: "ATTN002",
-        title: "Malformed extern \"C\" __global__ declaration",
-        messageFormat: "Cannot read this extern \"C\" __global__ declaration: {0}",
+        title: "Malformed CUDA declaration",
+        messageFormat: "Cannot read this declaration: {0}",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
 
-    /// <summary>ATTN003: two declarations of one entry point (its name is its identity in the PTX module).</summary>
-    public static readonly DiagnosticDescriptor DuplicateKernel = new(
+    /// <summary>ATTN003: two definitions of one name the generator looks up across files (a kernel, a params struct, an entry macro).</summary>
+    public static readonly DiagnosticDescriptor DuplicateName = new(
         id: "ATTN003",
-        title: "Duplicate CUDA kernel name",
-        messageFormat: "Kernel '{0}' is already declared at {1}; extern \"C\" kernel names must be unique across Native/*.cu",
+        title: "Duplicate CUDA name",
+        messageFormat: "{0} '{1}' is already {2} at {3}; {4}",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
@@ -57,14 +58,42 @@ internal static class DiagnosticDescriptors
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
 
-    /// <summary>ATTN006: kernels with one stem and dtype suffixes whose signatures differ beyond their element types.</summary>
+    /// <summary>ATTN006: kernels with one stem and dtype suffixes that do not take one struct with their own element types.</summary>
     public static readonly DiagnosticDescriptor FamilyMismatch = new(
         id: "ATTN006",
         title: "CUDA kernels with dtype suffixes do not form a family",
-        messageFormat: "Kernel '{0}' does not fit the '{1}' dtype family: {2}. A family's kernels may differ only in pointers to "
-            + "their own element type (float*, __half*, __nv_bfloat16*), so there is no generic launcher NativeKernels.{3}<T>; "
-            + "each kernel keeps its own launcher.",
+        messageFormat: "Kernel '{0}' does not fit the '{1}' dtype family: {2}. A family's kernels take one params struct, each with "
+            + "its own element type (float, __half, __nv_bfloat16) where the struct is a template, so there is no "
+            + "KernelNames.{3}Name<T>(); each kernel keeps its own name.",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true);
+
+    /// <summary>ATTN007: a kernel whose parameter list is not one params struct by value.</summary>
+    public static readonly DiagnosticDescriptor NotOneParamsStruct = new(
+        id: "ATTN007",
+        title: "CUDA kernel does not take one params struct",
+        messageFormat: "Kernel '{0}' takes {1}; an entry point takes exactly one parameter, a params struct by value "
+            + "('const __grid_constant__ Params params'), which one C# struct mirrors (see Native/README.md)",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    /// <summary>ATTN008: a kernel's params struct that no file defines, or instantiated with something that is no element type.</summary>
+    public static readonly DiagnosticDescriptor UnknownParamsStruct = new(
+        id: "ATTN008",
+        title: "Unknown params struct",
+        messageFormat: "Kernel '{0}' takes '{1}', but {2}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    /// <summary>ATTN009: a params struct that is not a plain C struct of data members.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedStructShape = new(
+        id: "ATTN009",
+        title: "Params struct is not plain data",
+        messageFormat: "Params struct '{0}' {1}; a params struct holds data members only, one C# field each (see Native/README.md)",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
 }

@@ -6,7 +6,7 @@ internal static class TrackingNames
     public const string Files = nameof(Files);
     public const string Catalog = nameof(Catalog);
     public const string Kernels = nameof(Kernels);
-    public const string Launchers = nameof(Launchers);
     public const string Families = nameof(Families);
-    public const string FamilyLaunchers = nameof(FamilyLaunchers);
+    public const string Structs = nameof(Structs);
+    public const string StructOutputs = nameof(StructOutputs);
 }

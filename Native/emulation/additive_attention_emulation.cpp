@@ -20,6 +20,7 @@
 
 // ---- CUDA on the host ---------------------------------------------------------------------------------------------
 #define __global__
+#define __grid_constant__
 #define __restrict__ __restrict
 #define __shared__
 
@@ -33,6 +34,10 @@ inline float __int_as_float(unsigned int bits) {
   float value;
   std::memcpy(&value, &bits, sizeof value);
   return value;
+}
+template <typename T>
+T __ldg(const T* p) {
+  return *p;
 }
 inline int min(int a, int b) { return a < b ? a : b; }
 inline int max(int a, int b) { return a > b ? a : b; }
@@ -99,6 +104,18 @@ static bool run_case(const Problem& p, std::mt19937& rng, int index) {
   std::vector<float> output((size_t)p.batch * p.q_len * p.value_dim, NAN);
   std::vector<float> probs((size_t)p.batch * p.q_len * p.k_len, NAN);
 
+  attention::AdditiveAttentionParams params{};
+  params.queries = queries.data(), params.keys = keys.data(), params.score_vector = v.data();
+  params.values = values.data(), params.output = output.data();
+  params.probs = p.want_probs ? probs.data() : nullptr;
+  params.mask = p.has_mask ? mask.data() : nullptr;
+  params.bias = p.has_bias ? bias.data() : nullptr;
+  params.key_lengths = p.has_lengths ? lengths.data() : nullptr;
+  params.batch = p.batch, params.q_len = p.q_len, params.k_len = p.k_len, params.units = p.units;
+  params.value_dim = p.value_dim;
+  params.mask_stride_b = params.bias_stride_b = p.mask_per_batch ? (long long)p.q_len * p.k_len : 0;
+  params.causal = p.causal;
+
   blockDim = {32, 4, 1};
   for (unsigned by = 0; by < (unsigned)p.batch; ++by) {
     for (unsigned bx = 0; bx < (unsigned)((p.q_len + 3) / 4); ++bx) {
@@ -109,12 +126,7 @@ static bool run_case(const Problem& p, std::mt19937& rng, int index) {
         threads.emplace_back([&, t] {
           threadIdx = {t % 32, t / 32, 0};
           this_warp = &warps[t / 32];
-          additive_attention_f32(queries.data(), keys.data(), v.data(), values.data(), output.data(),
-                                 p.want_probs ? probs.data() : nullptr, p.has_mask ? mask.data() : nullptr,
-                                 p.has_bias ? bias.data() : nullptr, p.has_lengths ? lengths.data() : nullptr, p.batch,
-                                 p.q_len, p.k_len, p.units, p.value_dim,
-                                 p.mask_per_batch ? (long long)p.q_len * p.k_len : 0,
-                                 p.mask_per_batch ? (long long)p.q_len * p.k_len : 0, p.causal);
+          additive_attention_f32(params);
         });
       }
       for (auto& t : threads) t.join();

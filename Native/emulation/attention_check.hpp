@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "attention_params.cuh"
+
 namespace emulation {
 
 template <typename T> struct Element;
@@ -60,6 +62,27 @@ struct OutputBuffers {
         probs(static_cast<size_t>(p.rows()) * p.k_len, kSentinel) {}
   float* lse_or_null(const Problem& p) { return p.want_lse ? lse.data() : nullptr; }
   float* probs_or_null(const Problem& p) { return p.want_probs ? probs.data() : nullptr; }
+  // The kernels' parameter struct for problem p on operands q, k, v and these outputs, as the managed side fills it
+  // (Cuda/AttentionParams.cs): one split, no split-KV workspace.
+  attention::AttentionParams<T> params(const Problem& p, const T* q, const T* k, const T* v) {
+    attention::AttentionParams<T> a{};
+    a.q = q, a.k = k, a.v = v, a.o = o.data();
+    a.lse = lse_or_null(p), a.probs = probs_or_null(p);
+    a.mask = p.has_mask ? p.mask.data() : nullptr;
+    a.bias = p.has_bias ? p.bias.data() : nullptr;
+    a.key_lengths = p.has_lengths ? p.lengths.data() : nullptr;
+    a.batch = p.batch, a.q_heads = p.q_heads, a.kv_heads = p.kv_heads, a.q_len = p.q_len, a.k_len = p.k_len;
+    a.head_dim = p.head_dim, a.value_dim = p.value_dim, a.num_splits = 1;
+    a.q_stride_b = p.qs.b, a.q_stride_h = p.qs.h, a.q_stride_s = p.qs.s;
+    a.k_stride_b = p.ks.b, a.k_stride_h = p.ks.h, a.k_stride_s = p.ks.s;
+    a.v_stride_b = p.vs.b, a.v_stride_h = p.vs.h, a.v_stride_s = p.vs.s;
+    a.o_stride_b = p.os.b, a.o_stride_h = p.os.h, a.o_stride_s = p.os.s;
+    a.mask_stride_b = p.mask_stride_b(), a.mask_stride_h = p.mask_stride_h();
+    a.bias_stride_b = p.bias_stride_b(), a.bias_stride_h = p.bias_stride_h();
+    a.scale = p.scale, a.softcap = p.softcap;
+    a.causal = p.causal, a.window_left = p.window_left, a.window_right = p.window_right;
+    return a;
+  }
   Outputs outputs(bool shared_overrun) const {
     Outputs out{std::vector<float>(o.size()), lse, probs, shared_overrun};
     for (size_t n = 0; n < o.size(); ++n) out.o[n] = Element<T>::widen(o[n]);

@@ -38,10 +38,7 @@ using emulation::Problem;
 // An entry point of one element type, and its tile as the host launches it
 // (Managed/Attention.Native/Cuda/AttentionMmaGeometry.cs).
 template <typename T>
-using Kernel = void (*)(const T*, const T*, const T*, T*, float*, const unsigned char*, const float*, const int*, int,
-                        int, int, int, int, int, int, long long, long long, long long, long long, long long, long long,
-                        long long, long long, long long, long long, long long, long long, long long, long long,
-                        long long, long long, float, float, int, int, int);
+using Kernel = void (*)(const attention::AttentionParams<T>);
 
 template <typename T>
 struct Launch {
@@ -147,11 +144,7 @@ emulation::Outputs run_mma(const Problem& p, int which) {
   emulation::reset_copy_queues();
   const dim3 grid((p.q_len + bk.block_m - 1) / bk.block_m, p.q_heads, p.batch);
   const emulation::LaunchResult launched = emulation::launch(grid, dim3(bk.threads), bk.shared_bytes, [&] {
-    bk.kernel(q.data(), k.data(), v.data(), out.o.data(), out.lse_or_null(p), p.has_mask ? p.mask.data() : nullptr,
-              p.has_bias ? p.bias.data() : nullptr, p.has_lengths ? p.lengths.data() : nullptr, p.batch, p.q_heads,
-              p.kv_heads, p.q_len, p.k_len, p.head_dim, p.value_dim, p.qs.b, p.qs.h, p.qs.s, p.ks.b, p.ks.h, p.ks.s,
-              p.vs.b, p.vs.h, p.vs.s, p.os.b, p.os.h, p.os.s, p.mask_stride_b(), p.mask_stride_h(),
-              p.bias_stride_b(), p.bias_stride_h(), p.scale, p.softcap, p.causal, p.window_left, p.window_right);
+    bk.kernel(out.params(p, q.data(), k.data(), v.data()));
   });
   return out.outputs(launched.shared_overrun);
 }

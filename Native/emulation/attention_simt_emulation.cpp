@@ -40,13 +40,7 @@ struct RunSimt {
     const size_t shared_bytes = 4 * (p.head_dim + p.value_dim) * sizeof(float);
     const dim3 grid((p.q_len + 3) / 4, p.q_heads, p.batch);
     const emulation::LaunchResult launched = emulation::launch(grid, dim3(32, 4), shared_bytes, [&] {
-      KernelOf<T>::fn(q.data(), k.data(), v.data(), out.o.data(), out.lse_or_null(p), out.probs_or_null(p),
-                      p.has_mask ? p.mask.data() : nullptr, p.has_bias ? p.bias.data() : nullptr,
-                      p.has_lengths ? p.lengths.data() : nullptr,
-                      p.batch, p.q_heads, p.kv_heads, p.q_len, p.k_len, p.head_dim, p.value_dim,
-                      p.qs.b, p.qs.h, p.qs.s, p.ks.b, p.ks.h, p.ks.s, p.vs.b, p.vs.h, p.vs.s, p.os.b, p.os.h, p.os.s,
-                      p.mask_stride_b(), p.mask_stride_h(), p.bias_stride_b(), p.bias_stride_h(),
-                      p.scale, p.softcap, p.causal, p.window_left, p.window_right);
+      KernelOf<T>::fn(out.params(p, q.data(), k.data(), v.data()));
     });
     return out.outputs(launched.shared_overrun);
   }

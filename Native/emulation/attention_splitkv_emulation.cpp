@@ -53,21 +53,17 @@ struct RunSplitKv {
     std::vector<float> partial_lse(static_cast<size_t>(splits) * p.rows(), NAN);
     const int chunks = (p.q_heads / p.kv_heads * p.q_len + sk::kRows - 1) / sk::kRows;
     const size_t shared_bytes = sk::partial_shared_floats(p.head_dim, p.value_dim) * sizeof(float);
-    bool overrun = emulation::launch(dim3(splits * chunks, p.kv_heads, p.batch), dim3(sk::kThreads), shared_bytes, [&] {
-      KernelsOf<T>::partial(q.data(), k.data(), v.data(), out.o.data(), out.lse_or_null(p), partial_o.data(),
-                            partial_lse.data(), p.has_mask ? p.mask.data() : nullptr,
-                            p.has_bias ? p.bias.data() : nullptr, p.has_lengths ? p.lengths.data() : nullptr,
-                            p.batch, p.q_heads, p.kv_heads, p.q_len, p.k_len, p.head_dim, p.value_dim, splits,
-                            p.qs.b, p.qs.h, p.qs.s, p.ks.b, p.ks.h, p.ks.s, p.vs.b, p.vs.h, p.vs.s, p.os.b, p.os.h,
-                            p.os.s, p.mask_stride_b(), p.mask_stride_h(), p.bias_stride_b(), p.bias_stride_h(),
-                            p.scale, p.softcap, p.causal, p.window_left, p.window_right);
-    }).shared_overrun;
+    attention::AttentionParams<T> params = out.params(p, q.data(), k.data(), v.data());
+    params.partial_o = partial_o.data();
+    params.partial_lse = partial_lse.data();
+    params.num_splits = splits;
+    bool overrun = emulation::launch(dim3(splits * chunks, p.kv_heads, p.batch), dim3(sk::kThreads), shared_bytes,
+                                     [&] { KernelsOf<T>::partial(params); })
+                       .shared_overrun;
     if (splits > 1) {
       const dim3 grid((p.q_heads * p.q_len + sk::kMergeWarps - 1) / sk::kMergeWarps, p.batch);
-      overrun |= emulation::launch(grid, dim3(sk::kMergeWarps * 32), 0, [&] {
-        KernelsOf<T>::merge(partial_o.data(), partial_lse.data(), out.o.data(), out.lse_or_null(p), p.batch, p.q_heads,
-                            p.q_len, p.value_dim, splits, p.os.b, p.os.h, p.os.s);
-      }).shared_overrun;
+      overrun |= emulation::launch(grid, dim3(sk::kMergeWarps * 32), 0, [&] { KernelsOf<T>::merge(params); })
+                     .shared_overrun;
     }
     return out.outputs(overrun);
   }

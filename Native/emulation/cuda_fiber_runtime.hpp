@@ -15,6 +15,8 @@
 //   `extern __shared__ T name[];` dynamic shared memory: the emulation defines it once with
 //   CUDA_EMULATION_DYNAMIC_SHARED(namespace, T, name) before including the kernel; emulation::launch fills it with
 //   a NaN pattern before each block (reads before writes show up as NaN) and reports writes past the size launched.
+// `__grid_constant__` (an entry point's parameter struct, kept in the kernel's parameter space on a GPU) is defined
+// away: on the host the struct is an ordinary by-value parameter.
 // Warp-synchronous primitives take the full mask of the warp (a warp with fewer than 32 threads, at the end of a
 // block, has fewer bits); partial masks abort — none of our kernels diverge around a shuffle.
 //
@@ -46,6 +48,7 @@
 #undef __noinline__
 #define __noinline__
 #define __launch_bounds__(...)
+#define __grid_constant__
 #ifndef __restrict__
 #define __restrict__ __restrict
 #endif

@@ -1,81 +1,99 @@
 namespace Attention.Native.Generators.Tests;
 
 /// <summary>
-/// CUDA sources the tests feed the generator. They mirror the conventions of <c>Native/README.md</c> but are written
+/// CUDA sources the tests feed the generator. They follow the conventions of <c>Native/README.md</c> but are written
 /// here, so these tests do not depend on the kernels that live in <c>Native/</c>.
 /// </summary>
 internal static class CudaSamples
 {
     /// <summary>
-    /// <c>attention_simt_{f32,f16,bf16}</c> with the parameter list of <c>Native/README.md</c> (q, k, v and o take
-    /// the element type; everything else is shared), each calling a templated device body as a real file would.
+    /// A header with the attention family's parameter struct, as <c>Native/attention_params.cuh</c> writes it: a
+    /// template in the element type, several declarators a line, trailing comments, a namespace.
     /// </summary>
-    public static string AttentionSimt { get; } = """
-        // Reference-grade fused attention: one warp per query row, online softmax in fp32.
+    public const string AttentionParamsHeader = """
+        // The one parameter of the attention kernels.
+        #pragma once
         #include <cuda_fp16.h>
-        #include <cuda_bf16.h>
-        #include <math_constants.h>
 
-        #define ATTENTION_SIMT_ARGS q, k, v, o, lse, probs, mask, bias, key_lengths, \
-            batch, q_heads, kv_heads, q_len, k_len, head_dim, value_dim
+        namespace attention {
 
         template <typename T>
-        __device__ __forceinline__ float to_float(T x) { return static_cast<float>(x); }
+        struct AttentionParams {
+          const T* q;                  // [B, Hq, Lq, D]
+          const T* k;
+          const T* v;
+          T* o;                        // [B, Hq, Lq, Dv]
+          float* lse;                  // may be null
+          const unsigned char* mask;   // true = attend; may be null
+          const int* key_lengths;
+          int batch, q_heads, q_len, k_len, head_dim;
+          long long q_stride_b, q_stride_s;
+          float scale;
+          int causal;                  // 0 none, 1 top-left, 2 bottom-right
+        };
 
+        }  // namespace attention
+        """;
+
+    /// <summary>
+    /// <c>attention_simt_{f32,f16,bf16}</c> from one entry macro (<c>##</c> pasting the dtype onto the name), each
+    /// calling a templated device body, as <c>Native/attention_simt.cu</c> does; the struct is in
+    /// <see cref="AttentionParamsHeader"/>.
+    /// </summary>
+    public const string AttentionSimt = """
+        // Reference-grade fused attention: one warp per query row, online softmax in fp32.
+        #include "attention_params.cuh"
+
+        namespace attention {
         template <typename T>
-        __device__ void attention_simt_body(const T* q, const T* k, const T* v, T* o, float* lse, float* probs,
-                                            const unsigned char* mask, const float* bias, const int* key_lengths,
-                                            int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim,
-                                            int value_dim)
-        {
-            extern __shared__ float staging[];
-            (void)staging;
+        __device__ void attention_simt(const AttentionParams<T>& params) {
+          extern __shared__ float staging[];
+          (void)staging;
         }
+        }  // namespace attention
 
-        """
-        + AttentionSimtKernel("f32", "float")
-        + AttentionSimtKernel("f16", "__half")
-        + AttentionSimtKernel("bf16", "__nv_bfloat16");
+        #define ATTENTION_SIMT_ENTRY(dtype, T)                                                                   \
+          extern "C" __global__ void attention_simt_##dtype(const __grid_constant__ attention::AttentionParams<T> params) { \
+            attention::attention_simt<T>(params);                                                                \
+          }
 
-    private static string AttentionSimtKernel(string suffix, string element) => $$"""
-        extern "C" __global__ void attention_simt_{{suffix}}(
-            const {{element}}* q, const {{element}}* k, const {{element}}* v, {{element}}* o,
-            float* lse,                 // [B, Hq, Lq] natural-log sum of exps, -inf for fully masked rows; may be null
-            float* probs,               // [B, Hq, Lq, Lk] probabilities (0 where masked); may be null
-            const unsigned char* mask,  // boolean mask, true = attend; may be null
-            const float* bias,          // additive bias; may be null
-            const int* key_lengths,     // [B] valid key counts; may be null
-            int batch, int q_heads, int kv_heads, int q_len, int k_len, int head_dim, int value_dim,
-            long long q_stride_b, long long q_stride_h, long long q_stride_s,
-            long long k_stride_b, long long k_stride_h, long long k_stride_s,
-            long long v_stride_b, long long v_stride_h, long long v_stride_s,
-            long long o_stride_b, long long o_stride_h, long long o_stride_s,
-            long long mask_stride_b, long long mask_stride_h,   // 0 where broadcast; row stride is k_len
-            long long bias_stride_b, long long bias_stride_h,   // 0 where broadcast; row stride is k_len
-            float scale, float softcap,                          // softcap 0 = off
-            int causal,                                          // 0 none, 1 top-left, 2 bottom-right
-            int window_left, int window_right)                   // -1 = unbounded
-        {
-            attention_simt_body<{{element}}>(ATTENTION_SIMT_ARGS);
-        }
+        ATTENTION_SIMT_ENTRY(f32, float)
+        ATTENTION_SIMT_ENTRY(f16, __half)
+        ATTENTION_SIMT_ENTRY(bf16, __nv_bfloat16)
 
+        #undef ATTENTION_SIMT_ENTRY
         """;
 
     /// <summary>
     /// Every tolerated oddity: declarations split over lines, comments between tokens, <c>__launch_bounds__</c> before
-    /// and after <c>void</c>, <c>__restrict__</c>, <c>const</c> on either side, <c>extern "C" { }</c> blocks; and
-    /// look-alikes that are not entry points (comments, strings, macros, templates, <c>__device__</c> functions).
+    /// and after <c>void</c>, the struct passed with and without <c>const __grid_constant__</c>, fully qualified or not,
+    /// <c>extern "C" { }</c> blocks, <c>__restrict__</c> and <c>const</c> on either side in the struct; and look-alikes
+    /// that are not entry points or params structs (comments, strings, unexpanded macros, templates,
+    /// <c>__device__</c> functions, structs inside functions).
     /// </summary>
     public const string OddFormatting = """
         #include "common.cuh"
         #define DECLARE_KERNEL(name) \
             extern "C" __global__ void name(float* x)
-        /* extern "C" __global__ void commented_out(float* x); */
-        // extern "C" __global__ void also_commented_out(float* x);
+        /* extern "C" __global__ void commented_out(RowParams p); */
+        // extern "C" __global__ void also_commented_out(RowParams p);
+
+        namespace rows { inline namespace v1 {
+        struct RowParams {
+            const float * __restrict__ input;   /* [rows, cols] */
+            float *__restrict__ output;
+            float const* const scale_ptr;
+            int rows;
+            unsigned   int /* columns */ cols;
+            long long
+                row_stride;                     // elements between rows
+            double epsilon; unsigned long long seed;
+        };
+        } }
 
         namespace detail {
         template <typename T, int N = 4>
-        __global__ void templated_kernel(T* data) { data[0] = T(N); }   // C++ linkage: no launcher
+        __global__ void templated_kernel(T* data) { struct Local { int x; }; data[0] = T(N); }   // C++ linkage
         }
 
         static const char* banner = "extern \"C\" __global__ void in_a_string(int x)";
@@ -87,81 +105,111 @@ internal static class CudaSamples
         __global__ void
         __launch_bounds__(128, 2)
         softmax_rows_f32 (
-            const float * __restrict__ input,   /* [rows, cols] */
-            float *__restrict__ output,
-            // the row count
-            int rows,
-            unsigned   int /* columns */ cols,
-            float const* const scale_ptr,
-            long long
-                row_stride)
+            // the rows
+            const __grid_constant__ rows::RowParams /* by value */ params)
         {
-            if (rows > 0) { output[0] = input[0] * scale_ptr[0]; }
         }
 
-        extern "C" __launch_bounds__(256) __global__ void copy_mask_bf16(const unsigned char* mask, bool* out,
-            const __nv_bfloat16* __restrict__ x, unsigned long long n);
+        extern "C" __launch_bounds__(256) __global__ void copy_rows_f32(rows::v1::RowParams p);
 
         extern "C" {
-        __global__ void block_scale_f16(__half* x, double factor, const int* lengths) { }
+        __global__ void block_rows_f32(RowParams params) { }
         __device__ int block_helper(int x) { return x; }
         struct not_a_kernel { int x; };
-        [[maybe_unused]] __global__ void block_fill_f32(float* out, float value) { }
+        [[maybe_unused]] __global__ void block_fill_f32(const RowParams params) { }
         }
         """;
 
-    /// <summary>Several kernels in one file, out of order, one declared before it is defined.</summary>
+    /// <summary>Several kernels in one file taking one plain struct, out of order, one declared before it is defined.</summary>
     public const string SeveralKernels = """
-        extern "C" __global__ void zero_f32(float* out, long long count);
+        struct NormParams {
+          const float* x;
+          const float* gamma;
+          float* y;
+          int rows, cols;
+          float epsilon;
+        };
 
-        extern "C" __global__ void layer_norm_f32(const float* x, const float* gamma, const float* beta, float* y,
-                                                  int rows, int cols, float epsilon) { }
+        extern "C" __global__ void zero_f32(const __grid_constant__ NormParams params);
 
-        extern "C" __global__ void add_bias_f16(__half* x, const __half* bias, int rows, int cols) { }
+        extern "C" __global__ void layer_norm_f32(const __grid_constant__ NormParams params) { }
 
-        extern "C" __global__ void zero_f32(float* out, long long count) { }
+        extern "C" __global__ void rms_norm_f32(const __grid_constant__ NormParams params) { }
+
+        extern "C" __global__ void zero_f32(const __grid_constant__ NormParams params) { }
         """;
 
     /// <summary>A small complete dtype family: <c>x</c> and <c>y</c> take the element type, <c>stats</c> stays float.</summary>
     public const string ScaleFamily = """
-        extern "C" __global__ void scale_f32(const float* x, float* y, float* stats, int n, float factor) { }
-        extern "C" __global__ void scale_f16(const __half* x, __half* y, float* stats, int n, float factor) { }
-        extern "C" __global__ void scale_bf16(const __nv_bfloat16* x, __nv_bfloat16* y, float* stats, int n, float factor) { }
+        template <typename T>
+        struct ScaleParams {
+          const T* x;
+          T* y;
+          float* stats;
+          int n;
+          float factor;
+        };
+
+        extern "C" __global__ void scale_f32(const __grid_constant__ ScaleParams<float> p) { }
+        extern "C" __global__ void scale_f16(const __grid_constant__ ScaleParams<__half> p) { }
+        extern "C" __global__ void scale_bf16(const __grid_constant__ ScaleParams<__nv_bfloat16> p) { }
         """;
 
     /// <summary>
-    /// Two partial dtype families: <c>layer_norm</c> in f32 and f16 (no bf16 yet), where the statistics and the affine
-    /// parameters stay float in both, and <c>scale</c> in f16 and bf16 (no f32), whose <c>__half*</c> lookup table is
-    /// shared; the element pointers need not be leading, and <c>const</c> may differ between members.
+    /// Two partial dtype families over one struct: <c>layer_norm</c> in f32 and f16 (no bf16 yet) and <c>scale</c> in
+    /// f16 and bf16 (no f32); and a kernel of one element type that is in no family.
     /// </summary>
     public const string PartialFamilies = """
-        extern "C" __global__ void layer_norm_f32(const float* x, const float* gamma, const float* beta, float* y,
-                                                  float* mean, int rows, int cols, float epsilon) { }
-        extern "C" __global__ void layer_norm_f16(const __half* x, const float* gamma, const float* beta, __half* y,
-                                                  float* mean, int rows, int cols, float epsilon) { }
+        template <typename T>
+        struct RowParams {
+          const T* x;
+          T* y;
+          const float* gamma;
+          int rows, cols;
+        };
 
-        extern "C" __global__ void scale_f16(const __half* table, int n, __half* x, float factor, const float* bias) { }
-        extern "C" __global__ void scale_bf16(const __half* table, int n, const __nv_bfloat16* x, float factor, const float* bias) { }
+        extern "C" __global__ void layer_norm_f32(const __grid_constant__ RowParams<float> p) { }
+        extern "C" __global__ void layer_norm_f16(const __grid_constant__ RowParams<__half> p) { }
+
+        extern "C" __global__ void scale_f16(const __grid_constant__ RowParams<__half> p) { }
+        extern "C" __global__ void scale_bf16(const __grid_constant__ RowParams<__nv_bfloat16> p) { }
+
+        extern "C" __global__ void clip_bf16(const __grid_constant__ RowParams<__nv_bfloat16> p) { }
         """;
 
     /// <summary>
-    /// <c>softmax_{f32,f16,bf16}</c> whose bf16 version takes its row count as <c>long long</c>: not a family, so no
-    /// generic launcher (ATTN006), while each kernel keeps its own.
+    /// <c>softmax_{f32,f16,bf16}</c> whose bf16 version takes the f16 struct: not a family, so no generic lookup
+    /// (ATTN006), while each kernel keeps its name and the struct its launch.
     /// </summary>
     public const string MismatchedFamily = """
-        extern "C" __global__ void softmax_f32(const float* x, float* y, int rows, int cols) { }
-        extern "C" __global__ void softmax_f16(const __half* x, __half* y, int rows, int cols) { }
-        extern "C" __global__ void softmax_bf16(const __nv_bfloat16* x, __nv_bfloat16* y, long long rows, int cols) { }
+        template <typename T>
+        struct SoftmaxParams {
+          const T* x;
+          T* y;
+          int rows, cols;
+        };
+
+        extern "C" __global__ void softmax_f32(const __grid_constant__ SoftmaxParams<float> p) { }
+        extern "C" __global__ void softmax_f16(const __grid_constant__ SoftmaxParams<__half> p) { }
+        extern "C" __global__ void softmax_bf16(const __grid_constant__ SoftmaxParams<__half> p) { }
         """;
 
-    /// <summary>Kernels without parameters, written both ways.</summary>
-    public const string NoParameters = """
-        extern "C" __global__ void warm_up() { }
-        extern "C" __global__ void sync_grid(void) { }
-        """;
+    /// <summary>
+    /// Fields of every size in an order that needs padding (C puts each at the next multiple of its size and rounds
+    /// the whole up to the largest), and names that become PascalCase.
+    /// </summary>
+    public const string Layout = """
+        struct LayoutParams {
+          int a;                  // 0
+          long long b;            // 8 (after 4 bytes of padding)
+          float c;                // 16
+          const bool* flags;      // 24 (after 4)
+          unsigned int HEAD_DIM;  // 32
+          double dQ;              // 40 (after 4)
+          int _x, __y;            // 48, 52
+          float tail;             // 56; the struct is 64 (rounded up to 8)
+        };
 
-    /// <summary>Parameter names that are C# keywords or not snake_case.</summary>
-    public const string ParameterNames = """
-        extern "C" __global__ void rename_f32(const float* in, float* out, int ref, int HEAD_DIM, int dQ, int _x, int __y) { }
+        extern "C" __global__ void layout_probe(LayoutParams params) { }
         """;
 }

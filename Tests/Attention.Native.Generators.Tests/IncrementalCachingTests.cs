@@ -8,14 +8,16 @@ namespace Attention.Native.Generators.Tests;
 public sealed class IncrementalCachingTests
 {
     private static readonly string[] OurSteps =
-        [TrackingNames.Files, TrackingNames.Catalog, TrackingNames.Kernels, TrackingNames.Launchers, TrackingNames.Families, TrackingNames.FamilyLaunchers];
+        [TrackingNames.Files, TrackingNames.Catalog, TrackingNames.Kernels, TrackingNames.Families, TrackingNames.Structs, TrackingNames.StructOutputs];
+
+    private static InMemoryAdditionalText Header => InMemoryAdditionalText.Native("attention_params.cuh", CudaSamples.AttentionParamsHeader);
 
     [Fact]
     public void Second_run_with_unchanged_input_is_cached()
     {
         var file = InMemoryAdditionalText.Native("attention_simt.cu", CudaSamples.AttentionSimt);
         CSharpCompilation compilation = GeneratorHarness.CreateCompilation();
-        GeneratorDriver driver = GeneratorHarness.CreateDriver(file).RunGenerators(compilation, TestContext.Current.CancellationToken);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(file, Header).RunGenerators(compilation, TestContext.Current.CancellationToken);
 
         // The C# side changes (as it does on every keystroke); the .cu files do not.
         SyntaxTree unrelated = CSharpSyntaxTree.ParseText("class Unrelated { }", GeneratorHarness.ParseOptions, cancellationToken: TestContext.Current.CancellationToken);
@@ -31,7 +33,7 @@ public sealed class IncrementalCachingTests
         }
 
         Assert.All(OutputReasons(result), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
-        Assert.Equal(5, OutputReasons(result).Count()); // three launchers, the family's, KernelNames
+        Assert.Equal(2, OutputReasons(result).Count()); // KernelNames; the struct's output (its struct and launch files)
     }
 
     [Fact]
@@ -52,53 +54,53 @@ public sealed class IncrementalCachingTests
     }
 
     [Fact]
-    public void Changing_one_signature_regenerates_only_its_launcher()
+    public void Changing_one_struct_regenerates_only_its_files()
     {
-        var before = InMemoryAdditionalText.Native("several.cu", CudaSamples.SeveralKernels);
-        var after = InMemoryAdditionalText.Native(
-            "several.cu", CudaSamples.SeveralKernels.Replace("float epsilon", "float epsilon, int groups", StringComparison.Ordinal));
+        string two = CudaSamples.SeveralKernels + CudaSamples.ScaleFamily;
+        var before = InMemoryAdditionalText.Native("several.cu", two);
+        var after = InMemoryAdditionalText.Native("several.cu", two.Replace("float epsilon;", "float epsilon;\n  int groups;", StringComparison.Ordinal));
         CSharpCompilation compilation = GeneratorHarness.CreateCompilation();
         GeneratorDriver driver = GeneratorHarness.CreateDriver(before).RunGenerators(compilation, TestContext.Current.CancellationToken);
 
         driver = driver.ReplaceAdditionalText(before, after).RunGenerators(compilation, TestContext.Current.CancellationToken);
 
         GeneratorRunResult result = driver.GetRunResult().Results.Single();
-        Assert.Equal(
-            [IncrementalStepRunReason.Unchanged, IncrementalStepRunReason.Modified, IncrementalStepRunReason.Unchanged],
-            Reasons(result, TrackingNames.Launchers));
-        Assert.Contains("int groups", result.GeneratedSources.Single(s => s.HintName == "NativeKernels.LayerNormF32.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+        Assert.Equal([IncrementalStepRunReason.Modified, IncrementalStepRunReason.Unchanged], Reasons(result, TrackingNames.StructOutputs));
+        Assert.Equal([IncrementalStepRunReason.Unchanged], Reasons(result, TrackingNames.Kernels));
+        Assert.Contains("public int Groups;", result.GeneratedSources.Single(s => s.HintName == "NormParams.g.cs").SourceText.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Editing_another_file_leaves_the_family_launcher_cached()
+    public void Editing_one_file_leaves_the_other_files_outputs_unchanged()
     {
-        var family = InMemoryAdditionalText.Native("attention_simt.cu", CudaSamples.AttentionSimt);
         var before = InMemoryAdditionalText.Native("several.cu", CudaSamples.SeveralKernels);
-        var after = InMemoryAdditionalText.Native(
-            "several.cu", CudaSamples.SeveralKernels.Replace("float epsilon", "float epsilon, int groups", StringComparison.Ordinal));
+        var after = InMemoryAdditionalText.Native("several.cu", CudaSamples.SeveralKernels.Replace("float epsilon;", "float epsilon;\n  int groups;", StringComparison.Ordinal));
         CSharpCompilation compilation = GeneratorHarness.CreateCompilation();
-        GeneratorDriver driver = GeneratorHarness.CreateDriver(family, before).RunGenerators(compilation, TestContext.Current.CancellationToken);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(Header, InMemoryAdditionalText.Native("attention_simt.cu", CudaSamples.AttentionSimt), before)
+            .RunGenerators(compilation, TestContext.Current.CancellationToken);
 
         driver = driver.ReplaceAdditionalText(before, after).RunGenerators(compilation, TestContext.Current.CancellationToken);
 
         GeneratorRunResult result = driver.GetRunResult().Results.Single();
         Assert.Equal([IncrementalStepRunReason.Unchanged], Reasons(result, TrackingNames.Families));
-        Assert.Equal([IncrementalStepRunReason.Cached], Reasons(result, TrackingNames.FamilyLaunchers));
+        Assert.Equal([IncrementalStepRunReason.Unchanged], Reasons(result, TrackingNames.Kernels));
+        Assert.Equal([IncrementalStepRunReason.Unchanged, IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.StructOutputs));
     }
 
     [Fact]
-    public void Changing_a_member_signature_regenerates_the_family_launcher()
+    public void Changing_the_header_of_a_macro_generated_family_regenerates_its_struct()
     {
-        var before = InMemoryAdditionalText.Native("scale.cu", CudaSamples.ScaleFamily);
-        var after = InMemoryAdditionalText.Native("scale.cu", CudaSamples.ScaleFamily.Replace("float factor", "double factor", StringComparison.Ordinal));
+        var before = Header;
+        var after = InMemoryAdditionalText.Native("attention_params.cuh", CudaSamples.AttentionParamsHeader.Replace("float scale;", "double scale;", StringComparison.Ordinal));
         CSharpCompilation compilation = GeneratorHarness.CreateCompilation();
-        GeneratorDriver driver = GeneratorHarness.CreateDriver(before).RunGenerators(compilation, TestContext.Current.CancellationToken);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(before, InMemoryAdditionalText.Native("attention_simt.cu", CudaSamples.AttentionSimt))
+            .RunGenerators(compilation, TestContext.Current.CancellationToken);
 
         driver = driver.ReplaceAdditionalText(before, after).RunGenerators(compilation, TestContext.Current.CancellationToken);
 
         GeneratorRunResult result = driver.GetRunResult().Results.Single();
-        Assert.Equal([IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.FamilyLaunchers));
-        Assert.Contains("double factor", result.GeneratedSources.Single(s => s.HintName == "NativeKernels.Scale.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+        Assert.Equal([IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.StructOutputs));
+        Assert.Contains("public double Scale;", result.GeneratedSources.Single(s => s.HintName == "AttentionParams.g.cs").SourceText.ToString(), StringComparison.Ordinal);
     }
 
     private static IEnumerable<IncrementalStepRunReason> Reasons(GeneratorRunResult result, string step) =>

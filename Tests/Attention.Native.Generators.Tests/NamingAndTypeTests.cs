@@ -3,7 +3,7 @@ using Attention.Native.Generators.Parsing;
 
 namespace Attention.Native.Generators.Tests;
 
-/// <summary>The CUDA → C# name rules and the parameter type table of <c>Native/README.md</c>.</summary>
+/// <summary>The CUDA → C# name rules and the field type table of <c>Native/README.md</c>.</summary>
 public sealed class NamingAndTypeTests
 {
     [Theory]
@@ -43,7 +43,27 @@ public sealed class NamingAndTypeTests
     [InlineData("unsigned long long", "ulong")]
     [InlineData("float", "float")]
     [InlineData("double", "double")]
-    public void Readme_table_types_map(string cuda, string csharp) => Assert.Equal(csharp, Map(cuda));
+    public void Readme_table_types_map(string cuda, string csharp) => Assert.Equal(csharp, Map(cuda)?.Type);
+
+    [Theory]
+    [InlineData("float*", 8)]
+    [InlineData("const T*", 8)]
+    [InlineData("int", 4)]
+    [InlineData("unsigned int", 4)]
+    [InlineData("float", 4)]
+    [InlineData("long long", 8)]
+    [InlineData("unsigned long long", 8)]
+    [InlineData("double", 8)]
+    public void Every_type_has_its_C_size(string cuda, int size) => Assert.Equal(size, Map(cuda, "T")?.Size);
+
+    [Theory]
+    [InlineData("T*", "T", "global::Attention.Native.Cuda.Interop.DevicePointer<T>")]
+    [InlineData("const Element* __restrict__", "Element", "global::Attention.Native.Cuda.Interop.DevicePointer<Element>")]
+    [InlineData("T*", null, null)]
+    [InlineData("T", "T", null)]
+    [InlineData("T**", "T", null)]
+    public void Type_parameter_pointers_map_in_templates_only(string cuda, string? typeParameter, string? csharp) =>
+        Assert.Equal(csharp, Map(cuda, typeParameter)?.Type);
 
     [Theory]
     [InlineData("float2")]
@@ -60,6 +80,6 @@ public sealed class NamingAndTypeTests
     [InlineData("std::size_t")]
     public void Types_outside_the_table_do_not_map(string cuda) => Assert.Null(Map(cuda));
 
-    private static string? Map(string type) =>
-        CudaTypeMapper.Map(CudaTokenizer.Tokenize(type, TestContext.Current.CancellationToken));
+    private static (string Type, int Size)? Map(string type, string? typeParameter = null) =>
+        CudaTypeMapper.Map(CudaTokenizer.Tokenize(type, TestContext.Current.CancellationToken), typeParameter);
 }

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Simt;
@@ -7,9 +8,9 @@ using Attention.Native.Validation;
 namespace Attention.Native.Tests;
 
 /// <summary>
-/// The attention_simt launch without a GPU: geometry and limits from Native/README.md, the generated launchers'
-/// parameter lists against the kernel signature there, the generated per-type kernel names, and the message for PTX
-/// missing from the build.
+/// The attention_simt launch without a GPU: geometry and limits from Native/README.md, the generated parameter struct
+/// against the one documented there, the launch's checks, the generated per-type kernel names, and the message for
+/// PTX missing from the build.
 /// </summary>
 public sealed partial class AttentionSimtLaunchTests
 {
@@ -56,32 +57,32 @@ public sealed partial class AttentionSimtLaunchTests
     }
 
     /// <summary>
-    /// The launchers generated from Native/attention_simt.cu take exactly the parameters of the kernel signature in
-    /// Native/README.md, in order, with the README's type mapping: q, k, v and o take each kernel's element type (T
-    /// in the generic launcher the backend calls), every other pointer the same type in all three.
+    /// The struct generated from Native/attention_params.cuh has exactly the fields Native/README.md documents for
+    /// <c>AttentionParams</c>, in order, with the README's type mapping: q, k, v and o take the element type (T), every
+    /// other pointer one type.
     /// </summary>
-    [Theory]
-    [InlineData(nameof(NativeKernels.AttentionSimt), "T")]
-    [InlineData(nameof(NativeKernels.AttentionSimtF32), "Single")]
-    [InlineData(nameof(NativeKernels.AttentionSimtF16), "Half")]
-    [InlineData(nameof(NativeKernels.AttentionSimtBf16), "BFloat16")]
-    public void Launcher_parameters_match_the_kernel_signature_in_Native_README(string launcher, string element)
+    [Fact]
+    public void Params_struct_fields_match_Native_README()
     {
-        var kernel = KernelParameters("attention_simt_f32");
-        var parameters = typeof(NativeKernels).GetMethod(launcher)!.GetParameters();
-        Assert.Equal(["function", "launch"], parameters[..2].Select(p => p.Name));
-        Assert.Equal([typeof(nint), typeof(LaunchConfiguration).MakeByRefType()], parameters[..2].Select(p => p.ParameterType));
-        // Last, the launcher's own optional parameter: the entry point a rejected launch is reported under.
-        Assert.Equal("__kernelName", parameters[^1].Name);
-        Assert.Equal(typeof(string), parameters[^1].ParameterType);
-        Assert.Equal(kernel.Count, parameters.Length - 3);
-        for (int i = 0; i < kernel.Count; i++)
+        var declared = StructFields("AttentionParams");
+        var fields = typeof(AttentionParams<>).GetFields(BindingFlags.Public | BindingFlags.Instance);
+        Assert.Equal(declared.Count, fields.Length);
+        for (int i = 0; i < declared.Count; i++)
         {
-            var (type, name) = kernel[i];
-            var parameter = parameters[i + 2];
-            Assert.Equal(name.Replace("_", string.Empty, StringComparison.Ordinal), parameter.Name!, ignoreCase: true);
-            Assert.Equal(ManagedType(type, name, element), Describe(parameter.ParameterType));
+            var (type, name) = declared[i];
+            Assert.Equal(name.Replace("_", string.Empty, StringComparison.Ordinal), fields[i].Name, ignoreCase: true);
+            Assert.Equal(ManagedType(type, name, "T"), Describe(fields[i].FieldType));
         }
+    }
+
+    /// <summary>Every attention_simt entry point takes <see cref="AttentionParams{T}"/> with its own element type.</summary>
+    [Fact]
+    public void Each_element_type_has_its_kernel_declared_with_its_params()
+    {
+        Assert.Contains("attention_simt_f32", AttentionParams<float>.Kernels);
+        Assert.Contains("attention_simt_f16", AttentionParams<Half>.Kernels);
+        Assert.Contains("attention_simt_bf16", AttentionParams<BFloat16>.Kernels);
+        Assert.DoesNotContain("attention_simt_f16", AttentionParams<float>.Kernels);
     }
 
     /// <summary>The backend looks the kernel up by the generated name for its element type; other types are refused by name.</summary>
@@ -96,17 +97,35 @@ public sealed partial class AttentionSimtLaunchTests
         Assert.Contains("System.Double", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>The generic launcher refuses an element type no kernel takes before it touches the driver.</summary>
+    /// <summary>The launch refuses an element type no kernel takes before it touches the driver.</summary>
     [Fact]
-    public void Generic_launcher_refuses_other_element_types_without_a_GPU()
+    public void Launch_refuses_other_element_types_without_a_GPU()
     {
-        var error = Assert.Throws<NotSupportedException>(() => NativeKernels.AttentionSimt<int>(
-            0, default, default, default, default, default, default, default, default, default, default,
-            1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1f, 0f, 0, -1, -1));
+        var kernel = new CudaKernel(0, "attention_simt_f32", H200Like);
+        var error = Assert.Throws<NotSupportedException>(() => NativeKernels.Launch(kernel, default, new AttentionParams<int>()));
         Assert.Equal(
-            "The 'attention_simt' kernels have no version for element type System.Int32; there are attention_simt_f32 "
-            + "(System.Single), attention_simt_f16 (System.Half), attention_simt_bf16 (Attention.Native.BFloat16).",
+            "No kernel takes attention::AttentionParams with element type System.Int32; there are kernels for System.Single, "
+            + "System.Half, Attention.Native.BFloat16.",
             error.Message);
+    }
+
+    /// <summary>
+    /// A kernel handed another element type's parameters (or another struct's) would read them at the wrong places:
+    /// the launch refuses it before it touches the driver, naming the kernel.
+    /// </summary>
+    [Fact]
+    public void Launch_refuses_a_kernel_declared_with_other_params_without_a_GPU()
+    {
+        var kernel = new CudaKernel(0, "attention_simt_f16", H200Like);
+        var error = Assert.Throws<ArgumentException>(() => NativeKernels.Launch(kernel, default, new AttentionParams<float>()));
+        Assert.Equal("kernel", error.ParamName);
+        Assert.StartsWith(
+            "Kernel 'attention_simt_f16' is not declared with attention::AttentionParams for element type System.Single",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.Contains("attention_simt_f32", error.Message, StringComparison.Ordinal);
+        var additive = new CudaKernel(0, "additive_attention_f32", H200Like);
+        Assert.Throws<ArgumentException>(() => NativeKernels.Launch(additive, default, new AttentionParams<float>()));
     }
 
     [Fact]
@@ -122,21 +141,26 @@ public sealed partial class AttentionSimtLaunchTests
         AttentionValidator.Validate(shape, AttentionOptions.Default, new(
             shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
 
-    /// <summary>(C type, name) of each parameter of <paramref name="kernel"/> as Native/README.md declares it.</summary>
-    internal static List<(string Type, string Name)> KernelParameters(string kernel)
+    /// <summary>
+    /// (C type, name) of each field of struct <paramref name="name"/> as Native/README.md declares it (one declarator
+    /// per name: <c>int a, b;</c> is two fields of type int).
+    /// </summary>
+    internal static List<(string Type, string Name)> StructFields(string name)
     {
         string readme = Comment().Replace(File.ReadAllText(Path.Combine(RepositoryRoot(), "Native", "README.md")), string.Empty);
-        var declaration = Regex.Match(readme, $@"__global__\s+void\s+{kernel}\s*\((?<parameters>[^)]*)\)");
-        Assert.True(declaration.Success, $"{kernel} is not declared in Native/README.md");
-        string parameters = declaration.Groups["parameters"].Value;
-        return
-        [
-            .. parameters.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p =>
-            {
-                int split = p.LastIndexOfAny([' ', '*']);
-                return (p[..(split + 1)].Replace(" ", string.Empty, StringComparison.Ordinal), p[(split + 1)..]);
-            }),
-        ];
+        var declaration = Regex.Match(readme, $@"struct\s+{name}\s*\{{(?<fields>[^}}]*)\}}");
+        Assert.True(declaration.Success, $"struct {name} is not declared in Native/README.md");
+        var fields = new List<(string, string)>();
+        foreach (string member in declaration.Groups["fields"].Value.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] declarators = member.Split(',', StringSplitOptions.TrimEntries);
+            int split = declarators[0].LastIndexOfAny([' ', '*']);
+            string type = declarators[0][..(split + 1)].Replace(" ", string.Empty, StringComparison.Ordinal);
+            fields.Add((type, declarators[0][(split + 1)..]));
+            fields.AddRange(declarators.Skip(1).Select(d => (type, d)));
+        }
+
+        return fields;
     }
 
     /// <summary>The C# type the README's table maps a C type to (q, k, v, o take the <paramref name="element"/> type).</summary>

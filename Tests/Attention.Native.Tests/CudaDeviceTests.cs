@@ -75,7 +75,7 @@ public sealed unsafe class CudaDeviceTests
         Assert.All(o.ToArray(), value => Assert.Equal(7f, value));
     }
 
-    /// <summary>A launch with 2048 threads per block (the limit is 1024) through the generated generic launcher.</summary>
+    /// <summary>A launch with 2048 threads per block (the limit is 1024) through the generated launch.</summary>
     [CudaFact]
     public void A_rejected_launch_reports_the_CUresult_name()
     {
@@ -83,9 +83,12 @@ public sealed unsafe class CudaDeviceTests
         var kernel = backend.AttentionKernels().F32;
         var configuration = new LaunchConfiguration(1, 1, 1, 2048, 1, 1, 0, backend.Stream.Handle);
         backend.EnterContext();
-        var error = Assert.Throws<CudaException>(() => NativeKernels.AttentionSimt<float>(
-            kernel.Function, configuration, default, default, default, default, default, default, default, default, default,
-            1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1f, 0f, 0, -1, -1));
+        var parameters = new AttentionParams<float>
+        {
+            Batch = 1, QHeads = 1, KvHeads = 1, QLen = 1, KLen = 1, HeadDim = 1, ValueDim = 1, NumSplits = 1, Scale = 1f,
+            WindowLeft = -1, WindowRight = -1,
+        };
+        var error = Assert.Throws<CudaException>(() => NativeKernels.Launch(kernel, configuration, in parameters));
         Assert.Equal("CUDA_ERROR_INVALID_VALUE", error.ResultName);
         Assert.Equal((1, "cuLaunchKernel"), (error.Result, error.Call));
         Assert.Contains("CUDA_ERROR_INVALID_VALUE", error.Message, StringComparison.Ordinal);
@@ -111,7 +114,8 @@ public sealed unsafe class CudaDeviceTests
         using var module = CudaModuleHandle.Load(backend.Context, Encoding.ASCII.GetBytes(NoopPtx + "\0"), "noop.ptx");
         nint function = module.GetFunction("noop");
         backend.EnterContext();
-        KernelLauncher.Launch(function, new LaunchConfiguration(1, 1, 1, 32, 1, 1, 0, backend.Stream.Handle), null, "noop");
+        var noop = new CudaKernel(function, "noop", new KernelLimits(0, 1, 1));
+        KernelLauncher.Launch(noop, new LaunchConfiguration(1, 1, 1, 32, 1, 1, 0, backend.Stream.Handle), null);
         backend.Synchronize();
         var missing = Assert.Throws<CudaException>(() => module.GetFunction("absent"));
         Assert.Equal("CUDA_ERROR_NOT_FOUND", missing.ResultName);

@@ -114,20 +114,19 @@ public sealed class MmaAttentionTests
     }
 
     /// <summary>
-    /// Every bucket's launcher takes the same parameters (the wrapper packs them with the d64 one), and they are
-    /// attention_simt's without <c>probs</c>.
+    /// Every bucket's entry points take attention_simt's parameter struct with their own element type, so one
+    /// <see cref="AttentionParams{T}"/> launches whichever bucket was prepared.
     /// </summary>
     [Fact]
-    public void Every_bucket_has_the_simt_parameter_list_without_probabilities()
+    public void Every_bucket_takes_the_attention_params()
     {
-        static string[] Parameters(string launcher) =>
-            [.. typeof(NativeKernels).GetMethod(launcher)!.GetParameters().Select(p => $"{p.ParameterType.Name} {p.Name}")];
-        string[] simt = [.. Parameters(nameof(NativeKernels.AttentionSimt)).Where(p => !p.EndsWith(" probs", StringComparison.Ordinal))];
-        foreach (int d in AttentionMmaGeometry.Tiles.Select(t => t.HeadDim))
+        foreach ((string f16, string bf16) in AttentionMmaKernels.EntryPoints)
         {
-            Assert.Equal(simt, Parameters($"AttentionMmaD{d}"));
+            Assert.Contains(f16, AttentionParams<Half>.Kernels);
+            Assert.Contains(bf16, AttentionParams<BFloat16>.Kernels);
         }
 
+        Assert.All(AttentionMmaKernels.Tf32EntryPoints, f32 => Assert.Contains(f32, AttentionParams<float>.Kernels));
         Assert.Equal(
             AttentionMmaGeometry.Tiles.Select(t => ($"attention_mma_d{t.HeadDim}_f16", $"attention_mma_d{t.HeadDim}_bf16")),
             AttentionMmaKernels.EntryPoints);

@@ -20,7 +20,8 @@ internal static class KernelNamesWriter
         writer.Open();
         foreach (KernelModel kernel in kernels)
         {
-            writer.Line("/// <summary><c>" + kernel.Name + "</c>, declared in <c>" + SourceWriter.Xml(kernel.FileName) + "</c>.</summary>");
+            writer.Line("/// <summary><c>" + kernel.Name + "</c>, declared in <c>" + SourceWriter.Xml(kernel.FileName) + "</c>; takes <c>"
+                + SourceWriter.Xml(kernel.Parameter.Describe()) + "</c>.</summary>");
             writer.Line("public const string " + kernel.MethodName + "Name = \"" + kernel.Name + "\";");
             writer.Line();
         }

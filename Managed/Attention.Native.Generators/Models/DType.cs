@@ -26,6 +26,20 @@ internal sealed record DType(string Suffix, string CudaType, string CSharpType)
     /// <summary><c>DevicePointer&lt;<paramref name="element"/>&gt;</c>, fully qualified.</summary>
     public static string DevicePointerOf(string element) => "global::Attention.Native.Cuda.Interop.DevicePointer<" + element + ">";
 
+    /// <summary>The dtype whose CUDA type is <paramref name="cudaType"/> (<c>__half</c>), or null.</summary>
+    public static DType? FromCudaType(string cudaType)
+    {
+        foreach (DType dtype in All)
+        {
+            if (dtype.CudaType == cudaType)
+            {
+                return dtype;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The dtype <paramref name="kernelName"/> ends in and the non-empty stem before it, or null.</summary>
     public static DType? Split(string kernelName, out string stem)
     {

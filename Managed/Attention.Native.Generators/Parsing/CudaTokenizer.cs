@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
 
@@ -10,18 +11,36 @@ namespace Attention.Native.Generators.Parsing;
 /// </summary>
 internal static class CudaTokenizer
 {
-    public static ImmutableArray<CudaToken> Tokenize(string text, CancellationToken cancellationToken)
+    public static ImmutableArray<CudaToken> Tokenize(string text, CancellationToken cancellationToken) =>
+        Tokenize(text, cancellationToken, directives: null);
+
+    /// <summary>
+    /// The tokens of <paramref name="text"/>; where <paramref name="directives"/> is given, each skipped preprocessor
+    /// directive's span [start, end) is added to it, in file order.
+    /// </summary>
+    public static ImmutableArray<CudaToken> Tokenize(string text, CancellationToken cancellationToken, List<(int Start, int End)>? directives) =>
+        Tokenize(text, 0, cancellationToken, directives, readDirectives: true);
+
+    /// <summary>
+    /// The tokens of a macro's replacement list, <paramref name="text"/>, which starts at <paramref name="offset"/> in
+    /// its file: no directives there, so <c>#</c> and <c>##</c> are punctuation.
+    /// </summary>
+    public static ImmutableArray<CudaToken> TokenizeReplacement(string text, int offset, CancellationToken cancellationToken) =>
+        Tokenize(text, offset, cancellationToken, directives: null, readDirectives: false);
+
+    private static ImmutableArray<CudaToken> Tokenize(
+        string text, int offset, CancellationToken cancellationToken, List<(int Start, int End)>? directives, bool readDirectives)
     {
         ImmutableArray<CudaToken>.Builder tokens = ImmutableArray.CreateBuilder<CudaToken>();
         int i = 0;
-        bool atLineStart = true;
+        bool atLineStart = readDirectives;
         while (i < text.Length)
         {
             cancellationToken.ThrowIfCancellationRequested();
             char c = text[i];
             if (c == '\n')
             {
-                atLineStart = true;
+                atLineStart = readDirectives;
                 i++;
             }
             else if (char.IsWhiteSpace(c))
@@ -38,19 +57,21 @@ internal static class CudaTokenizer
             }
             else if (c == '#' && atLineStart)
             {
+                int start = i;
                 i = SkipDirective(text, i);
+                directives?.Add((start, i));
             }
             else
             {
                 atLineStart = false;
-                i = ReadToken(text, i, tokens);
+                i = ReadToken(text, i, offset, tokens);
             }
         }
 
         return tokens.ToImmutable();
     }
 
-    private static int ReadToken(string text, int start, ImmutableArray<CudaToken>.Builder tokens)
+    private static int ReadToken(string text, int start, int offset, ImmutableArray<CudaToken>.Builder tokens)
     {
         char c = text[start];
         int end;
@@ -97,7 +118,7 @@ internal static class CudaTokenizer
             kind = CudaTokenKind.Punctuation;
         }
 
-        tokens.Add(new CudaToken(kind, text.Substring(start, end - start), start));
+        tokens.Add(new CudaToken(kind, text.Substring(start, end - start), offset + start, offset + end));
         return end;
     }
 

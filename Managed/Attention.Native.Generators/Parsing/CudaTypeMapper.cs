@@ -4,12 +4,15 @@ using Attention.Native.Generators.Models;
 namespace Attention.Native.Generators.Parsing;
 
 /// <summary>
-/// The parameter type table of <c>Native/README.md</c>: pointers to the element types become typed
-/// <c>DevicePointer&lt;T&gt;</c>s, scalars their C# equivalents. <c>const</c> (either side of the type) and
-/// <c>__restrict__</c> are allowed anywhere; anything else has no mapping.
+/// The field type table of <c>Native/README.md</c>: pointers to the element types (or to the struct's type parameter)
+/// become typed <c>DevicePointer&lt;T&gt;</c>s, scalars their C# equivalents, each with its size and alignment in C
+/// (the same in C#: a <c>DevicePointer&lt;T&gt;</c> is one 8-byte address). <c>const</c> (either side of the type)
+/// and <c>__restrict__</c> are allowed anywhere; anything else has no mapping.
 /// </summary>
 internal static class CudaTypeMapper
 {
+    private const int PointerSize = 8;
+
     private static readonly Dictionary<string, string> Pointees = new(System.StringComparer.Ordinal)
     {
         [DType.F32.CudaType] = DType.F32.CSharpType,
@@ -20,27 +23,31 @@ internal static class CudaTypeMapper
         ["int"] = "int",
     };
 
-    private static readonly Dictionary<string, string> Scalars = new(System.StringComparer.Ordinal)
+    private static readonly Dictionary<string, (string Type, int Size)> Scalars = new(System.StringComparer.Ordinal)
     {
-        ["int"] = "int",
-        ["unsigned int"] = "uint",
-        ["long long"] = "long",
-        ["unsigned long long"] = "ulong",
-        ["float"] = "float",
-        ["double"] = "double",
+        ["int"] = ("int", 4),
+        ["unsigned int"] = ("uint", 4),
+        ["long long"] = ("long", 8),
+        ["unsigned long long"] = ("ulong", 8),
+        ["float"] = ("float", 4),
+        ["double"] = ("double", 8),
     };
 
-    /// <summary>Words that are part of a type, so never a kernel's or a parameter's name.</summary>
+    /// <summary>Words that are part of a type, so never a kernel's, a struct's or a field's name.</summary>
     private static readonly HashSet<string> TypeWords = new(System.StringComparer.Ordinal)
     {
         "const", "volatile", "__restrict__", "__restrict", "unsigned", "signed", "char", "short", "int", "long",
-        "float", "double", "bool", "void", "__half", "__nv_bfloat16",
+        "float", "double", "bool", "void", "__half", "__nv_bfloat16", "__grid_constant__", "struct",
     };
 
     public static bool IsTypeWord(string word) => TypeWords.Contains(word);
 
-    /// <summary>The fully qualified C# type for a parameter's type tokens (its name excluded), or null.</summary>
-    public static string? Map(IReadOnlyList<CudaToken> typeTokens)
+    /// <summary>
+    /// The fully qualified C# type and the C size (= alignment) for a field's type tokens (its name excluded), or null.
+    /// <paramref name="typeParameter"/> is the struct's template parameter (<c>T</c>), whose pointers become
+    /// <c>DevicePointer&lt;T&gt;</c>; null for a plain struct.
+    /// </summary>
+    public static (string Type, int Size)? Map(IReadOnlyList<CudaToken> typeTokens, string? typeParameter = null)
     {
         var words = new List<string>(typeTokens.Count);
         int pointers = 0;
@@ -66,23 +73,31 @@ internal static class CudaTypeMapper
         }
 
         string baseType = string.Join(" ", words);
-        return pointers switch
+        if (pointers == 0)
         {
-            0 => Scalars.TryGetValue(baseType, out string? scalar) ? scalar : null,
-            1 => Pointees.TryGetValue(baseType, out string? pointee) ? DType.DevicePointerOf(pointee) : null,
-            _ => null,
-        };
+            return Scalars.TryGetValue(baseType, out (string, int) scalar) ? scalar : null;
+        }
+
+        if (pointers == 1 && typeParameter is not null && baseType == typeParameter)
+        {
+            return (DType.DevicePointerOf(typeParameter), PointerSize);
+        }
+
+        return pointers == 1 && Pointees.TryGetValue(baseType, out string? pointee) ? (DType.DevicePointerOf(pointee), PointerSize) : null;
     }
 
-    /// <summary>The type as written, without comments or extra spaces: <c>const float* __restrict__</c>.</summary>
+    /// <summary>The type as written, without comments or extra spaces: <c>const float* __restrict__</c>, <c>a::B&lt;T&gt;</c>.</summary>
     public static string Describe(IReadOnlyList<CudaToken> tokens)
     {
         var text = new System.Text.StringBuilder();
         for (int i = 0; i < tokens.Count; i++)
         {
             CudaToken token = tokens[i];
-            bool attach = token.Kind == CudaTokenKind.Punctuation && token.Text is "*" or "&" or "[" or "]" or "," or ">" or ")"
-                || (i > 0 && tokens[i - 1].Text is "[" or "(" or "<");
+            bool scope = token.IsPunctuation(":") && (Is(tokens, i - 1, ":") || Is(tokens, i + 1, ":"));
+            bool afterScope = Is(tokens, i - 1, ":") && Is(tokens, i - 2, ":");
+            bool attach = scope || afterScope
+                || (token.Kind == CudaTokenKind.Punctuation && token.Text is "*" or "&" or "[" or "]" or "," or "<" or ">" or "(" or ")" or "{" or "}")
+                || (i > 0 && tokens[i - 1].Text is "[" or "(" or "<" or "{");
             if (i > 0 && !attach)
             {
                 text.Append(' ');
@@ -93,4 +108,7 @@ internal static class CudaTypeMapper
 
         return text.ToString();
     }
+
+    private static bool Is(IReadOnlyList<CudaToken> tokens, int index, string punctuation) =>
+        index >= 0 && index < tokens.Count && tokens[index].IsPunctuation(punctuation);
 }

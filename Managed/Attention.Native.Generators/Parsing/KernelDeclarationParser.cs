@@ -7,7 +7,7 @@ namespace Attention.Native.Generators.Parsing;
 
 /// <summary>
 /// Reads one <c>extern "C" __global__</c> declaration: specifiers and attributes (<c>__launch_bounds__(...)</c>,
-/// <c>[[...]]</c>) in any order, the <c>void</c> return type, the name and the parameter list.
+/// <c>[[...]]</c>) in any order, the <c>void</c> return type, the name and the one params struct parameter.
 /// </summary>
 internal static class KernelDeclarationParser
 {
@@ -104,8 +104,8 @@ internal static class KernelDeclarationParser
             return context.Malformed<KernelDeclaration>(context.Tokens[open], "the parameter list of '" + name.Text + "' is not closed");
         }
 
-        ImmutableArray<ParameterModel>? parameters = ParameterListParser.Parse(context, name.Text, open, close);
-        if (parameters is null)
+        (ParamsReference Reference, SourceLocation Location)? parameter = ParamsParameterParser.Parse(context, name.Text, open, close);
+        if (parameter is null)
         {
             return null;
         }
@@ -115,7 +115,7 @@ internal static class KernelDeclarationParser
             name.Text,
             methodName.Length > 0 ? methodName : "Unnamed",
             System.IO.Path.GetFileName(context.FilePath),
-            new EquatableArray<ParameterModel>(parameters.Value));
-        return new KernelDeclaration(kernel, context.Locate(name));
+            parameter.Value.Reference);
+        return new KernelDeclaration(kernel, context.Locate(name), parameter.Value.Location);
     }
 }

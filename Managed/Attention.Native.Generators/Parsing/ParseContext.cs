@@ -5,9 +5,15 @@ using Microsoft.CodeAnalysis.Text;
 
 namespace Attention.Native.Generators.Parsing;
 
-/// <summary>One file being parsed: its tokens, and where the diagnostics found in it go.</summary>
+/// <summary>
+/// Tokens being parsed and where the diagnostics found in them go: a file's tokens, located in that file, or the
+/// tokens of a macro invocation's expansion, all located at the invocation.
+/// </summary>
 internal sealed class ParseContext
 {
+    private readonly SourceLocation? expansion;
+
+    /// <summary>A file's tokens.</summary>
     public ParseContext(string filePath, SourceText text, ImmutableArray<CudaToken> tokens)
     {
         FilePath = filePath;
@@ -15,9 +21,18 @@ internal sealed class ParseContext
         Tokens = tokens;
     }
 
+    /// <summary>The tokens a macro invocation expands to, every one of them reported at <paramref name="invocation"/>.</summary>
+    public ParseContext(SourceLocation invocation, ImmutableArray<CudaToken> tokens)
+    {
+        FilePath = invocation.FilePath;
+        Tokens = tokens;
+        expansion = invocation;
+    }
+
     public string FilePath { get; }
 
-    public SourceText Text { get; }
+    /// <summary>The file's text; null for an expansion.</summary>
+    public SourceText? Text { get; }
 
     public ImmutableArray<CudaToken> Tokens { get; }
 
@@ -25,7 +40,8 @@ internal sealed class ParseContext
 
     public bool IsToken(int index, string text) => index >= 0 && index < Tokens.Length && Tokens[index].Is(text);
 
-    public SourceLocation Locate(CudaToken first, CudaToken last) => SourceLocation.Create(FilePath, Text, first.Start, last.End);
+    public SourceLocation Locate(CudaToken first, CudaToken last) =>
+        expansion ?? SourceLocation.Create(FilePath, Text!, first.Start, last.End);
 
     public SourceLocation Locate(CudaToken token) => Locate(token, token);
 
@@ -41,15 +57,22 @@ internal sealed class ParseContext
     }
 
     /// <summary>
-    /// The index of the bracket closing the one at <paramref name="open"/>, or -1 when the file, or the declaration
-    /// (a <c>;</c>, <c>{</c> or <c>}</c>), ends first.
+    /// The index of the bracket closing the one at <paramref name="open"/>, or -1 when the tokens, or the declaration
+    /// (a <c>;</c>, <c>{</c> or <c>}</c>), end first.
     /// </summary>
-    public int FindClosing(int open, string openText, string closeText)
+    public int FindClosing(int open, string openText, string closeText) => FindClosing(Tokens, open, openText, closeText, stopAtDeclarationEnd: true);
+
+    /// <summary>
+    /// The index of the bracket closing the one at <paramref name="open"/> in <paramref name="tokens"/>, or -1 when the
+    /// tokens end first (or, with <paramref name="stopAtDeclarationEnd"/>, a <c>;</c>, <c>{</c> or <c>}</c> outside
+    /// the brackets comes first).
+    /// </summary>
+    public static int FindClosing(ImmutableArray<CudaToken> tokens, int open, string openText, string closeText, bool stopAtDeclarationEnd)
     {
         int depth = 0;
-        for (int i = open; i < Tokens.Length; i++)
+        for (int i = open; i < tokens.Length; i++)
         {
-            CudaToken token = Tokens[i];
+            CudaToken token = tokens[i];
             if (token.Kind != CudaTokenKind.Punctuation)
             {
                 continue;
@@ -63,7 +86,7 @@ internal sealed class ParseContext
             {
                 return i;
             }
-            else if (token.Text is ";" or "{" or "}")
+            else if (stopAtDeclarationEnd && token.Text is ";" or "{" or "}")
             {
                 return -1;
             }

@@ -72,34 +72,27 @@ internal static class CudaAttention
         {
             backend.EnterContext();
             var staged = backend.Scratch.Stage(p);
-            var maskPointer = mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask;
-            var biasPointer = bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias;
-            if (prepared.Kernel == CudaAttentionKernel.Mma)
-            {
-                MmaAttention.Launch(
-                    prepared, p, query, key, value, output, logSumExp, maskPointer, biasPointer, staged.KeyLengths);
-                return;
-            }
-
+            var parameters = AttentionParams.From(
+                p,
+                query,
+                key,
+                value,
+                output,
+                logSumExp,
+                probabilities,
+                mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask,
+                bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias,
+                staged.KeyLengths);
             if (prepared.Kernel == CudaAttentionKernel.SplitKv)
             {
-                SplitKvAttention.Launch(
-                    backend, prepared, p, query, key, value, output, logSumExp, maskPointer, biasPointer, staged.KeyLengths);
-                return;
+                SplitKvAttention.Launch(backend, prepared, parameters);
             }
-
-            SimtAttention.Launch(
-                prepared, p, query, key, value, output, logSumExp, probabilities, maskPointer, biasPointer, staged.KeyLengths);
+            else
+            {
+                NativeKernels.Launch(prepared.Function, prepared.Configuration, in parameters);
+            }
         }
     }
-
-    /// <summary>The kernels' causal code: 0 none, 1 top-left, 2 bottom-right.</summary>
-    public static int Causal(CausalMask causal) => causal switch
-    {
-        CausalMask.TopLeft => 1,
-        CausalMask.BottomRight => 2,
-        _ => 0,
-    };
 }
 
 /// <summary>A call's kernel and launch, from <see cref="CudaAttention.Prepare"/>.</summary>

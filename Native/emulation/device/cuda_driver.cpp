@@ -1,7 +1,7 @@
 // An emulated CUDA device for the test suite: the subset of the CUDA driver API that Managed/Attention.Native binds,
 // built as a shared library named libcuda.so.1 that runs every kernel's own .cu source on the CPU through
 // cuda_fiber_runtime.hpp. With it first on LD_LIBRARY_PATH the GPU test classes run end to end on a machine without a
-// GPU: the C# launchers' argument packing (each kernel parameter is read back with the type the kernel declares),
+// GPU: the C# parameter structs (each kernel's one parameter is read back as the struct the kernel declares),
 // grids and shared-memory sizes (checked against the device's limits and the opt-in the host set, as the driver
 // does), staging, workspaces, streams and cuBLAS calls (device/cublas.cpp) — everything but the GPU's arithmetic
 // and timing. ./build.sh test builds it where the toolkit's headers are and runs the GPU classes against it.
@@ -73,7 +73,8 @@ void fail(const char* format, ...) {
 
 // ---- Kernels --------------------------------------------------------------------------------------------------------
 
-// Calls an entry point with its parameters read from the launch's void** array, each as the type the kernel declares.
+// Calls an entry point with its parameters read from the launch's void** array, each as the type the kernel declares
+// (for every entry point here: one, its parameter struct).
 template <typename... A, size_t... I>
 void call_with(void (*kernel)(A...), void** params, std::index_sequence<I...>) {
   kernel(*static_cast<std::remove_cv_t<std::remove_reference_t<A>>*>(params[I])...);

@@ -2,8 +2,9 @@ namespace Attention.Native.Generators.Tests.Infrastructure;
 
 /// <summary>
 /// What the generated code compiles against: the library's real <c>DevicePointer&lt;T&gt;</c> and
-/// <c>LaunchConfiguration</c> (embedded from the library's sources), plus stand-ins for <c>BFloat16</c> and for
-/// <c>KernelLauncher.Launch</c>, which the CUDA backend implements (this one records the call).
+/// <c>LaunchConfiguration</c> (embedded from the library's sources), plus stand-ins for <c>BFloat16</c>,
+/// <c>CudaKernel</c>, <c>CudaException</c> and <c>KernelLauncher.Launch</c>, which the CUDA backend implements (this
+/// one records the call).
 /// </summary>
 internal static class ContractSources
 {
@@ -18,11 +19,24 @@ internal static class ContractSources
             }
         }
 
+        namespace Attention.Native.Cuda
+        {
+            /// <summary>Stand-in for the backend's kernel handle: what the generated launches read of it.</summary>
+            /// <param name="Function">The function.</param>
+            /// <param name="Name">The entry point.</param>
+            internal sealed record CudaKernel(nint Function, string Name);
+
+            /// <summary>Stand-in for the backend's driver exception, which the launches document.</summary>
+            internal sealed class CudaException : System.Exception
+            {
+            }
+        }
+
         namespace Attention.Native.Cuda.Interop
         {
             /// <summary>
             /// Stand-in for the backend's launcher: the signature the generated code calls. It records the call, so
-            /// tests that run generated code can see which kernel was launched and with what first argument.
+            /// tests that run generated code can see which kernel was launched and with what argument.
             /// </summary>
             internal static unsafe class KernelLauncher
             {
@@ -32,19 +46,18 @@ internal static class ContractSources
                 /// <summary>The function of the last launch.</summary>
                 public static nint LastFunction;
 
-                /// <summary>The first argument of the last launch (8 bytes: a pointer), 0 for a kernel without any.</summary>
-                public static ulong LastFirstArgument;
+                /// <summary>The first 16 bytes the launch's one argument points to (its struct's first fields).</summary>
+                public static byte[] LastArgument = [];
 
-                /// <summary>Launches <paramref name="function"/>.</summary>
-                /// <param name="function">The function.</param>
+                /// <summary>Launches <paramref name="kernel"/>.</summary>
+                /// <param name="kernel">The kernel.</param>
                 /// <param name="launch">The launch configuration.</param>
                 /// <param name="arguments">The argument addresses.</param>
-                /// <param name="kernelName">The entry point, for error messages.</param>
-                public static void Launch(nint function, in LaunchConfiguration launch, void** arguments, string kernelName)
+                public static void Launch(global::Attention.Native.Cuda.CudaKernel kernel, in LaunchConfiguration launch, void** arguments)
                 {
-                    LastKernel = kernelName;
-                    LastFunction = function;
-                    LastFirstArgument = arguments == null ? 0 : *(ulong*)arguments[0];
+                    LastKernel = kernel.Name;
+                    LastFunction = kernel.Function;
+                    LastArgument = new System.ReadOnlySpan<byte>(arguments[0], 16).ToArray();
                 }
             }
         }

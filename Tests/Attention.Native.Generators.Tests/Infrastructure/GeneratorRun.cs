@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Reflection;
+using System.Runtime.Loader;
 using System.Text;
 using Microsoft.CodeAnalysis;
 
@@ -31,6 +33,16 @@ internal sealed class GeneratorRun(GeneratorRunResult result, Compilation compil
         }
 
         return text.ToString();
+    }
+
+    /// <summary>The compilation, generated code included, emitted and loaded into a collectible context of its own.</summary>
+    public Assembly Load(string contextName)
+    {
+        using var image = new MemoryStream();
+        Microsoft.CodeAnalysis.Emit.EmitResult result = Compilation.Emit(image);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+        image.Position = 0;
+        return new AssemblyLoadContext(contextName, isCollectible: true).LoadFromStream(image);
     }
 
     /// <summary>The C# compiler's warnings and errors for the library code plus the generated code.</summary>

@@ -40,12 +40,27 @@ internal sealed class AdditiveAttentionLaunch(CudaBackend backend) : IDisposable
             var staged = backend.Scratch.Stage(masks);
             var launch = new LaunchConfiguration(
                 (uint)((p.QueryLength + RowsPerBlock - 1) / RowsPerBlock), (uint)p.Batch, 1, 32, RowsPerBlock, 1, (uint)shared, backend.Stream.Handle);
-            NativeKernels.AdditiveAttentionF32(
-                function.Function, in launch, queries, keys, scoreVector, values, output, probabilities, staged.Mask, staged.Bias,
-                staged.KeyLengths, p.Batch, p.QueryLength, p.KeyLength, p.Units, p.ValueDim,
-                masks.Mask is { } m ? masks.MaskBatchStride(m.Heads, m.Batch) : 0,
-                masks.Bias is { } b ? masks.MaskBatchStride(b.Heads, b.Batch) : 0,
-                masks.Causal switch { CausalMask.TopLeft => 1, CausalMask.BottomRight => 2, _ => 0 });
+            var parameters = new AdditiveAttentionParams
+            {
+                Queries = queries,
+                Keys = keys,
+                ScoreVector = scoreVector,
+                Values = values,
+                Output = output,
+                Probs = probabilities,
+                Mask = staged.Mask,
+                Bias = staged.Bias,
+                KeyLengths = staged.KeyLengths,
+                Batch = p.Batch,
+                QLen = p.QueryLength,
+                KLen = p.KeyLength,
+                Units = p.Units,
+                ValueDim = p.ValueDim,
+                MaskStrideB = masks.Mask is { } m ? masks.MaskBatchStride(m.Heads, m.Batch) : 0,
+                BiasStrideB = masks.Bias is { } b ? masks.MaskBatchStride(b.Heads, b.Batch) : 0,
+                Causal = AttentionParams.Causal(masks.Causal),
+            };
+            NativeKernels.Launch(function, in launch, in parameters);
         }
     }
 

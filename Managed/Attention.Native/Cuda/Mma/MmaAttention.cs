@@ -5,9 +5,10 @@ using Attention.Native.Validation;
 namespace Attention.Native.Cuda.Mma;
 
 /// <summary>
-/// Runs a validated attention problem on the mma kernel <c>attention_mma</c> (Native/attention_mma.cu), as
-/// <see cref="CudaAttention"/> does on the SIMT kernel: check (<see cref="AttentionMmaGeometry.Supports"/>), pick the
-/// head-dim bucket, upload what is still in host memory, queue the kernel. Nothing here waits for the GPU.
+/// Prepares a validated attention problem for the mma kernel <c>attention_mma</c> (Native/attention_mma.cu): check
+/// (<see cref="AttentionMmaGeometry.Supports"/>), pick the head-dim bucket and its launch, and check the operands'
+/// alignment. Every bucket's entry point takes the same <see cref="AttentionParams{T}"/>, with which
+/// <see cref="CudaAttention.Launch"/> queues the bucket's kernel.
 /// </summary>
 internal static class MmaAttention
 {
@@ -50,66 +51,5 @@ internal static class MmaAttention
         // The epilogue stores element pairs.
         uint pairBytes = 2 * (uint)Unsafe.SizeOf<T>();
         return (query.Address | key.Address | value.Address) % 16 == 0 && output.Address % pairBytes == 0;
-    }
-
-    /// <summary>
-    /// Queues the kernel prepared by <see cref="Prepare"/>; the caller (<see cref="CudaAttention.Launch"/>) has checked
-    /// <see cref="EnsureAligned"/>, holds the backend's launch lock and has staged the uploads.
-    /// </summary>
-    public static void Launch<T>(
-        PreparedAttention prepared,
-        AttentionProblem p,
-        DevicePointer<T> query,
-        DevicePointer<T> key,
-        DevicePointer<T> value,
-        DevicePointer<T> output,
-        DevicePointer<float> logSumExp,
-        DevicePointer<bool> mask,
-        DevicePointer<float> bias,
-        DevicePointer<int> keyLengths)
-        where T : unmanaged
-    {
-        // Every bucket's entry point has the same parameter list, so the d64 family's generated launcher packs the
-        // arguments for whichever bucket's function was prepared, reporting a rejected launch under that function's name.
-        NativeKernels.AttentionMmaD64(
-            prepared.Function.Function,
-            prepared.Configuration,
-            query,
-            key,
-            value,
-            output,
-            logSumExp,
-            mask,
-            bias,
-            keyLengths,
-            p.Batch,
-            p.QueryHeads,
-            p.KeyValueHeads,
-            p.QueryLength,
-            p.KeyLength,
-            p.HeadDim,
-            p.ValueHeadDim,
-            p.Query.Batch,
-            p.Query.Head,
-            p.Query.Sequence,
-            p.Key.Batch,
-            p.Key.Head,
-            p.Key.Sequence,
-            p.Value.Batch,
-            p.Value.Head,
-            p.Value.Sequence,
-            p.Output.Batch,
-            p.Output.Head,
-            p.Output.Sequence,
-            p.Mask is { } m ? p.MaskBatchStride(m.Heads, m.Batch) : 0,
-            p.Mask is { } mh ? p.MaskHeadStride(mh.Heads) : 0,
-            p.Bias is { } b ? p.MaskBatchStride(b.Heads, b.Batch) : 0,
-            p.Bias is { } bh ? p.MaskHeadStride(bh.Heads) : 0,
-            p.Scale,
-            p.Softcap,
-            CudaAttention.Causal(p.Causal),
-            p.WindowLeft,
-            p.WindowRight,
-            __kernelName: prepared.Function.Name);
     }
 }

@@ -54,8 +54,8 @@ internal sealed class AttentionSimtKernels : IDisposable
     }
 
     /// <summary>
-    /// The kernel for operand type <typeparamref name="T"/>, the one <see cref="NativeKernels.AttentionSimt{T}"/>
-    /// launches for it: the generated <see cref="KernelNames.AttentionSimtName{T}"/> names it.
+    /// The kernel for operand type <typeparamref name="T"/>, which takes <see cref="AttentionParams{T}"/>: the
+    /// generated <see cref="KernelNames.AttentionSimtName{T}"/> names it.
     /// </summary>
     /// <exception cref="NotSupportedException">No attention_simt kernel takes <typeparamref name="T"/> (float, Half and BFloat16 do).</exception>
     public CudaKernel For<T>()

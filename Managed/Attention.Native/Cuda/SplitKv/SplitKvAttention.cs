@@ -23,73 +23,25 @@ internal static class SplitKvAttention
         return (partial, merge, launch);
     }
 
-    /// <summary>Queues both launches; the caller holds the backend's launch lock and has staged the uploads.</summary>
-    public static void Launch<T>(
-        CudaBackend backend,
-        PreparedAttention prepared,
-        AttentionProblem p,
-        DevicePointer<T> query,
-        DevicePointer<T> key,
-        DevicePointer<T> value,
-        DevicePointer<T> output,
-        DevicePointer<float> logSumExp,
-        DevicePointer<bool> mask,
-        DevicePointer<float> bias,
-        DevicePointer<int> keyLengths)
+    /// <summary>
+    /// Queues both launches with <paramref name="parameters"/> (from <see cref="AttentionParams.From"/>) and the
+    /// backend's workspace; the caller holds the backend's launch lock and has staged the uploads.
+    /// </summary>
+    public static void Launch<T>(CudaBackend backend, PreparedAttention prepared, AttentionParams<T> parameters)
         where T : unmanaged
     {
         var launch = prepared.SplitKv;
         var workspace = launch.WorkspaceFloats == 0
             ? DevicePointer<float>.Null
             : new DevicePointer<float>(backend.SplitKvWorkspace.Reserve(launch.WorkspaceFloats * sizeof(float)));
-        var partialLse = workspace.IsNull ? workspace : workspace.Offset(launch.LseOffset);
-        NativeKernels.AttentionSplitkvPartial(
-            prepared.Function.Function,
-            launch.Partial,
-            query,
-            key,
-            value,
-            output,
-            logSumExp,
-            workspace,
-            partialLse,
-            mask,
-            bias,
-            keyLengths,
-            p.Batch,
-            p.QueryHeads,
-            p.KeyValueHeads,
-            p.QueryLength,
-            p.KeyLength,
-            p.HeadDim,
-            p.ValueHeadDim,
-            launch.Splits,
-            p.Query.Batch,
-            p.Query.Head,
-            p.Query.Sequence,
-            p.Key.Batch,
-            p.Key.Head,
-            p.Key.Sequence,
-            p.Value.Batch,
-            p.Value.Head,
-            p.Value.Sequence,
-            p.Output.Batch,
-            p.Output.Head,
-            p.Output.Sequence,
-            p.Mask is { } m ? p.MaskBatchStride(m.Heads, m.Batch) : 0,
-            p.Mask is { } mh ? p.MaskHeadStride(mh.Heads) : 0,
-            p.Bias is { } b ? p.MaskBatchStride(b.Heads, b.Batch) : 0,
-            p.Bias is { } bh ? p.MaskHeadStride(bh.Heads) : 0,
-            p.Scale,
-            p.Softcap,
-            CudaAttention.Causal(p.Causal),
-            p.WindowLeft,
-            p.WindowRight);
+        parameters.PartialO = workspace;
+        parameters.PartialLse = workspace.IsNull ? workspace : workspace.Offset(launch.LseOffset);
+        parameters.NumSplits = launch.Splits;
+        NativeKernels.Launch(prepared.Function, launch.Partial, in parameters);
         if (launch.Splits > 1)
         {
-            NativeKernels.AttentionSplitkvMerge(
-                prepared.Merge!.Function, launch.Merge, workspace, partialLse, output, logSumExp, p.Batch, p.QueryHeads,
-                p.QueryLength, p.ValueHeadDim, launch.Splits, p.Output.Batch, p.Output.Head, p.Output.Sequence);
+            // The merge reads the partial pass's parameters: the workspace, the splits and O's layout.
+            NativeKernels.Launch(prepared.Merge!, launch.Merge, in parameters);
         }
     }
 }

@@ -1,0 +1,50 @@
+// The one parameter of every attention entry point — attention_simt, attention_mma (f16/bf16 and TF32) and both
+// split-KV kernels — as FlashAttention-2's Flash_fwd_params is of its kernels: the launch contract written once.
+// The launcher generator (Managed/Attention.Native.Generators) reads this struct and emits the C# struct
+// Attention.Native.Cuda.Interop.AttentionParams<T> with the same fields in the same order, laid out as C lays them
+// out (Native/README.md, "Entry-point conventions"): a field added here is a field there.
+//
+// Entry points take it as `const __grid_constant__ AttentionParams<T> params`: it stays in the kernel's parameter
+// space (no copy to local memory), and the bodies read its fields through a `const AttentionParams<T>&`, as they
+// read scalar parameters.
+//
+// One struct for the whole family rather than one per kernel (FlashAttention-2 does the same): the split-KV fields
+// are null / 1 for the other kernels, `probs` is read only by attention_simt, and the split-KV merge takes the same
+// struct as the partial pass it merges, so a call builds its parameters once.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+namespace attention {
+
+// T is the element type of q, k, v and o: float, __half or __nv_bfloat16. Strides are in elements; the last dimension
+// of q, k, v and o is contiguous.
+template <typename T>
+struct AttentionParams {
+  const T* q;                   // [B, Hq, Lq, D] at the strides below
+  const T* k;                   // [B, Hkv, Lk, D]
+  const T* v;                   // [B, Hkv, Lk, Dv]
+  T* o;                         // [B, Hq, Lq, Dv]
+  float* lse;                   // [B, Hq, Lq] natural-log sum of exps, −∞ for fully masked rows; may be null
+  float* probs;                 // [B, Hq, Lq, Lk] probabilities, 0 where masked; may be null; attention_simt only
+  const unsigned char* mask;    // [B|1, Hq|1, Lq, Lk] boolean mask, non-zero = attend; may be null
+  const float* bias;            // [B|1, Hq|1, Lq, Lk] added to the scores; may be null
+  const int* key_lengths;       // [B] valid key counts in [0, Lk]; may be null
+  float* partial_o;             // split-KV workspace [num_splits, B·Hq·Lq, Dv]; null for the other kernels
+  float* partial_lse;           // split-KV workspace [num_splits, B·Hq·Lq], natural log; null for the other kernels
+  int batch, q_heads, kv_heads, q_len, k_len, head_dim, value_dim;
+  int num_splits;               // split-KV key slices (1: the partial pass writes o and lse itself); 1 elsewhere
+  long long q_stride_b, q_stride_h, q_stride_s;
+  long long k_stride_b, k_stride_h, k_stride_s;
+  long long v_stride_b, v_stride_h, v_stride_s;
+  long long o_stride_b, o_stride_h, o_stride_s;
+  long long mask_stride_b, mask_stride_h;  // 0 where broadcast; the row stride is k_len
+  long long bias_stride_b, bias_stride_h;  // 0 where broadcast; the row stride is k_len
+  float scale;
+  float softcap;                // 0 = off
+  int causal;                   // 0 none, 1 top-left, 2 bottom-right
+  int window_left, window_right;  // −1 = unbounded
+};
+
+}  // namespace attention
