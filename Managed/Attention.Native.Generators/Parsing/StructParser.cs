@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Linq;
 using Attention.Native.Generators.Emit;
 using Attention.Native.Generators.Models;
 using Microsoft.CodeAnalysis.Text;
