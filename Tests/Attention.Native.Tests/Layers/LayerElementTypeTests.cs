@@ -11,7 +11,7 @@ namespace Attention.Native.Tests.Layers;
 /// each round to T once (unit roundoff u = 2⁻¹¹ for Half, 2⁻⁸ for BFloat16), the scores inherit the rounding of Q and
 /// K, and these relative errors, each at most u and independent, add up in norm to about u/2 on the relative L2 norm of
 /// the output (each element's rounding error averages u/√12·√steps). Measured on the CPU and on the emulated device
-/// (mma kernel included): Half 2.2–2.6e-4, BFloat16 1.9–2.2e-3 (0.5 u both). The bound is 2 u: room for the GPU kernels (the tensor-core one also rounds the
+/// (mma kernel included): Half 2.2–2.6e-4, BFloat16 1.9–2.2e-3 (0.5 u both). The bound is 2 u: room for the GPU kernels (the mma one also rounds the
 /// probabilities to T before P·V, as FlashAttention does) while a missing or doubled rounding of a whole operand, a
 /// wrong head or a wrong mask (errors of order 1) still fails.
 /// </remarks>
