@@ -7,7 +7,7 @@ namespace Attention.Native.Tests;
 /// over a block's values and the next block's keys (blocks of 256), and its row tiles (four rows, then one): key counts
 /// around the block edges, rows 1–6, head dims off the vector widths, contiguous and strided rows (the strided ones
 /// take the software prefetch), heads side by side (read all heads at a time), one and two threads (split keys), each
-/// ISA variant.
+/// ISA variant, float, Half and BFloat16 rows (converted in registers).
 /// </summary>
 public sealed class CpuDecodeKernelTests
 {
@@ -42,6 +42,41 @@ public sealed class CpuDecodeKernelTests
         AttentionChecker.Check(backend, new AttentionCase(
             $"decode-bshd-k{keys}-g{group}-q{queries}", new AttentionShape(1, 2 * group, 2, queries, keys, 33, 130))
         {
+            Options = _ => new() { Layout = AttentionLayout.Bshd, Causal = CausalMask.BottomRight },
+        });
+    }
+
+    public static TheoryData<string, int, int> SixteenBitShapes()
+    {
+        var data = new TheoryData<string, int, int>();
+        foreach (string type in new[] { "half", "bf16" })
+        {
+            foreach (int keys in new[] { 1, 7, 255, 256, 257, 513 })
+            {
+                data.Add(type, keys, 1);
+                data.Add(type, keys, 4);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Half and BFloat16 K and V, converted in registers by the block loop (both layouts, so strided rows take the
+    /// software prefetch too): the reference on the same 16-bit values, within the output's rounding.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SixteenBitShapes))]
+    public void Sixteen_bit_rows_match_reference(string type, int keys, int group)
+    {
+        var element = type == "half" ? typeof(Half) : typeof(BFloat16);
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        AttentionChecker.Check(backend, new AttentionCase(
+            $"decode-{type}-k{keys}-g{group}", new AttentionShape(2, 2 * group, 2, 1, keys, 40, 24)) { ElementType = element });
+        AttentionChecker.Check(backend, new AttentionCase(
+            $"decode-{type}-bshd-k{keys}-g{group}", new AttentionShape(1, 2 * group, 2, 2, keys, 33, 72))
+        {
+            ElementType = element,
             Options = _ => new() { Layout = AttentionLayout.Bshd, Causal = CausalMask.BottomRight },
         });
     }
@@ -115,15 +150,19 @@ public sealed class CpuDecodeKernelTests
     public void Each_variant_pairs_keys_across_blocks(CpuKernelVariant variant)
     {
         using var backend = new CpuBackend(new CpuBackendOptions { Variant = variant, ThreadCount = 1 });
-        AttentionChecker.Check(backend, new AttentionCase("decode-variant", new AttentionShape(1, 10, 2, 1, 201, 72, 72))
+        foreach (var element in new[] { typeof(float), typeof(Half), typeof(BFloat16) })
         {
-            Options = r => new()
+            AttentionChecker.Check(backend, new AttentionCase("decode-variant", new AttentionShape(1, 10, 2, 1, 201, 72, 72))
             {
-                KeyLengths = new[] { 190 },
-                Mask = new(TestData.RandomMask(r, 201, 0.8), 1, 1),
-                Softcap = 4f,
-            },
-        });
+                ElementType = element,
+                Options = r => new()
+                {
+                    KeyLengths = new[] { 190 },
+                    Mask = new(TestData.RandomMask(r, 201, 0.8), 1, 1),
+                    Softcap = 4f,
+                },
+            });
+        }
     }
 }
 

@@ -8,7 +8,8 @@ namespace Attention.Native.Tests;
 /// The vectorised float ⇄ Half/BFloat16 conversions, in each variant (forced through <see cref="CpuIsa.Dispatch{TKernel}"/>,
 /// emulated where this machine lacks it), are bit-identical to <see cref="Half"/>'s and <see cref="BFloat16"/>'s own:
 /// every 16-bit pattern widened, and a sweep of float bit patterns (every sign, exponent and rounding case, subnormals,
-/// the overflow edge, infinities, NaN) narrowed. Odd counts and offsets reach the scalar tails too.
+/// the overflow edge, infinities, NaN) narrowed; and the decode kernel's loads, which convert in registers. Odd counts
+/// and offsets reach the scalar tails too.
 /// </summary>
 [Trait("Isa", "Rerun")]
 public sealed class HalfPrecisionConversionsTests
@@ -41,6 +42,47 @@ public sealed class HalfPrecisionConversionsTests
     public void Narrowing_to_bfloat16_matches_the_scalar_conversion(CpuKernelVariant variant) =>
         AssertNarrowing<BFloat16>(variant, value => ((BFloat16)value).RawValue, nanExact: true);
 
+    /// <summary>
+    /// The decode kernel's loads (<see cref="ElementLoads{TOps, TVec}"/>: a vector of K or V elements converted in
+    /// registers) give the same floats as the types' own conversions: every Half and BFloat16 bit pattern, every signed
+    /// byte.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public unsafe void Loading_in_registers_matches_the_scalar_conversion_for_every_bit_pattern(CpuKernelVariant variant)
+    {
+        var bits = AllSixteenBitPatterns();
+        var bytes = new sbyte[256];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = (sbyte)(i - 128);
+        }
+
+        var halves = new float[bits.Length];
+        var bfloats = new float[bits.Length];
+        var fromBytes = new float[bytes.Length];
+        fixed (ushort* source = bits)
+        fixed (sbyte* byteSource = bytes)
+        fixed (float* half = halves)
+        fixed (float* bfloat = bfloats)
+        fixed (float* fromByte = fromBytes)
+        {
+            var loads = new RegisterLoads(source, bits.Length, byteSource, bytes.Length, half, bfloat, fromByte);
+            CpuIsa.Dispatch(variant, ref loads);
+        }
+
+        for (int i = 0; i < bits.Length; i++)
+        {
+            AssertSameFloat((float)BitConverter.UInt16BitsToHalf(bits[i]), halves[i], bits[i]);
+            AssertSameFloat(BFloat16.FromRawValue(bits[i]).ToSingle(), bfloats[i], bits[i]);
+        }
+
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            Assert.Equal(bytes[i], fromBytes[i]);
+        }
+    }
+
     /// <summary>The conversion runs in the variant asked for, and <see cref="CpuKernelVariant.Auto"/> in the resolved one.</summary>
     [Theory]
     [MemberData(nameof(Variants))]
@@ -53,6 +95,27 @@ public sealed class HalfPrecisionConversionsTests
         ElementType.Widen<Half>(variant, new Half[37], wide);
         ElementType.Narrow<BFloat16>(variant, wide, new BFloat16[37]);
         Assert.Equal([expected], observation.Variants(CpuOperation.Conversion));
+    }
+
+    /// <summary>Whole vectors through <see cref="ElementLoads{TOps, TVec}.Load{T}"/> (the counts are multiples of every width).</summary>
+    private readonly unsafe struct RegisterLoads(
+        ushort* bits, int count, sbyte* bytes, int byteCount, float* halves, float* bfloats, float* fromBytes) : ISimdKernel
+    {
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged
+        {
+            for (int i = 0; i < count; i += TOps.Width)
+            {
+                TOps.Store(halves + i, ElementLoads<TOps, TVec>.Load((Half*)bits + i));
+                TOps.Store(bfloats + i, ElementLoads<TOps, TVec>.Load((BFloat16*)bits + i));
+            }
+
+            for (int i = 0; i < byteCount; i += TOps.Width)
+            {
+                TOps.Store(fromBytes + i, ElementLoads<TOps, TVec>.Load(bytes + i));
+            }
+        }
     }
 
     private static TheoryData<CpuKernelVariant, int, int> Cases((int Start, int Count)[] ranges)

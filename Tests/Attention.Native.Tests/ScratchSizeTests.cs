@@ -38,9 +38,9 @@ public sealed class ScratchSizeTests
     public void Decode_scratch_is_independent_of_key_length(int threads, int kvHeads)
     {
         long small = DecodeAttentionKernel<Vector256Ops, System.Runtime.Intrinsics.Vector256<float>>.ScratchFloats(
-            Problem(1, 4096, 128, 32, kvHeads), threads, convertsOperands: true);
+            Problem(1, 4096, 128, 32, kvHeads), threads, scaled: true);
         long large = DecodeAttentionKernel<Vector256Ops, System.Runtime.Intrinsics.Vector256<float>>.ScratchFloats(
-            Problem(1, 4_000_000, 128, 32, kvHeads), threads, convertsOperands: true);
+            Problem(1, 4_000_000, 128, 32, kvHeads), threads, scaled: true);
         Assert.Equal(small, large);
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Validation;
 
@@ -134,6 +135,28 @@ public sealed class CpuBackend : AttentionBackend
             Bias = biasPointer,
         };
         CpuKernels.Run(Variant, problem, operands, ThreadCount);
+    }
+
+    /// <summary>
+    /// The decode kernel with K and V from <paramref name="rows"/> (an int8 key/value cache): validated by the caller
+    /// (<see cref="Decode.Int8CacheAttention"/>), which checked that the decode kernel takes the problem.
+    /// </summary>
+    internal unsafe void RunDecode<T, TKv>(AttentionProblem problem, T* q, KeyValueRows<TKv> rows, T* o, float* lse)
+        where T : unmanaged
+        where TKv : unmanaged
+    {
+        ThrowIfBeyondLimits(problem);
+        using var mask = Pin(problem.Mask, out bool* maskPointer);
+        using var bias = Pin(problem.Bias, out float* biasPointer);
+        var operands = new Operands<T>
+        {
+            Query = q,
+            Output = o,
+            LogSumExp = lse,
+            Mask = maskPointer,
+            Bias = biasPointer,
+        };
+        CpuKernels.RunDecode(Variant, problem, operands, rows, ThreadCount);
     }
 
     private static unsafe MemoryHandle Pin<TElement>(BroadcastScores<TElement>? scores, out TElement* pointer)

@@ -28,6 +28,19 @@ internal static unsafe class CpuKernels
         }
     }
 
+    /// <summary>
+    /// The decode kernel over K and V from <paramref name="rows"/> (an int8 key/value cache and its scales) in
+    /// <paramref name="variant"/>; the caller checked that it takes the problem (<see cref="UsesDecodeKernel"/>).
+    /// </summary>
+    public static void RunDecode<T, TKv>(
+        CpuKernelVariant variant, AttentionProblem problem, in Operands<T> operands, KeyValueRows<TKv> rows, int threads)
+        where T : unmanaged
+        where TKv : unmanaged
+    {
+        var kernel = new DecodeRows<T, TKv>(problem, operands, rows, threads);
+        CpuIsa.Dispatch(variant, ref kernel);
+    }
+
     /// <summary>Additive attention after the projections in <paramref name="variant"/> (<see cref="AdditiveAttentionKernel{TOps, TVec}"/>).</summary>
     public static void RunAdditive(
         CpuKernelVariant variant, in AdditiveAttentionProblem problem, float* queries, float* keys, float* scoreVector,
@@ -64,6 +77,20 @@ internal static unsafe class CpuKernels
         {
             CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.DecodeAttention);
             DecodeAttentionKernel<TOps, TVec>.Run(problem, operands, threads);
+        }
+    }
+
+    private readonly struct DecodeRows<T, TKv>(AttentionProblem problem, Operands<T> operands, KeyValueRows<TKv> rows, int threads)
+        : ISimdKernel
+        where T : unmanaged
+        where TKv : unmanaged
+    {
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged
+        {
+            CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.DecodeAttention);
+            DecodeAttentionKernel<TOps, TVec>.Run(problem, operands, rows, threads);
         }
     }
 

@@ -4,7 +4,7 @@ using Attention.Native.Cpu.Simd;
 
 namespace Attention.Native.Cpu;
 
-/// <summary>How both CPU kernels see operand rows as floats, in their variant (<typeparamref name="TOps"/>).</summary>
+/// <summary>How the tiled kernel sees K and V rows as floats, in its variant (<typeparamref name="TOps"/>).</summary>
 internal static unsafe class OperandRows<TOps, TVec>
     where TOps : ISimd<TVec>
     where TVec : unmanaged
@@ -50,22 +50,9 @@ internal static unsafe class OperandRows<TOps, TVec>
     }
 }
 
-/// <summary>Helpers both CPU kernels use for their dot products' tails and to carve their scratch memory.</summary>
+/// <summary>How the CPU kernels carve their scratch memory.</summary>
 internal static unsafe class OperandRows
 {
-    /// <summary>The scalar remainder of a dot product past the last full vector (the decode kernel's loops).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float DotTail(float* q, float* k, int from, int dim)
-    {
-        float sum = 0;
-        for (int x = from; x < dim; x++)
-        {
-            sum += q[x] * k[x];
-        }
-
-        return sum;
-    }
-
     /// <summary>Reserves <paramref name="floats"/> of scratch at a 64-byte boundary and returns its offset.</summary>
     public static int TakeScratch(ref int offset, int floats)
     {

@@ -1,3 +1,4 @@
+using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Gemm;
 using Attention.Native.Cpu;
 using Attention.Native.Validation;
@@ -11,12 +12,16 @@ namespace Attention.Native.Layers;
 /// Up to four rows (decoding steps) go to <see cref="RowProjection"/>, which reads W once instead of packing it. Every
 /// operation runs in the backend's variant (<see cref="CpuBackend.Variant"/>).
 /// </summary>
-internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>
+internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>, IInt8CacheEngine<T>
     where T : unmanaged
 {
     // Float results of Half/BFloat16 projections before their rounding, kept between calls (grown on demand).
     private float[] wideY = [];
     private float[] wideBias = [];
+
+    // An int8 cache's rows in float: Half/BFloat16 projections widened before quantisation, dequantised rows before
+    // their rounding to T.
+    private float[] wideRows = [];
 
     /// <summary>The backend's variant: the layer's conversions of weights run in it too.</summary>
     public override CpuKernelVariant HostVariant => backend.Variant;
@@ -86,8 +91,99 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
             backend.Variant, problem, Pointer(queries), Pointer(keys), Pointer(scoreVector), Pointer(values), Pointer(output),
             probabilities is { } p ? Pointer(p) : null, backend.ThreadCount);
 
+    public void AppendInt8(LayerOperand<T> keys, LayerOperand<T> values, int tokens, Int8CacheRows cache, int start)
+    {
+        Quantize(keys, tokens, cache, start, cache.KeyDim, cache.KeyRow, cache.Keys, cache.KeyScales);
+        Quantize(values, tokens, cache, start, cache.ValueDim, cache.ValueRow, cache.Values, cache.ValueScales);
+    }
+
+    public bool TakesInt8(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
+        Int8CacheAttention.Takes(Validate(shape, options, wantsProbabilities));
+
+    public void AttentionInt8(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows cache, LayerOperand<T> output)
+    {
+        long positions = (long)cache.Batch * cache.Capacity;
+        var kv = new Int8KeyValueSpans
+        {
+            Key = new ReadOnlySpan<sbyte>(cache.Keys, checked((int)(positions * cache.KeyRow))),
+            Value = new ReadOnlySpan<sbyte>(cache.Values, checked((int)(positions * cache.ValueRow))),
+            KeyScales = new ReadOnlySpan<float>(cache.KeyScales, checked((int)(positions * cache.Heads))),
+            ValueScales = new ReadOnlySpan<float>(cache.ValueScales, checked((int)(positions * cache.Heads))),
+            ScaleStrides = new((long)cache.Capacity * cache.Heads, 1, cache.Heads),
+        };
+        Int8CacheAttention.Run(backend, shape, Span(query), kv, Span(output), options);
+    }
+
+    public void DequantizeInt8(Int8CacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values)
+    {
+        Dequantize(cache, length, cache.KeyDim, cache.KeyRow, cache.Keys, cache.KeyScales, Pointer(keys));
+        Dequantize(cache, length, cache.ValueDim, cache.ValueRow, cache.Values, cache.ValueScales, Pointer(values));
+    }
+
     public override void Copy(LayerOperand<T> source, LayerOperand<T> destination, long count) =>
         Span(source)[..checked((int)count)].CopyTo(Span(destination));
+
+    /// <summary>[B, tokens, Hkv·dim] rows of T into the cache's int8 rows from position start, a scale per (token, head).</summary>
+    private void Quantize(LayerOperand<T> rows, int tokens, Int8CacheRows cache, int start, int dim, int row, sbyte* target, float* scales)
+    {
+        int count = checked(cache.Batch * tokens * row);
+        float* wide;
+        fixed (float* buffer = Grown(ref wideRows, count))
+        {
+            if (typeof(T) == typeof(float))
+            {
+                wide = (float*)Pointer(rows);
+            }
+            else
+            {
+                ElementType.Widen(backend.Variant, new ReadOnlySpan<T>(Pointer(rows), count), new Span<float>(buffer, count));
+                wide = buffer;
+            }
+
+            for (int b = 0; b < cache.Batch; b++)
+            {
+                for (int t = 0; t < tokens; t++)
+                {
+                    long position = ((long)b * cache.Capacity) + start + t;
+                    float* source = wide + ((((long)b * tokens) + t) * row);
+                    for (int h = 0; h < cache.Heads; h++)
+                    {
+                        scales[(position * cache.Heads) + h] =
+                            Int8Quantizer.QuantizeRow(source + (h * dim), target + (position * row) + (h * dim), dim);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The first length positions of the cache's int8 rows, dequantised, into [B, length, Hkv·dim] rows of T.</summary>
+    private void Dequantize(Int8CacheRows cache, int length, int dim, int row, sbyte* source, float* scales, T* target)
+    {
+        int count = checked(cache.Batch * length * row);
+        fixed (float* buffer = Grown(ref wideRows, count))
+        {
+            for (int b = 0; b < cache.Batch; b++)
+            {
+                for (int t = 0; t < length; t++)
+                {
+                    long position = ((long)b * cache.Capacity) + t;
+                    float* wide = buffer + ((((long)b * length) + t) * row);
+                    for (int h = 0; h < cache.Heads; h++)
+                    {
+                        float scale = scales[(position * cache.Heads) + h];
+                        sbyte* stored = source + (position * row) + (h * dim);
+                        for (int x = 0; x < dim; x++)
+                        {
+                            wide[(h * dim) + x] = Int8Quantizer.Dequantize(stored[x], scale);
+                        }
+                    }
+                }
+            }
+
+            ElementType.Narrow(backend.Variant, new ReadOnlySpan<float>(buffer, count), new Span<T>(target, count));
+        }
+    }
 
     private static TElement* Pointer<TElement>(LayerOperand<TElement> operand)
         where TElement : unmanaged => CpuTensor<TElement>.PointerOf(operand.Tensor) + operand.Offset;

@@ -4,7 +4,9 @@ namespace Attention.Native.Layers;
 /// The projected keys and values of the tokens a <see cref="MultiHeadAttention{T}"/> layer has seen so far, for
 /// incremental (token-by-token) decoding: <see cref="MultiHeadAttention{T}.ForwardStep(KeyValueCache{T}, AttentionTensor{T}, AttentionTensor{T}, LayerMasks?, AttentionTensor{float}?, AttentionWeightsMode)"/>
 /// appends each step's keys and values and attends over all of them. Created by
-/// <see cref="MultiHeadAttention{T}.CreateCache"/>; stored on the layer's backend as <c>[B, Capacity, Hkv, D]</c>.
+/// <see cref="MultiHeadAttention{T}.CreateCache"/>; stored on the layer's backend as <c>[B, Capacity, Hkv, D]</c> in
+/// <typeparamref name="T"/>, or, with <see cref="KeyValueCacheStorage.Int8"/>, as signed bytes with a float scale per
+/// (sequence, position, KV head) (<see cref="Storage"/>).
 /// </summary>
 /// <remarks>A cache serves one call at a time: <see cref="Reset"/> or a step that enters while a step on it runs throws
 /// <see cref="InvalidOperationException"/>.</remarks>
@@ -15,16 +17,29 @@ public sealed class KeyValueCache<T> : IDisposable
     private readonly LayerEngine<T> engine;
     private readonly int keyWidth;
     private readonly int valueWidth;
+    private readonly int heads;
 
-    internal KeyValueCache(MultiHeadAttention<T> owner, LayerEngine<T> engine, int batch, int capacity, bool growable, int keyWidth, int valueWidth)
+    internal KeyValueCache(
+        MultiHeadAttention<T> owner, LayerEngine<T> engine, int batch, int capacity, bool growable, KeyValueCacheStorage storage,
+        int heads, int keyWidth, int valueWidth)
     {
         Owner = owner;
         this.engine = engine;
+        this.heads = heads;
         this.keyWidth = keyWidth;
         this.valueWidth = valueWidth;
         Batch = batch;
         IsGrowable = growable;
-        (Keys, Values) = Allocate(capacity);
+        Storage = storage;
+        if (storage == KeyValueCacheStorage.Int8)
+        {
+            Int8 = new Int8CacheRows(batch, capacity, heads, keyWidth / heads, valueWidth / heads);
+        }
+        else
+        {
+            (Keys, Values) = Allocate(capacity);
+        }
+
         Capacity = capacity;
     }
 
@@ -40,6 +55,9 @@ public sealed class KeyValueCache<T> : IDisposable
     /// <summary>Whether the cache grows (doubling, copying what it holds) instead of failing when full.</summary>
     public bool IsGrowable { get; }
 
+    /// <summary>How the keys and values are stored.</summary>
+    public KeyValueCacheStorage Storage { get; }
+
     /// <summary>Whether the cache was disposed.</summary>
     public bool IsDisposed { get; private set; }
 
@@ -48,9 +66,14 @@ public sealed class KeyValueCache<T> : IDisposable
     /// <summary>The cache's one running call (a step, a reset).</summary>
     internal SingleCallGuard Guard { get; } = new("KeyValueCache");
 
-    internal AttentionTensor<T> Keys { get; private set; }
+    /// <summary>The keys in <typeparamref name="T"/>; null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    internal AttentionTensor<T>? Keys { get; private set; }
 
-    internal AttentionTensor<T> Values { get; private set; }
+    /// <summary>The values in <typeparamref name="T"/>; null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    internal AttentionTensor<T>? Values { get; private set; }
+
+    /// <summary>The int8 keys, values and scales; null for <see cref="KeyValueCacheStorage.Element"/>.</summary>
+    internal Int8CacheRows? Int8 { get; private set; }
 
     internal int KeyWidth => keyWidth;
 
@@ -73,8 +96,9 @@ public sealed class KeyValueCache<T> : IDisposable
         {
             IsDisposed = true;
             engine.Synchronize();
-            Keys.Dispose();
-            Values.Dispose();
+            Keys?.Dispose();
+            Values?.Dispose();
+            Int8?.Dispose();
         }
     }
 
@@ -105,16 +129,25 @@ public sealed class KeyValueCache<T> : IDisposable
             return;
         }
 
+        if (Int8 is { } int8)
+        {
+            var grown = new Int8CacheRows(Batch, capacity, heads, int8.KeyDim, int8.ValueDim);
+            int8.CopyTo(grown, Length);
+            int8.Dispose();
+            (Int8, Capacity) = (grown, capacity);
+            return;
+        }
+
         var (keys, values) = Allocate(capacity);
         for (int b = 0; b < Batch; b++)
         {
-            engine.Copy(new(Keys, (long)b * Capacity * keyWidth), new(keys, (long)b * capacity * keyWidth), (long)Length * keyWidth);
-            engine.Copy(new(Values, (long)b * Capacity * valueWidth), new(values, (long)b * capacity * valueWidth), (long)Length * valueWidth);
+            engine.Copy(new(Keys!, (long)b * Capacity * keyWidth), new(keys, (long)b * capacity * keyWidth), (long)Length * keyWidth);
+            engine.Copy(new(Values!, (long)b * Capacity * valueWidth), new(values, (long)b * capacity * valueWidth), (long)Length * valueWidth);
         }
 
         engine.Synchronize();
-        Keys.Dispose();
-        Values.Dispose();
+        Keys!.Dispose();
+        Values!.Dispose();
         (Keys, Values, Capacity) = (keys, values, capacity);
     }
 

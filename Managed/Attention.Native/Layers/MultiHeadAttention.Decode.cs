@@ -7,15 +7,35 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="batch">Number of sequences B.</param>
     /// <param name="capacity">Positions per sequence it holds.</param>
     /// <param name="growable">Whether it grows when full (else a step that does not fit throws).</param>
+    /// <param name="storage">How it stores keys and values: in <typeparamref name="T"/>, or as int8 with a scale per
+    /// (sequence, position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>: a quarter of float's bytes, CPU backend
+    /// only).</param>
     /// <returns>The cache, on this layer's backend; dispose it.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="capacity"/> is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="capacity"/> is below 1,
+    /// <paramref name="storage"/> is not a defined <see cref="KeyValueCacheStorage"/>, or the cache would pass a CPU
+    /// buffer's limit of <see cref="int.MaxValue"/> elements.</exception>
+    /// <exception cref="NotSupportedException"><paramref name="storage"/> is <see cref="KeyValueCacheStorage.Int8"/> and
+    /// the layer's backend is not the CPU backend.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
-    public KeyValueCache<T> CreateCache(int batch, int capacity, bool growable = false)
+    public KeyValueCache<T> CreateCache(
+        int batch, int capacity, bool growable = false, KeyValueCacheStorage storage = KeyValueCacheStorage.Element)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        return new KeyValueCache<T>(this, engine, batch, capacity, growable, dims.KeyRows, dims.ValueRows);
+        if (!Enum.IsDefined(storage))
+        {
+            throw new ArgumentOutOfRangeException(nameof(storage), storage, "storage is not a defined KeyValueCacheStorage.");
+        }
+
+        if (storage == KeyValueCacheStorage.Int8 && engine is not IInt8CacheEngine<T>)
+        {
+            throw new NotSupportedException(
+                $"KeyValueCacheStorage.Int8 is not supported on the {Backend.Kind} backend (the CPU backend reads int8 caches); create the cache with KeyValueCacheStorage.Element.");
+        }
+
+        return new KeyValueCache<T>(
+            this, engine, batch, capacity, growable, storage, dims.KeyValueHeads, dims.KeyRows, dims.ValueRows);
     }
 
     /// <summary>
@@ -85,16 +105,62 @@ public sealed partial class MultiHeadAttention<T>
         cache.EnsureRoom(n);
         var q = scratch.Get<T>(LayerScratch.Projections, (long)batch * n * d.QueryRows);
         engine.Linear(query, d.ModelDim, batch * n, d.ModelDim, inWeight, InBias(0), d.QueryRows, q, d.QueryRows);
+        if (cache.Int8 is { } int8)
+        {
+            StepInt8(int8, query, q, shape, options, start, output, weights, weightsMode);
+            cache.Length = lk;
+            return;
+        }
+
         // Each sequence's new keys and values go straight into its rows of the cache (sequence b's start at row
         // b·capacity + start): one batched projection each, no copies.
+        ProjectKeysValues(query, n, batch, new(cache.Keys!, (long)start * d.KeyRows), new(cache.Values!, (long)start * d.ValueRows), capacity);
+        AttendAndProject(shape, options, q, cache.Keys!, cache.Values!, output, weights, weightsMode);
+        cache.Length = lk;
+    }
+
+    /// <summary>
+    /// The new tokens' keys and values into rows of <paramref name="keys"/> and <paramref name="values"/>, sequence b's
+    /// from row b·<paramref name="rowsPerSequence"/>: one batched projection each.
+    /// </summary>
+    private void ProjectKeysValues(
+        AttentionTensor<T> query, int n, int batch, LayerOperand<T> keys, LayerOperand<T> values, int rowsPerSequence)
+    {
+        var d = dims;
         long queryStride = (long)n * d.ModelDim;
         engine.LinearBatched(query, d.ModelDim, queryStride, n, batch, d.ModelDim, new(inWeight, d.KeyWeightOffset),
-            InBias(d.QueryRows), d.KeyRows, new(cache.Keys, (long)start * d.KeyRows), d.KeyRows, (long)capacity * d.KeyRows);
+            InBias(d.QueryRows), d.KeyRows, keys, d.KeyRows, (long)rowsPerSequence * d.KeyRows);
         engine.LinearBatched(query, d.ModelDim, queryStride, n, batch, d.ModelDim, new(inWeight, d.ValueWeightOffset),
-            InBias(d.QueryRows + d.KeyRows), d.ValueRows, new(cache.Values, (long)start * d.ValueRows), d.ValueRows,
-            (long)capacity * d.ValueRows);
+            InBias(d.QueryRows + d.KeyRows), d.ValueRows, values, d.ValueRows, (long)rowsPerSequence * d.ValueRows);
+    }
 
-        AttendAndProject(shape, options, q, cache.Keys, cache.Values, output, weights, weightsMode);
-        cache.Length = lk;
+    /// <summary>
+    /// A step on an int8 cache (grown to fit): the new keys and values projected into scratch and quantised into the
+    /// cache, then attention on the int8 rows where the decode kernel takes the step, else on the cache dequantised
+    /// into <typeparamref name="T"/>.
+    /// </summary>
+    private void StepInt8(
+        Int8CacheRows int8, AttentionTensor<T> query, AttentionTensor<T> q, AttentionShape shape, AttentionOptions options,
+        int start, AttentionTensor<T> output, AttentionTensor<float>? weights, AttentionWeightsMode weightsMode)
+    {
+        var d = dims;
+        var int8Engine = (IInt8CacheEngine<T>)engine;
+        int batch = shape.Batch, n = shape.QueryLength, lk = shape.KeyLength;
+        var fresh = scratch.Get<T>(LayerScratch.Spare, (long)batch * n * (d.KeyRows + d.ValueRows));
+        var freshValues = new LayerOperand<T>(fresh, (long)batch * n * d.KeyRows);
+        ProjectKeysValues(query, n, batch, fresh, freshValues, n);
+        int8Engine.AppendInt8(fresh, freshValues, n, int8, start);
+        if (int8Engine.TakesInt8(shape, options, weights is not null))
+        {
+            AttendAndProject(shape, options, output, weights, weightsMode,
+                (contextOptions, context, _) => int8Engine.AttentionInt8(shape, contextOptions, q, int8, context));
+            return;
+        }
+
+        var dequantized = scratch.Get<T>(LayerScratch.Spare, (long)batch * lk * (d.KeyRows + d.ValueRows));
+        var values = new LayerOperand<T>(dequantized, (long)batch * lk * d.KeyRows);
+        int8Engine.DequantizeInt8(int8, lk, dequantized, values);
+        options = options with { KeyStrides = Rows(lk, d.KeyRows, d.KeyDim), ValueStrides = Rows(lk, d.ValueRows, d.ValueDim) };
+        AttendAndProject(shape, options, q, dequantized, values, output, weights, weightsMode);
     }
 }

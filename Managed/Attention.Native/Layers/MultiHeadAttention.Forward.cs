@@ -189,7 +189,17 @@ public sealed partial class MultiHeadAttention<T>
     /// <summary>Attention into the context buffer <c>[B, Lq, H·Dv]</c>, the output projection, and the weights if wanted.</summary>
     private void AttendAndProject(
         AttentionShape shape, AttentionOptions options, LayerOperand<T> q, LayerOperand<T> k, LayerOperand<T> v,
-        AttentionTensor<T> output, AttentionTensor<float>? weights, AttentionWeightsMode weightsMode)
+        AttentionTensor<T> output, AttentionTensor<float>? weights, AttentionWeightsMode weightsMode) =>
+        AttendAndProject(shape, options, output, weights, weightsMode,
+            (contextOptions, context, probabilities) => engine.Attention(shape, contextOptions, q, k, v, context, probabilities));
+
+    /// <summary>
+    /// <paramref name="attention"/> into the context buffer <c>[B, Lq, H·Dv]</c> (given the options with the context's
+    /// output strides), the output projection, and the weights if wanted.
+    /// </summary>
+    private void AttendAndProject(
+        AttentionShape shape, AttentionOptions options, AttentionTensor<T> output, AttentionTensor<float>? weights,
+        AttentionWeightsMode weightsMode, Action<AttentionOptions, LayerOperand<T>, LayerOperand<float>?> attention)
     {
         var d = dims;
         int rowsQ = shape.Batch * shape.QueryLength;
@@ -198,7 +208,7 @@ public sealed partial class MultiHeadAttention<T>
             : weightsMode == AttentionWeightsMode.PerHead ? new LayerOperand<float>(weights, 0)
             : new LayerOperand<float>(scratch.Get<float>(LayerScratch.Probabilities, shape.ProbabilitiesElementCount), 0);
         options = options with { OutputStrides = Rows(shape.QueryLength, d.ContextWidth, d.ValueDim) };
-        engine.Attention(shape, options, q, k, v, context, probabilities);
+        attention(options, context, probabilities);
         engine.Linear(context, d.ContextWidth, rowsQ, d.ContextWidth, outWeight, outBias is null ? (LayerOperand<T>?)null : new LayerOperand<T>(outBias, 0), d.ModelDim, output, d.ModelDim);
         if (weights is not null && weightsMode == AttentionWeightsMode.AveragedOverHeads)
         {

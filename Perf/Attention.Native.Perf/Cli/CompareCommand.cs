@@ -30,9 +30,13 @@ internal sealed class CompareCommand : Command<CompareSettings>
         Note(MachineDescription.Text);
         Note(LoadAverage.Describe("before"));
         var types = settings.OperandTypeList;
-        string converted = types.Any(t => t != OperandType.Float)
+        string converted = types.Any(t => t is OperandType.Half or OperandType.BFloat16)
             ? " (half and bf16 round the same values; their reference uses the rounded inputs)"
             : string.Empty;
+        if (types.Contains(OperandType.Int8Cache))
+        {
+            converted += " (int8kv quantises the same K and V to int8 with a scale per (batch, KV head, key), as KeyValueCacheStorage.Int8 stores them; Q and O stay fp32, and its reference uses the dequantised K and V; GB/s counts the int8 bytes and the scales)";
+        }
         Note($"Operands: random fp32 in ±[0.05, 1]{converted}, seed {seed} (--seed {seed} reproduces them); {(settings.Quick ? "quick" : "full")} repetitions.");
         if (BuildCheck.Warning() is { } warning)
         {
@@ -57,10 +61,16 @@ internal sealed class CompareCommand : Command<CompareSettings>
 
         var peers = LoadPeers(settings, setups, types, Note);
         var skipped = new List<string>();
-        var rows = CompareSession.Run(settings.Cases, types, setups, peers, plan, seed, skipped);
+        var notMeasured = new List<string>();
+        var rows = CompareSession.Run(settings.Cases, types, setups, peers, plan, seed, skipped, notMeasured);
         foreach (string line in skipped)
         {
             Note($"Peer not measured: {line}");
+        }
+
+        foreach (string line in notMeasured)
+        {
+            Note($"Not measured: {line}");
         }
 
         // Other processes only ever lower a measured limit: measure again and keep the higher of the two.

@@ -23,7 +23,7 @@ internal sealed class CompareSettings : CommandSettings
     public string? Backends { get; init; }
 
     [CommandOption("--dtypes <LIST>")]
-    [Description("Comma-separated operand types: float, half, bf16 (converted from the same random floats; error tolerance 1e-5, 1.5e-3, 1e-2).")]
+    [Description("Comma-separated operand types: float, half, bf16 (converted from the same random floats; error tolerance 1e-5, 1.5e-3, 1e-2), int8kv (fp32 Q and O, K and V as an int8 key/value cache with a scale per (batch, KV head, key): decode shapes, CPU only; tolerance 1e-5 against the dequantised K and V).")]
     [DefaultValue("float")]
     public string Dtypes { get; init; } = "float";
 

@@ -1,3 +1,4 @@
+using Attention.Native.Cpu.Decode;
 using Attention.Native.Perf.Peers;
 using Attention.Native.Perf.Workloads;
 
@@ -40,9 +41,7 @@ internal static class CaseRunner
         }
 
         var medians = plan.Medians([Forward, .. peers.Select(p => (Action)p.Forward.Run)]);
-        double Paired(Action forward) => setup.Kind == AttentionBackendKind.Cpu && perfCase.IsDecode
-            ? PairedRead.Fraction(forward, perfCase.KeyValueBytes / sizeof(float) * type.Size(), setup.Threads, plan)
-            : double.NaN;
+        double Paired(Action forward) => PairedFraction(perfCase, type, setup, plan, forward);
         var rows = new List<CompareRow>
         {
             new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[0], check.RelativeError<T>(output.ToArray()), check.Scope)
@@ -67,4 +66,38 @@ internal static class CaseRunner
 
         return rows;
     }
+
+    /// <summary>
+    /// Times a decode case on an int8 key/value cache on the CPU (<see cref="Int8CacheAttention"/>): fp32 Q and O,
+    /// K and V quantised as the layers' <c>KeyValueCacheStorage.Int8</c> stores them.
+    /// </summary>
+    /// <param name="perfCase">A decode case.</param>
+    /// <param name="query">Q, fp32.</param>
+    /// <param name="cache">K and V quantised, with their scales.</param>
+    /// <param name="check">The float64 reference on the dequantised K and V.</param>
+    /// <param name="setup">A CPU setup.</param>
+    /// <param name="plan">The repetitions.</param>
+    public static CompareRow RunInt8Cache(
+        PerfCase perfCase, float[] query, Int8CacheOperands cache, ReferenceCheck check, BackendSetup setup, RepetitionPlan plan)
+    {
+        var shape = perfCase.Shape;
+        var options = perfCase.Options;
+        using var backend = (Cpu.CpuBackend)setup.Create();
+        var output = new float[shape.OutputElementCount];
+        void Forward() => Int8CacheAttention.Run<float>(backend, shape, query, cache.Spans, output, options);
+
+        var median = plan.Median(Forward);
+        return new CompareRow(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, median, check.RelativeError<float>(output), check.Scope)
+        {
+            Dtype = OperandType.Int8Cache,
+            Kernel = setup.KernelOf(perfCase),
+            PairedReadFraction = PairedFraction(perfCase, OperandType.Int8Cache, setup, plan, Forward),
+        };
+    }
+
+    /// <summary>A CPU decode row's rate over the paired read, on the bytes its K and V take in <paramref name="type"/>.</summary>
+    private static double PairedFraction(PerfCase perfCase, OperandType type, BackendSetup setup, RepetitionPlan plan, Action forward) =>
+        setup.Kind == AttentionBackendKind.Cpu && perfCase.IsDecode
+            ? PairedRead.Fraction(forward, type.KeyValueBytes(perfCase), setup.Threads, plan)
+            : double.NaN;
 }

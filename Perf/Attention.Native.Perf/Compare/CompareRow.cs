@@ -43,8 +43,8 @@ internal sealed record CompareRow(
 
     public double Gflops => Case.Flops / Median.TotalSeconds / 1e9;
 
-    /// <summary>K and V bytes read per second (at the operand type's size), for decode cases; NaN otherwise.</summary>
-    public double Gbps => Case.IsDecode ? Case.KeyValueBytes / sizeof(float) * Dtype.Size() / Median.TotalSeconds / 1e9 : double.NaN;
+    /// <summary>K and V bytes read per second (<see cref="OperandTypes.KeyValueBytes"/>), for decode cases; NaN otherwise.</summary>
+    public double Gbps => Case.IsDecode ? Dtype.KeyValueBytes(Case) / Median.TotalSeconds / 1e9 : double.NaN;
 
     /// <summary>For a CPU decode row, its rate over the streaming read timed beside each run (<see cref="PairedRead"/>);
     /// NaN otherwise.</summary>

@@ -1,3 +1,5 @@
+using Attention.Native.Cpu.Decode;
+using Attention.Native.Cpu.Simd;
 using Attention.Native.Perf.Peers;
 using Attention.Native.Perf.Report;
 using Attention.Native.Perf.Workloads;
@@ -15,6 +17,7 @@ internal static class CompareSession
     /// <param name="plan">The repetitions.</param>
     /// <param name="seed">The operands' seed.</param>
     /// <param name="skipped">Filled with one line per (peer, case) the peer could not run, and why.</param>
+    /// <param name="notMeasured">Filled with one line per (case, operand type, backend) that cannot run, and why.</param>
     public static IReadOnlyList<CompareRow> Run(
         IReadOnlyList<PerfCase> cases,
         IReadOnlyList<OperandType> types,
@@ -22,7 +25,8 @@ internal static class CompareSession
         IReadOnlyList<IAttentionPeer> peers,
         RepetitionPlan plan,
         int seed,
-        List<string> skipped)
+        List<string> skipped,
+        List<string> notMeasured)
     {
         var rows = new List<CompareRow>();
         int steps = cases.Count * types.Count * (1 + setups.Count);
@@ -43,6 +47,7 @@ internal static class CompareSession
                     {
                         OperandType.Half => session.Run<Half>(setups),
                         OperandType.BFloat16 => session.Run<BFloat16>(setups),
+                        OperandType.Int8Cache => session.RunInt8Cache(setups, notMeasured),
                         _ => session.Run<float>(setups),
                     };
                     rows.AddRange(WithSpeedups(caseRows));
@@ -100,6 +105,41 @@ internal static class CompareSession
                         forward.Dispose();
                     }
                 }
+            }
+
+            return caseRows;
+        }
+
+        /// <summary>
+        /// The case on an int8 key/value cache: its reference on the dequantised K and V, then every CPU setup; a line in
+        /// <paramref name="notMeasured"/> for a case the decode kernel does not take and for each other backend.
+        /// </summary>
+        public List<CompareRow> RunInt8Cache(IReadOnlyList<BackendSetup> setups, List<string> notMeasured)
+        {
+            string what = $"{perfCase.Label} {type.Name()}";
+            step($"{what}: float64 reference");
+            var caseRows = new List<CompareRow>();
+            if (perfCase.Shape.QueryLength > DecodeAttentionKernel<ScalarOps, float>.MaxQueryLength)
+            {
+                notMeasured.Add($"{what}: an int8 key/value cache is read by the CPU decode kernel, which takes Lq ≤ {DecodeAttentionKernel<ScalarOps, float>.MaxQueryLength}.");
+                setups.ToList().ForEach(_ => step($"{what}: not measured"));
+                return caseRows;
+            }
+
+            var cache = Int8CacheOperands.Create(perfCase.Shape, random.Key, random.Value);
+            var check = ReferenceCheck.Compute<float>(perfCase, (random.Query, cache.DequantizedKey, cache.DequantizedValue));
+            foreach (var setup in setups)
+            {
+                if (setup.Kind != AttentionBackendKind.Cpu)
+                {
+                    step($"{what}: {setup.Kind}: not measured");
+                    notMeasured.Add($"{what} on {setup.Kind}: int8 key/value caches run on the CPU backend only.");
+                    continue;
+                }
+
+                string variant = setup.Variant != Cpu.CpuKernelVariant.Auto ? $", {setup.Variant}" : string.Empty;
+                step($"{what}: {setup.Kind}{variant}, {setup.Threads} thread(s)");
+                caseRows.Add(CaseRunner.RunInt8Cache(perfCase, random.Query, cache, check, setup, plan));
             }
 
             return caseRows;

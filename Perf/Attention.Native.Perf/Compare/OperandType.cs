@@ -11,23 +11,47 @@ internal enum OperandType
 
     /// <summary>bfloat16 (<c>bf16</c>).</summary>
     BFloat16,
+
+    /// <summary>
+    /// An int8 key/value cache (<c>int8kv</c>): fp32 Q and O, K and V as signed bytes with one float scale per
+    /// (batch, KV head, key) (the layers' <c>KeyValueCacheStorage.Int8</c>), read by the CPU decode kernel; decode
+    /// shapes on the CPU only.
+    /// </summary>
+    Int8Cache,
 }
 
 /// <summary>Names, sizes and error tolerances of the <see cref="OperandType"/>s.</summary>
 internal static class OperandTypes
 {
     /// <summary>The <c>--dtypes</c> names, in enum order.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["float", "half", "bf16"];
+    public static IReadOnlyList<string> Names { get; } = ["float", "half", "bf16", "int8kv"];
 
     public static string Name(this OperandType type) => Names[(int)type];
 
-    /// <summary>Bytes per element in memory.</summary>
-    public static int Size(this OperandType type) => type == OperandType.Float ? sizeof(float) : 2;
+    /// <summary>Bytes per K or V element in memory.</summary>
+    public static int Size(this OperandType type) => type switch
+    {
+        OperandType.Float => sizeof(float),
+        OperandType.Int8Cache => sizeof(sbyte),
+        _ => 2,
+    };
+
+    /// <summary>
+    /// Bytes of K and V a call reads once: <c>B·Hkv·Lk·(D + Dv)</c> elements at <see cref="Size"/>, and for an int8
+    /// cache its two float scales per (batch, KV head, key).
+    /// </summary>
+    public static double KeyValueBytes(this OperandType type, Workloads.PerfCase perfCase)
+    {
+        var s = perfCase.Shape;
+        double keys = (double)s.Batch * s.KeyValueHeads * s.KeyLength;
+        return (keys * (s.HeadDim + s.ValueHeadDim) * type.Size()) + (type == OperandType.Int8Cache ? keys * 2 * sizeof(float) : 0);
+    }
 
     /// <summary>
     /// The bound on <c>‖out − ref‖ / ‖ref‖</c>, the reference computed in float64 on the same (rounded) inputs: 1e-5
     /// for float (DESIGN.md §3); for Half and BFloat16 the output is rounded to the operand type, so the bound is about
-    /// its rounding error (2⁻¹¹ and 2⁻⁸ relative): 1.5e-3 and 1e-2.
+    /// its rounding error (2⁻¹¹ and 2⁻⁸ relative): 1.5e-3 and 1e-2; for an int8 cache the reference takes the
+    /// dequantised K and V and the output is float: 1e-5.
     /// </summary>
     public static double Tolerance(this OperandType type) => type switch
     {
@@ -42,6 +66,7 @@ internal static class OperandTypes
         "float" or "fp32" or "float32" => OperandType.Float,
         "half" or "fp16" or "float16" => OperandType.Half,
         "bf16" or "bfloat16" => OperandType.BFloat16,
+        "int8kv" or "int8" => OperandType.Int8Cache,
         _ => null,
     };
 

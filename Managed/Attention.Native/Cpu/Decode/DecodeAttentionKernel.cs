@@ -10,7 +10,11 @@ namespace Attention.Native.Cpu.Decode;
 /// unlike <see cref="Tiled.TiledAttentionKernel{TOps, TVec}"/> it vectorises along the head dimension (no padding of
 /// query rows to a tile) and reads each key and value row once for every query head that shares it (GQA rows are
 /// packed together). When there are fewer (batch, KV head) pairs than workers the keys are split into chunks whose
-/// partial softmax states are merged by their maxima and sums (flash-decoding).
+/// partial softmax states are merged by their maxima and sums (flash-decoding). K and V rows are float, Half,
+/// BFloat16 or int8 with a scale per (batch, KV head, key) (<see cref="KeyValueRows{TKv}"/>); each vector is converted in
+/// registers as the block loop loads it, so a 16-bit cache moves half the bytes of a float one and an int8 cache a
+/// quarter (plus its scales), and nothing is staged. An int8 key's scale multiplies its scores, a value's its
+/// probabilities (after the softmax's sum): per block, not per element.
 /// </summary>
 internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     where TOps : ISimd<TVec>
@@ -49,14 +53,14 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     /// Scratch floats of a call: per worker a function of the rows (Lq·group) and head dims, plus the split-KV
     /// partial states, bounded by the worker count — never a function of Lk.
     /// </summary>
-    public static long ScratchFloats(AttentionProblem p, int threads, bool convertsOperands)
+    public static long ScratchFloats(AttentionProblem p, int threads, bool scaled)
     {
         int groups = p.Batch * p.KeyValueHeads;
         int rows = p.QueryLength * p.GroupSize;
         int heads = HeadsPerItem(p);
         int chunks = ChunkCount(p, threads, groups / heads);
         long partials = chunks == 1 ? 0 : (long)groups * chunks * rows * (p.ValueHeadDim + 2);
-        long perWorker = new ScratchLayout(p, rows, convertsOperands).Floats * heads;
+        long perWorker = new ScratchLayout(p, rows, scaled).Floats * heads;
         return (perWorker * Math.Clamp(threads, 1, groups / heads * chunks)) + partials;
     }
 
@@ -83,28 +87,38 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         return Math.Max(heads, 1);
     }
 
-    /// <summary>A head's scratch floats with converted operands (the most it takes, whatever the element type).</summary>
+    /// <summary>A head's scratch floats with scaled rows (the most it takes, whatever the element type).</summary>
     private static long HeadScratchFloats(AttentionProblem p) =>
-        new ScratchLayout(p, p.QueryLength * p.GroupSize, convertsOperands: true).Floats;
+        new ScratchLayout(p, p.QueryLength * p.GroupSize, scaled: true).Floats;
 
     private static int ChunkCount(AttentionProblem p, int threads, int groups) =>
         (int)Math.Clamp(((2L * threads) + groups - 1) / groups, 1, Math.Max(1, p.KeyLength / MinChunkKeys));
 
+    /// <summary>The call's own K and V (of its element type <typeparamref name="T"/>).</summary>
     public static void Run<T>(AttentionProblem p, in Operands<T> operands, int threads)
+        where T : unmanaged =>
+        Run(p, operands, new KeyValueRows<T> { Key = operands.Key, Value = operands.Value }, threads);
+
+    /// <summary>
+    /// K and V from <paramref name="kv"/> (an int8 cache with its scales, or rows of the operand type); Q, O, the
+    /// log-sum-exp, mask and bias from <paramref name="operands"/>.
+    /// </summary>
+    public static void Run<T, TKv>(AttentionProblem p, in Operands<T> operands, KeyValueRows<TKv> kv, int threads)
         where T : unmanaged
+        where TKv : unmanaged
     {
         int groups = p.Batch * p.KeyValueHeads;
         int heads = HeadsPerItem(p);
-        int rows = p.QueryLength * p.GroupSize;
+        int rowCount = p.QueryLength * p.GroupSize;
         int chunks = ChunkCount(p, threads, groups / heads);
         int items = groups / heads * chunks;
-        var layout = new ScratchLayout(p, rows, typeof(T) != typeof(float));
+        var layout = new ScratchLayout(p, rowCount, kv.IsScaled);
         int workers = Math.Clamp(threads, 1, items);
         int stateFloats = p.ValueHeadDim + 2;
         long workerFloats = layout.Floats * heads;
         using var scratch = new AlignedMemoryHandle((nuint)(workerFloats * workers) * sizeof(float), zero: false);
         using var partials = chunks == 1 ? null
-            : new AlignedMemoryHandle((nuint)((long)groups * chunks * rows * stateFloats) * sizeof(float), zero: false);
+            : new AlignedMemoryHandle((nuint)((long)groups * chunks * rowCount * stateFloats) * sizeof(float), zero: false);
         var ops = operands;
         float* scratchBase = (float*)scratch.Pointer;
         float* partialBase = partials is null ? null : (float*)partials.Pointer;
@@ -113,8 +127,8 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             int firstGroup = item / chunks * heads;
             int chunk = item % chunks;
             float* workerState = scratchBase + (worker * workerFloats);
-            RunChunk(p, ops, layout, workerState, firstGroup / p.KeyValueHeads, firstGroup % p.KeyValueHeads, heads, chunk,
-                chunks);
+            RunChunk(p, ops, kv, layout, workerState, firstGroup / p.KeyValueHeads, firstGroup % p.KeyValueHeads, heads,
+                chunk, chunks);
             for (int h = 0; h < heads; h++)
             {
                 int group = firstGroup + h;
@@ -125,8 +139,8 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                     continue;
                 }
 
-                float* partial = partialBase + ((((long)group * chunks) + chunk) * rows * stateFloats);
-                for (int r = 0; r < rows; r++)
+                float* partial = partialBase + ((((long)group * chunks) + chunk) * rowCount * stateFloats);
+                for (int r = 0; r < rowCount; r++)
                 {
                     float* target = partial + (r * stateFloats);
                     target[0] = state[layout.Max + r];
@@ -140,7 +154,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         if (partialBase is not null)
         {
             CpuParallel.For(groups, workers, (group, _) =>
-                Finish(p, ops, group, chunks, partialBase + ((long)group * chunks * rows * stateFloats), null, null, 0));
+                Finish(p, ops, group, chunks, partialBase + ((long)group * chunks * rowCount * stateFloats), null, null, 0));
         }
     }
 
@@ -149,10 +163,11 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     /// <paramref name="state"/> (<see cref="ScratchLayout.Floats"/> apart).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunChunk<T>(
-        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int batch, int firstHead, int heads,
-        int chunk, int chunks)
+    private static void RunChunk<T, TKv>(
+        AttentionProblem p, in Operands<T> ops, in KeyValueRows<TKv> kv, in ScratchLayout layout, float* state, int batch,
+        int firstHead, int heads, int chunk, int chunks)
         where T : unmanaged
+        where TKv : unmanaged
     {
         int rows = p.QueryLength * p.GroupSize;
         int dim = p.HeadDim;
@@ -188,27 +203,25 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         // while the scores of block b + 1 are written.
         float** current = stackalloc float*[heads];
         float** next = stackalloc float*[heads];
-        float** values = stackalloc float*[heads];
-        float** keys = stackalloc float*[heads];
+        TKv** values = stackalloc TKv*[heads];
+        TKv** keys = stackalloc TKv*[heads];
+        long keyStride = p.Key.Sequence, valueStride = p.Value.Sequence;
         int firstKeys = Math.Min(KeyBlock, to - from);
         for (int h = 0; h < heads; h++)
         {
             float* headState = state + ((long)h * layout.Floats);
             current[h] = headState + layout.Scores;
             next[h] = current[h] + (rows * KeyBlock);
-            float* firstKey = OperandRows<TOps, TVec>.AsFloat(ops.Key, KeyOffset(p, batch, firstHead + h), p.Key.Sequence, from,
-                firstKeys, dim, headState + layout.KeyRows, out long firstStride);
-            steps[h].ScoreBlock(firstKey, firstStride, firstKeys, current[h]);
-            FinishScores(p, ops, layout, headState, rowLo, rowHi, batch, firstHead + h, current[h], firstKeys, from);
+            steps[h].ScoreBlock(kv.Key + KeyOffset(p, batch, firstHead + h) + (from * keyStride), keyStride, firstKeys, current[h]);
+            FinishScores(p, ops, kv, layout, headState, rowLo, rowHi, batch, firstHead + h, current[h], firstKeys, from);
         }
 
         // Rows that follow one another in memory are two long sequential streams per operand, which the hardware
         // prefetchers keep ahead of (software prefetch on top cost 5–15 %: GQA 32/8, Lk 4096, D 128, BHSD); so are a
         // [B, L, H, D] cache's rows when all heads go together. Rows with gaps between them (padded strides, or part
         // of the heads) break every stream at each row, and there the prefetch took GQA 32/8 from 24–26 % to
-        // 30–42 % of the read bandwidth. Converted operands are read by their conversion, which prefetches.
-        bool fetch = typeof(T) == typeof(float)
-            && (p.Key.Sequence > (long)heads * dim || p.Value.Sequence > (long)heads * valueDim);
+        // 30–42 % of the read bandwidth.
+        bool fetch = keyStride > (long)heads * dim || valueStride > (long)heads * valueDim;
         // Stepping by the block's own key count: blockStart + KeyBlock would wrap past int.MaxValue in the last
         // block of a key range that ends near it.
         for (int blockStart = from, blockKeys; blockStart < to; blockStart += blockKeys)
@@ -216,15 +229,11 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             blockKeys = Math.Min(KeyBlock, to - blockStart);
             int nextStart = blockStart + blockKeys;
             int nextKeys = Math.Max(0, Math.Min(KeyBlock, to - nextStart));
-            long valueStride = 0, keyStride = 0;
             for (int h = 0; h < heads; h++)
             {
-                float* headState = state + ((long)h * layout.Floats);
-                values[h] = OperandRows<TOps, TVec>.AsFloat(ops.Value, ValueOffset(p, batch, firstHead + h), p.Value.Sequence,
-                    blockStart, blockKeys, valueDim, headState + layout.ValueRows, out valueStride);
-                keys[h] = nextKeys == 0 ? null : OperandRows<TOps, TVec>.AsFloat(ops.Key, KeyOffset(p, batch, firstHead + h),
-                    p.Key.Sequence, nextStart, nextKeys, dim, headState + layout.KeyRows, out keyStride);
-                steps[h].Rescale(headState + layout.Rescale);
+                values[h] = kv.Value + ValueOffset(p, batch, firstHead + h) + (blockStart * valueStride);
+                keys[h] = nextKeys == 0 ? null : kv.Key + KeyOffset(p, batch, firstHead + h) + (nextStart * keyStride);
+                steps[h].Rescale(state + ((long)h * layout.Floats) + layout.Rescale);
             }
 
             if (fetch)
@@ -245,7 +254,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                 next[h] = done;
                 if (nextKeys > 0)
                 {
-                    FinishScores(p, ops, layout, state + ((long)h * layout.Floats), rowLo, rowHi, batch, firstHead + h,
+                    FinishScores(p, ops, kv, layout, state + ((long)h * layout.Floats), rowLo, rowHi, batch, firstHead + h,
                         current[h], nextKeys, nextStart);
                 }
             }
@@ -291,9 +300,10 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     /// the next (<see cref="DecodeBlockSteps{TOps, TVec}.Step"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Steps<TAhead>(
-        DecodeBlockSteps<TOps, TVec>* steps, int heads, float** probabilities, float** nextScores, float** values,
-        long valueStride, int keys, float** nextKeyRows, long keyStride, int nextKeys, TAhead ahead)
+    private static void Steps<TKv, TAhead>(
+        DecodeBlockSteps<TOps, TVec>* steps, int heads, float** probabilities, float** nextScores, TKv** values,
+        long valueStride, int keys, TKv** nextKeyRows, long keyStride, int nextKeys, TAhead ahead)
+        where TKv : unmanaged
         where TAhead : struct, IStreamAhead
     {
         if (heads == 1)
@@ -317,28 +327,67 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     }
 
     /// <summary>
-    /// A head's block of scores into probabilities: −∞ past its keys, the masks and biases, then one online-softmax step
-    /// per row (the factor that rescales the row's accumulator into the state's rescale slots).
+    /// A head's block of scores into probabilities: the keys' scales (int8 rows), −∞ past its keys, the masks and
+    /// biases, then one online-softmax step per row (the factor that rescales the row's accumulator into the state's
+    /// rescale slots), and the values' scales folded into the probabilities the accumulators take (int8 rows; the
+    /// softmax's sum is of the unscaled ones).
     /// </summary>
-    private static void FinishScores<T>(
-        AttentionProblem p, in Operands<T> ops, in ScratchLayout layout, float* state, int* rowLo, int* rowHi, int batch,
-        int kvHead, float* scores, int keys, int blockStart)
+    private static void FinishScores<T, TKv>(
+        AttentionProblem p, in Operands<T> ops, in KeyValueRows<TKv> kv, in ScratchLayout layout, float* state, int* rowLo,
+        int* rowHi, int batch, int kvHead, float* scores, int keys, int blockStart)
         where T : unmanaged
+        where TKv : unmanaged
     {
         var modifiers = new DecodeScoreModifiers(p, ops.Mask, ops.Bias, batch, kvHead);
         int rows = p.QueryLength * p.GroupSize;
         float* max = state + layout.Max;
         float* sum = state + layout.Sum;
         float* rescale = state + layout.Rescale;
+        float* keyScales = state + layout.KeyScales;
+        float* valueScales = state + layout.ValueScales;
+        if (kv.IsScaled)
+        {
+            var strides = kv.ScaleStrides;
+            long first = (batch * strides.Batch) + (kvHead * strides.Head) + (blockStart * strides.Sequence);
+            for (int j = 0; j < keys; j++)
+            {
+                keyScales[j] = kv.KeyScales[first + (j * strides.Sequence)];
+                valueScales[j] = kv.ValueScales[first + (j * strides.Sequence)];
+            }
+        }
 
         // Whole vectors only: a short last block (or a short cache) is not padded to the full block.
         int padded = Math.Min(KeyBlock, (keys + TOps.Width - 1) / TOps.Width * TOps.Width);
         for (int r = 0; r < rows; r++)
         {
             float* s = scores + (r * KeyBlock);
+            if (kv.IsScaled)
+            {
+                MultiplyBy(s, keyScales, keys);
+            }
+
             new Span<float>(s + keys, padded - keys).Fill(float.NegativeInfinity);
             modifiers.Apply(s, keys, blockStart, r, rowLo[r], rowHi[r]);
             rescale[r] = Softmax(s, padded, max + r, sum + r);
+            if (kv.IsScaled)
+            {
+                MultiplyBy(s, valueScales, keys);
+            }
+        }
+    }
+
+    /// <summary><c>values[j] ·= factors[j]</c> for the first <paramref name="count"/> (a block's keys).</summary>
+    private static void MultiplyBy(float* values, float* factors, int count)
+    {
+        int j = 0;
+        for (; j + TOps.Width <= count; j += TOps.Width)
+        {
+            TOps.Store(values + j, TOps.Multiply(TOps.Load(values + j), TOps.Load(factors + j)));
+        }
+
+        for (; j < count; j++)
+        {
+            values[j] *= factors[j];
         }
     }
 
@@ -442,7 +491,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     /// </summary>
     private readonly struct ScratchLayout
     {
-        public ScratchLayout(AttentionProblem p, int rows, bool convertsOperands)
+        public ScratchLayout(AttentionProblem p, int rows, bool scaled)
         {
             long offset = 0;
             Queries = OperandRows.TakeScratch(ref offset, (long)rows * p.HeadDim);
@@ -453,8 +502,8 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             Rescale = OperandRows.TakeScratch(ref offset, rows);
             RowLo = OperandRows.TakeScratch(ref offset, rows);
             RowHi = OperandRows.TakeScratch(ref offset, rows);
-            KeyRows = OperandRows.TakeScratch(ref offset, convertsOperands ? (long)KeyBlock * p.HeadDim : 0);
-            ValueRows = OperandRows.TakeScratch(ref offset, convertsOperands ? (long)KeyBlock * p.ValueHeadDim : 0);
+            KeyScales = OperandRows.TakeScratch(ref offset, scaled ? KeyBlock : 0);
+            ValueScales = OperandRows.TakeScratch(ref offset, scaled ? KeyBlock : 0);
             Floats = offset;
         }
 
@@ -474,9 +523,11 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
 
         public long RowHi { get; }
 
-        public long KeyRows { get; }
+        /// <summary>A block's key scales (int8 rows).</summary>
+        public long KeyScales { get; }
 
-        public long ValueRows { get; }
+        /// <summary>A block's value scales (int8 rows).</summary>
+        public long ValueScales { get; }
 
         public long Floats { get; }
     }

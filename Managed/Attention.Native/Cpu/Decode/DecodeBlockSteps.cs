@@ -48,7 +48,8 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     /// (see <see cref="Step"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void ScoreBlock(float* key, long keyStride, int keys, float* scores)
+    public void ScoreBlock<TKv>(TKv* key, long keyStride, int keys, float* scores)
+        where TKv : unmanaged
     {
         int half = (keys + 1) / 2;
         for (int i = 0; i < half; i++)
@@ -59,15 +60,16 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
 
     /// <summary>Step <paramref name="i"/> of a block's scores: keys i and i + half (or i alone).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ScoreStep(float* key, long keyStride, int keys, int half, int i, float* scores)
+    private void ScoreStep<TKv>(TKv* key, long keyStride, int keys, int half, int i, float* scores)
+        where TKv : unmanaged
     {
         int tile = DecodeKeySteps<TOps, TVec>.Rows;
-        float* k0 = key + (i * keyStride);
+        TKv* k0 = key + (i * keyStride);
         float* s = scores + i;
         int r = 0;
         if (i + half < keys)
         {
-            float* k1 = key + ((i + half) * keyStride);
+            TKv* k1 = key + ((i + half) * keyStride);
             for (; r + tile <= rows; r += tile)
             {
                 DecodeKeySteps<TOps, TVec>.ScoreFourPair(
@@ -123,20 +125,22 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     /// operand's end is harmless).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FetchStep<TAhead>(TAhead ahead, float* block, long stride, int half, int step, int floats)
+    private static void FetchStep<TKv, TAhead>(TAhead ahead, TKv* block, long stride, int half, int step, int elements)
+        where TKv : unmanaged
         where TAhead : struct, IStreamAhead
     {
         int target = step + AheadSteps;
         long low = target < half ? target : KeyBlock + target - half;
-        ahead.Fetch(block + (low * stride), floats);
-        ahead.Fetch(block + ((low + half) * stride), floats);
+        ahead.Fetch((byte*)(block + (low * stride)), elements * sizeof(TKv));
+        ahead.Fetch((byte*)(block + ((low + half) * stride)), elements * sizeof(TKv));
     }
 
     /// <summary>Every step of a block for this head alone (<see cref="Step"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Run<TAhead>(
-        float* probabilities, float* nextScores, float* value, long valueStride, int keys, float* key, long keyStride,
+    public void Run<TKv, TAhead>(
+        float* probabilities, float* nextScores, TKv* value, long valueStride, int keys, TKv* key, long keyStride,
         int nextKeys, TAhead ahead)
+        where TKv : unmanaged
         where TAhead : struct, IStreamAhead
     {
         int half = (keys + 1) / 2;
@@ -158,19 +162,20 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     // Optimised on its own, not inlined: the heads loop that calls it cannot inline this and all it inlines (the
     // JIT's budget ran out and left the step kernels at tier 0, four times slower on a short run).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Step<TAhead>(
-        int i, float* probabilities, float* nextScores, float* value, long valueStride, int keys, int half, float* key,
+    public void Step<TKv, TAhead>(
+        int i, float* probabilities, float* nextScores, TKv* value, long valueStride, int keys, int half, TKv* key,
         long keyStride, int nextKeys, int nextHalf, TAhead ahead)
+        where TKv : unmanaged
         where TAhead : struct, IStreamAhead
     {
         int tile = DecodeKeySteps<TOps, TVec>.Rows;
-        float* v0 = value + (i * valueStride);
+        TKv* v0 = value + (i * valueStride);
         float* p = probabilities + i;
         FetchStep(ahead, value, valueStride, half, i, valueDim);
         int r = 0;
         if (i + half < keys)
         {
-            float* v1 = value + ((i + half) * valueStride);
+            TKv* v1 = value + ((i + half) * valueStride);
             for (; r + tile <= rows; r += tile)
             {
                 DecodeKeySteps<TOps, TVec>.AccumulateFourPair(

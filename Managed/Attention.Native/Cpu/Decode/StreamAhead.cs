@@ -14,8 +14,8 @@ namespace Attention.Native.Cpu.Decode;
 /// </summary>
 internal unsafe interface IStreamAhead
 {
-    /// <summary>Prefetches the row of <paramref name="floats"/> floats at <paramref name="row"/>.</summary>
-    void Fetch(float* row, int floats);
+    /// <summary>Prefetches the row of <paramref name="bytes"/> bytes at <paramref name="row"/>.</summary>
+    void Fetch(byte* row, int bytes);
 }
 
 /// <summary>
@@ -25,29 +25,29 @@ internal unsafe interface IStreamAhead
 internal readonly unsafe struct StreamAhead : IStreamAhead
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Fetch(float* row, int floats)
+    public void Fetch(byte* row, int bytes)
     {
         if (!Sse.IsSupported)
         {
             return;
         }
 
-        // One prefetch per 64 bytes from the row's start, and its last float (a row not starting on a line boundary
+        // One prefetch per 64 bytes from the row's start, and its last byte (a row not starting on a line boundary
         // ends in one more line).
-        for (int x = 0; x < floats; x += 16)
+        for (int x = 0; x < bytes; x += 64)
         {
             Sse.Prefetch0(row + x);
         }
 
-        Sse.Prefetch0(row + floats - 1);
+        Sse.Prefetch0(row + bytes - 1);
     }
 }
 
-/// <summary>Prefetches nothing: for rows the hardware prefetchers follow, or operands a conversion reads first.</summary>
+/// <summary>Prefetches nothing: for rows the hardware prefetchers follow.</summary>
 internal readonly unsafe struct NoStreamAhead : IStreamAhead
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Fetch(float* row, int floats)
+    public void Fetch(byte* row, int bytes)
     {
     }
 }

@@ -8,7 +8,7 @@ namespace Attention.Native.Cpu.Simd;
 /// infinities and NaN kept). .NET exposes no F16C conversion, and the scalar <c>(float)Half</c> costs nanoseconds an
 /// element: the seed layer's Half attention (B 32, L 64, 8 heads, 1 thread) took 29.8 ms converting element by element
 /// against 6.9 ms in float. Here it is integer and float lane arithmetic (<see cref="ISimdBits{TVec}"/>; the float ⇄ half
-/// methods are those of Fabian Giesen's "half_to_float_fast5" and "float_to_half_fast3_rtne"), two vectors of 16-bit
+/// methods follow Fabian Giesen's "half_to_float_fast5" and "float_to_half_fast3_rtne"), two vectors of 16-bit
 /// values a step, the remainder by the types' own scalar conversions. The kernels call it with their own operator
 /// struct; <see cref="ElementType.Widen{T}"/> and <see cref="ElementType.Narrow{T}"/> dispatch to it by variant.
 /// </summary>
@@ -108,7 +108,7 @@ internal static unsafe class HalfPrecisionConversions<TOps, TVec>
     /// <summary>A 16-bit float format: its lane-wise and scalar conversions (an operator struct per format).</summary>
     private interface ISixteenBitFormat
     {
-        /// <summary>Lanes holding 16-bit patterns (zero-extended) to floats.</summary>
+        /// <summary>Lanes holding 16-bit patterns (sign-extended) to floats.</summary>
         static abstract TVec ToSingle(TVec bits);
 
         /// <summary>Floats to lanes holding 16-bit patterns in their low bits.</summary>
@@ -141,21 +141,21 @@ internal static unsafe class HalfPrecisionConversions<TOps, TVec>
         public static ushort FromSingle(float value) => ((BFloat16)value).RawValue;
     }
 
-    /// <summary>Half bits (zero-extended) to floats.</summary>
+    /// <summary>
+    /// Half bits, sign-extended to 32-bit lanes (<see cref="ISimdBits{TVec}.LoadSignExtended"/>), to floats, exactly:
+    /// the exponent and mantissa moved to float's positions with the sign, then one multiply by 2¹¹² rebases the
+    /// exponent from 15 to 127, exact for normals and subnormals alike (a subnormal half is a float subnormal before it:
+    /// m·2⁻¹³⁶·2¹¹² = m·2⁻²⁴). An all-ones exponent (infinity, NaN) lands on 2¹⁶ and gets float's all-ones exponent
+    /// ORed in. Seven lane operations after the load (the decode kernel runs it on every K and V element it reads).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec HalfBitsToSingle(TVec h)
+    internal static TVec HalfBitsToSingle(TVec signExtended)
     {
-        var sign = TOps.ShiftLeftBits(TOps.And(h, TOps.BroadcastBits(0x8000)), 16);
-        // Exponent and mantissa moved to float's positions, the exponent rebased from 15 to 127.
-        var o = TOps.ShiftLeftBits(TOps.And(h, TOps.BroadcastBits(0x7FFF)), 13);
-        var exponent = TOps.And(o, TOps.BroadcastBits(0x0F80_0000));
-        o = TOps.AddBits(o, TOps.BroadcastBits(0x3800_0000));
-        // Infinity and NaN: all-ones exponent (rebase once more, by 128 − 16).
-        o = TOps.AddBits(o, TOps.And(TOps.EqualsBits(exponent, TOps.BroadcastBits(0x0F80_0000)), TOps.BroadcastBits(0x3800_0000)));
-        // Zero and subnormals: 2⁻¹⁴·(1 + m/1024) − 2⁻¹⁴ = m·2⁻²⁴, exact in float.
-        var subnormal = TOps.Subtract(TOps.AddBits(o, TOps.BroadcastBits(0x0080_0000)), TOps.BroadcastBits(0x3880_0000));
-        var isSubnormal = TOps.EqualsBits(exponent, TOps.Zero);
-        return TOps.Or(TOps.Select(isSubnormal, subnormal, o), sign);
+        // Lane bits 0–14 (exponent, mantissa) go to 13–27; bit 18, a copy of the sign, to 31.
+        var o = TOps.And(TOps.ShiftLeftBits(signExtended, 13), TOps.BroadcastBits(0x8FFF_E000));
+        var rebased = TOps.Multiply(o, TOps.BroadcastBits(0x7780_0000));
+        var isInfinityOrNaN = TOps.EqualsBits(TOps.And(o, TOps.BroadcastBits(0x0F80_0000)), TOps.BroadcastBits(0x0F80_0000));
+        return TOps.Or(rebased, TOps.And(isInfinityOrNaN, TOps.BroadcastBits(0x7F80_0000)));
     }
 
     /// <summary>Floats to Half bits (in the low 16 bits of each lane), rounded to nearest even.</summary>

@@ -41,8 +41,18 @@ internal unsafe interface ISimdBits<TVec>
     /// <summary>The bits of <paramref name="ifTrue"/> where <paramref name="mask"/> has ones, else those of <paramref name="ifFalse"/>.</summary>
     static abstract TVec Select(TVec mask, TVec ifTrue, TVec ifFalse);
 
-    /// <summary>Two vectors' worth of 16-bit values, zero-extended to 32-bit lanes: the first half into <paramref name="low"/>.</summary>
+    /// <summary>Two vectors' worth of 16-bit values, sign-extended to 32-bit lanes: the first half into <paramref name="low"/>.</summary>
     static abstract void LoadWidened(ushort* source, out TVec low, out TVec high);
+
+    /// <summary>
+    /// One vector's worth of 16-bit values, sign-extended to 32-bit lanes: one widening load (<c>vpmovsxwd</c> on x64),
+    /// what the decode kernel converts Half and BFloat16 rows with, in registers.
+    /// </summary>
+    static abstract TVec LoadSignExtended(short* source);
+
+    /// <summary>One vector's worth of signed bytes as floats (exact): a widening load and a conversion (<c>vpmovsxbd</c>,
+    /// <c>vcvtdq2ps</c> on x64), what the decode kernel reads an int8 cache's rows with.</summary>
+    static abstract TVec LoadBytesAsSingle(sbyte* source);
 
     /// <summary>The low 16 bits of each lane of <paramref name="low"/>, then of <paramref name="high"/>, stored contiguously.</summary>
     static abstract void StoreNarrowed(ushort* destination, TVec low, TVec high);

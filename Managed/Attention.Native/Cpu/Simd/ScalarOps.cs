@@ -127,9 +127,17 @@ internal readonly unsafe struct ScalarOps : ISimd<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LoadWidened(ushort* source, out float low, out float high)
     {
-        low = FromBits(source[0]);
-        high = FromBits(source[1]);
+        low = LoadSignExtended((short*)source);
+        high = LoadSignExtended((short*)source + 1);
     }
+
+    // The shifts keep the JIT from reading the 16-bit load's neighbour: .NET 10's JIT turns a reinterpreted one- or
+    // two-byte load into a four-byte float load (dotnet/runtime#133580), which put the next element in the high bits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LoadSignExtended(short* source) => BitConverter.Int32BitsToSingle((*source << 16) >> 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LoadBytesAsSingle(sbyte* source) => *source;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNarrowed(ushort* destination, float low, float high)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
 
 namespace Attention.Native.Cpu.Simd;
@@ -129,10 +130,20 @@ internal readonly unsafe struct Vector128Ops : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LoadWidened(ushort* source, out Vector128<float> low, out Vector128<float> high)
     {
-        var halves = Vector128.Load(source);
+        var halves = Vector128.Load((short*)source);
         low = Vector128.WidenLower(halves).AsSingle();
         high = Vector128.WidenUpper(halves).AsSingle();
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadSignExtended(short* source) =>
+        Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source).AsSingle()
+        : Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(source)).AsInt16()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadBytesAsSingle(sbyte* source) =>
+        Vector128.ConvertToSingle(Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source)
+            : Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<int>(source)).AsSByte())));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNarrowed(ushort* destination, Vector128<float> low, Vector128<float> high) =>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
 
 namespace Attention.Native.Cpu.Simd;
@@ -129,10 +130,20 @@ internal readonly unsafe struct Vector256Ops : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LoadWidened(ushort* source, out Vector256<float> low, out Vector256<float> high)
     {
-        var halves = Vector256.Load(source);
+        var halves = Vector256.Load((short*)source);
         low = Vector256.WidenLower(halves).AsSingle();
         high = Vector256.WidenUpper(halves).AsSingle();
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadSignExtended(short* source) =>
+        Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source).AsSingle()
+        : Vector256.WidenLower(Vector128.Load(source).ToVector256Unsafe()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadBytesAsSingle(sbyte* source) =>
+        Vector256.ConvertToSingle(Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source)
+            : Vector256.WidenLower(Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(source)).AsSByte()).ToVector256Unsafe()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNarrowed(ushort* destination, Vector256<float> low, Vector256<float> high) =>

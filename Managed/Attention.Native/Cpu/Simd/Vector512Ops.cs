@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using static Attention.Native.Cpu.Simd.ExpPolynomial;
 
 namespace Attention.Native.Cpu.Simd;
@@ -129,10 +130,20 @@ internal readonly unsafe struct Vector512Ops : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LoadWidened(ushort* source, out Vector512<float> low, out Vector512<float> high)
     {
-        var halves = Vector512.Load(source);
+        var halves = Vector512.Load((short*)source);
         low = Vector512.WidenLower(halves).AsSingle();
         high = Vector512.WidenUpper(halves).AsSingle();
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadSignExtended(short* source) =>
+        Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector256.Load(source)).AsSingle()
+        : Vector512.WidenLower(Vector256.Load(source).ToVector512Unsafe()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadBytesAsSingle(sbyte* source) =>
+        Vector512.ConvertToSingle(Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector128.Load(source))
+            : Vector512.WidenLower(Vector256.WidenLower(Vector128.Load(source).ToVector256Unsafe()).ToVector512Unsafe()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNarrowed(ushort* destination, Vector512<float> low, Vector512<float> high) =>

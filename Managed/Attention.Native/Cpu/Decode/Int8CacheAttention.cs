@@ -1,0 +1,117 @@
+using Attention.Native.Cpu.Simd;
+using Attention.Native.Validation;
+
+namespace Attention.Native.Cpu.Decode;
+
+/// <summary>
+/// An int8 key/value cache's memory as the CPU decode kernel reads it: K <c>[B, Hkv, Lk, D]</c> and V
+/// <c>[B, Hkv, Lk, Dv]</c> as signed bytes at the options' <see cref="AttentionOptions.KeyStrides"/> and
+/// <see cref="AttentionOptions.ValueStrides"/> (in elements), and one float scale per (batch, KV head, key) for each,
+/// at <see cref="ScaleStrides"/> (<see cref="Int8Quantizer"/>).
+/// </summary>
+internal readonly ref struct Int8KeyValueSpans
+{
+    public ReadOnlySpan<sbyte> Key { get; init; }
+
+    public ReadOnlySpan<sbyte> Value { get; init; }
+
+    public ReadOnlySpan<float> KeyScales { get; init; }
+
+    public ReadOnlySpan<float> ValueScales { get; init; }
+
+    /// <summary>Element strides of both scale arrays between batches, KV heads and keys.</summary>
+    public TensorStrides ScaleStrides { get; init; }
+}
+
+/// <summary>
+/// Attention over an int8 key/value cache on a <see cref="CpuBackend"/> (the layers'
+/// <c>KeyValueCacheStorage.Int8</c>): validated like <see cref="AttentionBackend.ScaledDotProductAttention{T}(AttentionShape, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, AttentionOptions?, Span{float}, Span{float})"/>,
+/// then run by the decode kernel, which dequantises each block in registers. Only the decode kernel reads int8 rows,
+/// so a call it does not take (more than <see cref="DecodeAttentionKernel{TOps, TVec}.MaxQueryLength"/> queries,
+/// attention weights) throws <see cref="NotSupportedException"/>; the layers dequantise the cache for such a step.
+/// </summary>
+internal static unsafe class Int8CacheAttention
+{
+    /// <summary>Whether the decode kernel takes <paramref name="problem"/> (and so an int8 cache can serve it).</summary>
+    public static bool Takes(AttentionProblem problem) => CpuKernels.UsesDecodeKernel(problem);
+
+    /// <exception cref="ArgumentException">A size, stride or option does not match the shape, or the output overlaps an input.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A shape dimension or option is out of range.</exception>
+    /// <exception cref="NotSupportedException">The decode kernel does not take the call (the message says why).</exception>
+    public static void Run<T>(
+        CpuBackend backend, AttentionShape shape, ReadOnlySpan<T> query, Int8KeyValueSpans kv, Span<T> output,
+        AttentionOptions? options = null, Span<float> logSumExp = default)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ElementType.ThrowIfNotOperand<T>();
+        options ??= AttentionOptions.Default;
+        var problem = AttentionValidator.Validate(shape, options, new(
+            query.Length, kv.Key.Length, kv.Value.Length, output.Length, logSumExp.IsEmpty ? -1 : logSumExp.Length, -1));
+        RequireScales(kv.ScaleStrides, kv.KeyScales.Length, "keyScales", shape);
+        RequireScales(kv.ScaleStrides, kv.ValueScales.Length, "valueScales", shape);
+        if (Overlaps(output, query) || Overlaps(output, kv.Key) || Overlaps(output, kv.Value)
+            || Overlaps(output, kv.KeyScales) || Overlaps(output, kv.ValueScales)
+            || Overlaps(logSumExp, kv.KeyScales) || Overlaps(logSumExp, kv.ValueScales) || Overlaps(logSumExp, output))
+        {
+            throw new ArgumentException("output and logSumExp must not overlap an input or each other.", nameof(output));
+        }
+
+        CpuBackend.ThrowIfBeyondLimits(problem);
+        if (!Takes(problem))
+        {
+            throw new NotSupportedException(
+                $"An int8 key/value cache is read by the CPU decode kernel only: at most {DecodeAttentionKernel<ScalarOps, float>.MaxQueryLength} " +
+                $"queries per call (Lq = {shape.QueryLength}) and no attention weights.");
+        }
+
+        fixed (T* q = query)
+        fixed (T* o = output)
+        fixed (float* lse = logSumExp)
+        fixed (sbyte* k = kv.Key)
+        fixed (sbyte* v = kv.Value)
+        fixed (float* keyScales = kv.KeyScales)
+        fixed (float* valueScales = kv.ValueScales)
+        {
+            var rows = new KeyValueRows<sbyte>
+            {
+                Key = k,
+                Value = v,
+                KeyScales = keyScales,
+                ValueScales = valueScales,
+                ScaleStrides = kv.ScaleStrides,
+            };
+            backend.RunDecode(problem, q, rows, o, problem.WantsLogSumExp ? lse : null);
+        }
+    }
+
+    private static void RequireScales(TensorStrides strides, long length, string parameter, AttentionShape shape)
+    {
+        if (strides.Batch < 0 || strides.Head < 0 || strides.Sequence < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(strides), strides, "The scales' strides must not be negative.");
+        }
+
+        Int128 required = ((Int128)(shape.Batch - 1) * strides.Batch) + ((Int128)(shape.KeyValueHeads - 1) * strides.Head)
+            + ((Int128)(shape.KeyLength - 1) * strides.Sequence) + 1;
+        if (length < required)
+        {
+            throw new ArgumentException(
+                $"{parameter} holds {length} scales but [B, Hkv, Lk] with {shape} and strides {strides} needs {required}.",
+                parameter);
+        }
+    }
+
+    private static bool Overlaps<TA, TB>(ReadOnlySpan<TA> a, ReadOnlySpan<TB> b)
+        where TA : unmanaged
+        where TB : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(a).Overlaps(System.Runtime.InteropServices.MemoryMarshal.AsBytes(b));
+
+    private static bool Overlaps<TA, TB>(Span<TA> a, ReadOnlySpan<TB> b)
+        where TA : unmanaged
+        where TB : unmanaged => Overlaps((ReadOnlySpan<TA>)a, b);
+
+    private static bool Overlaps<TA, TB>(Span<TA> a, Span<TB> b)
+        where TA : unmanaged
+        where TB : unmanaged => Overlaps((ReadOnlySpan<TA>)a, (ReadOnlySpan<TB>)b);
+}

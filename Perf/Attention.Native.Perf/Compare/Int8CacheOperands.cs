@@ -1,0 +1,63 @@
+using Attention.Native.Cpu.Decode;
+
+namespace Attention.Native.Perf.Compare;
+
+/// <summary>
+/// A case's K and V quantised to int8 as the layers' int8 key/value cache stores them (<see cref="Int8Quantizer"/>:
+/// one scale per (batch, KV head, key), in the BHSD order of the catalogue's operands), and the values they stand for,
+/// which the float64 reference takes.
+/// </summary>
+internal sealed unsafe class Int8CacheOperands
+{
+    private readonly sbyte[] key;
+    private readonly sbyte[] value;
+    private readonly float[] keyScales;
+    private readonly float[] valueScales;
+    private readonly TensorStrides scaleStrides;
+
+    private Int8CacheOperands(AttentionShape shape, float[] key, float[] value)
+    {
+        int rows = shape.Batch * shape.KeyValueHeads * shape.KeyLength;
+        scaleStrides = new((long)shape.KeyValueHeads * shape.KeyLength, shape.KeyLength, 1);
+        (this.key, keyScales, DequantizedKey) = Quantize(key, rows, shape.HeadDim);
+        (this.value, valueScales, DequantizedValue) = Quantize(value, rows, shape.ValueHeadDim);
+    }
+
+    public float[] DequantizedKey { get; }
+
+    public float[] DequantizedValue { get; }
+
+    public Int8KeyValueSpans Spans => new()
+    {
+        Key = key,
+        Value = value,
+        KeyScales = keyScales,
+        ValueScales = valueScales,
+        ScaleStrides = scaleStrides,
+    };
+
+    /// <summary>K and V of <paramref name="shape"/> (BHSD, contiguous) quantised row by row.</summary>
+    public static Int8CacheOperands Create(AttentionShape shape, float[] key, float[] value) => new(shape, key, value);
+
+    private static (sbyte[] Stored, float[] Scales, float[] Dequantized) Quantize(float[] source, int rows, int dim)
+    {
+        var stored = new sbyte[source.Length];
+        var scales = new float[rows];
+        var dequantized = new float[source.Length];
+        fixed (float* from = source)
+        fixed (sbyte* to = stored)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                long row = (long)r * dim;
+                scales[r] = Int8Quantizer.QuantizeRow(from + row, to + row, dim);
+                for (int x = 0; x < dim; x++)
+                {
+                    dequantized[row + x] = Int8Quantizer.Dequantize(stored[row + x], scales[r]);
+                }
+            }
+        }
+
+        return (stored, scales, dequantized);
+    }
+}

@@ -1,0 +1,267 @@
+using Attention.Native.Cpu;
+using Attention.Native.Cpu.Decode;
+using Attention.Native.Reference;
+
+namespace Attention.Native.Tests;
+
+/// <summary>
+/// The CPU decode kernel over an int8 key/value cache (<see cref="Int8CacheAttention"/>), dequantising each block in
+/// registers: against the float64 reference of the dequantised values (the float bound: only the kernel's rounding),
+/// and against the unquantised result within the documented bound (docs/layers.md): per output element,
+/// <c>(e^{2Δ} − 1)·max|V| + max s_v / 2</c> with <c>Δ = scale·‖q‖₁·max s_k / 2</c>. Key counts around the block edges
+/// (256), query groups with and without four-row tiles, two queries, BHSD and [B, L, H, D] caches (heads side by
+/// side), masks, biases, key lengths, a soft cap and a window, split keys over two threads, float, Half and BFloat16
+/// queries, each ISA variant.
+/// </summary>
+[Trait("Isa", "Rerun")]
+public sealed class CpuInt8CacheAttentionTests
+{
+    public static TheoryData<int, int, int> Shapes()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (int keys in new[] { 1, 7, 255, 256, 257, 513, 1000 })
+        {
+            foreach ((int group, int queries) in new[] { (1, 1), (4, 1), (5, 1), (3, 2) })
+            {
+                data.Add(keys, group, queries);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Contiguous_cache_matches_reference(int keys, int group, int queries)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        Check<float>(backend, $"int8-k{keys}-g{group}-q{queries}", new AttentionShape(2, 2 * group, 2, queries, keys, 40, 24), _ => new());
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Bshd_cache_matches_reference(int keys, int group, int queries)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
+        Check<float>(
+            backend, $"int8-bshd-k{keys}-g{group}-q{queries}", new AttentionShape(1, 2 * group, 2, queries, keys, 33, 130),
+            _ => new() { Layout = AttentionLayout.Bshd, Causal = CausalMask.BottomRight });
+    }
+
+    [Fact]
+    public void Split_keys_with_masks_bias_and_key_lengths_match_reference()
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        Check<float>(backend, "int8-split-masked", new AttentionShape(2, 8, 4, 2, 1300, 48, 40), r => new()
+        {
+            Layout = AttentionLayout.Bshd,
+            Causal = CausalMask.BottomRight,
+            KeyLengths = new[] { 1300, 777 },
+            Mask = new(TestData.RandomMask(r, 2L * 2 * 1300, 0.85), 2, 1),
+            Bias = new(TestData.RandomBias(r, 8L * 2 * 1300), 1, 8),
+        });
+    }
+
+    public static TheoryData<CpuKernelVariant> Variants() =>
+        new(CpuKernelVariant.Vector512, CpuKernelVariant.Vector256, CpuKernelVariant.Vector128, CpuKernelVariant.Scalar);
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void Each_variant_matches_reference(CpuKernelVariant variant)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { Variant = variant, ThreadCount = 1 });
+        Check<float>(backend, "int8-variant", new AttentionShape(1, 10, 2, 1, 201, 72, 72), r => new()
+        {
+            KeyLengths = new[] { 190 },
+            Mask = new(TestData.RandomMask(r, 201, 0.8), 1, 1),
+            Softcap = 4f,
+            Window = new(150, 0),
+        });
+    }
+
+    [Fact]
+    public void Half_queries_match_reference()
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        Check<Half>(backend, "int8-half", new AttentionShape(1, 8, 2, 1, 700, 64, 64), _ => new());
+    }
+
+    [Fact]
+    public void BFloat16_queries_match_reference()
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
+        Check<BFloat16>(backend, "int8-bf16", new AttentionShape(1, 4, 4, 1, 300, 48, 48),
+            _ => new() { Layout = AttentionLayout.Bshd });
+    }
+
+    [Fact]
+    public unsafe void Quantizer_keeps_each_element_within_half_a_step()
+    {
+        var random = TestRandom.Create(11);
+        var row = TestData.Random<float>(random, 100, 3f);
+        row[17] = -7.5f;
+        var stored = new sbyte[row.Length];
+        float scale;
+        fixed (float* source = row)
+        fixed (sbyte* target = stored)
+        {
+            scale = Int8Quantizer.QuantizeRow(source, target, row.Length);
+        }
+
+        Assert.Equal(7.5f / 127f, scale);
+        Assert.Equal(-127, stored[17]);
+        for (int i = 0; i < row.Length; i++)
+        {
+            Assert.InRange(stored[i], -127, 127);
+            Assert.True(Math.Abs(row[i] - ((double)stored[i] * scale)) <= (scale / 2.0) * (1 + 1e-6), $"element {i}");
+        }
+    }
+
+    [Fact]
+    public unsafe void Quantizer_gives_zero_rows_scale_zero_and_non_finite_rows_scale_nan()
+    {
+        var stored = new sbyte[3];
+        var row = new float[] { 0, -0f, 0 };
+        fixed (sbyte* target = stored)
+        fixed (float* source = row)
+        {
+            Assert.Equal(0f, Int8Quantizer.QuantizeRow(source, target, 3));
+            Assert.Equal(new sbyte[3], stored);
+            foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+            {
+                row[0] = 1;
+                row[1] = bad;
+                row[2] = -2;
+                Assert.True(float.IsNaN(Int8Quantizer.QuantizeRow(source, target, 3)), $"{bad}");
+            }
+        }
+    }
+
+    [Fact]
+    public void More_queries_than_the_decode_kernel_takes_are_not_supported()
+    {
+        using var backend = new CpuBackend();
+        var shape = new AttentionShape(1, 2, 1, 5, 16, 8, 8);
+        var error = Assert.Throws<NotSupportedException>(() => Int8CacheAttention.Run<float>(
+            backend, shape, new float[shape.QueryElementCount], Spans(shape, scales: 16), new float[shape.OutputElementCount]));
+        Assert.Contains("int8 key/value cache", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Lq = 5", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Short_scales_are_rejected()
+    {
+        using var backend = new CpuBackend();
+        var shape = new AttentionShape(1, 2, 1, 1, 16, 8, 8);
+        var error = Assert.Throws<ArgumentException>(() => Int8CacheAttention.Run<float>(
+            backend, shape, new float[shape.QueryElementCount], Spans(shape, scales: 15), new float[shape.OutputElementCount]));
+        Assert.Equal("keyScales", error.ParamName);
+    }
+
+    private static Int8KeyValueSpans Spans(AttentionShape shape, int scales) => new()
+    {
+        Key = new sbyte[shape.KeyElementCount],
+        Value = new sbyte[shape.ValueElementCount],
+        KeyScales = new float[scales],
+        ValueScales = new float[16],
+        ScaleStrides = new(shape.KeyValueHeads * shape.KeyLength, shape.KeyLength, 1),
+    };
+
+    /// <summary>Random Q (in <typeparamref name="T"/>), K and V quantised to int8; every output checked both ways.</summary>
+    private static void Check<T>(CpuBackend backend, string name, AttentionShape shape, Func<Random, AttentionOptions> build)
+        where T : unmanaged
+    {
+        int seed = TestRandom.SeedOf($"{name}/{typeof(T).Name}");
+        var random = TestRandom.Create(seed);
+        var options = build(random);
+        string context = $"case {name}, {typeof(T).Name}, {backend.Description}, {TestRandom.Describe(seed)}";
+        var layout = options.Layout;
+        var keyStrides = TensorStrides.Contiguous(layout, shape.KeyValueHeads, shape.KeyLength, shape.HeadDim);
+        var valueStrides = TensorStrides.Contiguous(layout, shape.KeyValueHeads, shape.KeyLength, shape.ValueHeadDim);
+        // The scales in the cache's own order: [B, Hkv, L] beside a BHSD cache, [B, L, Hkv] beside a [B, L, H, D] one.
+        var scaleStrides = layout == AttentionLayout.Bshd
+            ? new TensorStrides((long)shape.KeyLength * shape.KeyValueHeads, 1, shape.KeyValueHeads)
+            : new TensorStrides((long)shape.KeyValueHeads * shape.KeyLength, shape.KeyLength, 1);
+        var query = TestData.Random<T>(random, shape.QueryElementCount, 1f);
+        var keys = Int8CacheTestData.Quantize(
+            TestData.Random<float>(random, shape.KeyElementCount, 1f), shape, shape.HeadDim, keyStrides, scaleStrides);
+        var values = Int8CacheTestData.Quantize(
+            TestData.Random<float>(random, shape.ValueElementCount, 1f), shape, shape.ValueHeadDim, valueStrides, scaleStrides);
+        var output = TestData.Poison<T>(shape.OutputElementCount);
+        var logSumExp = TestData.Poison<float>(shape.LogSumExpElementCount);
+
+        Int8CacheAttention.Run<T>(backend, shape, query, new Int8KeyValueSpans
+        {
+            Key = keys.Stored,
+            Value = values.Stored,
+            KeyScales = keys.Scales,
+            ValueScales = values.Scales,
+            ScaleStrides = scaleStrides,
+        }, output, options, logSumExp);
+
+        var wideQuery = Array.ConvertAll(query, q => (float)TestData.ToDouble(q));
+        var dequantized = ReferenceAttention.Compute<float>(shape, wideQuery, keys.Dequantized, values.Dequantized, options);
+        double tolerance = typeof(T) == typeof(Half) ? 1.5e-3 : typeof(T) == typeof(BFloat16) ? 1e-2 : 1e-5;
+        double error = dequantized.RelativeError<T>(output, layout);
+        Assert.True(error <= tolerance, $"relative error {error:E3} against the dequantised values > {tolerance:E1} ({context})");
+        for (int i = 0; i < logSumExp.Length; i++)
+        {
+            double expected = dequantized.LogSumExp[i];
+            Assert.True(
+                double.IsNegativeInfinity(expected) ? float.IsNegativeInfinity(logSumExp[i])
+                    : Math.Abs(logSumExp[i] - expected) <= 2e-5 * Math.Max(1, Math.Abs(expected)),
+                $"lse[{i}] = {logSumExp[i]}, expected {expected} ({context})");
+        }
+
+        var unquantized = ReferenceAttention.Compute<float>(shape, wideQuery, keys.Original, values.Original, options);
+        AssertWithinQuantizationBound(shape, options, wideQuery, keys, values, valueStrides, scaleStrides, unquantized, output,
+            tolerance, context);
+    }
+
+    /// <summary>Every output element within the bound of docs/layers.md of the unquantised result.</summary>
+    private static void AssertWithinQuantizationBound<T>(
+        AttentionShape shape, AttentionOptions options, float[] query, Int8CacheTestData keys, Int8CacheTestData values,
+        TensorStrides valueStrides, TensorStrides scaleStrides, ReferenceResult unquantized,
+        T[] output, double rounding, string context)
+        where T : unmanaged
+    {
+        var layout = options.Layout;
+        var queryStrides = TensorStrides.Contiguous(layout, shape.QueryHeads, shape.QueryLength, shape.HeadDim);
+        var outputStrides = TensorStrides.Contiguous(layout, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim);
+        double scale = options.Scale ?? 1.0 / Math.Sqrt(shape.HeadDim);
+        int row = 0;
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            for (int h = 0; h < shape.QueryHeads; h++)
+            {
+                int kvHead = h / shape.GroupSize;
+                double maxValue = values.MaxMagnitude(shape, shape.ValueHeadDim, valueStrides, b, kvHead);
+                double halfStepK = keys.MaxScale(shape, scaleStrides, b, kvHead) / 2.0;
+                double halfStepV = values.MaxScale(shape, scaleStrides, b, kvHead) / 2.0;
+                for (int i = 0; i < shape.QueryLength; i++, row++)
+                {
+                    long q = (b * queryStrides.Batch) + (h * queryStrides.Head) + (i * queryStrides.Sequence);
+                    double norm = 0;
+                    for (int x = 0; x < shape.HeadDim; x++)
+                    {
+                        norm += Math.Abs(query[q + x]);
+                    }
+
+                    double delta = scale * norm * halfStepK;
+                    double bound = (Math.Exp(2 * delta) - 1) * maxValue + halfStepV + (rounding * maxValue);
+                    long o = (b * outputStrides.Batch) + (h * outputStrides.Head) + (i * outputStrides.Sequence);
+                    for (int c = 0; c < shape.ValueHeadDim; c++)
+                    {
+                        double expected = unquantized.Output[(row * shape.ValueHeadDim) + c];
+                        double actual = TestData.ToDouble(output[o + c]);
+                        Assert.True(Math.Abs(actual - expected) <= bound,
+                            $"b={b} h={h} i={i} c={c}: {actual} vs unquantised {expected}, bound {bound:E3} ({context})");
+                    }
+                }
+            }
+        }
+
+        double relative = unquantized.RelativeError<T>(output, layout);
+        Assert.True(relative <= 1e-2, $"relative error {relative:E3} against the unquantised result > 1e-2 ({context})");
+    }
+}
