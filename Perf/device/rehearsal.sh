@@ -13,13 +13,13 @@
 # Then checks what each run wrote: all 7 files; the planted faults as failed rows (modules.csv, bench.csv, sweep.csv)
 # and no other failed row there; every kernel variant timed; torch's rows; where cuBLAS was loaded from.
 # Usage: rehearsal.sh [folder]  (the with-torch run's files, and no-python/report.md, are copied there)
-# REHEARSAL_BUDGET_SECONDS: the with-torch run's budget (200; no-python gets half). Exit 0 when every check passes, 1
+# REHEARSAL_BUDGET_SECONDS: the with-torch run's budget (220; no-python gets half). Exit 0 when every check passes, 1
 # otherwise, 77 ("skipped: ...") where the emulated device cannot be built. ./build.sh device-rehearsal packs, then runs it.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source Perf/device/hide-dotnet.sh
 keep=${1:-}
-budget=${REHEARSAL_BUDGET_SECONDS:-200}
+budget=${REHEARSAL_BUDGET_SECONDS:-220}
 emulated=artifacts/cuda-emulation
 start=$SECONDS
 failed=0
@@ -63,12 +63,20 @@ done
   echo "rehearsal: planted in Attention.Native.dll: entry attention_mma_d64_bf16 renamed attention_mma_d64_bfXX; ex2.approx -> ex3.approx in attention_mma_d32_f32 (attention_mma_tf32.ptx)"
 } >"$tmp/pack/manifest.txt"
 
+# The test classes each run takes (DEVICE_TEST_FILTER): a few, the emulated device being slow. with-torch's include
+# CudaAttentionTests, which outlasts its share on the emulated device (interrupted, its finished tests kept).
+classes() { local c; for c in "$@"; do printf -- '-class Attention.Native.Tests.%s ' "$c"; done; }
+with_torch_tests=$(classes BackendSelectionTests CudaAttentionTests CudaAvailabilityTests CudaErrorTests \
+  ModuleSlotTests NativeLibraryResolverTests PtxResourceTests)
+no_python_tests=$(classes CudaAvailabilityTests CudaErrorTests NativeLibraryResolverTests)
+
 rehearse() { # rehearse <name> <budget> <pack> [VAR=value...]: runs run.sh; its status in $tmp/<name>.status
   local name=$1 seconds=$2 pack=$3 t0=$SECONDS status=0
   shift 3
   echo "== rehearsal $name: budget ${seconds}s, OUT=$tmp/$name"
+  # 600 cases: enough to cover every feature the sweep requires; each pass runs what its limit allows.
   env -u DOTNET_ROOT -u ATTENTION_NATIVE_CUBLAS PATH="$path" OUT="$tmp/$name" DEVICE_PACK="$pack" \
-    DEVICE_BUDGET_SECONDS="$seconds" DEVICE_SHAPES=Perf/device/shapes-emulated.json DEVICE_SWEEP_CASES=60 \
+    DEVICE_BUDGET_SECONDS="$seconds" DEVICE_SHAPES=Perf/device/shapes-emulated.json DEVICE_SWEEP_CASES=600 \
     LD_LIBRARY_PATH="$tmp/driver" "$@" bash Perf/device/run.sh >/dev/null || status=$?
   echo "$status" >"$tmp/$name.status"
   echo "== rehearsal $name: run.sh exited $status after $((SECONDS - t0)) s"
@@ -86,9 +94,11 @@ check_files() { # check_files <out>
   grep -q '<assembly ' "$1/tests.xml" || fail "$(basename "$1"): tests.xml holds no test class"
   grep -q '^| pack matches the sources | ok |' "$1/report.md" || fail "$(basename "$1"): the pack is stale (./build.sh device-pack)"
   grep -q '^| gpu-modules: JIT every kernel module | ' "$1/report.md" || fail "$(basename "$1"): gpu-modules did not run"
+  grep -q '^| tests: GPU classes, one process each | .* | tests: [0-9]* gpu class(es), one process each: ' "$1/report.md" ||
+    fail "$(basename "$1"): the GPU test step has no summary note"
 }
 
-rehearse with-torch "$budget" "$tmp/pack" PYTHONPATH="$tmp/site" DEVICE_PYTHON=python3
+rehearse with-torch "$budget" "$tmp/pack" PYTHONPATH="$tmp/site" DEVICE_PYTHON=python3 DEVICE_TEST_FILTER="$with_torch_tests"
 out=$tmp/with-torch
 check_files "$out"
 [ "$(cat "$tmp/with-torch.status")" = 1 ] || fail "with-torch: run.sh exited $(cat "$tmp/with-torch.status"), not 1 (its planted faults fail steps)"
@@ -115,11 +125,15 @@ rows "$out/sweep.csv" ',fail,' | grep -v attention_mma_d64_bf16 && fail "with-to
 for kernel in auto simt; do
   rows "$out/sweep.csv" ",pass,.*,$kernel\$" >/dev/null || fail "with-torch: the sweep passed no case on $kernel"
 done
+# One seed, one set of cases: every sweep process (one per variant) must draw the same ones.
+[ "$(grep -c '^sweep: coverage' "$out/run.log")" -ge 2 ] && [ "$(grep '^sweep: coverage' "$out/run.log" | sort -u | wc -l)" = 1 ] ||
+  fail "with-torch: the sweep processes drew different cases from one seed (or fewer than two ran)"
 rows "$out/torch.csv" ',torch-flash,ok' >/dev/null || fail "with-torch: torch.csv has no timed torch-flash row"
 grep -q 'attention_mma_d64_bf16' "$out/report.md" && grep -q '^Failed rows' "$out/report.md" ||
   fail "with-torch: report.md does not show the planted failure"
 
-rehearse no-python $((budget / 2)) .device-pack DEVICE_PYTHON= ATTENTION_NATIVE_CUBLAS="$tmp/override/libcublas-rehearsal-override.so"
+rehearse no-python $((budget / 2)) .device-pack DEVICE_PYTHON= DEVICE_TEST_FILTER="$no_python_tests" \
+  ATTENTION_NATIVE_CUBLAS="$tmp/override/libcublas-rehearsal-override.so"
 out=$tmp/no-python
 check_files "$out"
 grep -q '| torch SDPA baseline | not run: no python |' "$out/report.md" || fail "no-python: the torch step is not reported as not run"

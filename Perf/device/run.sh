@@ -17,6 +17,8 @@
 #   DEVICE_BUDGET_SECONDS  the whole run (420)                 DEVICE_SHAPES       the benchmarks' shapes (Perf/device/shapes.json)
 #   DEVICE_SWEEP_CASES     cases per sweep pass (500)          DEVICE_PYTHON       the python that has torch (python3; empty: none)
 #   DEVICE_PACK            the pack (.device-pack)             ATTENTION_NATIVE_CUBLAS  cuBLAS's file, else found below
+#   DEVICE_TEST_FILTER     xunit filter options added to both test steps, e.g. "-class Attention.Native.Tests.CudaErrorTests"
+#                          (unset: every class; the rehearsal narrows them to a few, the emulated device being slow)
 # Dry run: with DEVICE_DRY_RUN=1, or where nvidia-smi finds no GPU, every step runs up to where a GPU is needed (GPU
 # tests skip with their reason, the sweep, gpu-bench and torch script run their --dry-run). `./build.sh test` runs it so.
 set -u
@@ -28,6 +30,7 @@ pack=${DEVICE_PACK:-$repo/.device-pack}
 budget=${DEVICE_BUDGET_SECONDS:-420}
 shapes=${DEVICE_SHAPES:-Perf/device/shapes.json}
 sweep_cases=${DEVICE_SWEEP_CASES:-500}
+read -ra test_filter <<<"${DEVICE_TEST_FILTER:-}" # more xunit filter options for both test steps (none: every class)
 python=${DEVICE_PYTHON-python3} # empty: as if there were no python
 report_reserve=25 # seconds kept back for the final report
 outputs=(report.md run.log modules.csv torch.csv bench.csv tests.xml sweep.csv)
@@ -133,37 +136,45 @@ describe_machine() {
   fi
 }
 
-# One test process per class, each cut (SIGINT: xunit then writes the tests it finished) at what is left of the
-# step's limit; every class's results are tagged (run, class, outcome) and merged into $OUT/tests.xml at once.
+# One test process per class, each cut (SIGINT: xunit then writes the tests it finished) at its share of what is left
+# of the step's limit (an equal share among the classes still to run, at least 10 s), so that one slow or hung class
+# cannot starve the others and time a class does not use flows to the next; every class's results are tagged (run,
+# class, outcome) and merged into $OUT/tests.xml at once. Ends with a one-line summary (the step's note).
 test_classes() { # test_classes <run> <limit> <xunit filter...>
-  local run=$1 end=$((SECONDS + $2 - 10)) class classes=() left rc outcome file failed=0
+  # A quarter of the limit, at most 10 s, is kept back for the last class's interrupt and the merge.
+  local run=$1 end=$((SECONDS + $2 - ($2 / 4 < 10 ? $2 / 4 : 10))) class classes=() left share rc outcome kind file failed=0 done=0 counts=()
   shift 2
   if [ "$run" = gpu ]; then
     readarray -t classes < <("$dotnet" "$tests" -list classes "$@" 2>/dev/null | grep -E '^[A-Za-z_][A-Za-z0-9_.]*\.[A-Za-z0-9_]+$')
   else
     classes=("(every other class)")
   fi
+  [ "${#classes[@]}" -gt 0 ] || { echo "tests: no $run class matches the filter ($*)"; return 1; }
   for class in "${classes[@]}"; do
     file=$work/tests/$(printf '%03d' "$(ls "$work/tests" | wc -l)")-$run.xml
     left=$((end - SECONDS))
-    if [ "$left" -lt 5 ]; then
+    share=$((left / (${#classes[@]} - done)))
+    done=$((done + 1))
+    if [ "$share" -lt 10 ]; then share=$((left < 10 ? left : 10)); fi
+    if [ "$share" -lt 5 ]; then
       write_xml "$file" "$run" "$class" "not run: the step's time was spent" 0
-      failed=$((failed + 1))
+      failed=$((failed + 1)) counts+=("not run")
       merge_tests
       continue
     fi
     if [ "$run" = gpu ]; then set -- -class "$class"; fi
     # --foreground: the one interrupt to the test process alone (a second one, to its process group, would end it
     # before it writes its results).
-    timeout --foreground -s INT -k 20 "$left" "$dotnet" "$tests" -noColor -result-xml "$file" "$@"
+    timeout --foreground -s INT -k 20 "$share" "$dotnet" "$tests" -noColor -result-xml "$file" "$@"
     rc=$?
     case $rc in
-      0) outcome=finished ;;
-      1) outcome="finished, with failures" ;;
-      124) outcome="interrupted at the step's time limit after ${left}s (the tests it finished are kept)" ;;
-      137) outcome="killed 20s after an interrupt at the step's time limit" ;;
-      *) outcome="exit $rc" ;;
+      0) outcome=finished kind=finished ;;
+      1) outcome="finished, with failures" kind=$outcome ;;
+      124) outcome="interrupted at its time limit after ${share}s (the tests it finished are kept)" kind=interrupted ;;
+      137) outcome="killed 20s after an interrupt at its time limit" kind=killed ;;
+      *) outcome="exit $rc" kind=$outcome ;;
     esac
+    counts+=("$kind")
     [ "$rc" -eq 0 ] || failed=$((failed + 1))
     if [ -s "$file" ]; then
       sed -i "0,/<assembly /s//<assembly run=\"$run\" class=\"$class\" outcome=\"$outcome\" /" "$file"
@@ -172,6 +183,8 @@ test_classes() { # test_classes <run> <limit> <xunit filter...>
     fi
     merge_tests
   done
+  echo "tests: ${#classes[@]} $run class(es), one process each: $(printf '%s\n' "${counts[@]}" | sort | uniq -c |
+    awk '{ n = $1; $1 = ""; printf "%s%d%s", (NR > 1 ? ", " : ""), n, $0 }')"
   [ "$failed" -eq 0 ]
 }
 
@@ -197,8 +210,8 @@ merge_tests() {
 export pack work OUT dotnet tests
 export -f extract unpack same_sources test_classes write_xml merge_tests
 
-record() { # record <step> <result> <seconds>
-  printf '%s\t%s\t%s\t\n' "$1" "$2" "$3" >>"$logs/steps.tsv"
+record() { # record <step> <result> <seconds> [note]
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4:-}" >>"$logs/steps.tsv"
 }
 
 # Each step's share of the time left, by weight against the steps still to come.
@@ -214,9 +227,10 @@ allot() { # allot <weight name> [floor seconds]: sets $limit, at least the floor
   pending=$((pending - weight[$1]))
 }
 
-# Runs one step under `timeout` within its limit; records how it went, renders the report and carries on.
+# Runs one step under `timeout` within its limit; records how it went (with the last line it printed as the note: the
+# tools end on their summary), renders the report and carries on.
 step() { # step <name> <limit seconds> <command> [args...]
-  local name=$1 limit=$2 t0=$SECONDS rc result
+  local name=$1 limit=$2 t0=$SECONDS rc result note
   shift 2
   if [ "$limit" -lt 5 ]; then
     echo "=== $name: not run (time budget of ${budget}s spent)"
@@ -226,8 +240,9 @@ step() { # step <name> <limit seconds> <command> [args...]
   fi
   echo
   echo "=== $name (limit ${limit}s, $((SECONDS - start))s into the run)"
-  timeout -k 10 "$limit" "$@"
-  rc=$?
+  timeout -k 10 "$limit" "$@" 2>&1 | tee "$logs/step.out"
+  rc=${PIPESTATUS[0]}
+  note=$(grep -v '^[[:space:]]*$' "$logs/step.out" | tail -n 1 | tr '\t' ' ' | cut -c 1-240)
   case $rc in
     0) result=ok ;;
     124 | 137) result="timed out after ${limit}s" ;;
@@ -235,7 +250,7 @@ step() { # step <name> <limit seconds> <command> [args...]
   esac
   [ "$rc" -eq 0 ] || failures=$((failures + 1))
   echo "=== $name: $result in $((SECONDS - t0))s"
-  record "$name" "$result" $((SECONDS - t0))
+  record "$name" "$result" $((SECONDS - t0)) "$note"
   render_report
 }
 
@@ -297,7 +312,8 @@ main() {
       --budget-seconds "$(inner "$limit")" "${bench[@]}" --out "$OUT/bench.csv"
   done
   allot tests-gpu
-  step "tests: GPU classes, one process each" "$limit" bash -c 'test_classes gpu "$0" -trait Device=Cuda' "$limit"
+  step "tests: GPU classes, one process each" "$limit" bash -c 'test_classes gpu "$0" -trait Device=Cuda "$@"' "$limit" \
+    "${test_filter[@]}"
   local seed=$((RANDOM * 32768 + RANDOM))
   for k in auto mma splitkv simt; do
     allot "sweep-$k" 15
@@ -308,7 +324,8 @@ main() {
   allot layers
   step "gpu-layers: layers on CUDA vs CPU" "$limit" "$dotnet" "$perf" gpu-layers ${dry:+--dry-run}
   allot tests-rest
-  step "tests: the rest of the suite" "$limit" bash -c 'test_classes rest "$0" -trait- Device=Cuda' "$limit"
+  step "tests: the rest of the suite" "$limit" bash -c 'test_classes rest "$0" -trait- Device=Cuda "$@"' "$limit" \
+    "${test_filter[@]}"
 
   echo
   echo "=== report"
