@@ -47,7 +47,7 @@ path=$(hide_dotnet "$tmp/bin")
 # The planted pack: both builds' Attention.Native.dll patched in place (same length: only the embedded PTX changes).
 plant() { # plant <dll>
   perl -0777 -pi -e '$n = s/attention_mma_d64_bf16/attention_mma_d64_bfXX/g;
-    $m = s/(\.entry attention_mma_d32_f32\(.*?)ex2\.approx/$1ex3.approx/s;
+    $m = s/(\.entry attention_mma_d\d+_f32\(.*?)ex2\.approx/$1ex3.approx/s;
     die "planted $n renames and $m unknown instructions\n" unless $n > 0 && $m == 1' "$1"
 }
 cp .device-pack/runtime.tar.xz "$tmp/pack/"
@@ -60,7 +60,7 @@ done
 (cd "$tmp/pack" && sha256sum runtime.tar.xz tests.tar.xz perf.tar.xz >SHA256SUMS)
 {
   cat .device-pack/manifest.txt
-  echo "rehearsal: planted in Attention.Native.dll: entry attention_mma_d64_bf16 renamed attention_mma_d64_bfXX; ex2.approx -> ex3.approx in attention_mma_d32_f32 (attention_mma_tf32.ptx)"
+  echo "rehearsal: planted in Attention.Native.dll: entry attention_mma_d64_bf16 renamed attention_mma_d64_bfXX; the first ex2.approx of the first f32 entry of attention_mma_tf32.ptx -> ex3.approx"
 } >"$tmp/pack/manifest.txt"
 
 # The test classes each run takes (DEVICE_TEST_FILTER): a few, the emulated device being slow. with-torch's include
