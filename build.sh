@@ -12,6 +12,8 @@
 #   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc (Native/check.sh ptx)
 #   ./build.sh device-pack  pack .device-pack/ for the GPU machine (Perf/device/pack.sh): a .NET runtime and the built
 #                           tests and perf tool (Perf/device/README.md: carry it and run `bash Perf/device/run.sh` there)
+#   ./build.sh device-rehearsal [folder]  device-pack, then Perf/device/rehearsal.sh: run.sh on the emulated device,
+#                           with and without (stand-in) torch and with planted bad PTX; under 8 minutes
 #
 # `test` writes one xunit-style report per step into artifacts/test-results/ and sums them:
 #   native.xml          Native/check.sh check: the committed PTX is current, ptxas spills, SASS opcodes, emulations
@@ -21,8 +23,8 @@
 #   no-avx2.xml, no-simd.xml   its [Trait("Isa", "Rerun")] classes with AVX2 / every hardware intrinsic switched off
 #   generators.xml      Tests/Attention.Native.Generators.Tests
 #   integration.xml     Tests/Attention.Native.IntegrationTests ([Trait("Category", "Integration")]): the packed
-#                       package, NativeAOT, the seed sample, the perf tool's files, the device pack's dry run, gpu-bench
-#                       on the emulated device
+#                       package, NativeAOT, the seed sample, the perf tool's files, the device pack's dry run and
+#                       its rehearsal on the emulated device
 # The same tests under `dotnet test` (Microsoft.Testing.Platform, chosen in global.json): all three projects with
 # `dotnet test --solution Attention.Native.sln -c Release`. Traits filter as `--filter-trait Isa=Rerun` and
 # `--filter-not-trait Category=Integration` there (`-trait Isa=Rerun`, `-trait- Category=Integration` on the xunit v3
@@ -125,8 +127,9 @@ case "$command" in
     ;;
   ptx) bash Native/check.sh ptx ;;
   device-pack) build && CONFIGURATION=$configuration bash Perf/device/pack.sh ;;
+  device-rehearsal) build && CONFIGURATION=$configuration bash Perf/device/pack.sh && bash Perf/device/rehearsal.sh "$@" ;;
   *)
-    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | seed | ptx | device-pack]" >&2
+    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | seed | ptx | device-pack | device-rehearsal [folder]]" >&2
     exit 2
     ;;
 esac

@@ -34,7 +34,7 @@ echo "== heatmap --out $out/h.png"
 timeout 60 dotnet "$tool" heatmap --out "$out/h.png" || fail "heatmap exited $?"
 echo "== heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out $out/r.png"
 timeout 60 dotnet "$tool" heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out "$out/r.png" || fail "heatmap --random exited $?"
-for command in compare gemm heatmap sweep gpu-bench device-report; do
+for command in compare gemm heatmap sweep gpu-bench gpu-modules device-report; do
   help=$(timeout 60 dotnet "$tool" "$command" --help 2>&1)
   status=$?
   { [ "$status" -eq 0 ] && grep -q DESCRIPTION <<<"$help" && ! grep -q Exception <<<"$help"; } ||

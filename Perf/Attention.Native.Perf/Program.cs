@@ -39,6 +39,9 @@ app.Configure(config =>
     config.AddCommand<GpuBenchCommand>("gpu-bench")
         .WithDescription("Time the CUDA backend with CUDA events on Perf/device/shapes.json (the shapes torch_sdpa.py times).")
         .WithExample("gpu-bench", "--out", "bench.csv");
+    config.AddCommand<GpuModulesCommand>("gpu-modules")
+        .WithDescription("Load every CUDA kernel module: the driver's JIT info log, each entry's registers and spills, where libcuda and cuBLAS came from.")
+        .WithExample("gpu-modules", "--out", "modules.csv");
     config.AddCommand<LayerCommand>("layer")
         .WithDescription("Time a MultiHeadAttention forward on the CPU (seed and long shapes): ms, GFLOP/s, projections vs attention.")
         .WithExample("layer", "--shapes", "seed", "--threads", "1");

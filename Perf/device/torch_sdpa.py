@@ -5,7 +5,8 @@ The same shapes, keys and timing rules as `Attention.Native.Perf gpu-bench` (Per
 GpuBench.cs): shapes run cheapest first; one probe call each (over slow_ms: skipped, and so are costlier shapes of the
 same kind, dtype and backend); each sample is enough back-to-back calls to last min_sample_ms; warm-up for warmup_ms;
 then `samples` samples (fewer, at least 3, where they would take over max_config_ms) timed with
-torch.cuda.Event; the median per call is reported. Inputs are fresh torch.randn
+torch.cuda.Event; the median per call is reported. Each row is written and flushed as it is measured, so that a
+process killed at its time limit keeps what it finished. Inputs are fresh torch.randn
 (never zeros) in BHSD layout, rotated over ceil(rotate_bytes / bytes of a set) sets (at most max_sets).
 
 Each configuration runs twice: forced to the FlashAttention backend (sdpa_kernel(SDPBackend.FLASH_ATTENTION); it has
@@ -75,11 +76,23 @@ def row(c, backend, status, median=None, minimum=None, samples=None, calls=None,
     ]
 
 
-def write_csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+class RowWriter(list):
+    """The rows measured so far, each also written to the CSV file and flushed as it is appended."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.file = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 (open for the whole run)
+        self.writer = csv.writer(self.file, lineterminator="\n")
+        self.writer.writerow(HEADER)
+        self.file.flush()
+
+    def append(self, values):
+        super().append(values)
+        self.writer.writerow(values)
+        self.file.flush()
+
+    def close(self):
+        self.file.close()
 
 
 def say(line):
@@ -145,7 +158,8 @@ class Bench:
 
 
 def run(args, timing, configs, rows):
-    """Appends a row per (configuration, backend) to rows as it goes, so that a crash keeps what was measured."""
+    """Appends a row per (configuration, backend) to rows (a RowWriter) as it goes, so that a crash keeps what was
+    measured."""
     import torch
     import torch.nn.functional as F
     from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -232,13 +246,6 @@ def run(args, timing, configs, rows):
         torch.cuda.empty_cache()
 
 
-def in_file_order(rows, configs):
-    """Measured cheapest first; written in the file's order (the copy row first), like gpu-bench."""
-    order = {config_key(c): i for i, c in enumerate(configs)}
-    key = HEADER.index("key")
-    return sorted(rows, key=lambda r: order.get(r[key], -1))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", default="Perf/device/shapes.json")
@@ -264,21 +271,25 @@ def main():
     except ImportError as e:
         reason = f"torch not importable: {e}"
 
+    rows = RowWriter(args.out)
     if reason is not None:
         say(f"not run ({reason})")
-        write_csv(args.out, [row(c, backend, f"not run: {reason}")
-                             for c in configs for backend in ("torch-flash", "torch-default")])
+        for c in configs:
+            for backend in ("torch-flash", "torch-default"):
+                rows.append(row(c, backend, f"not run: {reason}"))
+        rows.close()
         say(f"wrote {args.out}")
         return 0 if args.dry_run else 1
 
-    rows = []
     crashed = None
     try:
         run(args, timing, configs, rows)
     except Exception as e:  # noqa: BLE001 (write what was measured, then fail)
         crashed = f"{type(e).__name__}: {e}"
         say(f"FAILED: {crashed}")
-    write_csv(args.out, in_file_order(rows, configs))
+        rows.append(row({"name": "run", "kind": "error", "dtype": "fp32", "batch": 1, "heads": 1, "kv_heads": 1,
+                         "lq": 1, "lk": 1, "d": 1, "causal": False}, "torch", f"error: {crashed}"))
+    rows.close()
     ok = sum(1 for r in rows if r[HEADER.index("status")].startswith("ok"))
     errors = sum(1 for r in rows if r[HEADER.index("status")].startswith("error"))
     say(f"wrote {args.out}: {ok} timed, {errors} failed, {len(rows) - ok - errors} skipped or n/a; "

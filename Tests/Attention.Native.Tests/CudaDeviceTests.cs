@@ -1,6 +1,7 @@
 using System.Text;
 using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Cuda.Mma;
 
 namespace Attention.Native.Tests;
 
@@ -120,6 +121,26 @@ public sealed unsafe class CudaDeviceTests
         var missing = Assert.Throws<CudaException>(() => module.GetFunction("absent"));
         Assert.Equal("CUDA_ERROR_NOT_FOUND", missing.ResultName);
         Assert.Contains("absent", missing.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Each entry is looked up on its own: a module missing one bucket's entry still yields every other kernel,
+    /// and the missing one fails each use with the same remembered error.</summary>
+    [CudaFact]
+    public void A_missing_entry_fails_only_its_own_kernel()
+    {
+        using var backend = new CudaBackend();
+        string ptx = Encoding.ASCII.GetString(PtxResource.Read(AttentionMmaKernels.ResourceName)).TrimEnd('\0');
+        string planted = ptx.Replace(KernelNames.AttentionMmaD64Bf16Name, "planted_missing_entry", StringComparison.Ordinal);
+        using var module = CudaModuleHandle.Load(backend.Context, Encoding.ASCII.GetBytes(planted + "\0"), "planted.ptx");
+        var entries = AttentionMmaKernels.EntryPoints.SelectMany(e => new[] { e.F16, e.Bf16 })
+            .Select(name => KernelEntry.Get(module, name, backend.Device)).ToList();
+        var missing = Assert.Single(entries, e => e.Failure is not null);
+        Assert.Equal(KernelNames.AttentionMmaD64Bf16Name, missing.Name);
+        var error = Assert.Throws<CudaException>(() => missing.Kernel);
+        Assert.Equal("CUDA_ERROR_NOT_FOUND", error.ResultName);
+        Assert.Contains(KernelNames.AttentionMmaD64Bf16Name, error.Message, StringComparison.Ordinal);
+        Assert.Same(error, Assert.Throws<CudaException>(() => missing.Kernel));
+        Assert.All(entries.Where(e => e != missing), e => Assert.NotEqual(0, e.Kernel.Function));
     }
 
     [CudaFact]

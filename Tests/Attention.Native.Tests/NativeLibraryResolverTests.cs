@@ -26,6 +26,26 @@ public sealed class NativeLibraryResolverTests
     public void Candidates_per_operating_system(string library, string platform, string[] expected) =>
         Assert.Equal(expected, NativeLibraryNames.Candidates(library, OSPlatform.Create(platform)));
 
+    /// <summary>ATTENTION_NATIVE_CUBLAS names cuBLAS's one candidate (no silent fallback to another cuBLAS); it changes
+    /// nothing else.</summary>
+    public static TheoryData<string, string, string?, string[]> OverriddenLists => new()
+    {
+        { NativeLibraryNames.Blas, "LINUX", "/site-packages/nvidia/cu13/lib/libcublas.so.13", ["/site-packages/nvidia/cu13/lib/libcublas.so.13"] },
+        { NativeLibraryNames.Blas, "WINDOWS", @"C:\cuda\cublas64_13.dll", [@"C:\cuda\cublas64_13.dll"] },
+        { NativeLibraryNames.Blas, "LINUX", "", ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11"] },
+        { NativeLibraryNames.Blas, "LINUX", "  ", ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11"] },
+        { NativeLibraryNames.Blas, "OSX", "/opt/libcublas.dylib", [] },
+        { NativeLibraryNames.Driver, "LINUX", "/site-packages/nvidia/cu13/lib/libcublas.so.13", ["libcuda.so.1", "libcuda.so"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(OverriddenLists))]
+    public void The_cublas_override_is_its_only_candidate(string library, string platform, string? blasOverride, string[] expected)
+    {
+        Assert.Equal("ATTENTION_NATIVE_CUBLAS", NativeLibraryNames.BlasOverrideVariable);
+        Assert.Equal(expected, NativeLibraryNames.Candidates(library, OSPlatform.Create(platform), blasOverride));
+    }
+
     [Fact]
     public void The_resolver_is_registered_once_when_the_assembly_loads()
     {

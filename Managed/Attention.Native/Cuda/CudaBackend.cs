@@ -24,10 +24,10 @@ public sealed class CudaBackend : AttentionBackend
     private readonly PrimaryContextHandle context;
     private readonly UploadScratch scratch;
     private readonly DeviceScratch splitKvWorkspace;
-    private AttentionSimtKernels? kernels;
-    private AttentionSplitKvKernels? splitKvKernels;
-    private AttentionMmaKernels? mmaKernels;
-    private AttentionMmaKernels? mmaTf32Kernels;
+    private readonly ModuleSlot<AttentionSimtKernels> kernels = new();
+    private readonly ModuleSlot<AttentionSplitKvKernels> splitKvKernels = new();
+    private readonly ModuleSlot<AttentionMmaKernels> mmaKernels = new();
+    private readonly ModuleSlot<AttentionMmaKernels> mmaTf32Kernels = new();
     private volatile bool disposed;
 
     /// <summary>Creates a CUDA backend on a device.</summary>
@@ -156,36 +156,39 @@ public sealed class CudaBackend : AttentionBackend
         context.MakeCurrent();
     }
 
-    /// <summary>The attention kernels, loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
+    /// <summary>The attention kernels, loaded (JIT-compiled) on first use and cached for the backend's lifetime (a
+    /// failed load too: <see cref="ModuleSlot{T}"/>).</summary>
     internal AttentionSimtKernels AttentionKernels()
     {
         lock (LaunchGate)
         {
             EnterContext();
-            return kernels ??= AttentionSimtKernels.Load(context, device);
+            return kernels.Get(this, static b => AttentionSimtKernels.Load(b.context, b.device));
         }
     }
 
-    /// <summary>The split-KV kernels, loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
+    /// <summary>The split-KV kernels, loaded (JIT-compiled) on first use and cached for the backend's lifetime (a
+    /// failed load too).</summary>
     internal AttentionSplitKvKernels SplitKvKernels()
     {
         lock (LaunchGate)
         {
             EnterContext();
-            return splitKvKernels ??= AttentionSplitKvKernels.Load(context, device);
+            return splitKvKernels.Get(this, static b => AttentionSplitKvKernels.Load(b.context, b.device));
         }
     }
 
     /// <summary>The mma attention kernels for operands of <paramref name="elementType"/> (the TF32 module for
-    /// float, else the f16/bf16 one), loaded (JIT-compiled) on first use and cached for the backend's lifetime.</summary>
+    /// float, else the f16/bf16 one), loaded (JIT-compiled) on first use and cached for the backend's lifetime (a
+    /// failed load too).</summary>
     internal AttentionMmaKernels AttentionMmaKernels(Type elementType)
     {
         lock (LaunchGate)
         {
             EnterContext();
             return elementType == typeof(float)
-                ? mmaTf32Kernels ??= Mma.AttentionMmaKernels.LoadTf32(context, device)
-                : mmaKernels ??= Mma.AttentionMmaKernels.Load(context, device);
+                ? mmaTf32Kernels.Get(this, static b => Mma.AttentionMmaKernels.LoadTf32(b.context, b.device))
+                : mmaKernels.Get(this, static b => Mma.AttentionMmaKernels.Load(b.context, b.device));
         }
     }
 
@@ -247,10 +250,10 @@ public sealed class CudaBackend : AttentionBackend
         {
             disposed = true;
             Stream.Close();
-            kernels?.Dispose();
-            splitKvKernels?.Dispose();
-            mmaKernels?.Dispose();
-            mmaTf32Kernels?.Dispose();
+            kernels.Dispose();
+            splitKvKernels.Dispose();
+            mmaKernels.Dispose();
+            mmaTf32Kernels.Dispose();
             scratch.Dispose();
             splitKvWorkspace.Dispose();
             context.Dispose();

@@ -9,16 +9,16 @@ namespace Attention.Native.Perf.Cli;
 internal sealed class DeviceReportSettings : CommandSettings
 {
     [CommandOption("--dir <DIR>")]
-    [Description("The folder holding tests-*.xml, sweep.csv, bench.csv and torch.csv ($OUT of Perf/device/run.sh).")]
+    [Description("The folder holding tests.xml, modules.csv, sweep.csv, bench.csv and torch.csv ($OUT of Perf/device/run.sh).")]
     public string Dir { get; init; } = ".";
 
-    [CommandOption("--steps <FILE>")]
-    [Description("Tab-separated step log: name, result, seconds, note.")]
-    public string? Steps { get; init; }
+    [CommandOption("--logs <DIR>")]
+    [Description("run.sh's own records: steps.tsv (name, result, seconds, note), machine.txt, modules.log.")]
+    public string? Logs { get; init; }
 
-    [CommandOption("--machine <FILE>")]
-    [Description("Text describing the machine (nvidia-smi and the like).")]
-    public string? Machine { get; init; }
+    [CommandOption("--shapes <FILE>")]
+    [Description("The shapes file gpu-bench ran: the benchmark tables follow its order.")]
+    public string? Shapes { get; init; }
 
     [CommandOption("--mode <TEXT>")]
     [Description("What kind of run this was, e.g. \"GPU run\" or \"dry run (no GPU)\".")]
@@ -37,7 +37,7 @@ internal sealed class DeviceReportCommand : Command<DeviceReportSettings>
 {
     public override int Execute(CommandContext context, DeviceReportSettings settings, CancellationToken cancellationToken)
     {
-        File.WriteAllText(settings.Out, DeviceReport.Render(settings.Dir, settings.Steps, settings.Machine, settings.Mode));
+        File.WriteAllText(settings.Out, DeviceReport.Render(settings.Dir, settings.Logs, settings.Shapes, settings.Mode));
         Console.Out.WriteLine($"device-report: wrote {settings.Out}");
         return ExitCodes.Success;
     }

@@ -13,7 +13,7 @@ internal sealed class GpuBenchSettings : CommandSettings
     public string Shapes { get; init; } = "Perf/device/shapes.json";
 
     [CommandOption("--out <FILE>")]
-    [Description("Write one CSV row per configuration here.")]
+    [Description("Append one CSV row per configuration and kernel variant here as each is measured (created with its header).")]
     public string? Out { get; init; }
 
     [CommandOption("--budget-seconds <S>")]
@@ -22,7 +22,7 @@ internal sealed class GpuBenchSettings : CommandSettings
     public double BudgetSeconds { get; init; } = 90;
 
     [CommandOption("--kernels <LIST>")]
-    [Description("CUDA kernel variants to time on every shape: auto (the backend's choice), simt, splitkv, mma (forced through ATTENTION_NATIVE_CUDA_KERNEL). A forced variant that cannot run a shape, or that auto already picks for it, gets a row saying so instead of a timing.")]
+    [Description("CUDA kernel variants to time on every shape: auto (the backend's choice), simt, splitkv, mma (forced through ATTENTION_NATIVE_CUDA_KERNEL). A forced variant that cannot run a shape, or whose shape auto already timed with it (in this run or in --out's earlier rows), gets a row saying so instead of a timing.")]
     [DefaultValue("auto,simt,splitkv,mma")]
     public string Kernels { get; init; } = "auto,simt,splitkv,mma";
 

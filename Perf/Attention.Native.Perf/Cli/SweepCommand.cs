@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
 using Attention.Native.Perf.Device;
@@ -11,8 +10,9 @@ namespace Attention.Native.Perf.Cli;
 
 /// <summary>
 /// <c>sweep</c>: the correctness sweep of the CUDA backend against the CPU backend and the float64 reference over
-/// random cases covering every option (Perf/device/README.md). Exit code 1 on any failure, on a coverage gap, or when
-/// CUDA is unavailable outside <c>--dry-run</c>.
+/// random cases covering every option (Perf/device/README.md). Each case's row is appended to <c>--out</c> as it finishes
+/// (a process killed at its time limit keeps them), the summary as <c>#</c> lines at the end. Exit code 1 on any
+/// failure, on a coverage gap, or when CUDA is unavailable outside <c>--dry-run</c>.
 /// </summary>
 internal sealed class SweepCommand : Command<SweepSettings>
 {
@@ -24,6 +24,8 @@ internal sealed class SweepCommand : Command<SweepSettings>
 
     public override int Execute(CommandContext context, SweepSettings settings, CancellationToken cancellationToken)
     {
+        // The budget counts from here: drawing the cases and creating the backends are part of it.
+        long start = Stopwatch.GetTimestamp();
         int seed = settings.Seed ?? Random.Shared.Next();
         int workers = settings.Workers > 0 ? settings.Workers : Environment.ProcessorCount;
         Say(MachineDescription.Text);
@@ -46,7 +48,7 @@ internal sealed class SweepCommand : Command<SweepSettings>
             : $"CUDA: FAIL unavailable ({reason}); only the CPU side ran";
         Say($"sweep: {cudaLine}");
         IReadOnlyList<SweepCase> drawn = settings.DryRun ? Spread(cases, settings.DryRunCases) : cases;
-        long start = Stopwatch.GetTimestamp();
+        using var csv = settings.Out is { } path ? new CsvAppender(path, CsvHeader) : null;
         var ran = new List<SweepResult>();
         int selectedTotal = 0;
         for (int pass = 0; pass < kernels.Count; pass++)
@@ -60,7 +62,7 @@ internal sealed class SweepCommand : Command<SweepSettings>
                 ? Stopwatch.GetTimestamp() + (long)(Math.Max(left, 1) / (kernels.Count - pass) * Stopwatch.Frequency)
                 : long.MaxValue;
             Say($"sweep: kernel {kernel}: {selected.Count} of {drawn.Count} cases it can run");
-            ran.AddRange(RunPass(kernel, selected, settings, available, workers, deadline));
+            ran.AddRange(RunPass(kernel, selected, settings, available, workers, deadline, csv));
         }
 
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -70,29 +72,70 @@ internal sealed class SweepCommand : Command<SweepSettings>
             summary.Add($"sweep: coverage gap: no case has {string.Join(", ", missing)}");
         }
 
-        if (settings.Out is { } path)
-        {
-            WriteCsv(path, ran, summary);
-            Say($"sweep: wrote {path}");
-        }
-
         foreach (string line in summary)
         {
+            csv?.Append($"# {line}");
             Say(line);
         }
 
-        bool ok = ran.All(r => r.Passed) && missing.Count == 0 && ran.Count == selectedTotal && (settings.DryRun || available);
-        Say(ok ? "sweep: PASS" : "sweep: FAIL");
-        return ok ? ExitCodes.Success : ExitCodes.Failure;
+        if (csv is not null)
+        {
+            Say($"sweep: appended {ran.Count} rows to {csv.Path}");
+        }
+
+        // The last line says why the sweep failed: run.sh records it as its step's note.
+        var reasons = new List<string>();
+        if (ran.Count(r => !r.Passed) is > 0 and int failedCases)
+        {
+            reasons.Add($"{failedCases} failed case(s)");
+        }
+
+        if (ran.Count < selectedTotal)
+        {
+            reasons.Add($"{selectedTotal - ran.Count} case(s) not started within the time budget");
+        }
+
+        if (missing.Count > 0)
+        {
+            reasons.Add($"coverage gap: {string.Join(", ", missing)}");
+        }
+
+        if (!settings.DryRun && !available)
+        {
+            reasons.Add("CUDA unavailable");
+        }
+
+        Say(reasons.Count == 0 ? $"sweep: PASS ({ran.Count} cases)" : $"sweep: FAIL: {string.Join("; ", reasons)}");
+        return reasons.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
     }
 
-    /// <summary>One kernel variant's pass: its backend (the CPU stand-in in a dry run), the cases, progress lines.</summary>
+    /// <summary>One kernel variant's pass: its backend (the CPU stand-in in a dry run), the cases, progress lines, each
+    /// case's row appended to <paramref name="csv"/>. A backend that cannot be created fails every case of the pass,
+    /// with the reason.</summary>
     private static List<SweepResult> RunPass(
-        string kernel, List<SweepCase> selected, SweepSettings settings, bool available, int workers, long deadline)
+        string kernel, List<SweepCase> selected, SweepSettings settings, bool available, int workers, long deadline, CsvAppender? csv)
     {
-        using AttentionBackend? cuda = settings.DryRun
-            ? new CpuBackend(new CpuBackendOptions { ThreadCount = 1, Variant = CpuKernelVariant.Scalar })
-            : available ? KernelVariants.CreateBackend(kernel) : null;
+        AttentionBackend? created;
+        try
+        {
+            created = settings.DryRun
+                ? new CpuBackend(new CpuBackendOptions { ThreadCount = 1, Variant = CpuKernelVariant.Scalar })
+                : available ? KernelVariants.CreateBackend(kernel) : null;
+        }
+        catch (Exception e)
+        {
+            Say($"sweep: FAIL kernel {kernel}: its backend could not be created: {e.GetType().Name}: {e.Message}");
+            var unrun = selected.Select(c => new SweepResult(c) { Kernel = kernel }).ToList();
+            foreach (var result in unrun)
+            {
+                result.Fail($"backend: {e.GetType().Name}: {e.Message}");
+                csv?.Append(Row(result));
+            }
+
+            return unrun;
+        }
+
+        using var cuda = created;
         long start = Stopwatch.GetTimestamp();
         int finished = 0;
         int failed = 0;
@@ -100,6 +143,7 @@ internal sealed class SweepCommand : Command<SweepSettings>
         var results = SweepRunner.Run(selected, cuda, workers, deadline, result =>
         {
             result.Kernel = kernel;
+            csv?.Append(Row(result));
             int n = Interlocked.Increment(ref finished);
             if (!result.Passed && Interlocked.Increment(ref failed) <= MaxFailuresPrinted)
             {
@@ -160,27 +204,16 @@ internal sealed class SweepCommand : Command<SweepSettings>
     private static string Describe(SweepCase c) =>
         $"{c.TypeName} {c.Shape} {string.Join(' ', c.Features.Skip(1))}";
 
-    /// <summary>One row per case, then the summary lines as <c>#</c> comments (which the report quotes).</summary>
-    private static void WriteCsv(string path, List<SweepResult> results, IEnumerable<string> summary)
+    /// <summary>One case's CSV row.</summary>
+    private static string Row(SweepResult r)
     {
-        var text = new StringBuilder().AppendLine(CsvHeader);
-        foreach (var r in results.OrderBy(r => r.Kernel, StringComparer.Ordinal).ThenBy(r => r.Case.Index))
-        {
-            var c = r.Case;
-            var s = c.Shape;
-            text.AppendLine(Csv.Line(
-                c.Index, c.Seed, c.TypeName, s.Batch, s.QueryHeads, s.KeyValueHeads, s.QueryLength, s.KeyLength, s.HeadDim,
-                s.ValueHeadDim, c.LayoutName, c.ViaTensors ? "tensors" : "spans", c.Tolerance, r.CpuError, r.CudaError,
-                r.CudaCpuDifference, r.CudaCpuMaxAbs, r.CpuNaNs, r.CudaNaNs >= 0 ? r.CudaNaNs : null, r.MaskedRows,
-                Math.Round(r.Milliseconds, 1), r.Status, string.Join(' ', c.Features), string.Join(" | ", r.Failures), r.Kernel));
-        }
-
-        foreach (string line in summary)
-        {
-            text.AppendLine(CultureInfo.InvariantCulture, $"# {line}");
-        }
-
-        Csv.Write(path, text.ToString());
+        var c = r.Case;
+        var s = c.Shape;
+        return Csv.Line(
+            c.Index, c.Seed, c.TypeName, s.Batch, s.QueryHeads, s.KeyValueHeads, s.QueryLength, s.KeyLength, s.HeadDim,
+            s.ValueHeadDim, c.LayoutName, c.ViaTensors ? "tensors" : "spans", c.Tolerance, r.CpuError, r.CudaError,
+            r.CudaCpuDifference, r.CudaCpuMaxAbs, r.CpuNaNs, r.CudaNaNs >= 0 ? r.CudaNaNs : null, r.MaskedRows,
+            Math.Round(r.Milliseconds, 1), r.Status, string.Join(' ', c.Features), string.Join(" | ", r.Failures), r.Kernel);
     }
 
     private static void Say(string line) => Console.Out.WriteLine(line);

@@ -17,7 +17,7 @@ internal sealed class SweepSettings : CommandSettings
     public int? Seed { get; init; }
 
     [CommandOption("--out <FILE>")]
-    [Description("Write one CSV row per case run here.")]
+    [Description("Append one CSV row per case here as each finishes, then the summary as # lines (created with its header).")]
     public string? Out { get; init; }
 
     [CommandOption("--dry-run")]

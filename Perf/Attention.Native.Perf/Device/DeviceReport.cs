@@ -5,46 +5,57 @@ using System.Xml.Linq;
 namespace Attention.Native.Perf.Device;
 
 /// <summary>
-/// Perf/device/run.sh's report.md: the steps, the machine, the test results (xunit XML), the correctness sweep
-/// (sweep.csv) and the benchmark of the CUDA backend against PyTorch SDPA (bench.csv joined with torch.csv on the key).
-/// Every input may be missing (a step that failed or did not run); the report then says so.
+/// Perf/device/run.sh's report.md: the steps, the machine (with where libcuda and cuBLAS come from), the kernel modules
+/// as the driver compiled them (modules.csv), the test results per class (tests.xml), the correctness sweep (sweep.csv)
+/// and the benchmark of the CUDA backend against PyTorch SDPA (bench.csv joined with torch.csv on the key). Every input
+/// may be missing or cut short (a step that failed, timed out or did not run); the report then says so. run.sh renders
+/// it after every step, so that a run killed part-way still leaves a report of what it finished.
 /// </summary>
 internal static class DeviceReport
 {
-    /// <summary>The xunit reports run.sh writes, in the order it runs them.</summary>
-    public static readonly (string File, string Label)[] TestReports =
+    /// <summary>The <c>run</c> attribute run.sh gives each merged <c>assembly</c> of tests.xml, and its label.</summary>
+    public static readonly (string Run, string Label)[] TestRuns =
     [
-        ("tests-gpu.xml", "GPU test classes (Cuda*, BackendSelectionTests)"),
-        ("tests-rest.xml", "the rest of the suite"),
+        ("gpu", "GPU classes"),
+        ("rest", "rest of the suite"),
     ];
 
-    public static string Render(string folder, string? stepsFile, string? machineFile, string mode)
+    /// <summary>The report.</summary>
+    /// <param name="folder">$OUT: tests.xml, modules.csv, sweep.csv, bench.csv, torch.csv.</param>
+    /// <param name="logs">run.sh's own records: steps.tsv, machine.txt, modules.log; null for none.</param>
+    /// <param name="shapesPath">shapes.json, whose order the benchmark tables follow; null for the CSV's order.</param>
+    /// <param name="mode">What kind of run this was.</param>
+    public static string Render(string folder, string? logs, string? shapesPath, string mode)
     {
         var text = new StringBuilder();
         var culture = CultureInfo.InvariantCulture;
         text.AppendLine(culture, $"# Attention.Native device run — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC").AppendLine();
         text.AppendLine(culture, $"Mode: **{mode}**. Written by `bash Perf/device/run.sh` (Perf/device/README.md); raw logs beside this file.").AppendLine();
-        Steps(text, stepsFile);
+        Steps(text, LogFile(logs, "steps.tsv"));
         text.AppendLine("## Machine").AppendLine();
-        if (machineFile is not null && File.Exists(machineFile))
+        if (LogFile(logs, "machine.txt") is { } machine)
         {
-            text.AppendLine("```text").AppendLine(File.ReadAllText(machineFile).TrimEnd()).AppendLine("```").AppendLine();
+            text.AppendLine("```text").AppendLine(File.ReadAllText(machine).TrimEnd()).AppendLine("```").AppendLine();
         }
         else
         {
             text.AppendLine("(no machine description was recorded)").AppendLine();
         }
 
-        Tests(text, folder);
+        DeviceReportModules.Render(text, Path.Combine(folder, "modules.csv"), LogFile(logs, "modules.log"));
+        Tests(text, Path.Combine(folder, "tests.xml"));
         Sweep(text, Path.Combine(folder, "sweep.csv"));
-        Bench(text, Path.Combine(folder, "bench.csv"), Path.Combine(folder, "torch.csv"));
+        Bench(text, Path.Combine(folder, "bench.csv"), Path.Combine(folder, "torch.csv"), shapesPath);
         return text.ToString();
     }
+
+    private static string? LogFile(string? logs, string name) =>
+        logs is not null && Path.Combine(logs, name) is var path && File.Exists(path) ? path : null;
 
     private static void Steps(StringBuilder text, string? stepsFile)
     {
         text.AppendLine("## Steps").AppendLine();
-        if (stepsFile is null || !File.Exists(stepsFile))
+        if (stepsFile is null)
         {
             text.AppendLine("(no step log)").AppendLine();
             return;
@@ -63,72 +74,71 @@ internal static class DeviceReport
         text.AppendLine();
     }
 
-    private static void Tests(StringBuilder text, string folder)
+    /// <summary>Per run (GPU classes, the rest) and per class: totals, failures with their first line, skip reasons.</summary>
+    private static void Tests(StringBuilder text, string path)
     {
         var culture = CultureInfo.InvariantCulture;
         text.AppendLine("## Tests").AppendLine();
-        text.AppendLine("| run | total | passed | failed | skipped | seconds |").AppendLine("|---|---:|---:|---:|---:|---:|");
+        if (!File.Exists(path))
+        {
+            text.AppendLine("tests.xml was not produced.").AppendLine();
+            return;
+        }
+
+        List<XElement> assemblies;
+        try
+        {
+            assemblies = [.. XDocument.Load(path).Descendants("assembly")];
+        }
+        catch (System.Xml.XmlException e)
+        {
+            text.AppendLine(culture, $"tests.xml is unreadable: {Cell(e.Message)}").AppendLine();
+            return;
+        }
+
+        text.AppendLine("| run | class | outcome | total | passed | failed | skipped | seconds |").AppendLine("|---|---|---|---:|---:|---:|---:|---:|");
         var failures = new List<string>();
         var skips = new Dictionary<string, int>(StringComparer.Ordinal);
         long total = 0;
         long passed = 0;
         long failed = 0;
         long skipped = 0;
-        foreach (var (file, label) in TestReports)
+        foreach (var (run, label) in TestRuns)
         {
-            string path = Path.Combine(folder, file);
-            if (!File.Exists(path))
+            foreach (var assembly in assemblies.Where(a => (string?)a.Attribute("run") == run))
             {
-                text.AppendLine(culture, $"| {label} (`{file}`) | not produced | | | | |");
-                continue;
-            }
-
-            XElement? assembly;
-            try
-            {
-                assembly = XDocument.Load(path).Descendants("assembly").FirstOrDefault();
-            }
-            catch (System.Xml.XmlException e)
-            {
-                text.AppendLine(culture, $"| {label} (`{file}`) | unreadable: {Cell(e.Message)} | | | | |");
-                continue;
-            }
-
-            if (assembly is null)
-            {
-                text.AppendLine(culture, $"| {label} (`{file}`) | no assembly element | | | | |");
-                continue;
-            }
-
-            long Attr(string name) => long.TryParse((string?)assembly.Attribute(name), NumberStyles.Integer, culture, out long v) ? v : 0;
-            long runFailed = Attr("failed") + Attr("errors");
-            total += Attr("total");
-            passed += Attr("passed");
-            failed += runFailed;
-            skipped += Attr("skipped");
-            text.AppendLine(culture, $"| {label} (`{file}`) | {Attr("total")} | {Attr("passed")} | {runFailed} | {Attr("skipped")} | {(string?)assembly.Attribute("time")} |");
-            foreach (var test in assembly.Descendants("test"))
-            {
-                string result = (string?)test.Attribute("result") ?? string.Empty;
-                if (result == "Fail")
+                long Attr(string name) => long.TryParse((string?)assembly.Attribute(name), NumberStyles.Integer, culture, out long v) ? v : 0;
+                long runFailed = Attr("failed") + Attr("errors");
+                total += Attr("total");
+                passed += Attr("passed");
+                failed += runFailed;
+                skipped += Attr("skipped");
+                string name = ((string?)assembly.Attribute("class") ?? "(all)").Replace("Attention.Native.Tests.", string.Empty, StringComparison.Ordinal);
+                text.AppendLine(culture,
+                    $"| {label} | {Cell(name)} | {Cell((string?)assembly.Attribute("outcome") ?? "finished")} | {Attr("total")} | {Attr("passed")} | {runFailed} | {Attr("skipped")} | {(string?)assembly.Attribute("time")} |");
+                foreach (var test in assembly.Descendants("test"))
                 {
-                    string message = (string?)test.Element("failure")?.Element("message") ?? string.Empty;
-                    failures.Add($"`{test.Attribute("name")?.Value}`: {FirstLine(message)}");
+                    string result = (string?)test.Attribute("result") ?? string.Empty;
+                    if (result == "Fail")
+                    {
+                        string message = (string?)test.Element("failure")?.Element("message") ?? string.Empty;
+                        failures.Add($"`{test.Attribute("name")?.Value}`: {FirstLine(message)}");
+                    }
+                    else if (result == "Skip")
+                    {
+                        string reason = FirstLine((string?)test.Element("reason") ?? string.Empty);
+                        skips[reason] = skips.GetValueOrDefault(reason) + 1;
+                    }
                 }
-                else if (result == "Skip")
-                {
-                    string reason = FirstLine((string?)test.Element("reason") ?? string.Empty);
-                    skips[reason] = skips.GetValueOrDefault(reason) + 1;
-                }
-            }
 
-            foreach (var error in assembly.Parent?.Element("errors")?.Elements("error") ?? [])
-            {
-                failures.Add($"error ({error.Attribute("type")?.Value} {error.Attribute("name")?.Value}): {FirstLine((string?)error.Element("failure")?.Element("message") ?? string.Empty)}");
+                foreach (var error in assembly.Element("errors")?.Elements("error") ?? [])
+                {
+                    failures.Add($"error ({error.Attribute("type")?.Value} {error.Attribute("name")?.Value}): {FirstLine((string?)error.Element("failure")?.Element("message") ?? string.Empty)}");
+                }
             }
         }
 
-        text.AppendLine(culture, $"| **all** | {total} | {passed} | {failed} | {skipped} | |").AppendLine();
+        text.AppendLine(culture, $"| **all** | | | {total} | {passed} | {failed} | {skipped} | |").AppendLine();
         if (failures.Count > 0)
         {
             text.AppendLine(culture, $"Failures ({failures.Count}{(failures.Count > 40 ? ", first 40" : string.Empty)}):").AppendLine();
@@ -198,11 +208,11 @@ internal static class DeviceReport
         }
     }
 
-    private static void Bench(StringBuilder text, string oursPath, string torchPath)
+    private static void Bench(StringBuilder text, string oursPath, string torchPath, string? shapesPath)
     {
         var culture = CultureInfo.InvariantCulture;
         text.AppendLine("## Benchmark: Attention.Native CUDA vs torch.nn.functional.scaled_dot_product_attention").AppendLine();
-        var ours = File.Exists(oursPath) ? Csv.Read(oursPath) : [];
+        var ours = InBenchOrder(File.Exists(oursPath) ? Csv.Read(oursPath) : [], shapesPath);
         var torch = File.Exists(torchPath) ? Csv.Read(torchPath) : [];
         if (ours.Count == 0)
         {
@@ -231,6 +241,18 @@ internal static class DeviceReport
         Statuses(text, "torch flash", torch.Where(r => Csv.Text(r, "backend") == "torch-flash"));
         Statuses(text, "torch default", torch.Where(r => Csv.Text(r, "backend") == "torch-default"));
         text.AppendLine();
+        var errors = ours.Concat(torch).Where(r => Csv.Text(r, "status").StartsWith("error", StringComparison.Ordinal)).ToList();
+        if (errors.Count > 0)
+        {
+            text.AppendLine(culture, $"Failed rows ({errors.Count}{(errors.Count > 40 ? ", first 40" : string.Empty)}):").AppendLine();
+            foreach (var r in errors.Take(40))
+            {
+                string who = Csv.Text(r, "backend") == "attention.native" ? Kernel(r) : Csv.Text(r, "backend");
+                text.AppendLine(culture, $"- `{Csv.Text(r, "key")}` {who}: {Cell(FirstLine(Csv.Text(r, "status")))}");
+            }
+
+            text.AppendLine();
+        }
         if (!ours.Any(IsOk) && !torch.Any(r => IsOk(r) && Csv.Text(r, "kind") != "copy"))
         {
             text.AppendLine("Nothing was timed, so there is no table.").AppendLine();
@@ -272,6 +294,24 @@ internal static class DeviceReport
         }
 
         text.AppendLine();
+    }
+
+    /// <summary>gpu-bench's rows (appended per process, each cheapest first) in shapes.json's order, variants in the
+    /// order auto, mma, splitkv, simt within each configuration.</summary>
+    private static List<Dictionary<string, string>> InBenchOrder(List<Dictionary<string, string>> rows, string? shapesPath)
+    {
+        if (shapesPath is null || !File.Exists(shapesPath))
+        {
+            return rows;
+        }
+
+        var order = BenchShapes.Load(shapesPath).Expand().Select((c, i) => (c.Key, i)).ToDictionary(x => x.Key, x => x.i);
+        string[] kernels = ["auto", "mma", "splitkv", "simt"];
+        return
+        [
+            .. rows.OrderBy(r => order.GetValueOrDefault(Csv.Text(r, "key"), int.MaxValue))
+                .ThenBy(r => Array.IndexOf(kernels, Csv.Text(r, "kernel").Split(' ')[0]) is int k and >= 0 ? k : kernels.Length),
+        ];
     }
 
     /// <summary>Rows the tables list: not a forced variant that cannot run the shape or that auto already picks.</summary>
@@ -339,7 +379,7 @@ internal static class DeviceReport
     private static string Percent(double value, double of) =>
         double.IsNaN(value) || double.IsNaN(of) || of <= 0 ? "—" : (100 * value / of).ToString("F0", CultureInfo.InvariantCulture) + " %";
 
-    private static string Max(List<Dictionary<string, string>> rows, string column)
+    internal static string Max(List<Dictionary<string, string>> rows, string column)
     {
         var values = rows.Select(r => Csv.Number(r, column)).Where(v => !double.IsNaN(v)).ToList();
         return values.Count == 0 ? "—" : values.Max().ToString("0.00E+0", CultureInfo.InvariantCulture);
@@ -351,11 +391,11 @@ internal static class DeviceReport
         return values.Count == 0 ? "—" : values.Sum().ToString("F0", CultureInfo.InvariantCulture);
     }
 
-    private static string FirstLine(string text)
+    internal static string FirstLine(string text)
     {
         string line = text.Trim().Split('\n')[0].Trim();
         return line.Length > 300 ? line[..300] + "…" : line;
     }
 
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace('\n', ' ');
+    internal static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace('\n', ' ');
 }

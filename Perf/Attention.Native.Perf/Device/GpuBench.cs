@@ -116,6 +116,11 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
                 {
                     // A forced kernel that cannot run this shape: nothing to load for it.
                 }
+                catch (Exception e)
+                {
+                    // A module or entry that fails to load fails the rows that need it, each with this error.
+                    say($"gpu-bench: warm-up {dtype} {shape.Lq}x{shape.Lk}: {e.GetType().Name}: {e.Message}");
+                }
             }
         }
     }

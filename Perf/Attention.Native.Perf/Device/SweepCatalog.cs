@@ -82,7 +82,18 @@ internal static class SweepCatalog
         return [.. RequiredFeatures.Select(f => (f, counts[f]))];
     }
 
-    private static int CaseSeed(int seed, int index) => HashCode.Combine(seed, index, 0x5eed);
+    /// <summary>
+    /// Case <paramref name="index"/>'s own seed: SplitMix64 over the run's seed and the index, the same in every process
+    /// (HashCode.Combine is randomised per process, and the device script runs one sweep process per kernel variant on
+    /// one seed: they must draw the same cases).
+    /// </summary>
+    private static int CaseSeed(int seed, int index)
+    {
+        ulong z = unchecked(((ulong)(uint)seed << 32 | (uint)index) + 0x9E3779B97F4A7C15UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (int)((z ^ (z >> 31)) & int.MaxValue);
+    }
 
     private static SweepCase Draw(int index, int seed)
     {

@@ -23,7 +23,8 @@ internal sealed unsafe class CublasHandle : ContextBoundHandle
         if (!library.IsLoaded)
         {
             throw new InvalidOperationException(
-                $"cuBLAS not found: tried {string.Join(", ", library.Tried)}. Install the CUDA toolkit's cuBLAS.");
+                $"cuBLAS not found: tried {string.Join(", ", library.Tried)}. Install the CUDA toolkit's cuBLAS, or set " +
+                $"{NativeLibraryNames.BlasOverrideVariable} to its file.");
         }
 
         context.MakeCurrent();

@@ -29,7 +29,8 @@ internal static class NativeLibraryResolver
 
     /// <summary>
     /// Loads <paramref name="library"/> (once per process; later calls return the first outcome) by trying its
-    /// candidate file names in order.
+    /// candidate file names in order (for cuBLAS, the file <see cref="NativeLibraryNames.BlasOverrideVariable"/> names
+    /// when it is set).
     /// </summary>
     /// <param name="library">A logical name from <see cref="NativeLibraryNames"/>.</param>
     /// <returns>The outcome: the handle and file that loaded, or the names that were tried.</returns>
@@ -48,7 +49,8 @@ internal static class NativeLibraryResolver
 
     private static NativeLibraryLoad TryCandidates(string library)
     {
-        string[] candidates = NativeLibraryNames.Candidates(library, NativeLibraryNames.CurrentPlatform);
+        string[] candidates = NativeLibraryNames.Candidates(
+            library, NativeLibraryNames.CurrentPlatform, Environment.GetEnvironmentVariable(NativeLibraryNames.BlasOverrideVariable));
         foreach (string candidate in candidates)
         {
             if (NativeLibrary.TryLoad(candidate, typeof(NativeLibraryResolver).Assembly, null, out nint handle))

@@ -7,6 +7,8 @@ namespace Attention.Native.Cuda.Mma;
 /// head-dim bucket and element type — <c>attention_mma.ptx</c> (<see cref="Load"/>: <c>_f16</c>, <c>_bf16</c>, <see
 /// cref="AttentionMmaGeometry.Tiles"/>) or <c>attention_mma_tf32.ptx</c> (<see cref="LoadTf32"/>: <c>_f32</c> on TF32,
 /// <see cref="AttentionMmaGeometry.Tf32Tiles"/>), a module of its own so that only callers who allow TF32 JIT it.
+/// Each bucket's entry is looked up on its own (<see cref="KernelEntry"/>): one the driver rejects fails only that
+/// bucket's calls.
 /// </summary>
 internal sealed class AttentionMmaKernels : IDisposable
 {
@@ -41,11 +43,11 @@ internal sealed class AttentionMmaKernels : IDisposable
     ];
 
     private readonly CudaModuleHandle module;
-    private readonly CudaKernel[] f16;
-    private readonly CudaKernel[] bf16;
-    private readonly CudaKernel[] f32;
+    private readonly KernelEntry[] f16;
+    private readonly KernelEntry[] bf16;
+    private readonly KernelEntry[] f32;
 
-    private AttentionMmaKernels(CudaModuleHandle module, CudaKernel[] f16, CudaKernel[] bf16, CudaKernel[] f32)
+    private AttentionMmaKernels(CudaModuleHandle module, KernelEntry[] f16, KernelEntry[] bf16, KernelEntry[] f32)
     {
         this.module = module;
         this.f16 = f16;
@@ -56,16 +58,21 @@ internal sealed class AttentionMmaKernels : IDisposable
     /// <summary>The JIT's info log (registers, spills, shared memory per kernel).</summary>
     public string InfoLog => module.InfoLog;
 
+    /// <summary>Every entry point, with its kernel or why it could not be had.</summary>
+    public IReadOnlyList<KernelEntry> Entries => [.. f16, .. bf16, .. f32];
+
     /// <summary>Loads the f16/bf16 module into <paramref name="context"/> and opts every kernel in to the device's
     /// shared memory.</summary>
     /// <exception cref="InvalidOperationException">The PTX is not embedded in this build.</exception>
-    /// <exception cref="CudaException">The JIT failed (the message holds its log) or a kernel is missing.</exception>
+    /// <exception cref="CudaException">The JIT failed (the message holds its log). A missing kernel fails only its
+    /// bucket's calls.</exception>
     public static AttentionMmaKernels Load(PrimaryContextHandle context, CudaDeviceInfo device) =>
         LoadModule(context, device, ResourceName, [.. EntryPoints.Select(e => e.F16)], [.. EntryPoints.Select(e => e.Bf16)], []);
 
     /// <summary>Loads the TF32 module (float operands) as <see cref="Load"/> does the f16/bf16 one.</summary>
     /// <exception cref="InvalidOperationException">The PTX is not embedded in this build.</exception>
-    /// <exception cref="CudaException">The JIT failed (the message holds its log) or a kernel is missing.</exception>
+    /// <exception cref="CudaException">The JIT failed (the message holds its log). A missing kernel fails only its
+    /// bucket's calls.</exception>
     public static AttentionMmaKernels LoadTf32(PrimaryContextHandle context, CudaDeviceInfo device) =>
         LoadModule(context, device, Tf32ResourceName, [], [], Tf32EntryPoints);
 
@@ -74,25 +81,18 @@ internal sealed class AttentionMmaKernels : IDisposable
     {
         byte[] ptx = PtxResource.Read(resource);
         var module = CudaModuleHandle.Load(context, ptx, resource);
-        try
-        {
-            return new AttentionMmaKernels(
-                module,
-                [.. f16.Select(e => CudaKernel.Get(module, e, device))],
-                [.. bf16.Select(e => CudaKernel.Get(module, e, device))],
-                [.. f32.Select(e => CudaKernel.Get(module, e, device))]);
-        }
-        catch
-        {
-            module.Dispose();
-            throw;
-        }
+        return new AttentionMmaKernels(
+            module,
+            [.. f16.Select(e => KernelEntry.Get(module, e, device))],
+            [.. bf16.Select(e => KernelEntry.Get(module, e, device))],
+            [.. f32.Select(e => KernelEntry.Get(module, e, device))]);
     }
 
     /// <summary>The kernel of <paramref name="tile"/>'s bucket for operand type <typeparamref name="T"/>.</summary>
     /// <exception cref="NotSupportedException">This module has no kernels for <typeparamref name="T"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="tile"/> is not one of <typeparamref name="T"/>'s tiles
     /// (<see cref="AttentionMmaGeometry.TilesFor"/>).</exception>
+    /// <exception cref="CudaException">The bucket's entry could not be looked up when the module loaded.</exception>
     public CudaKernel For<T>(AttentionMmaTile tile)
         where T : unmanaged
     {
@@ -106,7 +106,7 @@ internal sealed class AttentionMmaKernels : IDisposable
             : typeof(T) == typeof(BFloat16) ? bf16
             : typeof(T) == typeof(float) ? f32
             : [];
-        return bucket < kernels.Length ? kernels[bucket]
+        return bucket < kernels.Length ? kernels[bucket].Kernel
             : throw new NotSupportedException($"This attention_mma module has no kernels for {typeof(T).Name}.");
     }
 
