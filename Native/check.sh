@@ -246,7 +246,7 @@ emulations() { # emulations <scratch folder>
 
 # ptxas and the SASS checks of one source's shipped PTX (the committed copy; the fresh one where none is).
 assembled_checks() { # assembled_checks <source.cu> <shipped.ptx> <scratch folder>
-  local src=$1 shipped=$2 name arch cubin log spills kernel opcodes opcode
+  local src=$1 shipped=$2 name arch cubin log spills kernel opcodes opcode targets target verdict why
   name=$(basename "$src" .cu)
   for arch in "${ptxas_archs[@]}"; do
     cubin=$3/$name.$arch.cubin log=$3/$name.$arch.log
@@ -279,7 +279,7 @@ assembled_checks() { # assembled_checks <source.cu> <shipped.ptx> <scratch folde
     done < <(sed -n 's|^[[:space:]]*//[[:space:]]*sass-check:[[:space:]]*||p' "$src")
     grep -q 'kernel-target:' "$src" || continue
     report_rows "$shipped" "$arch" "$3" >"$3/$name.$arch.rows" || { fail "kernel-target $arch $shipped" "no report rows"; continue; }
-    while read -r kernel opcodes; do
+    while read -r kernel targets; do
       while read -r verdict _ _ target why; do
         if [ "$verdict" = met ]; then
           echo "   $kernel $arch meets $target $why"
@@ -287,7 +287,7 @@ assembled_checks() { # assembled_checks <source.cu> <shipped.ptx> <scratch folde
         else
           fail "kernel-target $arch $kernel: $target" "missed $why (./build.sh kernel-report)"
         fi
-      done < <(evaluate_targets "$3/$name.$arch.rows" "$kernel" $opcodes)
+      done < <(evaluate_targets "$3/$name.$arch.rows" "$kernel" $targets)
     done < <(sed -n 's|^[[:space:]]*//[[:space:]]*kernel-target:[[:space:]]*||p' "$src")
   done
 }

@@ -4,6 +4,9 @@
 // constants its tile is built with gets a comment line in its body,
 //   // kernel-report: threads 128 dynamic-smem 98304
 // from which the report counts its CTAs per SM. Only a comment: the SASS is the same with or without it.
+// An entry without it is reported with "?" for threads (unless __launch_bounds__ gives them), dynamic shared memory,
+// CTAs and warps per SM. One whose dynamic shared memory depends on the problem (attention_simt's 4·(D + Dv) floats)
+// states the most its launcher asks for, so that the CTAs per SM are a floor.
 #pragma once
 
 #ifdef ATTENTION_EMULATION
