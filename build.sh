@@ -10,13 +10,17 @@
 #   ./build.sh gemm ...     the CPU SGEMM table: GFLOP/s and % of the FMA peak measured in the same run, error vs
 #                           float64 (options --threads, --shapes, --variants, --quick, --out; see gemm --help)
 #   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc (Native/check.sh ptx)
+#   ./build.sh kernel-report [dir]  each kernel entry's static metrics per arch (registers, spills, shared memory,
+#                           CTAs per SM on an H100/H200, LDSM/LDGSTS per HMMA and barriers per loop iteration) and its
+#                           kernel-target results; with dir also kernel-report.txt/.csv there (Native/check.sh)
 #   ./build.sh device-pack  pack .device-pack/ for the GPU machine (Perf/device/pack.sh): a .NET runtime and the built
 #                           tests and perf tool (Perf/device/README.md: carry it and run `bash Perf/device/run.sh` there)
 #   ./build.sh device-rehearsal [folder]  device-pack, then Perf/device/rehearsal.sh: run.sh on the emulated device,
 #                           with and without (stand-in) torch and with planted bad PTX; under 8 minutes
 #
 # `test` writes one xunit-style report per step into artifacts/test-results/ and sums them:
-#   native.xml          Native/check.sh check: the committed PTX is current, ptxas spills, SASS opcodes, emulations
+#   native.xml          Native/check.sh check: the committed PTX is current, ptxas spills, SASS opcodes, kernel targets,
+#                       emulations
 #   all.xml             every test of Tests/Attention.Native.Tests
 #   emulated-gpu.xml    its [Trait("Device", "Cuda")] classes again on the emulated device (Native/check.sh
 #                       emulated-device: libcuda.so.1 and libcublas.so.13 first on LD_LIBRARY_PATH)
@@ -126,10 +130,11 @@ case "$command" in
     dotnet run --project Tests/SeedSample -c "$configuration" --no-build -- "$@"
     ;;
   ptx) bash Native/check.sh ptx ;;
+  kernel-report) bash Native/check.sh kernel-report "$@" ;;
   device-pack) build && CONFIGURATION=$configuration bash Perf/device/pack.sh ;;
   device-rehearsal) build && CONFIGURATION=$configuration bash Perf/device/pack.sh && bash Perf/device/rehearsal.sh "$@" ;;
   *)
-    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | seed | ptx | device-pack | device-rehearsal [folder]]" >&2
+    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | seed | ptx | kernel-report [dir] | device-pack | device-rehearsal [folder]]" >&2
     exit 2
     ;;
 esac

@@ -6,6 +6,7 @@
 #include "attention_common.cuh"
 #include "attention_mma_gemms.cuh"
 #include "attention_mma_tf32.cuh"
+#include "kernel_report.cuh"
 
 namespace attention {
 namespace mma {
@@ -20,12 +21,22 @@ __device__ __forceinline__ int local_row(int warp, int lane, int slab, int half)
   return (warp * Tile::kSlabs + slab) * 16 + half * 8 + (lane >> 2);
 }
 
+// v, which the compiler can no longer see through: what the key loop computes from it is recomputed there, a few
+// integer instructions per key block, rather than hoisted out of the loop and held in registers through it, where the
+// 2-slab tiles have none to spare.
+template <typename V>
+__device__ __forceinline__ V opaque(V v) {
+  asm volatile("" : "+r"(v));
+  return v;
+}
+
 template <typename T, class Tile>
 __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) {
   constexpr int kM = Tile::kBlockM;
   constexpr int kN = Tile::kBlockN;
   constexpr int kD = Tile::kHeadDim;
   constexpr int kSlabs = Tile::kSlabs;
+  constexpr int kStages = Tile::kStages;
   constexpr int kSTiles = kN / 8;  // 8-column fragments of a slab's scores
   constexpr int kOTiles = kD / 8;  // 8-column fragments of a slab's output
   using Gemms = typename GemmsFor<T, Tile>::type;
@@ -36,8 +47,6 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
   const int k_len = params.k_len;
   const int head_dim = params.head_dim;
   const int value_dim = params.value_dim;
-  const long long k_stride_s = params.k_stride_s;
-  const long long v_stride_s = params.v_stride_s;
   const float scale = params.scale;
   const float softcap = params.softcap;
 
@@ -56,12 +65,10 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
   extern __shared__ __align__(16) unsigned char attention_mma_shared[];
   T* const sq = reinterpret_cast<T*>(attention_mma_shared);
   T* const sk = sq + Tile::kQElements;
-  T* const sv = sk + 2 * Tile::kKvElements;
+  T* const sv = sk + kStages * Tile::kKvElements;
 
   // GQA/MQA: consecutive query heads share one K/V head, no copies.
   const int kv_head = h / (params.q_heads / params.kv_heads);
-  const T* const k_head = params.k + b * params.k_stride_b + kv_head * params.k_stride_h;
-  const T* const v_head = params.v + b * params.v_stride_b + kv_head * params.v_stride_h;
   const int key_length = key_length_of(params.key_lengths, b, k_len);
   // This (batch, head)'s mask and bias planes, rows k_len apart, or null.
   const unsigned char* const mask_plane =
@@ -81,35 +88,31 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
   const int inner_lo = last.lo;
   const int inner_hi = first.hi;
 
-  int row_lo[kSlabs][2];
-  int row_hi[kSlabs][2];
-#pragma unroll
-  for (int s = 0; s < kSlabs; ++s) {
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int i = m0 + local_row<Tile>(warp, lane, s, half);
-      // Rows past q_len (the last tile's padding) see nothing, so no mask or bias row past the end is read.
-      const KeyRange r = i < q_len
-                             ? key_range(i, q_len, key_length, params.causal, params.window_left, params.window_right)
-                             : KeyRange{0, 0};
-      row_lo[s][half] = r.lo;
-      row_hi[s][half] = r.hi;
-    }
-  }
-
   // K and V rows past key_length are zero-filled, not loaded: a KV cache's unwritten tail may hold NaN, and the
-  // P·V product would carry it (0 · NaN) into visible rows.
-  auto load_kv = [&](int n, int stage) {
-    const int key0 = n * kN;
-    Gemms::template load<kN>(sk + stage * Tile::kKvElements, k_head + key0 * k_stride_s, k_stride_s,
-                             key_length - key0, head_dim, tid);
-    Gemms::template load<kN>(sv + stage * Tile::kKvElements, v_head + key0 * v_stride_s, v_stride_s,
-                             key_length - key0, value_dim, tid);
+  // P·V product would carry it (0 · NaN) into visible rows. Each block's source is computed afresh from the
+  // parameters and opaque copies of its indices: the compiler's pointer induction variables (64-bit, per column
+  // block), held through the loop, made ptxas spill the 2-slab d96 tile (56 bytes on sm_80 and sm_90).
+  auto load_k = [&](int n, int stage) {
+    const int key0 = opaque(n) * kN;
+    const T* const k_block = params.k + opaque(b) * params.k_stride_b + opaque(kv_head) * params.k_stride_h +
+                             key0 * params.k_stride_s;
+    Gemms::template load<kN>(sk + stage * Tile::kKvElements, k_block, params.k_stride_s, key_length - key0, head_dim,
+                             opaque(tid));
+  };
+  auto load_v = [&](int n, int stage) {
+    const int key0 = opaque(n) * kN;
+    const T* const v_block = params.v + opaque(b) * params.v_stride_b + opaque(kv_head) * params.v_stride_h +
+                             key0 * params.v_stride_s;
+    Gemms::template load<kN>(sv + stage * Tile::kKvElements, v_block, params.v_stride_s, key_length - key0,
+                             value_dim, opaque(tid));
   };
   if (n_begin < n_end) {
     Gemms::template load<kM>(sq, params.q + b * params.q_stride_b + h * params.q_stride_h + m0 * params.q_stride_s,
                              params.q_stride_s, rows_here, head_dim, tid);
-    load_kv(n_begin, 0);
+    load_k(n_begin, 0);
+    if (kStages == 2) {
+      load_v(n_begin, 0);
+    }
     wm::cp_async_commit();
   }
 
@@ -136,15 +139,23 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
   // tile 4 spill bytes); it moves the capped score by an ulp, far inside the fp16/bf16 tolerance.
   const float inv_softcap = softcap > 0.0f ? 1.0f / softcap : 0.0f;
   for (int n = n_begin; n < n_end; ++n) {
-    // Double buffer: the copies of block n + 1 fly while block n is computed. One group per block (an empty one
-    // after the last), so "all but the newest group" is always block n.
-    const int stage = (n - n_begin) & 1;
-    if (n + 1 < n_end) {
-      load_kv(n + 1, stage ^ 1);
+    // Two stages: one barrier per key block. Block n's copies (issued one block earlier) are waited for and made
+    // visible, and every warp is past block n − 1, so its stage takes block n + 1's copies, which fly while block n
+    // is computed. One stage: this barrier makes K visible and frees V's buffer for block n's V, which flies during
+    // Q·Kᵀ and the softmax and is waited for at a second barrier, which also frees K's buffer for block n + 1
+    // (FlashAttention-2's order: a single buffer needs one "filled" and one "free" point per block).
+    const int stage = kStages == 2 ? (n - n_begin) & 1 : 0;
+    wm::cp_async_wait<0>();
+    __syncthreads();
+    if (kStages == 2) {
+      if (n + 1 < n_end) {
+        load_k(n + 1, stage ^ 1);
+        load_v(n + 1, stage ^ 1);
+      }
+    } else {
+      load_v(n, 0);
     }
     wm::cp_async_commit();
-    wm::cp_async_wait<1>();
-    __syncthreads();
     const T* const sk_n = sk + stage * Tile::kKvElements;
     const T* const sv_n = sv + stage * Tile::kKvElements;
 
@@ -160,33 +171,31 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
     }
     Gemms::scores(s_acc, sq, sk_n, warp, lanes);
 
-    // Scores in log2 units, t = s · log2 e, −∞ where hidden. A block every row sees whole, with no softcap, mask
-    // or bias, is one multiply (the common case); the others take the general path, in the order the reference
-    // applies them: scale, softcap, bias; then key range and boolean mask.
+    // A block every row sees whole, with no softcap, mask or bias and a positive scale (the common case), keeps the
+    // raw scores s: their max times scale · log2 e is the max in log2 units, and 2^(s · scale · log2 e − max) is
+    // one FFMA before ex2. The other blocks take the general path, in the order the reference applies them (scale,
+    // softcap, bias; then key range and boolean mask), into log2 units t = score · log2 e, −∞ where hidden, and the
+    // FFMA multiplies by 1.
     const int key0 = n * kN;
     const bool plain = key0 >= inner_lo && key0 + kN <= inner_hi && params.mask == nullptr && params.bias == nullptr &&
-                       !(softcap > 0.0f);
-    if (plain) {
-#pragma unroll
-      for (int s = 0; s < kSlabs; ++s) {
-#pragma unroll
-        for (int j = 0; j < kSTiles; ++j) {
-#pragma unroll
-          for (int e = 0; e < 4; ++e) s_acc[s][j][e] *= scale_log2;
-        }
-      }
-    } else {
+                       !(softcap > 0.0f) && scale_log2 > 0.0f;
+    if (!plain) {
 #pragma unroll
       for (int s = 0; s < kSlabs; ++s) {
 #pragma unroll
         for (int half = 0; half < 2; ++half) {
-          const long long i = m0 + local_row<Tile>(warp, lane, s, half);
+          const int row = m0 + local_row<Tile>(warp, lane, s, half);
+          const long long i = row;
+          // Rows past q_len (the last tile's padding) see nothing, so no mask or bias row past the end is read.
+          const KeyRange r = row < q_len ? key_range(row, q_len, key_length, params.causal, params.window_left,
+                                                     params.window_right)
+                                         : KeyRange{0, 0};
 #pragma unroll
           for (int j = 0; j < kSTiles; ++j) {
 #pragma unroll
             for (int e = 0; e < 2; ++e) {
               const int key = key0 + j * 8 + 2 * quad_lane + e;
-              bool visible = key >= row_lo[s][half] && key < row_hi[s][half];
+              bool visible = key >= r.lo && key < r.hi;
               float score = s_acc[s][j][2 * half + e] * scale;
               if (softcap > 0.0f) {
                 score = softcap * tanhf(score * inv_softcap);
@@ -203,6 +212,7 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
         }
       }
     }
+    const float to_log2 = plain ? scale_log2 : 1.0f;
 
     // Online softmax per row: the quad (4 lanes) holds the row's kN scores, so two xor-shuffles give its max.
     // While a row has seen no key its max is −∞; 0 stands in for it so that 2^(t − max) is 2^−∞ = 0, not NaN.
@@ -210,13 +220,14 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
     for (int s = 0; s < kSlabs; ++s) {
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
-        float mx = row_max[s][half];
+        float mx = s_acc[s][0][2 * half];
 #pragma unroll
         for (int j = 0; j < kSTiles; ++j) {
           mx = fmaxf(mx, fmaxf(s_acc[s][j][2 * half], s_acc[s][j][2 * half + 1]));
         }
         mx = fmaxf(mx, __shfl_xor_sync(kFullWarp, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(kFullWarp, mx, 2));
+        mx = fmaxf(row_max[s][half], mx * to_log2);
         const float base = mx == -INFINITY ? 0.0f : mx;
         const float alpha = wm::exp2_approx(row_max[s][half] - base);  // 1 while the max holds, 0 from −∞
         row_max[s][half] = mx;
@@ -231,7 +242,7 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
 #pragma unroll
           for (int e = 0; e < 2; ++e) {
             float& x = s_acc[s][j][2 * half + e];
-            x = wm::exp2_approx(x - base);
+            x = wm::exp2_approx(fmaf(x, to_log2, -base));
             sum += x;
           }
         }
@@ -239,9 +250,17 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
       }
     }
 
+    if (kStages == 1) {
+      wm::cp_async_wait<0>();
+      __syncthreads();  // V is visible, and every warp is done with K: block n + 1's K may land
+      if (n + 1 < n_end) {
+        load_k(n + 1, 0);
+      }
+      wm::cp_async_commit();
+    }
+
     // O += P·V, P straight from the score registers.
     Gemms::accumulate(o_acc, s_acc, sv_n, lanes);
-    __syncthreads();  // every warp is done with this stage before the next iteration's copies refill it
   }
 
   // Epilogue: O = acc / l (0 for a row that saw no key: l == 0, where a visible key makes l >= 1),
@@ -286,5 +305,6 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
 #define ATTENTION_MMA_ENTRY(bucket, dtype, T, Tile)                                                                \
   extern "C" __global__ void __launch_bounds__(Tile::kThreads)                                                     \
       attention_mma_d##bucket##_##dtype(const __grid_constant__ attention::AttentionParams<T> params) {            \
+    KERNEL_REPORT_LAUNCH((Tile::kThreads), (Tile::kSharedBytes));                                                  \
     attention::mma::attention_mma<T, Tile>(params);                                                                \
   }

@@ -6,19 +6,22 @@
 // users never JIT it.
 //
 // Tile choices. fp32 tiles are twice attention_mma's bytes (plus 4 words of padding per row): shared memory is
-// 4 · (M + 4N) · (bucket + 4) bytes (Q, two stages of K and V), and A100 allows 163 KiB (166 912 bytes) per block.
-// Registers are those of attention_mma's tile of the same M, N and warps (the accumulators are the same; a TF32
-// fragment is as many registers as an f16 one), so where its tile fits the budget it is kept, else N, then M, halves:
-//   d32: 128×64, 8 warps, 54 KiB — attention_mma's 128×64 with 4 warps (2 slabs each) spilled 12 bytes on sm_90:
-//        8 warps of one slab.
-//   d64: 128×64, 4 warps, 102 KiB — attention_mma's 128×64, 4 warps.
-//   d96: 128×64, 8 warps, 150 KiB — attention_mma's 128×64, 8 warps (one slab each).
-//   d128: 128×32, 8 warps, 132 KiB — attention_mma's 128×64 would need 198 KiB: N halved to 32, 8 warps.
+// 4 · (M + 4N) · (bucket + 4) bytes (Q, two stages of K and V), and A100 allows 163 KiB (166 912 bytes) per block, so
+// from d96 up shared memory, not registers, decides the tile and leaves one CTA per SM. FlashAttention-2's 2-slab
+// proportions (4 warps × 32 rows) are taken at d64 only: a TF32 fragment is read with 32-bit LDS, not ldmatrix
+// (LDS/HMMA in ./build.sh kernel-report), and with one CTA per SM 8 warps of one slab keep twice the warps resident
+// of 4 warps of two. Where a tile fits the budget it is kept, else N, then M, halves. Registers sm_80 / sm_90
+// (kernel-report; 0 spills), CTAs per SM on an H100/H200:
+//   d32: 128×64, 8 warps, 54 KiB, 97 / 80 registers, 2 / 3 CTAs. 4 warps of 2 slabs fit too (160 / 162 registers,
+//        12 warps per SM), reading each K fragment for two MMAs: worth timing.
+//   d64: 128×64, 4 warps, 102 KiB, 197 / 196 registers, 2 CTAs — attention_mma's 128×64, 4 warps.
+//   d96: 128×64, 8 warps, 150 KiB, 128 registers, 1 CTA.
+//   d128: 128×32, 8 warps, 132 KiB — 128×64 would need 198 KiB: N halved to 32, 8 warps.
 //   d160: 64×32, 4 warps, 123 KiB — 128×32 would need 164 KiB, just over: M halved to 64, 4 warps.
 //   d192: 64×32, 4 warps, 147 KiB — 64×32, 4 warps, as d160.
 //   d256: 64×16, 4 warps, 130 KiB — 64×32 would need 195 KiB: N halved again to 16, 4 warps (one slab each: 128
 //        O accumulators per lane leave no room for 2).
-// None of this could be timed where it was written (no GPU); ptxas -v shows 0 spills for each (./build.sh test).
+// None of this could be timed where it was written (no GPU).
 
 #include "attention_mma_kernel.cuh"
 

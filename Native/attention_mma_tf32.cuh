@@ -14,13 +14,13 @@
 namespace attention {
 namespace mma {
 
-// attention_mma's Tile with fp32 rows padded to kStride words: Q, then K stage 0 and 1, then V stage 0 and 1.
-template <int kHeadDim_, int kBlockM_, int kBlockN_, int kWarps_>
-struct TileTf32 : Tile<kHeadDim_, kBlockM_, kBlockN_, kWarps_> {
+// attention_mma's Tile with fp32 rows padded to kStride words: Q, then K's stages, then V's.
+template <int kHeadDim_, int kBlockM_, int kBlockN_, int kWarps_, int kStages_ = 2>
+struct TileTf32 : Tile<kHeadDim_, kBlockM_, kBlockN_, kWarps_, kStages_> {
   static constexpr int kStride = kHeadDim_ + 4;
   static constexpr int kQElements = kBlockM_ * kStride;
   static constexpr int kKvElements = kBlockN_ * kStride;
-  static constexpr int kSharedBytes = 4 * (kQElements + 4 * kKvElements);
+  static constexpr int kSharedBytes = 4 * (kQElements + 2 * kStages_ * kKvElements);
   static_assert(kBlockN_ % 8 == 0, "the P·V steps are 8 keys");
 };
 

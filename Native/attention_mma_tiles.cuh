@@ -8,22 +8,26 @@ namespace mma {
 
 // One head-dim bucket's tile: the CTA owns kBlockM query rows and walks the keys kBlockN at a time. Its kWarps warps
 // split the rows into 16-row slabs (kSlabs per warp) and each warp computes all kBlockN columns of its slabs, so the
-// softmax never needs another warp. Q, K and V tiles are kHeadDim wide (the bucket: both D and Dv padded up to it
-// with zeros in shared memory); K and V are double-buffered.
-template <int kHeadDim_, int kBlockM_, int kBlockN_, int kWarps_>
+// softmax never needs another warp; with 2 slabs every K and V fragment a warp loads feeds two MMAs. Q, K and V tiles
+// are kHeadDim wide (the bucket: both D and Dv padded up to it with zeros in shared memory); K and V have kStages
+// buffers each: 2, one barrier per key block (the next block's copies fly into the other stage), or 1, two barriers
+// per key block (attention_mma_kernel.cuh), for the tiles whose double buffers would leave one CTA per SM.
+template <int kHeadDim_, int kBlockM_, int kBlockN_, int kWarps_, int kStages_ = 2>
 struct Tile {
   static constexpr int kHeadDim = kHeadDim_;
   static constexpr int kBlockM = kBlockM_;
   static constexpr int kBlockN = kBlockN_;
   static constexpr int kWarps = kWarps_;
+  static constexpr int kStages = kStages_;
   static constexpr int kThreads = 32 * kWarps;
   static constexpr int kSlabs = kBlockM / (16 * kWarps);
   static constexpr int kChunks = kHeadDim / 8;  // 16-byte chunks per row
   static constexpr int kQElements = kBlockM * kHeadDim;
   static constexpr int kKvElements = kBlockN * kHeadDim;
-  // Q, then K stage 0 and 1, then V stage 0 and 1; 2-byte elements.
-  static constexpr int kSharedBytes = 2 * (kQElements + 4 * kKvElements);
+  // Q, then K's stages, then V's; 2-byte elements.
+  static constexpr int kSharedBytes = 2 * (kQElements + 2 * kStages * kKvElements);
   static_assert(kHeadDim % 32 == 0 && kHeadDim <= 256, "head-dim buckets are multiples of 32 up to 256");
+  static_assert(kStages == 1 || kStages == 2, "K and V are single- or double-buffered");
   static_assert(kBlockN % 16 == 0 && kBlockM % (16 * kWarps) == 0, "tiles are whole 16x16 MMA steps");
 };
 
@@ -36,23 +40,19 @@ struct Tile {
 //
 // A warp's ldmatrix addresses split into a per-lane part and a compile-time part: for a 16×16 step at rows
 // row0 + lane_row (row0 a multiple of 8) and chunks 2·step + lane_chunk, the XOR only ever mixes lane_row's low bits
-// with (step & 3), so each lane keeps 4 (+2 for a 32-wide block) offsets and every other term is an immediate.
-// Without this the compiler hoists one address per (step, row block) out of the key loop: ~90 registers at d160.
+// with (step & 3), and it touches only bits 4-5 of the element offset (bit 4 in a 32-wide block), which row0, the
+// block and the stage offsets never set. So each lane keeps one offset per block width, taken at step 0, and a step
+// is that offset XOR (step & 3) << 4 plus an immediate: one LOP3 per ldmatrix, where an offset per (step & 3) kept
+// 12 registers live through the key loop (the 2-slab d128 tile spills without them).
 struct LaneOffsets {
-  int full[4];  // 64-wide blocks, by step & 3
-  int half[2];  // the 32-wide last block, by step & 1
+  int full;  // 64-wide blocks, step 0
+  int half;  // the 32-wide last block, step 0
 };
 
 __device__ __forceinline__ LaneOffsets lane_offsets(int lane_row, int lane_chunk) {
   LaneOffsets o;
-#pragma unroll
-  for (int k = 0; k < 4; ++k) {
-    o.full[k] = lane_row * 64 + ((((k << 1) | lane_chunk) ^ (lane_row & 7)) << 3);
-  }
-#pragma unroll
-  for (int k = 0; k < 2; ++k) {
-    o.half[k] = lane_row * 32 + ((((k << 1) | lane_chunk) ^ ((lane_row >> 1) & 3)) << 3);
-  }
+  o.full = lane_row * 64 + ((lane_chunk ^ (lane_row & 7)) << 3);
+  o.half = lane_row * 32 + ((lane_chunk ^ ((lane_row >> 1) & 3)) << 3);
   return o;
 }
 
@@ -65,9 +65,9 @@ struct SwizzledTile {
   __device__ __forceinline__ static int fragment(int row0, int step, const LaneOffsets& lane) {
     const int block = step >> 2;
     if (block < kFullBlocks) {
-      return block * kRows * 64 + row0 * 64 + lane.full[step & 3];
+      return block * kRows * 64 + row0 * 64 + (lane.full ^ ((step & 3) << 4));
     }
-    return block * kRows * 64 + row0 * 32 + lane.half[step & 1];
+    return block * kRows * 64 + row0 * 32 + (lane.half ^ ((step & 1) << 4));
   }
 };
 

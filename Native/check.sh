@@ -2,11 +2,17 @@
 # The CUDA side's checks that need the toolkit but no GPU. ./build.sh calls it; it runs on its own as well:
 #   bash Native/check.sh ptx                    regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc
 #   bash Native/check.sh check [report.xml]     the committed PTX is what nvcc makes of its source; ptxas -v per arch
-#                                               reports no spills; each kernel's opted-in SASS opcodes are there; the
-#                                               emulations Native/emulation/*.cpp pass. Each check is one test of an
+#                                               reports no spills; each kernel's opted-in SASS opcodes are there and
+#                                               its kernel-target lines hold (see kernel-report); the emulations
+#                                               Native/emulation/*.cpp pass. Each check is one test of an
 #                                               xunit-style report (report.xml, for ./build.sh test's totals); the last
 #                                               line is "native: N passed, N failed, N skipped"; exit 1 on a failure.
 #                                               Without nvcc/ptxas every check is one skipped test, saying why.
+#   bash Native/check.sh kernel-report [dir]    per entry of every Native/*.ptx and arch: registers, spills, shared
+#                                               memory, threads, CTAs per SM on an H100/H200, and per iteration of its
+#                                               main loop LDSM/HMMA, LDGSTS/HMMA, barriers (Native/kernel_report.awk);
+#                                               then each kernel-target line's result. A table, and with <dir> also
+#                                               <dir>/kernel-report.txt and kernel-report.csv.
 #   bash Native/check.sh emulated-device <dir>  build the emulated device (Native/emulation/device: libcuda.so.1 and
 #                                               libcublas.so.13) into <dir>; exit 77, saying why, where no C++20
 #                                               compiler or toolkit cuda_fp16.h is installed.
@@ -51,6 +57,109 @@ assemble() { # assemble <ptx> <arch> <cubin> <log>
 # SASS for every arch in ptxas_archs.
 sass_has_opcode() { # sass_has_opcode <cubin> <kernel> <opcode>
   cuobjdump --dump-sass --function "$2" "$1" 2>/dev/null | grep -Eq "[[:space:]]$3([.[:space:]]|$)"
+}
+
+# --- kernel-report: the static metrics of each entry (Native/kernel_report.awk) --------------------------------------
+# Kernels state targets on them with a line in their .cu file, checked by `check` for every arch in ptxas_archs:
+#   // kernel-target: <kernel> <metric><op><value> [...]
+# metric: regs, spills (bytes stored + loaded), smem (static + dynamic bytes), ctas, warps (per SM on an H100/H200),
+# ldsm/hmma, ldgsts/hmma, lds/hmma, bar/iter (per iteration of the main loop); op: >=, <= or ==.
+# e.g. "// kernel-target: attention_mma_d64_f16 ctas>=2 ldsm/hmma<=0.35".
+
+# The kernel_report.awk lines of one PTX module for one arch; assembles it unless <scratch>/<name>.<arch>.cubin exists.
+report_rows() { # report_rows <module.ptx> <arch> <scratch folder>
+  local name cubin log
+  name=$(basename "$1" .ptx)
+  cubin=$3/$name.$2.cubin log=$3/$name.$2.log
+  if [ ! -f "$cubin" ] && ! assemble "$1" "$2" "$cubin" "$log"; then
+    cat "$log" >&2
+    return 1
+  fi
+  cuobjdump --dump-sass "$cubin" >"$3/$name.$2.sass" || return 1
+  awk -v arch="$2" -f Native/kernel_report.awk "$1" "$log" "$3/$name.$2.sass"
+}
+
+# Each target of `<kernel> <target>...` against report rows: "met|missed <kernel> <arch> <target> (<metric> is <value>)".
+evaluate_targets() { # evaluate_targets <rows file> <kernel> <target>...
+  local rows=$1 kernel=$2
+  shift 2
+  awk -v kernel="$kernel" -v targets="$*" '
+    function ratio(a, b) { return (a == "-" || b == "-" || b == 0) ? "-" : sprintf("%.3f", a / b) }
+    $1 == kernel {
+      seen++
+      value["regs"] = $3; value["spills"] = $4 + $5; value["smem"] = ($7 == "?") ? "?" : $6 + $7
+      value["ctas"] = $9; value["warps"] = $11; value["bar/iter"] = $15
+      value["ldsm/hmma"] = ratio($13, $12); value["ldgsts/hmma"] = ratio($14, $12); value["lds/hmma"] = ratio($16, $12)
+      n = split(targets, list, " ")
+      for (i = 1; i <= n; i++) {
+        t = list[i]
+        if (!match(t, /(>=|<=|==)/)) { print "missed", kernel, $2, t, "(not <metric><op><value>)"; continue }
+        metric = substr(t, 1, RSTART - 1); op = substr(t, RSTART, RLENGTH); bound = substr(t, RSTART + RLENGTH) + 0
+        if (!(metric in value)) { print "missed", kernel, $2, t, "(no metric " metric ")"; continue }
+        v = value[metric]
+        ok = v != "?" && v != "-" && ((op == ">=" && v + 0 >= bound) || (op == "<=" && v + 0 <= bound) || (op == "==" && v + 0 == bound))
+        print (ok ? "met" : "missed"), kernel, $2, t, "(" metric " is " v ")"
+      }
+    }
+    END { if (!seen) print "missed", kernel, "-", targets, "(no such entry)" }
+  ' "$rows"
+}
+
+# The rows as a table: ratios per HMMA of the main loop, "-" where it has no HMMA; "?" where the entry does not
+# declare its launch (Native/kernel_report.cuh).
+format_report() { # format_report <rows file>
+  awk '
+    function ratio(a, b) { return (a == "-" || b == "-" || b == 0) ? "-" : sprintf("%.3f", a / b) }
+    BEGIN {
+      printf "%-30s %-5s %4s %9s %7s %7s %7s %-12s %5s %5s %9s %11s %8s %8s\n", "entry", "arch", "regs", "spill st/ld", \
+        "smem", "dynamic", "threads", "CTAs/SM", "warps", "HMMA", "LDSM/HMMA", "LDGSTS/HMMA", "LDS/HMMA", "BAR/iter"
+    }
+    {
+      printf "%-30s %-5s %4d %9s %7d %7s %7s %-12s %5s %5s %9s %11s %8s %8s\n", $1, $2, $3, $4 "/" $5, $6, $7, $8, \
+        $9 " (" $10 ")", $11, $12, ratio($13, $12), ratio($14, $12), ratio($16, $12), $15
+    }
+  ' "$1"
+}
+
+kernel_report() { # kernel_report [dir]
+  have_toolkit || { echo "Native/check.sh kernel-report: nvcc/ptxas not found (run Native/install-cuda-toolkit.sh)" >&2; return 2; }
+  local dir=${1:-} tmp ptx arch src kernel targets status=0
+  tmp=$(mktemp -d)
+  for ptx in Native/*.ptx; do
+    [ -f "$ptx" ] || continue
+    for arch in "${ptxas_archs[@]}"; do
+      report_rows "$ptx" "$arch" "$tmp" >"$tmp/$(basename "$ptx" .ptx).$arch.rows" || { status=1; continue; }
+    done
+    # One entry's arch rows together, in the module's order.
+    paste -d '\n' "$tmp/$(basename "$ptx" .ptx)".*.rows >>"$tmp/rows"
+  done
+  {
+    echo "kernel-report: ptxas -v and cuobjdump --dump-sass of the committed PTX, $(nvcc_release <(ptxas --version))."
+    echo "CTAs/SM: on an H100/H200 (65536 registers in 4 sub-partitions, 256 per warp; 228 KiB shared memory, 1 KiB"
+    echo "reserved per CTA; 2048 threads; 32 CTAs), with the resource that binds. smem: static bytes; dynamic: the bytes"
+    echo "the entry declares for its launch. HMMA, LDSM/HMMA, LDGSTS/HMMA, LDS/HMMA, BAR/iter: per iteration of the"
+    echo "entry's main loop, static counts over every path through it (Native/kernel_report.awk)."
+    echo
+    format_report "$tmp/rows"
+    echo
+    echo "targets (kernel-target lines):"
+    for src in Native/*.cu; do
+      while read -r kernel targets; do
+        evaluate_targets "$tmp/rows" "$kernel" $targets | sed 's/^/  /'
+      done < <(sed -n 's|^[[:space:]]*//[[:space:]]*kernel-target:[[:space:]]*||p' "$src")
+    done
+  } >"$tmp/report.txt"
+  cat "$tmp/report.txt"
+  if [ -n "$dir" ]; then
+    mkdir -p "$dir"
+    cp "$tmp/report.txt" "$dir/kernel-report.txt"
+    {
+      echo "entry,arch,registers,spill_store_bytes,spill_load_bytes,static_smem_bytes,dynamic_smem_bytes,threads,ctas_per_sm,ctas_limited_by,warps_per_sm,loop_hmma,loop_ldsm,loop_ldgsts,loop_bar,loop_lds"
+      tr ' ' ',' <"$tmp/rows"
+    } >"$dir/kernel-report.csv"
+  fi
+  rm -rf "$tmp"
+  return "$status"
 }
 
 # Sets emulation_cxx and emulation_flags (C++20, the kernels' include paths) for compiling kernel sources on the host
@@ -137,7 +246,7 @@ emulations() { # emulations <scratch folder>
 
 # ptxas and the SASS checks of one source's shipped PTX (the committed copy; the fresh one where none is).
 assembled_checks() { # assembled_checks <source.cu> <shipped.ptx> <scratch folder>
-  local src=$1 shipped=$2 name arch cubin log spills kernel opcodes opcode
+  local src=$1 shipped=$2 name arch cubin log spills kernel opcodes opcode targets target verdict why
   name=$(basename "$src" .cu)
   for arch in "${ptxas_archs[@]}"; do
     cubin=$3/$name.$arch.cubin log=$3/$name.$arch.log
@@ -168,6 +277,18 @@ assembled_checks() { # assembled_checks <source.cu> <shipped.ptx> <scratch folde
         fi
       done
     done < <(sed -n 's|^[[:space:]]*//[[:space:]]*sass-check:[[:space:]]*||p' "$src")
+    grep -q 'kernel-target:' "$src" || continue
+    report_rows "$shipped" "$arch" "$3" >"$3/$name.$arch.rows" || { fail "kernel-target $arch $shipped" "no report rows"; continue; }
+    while read -r kernel targets; do
+      while read -r verdict _ _ target why; do
+        if [ "$verdict" = met ]; then
+          echo "   $kernel $arch meets $target $why"
+          pass "kernel-target $arch $kernel: $target"
+        else
+          fail "kernel-target $arch $kernel: $target" "missed $why (./build.sh kernel-report)"
+        fi
+      done < <(evaluate_targets "$3/$name.$arch.rows" "$kernel" $targets)
+    done < <(sed -n 's|^[[:space:]]*//[[:space:]]*kernel-target:[[:space:]]*||p' "$src")
   done
 }
 
@@ -217,6 +338,7 @@ check() { # check [report.xml]
 case "${1:-}" in
   ptx) ptx ;;
   check) check "${2:-}" ;;
+  kernel-report) kernel_report "${2:-}" ;;
   emulated-device) emulated_device "${2:-}" ;;
-  *) echo "usage: bash Native/check.sh ptx | check [report.xml] | emulated-device <dir>" >&2; exit 2 ;;
+  *) echo "usage: bash Native/check.sh ptx | check [report.xml] | kernel-report [dir] | emulated-device <dir>" >&2; exit 2 ;;
 esac

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Mma;
 using Attention.Native.Cuda;
@@ -16,7 +18,7 @@ namespace Attention.Native.Tests;
 /// checked without one.
 /// </summary>
 [Trait("Device", "Cuda")]
-public sealed class MmaAttentionTests
+public sealed partial class MmaAttentionTests
 {
     private static readonly KernelLimits H200Like = new(MaxDynamicSharedBytes: 232448, MaxGridY: 65535, MaxGridZ: 65535);
 
@@ -133,6 +135,48 @@ public sealed class MmaAttentionTests
         Assert.Equal(AttentionMmaGeometry.Tf32Tiles.Select(t => $"attention_mma_d{t.HeadDim}_f32"), AttentionMmaKernels.Tf32EntryPoints);
     }
 
+    /// <summary>
+    /// The managed tiles launch what each entry point's own tile asks for: the block size and dynamic shared memory
+    /// every entry declares in its PTX (<c>// kernel-report: threads N dynamic-smem B</c>, written by
+    /// Native/kernel_report.cuh from the native Tile's constants) equal <see cref="AttentionMmaTile.Threads"/> and
+    /// <see cref="AttentionMmaTile.SharedBytes"/>, so a tile changed on one side only fails here, not on a GPU.
+    /// </summary>
+    [Fact]
+    public void Tiles_launch_what_each_entry_declares_in_its_ptx()
+    {
+        var declared = DeclaredLaunches(AttentionMmaKernels.ResourceName);
+        foreach (var (tile, (f16, bf16)) in AttentionMmaGeometry.Tiles.Zip(AttentionMmaKernels.EntryPoints))
+        {
+            Assert.Equal((tile.Threads, tile.SharedBytes), declared[f16]);
+            Assert.Equal((tile.Threads, tile.SharedBytes), declared[bf16]);
+        }
+
+        var tf32 = DeclaredLaunches(AttentionMmaKernels.Tf32ResourceName);
+        foreach (var (tile, f32) in AttentionMmaGeometry.Tf32Tiles.Zip(AttentionMmaKernels.Tf32EntryPoints))
+        {
+            Assert.Equal((tile.Threads, tile.SharedBytes), tf32[f32]);
+        }
+    }
+
+    private static Dictionary<string, (int Threads, int SharedBytes)> DeclaredLaunches(string resource)
+    {
+        string ptx = PtxResourceTests.ReadResource(resource);
+        var entries = EntryPattern().Matches(ptx);
+        var launches = new Dictionary<string, (int Threads, int SharedBytes)>();
+        for (int i = 0; i < entries.Count; i++)
+        {
+            string name = entries[i].Groups["name"].Value;
+            int end = i + 1 < entries.Count ? entries[i + 1].Index : ptx.Length;
+            var launch = LaunchPattern().Match(ptx, entries[i].Index, end - entries[i].Index);
+            Assert.True(launch.Success, $"{name} in {resource} declares no launch (KERNEL_REPORT_LAUNCH)");
+            launches.Add(name, (
+                int.Parse(launch.Groups["threads"].Value, CultureInfo.InvariantCulture),
+                int.Parse(launch.Groups["bytes"].Value, CultureInfo.InvariantCulture)));
+        }
+
+        return launches;
+    }
+
     private static void Check<T>(AttentionCase c, double tolerance = 1e-2)
         where T : unmanaged
     {
@@ -218,4 +262,10 @@ public sealed class MmaAttentionTests
     private static AttentionProblem Problem(AttentionShape shape) =>
         AttentionValidator.Validate(shape, AttentionOptions.Default, new(
             shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
+
+    [GeneratedRegex(@"^\.visible \.entry (?<name>\w+)\(", RegexOptions.Multiline)]
+    private static partial Regex EntryPattern();
+
+    [GeneratedRegex(@"// kernel-report: threads (?<threads>\d+) dynamic-smem (?<bytes>\d+)")]
+    private static partial Regex LaunchPattern();
 }

@@ -8,7 +8,7 @@ namespace Attention.Native.Cuda.Mma;
 /// template instantiation was built with (<c>TileD*</c> in Native/attention_mma.cu and <c>TileTf32D*</c> in
 /// Native/attention_mma_tf32.cu, which record why each was chosen). A CTA owns <paramref name="BlockM"/> query rows
 /// and walks the keys <paramref name="BlockN"/> at a time with <paramref name="Warps"/> warps; Q, K and V tiles are
-/// <paramref name="HeadDim"/> wide (D and Dv zero-padded up to it), K and V double-buffered.
+/// <paramref name="HeadDim"/> wide (D and Dv zero-padded up to it), K and V in <paramref name="Stages"/> buffers each.
 /// </summary>
 /// <param name="HeadDim">The bucket: the largest D and Dv the entry point takes.</param>
 /// <param name="BlockM">Query rows per CTA (grid x is ⌈Lq / BlockM⌉).</param>
@@ -17,14 +17,16 @@ namespace Attention.Native.Cuda.Mma;
 /// <param name="ElementBytes">Bytes per element in shared memory: 2 (f16/bf16), 4 (the TF32 kernel's fp32).</param>
 /// <param name="RowPadding">Elements of padding after each shared-memory row (the TF32 kernel's 4; the f16/bf16
 /// tiles are swizzled instead).</param>
+/// <param name="Stages">Buffers of K and of V: 2 (the next key block's copies fly into the other one), or 1 (the d256
+/// tile, whose double buffers would leave one CTA per SM).</param>
 internal readonly record struct AttentionMmaTile(
-    int HeadDim, int BlockM, int BlockN, int Warps, int ElementBytes = 2, int RowPadding = 0)
+    int HeadDim, int BlockM, int BlockN, int Warps, int ElementBytes = 2, int RowPadding = 0, int Stages = 2)
 {
     /// <summary>Threads per CTA (block x).</summary>
     public int Threads => 32 * Warps;
 
-    /// <summary>Dynamic shared memory: Q plus two stages of K and V.</summary>
-    public int SharedBytes => ElementBytes * (BlockM + (4 * BlockN)) * (HeadDim + RowPadding);
+    /// <summary>Dynamic shared memory: Q plus the stages of K and V.</summary>
+    public int SharedBytes => ElementBytes * (BlockM + (2 * Stages * BlockN)) * (HeadDim + RowPadding);
 }
 
 /// <summary>
@@ -45,11 +47,11 @@ internal static class AttentionMmaGeometry
     [
         new(32, 128, 64, 4),
         new(64, 128, 64, 4),
-        new(96, 128, 64, 8),
-        new(128, 128, 64, 8),
+        new(96, 128, 64, 4),
+        new(128, 128, 64, 4),
         new(160, 128, 64, 8),
         new(192, 128, 64, 8),
-        new(256, 64, 64, 4),
+        new(256, 64, 64, 4, Stages: 1),
     ];
 
     /// <summary>The TF32 kernel's buckets (float operands), smallest first, as Native/attention_mma_tf32.cu
