@@ -3,18 +3,19 @@
 //
 // Decode (Lq ≤ 16) gives the SIMT kernel's grid of (query tile, head, batch) too few blocks to fill a GPU, and reads
 // K and V once per query head. Here:
-//   partial  grid (splits · row chunks, kv heads, batch), 128 threads. A block takes up to 16 query rows that share
+//   partial  grid (splits · row chunks, kv heads, batch), 128 threads. A block takes up to R query rows that share
 //            one key/value head — GQA's query heads of that head times the Lq rows, so K/V are read once per
-//            kv head — and one of `num_splits` contiguous slices of the keys those rows can see. It walks its slice
-//            in tiles of 32 keys staged in shared memory as float (16-byte loads where aligned) and keeps the online
-//            softmax in fp32, exponentials in base 2. Each split writes its normalised partial output O_s and its
-//            log-sum-exp lse_s (natural log; −∞ when the split saw no visible key) into a float workspace — or,
-//            when num_splits is 1, the final O and lse directly.
+//            kv head; R = 8 for f16/bf16, 4 for f32 — and one of `num_splits` contiguous slices of the keys those
+//            rows can see. Each of its 4 warps streams its own stages of the slice through its own ring of K/V
+//            tiles in shared memory, filled by 16-byte cp.async.cg in the element type (no widening, no float
+//            staging; plain loads where rows are not 16-byte aligned), and keeps its own online softmax in fp32:
+//              f16/bf16  on the tensor cores, 8 keys a stage (attention_splitkv_mma.cuh);
+//              f32       on the FMA pipes, 4 · 32/L keys a stage, L lanes a key (attention_splitkv_simt.cuh).
+//            At the end of the slice the block combines its warps' states through shared memory, and each split
+//            writes its normalised partial output O_s and its log-sum-exp lse_s (natural log; −∞ when the split saw
+//            no visible key) into a float workspace — or, when num_splits is 1, the final O and lse directly.
 //   merge    one warp per query row: lse = log Σ_s exp(lse_s), O = Σ_s exp(lse_s − lse) · O_s, written in the
 //            element type. A row no split saw gets O = 0, lse = −∞.
-// Warp w of a partial block owns the same ⌈rows / 4⌉ rows (at most 4) in both phases, so the row statistics (max,
-// sum, rescale) never leave the warp: scores have lane = key, the output accumulator lane = value column
-// (c = lane + 32k).
 //
 // Scores stay in natural units (dot · scale, softcap, + bias, as attention_simt computes them); only the
 // exponentials use base 2, p = exp2((s − m) · log2 e): the subtraction is exact where it matters, so the error is
@@ -218,15 +219,49 @@ __device__ __forceinline__ void attention_splitkv_merge(const AttentionParams<T>
 
 // The entry points, both kernels per element type, each taking the family's parameter struct (Native/README.md):
 // ATTENTION_SPLITKV_ENTRIES(f16, __half) defines attention_splitkv_partial_f16 and attention_splitkv_merge_f16.
-// __launch_bounds__(128, 3) on the partial kernels: with the minimum of 3 blocks per SM ptxas may use up to 168
-// registers (it takes ~143: four rows' accumulators, partial dot products and copy addresses) and spills none; left to
-// itself on sm_90 it caps at 128 and spills. The merge has no bounds: there ptxas's own choice (≤ 48 registers) is
-// spill-free and (128) made it spill.
-// ./build.sh test checks the SASS: 16-byte global loads of K/V, 16-byte shared loads in the dot products, butterfly
-// reductions in the merge.
-// sass-check: attention_splitkv_partial_f32 LDG.E.128 LDS.128 SHFL.BFLY
-// sass-check: attention_splitkv_partial_f16 LDG.E.128 LDS.128 SHFL.BFLY
-// sass-check: attention_splitkv_partial_bf16 LDG.E.128 LDS.128 SHFL.BFLY
+//
+// Why these tiles and rings won — static numbers from ptxas -v and the sm_90 SASS (nvcc 11.8; no GPU run yet), for
+// the decode the device report measures (bf16, D = Dv = 128, GQA 32/8, Lq = 1). HBM needs, per SM, bandwidth ×
+// latency / SMs in flight: 4.8 TB/s × 700 ns / 132 = 25 KB on an H200, 18 KB on an H100 SXM (3.35 TB/s), about
+// twice that at the latency a saturated HBM shows (~1.5 µs). A 512-byte key arrives every 28 (H200) / 40 (H100)
+// cycles of an SM at 1.98 GHz.
+//   partial f16/bf16  156 registers (sm_80) / 158 (sm_90), 0 spills; 72,080 bytes of dynamic shared memory at
+//                     D = 128 (+128 static): 3 CTAs (12 warps) an SM on an H100/H200 by registers (20,480 a CTA) and
+//                     by shared memory (73,232 with the 1 KiB the SM reserves, of 228 KiB) alike.
+//                     In flight: each warp keeps 3 stages of 4 KiB of K/V requested (kMmaInFlightBytes: 7 of 2 KiB
+//                     at D = 64, 2 of 6 KiB at 192, but 1 of 8 KiB at 256, where 99 KiB holds 2 stages), 48 KiB a
+//                     CTA, 96 KiB an SM at the two CTAs a decode grid puts there (Waves = 2): 3.8× what an H200
+//                     needs, 5.4× an H100, ≥ 1.8× at saturated latency (64 KiB at D = 256: 2.6×, 3.6×).
+//                     Issue: an 8-key stage in its steady state (whole chunks, no mask) is ~390 SASS instructions:
+//                     8 + 16 HMMA, 24 LDSM, ~190 for the 8 cp.async a lane (each with its loop step, 64-bit pointer
+//                     step and the three no-op shared loads ptxas puts before an LDGSTS), ~90 for the scores, the
+//                     softmax and the bookkeeping. ~49 a key: 12 issue cycles of an SM at 4 a cycle against the 28
+//                     to 40 the key takes to arrive — 44 % (H200) / 31 % (H100) of the issue slots. A warp has
+//                     8 · 28 · 8 = 1,792 cycles for a stage at two CTAs an SM; its dependent chain (8 chained HMMA
+//                     for S, shuffles, exp2, 16 HMMA for O in 8 independent pairs) and its ~390 issues take under
+//                     1,000.
+//                     So nothing but HBM should bind it: an estimated 85-90 % of copy bandwidth (~80 % of the
+//                     nominal peak) from Lk = 32k (B = 1) up; about half at 4k, where the two launches and the
+//                     pipeline's fill take about as long as the 16 MiB themselves (~3.5 µs). The float-staged kernel
+//                     this replaces loaded 32-key tiles synchronously: an estimated 40-60 %.
+//                     Tried first: the float path's lane layout for 16-bit (~100 instructions a key at D = 128:
+//                     260 FFMA, 64 conversions and 128 shuffle steps per 8 keys, 90 % of an H200's issue slots at
+//                     full bandwidth); 16-key stages with 3 stages a warp (104 KiB at D = 128: more than sm_86/89
+//                     give a block, and 202 KiB at 256, more than an A100's 163); Q's A fragments held in registers
+//                     (210 registers: the zero halves of the register quad double them); a ring capped at 4 stages
+//                     (24 KiB in flight a CTA at D = 64, under 2× an H200's need at two CTAs an SM).
+//   partial f32       162 registers (sm_80) / 165 (sm_90), 0 spills; 98,304 bytes: 2 CTAs (8 warps) an SM by shared
+//                     memory. Each warp keeps 2 stages of 8 KiB in flight: 64 KiB a CTA, 128 KiB an SM. An 8-key
+//                     stage at D = 128 is ~0.8-1k instructions (256 FFMA, 64 shuffles + 64 adds of the butterflies,
+//                     16 cp.async a lane with their addressing), ~110 a key: 28 cycles an SM against the 56 (H200)
+//                     to 80 (H100) a 1 KiB float key takes — ~50 % / 35 % of the issue slots.
+//   __launch_bounds__(128, 3): ptxas may use up to 168 registers; left to itself on sm_90 the float path caps at 128
+//   and spills. The merge has no bounds: there ptxas's own choice (≤ 48 registers) is spill-free.
+// ./build.sh test checks the SASS: 16-byte cp.async (LDGSTS) in every partial kernel, ldmatrix and mma in the
+// 16-bit ones, 16-byte shared loads and butterflies in the float one, butterfly reductions in the merge.
+// sass-check: attention_splitkv_partial_f32 LDGSTS LDS.128 SHFL.BFLY
+// sass-check: attention_splitkv_partial_f16 LDGSTS LDSM HMMA
+// sass-check: attention_splitkv_partial_bf16 LDGSTS LDSM HMMA
 // sass-check: attention_splitkv_merge_f32 SHFL.BFLY
 // sass-check: attention_splitkv_merge_f16 SHFL.BFLY
 // sass-check: attention_splitkv_merge_bf16 SHFL.BFLY

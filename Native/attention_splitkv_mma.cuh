@@ -5,20 +5,24 @@
 //
 // Per 8-key stage, with g = lane / 4 and q = lane % 4 (the PTX fragment coordinates):
 //   S  = Q · Kᵀ      m16n8k16: M = 16 query rows (rows 8-15 are zero A registers, their accumulators unused),
-//                    N = the 8 keys, K = 16 head columns a step. Q's A fragment (a0, a2) and Kᵀ's B fragment come
-//                    by ldmatrix.x2 from Q's tile and K's rows. Lane (g, q) then holds row g's scores of keys 2q and
-//                    2q + 1.
+//                    N = the 8 keys, K = 16 head columns a step. Q's A fragment comes by ldmatrix.x4 from Q's tile
+//                    (rows 8-15 from a zero row), Kᵀ's B fragment by ldmatrix.x2 from K's rows. Lane (g, q) then
+//                    holds row g's scores of keys 2q and 2q + 1.
 //   softmax          per row g in its quad: max by two shuffles, p = exp2((s − m) · log2 e), running sum per lane.
 //   Oᵀ += Vᵀ · Pᵀ     m16n8k8: M = 16 value columns a step, N = 8 rows, K = the 8 keys. Pᵀ's B fragment (keys 2q,
 //                    2q + 1 of row g) is exactly what lane (g, q) holds — p packed to a 16-bit pair, no shuffle — and
 //                    Vᵀ's A fragment comes from V's rows by ldmatrix.x2.trans. The accumulator holds value columns
 //                    g and g + 8 of each 16-column step for rows 2q, 2q + 1: 64 registers at Dv = 256 (the
 //                    untransposed O = P · V would hold 16 rows there, 128).
-// Each score is computed once (the float path computes it in every lane of a group), and an 8-key stage is
-// 8 + 8 ldmatrix, 8 + 8 mma and ~30 other instructions at D = Dv = 128 besides its 8 cp.async a lane.
+// Each score is computed once (the float path computes it in every lane of a group), and an 8-key stage at
+// D = Dv = 128 is ~390 SASS instructions in all: 24 ldmatrix (8 each of Q, K, V), 8 + 16 mma, ~190 for the 8 cp.async
+// a lane with their addressing, ~90 for the scores and the softmax (attention_splitkv.cu records the static numbers).
 //
-// P is rounded to the element type for the second mma (as FlashAttention-2 does); l sums the unrounded p. The
-// f16/bf16 outputs are rounded to the element type themselves; the emulation holds them to 1e-2.
+// P enters the second mma as two terms in the element type, p = hi + lo with hi = p rounded and lo = the rest
+// rounded: one rounding of P (FlashAttention-2's) costs bf16 its 2^-9 per probability, up to 1.5e-2 of an output
+// whose terms cancel (the emulation's D = Dv = 1 rows); hi + lo leaves 2^-17. The second mma of each step reuses
+// the step's V fragment: 8 more HMMA a stage at Dv = 128, on a tensor pipe the decode leaves idle. l sums the
+// unrounded p. The f16/bf16 outputs are rounded to the element type themselves; the emulation holds them to 1e-2.
 #pragma once
 
 #include "attention_splitkv_copy.cuh"
@@ -26,9 +30,14 @@
 namespace attention {
 namespace splitkv {
 
+// The tile and the ring: attention_splitkv.cu records why they won (registers, shared memory, CTAs per SM, bytes in
+// flight against HBM latency × bandwidth).
 constexpr int kMmaRows = 8;        // query rows per 16-bit block: the N of the second mma
 constexpr int kMmaStageKeys = 8;   // keys of one warp's stage: the N of the first mma, the K of the second
-constexpr int kMmaMaxStages = 4;
+// K/V bytes each warp keeps requested: 48 KiB a block, 96 KiB an SM at the two blocks a decode grid puts there,
+// ~4× the 25 KiB that 4.8 TB/s × 700 ns spreads over 132 SMs.
+constexpr int kMmaInFlightBytes = 12 * 1024;
+constexpr int kMmaMaxStages = 8;   // wait_for_stage's deepest case
 constexpr int kMmaSteps = kMaxDim / 16;
 // Every GPU from sm_80 on lets a block have 99 KiB of shared memory (sm_86 and sm_89 no more): the ring is sized
 // to that, so that one geometry runs everywhere.
@@ -49,11 +58,15 @@ __host__ __device__ constexpr int mma_stage_bytes(int head_dim, int value_dim) {
 // Q's tile: 8 rows and a zero row.
 __host__ __device__ constexpr int mma_q_bytes(int head_dim) { return (kMmaRows + 1) * mma_pitch(head_dim) * 2; }
 
-// Stages per warp: as many as fit the budget beside Q's tile, at most 4 — 4 up to D = Dv = 160, 3 at 192,
-// 2 at 256 (never fewer: 4 warps · 2 · 8,448 + 4,224 bytes is within the budget).
+// Stages per warp: one being read plus enough in flight to hold kMmaInFlightBytes, as far as the budget beside Q's
+// tile allows, at most kMmaMaxStages — 7 at D = Dv = 64, 5 at 96, 4 at 128, 3 at 192, 2 at 256 (never fewer:
+// 4 warps · 2 · 8,448 + 4,752 bytes is within the budget).
 __host__ __device__ constexpr int mma_stages(int head_dim, int value_dim) {
-  const int fit = (kMmaSharedBudget - mma_q_bytes(head_dim)) / (kWarps * mma_stage_bytes(head_dim, value_dim));
-  return fit < kMmaMaxStages ? fit : kMmaMaxStages;
+  const int stage = mma_stage_bytes(head_dim, value_dim);
+  const int wanted = 1 + (kMmaInFlightBytes + stage - 1) / stage;
+  const int fit = (kMmaSharedBudget - mma_q_bytes(head_dim)) / (kWarps * stage);
+  const int stages = wanted < fit ? wanted : fit;
+  return stages < kMmaMaxStages ? stages : kMmaMaxStages;
 }
 
 // Dynamic shared memory of a 16-bit partial block: 4 warps' rings, then Q's tile. The combine's scratch,
@@ -62,6 +75,7 @@ __host__ __device__ constexpr int mma_shared_bytes(int head_dim, int value_dim) 
   return kWarps * mma_stages(head_dim, value_dim) * mma_stage_bytes(head_dim, value_dim) + mma_q_bytes(head_dim);
 }
 // The host's AttentionSplitKvGeometry computes the same (AttentionSplitKvLaunchTests holds it to these numbers).
+static_assert(mma_stages(64, 64) == 7 && mma_shared_bytes(64, 64) == 65808, "D = Dv = 64: 7 stages");
 static_assert(mma_stages(128, 128) == 4 && mma_shared_bytes(128, 128) == 72080, "D = Dv = 128: 4 stages");
 static_assert(mma_stages(192, 192) == 3 && mma_shared_bytes(192, 192) == 80400, "D = Dv = 192: 3 stages");
 static_assert(mma_stages(256, 256) == 2 && mma_shared_bytes(256, 256) == 72336, "D = Dv = 256: 2 stages");
@@ -69,7 +83,12 @@ static_assert(mma_stages(256, 256) == 2 && mma_shared_bytes(256, 256) == 72336, 
 // Waits until at most `stages − 2` of this lane's committed stage groups are in flight: stage n of a ring of
 // `stages` has landed. wait_group takes an immediate, hence the switch over the depths mma_stages can give.
 __device__ __forceinline__ void wait_for_stage(int stages) {
+  static_assert(kMmaMaxStages == 8, "a case per depth");
   switch (stages) {
+    case 8: wm::cp_async_wait<6>(); break;
+    case 7: wm::cp_async_wait<5>(); break;
+    case 6: wm::cp_async_wait<4>(); break;
+    case 5: wm::cp_async_wait<3>(); break;
     case 4: wm::cp_async_wait<2>(); break;
     case 3: wm::cp_async_wait<1>(); break;
     default: wm::cp_async_wait<0>(); break;
@@ -354,11 +373,14 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
     // Oᵀ += Vᵀ · Pᵀ, 16 value columns a step.
     // The accumulator's steps must be unrolled (registers); unrolled by half up to Dv = 128, so that ptxas's
     // predicated steps past Dv do not issue there.
-    const uint32_t pb = wm::pack_pair<T>(p0, p1);
+    const float hi0 = to_float(from_float<T>(p0)), hi1 = to_float(from_float<T>(p1));
+    const uint32_t pb = wm::pack_pair<T>(hi0, hi1);
+    const uint32_t pb_rest = wm::pack_pair<T>(p0 - hi0, p1 - hi1);  // exact differences, rounded once
     auto accumulate = [&](int mt) {
       uint32_t va[2];
       ldsm_x2_trans(va, slot + v_lane + 32 * mt);
       mma_1688<T>(o[mt], va, pb);
+      mma_1688<T>(o[mt], va, pb_rest);
     };
     if (dv_steps <= kMmaSteps / 2) {
       for (int mt = 0; mt < kMmaSteps / 2; ++mt) {

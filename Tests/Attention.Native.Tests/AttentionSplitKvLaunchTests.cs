@@ -37,14 +37,16 @@ public sealed class AttentionSplitKvLaunchTests
         Assert.Equal(expectedFloat, AttentionSplitKvGeometry.Splits(problem, typeof(float), H200Sms));
     }
 
-    /// <summary>16-bit blocks: each warp's ring of 8-key stages (rows padded to 16 columns + 8) as deep as fits
-    /// 99 KiB beside Q's tile (9 rows), at most 4 — the numbers attention_splitkv_mma.cuh asserts.</summary>
+    /// <summary>16-bit blocks: each warp's ring of 8-key stages (rows padded to 16 columns + 8), one stage read and
+    /// 12 KiB in flight, as deep as fits 99 KiB beside Q's tile (9 rows), at most 8 — the numbers
+    /// attention_splitkv_mma.cuh asserts.</summary>
     [Theory]
-    [InlineData(128, 128, 4, 72080)]   // 4 · 4 · 8 · (136 + 136) · 2 + 9 · 136 · 2
-    [InlineData(256, 256, 2, 72336)]   // 4 · 2 · 8 · (264 + 264) · 2 + 9 · 264 · 2
+    [InlineData(128, 128, 4, 72080)]   // 1 + ⌈12,288 / 4,352⌉ stages: 4 · 4 · 8 · (136 + 136) · 2 + 9 · 136 · 2
+    [InlineData(256, 256, 2, 72336)]   // 2 fit: 4 · 2 · 8 · (264 + 264) · 2 + 9 · 264 · 2
     [InlineData(192, 192, 3, 80400)]
-    [InlineData(64, 64, 4, 38160)]
-    [InlineData(1, 1, 4, 12720)]
+    [InlineData(64, 64, 7, 65808)]     // 1 + ⌈12,288 / 2,304⌉
+    [InlineData(96, 96, 5, 68432)]
+    [InlineData(1, 1, 8, 25008)]       // at most 8
     [InlineData(256, 40, 4, 86672)]
     public void Tensor_core_rings_fit_every_sm80_GPU(int headDim, int valueHeadDim, int stages, long bytes)
     {
@@ -76,7 +78,7 @@ public sealed class AttentionSplitKvLaunchTests
         Assert.Equal(2, launch.Splits);
         var p = launch.Partial;
         Assert.Equal((8u, 2u, 3u, 128u, 1u, 1u), (p.GridX, p.GridY, p.GridZ, p.BlockX, p.BlockY, p.BlockZ));
-        Assert.Equal((4u * 4 * 8 * (72 + 56) * 2) + (9 * 72 * 2), p.SharedMemoryBytes);
+        Assert.Equal((4u * 7 * 8 * (72 + 56) * 2) + (9 * 72 * 2), p.SharedMemoryBytes);  // 1 + ⌈12,288 / 2,048⌉ stages
         Assert.Equal(7, p.Stream);
         var m = launch.Merge;
         Assert.Equal((15u, 3u, 1u, 128u, 0u), (m.GridX, m.GridY, m.GridZ, m.BlockX, m.SharedMemoryBytes));

@@ -20,9 +20,10 @@ namespace Attention.Native.Cuda.SplitKv;
 /// ⌈264 / 8⌉ = 33 splits of ~1k keys; B = 1, Lk = 4k gives min(33, 4096/128 = 32) = 32; B = 64 gives 512 blocks,
 /// one split.</para>
 /// <para>Shared memory, as the kernel computes it (Native/attention_splitkv_mma.cuh, attention_splitkv_simt.cuh):
-/// 16-bit blocks hold each warp's ring of 8-key K/V stages and Q's tile, the ring as deep (≤ 4 stages) as fits
-/// 99 KiB — the most any sm_80+ GPU gives a block (sm_86, sm_89) — so one geometry runs everywhere: 72,080 bytes at
-/// D = Dv = 128 (4 stages), 72,336 at 256 (2 stages). Float blocks hold 4 warps × 3 stages of 8 KiB: 98,304 bytes.</para>
+/// 16-bit blocks hold each warp's ring of 8-key K/V stages and Q's tile, the ring deep enough to keep 12 KiB of K/V
+/// in flight per warp (≤ 8 stages) as far as 99 KiB allows — the most any sm_80+ GPU gives a block (sm_86, sm_89) —
+/// so one geometry runs everywhere: 65,808 bytes at D = Dv = 64 (7 stages), 72,080 at 128 (4 stages), 72,336 at 256
+/// (2 stages). Float blocks hold 4 warps × 3 stages of 8 KiB: 98,304 bytes.</para>
 /// </remarks>
 internal static class AttentionSplitKvGeometry
 {
@@ -39,8 +40,11 @@ internal static class AttentionSplitKvGeometry
     /// <summary>Keys of one warp's stage in a 16-bit block.</summary>
     public const int TensorCoreStageKeys = 8;
 
+    /// <summary>K/V bytes a 16-bit block's warp keeps in flight, as far as <see cref="TensorCoreSharedBudget"/> allows.</summary>
+    public const int TensorCoreInFlightBytes = 12 * 1024;
+
     /// <summary>The deepest ring a 16-bit block's warp keeps.</summary>
-    public const int TensorCoreMaxStages = 4;
+    public const int TensorCoreMaxStages = 8;
 
     /// <summary>The shared memory a 16-bit block sizes its ring to: 99 KiB.</summary>
     public const int TensorCoreSharedBudget = 99 * 1024;
@@ -72,12 +76,15 @@ internal static class AttentionSplitKvGeometry
     public static int RowsPerBlock(Type elementType) =>
         UsesTensorCores(elementType) ? TensorCoreRowsPerBlock : FloatRowsPerBlock;
 
-    /// <summary>Stages of a 16-bit block's per-warp ring: as many as fit <see cref="TensorCoreSharedBudget"/> beside
-    /// Q's tile, at most <see cref="TensorCoreMaxStages"/> (never fewer than 2 within the head-dim limit).</summary>
+    /// <summary>Stages of a 16-bit block's per-warp ring: the one being read plus enough to hold
+    /// <see cref="TensorCoreInFlightBytes"/>, as many as fit <see cref="TensorCoreSharedBudget"/> beside Q's tile, at
+    /// most <see cref="TensorCoreMaxStages"/> (never fewer than 2 within the head-dim limit).</summary>
     public static int TensorCoreStages(int headDim, int valueHeadDim)
     {
-        long fit = (TensorCoreSharedBudget - QueryTileBytes(headDim)) / (Warps * (long)StageBytes(headDim, valueHeadDim));
-        return (int)Math.Min(fit, TensorCoreMaxStages);
+        int stage = StageBytes(headDim, valueHeadDim);
+        int wanted = 1 + ((TensorCoreInFlightBytes + stage - 1) / stage);
+        long fit = (TensorCoreSharedBudget - QueryTileBytes(headDim)) / (Warps * (long)stage);
+        return (int)Math.Min(Math.Min(wanted, fit), TensorCoreMaxStages);
     }
 
     /// <summary>Dynamic shared memory of a partial block.</summary>
