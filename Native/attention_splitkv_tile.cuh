@@ -1,7 +1,6 @@
-// Global → shared copies of the split-KV kernel: rows of Q, K or V widened to float, 16 bytes of the element type
-// per load (4 floats, 8 halves or 8 bfloat16s) where the operand is 16-byte aligned, one element at a time where it
-// is not (strides are the caller's and may leave rows unaligned). Shared rows are padded to a multiple of 8 floats
-// with zeros, so the dot products can run over whole float4s with no tail.
+// What every split-KV partial block shares, whichever way it computes: its rows, its slice of the keys, and the
+// end-of-split combine of its warps' states. Native/README.md and Managed/Attention.Native/Cuda/SplitKv/
+// AttentionSplitKvGeometry.cs write the same numbers; AttentionSplitKvLaunchTests checks them against each other.
 #pragma once
 
 #include "attention_common.cuh"
@@ -9,65 +8,85 @@
 namespace attention {
 namespace splitkv {
 
-constexpr int kVectorBytes = 16;
+constexpr int kThreads = 128;
+constexpr int kWarps = kThreads / kWarpSize;
+constexpr int kMaxDim = 256;    // D and Dv; larger problems go to attention_simt
+constexpr int kSplitKeys = 32;  // the keys are cut into splits of whole multiples of this
+constexpr int kChunkBytes = 16; // one cp.async
+constexpr int kMaxRows = 8;     // query rows per block, at most (the tensor-core path's; float takes 4)
+constexpr float kLog2e = 1.4426950408889634f;
 
-// The padded length of a shared row of `dim` elements: whole chunks of 8 (two float4s, or one 16-byte load of a
-// 2-byte type).
-__host__ __device__ constexpr int padded_dim(int dim) { return (dim + 7) / 8 * 8; }
-
-// Whether every row of an operand starts on a 16-byte boundary: its base and all three strides (in elements).
+// 16-bit operands run on the tensor cores (attention_splitkv_mma.cuh), float ones on the FMA pipes
+// (attention_splitkv_simt.cuh): mma.sync has no fp32 operands, and TF32 would cost the 1e-5 float is held to.
 template <typename T>
-__device__ __forceinline__ bool rows_aligned(const T* base, long long stride_b, long long stride_h, long long stride_s) {
-  const unsigned long long bytes = sizeof(T);
-  return ((reinterpret_cast<unsigned long long>(base) | static_cast<unsigned long long>(stride_b) * bytes |
-           static_cast<unsigned long long>(stride_h) * bytes | static_cast<unsigned long long>(stride_s) * bytes) %
-          kVectorBytes) == 0;
-}
+constexpr bool kTensorCores = sizeof(T) == 2;
 
-// Writes floats [0, n) of a chunk to shared memory (16-byte aligned), as float4 stores.
-template <int n>
-__device__ __forceinline__ void store_floats(const float (&x)[n], float* dst) {
-  for (int t = 0; t < n; t += 4) {
-    *reinterpret_cast<float4*>(dst + t) = make_float4(x[t], x[t + 1], x[t + 2], x[t + 3]);
+// A block row's query head, position and visible keys.
+struct RowInfo {
+  int head, pos;
+  KeyRange range;
+  // Row `local` of kv head `kv_head` (query head within the group · Lq + position); an empty range unless `valid`.
+  template <typename T>
+  __device__ __forceinline__ static RowInfo of(const AttentionParams<T>& params, int kv_head, int group, int local,
+                                               int key_length, bool valid) {
+    RowInfo row;
+    row.head = kv_head * group + local / params.q_len;
+    row.pos = local % params.q_len;
+    row.range = valid ? key_range(row.pos, params.q_len, key_length, params.causal, params.window_left,
+                                  params.window_right)
+                      : KeyRange{0, 0};
+    return row;
   }
-}
+};
 
-// Copies the chunk of one row that starts at `src`: its first `count` elements (count may be ≤ 0 or past the chunk)
-// widened to float, zeros after them, into the 16 / sizeof(T) floats at `dst`.
-template <typename T>
-__device__ __forceinline__ void copy_chunk(const T* src, int count, bool aligned, float* dst) {
-  constexpr int n = kVectorBytes / sizeof(T);
-  float x[n];
-  if (aligned && count >= n) {
-    const uint4 raw = *reinterpret_cast<const uint4*>(src);
-    T e[n];
-    memcpy(e, &raw, sizeof raw);
-    for (int t = 0; t < n; ++t) x[t] = to_float(e[t]);
-  } else {
-    for (int t = 0; t < n; ++t) x[t] = t < count ? to_float(src[t]) : 0.0f;
+// What a partial block works on: its rows (in shared memory, read where a stage needs a per-score visibility test
+// or a mask/bias index, so that registers go to q and the accumulators) and its slice of the keys.
+struct SplitSlice {
+  const RowInfo* rows;       // [kMaxRows] in shared memory; rows past `count` repeat the last
+  int count;                 // rows of the block
+  int b, kv_head;
+  int lo, hi;                // the split's keys
+  int common_lo, common_hi;  // keys every row sees: a stage inside them, with no mask and no bias, needs no test
+  unsigned char* shared;     // the dynamic shared memory
+
+  // Whether all of keys [first, first + keys) are visible to every row with no per-score test.
+  __device__ __forceinline__ bool inside(int first, int keys, bool plain) const {
+    return plain && first >= common_lo && first + keys <= common_hi && first + keys <= hi;
   }
-  store_floats(x, dst);
-}
 
-// Copies `rows` rows of `dim` elements (row r at src_row(r)) into shared rows `pitch` floats apart, the block's
-// threads sharing the chunks in order (consecutive threads, consecutive 16 bytes: coalesced). Shared rows from
-// `rows` to `total_rows` are zero-filled, so no lane ever reads a stale value there.
-template <typename T, typename RowOf>
-__device__ __forceinline__ void copy_rows(RowOf src_row, int rows, int total_rows, int dim, bool aligned, float* dst,
-                                          int pitch, int thread, int threads) {
-  constexpr int n = kVectorBytes / sizeof(T);
-  const int chunks = padded_dim(dim) / n;
-  for (int item = thread; item < total_rows * chunks; item += threads) {
-    const int r = item / chunks;
-    const int x = (item - r * chunks) * n;
-    if (r < rows) {
-      copy_chunk<T>(src_row(r) + x, dim - x, aligned, dst + r * pitch + x);
-    } else {
-      const float zeros[n] = {};
-      store_floats(zeros, dst + r * pitch + x);
+  // Score x of row r (< count) and key j (≥ lo) after the visibility test: x + bias, or −∞ where the row does not
+  // see the key (past the split, outside its range, or masked). Mask and bias are read only for keys the row can
+  // see: past them may lie past the end of the buffers.
+  template <typename T>
+  __device__ __forceinline__ float visible_score(const AttentionParams<T>& params, int r, int j, float x) const {
+    const RowInfo& row = rows[r];
+    const long long at = static_cast<long long>(row.pos) * params.k_len + j;  // mask and bias rows are k_len apart
+    const bool visible = j < hi && j >= row.range.lo && j < row.range.hi &&
+                         (params.mask == nullptr ||
+                          params.mask[b * params.mask_stride_b + row.head * params.mask_stride_h + at] != 0);
+    if (visible && params.bias != nullptr) {
+      x += params.bias[b * params.bias_stride_b + row.head * params.bias_stride_h + at];
     }
+    return visible ? x : -INFINITY;
   }
-}
+};
+
+// How a stream left its parts in the combine scratch: `parts` states of `rows` rows, `width` columns each.
+struct CombineShape {
+  int parts, rows, width;
+};
+
+// The end-of-split combine's scratch, over the ring once every warp is done with it: each part's (a warp's, or a
+// lane group's) output row slice, max and sum per row. `parts` × `rows` × `width` floats, then the maxima and sums.
+struct CombineScratch {
+  float* o;  // [part, row, width]
+  float* m;  // [part, row]
+  float* l;  // [part, row]
+  __device__ __forceinline__ CombineScratch(unsigned char* shared, const CombineShape& shape)
+      : o(reinterpret_cast<float*>(shared)),
+        m(o + shape.parts * shape.rows * shape.width),
+        l(m + shape.parts * shape.rows) {}
+};
 
 }  // namespace splitkv
 }  // namespace attention

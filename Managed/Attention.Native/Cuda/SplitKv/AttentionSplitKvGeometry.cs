@@ -5,30 +5,54 @@ namespace Attention.Native.Cuda.SplitKv;
 
 /// <summary>
 /// The launches of the split-KV (flash-decoding) kernels, Native/README.md: the partial kernel over
-/// <c>(splits · ⌈(Hq/Hkv)·Lq / 16⌉, Hkv, B)</c> blocks of 128 threads, then, with more than one split, the merge over
+/// <c>(splits · ⌈(Hq/Hkv)·Lq / R⌉, Hkv, B)</c> blocks of 128 threads — R query rows a block: 8 for Half and
+/// BFloat16 (tensor cores), 4 for float (FMA pipes) — then, with more than one split, the merge over
 /// <c>(⌈Hq·Lq / 4⌉, B)</c> blocks of 128 threads; and how many splits.
 /// </summary>
 /// <remarks>
 /// <para>The split count: a launch should fill at least <see cref="Waves"/> waves of the device's SMs
 /// (<c>2 · SMs</c> blocks), so a decode step with few (batch, kv head) pairs splits its keys until it does:
 /// <c>splits = ⌈2 · SMs / blocks⌉</c> with <c>blocks = B · Hkv · row chunks</c>. Each split keeps at least
-/// <see cref="MinKeysPerSplit"/> keys (4 tiles), so that its partial output and the merge stay small beside the
-/// K/V it reads, and there are at most <see cref="MaxSplits"/>. One split (enough blocks already, or short keys) skips
-/// the merge: the partial kernel writes O and lse itself.</para>
-/// <para>Example, H200 (132 SMs), Hkv = 8, Lq = 1, GQA group 4 (one row chunk): B = 1, Lk = 32k gives
+/// <see cref="MinKeysPerSplit"/> keys, so that its partial output and the merge stay small beside the K/V it reads,
+/// and there are at most <see cref="MaxSplits"/>. One split (enough blocks already, or short keys) skips the merge:
+/// the partial kernel writes O and lse itself.</para>
+/// <para>Example, H200 (132 SMs), bf16, Hkv = 8, Lq = 1, GQA group 4 (one row chunk): B = 1, Lk = 32k gives
 /// ⌈264 / 8⌉ = 33 splits of ~1k keys; B = 1, Lk = 4k gives min(33, 4096/128 = 32) = 32; B = 64 gives 512 blocks,
 /// one split.</para>
+/// <para>Shared memory, as the kernel computes it (Native/attention_splitkv_mma.cuh, attention_splitkv_simt.cuh):
+/// 16-bit blocks hold each warp's ring of 8-key K/V stages and Q's tile, the ring deep enough to keep 12 KiB of K/V
+/// in flight per warp (≤ 8 stages) as far as 99 KiB allows — the most any sm_80+ GPU gives a block (sm_86, sm_89) —
+/// so one geometry runs everywhere: 65,808 bytes at D = Dv = 64 (7 stages), 72,080 at 128 (4 stages), 72,336 at 256
+/// (2 stages). Float blocks hold 4 warps × 3 stages of 8 KiB: 98,304 bytes.</para>
 /// </remarks>
 internal static class AttentionSplitKvGeometry
 {
     public const int Threads = 128;
 
-    /// <summary>Query rows (GQA group × Lq) one partial block holds.</summary>
-    public const int RowsPerBlock = 16;
+    public const int Warps = 4;
 
-    public const int KeysPerTile = 32;
+    /// <summary>Query rows (GQA group × Lq) one 16-bit partial block holds: the N of its mmas.</summary>
+    public const int TensorCoreRowsPerBlock = 8;
 
-    /// <summary>The largest D and Dv (the accumulator's registers per lane).</summary>
+    /// <summary>Query rows one float partial block holds.</summary>
+    public const int FloatRowsPerBlock = 4;
+
+    /// <summary>Keys of one warp's stage in a 16-bit block.</summary>
+    public const int TensorCoreStageKeys = 8;
+
+    /// <summary>K/V bytes a 16-bit block's warp keeps in flight, as far as <see cref="TensorCoreSharedBudget"/> allows.</summary>
+    public const int TensorCoreInFlightBytes = 12 * 1024;
+
+    /// <summary>The deepest ring a 16-bit block's warp keeps.</summary>
+    public const int TensorCoreMaxStages = 8;
+
+    /// <summary>The shared memory a 16-bit block sizes its ring to: 99 KiB.</summary>
+    public const int TensorCoreSharedBudget = 99 * 1024;
+
+    /// <summary>Dynamic shared memory of a float partial block: 4 warps × 3 stages × 8 KiB.</summary>
+    public const int FloatSharedBytes = 4 * 3 * 8192;
+
+    /// <summary>The largest D and Dv.</summary>
     public const int MaxHeadDim = 256;
 
     /// <summary>The largest Lq the split-KV path takes.</summary>
@@ -44,10 +68,35 @@ internal static class AttentionSplitKvGeometry
 
     private const long WorkspaceAlignment = 64;  // floats: 256 bytes
 
-    /// <summary>How many key splits for <paramref name="problem"/> on a device of <paramref name="multiprocessors"/> SMs.</summary>
-    public static int Splits(AttentionProblem problem, int multiprocessors)
+    /// <summary>Whether the partial kernel for <paramref name="elementType"/> runs on the tensor cores (Half and
+    /// BFloat16) rather than the FMA pipes (float).</summary>
+    public static bool UsesTensorCores(Type elementType) => elementType == typeof(Half) || elementType == typeof(BFloat16);
+
+    /// <summary>Query rows one partial block of <paramref name="elementType"/> holds.</summary>
+    public static int RowsPerBlock(Type elementType) =>
+        UsesTensorCores(elementType) ? TensorCoreRowsPerBlock : FloatRowsPerBlock;
+
+    /// <summary>Stages of a 16-bit block's per-warp ring: the one being read plus enough to hold
+    /// <see cref="TensorCoreInFlightBytes"/>, as many as fit <see cref="TensorCoreSharedBudget"/> beside Q's tile, at
+    /// most <see cref="TensorCoreMaxStages"/> (never fewer than 2 within the head-dim limit).</summary>
+    public static int TensorCoreStages(int headDim, int valueHeadDim)
     {
-        long blocks = (long)problem.Batch * problem.KeyValueHeads * RowChunks(problem);
+        int stage = StageBytes(headDim, valueHeadDim);
+        int wanted = 1 + ((TensorCoreInFlightBytes + stage - 1) / stage);
+        long fit = (TensorCoreSharedBudget - QueryTileBytes(headDim)) / (Warps * (long)stage);
+        return (int)Math.Min(Math.Min(wanted, fit), TensorCoreMaxStages);
+    }
+
+    /// <summary>Dynamic shared memory of a partial block.</summary>
+    public static long SharedBytes(Type elementType, int headDim, int valueHeadDim) =>
+        UsesTensorCores(elementType)
+            ? (Warps * (long)TensorCoreStages(headDim, valueHeadDim) * StageBytes(headDim, valueHeadDim)) + QueryTileBytes(headDim)
+            : FloatSharedBytes;
+
+    /// <summary>How many key splits for <paramref name="problem"/> on a device of <paramref name="multiprocessors"/> SMs.</summary>
+    public static int Splits(AttentionProblem problem, Type elementType, int multiprocessors)
+    {
+        long blocks = (long)problem.Batch * problem.KeyValueHeads * RowChunks(problem, elementType);
         long target = (long)Waves * Math.Max(multiprocessors, 1);
         if (blocks >= target)
         {
@@ -58,15 +107,11 @@ internal static class AttentionSplitKvGeometry
         return (int)Math.Min(Math.Min((target + blocks - 1) / blocks, byKeys), MaxSplits);
     }
 
-    /// <summary>Dynamic shared memory of a partial block: Q rows, a K tile (rows padded by 4) and a V tile, as float.</summary>
-    public static long SharedBytes(int headDim, int valueHeadDim) =>
-        ((RowsPerBlock * (long)Padded(headDim)) + (KeysPerTile * (long)(Padded(headDim) + 4)) + (KeysPerTile * (long)Padded(valueHeadDim)))
-        * sizeof(float);
-
     /// <summary>The two launches, the split count and the workspace they need.</summary>
     /// <exception cref="NotSupportedException">Head dims above 256, or more kv heads or batches than a grid dimension
     /// holds; the message names the option.</exception>
-    public static SplitKvLaunch Configure(AttentionProblem problem, KernelLimits limits, int multiprocessors, nint stream)
+    public static SplitKvLaunch Configure(
+        AttentionProblem problem, Type elementType, KernelLimits limits, int multiprocessors, nint stream)
     {
         if (problem.HeadDim > MaxHeadDim || problem.ValueHeadDim > MaxHeadDim)
         {
@@ -75,7 +120,7 @@ internal static class AttentionSplitKvGeometry
                 $"{problem.ValueHeadDim}: it takes head dims up to {MaxHeadDim}.");
         }
 
-        long shared = SharedBytes(problem.HeadDim, problem.ValueHeadDim);
+        long shared = SharedBytes(elementType, problem.HeadDim, problem.ValueHeadDim);
         if (shared > limits.MaxDynamicSharedBytes)
         {
             throw new NotSupportedException(
@@ -98,9 +143,10 @@ internal static class AttentionSplitKvGeometry
                 $"and y (merge) dimensions, which hold at most {Math.Min(limits.MaxGridY, limits.MaxGridZ)} on this device.");
         }
 
-        int splits = Splits(problem, multiprocessors);
+        int splits = Splits(problem, elementType, multiprocessors);
         var partial = new LaunchConfiguration(
-            (uint)(splits * RowChunks(problem)), (uint)problem.KeyValueHeads, (uint)problem.Batch, Threads, 1, 1, (uint)shared, stream);
+            (uint)(splits * RowChunks(problem, elementType)), (uint)problem.KeyValueHeads, (uint)problem.Batch, Threads, 1, 1,
+            (uint)shared, stream);
         var merge = new LaunchConfiguration(
             (uint)(((long)problem.QueryHeads * problem.QueryLength + MergeRowsPerBlock - 1) / MergeRowsPerBlock),
             (uint)problem.Batch, 1, Threads, 1, 1, 0, stream);
@@ -110,11 +156,24 @@ internal static class AttentionSplitKvGeometry
         return new SplitKvLaunch(partial, merge, splits, outputFloats, outputFloats + lseFloats);
     }
 
-    /// <summary>Partial blocks per (kv head, batch): the GQA group's rows in chunks of <see cref="RowsPerBlock"/>.</summary>
-    public static long RowChunks(AttentionProblem problem) =>
-        (((long)problem.GroupSize * problem.QueryLength) + RowsPerBlock - 1) / RowsPerBlock;
+    /// <summary>Partial blocks per (split, kv head, batch): the GQA group's rows in chunks of
+    /// <see cref="RowsPerBlock"/>.</summary>
+    public static long RowChunks(AttentionProblem problem, Type elementType)
+    {
+        int rowsPerBlock = RowsPerBlock(elementType);
+        return (((long)problem.GroupSize * problem.QueryLength) + rowsPerBlock - 1) / rowsPerBlock;
+    }
 
-    private static int Padded(int dim) => (dim + 7) / 8 * 8;
+    // A head dim padded to whole 16-column mma steps, and a row of it in shared memory (8 more elements: an odd
+    // number of 16-byte chunks, so that ldmatrix reads 8 rows from 8 different bank quads).
+    private static int Padded(int dim) => (dim + 15) / 16 * 16;
+
+    private static int Pitch(int dim) => Padded(dim) + 8;
+
+    // One warp's 16-bit stage: 8 K rows, then 8 V rows; Q's tile: 8 rows and a zero row.
+    private static int StageBytes(int headDim, int valueHeadDim) => TensorCoreStageKeys * (Pitch(headDim) + Pitch(valueHeadDim)) * 2;
+
+    private static int QueryTileBytes(int headDim) => (TensorCoreRowsPerBlock + 1) * Pitch(headDim) * 2;
 
     private static long Align(long floats) => (floats + WorkspaceAlignment - 1) / WorkspaceAlignment * WorkspaceAlignment;
 }

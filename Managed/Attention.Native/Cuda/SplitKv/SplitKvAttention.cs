@@ -19,7 +19,7 @@ internal static class SplitKvAttention
     {
         var (partial, merge) = backend.SplitKvKernels().For<T>();
         var launch = AttentionSplitKvGeometry.Configure(
-            problem, partial.Limits, backend.Device.MultiprocessorCount, backend.Stream.Handle);
+            problem, typeof(T), partial.Limits, backend.Device.MultiprocessorCount, backend.Stream.Handle);
         return (partial, merge, launch);
     }
 
