@@ -114,11 +114,11 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             for (int blockStart = keysLo, blockKeys; blockStart < keysHi; blockStart += blockKeys)
             {
                 blockKeys = Math.Min(KeyBlock, keysHi - blockStart);
-                float* key = OperandRows<TOps, TVec>.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
-                    scratch + layout.KeyRows, out long keyStride);
-                long valueStride = 0;
-                float* value = pass == 1 ? null : OperandRows<TOps, TVec>.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart,
-                    blockKeys, valueDim, scratch + layout.ValueRows, out valueStride);
+                // Rows dim apart whatever the layout: strided float rows are staged (see AsContiguousFloat).
+                float* key = OperandRows<TOps, TVec>.AsContiguousFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart,
+                    blockKeys, dim, scratch + layout.KeyRows);
+                float* value = pass == 1 ? null : OperandRows<TOps, TVec>.AsContiguousFloat(ops.Value, valueOffset,
+                    p.Value.Sequence, blockStart, blockKeys, valueDim, scratch + layout.ValueRows);
                 for (int t = 0; t < tiles; t++)
                 {
                     int tileFirst = t * tileRows;
@@ -133,8 +133,8 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
                     }
 
                     int keys = to - from;
-                    TileMicroKernels<TOps, TVec>.Scores(qt + (t * dim * tileRows), key + ((from - blockStart) * keyStride),
-                        keyStride, keys, dim, scores);
+                    TileMicroKernels<TOps, TVec>.Scores(qt + (t * dim * tileRows), key + ((from - blockStart) * dim),
+                        dim, keys, dim, scores);
                     modifiers.Apply(scores, keys, from, tileFirst, tileCount, firstRow);
                     float* max = rowMax + (t * tileRows);
                     float* sum = rowSum + (t * tileRows);
@@ -142,7 +142,7 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
                     {
                         OnlineSoftmax(scores, keys, max, sum, alpha);
                         TileMicroKernels<TOps, TVec>.Accumulate(ot + (t * valueDim * tileRows),
-                            scores, value + ((from - blockStart) * valueStride), valueStride, keys, valueDim, alpha);
+                            scores, value + ((from - blockStart) * valueDim), valueDim, keys, valueDim, alpha);
                     }
                     else
                     {
@@ -378,8 +378,10 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             Alpha = OperandRows.TakeScratch(ref offset, tileRows);
             RowLo = OperandRows.TakeScratch(ref offset, ItemRows);
             RowHi = OperandRows.TakeScratch(ref offset, ItemRows);
-            KeyRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.HeadDim : 0);
-            ValueRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.ValueHeadDim : 0);
+            // K and V blocks are staged where they are converted or their rows lie apart (AsContiguousFloat).
+            KeyRows = OperandRows.TakeScratch(ref offset, convertsOperands || p.Key.Sequence != p.HeadDim ? KeyBlock * p.HeadDim : 0);
+            ValueRows = OperandRows.TakeScratch(ref offset,
+                convertsOperands || p.Value.Sequence != p.ValueHeadDim ? KeyBlock * p.ValueHeadDim : 0);
             Floats = offset;
         }
 
