@@ -139,12 +139,13 @@ public static class CaseCatalog
             },
             Sizes = _ => new(2 * (3 * 19 * 13 + 5), 2 * 23 * 3 * 22, 2 * 23 * 3 * 22, 2 * (3 * 19 * 15 + 1)),
         };
-        // Strided K/V rows the tiled kernel stages block by block: several key blocks and a partial last one, odd
-        // head dims, grouped heads, a causal mask and the probabilities pass, which stages the keys again.
+        // Strided K/V rows the tiled kernel stages block by block where an item walks more than two key blocks (batch
+        // 0 here; batch 1's 60 keys stay in place): a partial last block, odd head dims, grouped heads, a causal mask
+        // and the probabilities pass, which stages the keys again.
         yield return new("bshd-blocks-100x500-d33-dv17", new(2, 4, 2, 100, 500, 33, 17))
         {
             WithProbabilities = true,
-            Options = _ => new() { Layout = AttentionLayout.Bshd, Causal = CausalMask.BottomRight },
+            Options = _ => new() { Layout = AttentionLayout.Bshd, Causal = CausalMask.BottomRight, KeyLengths = new[] { 500, 60 } },
         };
         yield return new("packed-qkv-view-100-d7", new(2, 4, 4, 100, 100, 7, 7))
         {

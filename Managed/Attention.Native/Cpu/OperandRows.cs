@@ -39,17 +39,18 @@ internal static unsafe class OperandRows<TOps, TVec>
     /// <summary>
     /// <paramref name="count"/> K or V rows starting at row <paramref name="first"/> as floats exactly
     /// <paramref name="dim"/> apart: in place for float rows that already are, else copied (float) or converted (Half,
-    /// BFloat16) into <paramref name="staged"/>, prefetching the same rows of the next block as it goes.
+    /// BFloat16) into <paramref name="staged"/>, prefetching the first <paramref name="ahead"/> rows of the next block
+    /// as it goes.
     /// </summary>
     /// <remarks>
     /// Rows a head stride apart (<c>[B, L, H, D]</c>, a packed projection's view) are followed by no hardware
     /// prefetcher, so in place each new block waits on L3. One pass over a block's rows, copying them while the same rows
     /// of the next block are prefetched, hides that wait; the copy also lays the block on consecutive L1 sets for the
-    /// row tiles that re-read it (a 2 KB stride maps every row onto 8 of 64 sets). 1 thread, Zen 3, B 1, H 8, L 2048,
-    /// D 64, GFLOP per CPU-second: BHSD 72; BSHD in place 68, copied without the prefetch 68, copied with it 71.
+    /// row tiles that re-read it (a 2 KB stride maps every row onto 8 of 64 sets).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float* AsContiguousFloat<T>(T* tensor, long offset, long stride, int first, int count, int dim, float* staged)
+    public static float* AsContiguousFloat<T>(
+        T* tensor, long offset, long stride, int first, int count, int dim, float* staged, int ahead)
         where T : unmanaged
     {
         if (typeof(T) != typeof(float) || stride == dim)
@@ -61,7 +62,11 @@ internal static unsafe class OperandRows<TOps, TVec>
         for (int j = 0; j < count; j++)
         {
             float* source = rows + (j * stride);
-            FetchNextBlockRow(source, count, stride, dim);
+            if (j < ahead)
+            {
+                FetchNextBlockRow(source, count, stride, dim);
+            }
+
             new ReadOnlySpan<float>(source, dim).CopyTo(new Span<float>(staged + (j * dim), dim));
         }
 
