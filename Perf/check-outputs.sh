@@ -71,6 +71,9 @@ check_file "$out/compare/compare.md" 200
 check_file "$out/compare/compare.csv" 200
 grep -q '^self-h8-l128-d64,' "$out/compare/compare.csv" || fail "compare.csv has no self-h8-l128-d64 row"
 grep -q 'self-h8-l128-d64' "$out/compare/compare.md" || fail "compare.md has no self-h8-l128-d64 row"
+# The shape's BSHD twin: its rows carry their rate over the BHSD rows'.
+grep -q '^self-h8-l128-d64-bshd,' "$out/compare/compare.csv" || fail "compare.csv has no self-h8-l128-d64-bshd row"
+grep -q '| bshd/bhsd |' "$out/compare/compare.md" || fail "compare.md has no bshd/bhsd column"
 # Peers: rows for both masks, checked against float64 like ours, with the ours/peer ratio; or the reason they are absent.
 for peer in torch ort; do
   if grep -q "Peer not measured: $peer: " "$out/compare/compare.md"; then

@@ -139,6 +139,26 @@ public static class CaseCatalog
             },
             Sizes = _ => new(2 * (3 * 19 * 13 + 5), 2 * 23 * 3 * 22, 2 * 23 * 3 * 22, 2 * (3 * 19 * 15 + 1)),
         };
+        // Strided K/V rows the tiled kernel stages block by block where an item walks more than two key blocks (batch
+        // 0 here; batch 1's 60 keys stay in place): a partial last block, odd head dims, grouped heads, a causal mask
+        // and the probabilities pass, which stages the keys again.
+        yield return new("bshd-blocks-100x500-d33-dv17", new(2, 4, 2, 100, 500, 33, 17))
+        {
+            WithProbabilities = true,
+            Options = _ => new() { Layout = AttentionLayout.Bshd, Causal = CausalMask.BottomRight, KeyLengths = new[] { 500, 60 } },
+        };
+        yield return new("packed-qkv-view-100-d7", new(2, 4, 4, 100, 100, 7, 7))
+        {
+            // Q, K and V as views of one [B, L, 3, H, D] projection (BERT's), the output [B, L, H, D].
+            Options = _ => new()
+            {
+                QueryStrides = new(100 * 3 * 4 * 7, 7, 3 * 4 * 7),
+                KeyStrides = new(100 * 3 * 4 * 7, 7, 3 * 4 * 7),
+                ValueStrides = new(100 * 3 * 4 * 7, 7, 3 * 4 * 7),
+                OutputStrides = new(100 * 4 * 7, 7, 4 * 7),
+            },
+            Sizes = _ => new(2 * 100 * 3 * 4 * 7, 2 * 100 * 3 * 4 * 7, 2 * 100 * 3 * 4 * 7, 2 * 100 * 4 * 7),
+        };
         yield return new("broadcast-kv-stride0", new(2, 2, 2, 9, 11, 8, 8))
         {
             Options = _ => new() { KeyStrides = new(0, 0, 8), ValueStrides = new(0, 0, 8) },

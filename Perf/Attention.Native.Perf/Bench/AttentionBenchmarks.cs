@@ -4,7 +4,7 @@ using BenchmarkDotNet.Attributes;
 
 namespace Attention.Native.Perf.Bench;
 
-/// <summary>Fused attention on the CPU backend over the compare shapes (fp32, BHSD), at 1 and 2 threads.</summary>
+/// <summary>Fused attention on the CPU backend over the compare shapes (fp32, each in its layout), at 1 and 2 threads.</summary>
 public class AttentionBenchmarks : IDisposable
 {
     public const string CaseParameter = nameof(Case);

@@ -38,7 +38,7 @@ internal static class CompareCharts
     private static bool IsPrefill(CompareRow row) =>
         !row.Case.IsDecode && row.Case.Shape.Batch == 1 && row.Case.Shape.QueryLength == row.Case.Shape.KeyLength;
 
-    /// <summary>GFLOP/s against the sequence length (log₂ axis), one line per shape family, mask, backend, variant,
+    /// <summary>GFLOP/s against the sequence length (log₂ axis), one line per shape family, layout, mask, backend, variant,
     /// operand type and thread count; null when no prefill shape was measured.</summary>
     private static Plot? Throughput(IReadOnlyList<CompareRow> rows, string machine)
     {
@@ -49,7 +49,7 @@ internal static class CompareCharts
         }
 
         var plot = new Plot();
-        var series = prefill.GroupBy(r => (r.Case.Shape.QueryHeads, r.Case.Shape.HeadDim, r.Case.Mask, r.Backend, r.Variant, r.Dtype, r.Threads));
+        var series = prefill.GroupBy(r => (r.Case.Shape.QueryHeads, r.Case.Shape.HeadDim, r.Case.Layout, r.Case.Mask, r.Backend, r.Variant, r.Dtype, r.Threads));
         var palette = new ScottPlot.Palettes.Category10();
         int index = 0;
         foreach (var group in series.OrderBy(g => g.Key.Backend).ThenBy(g => g.Key.Dtype).ThenBy(g => g.Key.Threads).ThenBy(g => g.Key.Mask, StringComparer.Ordinal))
@@ -60,7 +60,7 @@ internal static class CompareCharts
             var line = plot.Add.Scatter(xs, ys, palette.GetColor(index++ % palette.Colors.Length));
             var k = group.Key;
             string threads = k.Threads > 0 ? $", {k.Threads} thread{(k.Threads == 1 ? string.Empty : "s")}" : string.Empty;
-            line.LegendText = $"{k.Backend} {k.Variant} {k.Dtype.Name()}{threads}, h{k.QueryHeads} d{k.HeadDim}, {k.Mask}";
+            line.LegendText = $"{k.Backend} {k.Variant} {k.Dtype.Name()}{threads}, h{k.QueryHeads} d{k.HeadDim}{(k.Layout == AttentionLayout.Bshd ? " BSHD" : string.Empty)}, {k.Mask}";
             line.LineWidth = 2;
             line.MarkerSize = 8;
             line.LinePattern = k.Mask == "causal" ? LinePattern.Dashed : LinePattern.Solid;

@@ -9,7 +9,7 @@ namespace Attention.Native.Perf.Compare;
 internal static class CaseRunner
 {
     /// <param name="perfCase">The case.</param>
-    /// <param name="operands">Q, K and V already in the operand type <typeparamref name="T"/>.</param>
+    /// <param name="operands">Q, K and V already in the operand type <typeparamref name="T"/> and the case's layout.</param>
     /// <param name="type">The operand type, for the row.</param>
     /// <param name="check">The float64 reference on the same operands.</param>
     /// <param name="setup">The backend configuration.</param>
@@ -44,7 +44,7 @@ internal static class CaseRunner
         double Paired(Action forward) => PairedFraction(perfCase, type, setup, plan, forward);
         var rows = new List<CompareRow>
         {
-            new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[0], check.RelativeError<T>(output.ToArray()), check.Scope)
+            new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[0], check.RelativeError<T>(perfCase.OutputAsBhsd(output.ToArray())), check.Scope)
             {
                 Dtype = type,
                 Kernel = setup.KernelOf(perfCase),

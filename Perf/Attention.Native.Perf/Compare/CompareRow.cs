@@ -32,6 +32,10 @@ internal sealed record CompareRow(
     /// faster ours ran (above 1: ours is faster); NaN for the library's own rows.</summary>
     public double OursOverPeer { get; init; } = double.NaN;
 
+    /// <summary>For the library's row of a BSHD case, its BHSD twin's time over this row's (<see cref="LayoutRatios"/>):
+    /// the BSHD rate as a fraction of the BHSD rate; NaN for every other row.</summary>
+    public double BshdOverBhsd { get; init; } = double.NaN;
+
     /// <summary>The accuracy bound of <see cref="Dtype"/> (<see cref="OperandTypes.Tolerance"/>): 1e-5 for float.</summary>
     public double ErrorTolerance => Dtype.Tolerance();
 

@@ -54,7 +54,7 @@ internal static class CompareSession
                 }
             }
 
-            return rows;
+            return LayoutRatios.Fill(rows);
         });
     }
 
@@ -85,6 +85,11 @@ internal static class CompareSession
             string what = type == OperandType.Float ? perfCase.Label : $"{perfCase.Label} {type.Name()}";
             step($"{what}: float64 reference");
             var check = ReferenceCheck.Compute(perfCase, operands);
+            var s = perfCase.Shape;
+            var arranged = (
+                perfCase.InLayout(operands.Item1, s.QueryHeads, s.QueryLength, s.HeadDim),
+                perfCase.InLayout(operands.Item2, s.KeyValueHeads, s.KeyLength, s.HeadDim),
+                perfCase.InLayout(operands.Item3, s.KeyValueHeads, s.KeyLength, s.ValueHeadDim));
             var caseRows = new List<CompareRow>();
             foreach (var setup in setups)
             {
@@ -96,7 +101,7 @@ internal static class CompareSession
                 var forwards = Prepare(beside, setup.Threads);
                 try
                 {
-                    caseRows.AddRange(CaseRunner.Run(perfCase, operands, type, check, setup, plan, forwards));
+                    caseRows.AddRange(CaseRunner.Run(perfCase, arranged, type, check, setup, plan, forwards));
                 }
                 finally
                 {

@@ -41,7 +41,7 @@ internal sealed class ReferenceCheck
             operands.Query.AsSpan(0, (int)shape.QueryElementCount),
             operands.Key.AsSpan(0, (int)shape.KeyElementCount),
             operands.Value.AsSpan(0, (int)shape.ValueElementCount),
-            perfCase.Options);
+            perfCase.Options with { Layout = AttentionLayout.Bhsd }); // compare makes every case's operands in BHSD order
         return new ReferenceCheck(result, scope);
     }
 

@@ -1,14 +1,14 @@
 namespace Attention.Native.Perf.Peers;
 
-/// <summary>Copies between the BHSD operands <c>compare</c> makes and the layouts a peer's operator takes.</summary>
+/// <summary>Copies between the BHSD operands <c>compare</c> makes and the layouts a peer's operator or a BSHD case takes.</summary>
 internal static class HeadLayout
 {
-    /// <summary><c>[B, H, L, D]</c> to <c>[B, L, H·D]</c> (ONNX Runtime's MultiHeadAttention input).</summary>
-    public static float[] ToSequenceMajor(float[] bhsd, int batch, int heads, int length, int dim) =>
+    /// <summary><c>[B, H, L, D]</c> to <c>[B, L, H·D]</c> (ONNX Runtime's MultiHeadAttention input, the backend's BSHD).</summary>
+    public static T[] ToSequenceMajor<T>(T[] bhsd, int batch, int heads, int length, int dim) =>
         Transpose(bhsd, batch, heads, length, dim, toSequenceMajor: true);
 
     /// <summary><c>[B, L, H·D]</c> back to <c>[B, H, L, D]</c>.</summary>
-    public static float[] ToHeadMajor(float[] bshd, int batch, int heads, int length, int dim) =>
+    public static T[] ToHeadMajor<T>(T[] bshd, int batch, int heads, int length, int dim) =>
         Transpose(bshd, batch, heads, length, dim, toSequenceMajor: false);
 
     /// <summary><c>[B, Hkv, L, D]</c> to <c>[B, Hkv·G, L, D]</c>, each head repeated for the <paramref name="group"/>
@@ -29,9 +29,9 @@ internal static class HeadLayout
         return repeated;
     }
 
-    private static float[] Transpose(float[] source, int batch, int heads, int length, int dim, bool toSequenceMajor)
+    private static T[] Transpose<T>(T[] source, int batch, int heads, int length, int dim, bool toSequenceMajor)
     {
-        var result = new float[source.LongLength];
+        var result = new T[source.LongLength];
         for (long b = 0; b < batch; b++)
         {
             for (long h = 0; h < heads; h++)

@@ -33,7 +33,7 @@ internal static class ConsoleReport
 
     public static void WriteRows(IReadOnlyList<CompareRow> rows, MachineLimits limits)
     {
-        var table = new Table().Title("Attention (BHSD; median of timed runs; error vs float64 on the same inputs)");
+        var table = new Table().Title("Attention (BHSD, -bshd: BSHD; median of timed runs; error vs float64 on the same inputs)");
         var headers = RowCells.HeadersFor(rows);
         for (int c = 0; c < headers.Count; c++)
         {

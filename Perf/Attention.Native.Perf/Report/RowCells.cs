@@ -19,6 +19,9 @@ internal static class RowCells
     /// <summary>The extra column of peers' rows: <see cref="CompareRow.OursOverPeer"/>.</summary>
     public const string PeerHeader = "ours/peer";
 
+    /// <summary>The extra column of BSHD rows: <see cref="CompareRow.BshdOverBhsd"/>.</summary>
+    public const string LayoutHeader = "bshd/bhsd";
+
     /// <summary>Columns holding numbers, right-aligned (the optional columns after the fixed ones are all numbers).</summary>
     public static bool IsNumeric(int column) => column is (>= 6 and <= ErrorColumn) or > ErrorColumn + 1;
 
@@ -26,12 +29,13 @@ internal static class RowCells
     public static bool HasSpeedup(IEnumerable<CompareRow> rows) => rows.Any(r => !double.IsNaN(r.SpeedupOverCpu));
 
     /// <summary>The fixed columns, then <see cref="SpeedupHeader"/> when a GPU row was measured and
-    /// <see cref="PeerHeader"/> when a peer was.</summary>
+    /// <see cref="PeerHeader"/> when a peer was, <see cref="LayoutHeader"/> when a BSHD case and its BHSD twin were.</summary>
     public static IReadOnlyList<string> HeadersFor(IReadOnlyList<CompareRow> rows) =>
     [
         .. Headers,
         .. HasSpeedup(rows) ? [SpeedupHeader] : Array.Empty<string>(),
         .. rows.Any(r => r.Peer is not null) ? [PeerHeader] : Array.Empty<string>(),
+        .. rows.Any(r => !double.IsNaN(r.BshdOverBhsd)) ? [LayoutHeader] : Array.Empty<string>(),
     ];
 
     /// <summary>The cells under <paramref name="headers"/> (<see cref="HeadersFor"/>).</summary>
@@ -40,6 +44,7 @@ internal static class RowCells
         .. Of(row, limits),
         .. headers.Contains(SpeedupHeader) ? [Ratio(row.SpeedupOverCpu, "F1")] : Array.Empty<string>(),
         .. headers.Contains(PeerHeader) ? [Ratio(row.OursOverPeer, "F2")] : Array.Empty<string>(),
+        .. headers.Contains(LayoutHeader) ? [Ratio(row.BshdOverBhsd, "F2")] : Array.Empty<string>(),
     ];
 
     public static string[] Of(CompareRow row, MachineLimits limits) =>

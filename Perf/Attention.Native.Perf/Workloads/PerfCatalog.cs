@@ -7,8 +7,12 @@ internal static class PerfCatalog
 
     public static IReadOnlyList<PerfCase> All => Cases;
 
-    /// <summary>Position in <see cref="All"/>: a stable per-case seed offset, whatever the filter.</summary>
-    public static int IndexOf(PerfCase perfCase) => Cases.IndexOf(perfCase);
+    /// <summary>
+    /// A stable per-case seed offset, whatever the filter: the position of the case's BHSD twin among the BHSD cases,
+    /// so a BSHD case is timed on the same values as its twin.
+    /// </summary>
+    public static int IndexOf(PerfCase perfCase) =>
+        Cases.Where(c => c.Layout == AttentionLayout.Bhsd).ToList().IndexOf(perfCase with { Layout = AttentionLayout.Bhsd });
 
     /// <summary>Cases whose <see cref="PerfCase.Label"/> contains any of the comma-separated substrings.</summary>
     public static IReadOnlyList<PerfCase> Filter(string? filter)
@@ -29,8 +33,10 @@ internal static class PerfCatalog
         {
             var shape = new AttentionShape(batch: 1, heads, length, length, dim);
             string name = $"self-h{heads}-l{length}-d{dim}";
-            cases.Add(new PerfCase(name, shape, CausalMask.None));
-            cases.Add(new PerfCase(name, shape, CausalMask.TopLeft));
+            foreach (var mask in new[] { CausalMask.None, CausalMask.TopLeft })
+            {
+                AddInBothLayouts(cases, new PerfCase(name, shape, mask));
+            }
         }
 
         cases.Add(new PerfCase("decode-gqa-hq32-hkv8-lk4096-d128", new AttentionShape(1, 32, 8, 1, 4096, 128, 128), CausalMask.None));
@@ -38,7 +44,17 @@ internal static class PerfCatalog
         cases.Add(new PerfCase("cross-h8-lq64-lk1024-d64", new AttentionShape(batch: 1, heads: 8, 64, 1024, 64), CausalMask.None));
 
         // The seed's Keras SelfAttention on [32, 64, 512]: d_model 512 as 8 heads of 64.
-        cases.Add(new PerfCase("seed-b32-h8-l64-d64", new AttentionShape(batch: 32, heads: 8, 64, 64, 64), CausalMask.None));
+        AddInBothLayouts(cases, new PerfCase("seed-b32-h8-l64-d64", new AttentionShape(batch: 32, heads: 8, 64, 64, 64), CausalMask.None));
         return cases;
+    }
+
+    /// <summary>
+    /// The BHSD case, then the same problem on <c>[B, L, H, D]</c> operands (<c>-bshd</c>), the layout a model's
+    /// projections produce, listed next to each other so the tables show the two side by side.
+    /// </summary>
+    private static void AddInBothLayouts(List<PerfCase> cases, PerfCase bhsd)
+    {
+        cases.Add(bhsd);
+        cases.Add(bhsd with { Layout = AttentionLayout.Bshd });
     }
 }

@@ -102,6 +102,12 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         long valueOffset = (batch * p.Value.Batch) + (kvHead * p.Value.Head);
         int keysLo = rowLo[0];
         int keysHi = rowHi[rowCount - 1];
+
+        // Strided float K/V rows (BSHD, a packed projection's view) are staged block by block with the next block
+        // prefetched (OperandRows.AsContiguousFloat) where the item walks more than two blocks; a shorter walk has
+        // little to prefetch ahead and does not repay the copy. 1 thread, Zen 3, H 8, D 64, GFLOP per CPU-second,
+        // BHSD / BSHD in place / BSHD staged: L 2048 72 / 65-67 / 70-71; B 32, L 64 (two blocks) 51 / 52-54 / 45-48.
+        bool stage = keysHi - keysLo > 2 * KeyBlock;
         for (int pass = 0; pass < (p.WantsProbabilities ? 2 : 1); pass++)
         {
             if (pass == 1)
@@ -114,11 +120,23 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             for (int blockStart = keysLo, blockKeys; blockStart < keysHi; blockStart += blockKeys)
             {
                 blockKeys = Math.Min(KeyBlock, keysHi - blockStart);
-                float* key = OperandRows<TOps, TVec>.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
-                    scratch + layout.KeyRows, out long keyStride);
-                long valueStride = 0;
-                float* value = pass == 1 ? null : OperandRows<TOps, TVec>.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart,
-                    blockKeys, valueDim, scratch + layout.ValueRows, out valueStride);
+                long keyStride = dim, valueStride = valueDim;
+                float* value = null;
+                int ahead = Math.Min(KeyBlock, keysHi - blockStart - blockKeys);
+                float* key = stage
+                    ? OperandRows<TOps, TVec>.AsContiguousFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
+                        scratch + layout.KeyRows, ahead)
+                    : OperandRows<TOps, TVec>.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
+                        scratch + layout.KeyRows, out keyStride);
+                if (pass == 0)
+                {
+                    value = stage
+                        ? OperandRows<TOps, TVec>.AsContiguousFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart,
+                            blockKeys, valueDim, scratch + layout.ValueRows, ahead)
+                        : OperandRows<TOps, TVec>.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart, blockKeys,
+                            valueDim, scratch + layout.ValueRows, out valueStride);
+                }
+
                 for (int t = 0; t < tiles; t++)
                 {
                     int tileFirst = t * tileRows;
@@ -378,8 +396,10 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             Alpha = OperandRows.TakeScratch(ref offset, tileRows);
             RowLo = OperandRows.TakeScratch(ref offset, ItemRows);
             RowHi = OperandRows.TakeScratch(ref offset, ItemRows);
-            KeyRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.HeadDim : 0);
-            ValueRows = OperandRows.TakeScratch(ref offset, convertsOperands ? KeyBlock * p.ValueHeadDim : 0);
+            // K and V blocks are staged where they are converted or their rows lie apart (AsContiguousFloat).
+            KeyRows = OperandRows.TakeScratch(ref offset, convertsOperands || p.Key.Sequence != p.HeadDim ? KeyBlock * p.HeadDim : 0);
+            ValueRows = OperandRows.TakeScratch(ref offset,
+                convertsOperands || p.Value.Sequence != p.ValueHeadDim ? KeyBlock * p.ValueHeadDim : 0);
             Floats = offset;
         }
 
