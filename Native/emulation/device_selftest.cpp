@@ -1,5 +1,5 @@
-// Holds the emulated device (device/cuda_driver.cpp, compiled in whole, with the kernels of
-// device_selftest_kernels.hpp added) to failing where a GPU would: each case plants one bug of a kind the device must
+// Holds the emulated device (device/cuda_driver.cpp, compiled with attention_simt's kernels and those of
+// device_selftest_kernels.hpp) to failing where a GPU would: each case plants one bug of a kind the device must
 // catch and checks that it does — and that the correct variant passes — through the driver API, as the library
 // calls it:
 //   ptx        a PTX statement ptxas rejects (an unknown instruction without operands, an undeclared register, a
@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#define EMULATION_DEVICE_SIMT_ONLY 1
 #define EMULATION_DEVICE_EXTRA_KERNELS_HEADER "emulation/device_selftest_kernels.hpp"
 #define EMULATION_DEVICE_EXTRA_KERNELS                                                                           \
   KERNEL(selftest_vector_load, ::shared), KERNEL(selftest_vector_store, ::shared), KERNEL(selftest_copy, ::shared), \

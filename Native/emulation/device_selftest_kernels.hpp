@@ -3,6 +3,8 @@
 // library's kernels do (its pointer fields are found the same way).
 #pragma once
 
+#include "warp_matrix.cuh"  // cp.async and ex2.approx.ftz, as the mma kernels issue them
+
 namespace selftest {
 
 struct Params {

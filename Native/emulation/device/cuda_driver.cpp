@@ -56,18 +56,24 @@
 
 // Each kernel family's `extern __shared__` array; a launch points the runtime at the launched kernel's.
 CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention, float, shared)
+#ifndef EMULATION_DEVICE_SIMT_ONLY
 CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention::splitkv, float4, splitkv_shared)
 CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention::mma, unsigned char, attention_mma_shared)
+#endif
 // additive_attention_f32 declares `extern __shared__ float shared[]` inside an extern "C" function: C linkage.
 extern "C" {
 alignas(16) thread_local float shared[emulation::kMaxDynamicShared / sizeof(float)];
 }
 
 #include "attention_simt.cu"
+// The device's self-test (device_selftest.cpp) launches attention_simt's kernels and its own only: it leaves the other
+// families out, whose templates would double its build time.
+#ifndef EMULATION_DEVICE_SIMT_ONLY
 #include "attention_splitkv.cu"
 #include "attention_mma.cu"
 #include "attention_mma_tf32.cu"
 #include "additive_attention.cu"
+#endif
 
 // Test-only kernels (the device's self-test defines them before including this file).
 #ifdef EMULATION_DEVICE_EXTRA_KERNELS_HEADER
@@ -153,6 +159,7 @@ emulation::DynamicShared shared_of(T (&array)[N]) { return {reinterpret_cast<uns
 
 const Kernel kKernels[] = {
     SIMT(attention_simt_f32), SIMT(attention_simt_f16), SIMT(attention_simt_bf16),
+#ifndef EMULATION_DEVICE_SIMT_ONLY
     SPLITKV(attention_splitkv_partial_f32), SPLITKV(attention_splitkv_partial_f16),
     SPLITKV(attention_splitkv_partial_bf16), SPLITKV(attention_splitkv_merge_f32),
     SPLITKV(attention_splitkv_merge_f16), SPLITKV(attention_splitkv_merge_bf16),
@@ -165,6 +172,7 @@ const Kernel kKernels[] = {
     MMA(attention_mma_d128_f32), MMA(attention_mma_d160_f32), MMA(attention_mma_d192_f32),
     MMA(attention_mma_d256_f32),
     KERNEL(additive_attention_f32, ::shared),
+#endif
     EMULATION_DEVICE_EXTRA_KERNELS
 };
 
