@@ -170,8 +170,9 @@ emulation_compiler() {
   include=$(cd "$(dirname "$(command -v nvcc 2>/dev/null || echo /nonexistent/bin/nvcc)")/../include" 2>/dev/null && pwd -P || true)
   [ -n "$emulation_cxx" ] && [ -f "$include/cuda_fp16.h" ] || return 1
   # Kernels type-pun shared memory (float rows read as float4) as CUDA code does; strict aliasing would let the host
-  # compiler reorder those accesses.
-  emulation_flags=(-std=c++20 -fno-strict-aliasing -I Native)
+  # compiler reorder those accesses. -fsanitize=alignment checks every typed access against its type's alignment, as a
+  # GPU's vector loads and stores do (emulation/memory_checks.hpp handles a violation: no sanitizer runtime is linked).
+  emulation_flags=(-std=c++20 -fno-strict-aliasing -I Native -fsanitize=alignment -fno-sanitize-link-runtime)
   # -isystem /usr/include would reorder the C++ library's own #include_next chain: only a separate toolkit folder.
   [ "$include" = /usr/include ] || emulation_flags+=(-isystem "$include")
 }
@@ -191,8 +192,10 @@ emulated_device() { # emulated_device <dir>
   fi
   local flags=("${emulation_flags[@]}" -O2 -fPIC -shared)
   echo "emulated device: building $1/libcuda.so.1 and $1/libcublas.so.13"
+  # cuBLAS queues its GEMMs on the emulated driver's streams (device/host_work.h): it links to the libcuda.so.1 beside it.
   "$emulation_cxx" "${flags[@]}" -o "$1/libcuda.so.1" Native/emulation/device/cuda_driver.cpp &&
-    "$emulation_cxx" "${flags[@]}" -o "$1/libcublas.so.13" Native/emulation/device/cublas.cpp
+    "$emulation_cxx" "${flags[@]}" -o "$1/libcublas.so.13" Native/emulation/device/cublas.cpp \
+      -L "$1" -l:libcuda.so.1 -Wl,-rpath,'$ORIGIN'
 }
 
 # --- check: every outcome is one <test> of the report ------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include <barrier>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -59,6 +60,13 @@ inline float __shfl_xor_sync(unsigned, float value, int offset) {
   const float other = w.slots[lane ^ offset];
   w.barrier.arrive_and_wait();
   return other;
+}
+
+// Native/check.sh compiles the emulations with -fsanitize=alignment: a typed access at an address its type's alignment
+// does not divide — which a GPU faults on — stops the run (the fiber emulations report it through memory_checks.hpp).
+extern "C" void __ubsan_handle_type_mismatch_v1(void*, uintptr_t pointer) {
+  std::printf("emulation: misaligned address %#llx in the kernel\n", static_cast<unsigned long long>(pointer));
+  std::exit(3);
 }
 
 // The block's dynamic shared memory (`extern __shared__ float shared[]` inside the extern "C" kernel).

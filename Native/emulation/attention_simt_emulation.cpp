@@ -4,11 +4,13 @@
 // cover every option: GQA, BHSD/BSHD and padded strides, masks and biases (broadcast, −∞ entries, rows left empty),
 // key lengths (0 included), causal top-left/bottom-right, windows, softcap, huge scores, optional lse/probs, head
 // dims across the 32-lane boundaries, f32/f16/bf16. It checks the kernel's logic (ranges, masks, online softmax,
-// indexing, optional outputs, the 4·(D+Dv)-float shared-memory budget, warp-uniform shuffles), not the GPU's
-// arithmetic: host expf/tanhf stand in for the device ones. It is no substitute for running on a GPU, but it runs
-// wherever the toolkit's headers are. ./build.sh test runs it where nvcc is installed:
+// indexing, optional outputs, the 4·(D+Dv)-float shared-memory budget, warp-uniform shuffles) with expf/tanhf as
+// approximate as CUDA documents them (device_math_emulation.hpp), not the GPU's exact arithmetic. It is no substitute
+// for running on a GPU, but it runs wherever the toolkit's headers are. ./build.sh test runs it where nvcc is
+// installed (Native/check.sh):
 //
-//   clang++-14 -std=c++20 -O1 -fno-strict-aliasing -I Native -o attention_simt_emulation Native/emulation/attention_simt_emulation.cpp
+//   clang++-14 -std=c++20 -O1 -fno-strict-aliasing -fsanitize=alignment -fno-sanitize-link-runtime -I Native \
+//     -o attention_simt_emulation Native/emulation/attention_simt_emulation.cpp
 //   ./attention_simt_emulation [cases [seed [only-this-case]]]
 
 #include "emulation/cuda_fiber_runtime.hpp"

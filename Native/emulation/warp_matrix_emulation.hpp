@@ -2,11 +2,12 @@
 // ATTENTION_EMULATION is defined), for the fiber emulations: every CUDA thread is a fiber and a warp's lanes meet at
 // warp barriers. Each primitive is warp-cooperative like the instruction: all 32 lanes publish their operands, meet,
 // and each lane takes its own result as the PTX ISA lays it out (mma.sync m16n8k16 and m16n8k8 .tf32, ldmatrix
-// fragments; cvt.rna.tf32.f32 bit-exact). cp.async
+// fragments; cvt.rna.tf32.f32 bit-exact; ex2.approx.ftz to its documented 2 ulp, device_math_emulation.hpp). cp.async
 // copies land at one of the two extremes a GPU allows, chosen per launch (copies_land_at_issue): as late as possible,
 // when a cp.async.wait_group releases their group, so that a kernel reading a tile before its wait (or before the
 // __syncthreads after it) reads stale data; or at once, so that a kernel refilling a buffer that other warps may still
-// be reading (a missing __syncthreads before the refill) corrupts what they read.
+// be reading (a missing __syncthreads before the refill) corrupts what they read. Every address an instruction takes
+// is checked as the GPU does (alignment, shared memory bounds): a violation is a fault of the launch.
 //
 // Include after cuda_fiber_runtime.hpp (its lanes, warp barriers and dynamic shared memory).
 #pragma once
@@ -42,8 +43,9 @@ struct CopyQueue {
   dim3 block{~0u, ~0u, ~0u};  // the block these copies belong to
 };
 
-inline std::vector<WarpExchange> warp_exchanges;
-inline std::vector<CopyQueue> copy_queues;
+// Per resident block: each runs on an OS thread of its own (cuda_fiber_runtime.hpp).
+inline thread_local std::vector<WarpExchange> warp_exchanges;
+inline thread_local std::vector<CopyQueue> copy_queues;
 
 inline int linear_thread() {
   return static_cast<int>(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z));
@@ -56,7 +58,8 @@ inline WarpExchange& warp_exchange() {
 }
 
 // Copies a block left in flight when it returned are dropped when the thread runs in another block; call
-// reset_copy_queues() before each launch, as the next launch's blocks may have the same indices.
+// reset_copy_queues() before each launch, as the next launch's blocks may have the same indices (the resident blocks'
+// threads are new for each launch: their queues start empty).
 inline CopyQueue& copy_queue() {
   if (copy_queues.size() < blockDim.count()) copy_queues.resize(blockDim.count());
   CopyQueue& queue = copy_queues[linear_thread()];
@@ -77,18 +80,17 @@ inline void land(const PendingCopy& copy) {
   std::memset(static_cast<unsigned char*>(copy.dst) + copy.bytes, 0, 16 - copy.bytes);
 }
 
-[[noreturn]] inline void emulation_error(const char* what) {
-  std::printf("emulation: %s\n", what);
-  std::exit(3);
-}
-
-inline void check_aligned(const void* p, const char* what) {
-  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) emulation_error(what);
-}
-
 inline bool in_shared(const void* p, size_t bytes) {
   const auto* c = static_cast<const unsigned char*>(p);
   return c >= dynamic_shared.bytes && c + bytes <= dynamic_shared.bytes + dynamic_shared.capacity;
+}
+
+// A shared-memory operand of `bytes` at p, `alignment`-aligned and inside the block's dynamic shared memory.
+inline void check_shared(const void* p, size_t alignment, size_t bytes, const char* what) {
+  check_aligned_access(p, alignment, bytes, what);
+  if (!in_shared(p, bytes)) {
+    raise_fault(FaultKind::kIllegalAddress, "%s of %zu bytes at %p, outside the block's shared memory", what, bytes, p);
+  }
 }
 
 inline int lane() { return lane_id(); }
@@ -99,10 +101,11 @@ namespace attention {
 namespace wm {
 
 inline void cp_async_16(void* shared_dst, const void* global_src, int src_bytes) {
-  emulation::check_aligned(shared_dst, "cp.async destination not 16-byte aligned");
-  if (!emulation::in_shared(shared_dst, 16)) emulation::emulation_error("cp.async destination outside shared memory");
-  if (src_bytes < 0 || src_bytes > 16) emulation::emulation_error("cp.async src-size outside [0, 16]");
-  if (src_bytes > 0) emulation::check_aligned(global_src, "cp.async source not 16-byte aligned");
+  emulation::check_shared(shared_dst, 16, 16, "cp.async destination");
+  if (src_bytes < 0 || src_bytes > 16) {
+    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "cp.async src-size %d outside [0, 16]", src_bytes);
+  }
+  if (src_bytes > 0) emulation::check_aligned_access(global_src, 16, 16, "cp.async source");
   if (emulation::copies_land_at_issue) {
     emulation::land({shared_dst, global_src, src_bytes});
   } else {
@@ -139,8 +142,7 @@ inline void ldmatrix(uint32_t* r, const void* row) {
       const int source_row = kTrans ? 2 * (lane % 4) + x : lane / 4;
       const int column = kTrans ? lane / 4 : 2 * (lane % 4) + x;
       const void* address = ex.address[8 * i + source_row];
-      emulation::check_aligned(address, "ldmatrix row address not 16-byte aligned");
-      if (!emulation::in_shared(address, 16)) emulation::emulation_error("ldmatrix row outside shared memory");
+      emulation::check_shared(address, 16, 16, "ldmatrix row");
       std::memcpy(&e[x], static_cast<const unsigned char*>(address) + 2 * column, 2);
     }
     r[i] = static_cast<uint32_t>(e[0]) | static_cast<uint32_t>(e[1]) << 16;
@@ -220,8 +222,10 @@ inline uint32_t to_tf32(float x) {
 // An operand with any of its 13 low mantissa bits set was not converted (to_tf32): the tensor cores would ignore
 // those bits, so the emulation stops instead. Products of TF32 values are exact in fp32; the sum runs in k order.
 inline float tf32_value(uint32_t bits) {
-  if ((bits & 0x7f800000u) != 0x7f800000u && (bits & 0x1fffu) != 0)
-    emulation::emulation_error("mma .tf32 operand not rounded to TF32 (cvt.rna.tf32.f32)");
+  if ((bits & 0x7f800000u) != 0x7f800000u && (bits & 0x1fffu) != 0) {
+    emulation::raise_fault(emulation::FaultKind::kLaunchFailed,
+                           "mma .tf32 operand %#x not rounded to TF32 (cvt.rna.tf32.f32)", bits);
+  }
   float x;
   std::memcpy(&x, &bits, 4);
   return x;
@@ -245,10 +249,13 @@ inline uint32_t pack_pair(float lo, float hi) {
   return static_cast<uint32_t>(lb) | static_cast<uint32_t>(hb) << 16;
 }
 
-inline float exp2_approx(float x) { return std::exp2(x); }
+// ex2.approx.ftz.f32: 2 ulp, subnormals flushed (device_math_emulation.hpp).
+inline float exp2_approx(float x) { return emulation::device_math::ex2_approx_ftz(x); }
 
+// st.b32 of a packed pair: 4-byte aligned.
 template <typename T>
 inline void store_pair(T* dst, float lo, float hi) {
+  emulation::check_aligned_access(dst, 4, 4, "store of an element pair");
   const uint32_t bits = pack_pair<T>(lo, hi);
   std::memcpy(dst, &bits, 4);
 }

@@ -1,19 +1,25 @@
 // The cuBLAS calls Managed/Attention.Native binds, for the emulated device of device/cuda_driver.cpp: a shared
 // library named like cuBLAS whose GEMMs run on the host (device memory there is host memory). Column-major as cuBLAS,
 // host pointer mode, fp32/fp16/bf16 operands accumulated in double — it checks the host code's operand order,
-// transposes, leading dimensions, strides and types, not cuBLAS's speed or rounding. A test double: it loads only when
-// a test run puts its folder first on LD_LIBRARY_PATH.
+// transposes, leading dimensions, strides and types, not cuBLAS's speed or rounding. Each GEMM is queued on the
+// handle's stream (host_work.h) and runs when the host synchronises with it, in order with the kernels around it; one
+// whose operands reach outside their allocations faults there as a kernel would (CUDA_ERROR_ILLEGAL_ADDRESS). Alpha
+// and beta are read when the call is made, as cuBLAS's host pointer mode does. A test double: it loads only when a
+// test run puts its folder first on LD_LIBRARY_PATH (it links to the emulated libcuda.so.1 beside it).
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
+
+#include "emulation/device/host_work.h"
 
 namespace {
 
 using Status = int;
-constexpr Status kSuccess = 0, kNotInitialized = 1, kInvalidValue = 7, kNotSupported = 15;
+constexpr Status kSuccess = 0, kNotInitialized = 1, kInvalidValue = 7, kExecutionFailed = 13, kNotSupported = 15;
 constexpr int kR32F = 0, kR16F = 2, kR16BF = 14;
 constexpr int kCompute16F = 64, kCompute32F = 68, kCompute32FPedantic = 69, kCompute32FFast16F = 74,
               kCompute32FFast16BF = 75, kCompute32FFastTf32 = 77;
@@ -57,6 +63,69 @@ void gemm(int transa, int transb, int m, int n, int k, double alpha, const void*
       store(c_type, c, ci, beta == 0 ? product : product + beta * load(c_type, c, ci));
     }
   }
+}
+
+// One queued GEMM (a batch of them: strides in elements), its operands and scalars captured at the call.
+struct GemmWork {
+  const char* call;
+  int transa, transb, m, n, k;
+  double alpha, beta;
+  const void* a;
+  int a_type, lda;
+  long long stride_a;
+  const void* b;
+  int b_type, ldb;
+  long long stride_b;
+  void* c;
+  int c_type, ldc;
+  long long stride_c;
+  int batch_count;
+};
+
+int element_bytes(int type) { return type == kR32F ? 4 : 2; }
+
+// The bytes an operand spans: `columns` columns of `ld` elements, the last one `rows` long.
+size_t extent(int rows, int columns, int ld, int type) {
+  if (rows == 0 || columns == 0) return 0;
+  return (static_cast<size_t>(columns - 1) * ld + rows) * element_bytes(type);
+}
+
+// Runs a queued GEMM (host_work.h's `run`): each operand of each batch entry must lie in device memory.
+int run_gemm(void* state, char* report, size_t report_bytes) {
+  const GemmWork& g = *static_cast<const GemmWork*>(state);
+  const int a_rows = g.transa == 0 ? g.m : g.k, a_columns = g.transa == 0 ? g.k : g.m;
+  const int b_rows = g.transb == 0 ? g.k : g.n, b_columns = g.transb == 0 ? g.n : g.k;
+  for (int batch = 0; batch < g.batch_count; ++batch) {
+    const char* a = static_cast<const char*>(g.a) + batch * g.stride_a * element_bytes(g.a_type);
+    const char* b = static_cast<const char*>(g.b) + batch * g.stride_b * element_bytes(g.b_type);
+    char* c = static_cast<char*>(g.c) + batch * g.stride_c * element_bytes(g.c_type);
+    struct {
+      const char* name;
+      const void* base;
+      size_t bytes;
+    } operands[] = {{"A", a, g.k == 0 ? 0 : extent(a_rows, a_columns, g.lda, g.a_type)},
+                    {"B", b, g.k == 0 ? 0 : extent(b_rows, b_columns, g.ldb, g.b_type)},
+                    {"C", c, extent(g.m, g.n, g.ldc, g.c_type)}};
+    for (const auto& operand : operands) {
+      if (operand.bytes > 0 && !attention_emulation_device_range(operand.base, operand.bytes)) {
+        std::snprintf(report, report_bytes,
+                      "%s: operand %s of batch entry %d, %zu bytes at %p, is not inside one device allocation",
+                      g.call, operand.name, batch, operand.bytes, operand.base);
+        return 1;
+      }
+    }
+    gemm(g.transa, g.transb, g.m, g.n, g.k, g.alpha, a, g.a_type, g.lda, b, g.b_type, g.ldb, g.beta, c, g.c_type, g.ldc);
+  }
+  return 0;
+}
+
+// Queues a GEMM on the handle's stream: CUBLAS_STATUS_SUCCESS, or EXECUTION_FAILED where the driver refuses.
+Status enqueue(void* handle, const GemmWork& work) {
+  auto owned = std::make_unique<GemmWork>(work);
+  const int result = attention_emulation_enqueue(static_cast<Handle*>(handle)->stream, &run_gemm,
+                                                 [](void* state) { delete static_cast<GemmWork*>(state); },
+                                                 owned.release());
+  return result == 0 ? kSuccess : kExecutionFailed;
 }
 
 // The argument checks cuBLAS makes (CUBLAS_STATUS_INVALID_VALUE), so that a wrong leading dimension fails here too.
@@ -123,8 +192,8 @@ API Status cublasSgemm_v2(void* handle, int transa, int transb, int m, int n, in
   if (handle == nullptr) return kNotInitialized;
   if (Status s = check(transa, transb, m, n, k, lda, ldb, ldc)) return s;
   if (alpha == nullptr || beta == nullptr) return kInvalidValue;
-  gemm(transa, transb, m, n, k, *alpha, a, kR32F, lda, b, kR32F, ldb, *beta, c, kR32F, ldc);
-  return kSuccess;
+  return enqueue(handle, GemmWork{"cublasSgemm_v2", transa, transb, m, n, k, *alpha, *beta, a, kR32F, lda, 0, b, kR32F,
+                                  ldb, 0, c, kR32F, ldc, 0, 1});
 }
 
 API Status cublasGemmEx(void* handle, int transa, int transb, int m, int n, int k, const void* alpha, const void* a,
@@ -135,8 +204,8 @@ API Status cublasGemmEx(void* handle, int transa, int transb, int m, int n, int 
   if (!known_type(a_type) || !known_type(b_type) || !known_type(c_type) || a_type != b_type) return kNotSupported;
   double al = 0, be = 0;
   if (!scalars(compute, alpha, beta, al, be)) return kInvalidValue;
-  gemm(transa, transb, m, n, k, al, a, a_type, lda, b, b_type, ldb, be, c, c_type, ldc);
-  return kSuccess;
+  return enqueue(handle, GemmWork{"cublasGemmEx", transa, transb, m, n, k, al, be, a, a_type, lda, 0, b, b_type, ldb, 0,
+                                  c, c_type, ldc, 0, 1});
 }
 
 API Status cublasGemmStridedBatchedEx(void* handle, int transa, int transb, int m, int n, int k, const void* alpha,
@@ -149,11 +218,6 @@ API Status cublasGemmStridedBatchedEx(void* handle, int transa, int transb, int 
   if (!known_type(a_type) || !known_type(b_type) || !known_type(c_type) || a_type != b_type) return kNotSupported;
   double al = 0, be = 0;
   if (!scalars(compute, alpha, beta, al, be)) return kInvalidValue;
-  const int a_size = a_type == kR32F ? 4 : 2, c_size = c_type == kR32F ? 4 : 2;
-  for (int batch = 0; batch < batch_count; ++batch) {
-    gemm(transa, transb, m, n, k, al, static_cast<const char*>(a) + batch * stride_a * a_size, a_type, lda,
-         static_cast<const char*>(b) + batch * stride_b * a_size, b_type, ldb, be,
-         static_cast<char*>(c) + batch * stride_c * c_size, c_type, ldc);
-  }
-  return kSuccess;
+  return enqueue(handle, GemmWork{"cublasGemmStridedBatchedEx", transa, transb, m, n, k, al, be, a, a_type, lda,
+                                  stride_a, b, b_type, ldb, stride_b, c, c_type, ldc, stride_c, batch_count});
 }

@@ -1,16 +1,50 @@
 // An emulated CUDA device for the test suite: the subset of the CUDA driver API that Managed/Attention.Native binds,
 // built as a shared library named libcuda.so.1 that runs every kernel's own .cu source on the CPU through
 // cuda_fiber_runtime.hpp. With it first on LD_LIBRARY_PATH the GPU test classes run end to end on a machine without a
-// GPU: the C# parameter structs (each kernel's one parameter is read back as the struct the kernel declares),
-// grids and shared-memory sizes (checked against the device's limits and the opt-in the host set, as the driver
-// does), staging, workspaces, streams and cuBLAS calls (device/cublas.cpp) — everything but the GPU's arithmetic
-// and timing. ./build.sh test builds it where the toolkit's headers are and runs the GPU classes against it.
+// GPU: the C# parameter structs (each kernel's one parameter is read back as the struct the kernel declares, its size
+// held to the PTX's), grids and shared-memory sizes (checked against the device's limits and the opt-in the host set,
+// as the driver does), staging, workspaces, streams and cuBLAS calls (device/cublas.cpp) — everything but the GPU's
+// speed.
+//
+// It fails where a GPU would, as early and as loudly as it can:
+//   - the JIT reads every PTX statement (device/ptx_module.hpp) and ptxas's verdict where ptxas is installed; each
+//     function's registers and shared memory come from ptxas of the embedded PTX (device/ptxas_resources.hpp);
+//   - kernels fault, naming kernel, block, thread and address, on misaligned accesses (memory_checks.hpp), on
+//     accesses outside the allocations made here — host pointers, freed memory, past the end — (device/
+//     device_memory.hpp), on deadlocks and bad masks; a fault is the sticky CUDA error a GPU gives;
+//   - work runs per stream when the host synchronises with it (device/work_queue.hpp), so ordering bugs show;
+//   - blocks of a grid are interleaved, last first (cuda_fiber_runtime.hpp);
+//   - device math carries its documented error (device_math_emulation.hpp).
 //
 // It is a test double, never a fallback: the library only loads when a test run puts its folder first on
 // LD_LIBRARY_PATH, and the device it reports is named as an emulation.
-//
-// Kernels run one at a time (the fiber runtime's state is global), each on a thread of its own, in launch order; every
-// call is synchronous, so streams and events only record order and host time. Device memory is host memory.
+
+// Every system header first: device_math_emulation.hpp (through the runtime) routes expf & co. to the device's math
+// with macros.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdarg>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "emulation/cuda_fiber_runtime.hpp"
 
@@ -20,30 +54,38 @@
 #undef __align__
 #define __align__(n) __attribute__((aligned(n)))
 
-// Each kernel family's `extern __shared__` array; cuLaunchKernel points the runtime at the launched kernel's.
+// Each kernel family's `extern __shared__` array; a launch points the runtime at the launched kernel's.
 CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention, float, shared)
+#ifndef EMULATION_DEVICE_SIMT_ONLY
 CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention::splitkv, float4, splitkv_shared)
 CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention::mma, unsigned char, attention_mma_shared)
+#endif
 // additive_attention_f32 declares `extern __shared__ float shared[]` inside an extern "C" function: C linkage.
 extern "C" {
 alignas(16) thread_local float shared[emulation::kMaxDynamicShared / sizeof(float)];
 }
 
 #include "attention_simt.cu"
+// The device's self-test (device_selftest.cpp) launches attention_simt's kernels and its own only: it leaves the other
+// families out, whose templates would double its build time.
+#ifndef EMULATION_DEVICE_SIMT_ONLY
 #include "attention_splitkv.cu"
 #include "attention_mma.cu"
 #include "attention_mma_tf32.cu"
 #include "additive_attention.cu"
+#endif
 
-#include <chrono>
-#include <condition_variable>
-#include <cstdarg>
-#include <map>
-#include <mutex>
-#include <regex>
-#include <string>
-#include <thread>
-#include <utility>
+// Test-only kernels (the device's self-test defines them before including this file).
+#ifdef EMULATION_DEVICE_EXTRA_KERNELS_HEADER
+#include EMULATION_DEVICE_EXTRA_KERNELS_HEADER
+#endif
+
+#include "emulation/device/device_memory.hpp"
+#include "emulation/device/host_work.h"
+#include "emulation/device/kernel_params.hpp"
+#include "emulation/device/ptx_module.hpp"
+#include "emulation/device/ptxas_resources.hpp"
+#include "emulation/device/work_queue.hpp"
 
 namespace {
 
@@ -52,7 +94,8 @@ using CUdeviceptr = unsigned long long;
 
 constexpr CUresult kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2, kNotInitialized = 3, kInvalidDevice = 101,
                    kInvalidImage = 200, kInvalidContext = 201, kInvalidPtx = 218, kInvalidHandle = 400,
-                   kNotFound = 500, kLaunchOutOfResources = 701, kNotSupported = 801, kUnknown = 999;
+                   kNotFound = 500, kNotReady = 600, kIllegalAddress = 700, kLaunchOutOfResources = 701,
+                   kMisalignedAddress = 716, kLaunchFailed = 719, kNotSupported = 801, kUnknown = 999;
 
 // The device it stands for: an H200's limits, so that the host's tile and split choices are the ones a GPU gets.
 constexpr int kMultiprocessors = 132;
@@ -60,6 +103,7 @@ constexpr int kSharedPerBlock = 48 * 1024;
 constexpr int kSharedPerBlockOptIn = 232448;
 constexpr int kMaxGridX = 2147483647, kMaxGridYZ = 65535, kMaxThreadsPerBlock = 1024;
 constexpr size_t kTotalMemory = 16ull << 30;
+constexpr int kResidentBlocks = 4;  // blocks of a grid interleaved at once
 constexpr const char* kDeviceName = "Attention.Native emulated sm_90 device (kernels on CPU fibers, no GPU)";
 
 void fail(const char* format, ...) {
@@ -81,14 +125,20 @@ void call_with(void (*kernel)(A...), void** params, std::index_sequence<I...>) {
 }
 
 template <typename... A>
-constexpr size_t arity(void (*)(A...)) { return sizeof...(A); }
+std::vector<device::params::Parameter> parameters_of(void (*)(A...)) {
+  return {device::params::Parameter{sizeof(std::remove_cvref_t<A>),
+                                    device::params::pointer_fields<std::remove_cvref_t<A>>()}...};
+}
 
 struct Kernel {
   const char* name;
-  size_t parameters;
-  emulation::DynamicShared (*shared)();  // this thread's copy of the kernel's dynamic shared array
+  std::vector<device::params::Parameter> parameters;
+  emulation::DynamicShared (*shared)();  // the calling thread's copy of the kernel's dynamic shared array
   void (*run)(void** params);
 };
+
+template <typename... A>
+constexpr size_t arity(void (*)(A...)) { return sizeof...(A); }
 
 template <auto Entry>
 void run_entry(void** params) {
@@ -98,13 +148,18 @@ void run_entry(void** params) {
 template <typename T, size_t N>
 emulation::DynamicShared shared_of(T (&array)[N]) { return {reinterpret_cast<unsigned char*>(array), sizeof array}; }
 
-#define KERNEL(name, array) {#name, arity(&name), [] { return shared_of(array); }, &run_entry<&name>}
+#define KERNEL(name, array) {#name, parameters_of(&name), [] { return shared_of(array); }, &run_entry<&name>}
 #define SIMT(name) KERNEL(name, attention::shared)
 #define SPLITKV(name) KERNEL(name, attention::splitkv::splitkv_shared)
 #define MMA(name) KERNEL(name, attention::mma::attention_mma_shared)
 
+#ifndef EMULATION_DEVICE_EXTRA_KERNELS
+#define EMULATION_DEVICE_EXTRA_KERNELS
+#endif
+
 const Kernel kKernels[] = {
     SIMT(attention_simt_f32), SIMT(attention_simt_f16), SIMT(attention_simt_bf16),
+#ifndef EMULATION_DEVICE_SIMT_ONLY
     SPLITKV(attention_splitkv_partial_f32), SPLITKV(attention_splitkv_partial_f16),
     SPLITKV(attention_splitkv_partial_bf16), SPLITKV(attention_splitkv_merge_f32),
     SPLITKV(attention_splitkv_merge_f16), SPLITKV(attention_splitkv_merge_bf16),
@@ -117,6 +172,8 @@ const Kernel kKernels[] = {
     MMA(attention_mma_d128_f32), MMA(attention_mma_d160_f32), MMA(attention_mma_d192_f32),
     MMA(attention_mma_d256_f32),
     KERNEL(additive_attention_f32, ::shared),
+#endif
+    EMULATION_DEVICE_EXTRA_KERNELS
 };
 
 const Kernel* find_kernel(const std::string& name) {
@@ -126,61 +183,22 @@ const Kernel* find_kernel(const std::string& name) {
   return nullptr;
 }
 
-// ---- Modules: what the PTX declares --------------------------------------------------------------------------------
-
-// An entry whose whole body is `ret;` (the tests' hand-written modules) runs as an empty kernel.
+// An entry whose body only returns (the tests' hand-written modules) runs as an empty kernel.
 void empty_kernel(void**) {}
-const Kernel kEmptyKernel = {"(an entry that only returns)", 0, [] { return emulation::DynamicShared{}; }, &empty_kernel};
+const Kernel kEmptyKernel = {"(an entry that only returns)", {}, [] { return emulation::DynamicShared{}; },
+                             &empty_kernel};
 
-// PTX instruction names (the ISA's, through PTX 8.x): what the emulated JIT accepts as an opcode. It does not compile
-// PTX, but it fails a module with an unknown instruction as the driver's JIT would, with a log saying which.
-const char* const kPtxOpcodes[] = {
-    "abs", "activemask", "add", "addc", "alloca", "and", "applypriority", "atom", "bar", "barrier", "bfe", "bfi",
-    "bfind", "bmsk", "bra", "brev", "brkpt", "brx", "call", "clz", "cnot", "copysign", "cos", "cp", "createpolicy",
-    "cvt", "cvta", "discard", "div", "dp2a", "dp4a", "elect", "ex2", "exit", "fence", "fma", "fns", "getctarank",
-    "griddepcontrol", "isspacep", "istypeof", "ld", "ldmatrix", "ldu", "lg2", "lop3", "mad", "mad24", "madc", "mapa",
-    "match", "max", "mbarrier", "membar", "min", "mma", "mov", "movmatrix", "mul", "mul24", "multimem", "nanosleep",
-    "neg", "not", "or", "pmevent", "popc", "prefetch", "prefetchu", "prmt", "rcp", "red", "redux", "rem", "ret",
-    "rsqrt", "sad", "selp", "set", "setmaxnreg", "setp", "shf", "shfl", "shl", "shr", "sin", "slct", "sqrt", "st",
-    "stackrestore", "stacksave", "stmatrix", "sub", "subc", "suld", "suq", "sured", "sust", "szext", "tanh", "testp",
-    "tex", "tld4", "trap", "txq", "vabsdiff", "vabsdiff2", "vabsdiff4", "vadd", "vadd2", "vadd4", "vavrg2", "vavrg4",
-    "vmad", "vmax", "vmax2", "vmax4", "vmin", "vmin2", "vmin4", "vote", "vset", "vset2", "vset4", "vshl", "vshr",
-    "vsub", "vsub2", "vsub4", "wgmma", "wmma", "xor"};
-
-// The first instruction in `body` whose opcode is not PTX's, or an empty string.
-std::string unknown_instruction(const std::string& body) {
-  size_t start = body.find('{');
-  if (start == std::string::npos) return {};
-  std::string text = body.substr(start + 1);
-  size_t line_start = 0;
-  while (line_start < text.size()) {
-    size_t line_end = text.find('\n', line_start);
-    if (line_end == std::string::npos) line_end = text.size();
-    std::string line = text.substr(line_start, line_end - line_start);
-    line_start = line_end + 1;
-    line = line.substr(0, line.find("//"));
-    const size_t first = line.find_first_not_of(" \t{}");
-    if (first == std::string::npos) continue;
-    line = line.substr(first);
-    if (line[0] == '.' || line[0] == '}' || line.back() == ':' || line.find(':') == line.find_first_of(" \t:")) {
-      continue;  // a directive, a label or a brace
-    }
-    if (line[0] == '@') line = line.substr(line.find_first_of(" \t") == std::string::npos ? line.size() : line.find_first_of(" \t") + 1);
-    const size_t word_end = line.find_first_of(". \t;");
-    const std::string opcode = line.substr(0, word_end);
-    if (opcode.empty()) continue;
-    bool known = false;
-    for (const char* name : kPtxOpcodes) known = known || opcode == name;
-    if (!known) return line.substr(0, line.find(';'));
-  }
-  return {};
-}
+// ---- Modules --------------------------------------------------------------------------------------------------------
 
 struct Function {
   std::string name;
   const Kernel* kernel = nullptr;
-  int max_threads = kMaxThreadsPerBlock;  // .maxntid of the entry (its __launch_bounds__)
-  int static_shared = 0;                  // bytes of the module's .shared variables the entry uses
+  std::string mismatch;  // why the compiled kernel does not match the PTX entry, if it does not
+  int ptx_version = 0;
+  int max_threads = kMaxThreadsPerBlock;  // .maxntid, and what its registers allow
+  int static_shared = 0;
+  int registers = 0;
+  int local = 0;
   int max_dynamic_shared = kSharedPerBlock;
 };
 
@@ -188,56 +206,40 @@ struct Module {
   std::map<std::string, Function> functions;
 };
 
-// Reads the entries of a PTX module: names, .maxntid, and the static .shared variables each body refers to.
-bool parse_ptx(const char* text, Module& module, std::string& log) {
-  const std::string ptx(text);
-  if (ptx.find(".version") == std::string::npos || ptx.find(".target") == std::string::npos) {
-    log = "ptxas fatal: no .version or .target directive: not a PTX module";
+// The JIT: the PTX read statement by statement, then ptxas's figures (and verdict) for each entry.
+bool load_module(const char* text, Module& module, std::string& error_log, std::string& info_log) {
+  device::ptx::Module ptx;
+  if (!device::ptx::read_module(text, ptx, error_log)) return false;
+  const device::PtxasReport ptxas = device::ptxas_report(text);
+  if (ptxas.rejected) {
+    error_log = ptxas.log;
     return false;
   }
-  std::map<std::string, int> shared_vars;
-  // `.shared [.align n] .<type><bits> name[count]`: bytes = count · bits / 8.
-  static const std::regex shared_decl(R"(\.shared\s+(?:\.align\s+\d+\s+)?\.[a-z]+(\d+)\s+([\w$]+)\[(\d+)\])");
-  for (std::sregex_iterator it(ptx.begin(), ptx.end(), shared_decl), end; it != end; ++it) {
-    shared_vars[(*it)[2]] = std::stoi((*it)[3]) * std::stoi((*it)[1]) / 8;
-  }
-  static const std::regex entry(R"(\.entry\s+([\w$]+)\s*\()");
-  std::vector<std::pair<std::string, size_t>> entries;
-  for (std::sregex_iterator it(ptx.begin(), ptx.end(), entry), end; it != end; ++it) {
-    entries.emplace_back((*it)[1], static_cast<size_t>(it->position()));
-  }
-  for (size_t e = 0; e < entries.size(); ++e) {
-    const size_t from = entries[e].second;
-    const size_t to = e + 1 < entries.size() ? entries[e + 1].second : ptx.size();
-    const std::string body = ptx.substr(from, to - from);
-    if (std::string bad = unknown_instruction(body); !bad.empty()) {
-      log = "ptxas error: in " + entries[e].first + ": unknown instruction '" + bad + "'";
-      return false;
-    }
+  info_log = ptxas.provenance + "\n" + ptxas.log;
+  for (const device::ptx::Entry& entry : ptx.entries) {
     Function f;
-    f.name = entries[e].first;
+    f.name = entry.name;
+    f.ptx_version = ptx.version;
     f.kernel = find_kernel(f.name);
-    static const std::regex only_returns(R"(^\.entry\s+[\w$]+\s*\(\s*\)\s*\{\s*ret;\s*\}\s*)");
-    if (f.kernel == nullptr && std::regex_search(body, only_returns)) f.kernel = &kEmptyKernel;
-    static const std::regex maxntid(R"(\.maxntid\s+(\d+)\s*,\s*(\d+)\s*,\s*(\d+))");
-    std::smatch m;
-    if (std::regex_search(body, m, maxntid)) f.max_threads = std::stoi(m[1]) * std::stoi(m[2]) * std::stoi(m[3]);
-    for (const auto& [name, bytes] : shared_vars) {
-      if (body.find(name) != std::string::npos) f.static_shared += bytes;
+    if (f.kernel == nullptr && entry.only_returns && entry.param_bytes.empty()) f.kernel = &kEmptyKernel;
+    if (f.kernel != nullptr && f.kernel != &kEmptyKernel) {
+      std::vector<size_t> compiled;
+      for (const auto& p : f.kernel->parameters) compiled.push_back(p.bytes);
+      if (compiled != entry.param_bytes) {
+        f.mismatch = "the PTX entry takes " + std::to_string(entry.param_bytes.size()) +
+                     " parameter(s) of other sizes than the compiled kernel (PTX and source out of step: ./build.sh ptx)";
+      }
     }
+    f.static_shared = entry.static_shared;
+    if (auto it = ptxas.functions.find(f.name); it != ptxas.functions.end()) {
+      f.registers = it->second.registers;
+      f.local = it->second.local;
+      f.static_shared = it->second.shared;
+    }
+    f.max_threads = std::min(entry.max_threads, device::register_limited_threads(f.registers));
     module.functions[f.name] = f;
   }
-  return !module.functions.empty();
-}
-
-// ---- The thread that runs a kernel -------------------------------------------------------------------------------
-
-// Runs a launch on a thread of its own, joined before returning: the runtime's shared-memory arrays are thread_local
-// and the fibers' stacks must not be the caller's (a managed thread's), and no thread outlives the call (test runners
-// count the threads left at exit).
-void run_on_own_thread(const std::function<void()>& job) {
-  std::thread thread(job);
-  thread.join();
+  return true;
 }
 
 // ---- Driver state ---------------------------------------------------------------------------------------------------
@@ -245,25 +247,127 @@ void run_on_own_thread(const std::function<void()>& job) {
 std::recursive_mutex driver_mutex;  // the driver API is thread-safe; the emulation simply serialises it
 bool initialised = false;
 int context_tag = 0;  // the primary context is &context_tag
+int context_retains = 0;
 thread_local void* current_context = nullptr;
-std::map<CUdeviceptr, size_t> allocations;
+device::DeviceMemory device_memory;
 size_t allocated = 0;
-int stream_count = 0;
-std::map<void*, std::chrono::steady_clock::time_point> events;
-
-bool valid_range(CUdeviceptr address, size_t bytes) {
-  if (bytes == 0) return true;
-  auto it = allocations.upper_bound(address);
-  if (it == allocations.begin()) return false;
-  --it;
-  return address >= it->first && address + bytes <= it->first + it->second;
-}
+device::WorkQueue work;
+std::map<void*, std::unique_ptr<device::Stream>> streams;
+std::map<void*, std::unique_ptr<device::Event>> events;
+std::set<Module*> modules;
+CUresult sticky_error = kSuccess;  // a fault in queued work: every later call returns it
+std::string last_fault;
 
 CUresult check_ready() {
   if (!initialised) return kNotInitialized;
   if (current_context == nullptr) return kInvalidContext;
+  return sticky_error;
+}
+
+// A stream handle (0 or CU_STREAM_LEGACY: the legacy default stream; CU_STREAM_PER_THREAD counts as it too).
+device::Stream* stream_of(void* handle) {
+  if (handle == nullptr || handle == reinterpret_cast<void*>(1) || handle == reinterpret_cast<void*>(2)) {
+    return work.legacy();
+  }
+  auto it = streams.find(handle);
+  return it == streams.end() || it->second->destroyed ? nullptr : it->second.get();
+}
+
+// Work's result: a fault becomes the context's sticky error, with its report on stderr.
+CUresult settle(CUresult result, const std::string& report) {
+  if (result != kSuccess && sticky_error == kSuccess) {
+    sticky_error = result;
+    last_fault = report;
+    fail("%s", report.c_str());
+  }
+  return result;
+}
+
+CUresult synchronize_stream(device::Stream* stream) {
+  std::string report;
+  return settle(work.synchronize_stream(stream, report), report);
+}
+
+CUresult synchronize_all() {
+  std::string report;
+  return settle(work.synchronize_all(report), report);
+}
+
+bool valid_range(CUdeviceptr address, size_t bytes) {
+  return bytes == 0 || device_memory.live_range(address, bytes) != nullptr;
+}
+
+// Drops everything the context holds (its last release, as cuDevicePrimaryCtxRelease destroys it).
+void reset_context() {
+  work.clear();
+  std::vector<uintptr_t> starts;
+  for (const auto& [start, a] : device_memory.live()) starts.push_back(start);
+  for (uintptr_t start : starts) device_memory.free(start);
+  allocated = 0;
+  sticky_error = kSuccess;
+}
+
+// ---- Running a kernel -----------------------------------------------------------------------------------------------
+
+struct Launch {
+  const Function* function;
+  dim3 grid, block;
+  unsigned shared_bytes;
+  device::params::Arguments arguments;
+};
+
+// Host pointers among the parameters become stand-ins that fault on access (device_memory.hpp).
+void trap_host_pointers(Launch& launch) {
+  const auto& parameters = launch.function->kernel->parameters;
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    for (size_t f = 0; f < parameters[i].pointers.count; ++f) {
+      unsigned char* field = launch.arguments.bytes(i) + parameters[i].pointers.offsets[f];
+      uintptr_t pointer;
+      std::memcpy(&pointer, field, sizeof pointer);
+      if (pointer == 0 || device_memory.in_arena(pointer) || device_memory.in_trap_window(pointer)) continue;
+      const uintptr_t stand_in = device_memory.trap_for(pointer);
+      std::memcpy(field, &stand_in, sizeof stand_in);
+    }
+  }
+}
+
+CUresult run_launch(Launch& launch, std::string& report) {
+  const Function& f = *launch.function;
+  if (f.kernel == &kEmptyKernel) return kSuccess;
+  trap_host_pointers(launch);
+  emulation::dynamic_shared_source = f.kernel->shared;
+  emulation::LaunchOptions options;
+  options.kernel = f.name.c_str();
+  options.resident_blocks = kResidentBlocks;
+  const emulation::LaunchResult result = emulation::launch(
+      launch.grid, launch.block, launch.shared_bytes, [&] { f.kernel->run(launch.arguments.params()); }, options);
+  const std::string canaries = device_memory.overwritten_canaries();
+  if (result.faulted) {
+    report = result.report;
+    switch (result.fault) {
+      case emulation::FaultKind::kIllegalAddress: return kIllegalAddress;
+      case emulation::FaultKind::kMisalignedAddress: return kMisalignedAddress;
+      default: return kLaunchFailed;
+    }
+  }
+  if (result.shared_overrun) {
+    report = f.name + ": wrote past the " + std::to_string(launch.shared_bytes) +
+             " bytes of dynamic shared memory it was launched with";
+    return kIllegalAddress;
+  }
+  if (!canaries.empty()) {
+    report = f.name + ": " + canaries + " (within the allocation's last 256-byte granule or first page, which the "
+                                        "guard pages do not cover)";
+    return kIllegalAddress;
+  }
   return kSuccess;
 }
+
+[[maybe_unused]] const bool configured = [] {
+  emulation::exit_on_fault = false;
+  emulation::describe_address = [](uintptr_t address) { return device_memory.describe(address); };
+  return true;
+}();
 
 }  // namespace
 
@@ -272,6 +376,11 @@ CUresult check_ready() {
 API CUresult cuInit(unsigned flags) {
   std::lock_guard lock(driver_mutex);
   if (flags != 0) return kInvalidValue;
+  if (!device_memory.reserve()) {
+    fail("cannot reserve address space for device memory");
+    return kOutOfMemory;
+  }
+  device::install_fault_handler();
   initialised = true;
   return kSuccess;
 }
@@ -331,14 +440,22 @@ API CUresult cuDeviceTotalMem_v2(size_t* bytes, int device) {
 }
 
 API CUresult cuDevicePrimaryCtxRetain(void** context, int device) {
+  std::lock_guard lock(driver_mutex);
   if (context == nullptr) return kInvalidValue;
   if (!initialised) return kNotInitialized;
   if (device != 0) return kInvalidDevice;
+  ++context_retains;
   *context = &context_tag;
   return kSuccess;
 }
 
-API CUresult cuDevicePrimaryCtxRelease_v2(int device) { return device == 0 ? kSuccess : kInvalidDevice; }
+API CUresult cuDevicePrimaryCtxRelease_v2(int device) {
+  std::lock_guard lock(driver_mutex);
+  if (device != 0) return kInvalidDevice;
+  if (context_retains == 0) return kInvalidContext;
+  if (--context_retains == 0) reset_context();
+  return kSuccess;
+}
 
 API CUresult cuCtxSetCurrent(void* context) {
   if (context != nullptr && context != &context_tag) return kInvalidContext;
@@ -352,7 +469,11 @@ API CUresult cuCtxGetCurrent(void** context) {
   return kSuccess;
 }
 
-API CUresult cuCtxSynchronize() { return check_ready(); }
+API CUresult cuCtxSynchronize() {
+  std::lock_guard lock(driver_mutex);
+  if (CUresult r = check_ready()) return r;
+  return synchronize_all();
+}
 
 API CUresult cuGetErrorName(CUresult error, const char** name) {
   if (name == nullptr) return kInvalidValue;
@@ -367,7 +488,11 @@ API CUresult cuGetErrorName(CUresult error, const char** name) {
     case kInvalidPtx: *name = "CUDA_ERROR_INVALID_PTX"; return kSuccess;
     case kInvalidHandle: *name = "CUDA_ERROR_INVALID_HANDLE"; return kSuccess;
     case kNotFound: *name = "CUDA_ERROR_NOT_FOUND"; return kSuccess;
+    case kNotReady: *name = "CUDA_ERROR_NOT_READY"; return kSuccess;
+    case kIllegalAddress: *name = "CUDA_ERROR_ILLEGAL_ADDRESS"; return kSuccess;
     case kLaunchOutOfResources: *name = "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES"; return kSuccess;
+    case kMisalignedAddress: *name = "CUDA_ERROR_MISALIGNED_ADDRESS"; return kSuccess;
+    case kLaunchFailed: *name = "CUDA_ERROR_LAUNCH_FAILED"; return kSuccess;
     case kNotSupported: *name = "CUDA_ERROR_NOT_SUPPORTED"; return kSuccess;
     case kUnknown: *name = "CUDA_ERROR_UNKNOWN"; return kSuccess;
     default: *name = nullptr; return kInvalidValue;
@@ -392,23 +517,22 @@ API CUresult cuMemAlloc_v2(CUdeviceptr* address, size_t bytes) {
   if (address == nullptr || bytes == 0) return kInvalidValue;
   if (CUresult r = check_ready()) return r;
   if (allocated + bytes > kTotalMemory) return kOutOfMemory;
-  void* memory = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
-  if (memory == nullptr) return kOutOfMemory;
-  // Fresh device memory holds whatever was there: make that NaN-like, so reads before writes show.
-  std::memset(memory, 0xff, bytes);
-  *address = reinterpret_cast<CUdeviceptr>(memory);
-  allocations[*address] = bytes;
+  const uintptr_t start = device_memory.allocate(bytes);
+  if (start == 0) return kOutOfMemory;
+  *address = start;
   allocated += bytes;
   return kSuccess;
 }
 
 API CUresult cuMemFree_v2(CUdeviceptr address) {
   std::lock_guard lock(driver_mutex);
-  auto it = allocations.find(address);
-  if (it == allocations.end()) return kInvalidValue;
-  allocated -= it->second;
-  allocations.erase(it);
-  std::free(reinterpret_cast<void*>(address));
+  if (CUresult r = check_ready()) return r;
+  // Freeing waits for the device, as the driver does: no queued work may still use the device_memory.
+  if (CUresult r = synchronize_all()) return r;
+  const device::Allocation* a = device_memory.live_range(address, 1);
+  if (a == nullptr || a->start != address) return kInvalidValue;
+  allocated -= a->bytes;
+  device_memory.free(address);
   return kSuccess;
 }
 
@@ -421,103 +545,180 @@ API CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
   return kSuccess;
 }
 
-API CUresult cuMemsetD8_v2(CUdeviceptr address, unsigned char value, size_t count) {
-  std::lock_guard lock(driver_mutex);
+namespace {
+
+CUresult enqueue_memset(CUdeviceptr address, unsigned char value, size_t count, void* stream_handle) {
   if (CUresult r = check_ready()) return r;
+  device::Stream* stream = stream_of(stream_handle);
+  if (stream == nullptr) return kInvalidHandle;
   if (!valid_range(address, count)) return kInvalidValue;
-  std::memset(reinterpret_cast<void*>(address), value, count);
+  work.enqueue(stream, "cuMemsetD8", [=](std::string&) {
+    std::memset(reinterpret_cast<void*>(address), value, count);
+    return kSuccess;
+  });
   return kSuccess;
 }
 
-API CUresult cuMemsetD8Async(CUdeviceptr address, unsigned char value, size_t count, void*) {
-  return cuMemsetD8_v2(address, value, count);
+CUresult enqueue_copy(void* destination, const void* source, size_t bytes, void* stream_handle, const char* what) {
+  device::Stream* stream = stream_of(stream_handle);
+  if (stream == nullptr) return kInvalidHandle;
+  work.enqueue(stream, what, [=](std::string&) {
+    std::memmove(destination, source, bytes);
+    return kSuccess;
+  });
+  return kSuccess;
+}
+
+// A synchronous copy: legacy-stream work the host waits for.
+CUresult copy_now(void* destination, const void* source, size_t bytes) {
+  if (CUresult r = synchronize_stream(work.legacy())) return r;
+  std::memmove(destination, source, bytes);
+  return kSuccess;
+}
+
+}  // namespace
+
+API CUresult cuMemsetD8_v2(CUdeviceptr address, unsigned char value, size_t count) {
+  std::lock_guard lock(driver_mutex);
+  return enqueue_memset(address, value, count, nullptr);
+}
+
+API CUresult cuMemsetD8Async(CUdeviceptr address, unsigned char value, size_t count, void* stream) {
+  std::lock_guard lock(driver_mutex);
+  return enqueue_memset(address, value, count, stream);
 }
 
 API CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void* source, size_t bytes) {
   std::lock_guard lock(driver_mutex);
   if (CUresult r = check_ready()) return r;
   if (!valid_range(destination, bytes) || (source == nullptr && bytes > 0)) return kInvalidValue;
-  std::memcpy(reinterpret_cast<void*>(destination), source, bytes);
-  return kSuccess;
+  return copy_now(reinterpret_cast<void*>(destination), source, bytes);
 }
 
 API CUresult cuMemcpyDtoH_v2(void* destination, CUdeviceptr source, size_t bytes) {
   std::lock_guard lock(driver_mutex);
   if (CUresult r = check_ready()) return r;
   if (!valid_range(source, bytes) || (destination == nullptr && bytes > 0)) return kInvalidValue;
-  std::memcpy(destination, reinterpret_cast<const void*>(source), bytes);
-  return kSuccess;
+  return copy_now(destination, reinterpret_cast<const void*>(source), bytes);
 }
 
 API CUresult cuMemcpyDtoD_v2(CUdeviceptr destination, CUdeviceptr source, size_t bytes) {
   std::lock_guard lock(driver_mutex);
   if (CUresult r = check_ready()) return r;
   if (!valid_range(destination, bytes) || !valid_range(source, bytes)) return kInvalidValue;
-  std::memmove(reinterpret_cast<void*>(destination), reinterpret_cast<const void*>(source), bytes);
-  return kSuccess;
+  return enqueue_copy(reinterpret_cast<void*>(destination), reinterpret_cast<const void*>(source), bytes, nullptr,
+                      "cuMemcpyDtoD_v2");
 }
 
-API CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr destination, CUdeviceptr source, size_t bytes, void*) {
-  return cuMemcpyDtoD_v2(destination, source, bytes);
+API CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr destination, CUdeviceptr source, size_t bytes, void* stream) {
+  std::lock_guard lock(driver_mutex);
+  if (CUresult r = check_ready()) return r;
+  if (!valid_range(destination, bytes) || !valid_range(source, bytes)) return kInvalidValue;
+  return enqueue_copy(reinterpret_cast<void*>(destination), reinterpret_cast<const void*>(source), bytes, stream,
+                      "cuMemcpyDtoDAsync_v2");
 }
 
-API CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr destination, const void* source, size_t bytes, void*) {
-  return cuMemcpyHtoD_v2(destination, source, bytes);
+API CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr destination, const void* source, size_t bytes, void* stream) {
+  std::lock_guard lock(driver_mutex);
+  if (CUresult r = check_ready()) return r;
+  if (!valid_range(destination, bytes) || (source == nullptr && bytes > 0)) return kInvalidValue;
+  return enqueue_copy(reinterpret_cast<void*>(destination), source, bytes, stream, "cuMemcpyHtoDAsync_v2");
 }
 
-API CUresult cuMemcpyDtoHAsync_v2(void* destination, CUdeviceptr source, size_t bytes, void*) {
-  return cuMemcpyDtoH_v2(destination, source, bytes);
+API CUresult cuMemcpyDtoHAsync_v2(void* destination, CUdeviceptr source, size_t bytes, void* stream) {
+  std::lock_guard lock(driver_mutex);
+  if (CUresult r = check_ready()) return r;
+  if (!valid_range(source, bytes) || (destination == nullptr && bytes > 0)) return kInvalidValue;
+  return enqueue_copy(destination, reinterpret_cast<const void*>(source), bytes, stream, "cuMemcpyDtoHAsync_v2");
 }
 
 // ---- Streams and events ---------------------------------------------------------------------------------------------
 
-API CUresult cuStreamCreate(void** stream, unsigned) {
+API CUresult cuStreamCreate(void** stream, unsigned flags) {
   std::lock_guard lock(driver_mutex);
-  if (stream == nullptr) return kInvalidValue;
+  if (stream == nullptr || flags > 1) return kInvalidValue;
   if (CUresult r = check_ready()) return r;
-  *stream = reinterpret_cast<void*>(static_cast<uintptr_t>(0x1000 + ++stream_count));
+  auto created = std::make_unique<device::Stream>();
+  created->blocking = (flags & 1) == 0;  // CU_STREAM_NON_BLOCKING
+  *stream = created.get();
+  streams[*stream] = std::move(created);
   return kSuccess;
 }
 
-API CUresult cuStreamDestroy_v2(void*) { return kSuccess; }
-
-API CUresult cuStreamSynchronize(void*) { return check_ready(); }
-
-API CUresult cuEventCreate(void** event, unsigned) {
+// Its queued work still runs (at the next synchronisation that waits for it), as the driver's does after it returns.
+API CUresult cuStreamDestroy_v2(void* stream) {
   std::lock_guard lock(driver_mutex);
-  if (event == nullptr) return kInvalidValue;
+  auto it = streams.find(stream);
+  if (it == streams.end() || it->second->destroyed) return kInvalidHandle;
+  it->second->destroyed = true;
+  return kSuccess;
+}
+
+API CUresult cuStreamSynchronize(void* stream) {
+  std::lock_guard lock(driver_mutex);
   if (CUresult r = check_ready()) return r;
-  *event = new char;
-  events[*event] = {};
+  device::Stream* s = stream_of(stream);
+  if (s == nullptr) return kInvalidHandle;
+  return synchronize_stream(s);
+}
+
+API CUresult cuEventCreate(void** event, unsigned flags) {
+  std::lock_guard lock(driver_mutex);
+  if (event == nullptr || flags > 7) return kInvalidValue;
+  if (CUresult r = check_ready()) return r;
+  auto created = std::make_unique<device::Event>();
+  created->timing = (flags & 2) == 0;  // CU_EVENT_DISABLE_TIMING
+  *event = created.get();
+  events[*event] = std::move(created);
   return kSuccess;
 }
 
 API CUresult cuEventDestroy_v2(void* event) {
   std::lock_guard lock(driver_mutex);
-  if (events.erase(event) == 0) return kInvalidHandle;
-  delete static_cast<char*>(event);
-  return kSuccess;
+  return events.erase(event) == 0 ? kInvalidHandle : kSuccess;
 }
 
-API CUresult cuEventRecord(void* event, void*) {
+API CUresult cuEventRecord(void* event, void* stream) {
   std::lock_guard lock(driver_mutex);
+  if (CUresult r = check_ready()) return r;
   auto it = events.find(event);
   if (it == events.end()) return kInvalidHandle;
-  it->second = std::chrono::steady_clock::now();
+  device::Stream* s = stream_of(stream);
+  if (s == nullptr) return kInvalidHandle;
+  device::Event& e = *it->second;
+  e.completed = false;
+  auto issue = std::make_shared<unsigned long long>(0);
+  e.recorded = *issue = work.enqueue(s, "cuEventRecord", [event, issue](std::string&) {
+    // Completes the event if it still exists and this is its latest record.
+    if (auto found = events.find(event); found != events.end() && found->second->recorded == *issue) {
+      found->second->completed = true;
+      found->second->time = std::chrono::steady_clock::now();
+    }
+    return kSuccess;
+  });
   return kSuccess;
 }
 
 API CUresult cuEventSynchronize(void* event) {
   std::lock_guard lock(driver_mutex);
-  return events.count(event) ? kSuccess : kInvalidHandle;
+  if (CUresult r = check_ready()) return r;
+  auto it = events.find(event);
+  if (it == events.end()) return kInvalidHandle;
+  if (it->second->recorded == 0 || it->second->completed) return kSuccess;
+  std::string report;
+  return settle(work.synchronize_issue(it->second->recorded, report), report);
 }
 
 API CUresult cuEventElapsedTime(float* milliseconds, void* start, void* end) {
   std::lock_guard lock(driver_mutex);
   if (milliseconds == nullptr) return kInvalidValue;
+  if (CUresult r = check_ready()) return r;
   auto a = events.find(start), b = events.find(end);
   if (a == events.end() || b == events.end()) return kInvalidHandle;
-  *milliseconds = std::chrono::duration<float, std::milli>(b->second - a->second).count();
+  const device::Event &first = *a->second, &second = *b->second;
+  if (!first.timing || !second.timing || first.recorded == 0 || second.recorded == 0) return kInvalidHandle;
+  if (!first.completed || !second.completed) return kNotReady;  // neither waited for: the GPU may not be there yet
+  *milliseconds = std::chrono::duration<float, std::milli>(second.time - first.time).count();
   return kSuccess;
 }
 
@@ -526,28 +727,52 @@ API CUresult cuEventElapsedTime(float* milliseconds, void* start, void* end) {
 API CUresult cuModuleLoadDataEx(void** module, const void* image, unsigned option_count, int* options,
                                 void** option_values) {
   std::lock_guard lock(driver_mutex);
-  if (module == nullptr || image == nullptr) return kInvalidValue;
-  if (CUresult r = check_ready()) return r;
-  auto loaded = std::make_unique<Module>();
-  std::string log;
-  if (!parse_ptx(static_cast<const char*>(image), *loaded, log)) {
-    // CU_JIT_ERROR_LOG_BUFFER (5) and its size (6), as the driver fills them.
-    char* buffer = nullptr;
-    size_t size = 0;
-    for (unsigned i = 0; i < option_count; ++i) {
-      if (options[i] == 5) buffer = static_cast<char*>(option_values[i]);
-      if (options[i] == 6) size = reinterpret_cast<uintptr_t>(option_values[i]);
-    }
-    if (buffer != nullptr && size > 0) std::snprintf(buffer, size, "%s", log.c_str());
-    return kInvalidPtx;
+  if (module == nullptr || image == nullptr || (option_count > 0 && (options == nullptr || option_values == nullptr))) {
+    return kInvalidValue;
   }
-  *module = loaded.release();
+  if (CUresult r = check_ready()) return r;
+  // CU_JIT_INFO_LOG_BUFFER (3) and its size (4), CU_JIT_ERROR_LOG_BUFFER (5) and its size (6), CU_JIT_LOG_VERBOSE
+  // (12): the sizes are in-out, each set to the bytes the driver wrote.
+  char *info = nullptr, *error = nullptr;
+  size_t info_size = 0, error_size = 0;
+  bool verbose = false;
+  for (unsigned i = 0; i < option_count; ++i) {
+    switch (options[i]) {
+      case 3: info = static_cast<char*>(option_values[i]); break;
+      case 4: info_size = reinterpret_cast<uintptr_t>(option_values[i]); break;
+      case 5: error = static_cast<char*>(option_values[i]); break;
+      case 6: error_size = reinterpret_cast<uintptr_t>(option_values[i]); break;
+      case 12: verbose = option_values[i] != nullptr; break;
+      default: break;
+    }
+  }
+  auto write_log = [&](char* buffer, size_t size, const std::string& text, int size_option) {
+    size_t written = 0;
+    if (buffer != nullptr && size > 0) {
+      written = std::min(text.size(), size - 1);
+      std::memcpy(buffer, text.data(), written);
+      buffer[written] = '\0';
+    }
+    for (unsigned i = 0; i < option_count; ++i) {
+      if (options[i] == size_option) option_values[i] = reinterpret_cast<void*>(static_cast<uintptr_t>(written));
+    }
+  };
+  auto loaded = std::make_unique<Module>();
+  std::string error_log, info_log;
+  const bool ok = load_module(static_cast<const char*>(image), *loaded, error_log, info_log);
+  write_log(error, error_size, ok ? std::string() : error_log, 6);
+  write_log(info, info_size, ok && verbose ? info_log : std::string(), 4);
+  if (!ok) return kInvalidPtx;
+  *module = loaded.get();
+  modules.insert(loaded.release());
   return kSuccess;
 }
 
 API CUresult cuModuleUnload(void* module) {
   std::lock_guard lock(driver_mutex);
-  if (module == nullptr) return kInvalidHandle;
+  if (CUresult r = check_ready()) return r;
+  if (modules.erase(static_cast<Module*>(module)) == 0) return kInvalidHandle;
+  if (CUresult r = synchronize_all()) return r;  // its kernels may still be queued
   delete static_cast<Module*>(module);
   return kSuccess;
 }
@@ -555,11 +780,16 @@ API CUresult cuModuleUnload(void* module) {
 API CUresult cuModuleGetFunction(void** function, void* module, const char* name) {
   std::lock_guard lock(driver_mutex);
   if (function == nullptr || module == nullptr || name == nullptr) return kInvalidValue;
+  if (!modules.count(static_cast<Module*>(module))) return kInvalidHandle;
   auto& functions = static_cast<Module*>(module)->functions;
   auto it = functions.find(name);
   if (it == functions.end()) return kNotFound;
   if (it->second.kernel == nullptr) {
     fail("%s is in the PTX but not compiled into the emulation (device/cuda_driver.cpp's kKernels)", name);
+    return kNotSupported;
+  }
+  if (!it->second.mismatch.empty()) {
+    fail("%s: %s", name, it->second.mismatch.c_str());
     return kNotSupported;
   }
   *function = &it->second;
@@ -573,9 +803,14 @@ API CUresult cuFuncGetAttribute(int* value, int attribute, void* function) {
   switch (attribute) {
     case 0: *value = f.max_threads; return kSuccess;
     case 1: *value = f.static_shared; return kSuccess;
-    case 3: *value = 0; return kSuccess;
-    case 4: *value = 64; return kSuccess;  // registers: no meaning here
+    case 2: *value = 0; return kSuccess;  // user constant memory: none
+    case 3: *value = f.local; return kSuccess;
+    case 4: *value = f.registers; return kSuccess;
+    case 5: *value = f.ptx_version; return kSuccess;
+    case 6: *value = 90; return kSuccess;  // the binary's architecture, sm_90
+    case 7: *value = 0; return kSuccess;
     case 8: *value = f.max_dynamic_shared; return kSuccess;
+    case 9: *value = -1; return kSuccess;  // no preferred carveout
     default:
       fail("cuFuncGetAttribute(%d) is not emulated", attribute);
       return kInvalidValue;
@@ -596,14 +831,16 @@ API CUresult cuFuncSetAttribute(void* function, int attribute, int value) {
 }
 
 API CUresult cuLaunchKernel(void* function, unsigned grid_x, unsigned grid_y, unsigned grid_z, unsigned block_x,
-                            unsigned block_y, unsigned block_z, unsigned shared_bytes, void*, void** params,
-                            void** extra) {
+                            unsigned block_y, unsigned block_z, unsigned shared_bytes, void* stream_handle,
+                            void** params, void** extra) {
   std::lock_guard lock(driver_mutex);
   if (CUresult r = check_ready()) return r;
   if (function == nullptr) return kInvalidHandle;
   const Function& f = *static_cast<Function*>(function);
+  device::Stream* stream = stream_of(stream_handle);
+  if (stream == nullptr) return kInvalidHandle;
   const unsigned long long threads = static_cast<unsigned long long>(block_x) * block_y * block_z;
-  if (extra != nullptr || (params == nullptr && f.kernel->parameters > 0)) {
+  if (extra != nullptr || (params == nullptr && !f.kernel->parameters.empty())) {
     fail("%s: launched without kernelParams (or with extra)", f.name.c_str());
     return kInvalidValue;
   }
@@ -614,7 +851,8 @@ API CUresult cuLaunchKernel(void* function, unsigned grid_x, unsigned grid_y, un
     return kInvalidValue;
   }
   if (threads > static_cast<unsigned long long>(f.max_threads)) {
-    fail("%s: %llu threads a block, more than its __launch_bounds__ (%d)", f.name.c_str(), threads, f.max_threads);
+    fail("%s: %llu threads a block, more than its __launch_bounds__ and %d registers a thread allow (%d)",
+         f.name.c_str(), threads, f.registers, f.max_threads);
     return kLaunchOutOfResources;
   }
   if (static_cast<int>(shared_bytes) > f.max_dynamic_shared) {
@@ -622,17 +860,35 @@ API CUresult cuLaunchKernel(void* function, unsigned grid_x, unsigned grid_y, un
          f.name.c_str(), shared_bytes, f.max_dynamic_shared);
     return kInvalidValue;
   }
-  bool overrun = false;
-  run_on_own_thread([&] {
-    // The dynamic shared array is thread_local: point the runtime at this thread's copy.
-    emulation::dynamic_shared = f.kernel->shared();
-    const auto result = emulation::launch(dim3(grid_x, grid_y, grid_z), dim3(block_x, block_y, block_z), shared_bytes,
-                                          [&] { f.kernel->run(params); });
-    overrun = result.shared_overrun;
-  });
-  if (overrun) {
-    fail("%s wrote past the %u bytes of dynamic shared memory it was launched with", f.name.c_str(), shared_bytes);
-    return kUnknown;  // a GPU would corrupt a neighbour's memory or fault: make the launch fail loudly
-  }
+  // The arguments are copied now, as the driver does: the caller may reuse them once the call returns.
+  auto launch = std::make_shared<Launch>(Launch{&f, dim3(grid_x, grid_y, grid_z), dim3(block_x, block_y, block_z),
+                                                shared_bytes, device::params::Arguments(f.kernel->parameters, params)});
+  work.enqueue(stream, f.name, [launch](std::string& report) { return run_launch(*launch, report); });
   return kSuccess;
+}
+
+// ---- For the emulated cuBLAS (host_work.h) ---------------------------------------------------------------------------
+
+API int attention_emulation_enqueue(void* stream_handle, int (*run)(void*, char*, size_t), void (*release)(void*),
+                                    void* state) {
+  std::lock_guard lock(driver_mutex);
+  device::Stream* stream = stream_of(stream_handle);
+  const CUresult ready = check_ready();
+  if (ready != kSuccess || stream == nullptr) {
+    release(state);
+    return ready != kSuccess ? ready : kInvalidHandle;
+  }
+  auto owned = std::shared_ptr<void>(state, release);
+  work.enqueue(stream, "cuBLAS", [run, owned](std::string& report) {
+    char text[512] = {};
+    if (run(owned.get(), text, sizeof text) == 0) return kSuccess;
+    report = text;
+    return kIllegalAddress;
+  });
+  return kSuccess;
+}
+
+API int attention_emulation_device_range(const void* address, size_t bytes) {
+  std::lock_guard lock(driver_mutex);
+  return valid_range(reinterpret_cast<CUdeviceptr>(address), bytes) ? 1 : 0;
 }
