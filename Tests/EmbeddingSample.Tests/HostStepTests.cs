@@ -13,11 +13,12 @@ public sealed class HostStepTests
     {
         var random = new Random(n);
         float[] x = Random(random, n, 3), residual = Random(random, n, 1), scale = Random(random, n, 1), shift = Random(random, n, 1);
+        float[] bias = Random(random, n, 1);
         foreach (bool withResidual in (bool[])[false, true])
         {
             var y = Poisoned(n);
-            LayerNorm.Apply(x, withResidual ? residual : default, y, scale, shift, 1e-12f);
-            double[] s = [.. x.Select((v, i) => v + (withResidual ? (double)residual[i] : 0))];
+            LayerNorm.Apply(x, withResidual ? bias : default, withResidual ? residual : default, y, scale, shift, 1e-12f);
+            double[] s = [.. x.Select((v, i) => v + (withResidual ? (double)residual[i] + bias[i] : 0))];
             double mean = s.Average(), variance = s.Select(v => (v - mean) * (v - mean)).Average();
             for (int i = 0; i < n; i++)
             {
@@ -25,16 +26,16 @@ public sealed class HostStepTests
                 Assert.True(Math.Abs(y[i] - expected) <= 2e-5 * (1 + Math.Abs(expected)), $"n {n}, residual {withResidual}, [{i}]: {y[i]} vs {expected}");
             }
 
-            // In place (y = the residual) gives the same values.
-            float[] inPlace = [.. residual];
-            LayerNorm.Apply(x, withResidual ? inPlace : default, withResidual ? inPlace : (inPlace = [.. x]), scale, shift, 1e-12f);
+            // In place (y = the residual, or y = x) gives the same values.
+            float[] inPlace = withResidual ? [.. residual] : [.. x];
+            LayerNorm.Apply(withResidual ? x : inPlace, withResidual ? bias : default, withResidual ? inPlace : default, inPlace, scale, shift, 1e-12f);
             Assert.Equal(y, inPlace);
         }
     }
 
     [Fact]
     public void Layer_norm_refuses_rows_of_other_lengths() =>
-        Assert.Throws<ArgumentException>("x", () => LayerNorm.Apply(new float[4], default, new float[3], new float[4], new float[4], 1e-12f));
+        Assert.Throws<ArgumentException>("x", () => LayerNorm.Apply(new float[4], default, default, new float[3], new float[4], new float[4], 1e-12f));
 
     [Theory]
     [MemberData(nameof(Lengths))]
@@ -43,10 +44,15 @@ public sealed class HostStepTests
         var random = new Random(1000 + n);
         float[] x = Random(random, n, 6);
         x[0] = n switch { 1 => 0f, 7 => -9f, _ => 30f };
-        float[] y = [.. x];
+        float[] bias = Random(random, n, 1);
+        float[] y = [.. x], biased = [.. x];
         Gelu.Apply(y);
+        Gelu.Apply(biased, bias);
         for (int i = 0; i < n; i++)
         {
+            float sum = x[i] + bias[i];
+            double withBias = sum * 0.5 * (1 + Erf(sum / Math.Sqrt(2)));
+            Assert.True(Math.Abs(biased[i] - withBias) <= (2e-7 * Math.Max(1, Math.Abs(sum))) + (3e-7 * Math.Abs(withBias)), $"n {n}, GELU({x[i]} + {bias[i]}) = {biased[i]}, expected {withBias}");
             // For x < 0, 1 + erf cancels: float erf's absolute error near −1 (a few ulps of 1, up to 2.5e-7) is
             // multiplied by |x|/2.
             double expected = x[i] * 0.5 * (1 + Erf(x[i] / Math.Sqrt(2)));

@@ -7,8 +7,8 @@ namespace EmbeddingSample.Encoder;
 
 /// <summary>
 /// One BERT layer's weights on a backend: the self-attention as a <see cref="MultiHeadAttention{T}"/> (its packed
-/// in-projection is BERT's query, key and value projections stacked), the feed-forward projections as tensors for the
-/// layers' SGEMM / cuBLAS, and the two layer norms (host).
+/// in-projection is BERT's query, key and value projections stacked), the feed-forward weights as tensors for the
+/// layers' SGEMM / cuBLAS, and what the host adds after them: the feed-forward biases and the two layer norms.
 /// </summary>
 internal sealed class EncoderLayer<T> : IDisposable
     where T : unmanaged
@@ -21,9 +21,9 @@ internal sealed class EncoderLayer<T> : IDisposable
             [.. weights.Query.Bias, .. weights.Key.Bias, .. weights.Value.Bias],
             weights.AttentionOutput.Weight, weights.AttentionOutput.Bias);
         IntermediateWeight = Upload(backend, weights.Intermediate.Weight);
-        IntermediateBias = Upload(backend, weights.Intermediate.Bias);
+        IntermediateBias = Rounded(weights.Intermediate.Bias);
         OutputWeight = Upload(backend, weights.Output.Weight);
-        OutputBias = Upload(backend, weights.Output.Bias);
+        OutputBias = Rounded(weights.Output.Bias);
         AttentionNorm = weights.AttentionNorm;
         OutputNorm = weights.OutputNorm;
     }
@@ -33,12 +33,14 @@ internal sealed class EncoderLayer<T> : IDisposable
     /// <summary><c>[Intermediate, Hidden]</c>.</summary>
     public AttentionTensor<T> IntermediateWeight { get; }
 
-    public AttentionTensor<T> IntermediateBias { get; }
+    /// <summary><c>[Intermediate]</c>, added before GELU (rounded to <typeparamref name="T"/> as a projection's bias is).</summary>
+    public float[] IntermediateBias { get; }
 
     /// <summary><c>[Hidden, Intermediate]</c>.</summary>
     public AttentionTensor<T> OutputWeight { get; }
 
-    public AttentionTensor<T> OutputBias { get; }
+    /// <summary><c>[Hidden]</c>, added before the residual and the norm.</summary>
+    public float[] OutputBias { get; }
 
     public LayerNormWeights AttentionNorm { get; }
 
@@ -48,16 +50,24 @@ internal sealed class EncoderLayer<T> : IDisposable
     {
         Attention.Dispose();
         IntermediateWeight.Dispose();
-        IntermediateBias.Dispose();
         OutputWeight.Dispose();
-        OutputBias.Dispose();
     }
 
     /// <summary>Float weights as a tensor of <typeparamref name="T"/>, rounded once for Half.</summary>
-    private static AttentionTensor<T> Upload(AttentionBackend backend, float[] values)
+    private static AttentionTensor<T> Upload(AttentionBackend backend, float[] values) => backend.Upload<T>(Narrow(values));
+
+    /// <summary>The values as <typeparamref name="T"/> holds them, as floats.</summary>
+    private static float[] Rounded(float[] values)
+    {
+        var wide = new float[values.Length];
+        ElementType.Widen<T>(CpuKernelVariant.Auto, Narrow(values), wide);
+        return wide;
+    }
+
+    private static T[] Narrow(float[] values)
     {
         var narrow = new T[values.Length];
         ElementType.Narrow<T>(CpuKernelVariant.Auto, values, narrow);
-        return backend.Upload<T>(narrow);
+        return narrow;
     }
 }

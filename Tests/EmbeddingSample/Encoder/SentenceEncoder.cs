@@ -35,7 +35,10 @@ public sealed class SentenceEncoder<T> : IDisposable
     private readonly EncoderLayer<T>[] layers;
     private readonly int hostThreads;
     private readonly HostRows<T> hiddenRows = new(), attentionRows = new(), intermediateRows = new(), outputRows = new();
-    private AttentionTensor<T>? hidden, intermediate, output, paddedInput, paddedOutput;
+    private AttentionTensor<T>? tokenRows, intermediate, output, paddedInput, paddedOutput;
+
+    // The hidden states, [TokenCount, E]: tokenRows, or paddedInput when the batch has no padding.
+    private AttentionTensor<T>? hidden;
     private bool disposed;
 
     /// <summary>Loads <paramref name="weights"/> onto <paramref name="backend"/>.</summary>
@@ -88,25 +91,32 @@ public sealed class SentenceEncoder<T> : IDisposable
         Phase(EncoderPhase.Embeddings, ref start);
         foreach (var layer in layers)
         {
-            // The attention layer takes [B, L, E]: the token rows go to their padded rows (padding stays finite: zero
-            // from the start, stale token rows after).
-            foreach (var (from, to, count) in Runs(rows))
+            // The attention layer takes [B, L, E]: without padding that is the hidden states themselves; otherwise the
+            // token rows are copied to their padded rows (the padding stays finite: zero at first, stale rows after).
+            if (hidden != paddedInput)
             {
-                engine.Copy(new LayerOperand<T>(hidden!, (long)from * hiddenSize), new LayerOperand<T>(paddedInput!, (long)to * hiddenSize), (long)count * hiddenSize);
+                foreach (var (from, to, count) in Runs(rows))
+                {
+                    engine.Copy(new LayerOperand<T>(hidden!, (long)from * hiddenSize), new LayerOperand<T>(paddedInput!, (long)to * hiddenSize), (long)count * hiddenSize);
+                }
+
+                Phase(EncoderPhase.Scatter, ref start);
             }
 
-            Phase(EncoderPhase.Scatter, ref start);
             layer.Attention.Forward(batch.Count, paddedInput!, paddedOutput!, masks);
             Phase(EncoderPhase.SelfAttention, ref start);
-            AddAndNormalize(paddedOutput!, attentionRows, paddedRows, rows, layer.AttentionNorm);
+            AddAndNormalize(paddedOutput!, attentionRows, paddedRows, rows, default, layer.AttentionNorm);
             Phase(EncoderPhase.LayerNorm, ref start);
-            engine.Linear(hidden!, hiddenSize, tokens, hiddenSize, layer.IntermediateWeight, layer.IntermediateBias, c.Intermediate, intermediate!, c.Intermediate);
+
+            // The feed-forward projections leave out their biases: the passes after them add them (GELU's, the norm's),
+            // which spares a pass over their outputs.
+            engine.Linear(hidden!, hiddenSize, tokens, hiddenSize, layer.IntermediateWeight, null, c.Intermediate, intermediate!, c.Intermediate);
             Phase(EncoderPhase.FeedForward, ref start);
-            GeluInPlace(tokens * c.Intermediate, c.Intermediate);
+            BiasGelu(tokens, c.Intermediate, layer.IntermediateBias);
             Phase(EncoderPhase.Gelu, ref start);
-            engine.Linear(intermediate!, c.Intermediate, tokens, c.Intermediate, layer.OutputWeight, layer.OutputBias, hiddenSize, output!, hiddenSize);
+            engine.Linear(intermediate!, c.Intermediate, tokens, c.Intermediate, layer.OutputWeight, null, hiddenSize, output!, hiddenSize);
             Phase(EncoderPhase.FeedForward, ref start);
-            AddAndNormalize(output!, outputRows, tokens, null, layer.OutputNorm);
+            AddAndNormalize(output!, outputRows, tokens, null, layer.OutputBias, layer.OutputNorm);
             Phase(EncoderPhase.LayerNorm, ref start);
         }
 
@@ -134,7 +144,7 @@ public sealed class SentenceEncoder<T> : IDisposable
             layer.Dispose();
         }
 
-        foreach (var tensor in new[] { hidden, intermediate, output, paddedInput, paddedOutput })
+        foreach (var tensor in new[] { tokenRows, intermediate, output, paddedInput, paddedOutput })
         {
             tensor?.Dispose();
         }
@@ -190,12 +200,15 @@ public sealed class SentenceEncoder<T> : IDisposable
         }
     }
 
-    /// <summary>Sizes the buffers for <paramref name="batch"/>: the token buffers grow, the padded pair fits exactly.</summary>
+    /// <summary>
+    /// Sizes the buffers for <paramref name="batch"/>: the token buffers grow, the attention layer's pair fits exactly;
+    /// without padding the hidden states live in the attention layer's input.
+    /// </summary>
     private void Prepare(TokenBatch batch)
     {
         var c = Config;
         long tokens = batch.TokenCount, padded = (long)batch.Count * batch.Length * c.Hidden;
-        Grow(ref hidden, tokens * c.Hidden);
+        Grow(ref tokenRows, tokens * c.Hidden);
         Grow(ref intermediate, tokens * c.Intermediate);
         Grow(ref output, tokens * c.Hidden);
         if (paddedInput?.Length != padded)
@@ -206,6 +219,8 @@ public sealed class SentenceEncoder<T> : IDisposable
             paddedInput.CopyFrom(new T[padded]);
             paddedOutput = backend.Allocate<T>(padded);
         }
+
+        hidden = tokens * c.Hidden == padded ? paddedInput : tokenRows;
     }
 
     private void Grow(ref AttentionTensor<T>? tensor, long length)
@@ -238,17 +253,18 @@ public sealed class SentenceEncoder<T> : IDisposable
                     row[i] += position[i] + type[i];
                 }
 
-                LayerNorm.Apply(row, default, row, norm.Scale, norm.Shift, c.LayerNormEpsilon);
+                LayerNorm.Apply(row, default, default, row, norm.Scale, norm.Shift, c.LayerNormEpsilon);
             }
         });
         hiddenRows.Write(hidden!, rows.Length * e);
     }
 
     /// <summary>
-    /// <c>hidden[t] = LayerNorm(source[row(t)] + hidden[t])</c> for every token: <paramref name="rows"/> maps a token to its
-    /// row of <paramref name="source"/> (null: the same row).
+    /// <c>hidden[t] = LayerNorm(source[row(t)] + bias + hidden[t])</c> for every token: <paramref name="rows"/> maps a token
+    /// to its row of <paramref name="source"/> (null: the same row); <paramref name="bias"/> may be empty.
     /// </summary>
-    private void AddAndNormalize(AttentionTensor<T> source, HostRows<T> sourceRows, int sourceRowCount, int[]? rows, LayerNormWeights norm)
+    private void AddAndNormalize(
+        AttentionTensor<T> source, HostRows<T> sourceRows, int sourceRowCount, int[]? rows, float[]? bias, LayerNormWeights norm)
     {
         var c = Config;
         int e = c.Hidden, tokens = rows?.Length ?? sourceRowCount;
@@ -261,17 +277,25 @@ public sealed class SentenceEncoder<T> : IDisposable
             for (int t = first; t < first + count; t++)
             {
                 var row = h.Slice(t * e, e);
-                LayerNorm.Apply(from.Slice((rows is null ? t : rows[t]) * e, e), row, row, norm.Scale, norm.Shift, c.LayerNormEpsilon);
+                LayerNorm.Apply(from.Slice((rows is null ? t : rows[t]) * e, e), bias, row, row, norm.Scale, norm.Shift, c.LayerNormEpsilon);
             }
         });
         hiddenRows.Write(hidden!, tokens * e);
     }
 
-    private void GeluInPlace(int count, int rowWidth)
+    /// <summary><c>x = GELU(x + bias)</c> on the intermediate activations, <paramref name="tokens"/> rows of <paramref name="width"/>.</summary>
+    private void BiasGelu(int tokens, int width, float[] bias)
     {
+        int count = tokens * width;
         _ = intermediateRows.Read(intermediate!, count);
-        ForRows(count / rowWidth, (first, rowCount) =>
-            Gelu.Apply(intermediateRows.Open(intermediate!, count).Slice(first * rowWidth, rowCount * rowWidth)));
+        ForRows(tokens, (first, rowCount) =>
+        {
+            var values = intermediateRows.Open(intermediate!, count);
+            for (int t = first; t < first + rowCount; t++)
+            {
+                Gelu.Apply(values.Slice(t * width, width), bias);
+            }
+        });
         intermediateRows.Write(intermediate!, count);
     }
 

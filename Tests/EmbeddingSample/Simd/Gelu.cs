@@ -16,21 +16,33 @@ public static class Gelu
 
     /// <summary>Replaces every value of <paramref name="values"/> by its GELU.</summary>
     /// <param name="values">The values.</param>
-    public static void Apply(Span<float> values)
+    public static void Apply(Span<float> values) => Apply(values, default);
+
+    /// <summary>Replaces every value <c>x</c> of <paramref name="row"/> by <c>GELU(x + bias)</c> (the projection's bias fused in).</summary>
+    /// <param name="row">The values.</param>
+    /// <param name="bias">One value per element of <paramref name="row"/>; empty for none.</param>
+    /// <exception cref="ArgumentException"><paramref name="bias"/> is neither empty nor as long as <paramref name="row"/>.</exception>
+    public static void Apply(Span<float> row, ReadOnlySpan<float> bias)
     {
-        var lanes = MemoryMarshal.Cast<float, Vector<float>>(values);
+        if (!bias.IsEmpty && bias.Length != row.Length)
+        {
+            throw new ArgumentException($"bias has {bias.Length} values; the row {row.Length}.", nameof(bias));
+        }
+
+        var lanes = MemoryMarshal.Cast<float, Vector<float>>(row);
+        var biasLanes = MemoryMarshal.Cast<float, Vector<float>>(bias);
         var half = new Vector<float>(0.5f);
         var inverseSqrt2 = new Vector<float>(InverseSqrt2);
         for (int i = 0; i < lanes.Length; i++)
         {
-            var x = lanes[i];
+            var x = bias.IsEmpty ? lanes[i] : lanes[i] + biasLanes[i];
             lanes[i] = x * half * (Vector<float>.One + Erf(x * inverseSqrt2));
         }
 
-        for (int i = lanes.Length * Vector<float>.Count; i < values.Length; i++)
+        for (int i = lanes.Length * Vector<float>.Count; i < row.Length; i++)
         {
-            float x = values[i];
-            values[i] = x * 0.5f * (1f + Erf(new Vector<float>(x * InverseSqrt2))[0]);
+            float x = row[i] + (bias.IsEmpty ? 0 : bias[i]);
+            row[i] = x * 0.5f * (1f + Erf(new Vector<float>(x * InverseSqrt2))[0]);
         }
     }
 

@@ -5,7 +5,8 @@ namespace EmbeddingSample.Tokens;
 
 /// <summary>
 /// all-MiniLM-L6-v2's tokenizer: FastBertTokenizer's WordPiece (lower-cased, accents stripped, as BERT uncased) on the
-/// model's own <c>vocab.txt</c>, truncating as sentence-transformers does at the model's 256 tokens.
+/// model's own <c>vocab.txt</c>, truncating as sentence-transformers does at the model's 256 tokens. Calls from several
+/// threads take turns: FastBertTokenizer keeps working buffers in the instance.
 /// </summary>
 public sealed class SentenceTokenizer
 {
@@ -13,6 +14,7 @@ public sealed class SentenceTokenizer
     public const int DefaultMaximumTokens = 256;
 
     private readonly BertTokenizer tokenizer = new();
+    private readonly Lock gate = new();
 
     /// <summary>Loads the vocabulary from <see cref="MiniLmPackage"/>.</summary>
     public SentenceTokenizer()
@@ -40,7 +42,10 @@ public sealed class SentenceTokenizer
     public long[] Tokens(string sentence, int maximumTokens = DefaultMaximumTokens)
     {
         ArgumentNullException.ThrowIfNull(sentence);
-        var (ids, _, _) = tokenizer.Encode(sentence, maximumTokens);
-        return ids.ToArray();
+        lock (gate)
+        {
+            var (ids, _, _) = tokenizer.Encode(sentence, maximumTokens);
+            return ids.ToArray();
+        }
     }
 }
