@@ -71,19 +71,7 @@ internal sealed class EmbedBenchCommand : Command<EmbedBenchSettings>
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "embed-bench.md"), EmbedReport.Markdown(rows, notes));
         File.WriteAllText(Path.Combine(folder, "embed-bench.csv"), EmbedReport.Csv(rows));
-        var written = new List<string> { "embed-bench.md", "embed-bench.csv" };
-        try
-        {
-            written.AddRange(EmbedCharts.Write(rows, folder, MachineDescription.Short).Select(Path.GetFileName)!);
-        }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
-        {
-            // The charts are a convenience: a machine without the Skia natives still gets the table and the CSV.
-            AnsiConsole.WriteLine($"Charts not written: {e.GetBaseException().Message}");
-        }
-
-        AnsiConsole.WriteLine($"Output folder: {Path.GetFullPath(folder)}");
-        AnsiConsole.WriteLine($"Wrote {string.Join(", ", written)}.");
+        ChartOutput.WriteAndList(folder, ["embed-bench.md", "embed-bench.csv"], () => EmbedCharts.Write(rows, folder, MachineDescription.Short));
         int failures = rows.Count(r => !r.Passes);
         if (failures > 0)
         {

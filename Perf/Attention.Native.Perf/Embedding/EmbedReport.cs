@@ -38,7 +38,7 @@ internal static class EmbedReport
         Table(text, ["threads", "sentences × tokens", "ours ms", .. EmbedProfile.Names.Select(n => $"{n} %"), "tokeniser ms"], rows.Select(r => new[]
         {
             Number(r.Threads), r.Case.Label, Ms(r.Ours),
-        }.Concat(r.Profile.Shares.Select(s => Number(100 * s, "F1"))).Append(Number(1000 * r.TokenizeSeconds, "F2")).ToArray()));
+        }.Concat(r.Profile.Shares.Select(s => Number(100 * s, "F1"))).Append(Number(1000 * r.TokenizeSeconds, "F3")).ToArray()));
         return text.ToString();
     }
 
