@@ -20,7 +20,7 @@ internal sealed class EmbedBenchSettings : CommandSettings
     public string Batches { get; init; } = "1,8,64";
 
     [CommandOption("--tokens <LIST>")]
-    [Description("Comma-separated tokens per sentence ([CLS] and [SEP] included, 3 to 256), or mixed: lengths drawn evenly from 16 to 256 (a batch that pads).")]
+    [Description("Comma-separated tokens per sentence ([[CLS]] and [[SEP]] included, 3 to 256), or mixed: lengths drawn evenly from 16 to 256 (a batch that pads).")]
     [DefaultValue("16,64,256,mixed")]
     public string Tokens { get; init; } = "16,64,256,mixed";
 
