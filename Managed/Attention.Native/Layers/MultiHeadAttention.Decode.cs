@@ -84,7 +84,7 @@ public sealed partial class MultiHeadAttention<T>
 
         cache.EnsureRoom(n);
         var q = scratch.Get<T>(LayerScratch.Projections, (long)batch * n * d.QueryRows);
-        engine.Linear(query, d.ModelDim, batch * n, d.ModelDim, inWeight, InBias(0), d.QueryRows, q, d.QueryRows);
+        engine.Linear(query, d.ModelDim, batch * n, queryProjection, InBias(0), q, d.QueryRows);
         // Each sequence's new keys and values go straight into its rows of the cache (sequence b's start at row
         // b·capacity + start): one batched projection each, no copies.
         long queryStride = (long)n * d.ModelDim;

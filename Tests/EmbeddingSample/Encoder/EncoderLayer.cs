@@ -8,7 +8,7 @@ namespace EmbeddingSample.Encoder;
 /// <summary>
 /// One BERT layer's weights on a backend: the self-attention as a <see cref="MultiHeadAttention{T}"/> (its packed
 /// in-projection is BERT's query, key and value projections stacked), the feed-forward weights as tensors for the
-/// layers' SGEMM / cuBLAS, and what the host adds after them: the feed-forward biases and the two layer norms.
+/// layers' SGEMM / cuBLAS (projections the CPU engine keeps packed), and what the host adds after them: the feed-forward biases and the two layer norms.
 /// </summary>
 internal sealed class EncoderLayer<T> : IDisposable
     where T : unmanaged
@@ -21,8 +21,10 @@ internal sealed class EncoderLayer<T> : IDisposable
             [.. weights.Query.Bias, .. weights.Key.Bias, .. weights.Value.Bias],
             weights.AttentionOutput.Weight, weights.AttentionOutput.Bias);
         IntermediateWeight = Upload(backend, weights.Intermediate.Weight);
+        Intermediate = new ProjectionWeight<T>(IntermediateWeight, 0, config.Intermediate, config.Hidden);
         IntermediateBias = Rounded(weights.Intermediate.Bias);
         OutputWeight = Upload(backend, weights.Output.Weight);
+        Output = new ProjectionWeight<T>(OutputWeight, 0, config.Hidden, config.Intermediate);
         OutputBias = Rounded(weights.Output.Bias);
         AttentionNorm = weights.AttentionNorm;
         OutputNorm = weights.OutputNorm;
@@ -33,11 +35,17 @@ internal sealed class EncoderLayer<T> : IDisposable
     /// <summary><c>[Intermediate, Hidden]</c>.</summary>
     public AttentionTensor<T> IntermediateWeight { get; }
 
+    /// <summary>The intermediate projection on <see cref="IntermediateWeight"/>, packed once by the CPU engine.</summary>
+    public ProjectionWeight<T> Intermediate { get; }
+
     /// <summary><c>[Intermediate]</c>, added before GELU (rounded to <typeparamref name="T"/> as a projection's bias is).</summary>
     public float[] IntermediateBias { get; }
 
     /// <summary><c>[Hidden, Intermediate]</c>.</summary>
     public AttentionTensor<T> OutputWeight { get; }
+
+    /// <summary>The output projection on <see cref="OutputWeight"/>, packed once by the CPU engine.</summary>
+    public ProjectionWeight<T> Output { get; }
 
     /// <summary><c>[Hidden]</c>, added before the residual and the norm.</summary>
     public float[] OutputBias { get; }
@@ -49,6 +57,8 @@ internal sealed class EncoderLayer<T> : IDisposable
     public void Dispose()
     {
         Attention.Dispose();
+        Intermediate.Dispose();
+        Output.Dispose();
         IntermediateWeight.Dispose();
         OutputWeight.Dispose();
     }

@@ -110,11 +110,11 @@ public sealed class SentenceEncoder<T> : IDisposable
 
             // The feed-forward projections leave out their biases: the passes after them add them (GELU's, the norm's),
             // which spares a pass over their outputs.
-            engine.Linear(hidden!, hiddenSize, tokens, hiddenSize, layer.IntermediateWeight, null, c.Intermediate, intermediate!, c.Intermediate);
+            engine.Linear(hidden!, hiddenSize, tokens, layer.Intermediate, null, intermediate!, c.Intermediate);
             Phase(EncoderPhase.FeedForward, ref start);
             BiasGelu(tokens, c.Intermediate, layer.IntermediateBias);
             Phase(EncoderPhase.Gelu, ref start);
-            engine.Linear(intermediate!, c.Intermediate, tokens, c.Intermediate, layer.OutputWeight, null, hiddenSize, output!, hiddenSize);
+            engine.Linear(intermediate!, c.Intermediate, tokens, layer.Output, null, output!, hiddenSize);
             Phase(EncoderPhase.FeedForward, ref start);
             AddAndNormalize(output!, outputRows, tokens, null, layer.OutputBias, layer.OutputNorm);
             Phase(EncoderPhase.LayerNorm, ref start);
