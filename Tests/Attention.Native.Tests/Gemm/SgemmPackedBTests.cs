@@ -14,7 +14,7 @@ public sealed class SgemmPackedBTests
     /// <summary>m × n × k with each of 1, 7, 63, 65 and 1000 in each place (1000 with small partners, for a fast reference).</summary>
     private static readonly (int M, int N, int K)[] Sizes =
     [
-        (1, 1, 1), (7, 63, 65), (65, 7, 63), (63, 65, 7), (1000, 7, 65), (7, 1000, 63), (65, 63, 1000), (1, 1000, 7), (1000, 1, 1),
+        (1, 1, 1), (7, 63, 65), (65, 7, 63), (63, 65, 7), (1000, 7, 65), (7, 1000, 63), (65, 7, 1000), (1, 1000, 7), (1000, 1, 1),
         (170, 40, 300),
     ];
 
@@ -52,7 +52,7 @@ public sealed class SgemmPackedBTests
     [InlineData(0)]
     public void Any_thread_count_matches_float64(int threads)
     {
-        foreach (var (m, n, k) in new[] { (301, 70, 90), (5, 300, 40), (2, 3, 4), (16, 1536, 384), (1600, 20, 10) })
+        foreach (var (m, n, k) in new[] { (301, 70, 90), (5, 300, 40), (2, 3, 4), (16, 530, 90), (1600, 20, 10) })
         {
             new SgemmProblem(false, true, m, n, k) { Prepacked = true }.Check(CpuKernelVariant.Auto, threads);
         }
