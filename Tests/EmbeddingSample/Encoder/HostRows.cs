@@ -30,6 +30,8 @@ internal sealed class HostRows<T>
     }
 
     /// <summary>Empty floats of <paramref name="count"/> elements to fill and <see cref="Write"/> (in place on the CPU).</summary>
+    /// <remarks>A count larger than any before replaces the host buffer: call it (or <see cref="Read"/>) once with that
+    /// count before threads share the rows, so that they all get the same buffer.</remarks>
     public Span<float> Open(AttentionTensor<T> tensor, int count)
     {
         if (tensor is CpuTensor<float> cpu)

@@ -238,6 +238,8 @@ public sealed class SentenceEncoder<T> : IDisposable
         var c = Config;
         int e = c.Hidden;
         var norm = weights.EmbeddingNorm;
+        // Sized here, before the workers share it: the first Open of a larger size replaces the host buffer.
+        _ = hiddenRows.Open(hidden!, rows.Length * e);
         ForRows(rows.Length, (first, count) =>
         {
             var h = hiddenRows.Open(hidden!, rows.Length * e);

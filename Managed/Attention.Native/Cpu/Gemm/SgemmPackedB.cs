@@ -19,7 +19,8 @@ internal sealed unsafe class SgemmPackedB : IDisposable
         Depth = depth;
         Columns = columns;
         NR = nr;
-        memory = new AlignedMemoryHandle((nuint)PackedPanel.Floats(depth, columns, nr) * sizeof(float), zero: false);
+        // It lives as long as its layer, like a tensor: reported to the GC, so that undisposed ones are collected by size.
+        memory = new AlignedMemoryHandle((nuint)PackedPanel.Floats(depth, columns, nr) * sizeof(float), zero: false, gcPressure: true);
     }
 
     /// <summary>The variant the layout is for (never <see cref="CpuKernelVariant.Auto"/>).</summary>
