@@ -7,6 +7,8 @@
 #   ./build.sh bench [f]    BenchmarkDotNet suite (optional filter, e.g. '*Decode*')
 #   ./build.sh compare ...  the comparison command with your own options (see --help)
 #   ./build.sh seed         the seed's examples on the layers (Tests/SeedSample): SelfAttention [32, 64, 512], 我 是 一只 狗
+#   ./build.sh embed "a" .. all-MiniLM-L6-v2 sentence embeddings on the layers beside ONNX Runtime's (Tests/EmbeddingSample;
+#                           --cpu, --cuda, --half, --threads N); the perf tool's embed-bench times both
 #   ./build.sh gemm ...     the CPU SGEMM table: GFLOP/s and % of the FMA peak measured in the same run, error vs
 #                           float64 (options --threads, --shapes, --variants, --quick, --out; see gemm --help)
 #   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc (Native/check.sh ptx)
@@ -26,6 +28,8 @@
 #                       emulated-device: libcuda.so.1 and libcublas.so.13 first on LD_LIBRARY_PATH)
 #   no-avx2.xml, no-simd.xml   its [Trait("Isa", "Rerun")] classes with AVX2 / every hardware intrinsic switched off
 #   generators.xml      Tests/Attention.Native.Generators.Tests
+#   embedding.xml, emulated-embedding.xml   Tests/EmbeddingSample.Tests against ONNX Runtime; its Device=Cuda tests on
+#                       the emulated device
 #   integration.xml     Tests/Attention.Native.IntegrationTests ([Trait("Category", "Integration")]): the packed
 #                       package, NativeAOT, the seed sample, the perf tool's files, the device pack's dry run and
 #                       its rehearsal on the emulated device
@@ -106,7 +110,9 @@ run_all_tests() {
   bash Native/check.sh emulated-device "$emulated_device_dir" || status=$?
   case $status in
     0) LD_LIBRARY_PATH="$PWD/$emulated_device_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-         run_tests emulated-gpu "$tests" -trait "Device=Cuda" ;;
+         run_tests emulated-gpu "$tests" -trait "Device=Cuda"
+       LD_LIBRARY_PATH="$PWD/$emulated_device_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+         run_tests emulated-embedding "$(test_exe EmbeddingSample.Tests)" -trait "Device=Cuda" ;;
     77) report_one emulated-gpu Skip "the emulated device needs a C++20 compiler and the CUDA toolkit's headers" ;;
     *) report_one emulated-gpu Fail "the emulated device does not build (Native/check.sh emulated-device)" ;;
   esac
@@ -114,6 +120,7 @@ run_all_tests() {
   DOTNET_EnableAVX2=0 run_tests no-avx2 "$tests" -trait "Isa=Rerun"
   DOTNET_EnableHWIntrinsic=0 run_tests no-simd "$tests" -trait "Isa=Rerun"
   run_tests generators "$(test_exe Attention.Native.Generators.Tests)"
+  run_tests embedding "$(test_exe EmbeddingSample.Tests)" -trait- "Device=Cuda"
   run_tests integration "$(test_exe Attention.Native.IntegrationTests)"
   summarize_tests
 }
@@ -125,16 +132,18 @@ case "$command" in
   test) run_all_tests ;;
   bench) build && dotnet run --project "$perf_project" -c "$configuration" --no-build -- bench --filter "${1:-*}" "${@:2}" ;;
   compare | gemm) build && dotnet run --project "$perf_project" -c "$configuration" --no-build -- "$command" "$@" ;;
-  seed)
-    dotnet build Tests/SeedSample -c "$configuration" -nologo -v minimal
-    dotnet run --project Tests/SeedSample -c "$configuration" --no-build -- "$@"
+  seed | embed)
+    sample=Tests/SeedSample
+    [ "$command" = seed ] || sample=Tests/EmbeddingSample
+    dotnet build "$sample" -c "$configuration" -nologo -v minimal
+    dotnet run --project "$sample" -c "$configuration" --no-build -- "$@"
     ;;
   ptx) bash Native/check.sh ptx ;;
   kernel-report) bash Native/check.sh kernel-report "$@" ;;
   device-pack) build && CONFIGURATION=$configuration bash Perf/device/pack.sh ;;
   device-rehearsal) build && CONFIGURATION=$configuration bash Perf/device/pack.sh && bash Perf/device/rehearsal.sh "$@" ;;
   *)
-    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | seed | ptx | kernel-report [dir] | device-pack | device-rehearsal [folder]]" >&2
+    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | seed | embed [text...] | ptx | kernel-report [dir] | device-pack | device-rehearsal [folder]]" >&2
     exit 2
     ;;
 esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build.sh test's "perf-outputs" check: the perf tool's compare, gemm and heatmap commands write their files.
+# build.sh test's "perf-outputs" check: the perf tool's compare, gemm, heatmap and embed-bench commands write their files.
 # compare --quick on one small shape (1 thread, with the peers that load; then in half on the Vector128 and Scalar
 # kernels; then a decode shape on an int8 key/value cache, beside a shape it cannot take) and heatmap into a scratch folder; every CSV, Markdown and PNG must exist and be non-empty, and each PNG must
 # start with the PNG signature and be of plausible size. Each peer (torch, ort) must have its rows for that shape, or a
@@ -30,11 +30,14 @@ timeout 120 dotnet "$tool" compare --dtypes int8kv --backends cpu --peers none -
 echo "== gemm --quick --shapes 'proj 2048x512x512 Bt' --threads 1 --seconds 0.1 --out $out/gemm"
 timeout 120 dotnet "$tool" gemm --quick --shapes 'proj 2048x512x512 Bt' --threads 1 --seconds 0.1 --seed 1 --out "$out/gemm" ||
   fail "gemm exited $?"
+echo "== embed-bench --quick --batches 2 --tokens 16,mixed --threads 1 --out $out/embed"
+timeout 300 dotnet "$tool" embed-bench --quick --batches 2 --tokens 16,mixed --threads 1 --out "$out/embed" ||
+  fail "embed-bench exited $?"
 echo "== heatmap --out $out/h.png"
 timeout 60 dotnet "$tool" heatmap --out "$out/h.png" || fail "heatmap exited $?"
 echo "== heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out $out/r.png"
 timeout 60 dotnet "$tool" heatmap --random --lq 7 --lk 9 --heads 3 --head 2 --causal --out "$out/r.png" || fail "heatmap --random exited $?"
-for command in compare gemm heatmap sweep gpu-bench gpu-modules device-report; do
+for command in compare gemm heatmap sweep gpu-bench gpu-modules device-report embed-bench; do
   help=$(timeout 60 dotnet "$tool" "$command" --help 2>&1)
   status=$?
   { [ "$status" -eq 0 ] && grep -q DESCRIPTION <<<"$help" && ! grep -q Exception <<<"$help"; } ||
@@ -86,6 +89,14 @@ for peer in torch ort; do
   done
   grep -q "| ours/$peer |" "$out/compare/compare.md" || fail "compare.md has no ours/$peer column in its peers table"
 done
+echo "== embed-bench --tokens 300 (bad arguments: exit 2)"
+timeout 60 dotnet "$tool" embed-bench --tokens 300 --out "$out/bad" >/dev/null 2>&1
+status=$?
+[ "$status" -eq 2 ] || fail "embed-bench with a bad --tokens exited $status, expected 2"
+check_file "$out/embed/embed-bench.md" 500
+grep -Eq '^1,2,mixed,[0-9]+,[0-9]+,([^,]*,){7}True,' "$out/embed/embed-bench.csv" || fail "embed-bench.csv has no passing 2 × mixed row"
+check_png "$out/embed/embed-throughput.png"
+check_png "$out/embed/embed-ratio.png"
 check_file "$out/gemm/gemm.md" 200
 check_file "$out/gemm/gemm.csv" 100
 grep -q '^proj 2048x512x512 Bt,2048,512,512,false,true,' "$out/gemm/gemm.csv" || fail "gemm.csv has no 'proj 2048x512x512 Bt' row"

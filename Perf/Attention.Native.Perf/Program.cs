@@ -48,6 +48,10 @@ app.Configure(config =>
     config.AddCommand<GpuLayersCommand>("gpu-layers")
         .WithDescription("Check the layers on CUDA against the CPU backend (float64-tested) and time the forward, projections vs attention.")
         .WithExample("gpu-layers", "--dry-run");
+    config.AddCommand<EmbedBenchCommand>("embed-bench")
+        .WithDescription("Sentences per second of all-MiniLM-L6-v2 embeddings: the embedding sample on the CPU backend beside ONNX Runtime on the same model.onnx, checked against it and profiled.")
+        .WithExample("embed-bench", "--quick", "--batches", "8", "--tokens", "64")
+        .WithExample("embed-bench", "--threads", "1,2", "--out", "embed-results");
     config.AddCommand<DeviceReportCommand>("device-report")
         .WithDescription("Render Perf/device/run.sh's report.md from the files its steps wrote.");
     config.AddExample("bench");

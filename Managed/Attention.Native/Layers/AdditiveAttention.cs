@@ -21,6 +21,9 @@ public sealed class AdditiveAttention : IDisposable
     private readonly AttentionTensor<float> keyWeight;
     private readonly AttentionTensor<float> scoreVector;
     private readonly LayerScratch scratch;
+
+    // W₁ and W₂ as the projections' weights, each kept packed by the CPU engine between calls.
+    private readonly ProjectionWeight<float> queryProjection, keyProjection;
     private readonly SingleCallGuard guard = new("AdditiveAttention");
     private bool disposed;
 
@@ -46,6 +49,8 @@ public sealed class AdditiveAttention : IDisposable
         engine = LayerEngine<float>.For(backend, allowTensorFloat32: false);
         queryWeight = backend.Allocate<float>((long)options.Units * options.QueryDim);
         keyWeight = backend.Allocate<float>((long)options.Units * options.KeyDim);
+        queryProjection = new(queryWeight, 0, options.Units, options.QueryDim);
+        keyProjection = new(keyWeight, 0, options.Units, options.KeyDim);
         scoreVector = backend.Allocate<float>(options.Units);
         scratch = new LayerScratch(backend);
     }
@@ -74,6 +79,8 @@ public sealed class AdditiveAttention : IDisposable
         Require(scoreVector, this.scoreVector.Length, nameof(scoreVector), $"[Units={Options.Units}]");
         this.queryWeight.CopyFrom(queryWeight);
         this.keyWeight.CopyFrom(keyWeight);
+        queryProjection.Changed();
+        keyProjection.Changed();
         this.scoreVector.CopyFrom(scoreVector);
     }
 
@@ -146,6 +153,8 @@ public sealed class AdditiveAttention : IDisposable
             engine.Synchronize();
             queryWeight.Dispose();
             keyWeight.Dispose();
+            queryProjection.Dispose();
+            keyProjection.Dispose();
             scoreVector.Dispose();
             scratch.Dispose();
             engine.Dispose();
@@ -183,8 +192,8 @@ public sealed class AdditiveAttention : IDisposable
 
         long queryRows = (long)batch * tq * units;
         var projections = scratch.Get<float>(LayerScratch.Projections, queryRows + ((long)batch * tk * units));
-        engine.Linear(query, Options.QueryDim, batch * tq, Options.QueryDim, queryWeight, null, units, projections, units);
-        engine.Linear(key, Options.KeyDim, batch * tk, Options.KeyDim, keyWeight, null, units, new(projections, queryRows), units);
+        engine.Linear(query, Options.QueryDim, batch * tq, queryProjection, null, projections, units);
+        engine.Linear(key, Options.KeyDim, batch * tk, keyProjection, null, new(projections, queryRows), units);
         engine.Additive(
             new AdditiveAttentionProblem(batch, tq, tk, units, ValueDim, resolved), projections, new(projections, queryRows),
             scoreVector, value, output, weights is null ? (LayerOperand<float>?)null : new LayerOperand<float>(weights, 0));

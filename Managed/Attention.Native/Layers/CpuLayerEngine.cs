@@ -9,7 +9,8 @@ namespace Attention.Native.Layers;
 /// The layers' operations on the CPU: <see cref="CpuSgemm"/> projections on the tensors' memory in place; Half and
 /// BFloat16 operands are widened as the SGEMM packs them and the float result is rounded once (as a GPU GEMM with fp32
 /// accumulation does; <see cref="ProjectionEpilogue"/>), with the attention itself on the backend's Half/BFloat16 path.
-/// Up to four rows (decoding steps) go to <see cref="RowProjection"/>, which reads W once instead of packing it. Every
+/// Up to four rows (decoding steps) go to <see cref="RowProjection"/>, which reads W once instead of packing it; a
+/// layer's own weights (<see cref="ProjectionWeight{T}"/>) are packed once and kept packed for the SGEMM. Every
 /// operation runs in the backend's variant (<see cref="CpuBackend.Variant"/>).
 /// </summary>
 internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>, IInt8CacheEngine<T>
@@ -39,24 +40,28 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
             return;
         }
 
-        // Float layers multiply into Y in place; Half/BFloat16 ones into a float buffer that is then rounded into Y. Their
-        // X and W are widened block by block as the SGEMM packs them.
-        bool inPlace = typeof(T) == typeof(float);
-        int ldc = inPlace ? ldy : outFeatures;
-        var c = inPlace ? Floats(y) : Grown(ref wideY, (long)rows * outFeatures);
-        CpuSgemm.Multiply<T>(
-            backend.Variant, transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, Span(x), ldx,
-            Span(weight), inFeatures, 0f, c, ldc, backend.ThreadCount);
-        if (!inPlace || bias is not null)
+        Project(x, ldx, rows, inFeatures, weight, null, bias, outFeatures, y, ldy);
+    }
+
+    public override void Linear(
+        LayerOperand<T> x, int ldx, int rows, ProjectionWeight<T> weight, LayerOperand<T>? bias, LayerOperand<T> y, int ldy)
+    {
+        if (rows <= RowProjection.MaxRows)
         {
-            var biasScratch = inPlace ? default : Grown(ref wideBias, outFeatures);
-            fixed (float* pc = c)
-            fixed (float* pw = biasScratch)
-            {
-                ProjectionEpilogue.Run(
-                    backend.Variant, pc, ldc, rows, outFeatures, bias is { } b ? Pointer(b) : null, pw, Pointer(y), ldy);
-            }
+            base.Linear(x, ldx, rows, weight, bias, y, ldy);
+            return;
         }
+
+        // The weight is packed at its first product (and again after the layer writes it), not at every one.
+        if (weight.Packed is not { } packed || packed.Variant != backend.Variant)
+        {
+            weight.Changed();
+            packed = weight.Packed = SgemmPackedB.Pack<T>(
+                backend.Variant, transposeB: true, weight.InFeatures, weight.OutFeatures, Span(weight.Operand), weight.InFeatures,
+                backend.ThreadCount);
+        }
+
+        Project(x, ldx, rows, weight.InFeatures, weight.Operand, packed, bias, weight.OutFeatures, y, ldy);
     }
 
     public override void LinearBatched(
@@ -72,6 +77,39 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         }
 
         base.LinearBatched(x, ldx, batchStrideX, rows, batches, inFeatures, weight, bias, outFeatures, y, ldy, batchStrideY);
+    }
+
+    /// <summary>The SGEMM (on W packed ahead when <paramref name="packed"/> is given) and its epilogue.</summary>
+    private void Project(
+        LayerOperand<T> x, int ldx, int rows, int inFeatures, LayerOperand<T> weight, SgemmPackedB? packed, LayerOperand<T>? bias,
+        int outFeatures, LayerOperand<T> y, int ldy)
+    {
+        // Float layers multiply into Y in place; Half/BFloat16 ones into a float buffer that is then rounded into Y. Their
+        // X (and W, unless packed ahead) is widened block by block as the SGEMM packs it.
+        bool inPlace = typeof(T) == typeof(float);
+        int ldc = inPlace ? ldy : outFeatures;
+        var c = inPlace ? Floats(y) : Grown(ref wideY, (long)rows * outFeatures);
+        if (packed is null)
+        {
+            CpuSgemm.Multiply<T>(
+                backend.Variant, transposeA: false, transposeB: true, rows, outFeatures, inFeatures, 1f, Span(x), ldx,
+                Span(weight), inFeatures, 0f, c, ldc, backend.ThreadCount);
+        }
+        else
+        {
+            CpuSgemm.Multiply<T>(transposeA: false, rows, 1f, Span(x), ldx, packed, 0f, c, ldc, backend.ThreadCount);
+        }
+
+        if (!inPlace || bias is not null)
+        {
+            var biasScratch = inPlace ? default : Grown(ref wideBias, outFeatures);
+            fixed (float* pc = c)
+            fixed (float* pw = biasScratch)
+            {
+                ProjectionEpilogue.Run(
+                    backend.Variant, pc, ldc, rows, outFeatures, bias is { } b ? Pointer(b) : null, pw, Pointer(y), ldy);
+            }
+        }
     }
 
     public override void Attention(

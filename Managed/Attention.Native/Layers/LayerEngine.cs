@@ -37,7 +37,15 @@ internal abstract class LayerEngine<T> : IDisposable
         LayerOperand<T> y, int ldy);
 
     /// <summary>
-    /// <see cref="Linear"/> on <paramref name="batches"/> equally spaced blocks of <paramref name="rows"/> rows: block
+    /// <see cref="Linear(LayerOperand{T}, int, int, int, LayerOperand{T}, LayerOperand{T}?, int, LayerOperand{T}, int)"/>
+    /// with a layer's own weight, which the engine may keep in a form of its own between calls (the CPU's packed W).
+    /// </summary>
+    public virtual void Linear(
+        LayerOperand<T> x, int ldx, int rows, ProjectionWeight<T> weight, LayerOperand<T>? bias, LayerOperand<T> y, int ldy) =>
+        Linear(x, ldx, rows, weight.InFeatures, weight.Operand, bias, weight.OutFeatures, y, ldy);
+
+    /// <summary>
+    /// <see cref="Linear(LayerOperand{T}, int, int, int, LayerOperand{T}, LayerOperand{T}?, int, LayerOperand{T}, int)"/> on <paramref name="batches"/> equally spaced blocks of <paramref name="rows"/> rows: block
     /// <c>b</c> reads X from <c>b·batchStrideX</c> and writes Y from <c>b·batchStrideY</c> elements on (each sequence's
     /// new tokens into its own rows of a key/value cache). One call per block here; one strided-batched GEMM on a GPU.
     /// </summary>

@@ -104,7 +104,7 @@ public sealed partial class MultiHeadAttention<T>
 
         cache.EnsureRoom(n);
         var q = scratch.Get<T>(LayerScratch.Projections, (long)batch * n * d.QueryRows);
-        engine.Linear(query, d.ModelDim, batch * n, d.ModelDim, inWeight, InBias(0), d.QueryRows, q, d.QueryRows);
+        engine.Linear(query, d.ModelDim, batch * n, queryProjection, InBias(0), q, d.QueryRows);
         if (cache.Int8 is { } int8)
         {
             StepInt8(int8, query, q, shape, options, start, output, weights, weightsMode);

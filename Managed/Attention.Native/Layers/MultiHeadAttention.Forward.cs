@@ -154,7 +154,7 @@ public sealed partial class MultiHeadAttention<T>
         {
             // One GEMM for Q, K and V; the attention reads them in place as [B, L, H, D] views of the [B·L, Q|K|V] rows.
             var proj = scratch.Get<T>(LayerScratch.Projections, (long)rowsQ * d.PackedRows);
-            engine.Linear(query, d.ModelDim, rowsQ, d.ModelDim, inWeight, InBias(0), d.PackedRows, proj, d.PackedRows);
+            engine.Linear(query, d.ModelDim, rowsQ, packedProjection!, InBias(0), proj, d.PackedRows);
             q = proj;
             k = new(proj, d.QueryRows);
             v = new(proj, d.QueryRows + d.KeyRows);
@@ -172,9 +172,9 @@ public sealed partial class MultiHeadAttention<T>
             q = proj;
             k = new(proj, qLength);
             v = new(proj, qLength + kLength);
-            engine.Linear(query, d.ModelDim, rowsQ, d.ModelDim, inWeight, InBias(0), d.QueryRows, q, d.QueryRows);
-            engine.Linear(key!, d.KeyInputDim, rowsK, d.KeyInputDim, new(inWeight, d.KeyWeightOffset), InBias(d.QueryRows), d.KeyRows, k, d.KeyRows);
-            engine.Linear(value!, d.ValueInputDim, rowsK, d.ValueInputDim, new(inWeight, d.ValueWeightOffset), InBias(d.QueryRows + d.KeyRows), d.ValueRows, v, d.ValueRows);
+            engine.Linear(query, d.ModelDim, rowsQ, queryProjection, InBias(0), q, d.QueryRows);
+            engine.Linear(key!, d.KeyInputDim, rowsK, keyProjection, InBias(d.QueryRows), k, d.KeyRows);
+            engine.Linear(value!, d.ValueInputDim, rowsK, valueProjection, InBias(d.QueryRows + d.KeyRows), v, d.ValueRows);
             options = options with
             {
                 QueryStrides = Rows(lq, d.QueryRows, d.KeyDim),
@@ -209,7 +209,7 @@ public sealed partial class MultiHeadAttention<T>
             : new LayerOperand<float>(scratch.Get<float>(LayerScratch.Probabilities, shape.ProbabilitiesElementCount), 0);
         options = options with { OutputStrides = Rows(shape.QueryLength, d.ContextWidth, d.ValueDim) };
         attention(options, context, probabilities);
-        engine.Linear(context, d.ContextWidth, rowsQ, d.ContextWidth, outWeight, outBias is null ? (LayerOperand<T>?)null : new LayerOperand<T>(outBias, 0), d.ModelDim, output, d.ModelDim);
+        engine.Linear(context, d.ContextWidth, rowsQ, outProjection, outBias is null ? (LayerOperand<T>?)null : new LayerOperand<T>(outBias, 0), output, d.ModelDim);
         if (weights is not null && weightsMode == AttentionWeightsMode.AveragedOverHeads)
         {
             HeadAverage.Write(probabilities!.Value.Tensor, weights, shape);

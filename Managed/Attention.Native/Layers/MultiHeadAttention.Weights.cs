@@ -177,6 +177,14 @@ public sealed partial class MultiHeadAttention<T>
     /// <summary>Copies float weights into a tensor of the layer's element type, rounding them for Half and BFloat16.</summary>
     private void Store(AttentionTensor<T> tensor, ReadOnlySpan<float> values)
     {
+        foreach (var projection in Projections)
+        {
+            if (ReferenceEquals(projection.Tensor, tensor))
+            {
+                projection.Changed();
+            }
+        }
+
         if (typeof(T) == typeof(float))
         {
             tensor.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(values));

@@ -30,6 +30,10 @@ public sealed partial class MultiHeadAttention<T> : IDisposable
     private readonly AttentionTensor<T> outWeight;
     private readonly AttentionTensor<T>? outBias;
     private readonly LayerScratch scratch;
+
+    // The projections' weights inside inWeight and outWeight, each kept packed by the CPU engine between calls.
+    private readonly ProjectionWeight<T>? packedProjection;
+    private readonly ProjectionWeight<T> queryProjection, keyProjection, valueProjection, outProjection;
     private readonly SingleCallGuard guard = new("MultiHeadAttention");
     private bool disposed;
 
@@ -58,6 +62,11 @@ public sealed partial class MultiHeadAttention<T> : IDisposable
         }
 
         scratch = new LayerScratch(backend);
+        packedProjection = dims.CanPack ? new(inWeight, 0, dims.PackedRows, dims.ModelDim) : null;
+        queryProjection = new(inWeight, 0, dims.QueryRows, dims.ModelDim);
+        keyProjection = new(inWeight, dims.KeyWeightOffset, dims.KeyRows, dims.KeyInputDim);
+        valueProjection = new(inWeight, dims.ValueWeightOffset, dims.ValueRows, dims.ValueInputDim);
+        outProjection = new(outWeight, 0, dims.ModelDim, dims.ContextWidth);
     }
 
     /// <summary>The backend the layer runs on.</summary>
@@ -105,8 +114,17 @@ public sealed partial class MultiHeadAttention<T> : IDisposable
         outWeight.Dispose();
         outBias?.Dispose();
         scratch.Dispose();
+        foreach (var projection in Projections)
+        {
+            projection.Dispose();
+        }
+
         engine.Dispose();
     }
+
+    private IEnumerable<ProjectionWeight<T>> Projections =>
+        packedProjection is null ? [queryProjection, keyProjection, valueProjection, outProjection]
+        : [packedProjection, queryProjection, keyProjection, valueProjection, outProjection];
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 }

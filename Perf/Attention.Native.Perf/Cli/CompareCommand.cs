@@ -86,20 +86,7 @@ internal sealed class CompareCommand : Command<CompareSettings>
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "compare.md"), MarkdownReport.Render(measured, limits, rows, notes));
         File.WriteAllText(Path.Combine(folder, "compare.csv"), CsvReport.Render(rows, limits));
-        var written = new List<string> { "compare.md", "compare.csv" };
-        try
-        {
-            written.AddRange(CompareCharts.Write(rows, folder, MachineDescription.Short).Select(Path.GetFileName)!);
-            AnsiConsole.WriteLine(ChartFonts.Describe());
-        }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
-        {
-            // The charts are a convenience: a machine without the Skia natives still gets the table and the CSV.
-            AnsiConsole.WriteLine($"Charts not written: {e.GetBaseException().Message}");
-        }
-
-        AnsiConsole.WriteLine($"Output folder: {Path.GetFullPath(folder)}");
-        AnsiConsole.WriteLine($"Wrote {string.Join(", ", written)}.");
+        ChartOutput.WriteAndList(folder, ["compare.md", "compare.csv"], () => CompareCharts.Write(rows, folder, MachineDescription.Short));
 
         int failures = rows.Count(r => !r.Passes);
         if (failures > 0)

@@ -13,6 +13,9 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
 
     public float Beta { get; init; }
 
+    /// <summary>Whether B is packed ahead (<see cref="SgemmPackedB"/>) and multiplied by the prepacked entry.</summary>
+    public bool Prepacked { get; init; }
+
     /// <summary>Extra elements in every leading dimension.</summary>
     public int Pad { get; init; }
 
@@ -26,7 +29,7 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
     public int Ldc => Math.Max(1, N) + Pad;
 
     public override string ToString() =>
-        $"{(TransposeA ? "Aᵀ" : "A")}·{(TransposeB ? "Bᵀ" : "B")} {M}×{N}×{K} α={Alpha} β={Beta} pad={Pad}";
+        $"{(TransposeA ? "Aᵀ" : "A")}·{(TransposeB ? "Bᵀ" : "B")} {M}×{N}×{K} α={Alpha} β={Beta} pad={Pad}{(Prepacked ? " prepacked" : string.Empty)}";
 
     /// <summary>
     /// Runs the product in <paramref name="variant"/> on <paramref name="threads"/> threads and checks it: relative
@@ -46,7 +49,19 @@ public sealed record SgemmProblem(bool TransposeA, bool TransposeB, int M, int N
         float[] c = Beta == 0f ? TestData.Poison<float>(Length(M, N, Ldc)) : TestData.Random<float>(random, Length(M, N, Ldc), 1f);
         float[] before = (float[])c.Clone();
 
-        CpuSgemm.Multiply<T>(variant, TransposeA, TransposeB, M, N, K, Alpha, a, Lda, b, Ldb, Beta, c, Ldc, threads);
+        if (Prepacked)
+        {
+            using var packed = SgemmPackedB.Pack<T>(variant, TransposeB, K, N, b, Ldb, threads);
+            // The packed copy is what is multiplied: B's storage may change (here: NaN) once it is packed.
+            var packedValues = (T[])b.Clone();
+            Array.Fill(b, TestData.FromSingle<T>(float.NaN));
+            CpuSgemm.Multiply<T>(TransposeA, M, Alpha, a, Lda, packed, Beta, c, Ldc, threads);
+            b = packedValues;
+        }
+        else
+        {
+            CpuSgemm.Multiply<T>(variant, TransposeA, TransposeB, M, N, K, Alpha, a, Lda, b, Ldb, Beta, c, Ldc, threads);
+        }
 
         // The norm check is against Σ|α·a·b| + |β·c| per element (not |C|): a short dot product of random signs can
         // cancel to almost nothing, and float rounding is relative to the terms, not to their sum.

@@ -47,6 +47,29 @@ public abstract class AdditiveAttentionTests
         Assert.Equal(w1, layer.ReadWeights().QueryWeight);
     }
 
+    /// <summary>Weights loaded again after a forward pass (which keeps W₁ and W₂ packed on the CPU) are the ones the next pass uses.</summary>
+    [Fact]
+    public void Weights_loaded_after_a_forward_pass_are_the_ones_used()
+    {
+        const int batch = 2, tq = 5, tk = 11, dq = 6, dk = 7, units = 19;
+        var random = TestRandom.Create(31);
+        var q = TestData.Random<float>(random, batch * tq * dq, 1f);
+        var k = TestData.Random<float>(random, batch * tk * dk, 1f);
+        var value = TestData.Random<float>(random, batch * tk * dk, 1f);
+        using var backend = CreateBackend();
+        using var layer = new AdditiveAttention(backend, new AdditiveAttentionOptions(dq, dk, units));
+        for (int load = 0; load < 2; load++)
+        {
+            var w1 = TestData.Random<float>(random, units * dq, 0.5f);
+            var w2 = TestData.Random<float>(random, units * dk, 0.5f);
+            var v = TestData.Random<float>(random, units, 0.5f);
+            layer.LoadWeights(w1, w2, v);
+            var output = TestData.Poison<float>(batch * tq * dk);
+            layer.Forward(batch, q, k, value, output);
+            LayerFixture.AssertClose(Reference(batch, tq, tk, dq, dk, units, dk, w1, w2, v, q, k, value, null).Output, output);
+        }
+    }
+
     [Fact]
     public void Bad_sizes_are_rejected_by_name()
     {

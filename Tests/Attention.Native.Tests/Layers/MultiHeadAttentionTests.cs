@@ -220,6 +220,48 @@ public abstract class MultiHeadAttentionTests
         LayerFixture.AssertClose(fixture.Reference(1, x, x, x).Output, output);
     }
 
+    /// <summary>
+    /// Weights loaded again after forward passes (which keep the projections packed on the CPU) are the ones the next
+    /// passes use: packed in-projection, separate Q/K/V (cross-attention) and Keras loads, self- and cross-attention.
+    /// </summary>
+    [Fact]
+    public void Weights_loaded_after_a_forward_pass_are_the_ones_used()
+    {
+        var options = new MultiHeadAttentionOptions(16, 4);
+        var first = new LayerFixture(options, seed: 21);
+        var second = new LayerFixture(options, seed: 22);
+        var third = new LayerFixture(options, seed: 23);
+        using var backend = CreateBackend();
+        using var layer = first.Create(backend);
+        var x = first.Input(2, 9, 16);
+        var kv = first.Input(2, 7, 16);
+        var output = TestData.Poison<float>(x.Length);
+        layer.Forward(2, x, output);
+        LayerFixture.AssertClose(first.Reference(2, x, x, x).Output, output);
+        layer.Forward(2, x, kv, kv, output);
+        LayerFixture.AssertClose(first.Reference(2, x, kv, kv).Output, output);
+
+        var w = second.Weights;
+        layer.LoadPyTorchWeights(w.InProjWeight(), w.InProjBias, w.OutProjWeight, w.OutProjBias);
+        output = TestData.Poison<float>(x.Length);
+        layer.Forward(2, x, output);
+        LayerFixture.AssertClose(second.Reference(2, x, x, x).Output, output);
+        output = TestData.Poison<float>(x.Length);
+        layer.Forward(2, x, kv, kv, output);
+        LayerFixture.AssertClose(second.Reference(2, x, kv, kv).Output, output);
+
+        using var thirdLayer = third.Create(backend);
+        var keras = thirdLayer.ReadKerasWeights();
+        layer.LoadKerasWeights(
+            keras.QueryKernel, keras.QueryBias, keras.KeyKernel, keras.KeyBias, keras.ValueKernel, keras.ValueBias, keras.OutputKernel, keras.OutputBias);
+        output = TestData.Poison<float>(x.Length);
+        layer.Forward(2, x, kv, kv, output);
+        LayerFixture.AssertClose(third.Reference(2, x, kv, kv).Output, output);
+        output = TestData.Poison<float>(x.Length);
+        layer.Forward(2, x, output);
+        LayerFixture.AssertClose(third.Reference(2, x, x, x).Output, output);
+    }
+
     private static bool[] WithOneKey(bool[] padding, int lk)
     {
         for (int b = 0; b < padding.Length / lk; b++)

@@ -54,6 +54,57 @@ internal static unsafe class CpuSgemm
         }
     }
 
+    /// <summary>
+    /// <c>C[m×n] = alpha · op(A)[m×k] · B[k×n] + beta · C</c> on a B packed ahead (<see cref="SgemmPackedB.Pack"/>; k and n
+    /// are its), in the variant it was packed for: nothing of B is packed again.
+    /// </summary>
+    /// <remarks>A is m×k (lda ≥ k) or, transposed, k×m (lda ≥ m); ldc ≥ n. beta == 0 means C is not read. threads ≤ 0 = all processors.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">m is negative or a leading dimension is below its width.</exception>
+    /// <exception cref="ArgumentException">a or c is shorter than its size and leading dimension require.</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="b"/> was disposed.</exception>
+    public static void Multiply<T>(bool transposeA, int m, float alpha, ReadOnlySpan<T> a, int lda, SgemmPackedB b, float beta,
+        Span<float> c, int ldc, int threads)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        ElementType.ThrowIfNotOperand<T>();
+        SgemmArguments.ValidateAc(transposeA, m, b.Columns, b.Depth, a.Length, lda, c.Length, ldc);
+        var panel = b.Panel;
+        threads = threads <= 0 ? Environment.ProcessorCount : threads;
+        fixed (T* pa = a)
+        fixed (float* pc = c)
+        {
+            var call = new SgemmCall<T>(transposeA, false, m, b.Columns, b.Depth, alpha, pa, lda, null, 0, beta, pc, ldc);
+            var kernel = new PackedKernel<T>(call, panel, threads);
+            CpuIsa.Dispatch(b.Variant, ref kernel);
+        }
+
+        GC.KeepAlive(b);
+    }
+
+    private readonly struct PackedKernel<T>(SgemmCall<T> call, PackedPanel panel, int threads) : ISimdKernel
+        where T : unmanaged
+    {
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged
+        {
+            CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.Sgemm);
+            if (call.M == 0 || call.N == 0)
+            {
+                return;
+            }
+
+            if (call.K == 0 || call.Alpha == 0f)
+            {
+                SgemmScaling.ScaleC(call);
+                return;
+            }
+
+            SgemmPanelDriver<TOps, TVec>.Multiply(call, panel, threads);
+        }
+    }
+
     private readonly struct Kernel<T>(SgemmCall<T> call, int threads) : ISimdKernel
         where T : unmanaged
     {

@@ -16,6 +16,26 @@ internal static class SgemmArguments
         CheckMatrix(rows: m, width: n, cLength, ldc, "c", "ldc");
     }
 
+    /// <summary>The checks of B alone (a B packed ahead: <see cref="SgemmPackedB"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">k or n is negative, or ldb is below its width.</exception>
+    /// <exception cref="ArgumentException">b is shorter than its leading dimension requires.</exception>
+    public static void ValidateB(bool transposeB, int k, int n, int bLength, int ldb)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        CheckMatrix(rows: transposeB ? n : k, width: transposeB ? k : n, bLength, ldb, "b", "ldb");
+    }
+
+    /// <summary>The checks of A and C for a product on a B packed ahead of <paramref name="k"/> × <paramref name="n"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">m is negative or a leading dimension is below its width.</exception>
+    /// <exception cref="ArgumentException">a or c is shorter than its leading dimension requires.</exception>
+    public static void ValidateAc(bool transposeA, int m, int n, int k, int aLength, int lda, int cLength, int ldc)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        CheckMatrix(rows: transposeA ? k : m, width: transposeA ? m : k, aLength, lda, "a", "lda");
+        CheckMatrix(rows: m, width: n, cLength, ldc, "c", "ldc");
+    }
+
     /// <summary>Elements a row-major <paramref name="rows"/> × <paramref name="width"/> matrix spans at stride <paramref name="ld"/>.</summary>
     public static long RequiredLength(int rows, int width, int ld) =>
         rows == 0 || width == 0 ? 0 : ((long)(rows - 1) * ld) + width;

@@ -3,16 +3,23 @@ using Attention.Native.Cpu.Simd;
 namespace Attention.Native.Cpu.Gemm;
 
 /// <summary>
-/// The blocked loops around the micro-kernel (GotoBLAS order): for each NC-wide panel of B and each KC-deep slice,
-/// pack the B panel once, then for each MC-tall block of A pack it and sweep the register tiles, B sliver outer (it
-/// stays in L1) and A sliver inner (the A block streams from L2). Threads split the rows (or, for short wide
-/// products, the columns) into one part each; every part packs its own B panel, which costs 1/(rows per part) of
-/// its FMA work and spares the threads a barrier per slice.
+/// The blocked loops around the micro-kernel (GotoBLAS order). One thread: for each NC-wide panel of B and each
+/// KC-deep slice, pack the B panel once, then for each MC-tall block of A pack it and sweep the register tiles, B
+/// sliver outer (it stays in L1) and A sliver inner (the A block streams from L2). Several threads: each panel of B
+/// (all depths, at most <see cref="SharedPanelFloats"/>) is packed once, its slivers split among the threads, then
+/// the threads take blocks of C in turn (<see cref="SgemmPanelDriver{TOps, TVec}"/>): no thread packs what another
+/// has packed, which matters where C has few rows per thread and packing B costs as much as multiplying by it.
 /// </summary>
 internal static unsafe class SgemmDriver<TOps, TVec>
     where TOps : ISimd<TVec>
     where TVec : unmanaged
 {
+    /// <summary>
+    /// Most floats of B the threads pack ahead together (16 MB): all of a layer's weight (1536 × 384 is 2.4 MB) in one
+    /// panel, and a bound on the scratch of a product of huge matrices, which is packed and multiplied a panel at a time.
+    /// </summary>
+    public const long SharedPanelFloats = 1L << 22;
+
     private const int MR = SgemmBlocking.MR;
     private const int KC = SgemmBlocking.KC;
     private const int MC = SgemmBlocking.MC;
@@ -32,12 +39,24 @@ internal static unsafe class SgemmDriver<TOps, TVec>
             return;
         }
 
-        var parts = SgemmPartition.Create(call.M, call.N, threads, MR, 2 * TOps.Width);
-        CpuParallel.For(parts.Count, threads, (part, _) =>
+        if (threads <= 1)
         {
-            var (m0, m1, n0, n1) = parts.Range(part);
-            RunPart(call, m0, m1, n0, n1);
-        });
+            RunPart(call, 0, call.M, 0, call.N);
+            return;
+        }
+
+        int nr = 2 * TOps.Width;
+        int panelColumns = (int)Math.Clamp(SharedPanelFloats / call.K / nr * nr, nr, RoundUp(call.N, nr));
+        using var packed = new AlignedMemoryHandle((nuint)PackedPanel.Floats(call.K, panelColumns, nr) * sizeof(float), zero: false);
+        for (int j0 = 0; j0 < call.N; j0 += panelColumns)
+        {
+            var panel = new PackedPanel((float*)packed.Pointer, call.K, Math.Min(panelColumns, call.N - j0), nr);
+            SgemmPanelDriver<TOps, TVec>.Pack(call.B, call.Ldb, call.TransposeB, j0, panel, threads);
+            var columns = new SgemmCall<T>(
+                call.TransposeA, call.TransposeB, call.M, panel.Columns, call.K, call.Alpha, call.A, call.Lda, null, 0,
+                call.Beta, call.C + j0, call.Ldc);
+            SgemmPanelDriver<TOps, TVec>.Multiply(columns, panel, threads);
+        }
     }
 
     private static void RunPart<T>(SgemmCall<T> call, int m0, int m1, int n0, int n1)
@@ -75,7 +94,8 @@ internal static unsafe class SgemmDriver<TOps, TVec>
         }
     }
 
-    private static void MacroKernel<T>(SgemmCall<T> call, int ic, int mc, int jc, int nc, int kc, float* pa, float* pb, float beta)
+    /// <summary>The register tiles of one packed A block (rows <c>[ic, ic + mc)</c>) against packed B slivers (columns <c>[jc, jc + nc)</c>).</summary>
+    public static void MacroKernel<T>(SgemmCall<T> call, int ic, int mc, int jc, int nc, int kc, float* pa, float* pb, float beta)
         where T : unmanaged
     {
         int nr = 2 * TOps.Width;

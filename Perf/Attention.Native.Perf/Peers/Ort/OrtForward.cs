@@ -1,4 +1,5 @@
 using Attention.Native.Perf.Workloads;
+using EmbeddingSample.Ort;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Attention.Native.Perf.Peers.Ort;
@@ -55,18 +56,7 @@ internal sealed class OrtForward : IPeerForward
             Kernel = "Attention-23";
         }
 
-        using var options = new SessionOptions
-        {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
-        // Idle pool threads sleep instead of spinning (ORT spins by default): the runs are interleaved with the
-        // backend's, and a spinning thread took a core from them (on 2 cores the backend's times grew 2-8x).
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        using var options = OrtSentenceEncoder.CpuOptions(threads);
         session = new InferenceSession(model, options);
         inputs =
         [
