@@ -27,6 +27,7 @@
 
 #include "attention_splitkv_mma.cuh"
 #include "attention_splitkv_simt.cuh"
+#include "kernel_report.cuh"
 
 namespace attention {
 namespace splitkv {
@@ -41,6 +42,11 @@ template <typename T>
 __host__ __device__ constexpr int partial_shared_bytes(int head_dim, int value_dim) {
   return kTensorCores<T> ? mma_shared_bytes(head_dim, value_dim) : kSimtSharedBytes;
 }
+
+// The most dynamic shared memory a partial block asks for, for the kernel report (Native/kernel_report.cuh): the ring
+// depth follows D, and every 16-bit ring with Q's tile fits kMmaSharedBudget, so its CTAs per SM are a floor.
+template <typename T>
+constexpr int kPartialSharedMost = kTensorCores<T> ? kMmaSharedBudget : kSimtSharedBytes;
 
 // The stream of this block's element type: tensor cores for 16-bit, FMA pipes (with the row count a compile-time
 // constant) for float.
@@ -265,13 +271,20 @@ __device__ __forceinline__ void attention_splitkv_merge(const AttentionParams<T>
 // sass-check: attention_splitkv_merge_f32 SHFL.BFLY
 // sass-check: attention_splitkv_merge_f16 SHFL.BFLY
 // sass-check: attention_splitkv_merge_bf16 SHFL.BFLY
+// The kernel report's targets (./build.sh kernel-report; CTAs per SM at the most shared memory a block asks for): two
+// CTAs an SM keep the bytes in flight above; the 16-bit stage loop waits on its own warp's copies, never on the block.
+// kernel-target: attention_splitkv_partial_f16 spills==0 ctas>=2 bar/iter==0
+// kernel-target: attention_splitkv_partial_bf16 spills==0 ctas>=2 bar/iter==0
+// kernel-target: attention_splitkv_partial_f32 spills==0 ctas>=2
 #define ATTENTION_SPLITKV_ENTRIES(dtype, T)                                                                        \
   extern "C" __global__ void __launch_bounds__(128, 3)                                                             \
       attention_splitkv_partial_##dtype(const __grid_constant__ attention::AttentionParams<T> params) {            \
+    KERNEL_REPORT_LAUNCH(128, (attention::splitkv::kPartialSharedMost<T>));                                        \
     attention::splitkv::attention_splitkv_partial<T>(params);                                                      \
   }                                                                                                                \
   extern "C" __global__ void attention_splitkv_merge_##dtype(                                                      \
       const __grid_constant__ attention::AttentionParams<T> params) {                                              \
+    KERNEL_REPORT_LAUNCH(128, 0);                                                                                  \
     attention::splitkv::attention_splitkv_merge<T>(params);                                                        \
   }
 
