@@ -19,6 +19,8 @@
 
 #include <math_constants.h>
 
+#include "kernel_report.cuh"
+
 namespace attention {
 
 // The one parameter of additive_attention_f32 (Native/README.md). The launcher generator emits the C# struct
@@ -40,8 +42,14 @@ struct AdditiveAttentionParams {
 
 }  // namespace attention
 
-extern "C" __global__ void additive_attention_f32(const __grid_constant__ attention::AdditiveAttentionParams params)
+// Block (32, 4), as AdditiveAttentionLaunch launches it. The dynamic shared memory, 4 · (units + value_dim) floats,
+// grows with the problem: the report states the most the launcher asks for, so its CTAs per SM are a floor.
+constexpr int kAdditiveThreads = 32 * 4;
+
+extern "C" __global__ void __launch_bounds__(kAdditiveThreads)
+    additive_attention_f32(const __grid_constant__ attention::AdditiveAttentionParams params)
 {
+    KERNEL_REPORT_LAUNCH(kAdditiveThreads, kKernelReportMaxDynamicSharedBytes);
     extern __shared__ float shared[];
     const int lane = threadIdx.x;
     const int i = blockIdx.x * blockDim.y + threadIdx.y;

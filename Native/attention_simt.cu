@@ -22,10 +22,12 @@
 // test does, where the CUDA toolkit is installed).
 
 #include "attention_common.cuh"
+#include "kernel_report.cuh"
 
 namespace attention {
 
 constexpr int kSimtWarpsPerBlock = 4;  // block (32, 4): warp y of block x owns query row 4x + y
+constexpr int kSimtThreads = kWarpSize * kSimtWarpsPerBlock;
 
 // One query row's scores. Everything warp-uniform except the lane index, so every lane gets the same score (see
 // warp_sum) and the warp never diverges on it.
@@ -170,8 +172,14 @@ __device__ __forceinline__ void attention_simt(const AttentionParams<T>& params)
 // sass-check: attention_simt_f32 SHFL.BFLY
 // sass-check: attention_simt_f16 SHFL.BFLY
 // sass-check: attention_simt_bf16 SHFL.BFLY
+// __launch_bounds__: the row of a warp is blockIdx.x · 4 + threadIdx.y, so a block of other than 128 threads would
+// compute wrong rows; the bound makes the driver reject such a launch (and ptxas, free of the default's limit on
+// 1024-thread blocks, keeps the same 0 spills). The dynamic shared memory, 4·(D + Dv) floats, grows with the head
+// dims: the report states the most the launcher (AttentionSimtGeometry) asks for, so its CTAs per SM are a floor.
 #define ATTENTION_SIMT_ENTRY(dtype, T)                                                                              \
-  extern "C" __global__ void attention_simt_##dtype(const __grid_constant__ attention::AttentionParams<T> params) {  \
+  extern "C" __global__ void __launch_bounds__(attention::kSimtThreads)                                             \
+      attention_simt_##dtype(const __grid_constant__ attention::AttentionParams<T> params) {                        \
+    KERNEL_REPORT_LAUNCH(attention::kSimtThreads, kKernelReportMaxDynamicSharedBytes);                              \
     attention::attention_simt<T>(params);                                                                           \
   }
 

@@ -6,10 +6,22 @@
 // from which the report counts its CTAs per SM. Only a comment: the SASS is the same with or without it.
 // An entry without it is reported with "?" for threads (unless __launch_bounds__ gives them), dynamic shared memory,
 // CTAs and warps per SM. One whose dynamic shared memory depends on the problem (attention_simt's 4·(D + Dv) floats)
-// states the most its launcher asks for, so that the CTAs per SM are a floor.
+// states the most its launcher asks for, kKernelReportMaxDynamicSharedBytes, so that the CTAs per SM are a floor.
+// Device code only: the CPU emulations compile the entries as host C++, where the comment has no meaning.
 #pragma once
 
-#ifdef ATTENTION_EMULATION
+// The most dynamic shared memory a launcher may ask for on an H100/H200: sm_90's opt-in maximum per block, 227 KiB
+// (CudaKernel.Get opts every entry in to the device's maximum; the launch geometries reject a problem that needs more).
+constexpr int kKernelReportMaxDynamicSharedBytes = 227 * 1024;
+
+// The entries that include this header state their block size with __launch_bounds__ too; a CPU emulation that
+// compiles them as host C++ without a runtime header of its own defining it (additive_attention_emulation.cpp) gets
+// it as nothing, as the fiber runtime defines it.
+#if !defined(__CUDACC__) && !defined(__launch_bounds__)
+#define __launch_bounds__(...)
+#endif
+
+#if defined(ATTENTION_EMULATION) || !defined(__CUDA_ARCH__)
 #define KERNEL_REPORT_LAUNCH(threads, dynamic_shared_bytes) static_cast<void>(0)
 #else
 #define KERNEL_REPORT_LAUNCH(threads, dynamic_shared_bytes) \

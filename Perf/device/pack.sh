@@ -2,7 +2,8 @@
 # Packs .device-pack/ for the GPU machine (Perf/device/README.md; `./build.sh device-pack` builds, then runs this).
 # The GPU machine has no .NET: .device-pack/ (git-ignored, carried to it by name) holds a .NET runtime taken from this
 # SDK install (the dotnet host, its hostfxr and shared/Microsoft.NETCore.App), the framework-dependent builds of the
-# tests and the perf tool (CONFIGURATION, Release by default; build them first), a manifest and SHA256SUMS.
+# tests and the perf tool (CONFIGURATION, Release by default; build them first), the kernels' static metrics
+# (kernel-report.csv), a manifest and SHA256SUMS.
 # Perf/device/run.sh unpacks and runs them there. Exit 1, saying why, on anything missing or a pack over the limit.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -76,7 +77,28 @@ cpu_peers=("$native/libtorch*" "$native/libLibTorchSharp.so" "$native/libc10.so"
   "$native/libnnapi_backend.so" "$native/libonnxruntime*")
 pack_folder "$perf_bin" "$device_pack_dir/perf.tar.xz" ./x86 ./amd64 ./arm64 "${other_runtimes[@]}" "${cpu_peers[@]}" ||
   fail "packing $perf_bin failed"
-(cd "$device_pack_dir" && sha256sum runtime.tar.xz tests.tar.xz perf.tar.xz >SHA256SUMS) || fail "sha256sum failed"
+
+# The static metrics of the kernels the pack embeds (Native/check.sh kernel-report of the committed PTX: registers,
+# CTAs per SM, LDSM/HMMA, barriers per iteration), which the device report prints beside each benchmark row: the GPU
+# machine has no toolkit. Generated here rather than taken from a committed Perf/results/kernel-report-*, which
+# describes the PTX of the day it was written; kept while the PTX, the toolkit and the report's scripts are the same
+# (it takes a minute or two), so a repacking costs nothing. Without the toolkit the file says why it holds no rows.
+kernel_report_id="$( (cat Native/*.ptx Native/kernel_report.awk Native/check.sh; ptxas --version 2>&1) | sha256sum | cut -d' ' -f1)"
+if [ -f "$device_pack_dir/kernel-report.csv" ] && [ "$(cat "$device_pack_dir/kernel-report.id" 2>/dev/null)" = "$kernel_report_id" ]; then
+  echo "device-pack: kernel-report.csv already describes this PTX"
+else
+  echo "device-pack: kernel-report.csv (bash Native/check.sh kernel-report of the committed PTX)"
+  report_dir=$(mktemp -d)
+  bash Native/check.sh kernel-report "$report_dir" >"$report_dir/out.txt" 2>&1
+  case $? in
+    0) mv "$report_dir/kernel-report.csv" "$device_pack_dir/kernel-report.csv" ;;
+    2) echo "# not generated: $(tail -n 1 "$report_dir/out.txt")" >"$device_pack_dir/kernel-report.csv" ;;
+    *) cat "$report_dir/out.txt" >&2; rm -rf "$report_dir"; fail "Native/check.sh kernel-report failed" ;;
+  esac
+  rm -rf "$report_dir"
+  echo "$kernel_report_id" >"$device_pack_dir/kernel-report.id"
+fi
+(cd "$device_pack_dir" && sha256sum runtime.tar.xz tests.tar.xz perf.tar.xz kernel-report.csv >SHA256SUMS) || fail "sha256sum failed"
 
 total=$(cat "$device_pack_dir"/runtime.tar.xz "$device_pack_dir"/tests.tar.xz "$device_pack_dir"/perf.tar.xz | wc -c)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -89,6 +111,7 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (+ uncommitted changes)"
   echo "runtime.tar.xz: dotnet host, host/fxr/$fxr, shared/Microsoft.NETCore.App/$version"
   echo "tests.tar.xz: framework-dependent $configuration build of $tests_dir (xunit v3 executable)"
   echo "perf.tar.xz: framework-dependent $configuration build of Perf/Attention.Native.Perf"
+  echo "kernel-report.csv: $(head -n 1 "$device_pack_dir/kernel-report.csv" | grep '^#' || echo "static metrics of the embedded PTX per entry and arch, $(ptxas --version | grep -o 'release [0-9.]*, V[0-9.]*')")"
   echo "globalization: invariant (System.Globalization.Invariant = true in both runtimeconfig.json files)"
   for ptx_file in Native/*.ptx; do
     echo "ptx: embedded in Attention.Native.dll as resource ptx/${ptx_file#Native/} ($ptx_file sha256 $(sha256sum "$ptx_file" | cut -d' ' -f1))"

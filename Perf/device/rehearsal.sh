@@ -50,14 +50,14 @@ plant() { # plant <dll>
     $m = s/(\.entry attention_mma_d\d+_f32\(.*?)ex2\.approx/$1ex3.approx/s;
     die "planted $n renames and $m unknown instructions\n" unless $n > 0 && $m == 1' "$1"
 }
-cp .device-pack/runtime.tar.xz "$tmp/pack/"
+cp .device-pack/runtime.tar.xz .device-pack/kernel-report.csv "$tmp/pack/"
 for part in tests perf; do
   mkdir -p "$tmp/unpacked/$part"
   xz -dc ".device-pack/$part.tar.xz" | tar -xf - -C "$tmp/unpacked/$part" &&
     plant "$tmp/unpacked/$part/Attention.Native.dll" &&
     tar -C "$tmp/unpacked/$part" -cf - . | xz -T0 -0 >"$tmp/pack/$part.tar.xz" || { fail "planting $part"; exit 1; }
 done
-(cd "$tmp/pack" && sha256sum runtime.tar.xz tests.tar.xz perf.tar.xz >SHA256SUMS)
+(cd "$tmp/pack" && sha256sum runtime.tar.xz tests.tar.xz perf.tar.xz kernel-report.csv >SHA256SUMS)
 {
   cat .device-pack/manifest.txt
   echo "rehearsal: planted in Attention.Native.dll: entry attention_mma_d64_bf16 renamed attention_mma_d64_bfXX; the first ex2.approx of the first f32 entry of attention_mma_tf32.ptx -> ex3.approx"
@@ -115,11 +115,12 @@ done
 rows "$out/bench.csv" 'tiny-l64-d64-(full|causal)-bf16,.*,error: .*attention_mma_d64_bf16' >/dev/null ||
   fail "with-torch: bench.csv has no failed row for the planted entry"
 rows "$out/bench.csv" ',error' | grep -v attention_mma_d64_bf16 && fail "with-torch: bench.csv has failed rows besides the planted entry's"
+# The last two columns: kernel, entry.
 for kernel in 'auto \((mma|splitkv)\)' simt; do
-  rows "$out/bench.csv" ",ok,.*,$kernel\$" >/dev/null || fail "with-torch: gpu-bench timed nothing on $kernel"
+  rows "$out/bench.csv" ",ok,.*,$kernel,[^,]+\$" >/dev/null || fail "with-torch: gpu-bench timed nothing on $kernel"
 done
 for kernel in mma splitkv; do # auto times their shapes; the forced variants say "same as auto" there
-  rows "$out/bench.csv" ",(ok|same as auto),.*,$kernel\$" >/dev/null || fail "with-torch: gpu-bench has no $kernel row"
+  rows "$out/bench.csv" ",(ok|same as auto),.*,$kernel,[^,]*\$" >/dev/null || fail "with-torch: gpu-bench has no $kernel row"
 done
 rows "$out/sweep.csv" ',fail,' | grep -v attention_mma_d64_bf16 && fail "with-torch: sweep.csv has failed cases besides the planted entry's"
 for kernel in auto simt; do
@@ -131,6 +132,11 @@ done
 rows "$out/torch.csv" ',torch-flash,ok' >/dev/null || fail "with-torch: torch.csv has no timed torch-flash row"
 grep -q 'attention_mma_d64_bf16' "$out/report.md" && grep -q '^Failed rows' "$out/report.md" ||
   fail "with-torch: report.md does not show the planted failure"
+# The join of each timed row with its entry's static metrics (the pack's kernel-report.csv) and the JIT's registers.
+for entry in 'attention_mma_d[0-9]+_(f16|bf16)' 'attention_splitkv_partial_[a-z0-9]+ \+ attention_splitkv_merge_[a-z0-9]+' 'attention_simt_[a-z0-9]+'; do
+  grep -Eq "^\| [^|]+ \| [^|]+ \| [^|]+ \| [^|]+ \| $entry \| ok \| [0-9.]+ \| [0-9]+ \| [0-9]+ \| (\*\*)?[0-9]+" "$out/report.md" ||
+    fail "with-torch: report.md joins no timed $entry row with its static metrics and JIT registers"
+done
 
 rehearse no-python $((budget / 2)) .device-pack DEVICE_PYTHON= DEVICE_TEST_FILTER="$no_python_tests" \
   ATTENTION_NATIVE_CUBLAS="$tmp/override/libcublas-rehearsal-override.so"

@@ -5,7 +5,8 @@
 # machine (nvidia-smi, ldconfig's libcuda and cuBLAS, where cuBLAS is taken from), times PyTorch SDPA first (the
 # baseline), loads every kernel module (the driver's JIT info log, registers per entry), runs gpu-bench once per kernel
 # variant (auto, then mma and splitkv, then simt), each GPU test class, the correctness sweep once per variant, the
-# layers, then the rest of the suite. Each of these runs in its own process, so a fault that poisons a CUDA context
+# layers, then the rest of the suite; the report joins each benchmark row with the static metrics of the entry it
+# launched (the pack's kernel-report.csv). Each of these runs in its own process, so a fault that poisons a CUDA context
 # costs one variant or one class, not the run. $OUT gets 7 files (the device tool returns at most 8):
 #   report.md run.log modules.csv torch.csv bench.csv tests.xml sweep.csv
 # Nothing is lost to a time limit: the tools append their CSV rows as they go (flushed per row); each test class writes
@@ -263,7 +264,7 @@ not_run() { # not_run <step> <why>
 render_report() {
   [ -f "$perf" ] || return 1
   timeout -k 5 30 "$dotnet" "$perf" device-report --dir "$OUT" --logs "$logs" --shapes "$shapes" \
-    --mode "$mode; $failures step(s) failed" --out "$OUT/report.md.tmp" >/dev/null && mv "$OUT/report.md.tmp" "$OUT/report.md"
+    --mode "$mode; $failures step(s) failed" --kernel-report "$pack/kernel-report.csv" --out "$OUT/report.md.tmp" >/dev/null && mv "$OUT/report.md.tmp" "$OUT/report.md"
 }
 
 # A tool's own budget: its step's limit less the process start and a margin, so that it ends before it is killed.

@@ -20,6 +20,10 @@ internal sealed class DeviceReportSettings : CommandSettings
     [Description("The shapes file gpu-bench ran: the benchmark tables follow its order.")]
     public string? Shapes { get; init; }
 
+    [CommandOption("--kernel-report <FILE>")]
+    [Description("The kernels' static metrics (kernel-report.csv of Native/check.sh kernel-report; the pack carries it), joined with the benchmark rows.")]
+    public string? KernelReport { get; init; }
+
     [CommandOption("--mode <TEXT>")]
     [Description("What kind of run this was, e.g. \"GPU run\" or \"dry run (no GPU)\".")]
     public string Mode { get; init; } = "GPU run";
@@ -37,7 +41,7 @@ internal sealed class DeviceReportCommand : Command<DeviceReportSettings>
 {
     public override int Execute(CommandContext context, DeviceReportSettings settings, CancellationToken cancellationToken)
     {
-        File.WriteAllText(settings.Out, DeviceReport.Render(settings.Dir, settings.Logs, settings.Shapes, settings.Mode));
+        File.WriteAllText(settings.Out, DeviceReport.Render(settings.Dir, settings.Logs, settings.Shapes, settings.Mode, settings.KernelReport));
         Console.Out.WriteLine($"device-report: wrote {settings.Out}");
         return ExitCodes.Success;
     }

@@ -25,7 +25,8 @@ internal static class DeviceReport
     /// <param name="logs">run.sh's own records: steps.tsv, machine.txt, modules.log; null for none.</param>
     /// <param name="shapesPath">shapes.json, whose order the benchmark tables follow; null for the CSV's order.</param>
     /// <param name="mode">What kind of run this was.</param>
-    public static string Render(string folder, string? logs, string? shapesPath, string mode)
+    /// <param name="kernelReportPath">The pack's kernel-report.csv (the kernels' static metrics); null for none.</param>
+    public static string Render(string folder, string? logs, string? shapesPath, string mode, string? kernelReportPath = null)
     {
         var text = new StringBuilder();
         var culture = CultureInfo.InvariantCulture;
@@ -46,6 +47,8 @@ internal static class DeviceReport
         Tests(text, Path.Combine(folder, "tests.xml"));
         Sweep(text, Path.Combine(folder, "sweep.csv"));
         Bench(text, Path.Combine(folder, "bench.csv"), Path.Combine(folder, "torch.csv"), shapesPath);
+        var bench = Path.Combine(folder, "bench.csv") is var benchPath && File.Exists(benchPath) ? InBenchOrder(Csv.Read(benchPath), shapesPath) : [];
+        DeviceReportKernels.Render(text, bench, kernelReportPath, Path.Combine(folder, "modules.csv"));
         return text.ToString();
     }
 
@@ -315,7 +318,7 @@ internal static class DeviceReport
     }
 
     /// <summary>Rows the tables list: not a forced variant that cannot run the shape or that auto already picks.</summary>
-    private static bool Listed(Dictionary<string, string> row) =>
+    internal static bool Listed(Dictionary<string, string> row) =>
         !Csv.Text(row, "status").StartsWith("unsupported", StringComparison.Ordinal) && Csv.Text(row, "status") != "same as auto";
 
     private static string Kernel(Dictionary<string, string> row) => Csv.Text(row, "kernel") is { Length: > 0 } k ? Cell(k) : "auto";
@@ -333,7 +336,7 @@ internal static class DeviceReport
     }
 
     /// <summary>"skipped: slow (first call 1234 ms)" → "skipped: slow"; "n/a: …" → "n/a"; "not run: …" → "not run".</summary>
-    private static string Short(string status)
+    internal static string Short(string status)
     {
         string head = status.Split(" (")[0];
         foreach (string prefix in new[] { "not run", "n/a", "error", "unsupported" })

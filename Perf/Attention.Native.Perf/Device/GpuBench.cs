@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Attention.Native.Cuda;
+using Attention.Native.Validation;
 
 namespace Attention.Native.Perf.Device;
 
@@ -12,8 +13,12 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
     /// <summary>The CUDA kernel variant: <c>auto</c> or the one forced (<see cref="KernelVariants"/>).</summary>
     public string Kernel { get; init; } = KernelVariants.Auto;
 
+    /// <summary>The entry points the call launched, as the backend prepared it (<c>attention_mma_d128_bf16</c>; split-KV's
+    /// <c>partial+merge</c>); empty where the call was not prepared (another backend, or it failed first).</summary>
+    public string Entry { get; init; } = string.Empty;
+
     public const string CsvHeader =
-        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms,kernel";
+        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms,kernel,entry";
 
     public double MedianMs { get; init; } = double.NaN;
 
@@ -38,7 +43,7 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
         return Csv.Line(
             c.Key, s.Name, c.Kind, c.Dtype, s.Batch, s.Heads, s.KvHeads, s.Lq, s.Lk, s.D, c.Causal, Backend, Status,
             MedianMs, MinMs, Tflops, Gbps, Samples > 0 ? Samples : null, CallsPerSample > 0 ? CallsPerSample : null,
-            Sets > 0 ? Sets : null, FirstMs, Kernel);
+            Sets > 0 ? Sets : null, FirstMs, Kernel, Entry);
     }
 }
 
@@ -248,7 +253,8 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
                 return Stopwatch.GetElapsedTime(host).TotalMilliseconds / calls;
             }
 
-            return body(sets, Time);
+            string entry = backend is CudaBackend cudaBackend ? LaunchedEntries(cudaBackend, shape, options) : string.Empty;
+            return body(sets, Time) with { Entry = entry };
         }
         finally
         {
@@ -256,6 +262,16 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
             {
                 tensor.Dispose();
             }
+        }
+
+        static string LaunchedEntries(CudaBackend cuda, AttentionShape shape, AttentionOptions options)
+        {
+            // The backend's own preparation of this very call (kernel choice, head-dim bucket, element type): the
+            // entries its launch uses, so the report can join the row with their static metrics and JIT registers.
+            var problem = AttentionValidator.Validate(shape, options, new(
+                shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
+            var prepared = CudaAttention.Prepare<T>(cuda, problem);
+            return prepared.Merge is { } merge ? $"{prepared.Function.Name}+{merge.Name}" : prepared.Function.Name;
         }
 
         AttentionTensor<T> Filled(long length)
