@@ -248,8 +248,8 @@ __device__ __forceinline__ void attention_splitkv_merge(const AttentionParams<T>
 //                     1,000.
 //                     So nothing but HBM should bind it: an estimated 85-90 % of copy bandwidth (~80 % of the
 //                     nominal peak) from Lk = 32k (B = 1) up; about half at 4k, where the two launches and the
-//                     pipeline's fill take about as long as the 16 MiB themselves (~3.5 µs). The float-staged kernel
-//                     this replaces loaded 32-key tiles synchronously: an estimated 40-60 %.
+//                     pipeline's fill take about as long as the 16 MiB themselves (~3.5 µs). Staging 32-key tiles as
+//                     float through synchronous loads would reach an estimated 40-60 %.
 //                     Tried first: the float path's lane layout for 16-bit (~100 instructions a key at D = 128:
 //                     260 FFMA, 64 conversions and 128 shuffle steps per 8 keys, 90 % of an H200's issue slots at
 //                     full bandwidth); 16-key stages with 3 stages a warp (104 KiB at D = 128: more than sm_86/89
