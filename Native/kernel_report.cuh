@@ -14,13 +14,6 @@
 // (CudaKernel.Get opts every entry in to the device's maximum; the launch geometries reject a problem that needs more).
 constexpr int kKernelReportMaxDynamicSharedBytes = 227 * 1024;
 
-// The entries that include this header state their block size with __launch_bounds__ too; a CPU emulation that
-// compiles them as host C++ without a runtime header of its own defining it (additive_attention_emulation.cpp) gets
-// it as nothing, as the fiber runtime defines it.
-#if !defined(__CUDACC__) && !defined(__launch_bounds__)
-#define __launch_bounds__(...)
-#endif
-
 #if defined(ATTENTION_EMULATION) || !defined(__CUDA_ARCH__)
 #define KERNEL_REPORT_LAUNCH(threads, dynamic_shared_bytes) static_cast<void>(0)
 #else

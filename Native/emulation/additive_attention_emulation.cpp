@@ -22,6 +22,7 @@
 // ---- CUDA on the host ---------------------------------------------------------------------------------------------
 #define __global__
 #define __grid_constant__
+#define __launch_bounds__(...)
 #define __restrict__ __restrict
 #define __shared__
 
