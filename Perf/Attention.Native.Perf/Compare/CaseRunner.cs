@@ -8,18 +8,19 @@ namespace Attention.Native.Perf.Compare;
 /// reference.</summary>
 internal static class CaseRunner
 {
-    /// <param name="perfCase">The case.</param>
-    /// <param name="operands">Q, K and V already in the operand type <typeparamref name="T"/> and the case's layout.</param>
+    /// <param name="layouts">The case in each layout measured (its BHSD form first, then its <c>-bshd</c> twin when that
+    /// is measured too), each with Q, K and V already in the operand type <typeparamref name="T"/> and that layout.</param>
     /// <param name="type">The operand type, for the row.</param>
-    /// <param name="check">The float64 reference on the same operands.</param>
+    /// <param name="check">The float64 reference on the same operands (in BHSD order, shared by the layouts).</param>
     /// <param name="setup">The backend configuration.</param>
     /// <param name="plan">The repetitions.</param>
     /// <param name="peers">Peers' forwards of the same case on the same (fp32) operands at <paramref name="setup"/>'s
-    /// thread count, timed interleaved with the backend's; empty for none.</param>
-    /// <returns>The backend's row, then one per peer.</returns>
+    /// thread count; empty for none.</param>
+    /// <returns>One row per layout, then one per peer. Every layout's timed runs and the peers' are interleaved, one of
+    /// each per round, so the <c>bshd/bhsd</c> ratio and <c>ours/peer</c> see the same machine: timed one after the
+    /// other, a BSHD twin's ratio moved 0.74–1.63× between runs on a shared VM.</returns>
     public static List<CompareRow> Run<T>(
-        PerfCase perfCase,
-        (T[] Query, T[] Key, T[] Value) operands,
+        IReadOnlyList<(PerfCase Case, (T[] Query, T[] Key, T[] Value) Operands)> layouts,
         OperandType type,
         ReferenceCheck check,
         BackendSetup setup,
@@ -27,44 +28,50 @@ internal static class CaseRunner
         IReadOnlyList<(IAttentionPeer Peer, IPeerForward Forward)> peers)
         where T : unmanaged
     {
-        var shape = perfCase.Shape;
-        var options = perfCase.Options;
         using var backend = setup.Create();
-        using var query = backend.Upload<T>(operands.Query);
-        using var key = backend.Upload<T>(operands.Key);
-        using var value = backend.Upload<T>(operands.Value);
-        using var output = backend.Allocate<T>(shape.OutputElementCount);
-        void Forward()
+        var calls = new List<LayoutCall<T>>();
+        try
         {
-            backend.ScaledDotProductAttention(shape, query, key, value, output, options);
-            backend.Synchronize();
-        }
-
-        var medians = plan.Medians([Forward, .. peers.Select(p => (Action)p.Forward.Run)]);
-        double Paired(Action forward) => PairedFraction(perfCase, type, setup, plan, forward);
-        var rows = new List<CompareRow>
-        {
-            new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[0], check.RelativeError<T>(perfCase.OutputAsBhsd(output.ToArray())), check.Scope)
+            foreach (var (perfCase, operands) in layouts)
             {
-                Dtype = type,
-                Kernel = setup.KernelOf(perfCase),
-                PairedReadFraction = Paired(Forward),
-            },
-        };
-        for (int p = 0; p < peers.Count; p++)
-        {
-            var (peer, forward) = peers[p];
-            rows.Add(new CompareRow(perfCase, AttentionBackendKind.Cpu, peer.Version, setup.Threads, medians[p + 1], check.RelativeError<float>(forward.Output()), check.Scope)
-            {
-                Dtype = type,
-                Kernel = forward.Kernel,
-                Peer = peer.Name,
-                PairedReadFraction = Paired(forward.Run),
-                OursOverPeer = medians[p + 1] / medians[0],
-            });
-        }
+                calls.Add(new LayoutCall<T>(backend, perfCase, operands));
+            }
 
-        return rows;
+            var medians = plan.Medians([.. calls.Select(c => (Action)c.Forward), .. peers.Select(p => (Action)p.Forward.Run)]);
+            double Paired(PerfCase perfCase, Action forward) => PairedFraction(perfCase, type, setup, plan, forward);
+            var rows = new List<CompareRow>();
+            for (int l = 0; l < calls.Count; l++)
+            {
+                var call = calls[l];
+                rows.Add(new CompareRow(call.Case, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[l], check.RelativeError<T>(call.Case.OutputAsBhsd(call.Output.ToArray())), check.Scope)
+                {
+                    Dtype = type,
+                    Kernel = setup.KernelOf(call.Case),
+                    PairedReadFraction = Paired(call.Case, call.Forward),
+                });
+            }
+
+            var first = calls[0].Case;
+            for (int p = 0; p < peers.Count; p++)
+            {
+                var (peer, forward) = peers[p];
+                var median = medians[calls.Count + p];
+                rows.Add(new CompareRow(first, AttentionBackendKind.Cpu, peer.Version, setup.Threads, median, check.RelativeError<float>(forward.Output()), check.Scope)
+                {
+                    Dtype = type,
+                    Kernel = forward.Kernel,
+                    Peer = peer.Name,
+                    PairedReadFraction = Paired(first, forward.Run),
+                    OursOverPeer = median / medians[0],
+                });
+            }
+
+            return rows;
+        }
+        finally
+        {
+            calls.ForEach(c => c.Dispose());
+        }
     }
 
     /// <summary>
@@ -100,4 +107,42 @@ internal static class CaseRunner
         setup.Kind == AttentionBackendKind.Cpu && perfCase.IsDecode
             ? PairedRead.Fraction(forward, type.KeyValueBytes(perfCase), setup.Threads, plan)
             : double.NaN;
+
+    /// <summary>One layout's operands on the backend, its output and its call.</summary>
+    private sealed class LayoutCall<T> : IDisposable
+        where T : unmanaged
+    {
+        private readonly AttentionBackend backend;
+        private readonly AttentionTensor<T> query;
+        private readonly AttentionTensor<T> key;
+        private readonly AttentionTensor<T> value;
+
+        public LayoutCall(AttentionBackend backend, PerfCase perfCase, (T[] Query, T[] Key, T[] Value) operands)
+        {
+            this.backend = backend;
+            Case = perfCase;
+            query = backend.Upload<T>(operands.Query);
+            key = backend.Upload<T>(operands.Key);
+            value = backend.Upload<T>(operands.Value);
+            Output = backend.Allocate<T>(perfCase.Shape.OutputElementCount);
+        }
+
+        public PerfCase Case { get; }
+
+        public AttentionTensor<T> Output { get; }
+
+        public void Forward()
+        {
+            backend.ScaledDotProductAttention(Case.Shape, query, key, value, Output, Case.Options);
+            backend.Synchronize();
+        }
+
+        public void Dispose()
+        {
+            query.Dispose();
+            key.Dispose();
+            value.Dispose();
+            Output.Dispose();
+        }
+    }
 }

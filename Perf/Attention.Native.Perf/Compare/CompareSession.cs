@@ -29,20 +29,22 @@ internal static class CompareSession
         List<string> notMeasured)
     {
         var rows = new List<CompareRow>();
-        int steps = cases.Count * types.Count * (1 + setups.Count);
+        var groups = LayoutGroups(cases);
+        int steps = groups.Count * types.Count * (1 + setups.Count);
         // The setup a thread count's peers run beside: its first CPU variant (the best one by default).
         var partners = setups.Where(s => s.Kind == AttentionBackendKind.Cpu).GroupBy(s => s.Threads).Select(g => g.First()).ToHashSet();
         return ProgressDisplay.Run("compare", steps, step =>
         {
-            foreach (var perfCase in cases)
+            foreach (var layouts in groups)
             {
-                // Seeded per case, so a --shapes filter reproduces the same operands for the cases it keeps; every
-                // operand type converts the same random floats.
+                // Seeded per case (both layouts of a shape share the seed), so a --shapes filter reproduces the same
+                // operands for the cases it keeps; every operand type converts the same random floats.
+                var perfCase = layouts[0];
                 var random = new Random(seed + PerfCatalog.IndexOf(perfCase));
                 var operands = RandomOperands.Create(perfCase.Shape, random);
                 foreach (var type in types)
                 {
-                    var session = new CaseSession(perfCase, operands, type, type == OperandType.Float ? peers : [], partners, plan, step, skipped);
+                    var session = new CaseSession(layouts, operands, type, type == OperandType.Float ? peers : [], partners, plan, step, skipped);
                     var caseRows = type switch
                     {
                         OperandType.Half => session.Run<Half>(setups),
@@ -58,6 +60,21 @@ internal static class CompareSession
         });
     }
 
+    /// <summary>
+    /// The cases to run together: a BHSD case with its <c>-bshd</c> twin where both are selected (timed interleaved, see
+    /// <see cref="CaseRunner.Run"/>), every other case alone; in the cases' order.
+    /// </summary>
+    private static List<List<PerfCase>> LayoutGroups(IReadOnlyList<PerfCase> cases)
+    {
+        static bool Twins(PerfCase bhsd, PerfCase other) =>
+            bhsd.Layout == AttentionLayout.Bhsd && other.Layout == AttentionLayout.Bshd
+            && other.ShapeName == bhsd.ShapeName && other.Causal == bhsd.Causal;
+
+        return [.. cases
+            .Where(c => !cases.Any(b => Twins(b, c)))
+            .Select(c => new List<PerfCase> { c }.Concat(cases.Where(t => Twins(c, t))).ToList())];
+    }
+
     /// <summary>Fills <see cref="CompareRow.SpeedupOverCpu"/> of a case's non-CPU rows from its fastest CPU row of the
     /// library (peers' rows are neither compared nor a baseline).</summary>
     private static IEnumerable<CompareRow> WithSpeedups(List<CompareRow> caseRows)
@@ -67,9 +84,12 @@ internal static class CompareSession
         return caseRows.Select(r => r.Backend == AttentionBackendKind.Cpu ? r : r with { SpeedupOverCpu = best / r.Median.TotalSeconds });
     }
 
-    /// <summary>One case in one operand type: the reference, then every setup (with the peers beside its partners).</summary>
+    /// <summary>
+    /// One case in one operand type, in each of its layouts: the reference, then every setup (with the peers beside its
+    /// partners). An int8 cache is read in its own layout, so its rows are of the first case only.
+    /// </summary>
     private sealed class CaseSession(
-        PerfCase perfCase,
+        List<PerfCase> layouts,
         RandomOperands random,
         OperandType type,
         IReadOnlyList<IAttentionPeer> peers,
@@ -78,18 +98,21 @@ internal static class CompareSession
         Action<string> step,
         List<string> skipped)
     {
+        private readonly PerfCase perfCase = layouts[0];
+
         public List<CompareRow> Run<T>(IReadOnlyList<BackendSetup> setups)
             where T : unmanaged
         {
             var operands = (OperandTypes.Convert<T>(random.Query), OperandTypes.Convert<T>(random.Key), OperandTypes.Convert<T>(random.Value));
-            string what = type == OperandType.Float ? perfCase.Label : $"{perfCase.Label} {type.Name()}";
+            string label = layouts.Count > 1 ? $"{perfCase.Label} and -bshd" : perfCase.Label;
+            string what = type == OperandType.Float ? label : $"{label} {type.Name()}";
             step($"{what}: float64 reference");
             var check = ReferenceCheck.Compute(perfCase, operands);
             var s = perfCase.Shape;
-            var arranged = (
-                perfCase.InLayout(operands.Item1, s.QueryHeads, s.QueryLength, s.HeadDim),
-                perfCase.InLayout(operands.Item2, s.KeyValueHeads, s.KeyLength, s.HeadDim),
-                perfCase.InLayout(operands.Item3, s.KeyValueHeads, s.KeyLength, s.ValueHeadDim));
+            var arranged = layouts.Select(c => (c, (
+                c.InLayout(operands.Item1, s.QueryHeads, s.QueryLength, s.HeadDim),
+                c.InLayout(operands.Item2, s.KeyValueHeads, s.KeyLength, s.HeadDim),
+                c.InLayout(operands.Item3, s.KeyValueHeads, s.KeyLength, s.ValueHeadDim)))).ToList();
             var caseRows = new List<CompareRow>();
             foreach (var setup in setups)
             {
@@ -101,7 +124,7 @@ internal static class CompareSession
                 var forwards = Prepare(beside, setup.Threads);
                 try
                 {
-                    caseRows.AddRange(CaseRunner.Run(perfCase, arranged, type, check, setup, plan, forwards));
+                    caseRows.AddRange(CaseRunner.Run(arranged, type, check, setup, plan, forwards));
                 }
                 finally
                 {
@@ -112,7 +135,8 @@ internal static class CompareSession
                 }
             }
 
-            return caseRows;
+            // Each layout's rows together, BHSD first (the peers' rows stay with it), as the tables list them.
+            return [.. caseRows.OrderBy(r => layouts.IndexOf(r.Case))];
         }
 
         /// <summary>
