@@ -67,7 +67,7 @@ internal static unsafe class OperandRows<TOps, TVec>
                 FetchNextBlockRow(source, count, stride, dim);
             }
 
-            CopyRow(source, staged + (j * dim), dim);
+            new ReadOnlySpan<float>(source, dim).CopyTo(new Span<float>(staged + (j * dim), dim));
         }
 
         return staged;
@@ -93,26 +93,6 @@ internal static unsafe class OperandRows<TOps, TVec>
                     Sse.Prefetch0(row + b);
                 }
             }
-        }
-    }
-
-    /// <summary>
-    /// One row of <paramref name="dim"/> floats, vector by vector: inline, where <see cref="Span{T}.CopyTo"/> calls
-    /// memmove once per row (a block is 48 rows of 64–128 floats).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRow(float* source, float* destination, int dim)
-    {
-        int w = TOps.Width;
-        int c = 0;
-        for (; c + w <= dim; c += w)
-        {
-            TOps.Store(destination + c, TOps.Load(source + c));
-        }
-
-        for (; c < dim; c++)
-        {
-            destination[c] = source[c];
         }
     }
 
