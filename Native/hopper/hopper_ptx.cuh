@@ -53,7 +53,7 @@ __host__ __device__ __forceinline__ uint64_t make_smem_descriptor(uint32_t smem_
 }  // namespace attention
 
 #ifdef ATTENTION_EMULATION
-#include "../emulation/hopper_emulation.hpp"
+#include "emulation/hopper_emulation.hpp"
 #else
 
 // The accumulator operand lists of wgmma, 8 registers at a time: "%0, ..., %7" in the instruction text and the

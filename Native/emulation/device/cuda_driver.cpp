@@ -86,6 +86,7 @@ alignas(16) thread_local float shared[emulation::kMaxDynamicShared / sizeof(floa
 #include "emulation/device/ptx_module.hpp"
 #include "emulation/device/ptxas_resources.hpp"
 #include "emulation/device/work_queue.hpp"
+#include "emulation/tensor_map.hpp"
 
 namespace {
 
@@ -864,6 +865,41 @@ API CUresult cuLaunchKernel(void* function, unsigned grid_x, unsigned grid_y, un
   auto launch = std::make_shared<Launch>(Launch{&f, dim3(grid_x, grid_y, grid_z), dim3(block_x, block_y, block_z),
                                                 shared_bytes, device::params::Arguments(f.kernel->parameters, params)});
   work.enqueue(stream, f.name, [launch](std::string& report) { return run_launch(*launch, report); });
+  return kSuccess;
+}
+
+// ---- Tensor maps (TMA) ------------------------------------------------------------------------------------------------
+
+// Validates the arguments as the driver API documents them (emulation/tensor_map.hpp) and that the tensor lies in one
+// allocation made here, and stores the map for the emulated cp.async.bulk.tensor (emulation/hopper_emulation.hpp).
+// The L2 promotion is a cache hint with nothing to emulate; it is range-checked only.
+API CUresult cuTensorMapEncodeTiled(void* tensor_map, int data_type, unsigned rank, void* global_address,
+                                    const uint64_t* global_dim, const uint64_t* global_strides,
+                                    const uint32_t* box_dim, const uint32_t* element_strides, int interleave,
+                                    int swizzle, int l2_promotion, int oob_fill) {
+  std::lock_guard lock(driver_mutex);
+  if (global_dim == nullptr || box_dim == nullptr || element_strides == nullptr || (rank > 1 && global_strides == nullptr) ||
+      data_type < 0 || interleave < 0 || swizzle < 0 || oob_fill < 0 || l2_promotion < 0 || l2_promotion > 3) {
+    fail("cuTensorMapEncodeTiled: a null array or an enum out of range");
+    return kInvalidValue;
+  }
+  const std::string wrong = emulation::encode_tensor_map_tiled(
+      tensor_map, static_cast<uint32_t>(data_type), rank, global_address, global_dim, global_strides, box_dim,
+      element_strides, static_cast<uint32_t>(interleave), static_cast<uint32_t>(swizzle), static_cast<uint32_t>(oob_fill));
+  if (!wrong.empty()) {
+    fail("cuTensorMapEncodeTiled: %s", wrong.c_str());
+    return kInvalidValue;
+  }
+  // The last element's byte, from the largest coordinate of every dimension.
+  const unsigned long long element = static_cast<unsigned long long>(emulation::tensor_map_element_bytes(data_type));
+  unsigned long long extent = element;
+  for (unsigned d = 0; d < rank; ++d) extent += (global_dim[d] - 1) * (d == 0 ? element : global_strides[d - 1]);
+  if (!valid_range(reinterpret_cast<CUdeviceptr>(global_address), extent)) {
+    std::memset(tensor_map, 0, 128);
+    fail("cuTensorMapEncodeTiled: the tensor (%llu bytes from %p) is not inside one allocation of this device", extent,
+         global_address);
+    return kInvalidValue;
+  }
   return kSuccess;
 }
 
