@@ -390,12 +390,22 @@ inline uint16_t read_operand(BlockState& s, const Descriptor& d, Major major, in
   return generic;
 }
 
+// Base offset 0 says the swizzle pattern (8 rows of the span) starts on its boundary (1024, 512, 256 bytes): the
+// start address must then lie in the pattern's first row (a k-slice of a tile moves it within that row). The
+// emulation models aligned tiles only, so a non-zero base offset is a fault rather than a guess.
 inline void check_descriptor(const Descriptor& d, const char* which) {
   if (d.base_offset != 0) {
     raise_fault(FaultKind::kLaunchFailed,
                 "wgmma descriptor %s with base offset %u: the emulation models tiles aligned to their swizzle pattern "
                 "(base offset 0) only",
                 which, d.base_offset);
+  }
+  const uint32_t span = static_cast<uint32_t>(swizzle_span(d.swizzle));
+  if (span != 0 && d.start % (8 * span) >= span) {
+    raise_fault(FaultKind::kMisalignedAddress,
+                "wgmma descriptor %s: start address %u is not in the first row of a %u-byte aligned %uB swizzle "
+                "pattern, and its base offset is 0",
+                which, d.start, 8 * span, span);
   }
 }
 

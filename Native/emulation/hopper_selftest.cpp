@@ -46,6 +46,8 @@ enum class Mistake {
   kSetmaxnregSplit,     // one consumer warp asks for a different register count
   kSetmaxnregTooMany,   // consumers ask for 256 registers each (3 × 128 × 256 > 65536)
   kNamedBarrierCounts,  // the producer arrives on a named barrier with another count than the consumers wait for
+  kMisalignedTile,      // A's descriptor starts one row into its 128B swizzle pattern, base offset 0
+  kWarpsDisagree,       // one warp of a warpgroup gives another B descriptor
 };
 
 struct Params {
@@ -201,6 +203,7 @@ __global__ void gemm(Params p) {
       uint64_t desc_b;
       if constexpr (kMajorB == hp::Major::kK) {
         desc_b = k_major_descriptor(b_base, N, kk, p.described);
+        if (p.mistake == Mistake::kWarpsDisagree && threadIdx.x / 32 == 6) desc_b += 1024 >> 4;
       } else {
         desc_b = mn_major_descriptor(b_base, kk, p.described);
       }
@@ -209,7 +212,8 @@ __global__ void gemm(Params p) {
         load_a_fragment(a, row0, kk, p.swizzle, fragment);
         hp::wgmma_rs<N, T, kMajorB>(acc, fragment, desc_b, scale);
       } else {
-        const uint64_t desc_a = k_major_descriptor(a_base + row0 * row_bytes, kRows, kk, p.described);
+        const uint32_t shift = p.mistake == Mistake::kMisalignedTile ? 128 : 0;
+        const uint64_t desc_a = k_major_descriptor(a_base + row0 * row_bytes + shift, kRows, kk, p.described);
         hp::wgmma_ss<N, T, hp::Major::kK, kMajorB>(acc, desc_a, desc_b, scale);
       }
     }
@@ -228,6 +232,60 @@ __global__ void gemm(Params p) {
     if (row < p.m) p.c[static_cast<size_t>(row) * gridDim.x * N + column] = acc[i];
   }
   if (p.mistake == Mistake::kReadBeforeWait) hp::wgmma_wait<0>();
+}
+
+// A TMA box of a 3-d or 4-d tensor (2-byte elements) landed in shared memory, copied out byte for byte.
+__global__ void tma_box(const hp::TensorMap* map, int rank, int c0, int c1, int c2, int c3, int bytes,
+                        unsigned char* out) {
+  extern __shared__ unsigned char smem[];
+  uint64_t* bar = reinterpret_cast<uint64_t*>(smem + bytes);
+  if (threadIdx.x == 0) {
+    hp::mbarrier_init(bar, 1);
+    hp::fence_barrier_init();
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    hp::mbarrier_arrive_expect_tx(bar, static_cast<uint32_t>(bytes));
+    if (rank == 3) hp::tma_load_3d(smem, map, bar, c0, c1, c2);
+    if (rank == 4) hp::tma_load_4d(smem, map, bar, c0, c1, c2, c3);
+  }
+  hp::mbarrier_wait_parity(bar, 0);
+  for (int i = static_cast<int>(threadIdx.x); i < bytes; i += static_cast<int>(blockDim.x)) out[i] = smem[i];
+}
+
+enum class BarrierCase { kParity, kArriveBeyondCount, kUninitialised, kOverwritten, kExpectTxTooLarge };
+
+// mbarrier rules on one warp: parities of a fresh and a completed phase; then the case's mistake.
+__global__ void barrier_rules(BarrierCase which, int* verdict) {
+  extern __shared__ unsigned char smem[];
+  uint64_t* bar = reinterpret_cast<uint64_t*>(smem);
+  if (which == BarrierCase::kUninitialised) {
+    hp::mbarrier_arrive(bar);
+    return;
+  }
+  if (threadIdx.x == 0) hp::mbarrier_init(bar, 32);
+  __syncwarp();
+  // A fresh barrier is in phase 0: the phase of parity 1 counts as complete, parity 0 is not.
+  const bool fresh_one = hp::mbarrier_try_wait_parity(bar, 1), fresh_zero = hp::mbarrier_try_wait_parity(bar, 0);
+  __syncwarp();
+  hp::mbarrier_arrive(bar);
+  hp::mbarrier_wait_parity(bar, 0);
+  const bool done_zero = hp::mbarrier_try_wait_parity(bar, 0), next_one = hp::mbarrier_try_wait_parity(bar, 1);
+  if (threadIdx.x == 0) verdict[0] = fresh_one && !fresh_zero && done_zero && !next_one ? 1 : 0;
+  __syncwarp();
+  if (which == BarrierCase::kArriveBeyondCount) {
+    // Phase 1 gets all 32 arrivals but waits for 16 tx bytes: one more arrival has no phase to count in.
+    if (threadIdx.x == 0) hp::mbarrier_expect_tx(bar, 16);
+    __syncwarp();
+    hp::mbarrier_arrive(bar);
+    __syncwarp();
+    if (threadIdx.x == 0) hp::mbarrier_arrive(bar);
+  }
+  if (which == BarrierCase::kOverwritten && threadIdx.x == 0) {
+    *bar = 0;
+    hp::mbarrier_arrive(bar);
+  }
+  if (which == BarrierCase::kExpectTxTooLarge && threadIdx.x == 0) hp::mbarrier_expect_tx(bar, 1u << 20);
 }
 
 }  // namespace hopper_selftest
@@ -372,6 +430,101 @@ void check_wrong(const std::string& what, const Case& x) {
   expect(!o.faulted && !(o.max_error <= 1e-2), what + ": a wrong product", o);
 }
 
+// The box of a 3-d or 4-d tensor map against the host's copy of it: elements outside the tensor zero (or NaN),
+// the 128B swizzle on the shared addresses.
+bool tma_box_matches(int rank, hp::Swizzle swizzle, bool nan_fill, const int (&dims)[4], const int (&box)[4],
+                     const int (&c)[4]) {
+  size_t elements = 1, total = 1;
+  for (int d = 0; d < rank; ++d) elements *= static_cast<size_t>(dims[d]);
+  for (int d = 0; d < rank; ++d) total *= static_cast<size_t>(box[d]);
+  std::vector<uint16_t> tensor(elements);
+  for (size_t i = 0; i < elements; ++i) tensor[i] = static_cast<uint16_t>(i * 7 + 1);
+  uint64_t gdim[4], gstride[3];
+  uint32_t gbox[4], ones[4] = {1, 1, 1, 1};
+  uint64_t stride = 2;
+  for (int d = 0; d < rank; ++d) {
+    gdim[d] = static_cast<uint64_t>(dims[d]);
+    gbox[d] = static_cast<uint32_t>(box[d]);
+    if (d > 0) gstride[d - 1] = stride;
+    stride *= static_cast<uint64_t>(dims[d]);
+  }
+  Map map;
+  const std::string e = emulation::encode_tensor_map_tiled(&map, 6, static_cast<uint32_t>(rank), tensor.data(), gdim,
+                                                           gstride, gbox, ones, 0, swizzle == hp::Swizzle::k128B ? 3 : 0,
+                                                           nan_fill ? 1 : 0);
+  if (!e.empty()) {
+    std::printf("   tma box: encode: %s\n", e.c_str());
+    return false;
+  }
+  const int bytes = static_cast<int>(total * 2);
+  std::vector<unsigned char> out(bytes, 0xee);
+  const auto result = emulation::launch(dim3(1), dim3(64), bytes + 8, [&] {
+    tma_box(reinterpret_cast<const hp::TensorMap*>(&map), rank, c[0], c[1], c[2], c[3], bytes, out.data());
+  });
+  if (result.faulted) {
+    std::printf("   tma box: %s\n", result.report.c_str());
+    return false;
+  }
+  for (size_t i = 0; i < total; ++i) {
+    size_t rest = i, at = 0, scale = 1;
+    bool inside = true;
+    for (int d = 0; d < rank; ++d) {
+      const long long x = c[d] + static_cast<long long>(rest % box[d]);
+      rest /= box[d];
+      inside = inside && x >= 0 && x < dims[d];
+      at += static_cast<size_t>(x) * scale;
+      scale *= static_cast<size_t>(dims[d]);
+    }
+    const uint16_t want = inside ? tensor[at] : nan_fill ? emulation::kSharedFill : 0;
+    uint32_t offset = static_cast<uint32_t>(i * 2);
+    if (swizzle == hp::Swizzle::k128B) offset ^= ((offset >> 7) & 7u) << 4;
+    uint16_t got;
+    std::memcpy(&got, &out[offset], 2);
+    if (got != want) {
+      std::printf("   tma box: element %zu is %#x, expected %#x\n", i, got, want);
+      return false;
+    }
+  }
+  return true;
+}
+
+// A barrier_rules case: whether the parities held, and the fault report (empty without one).
+std::string barrier_case(BarrierCase which, bool& parities) {
+  int verdict = 0;
+  const auto result = emulation::launch(dim3(1), dim3(32), 64, [&] { barrier_rules(which, &verdict); });
+  parities = verdict == 1;
+  return result.faulted ? result.report : std::string();
+}
+
+void expect_text(bool ok, const std::string& what, const std::string& detail) {
+  std::printf("   %s %s%s%s\n", ok ? "ok    " : "FAILED", what.c_str(), detail.empty() ? "" : ": ", detail.c_str());
+  if (!ok) ++failures;
+}
+
+// cuTensorMapEncodeTiled's documented argument rules.
+void check_encode_rules() {
+  alignas(64) static uint16_t data[64 * 64];
+  Map map;
+  const uint64_t dims[2] = {64, 64}, strides[1] = {128}, odd_strides[1] = {120};
+  const uint32_t box[2] = {64, 64}, ones[2] = {1, 1}, wide[2] = {72, 8}, big[2] = {64, 257}, narrow[2] = {4, 8};
+  const auto encode = [&](void* m, const void* g, const uint64_t* st, const uint32_t* b, uint32_t swizzle) {
+    return emulation::encode_tensor_map_tiled(m, 6, 2, g, dims, st, b, ones, 0, swizzle, 0);
+  };
+  expect_text(encode(&map, data, strides, box, 3).empty(), "encode: a 64 × 64 f16 box, 128B swizzle", "");
+  const struct {
+    const char* what;
+    std::string error;
+  } rejected[] = {
+      {"a box row wider than the 128B span", encode(&map, data, strides, wide, 3)},
+      {"a box dimension of 257", encode(&map, data, strides, big, 0)},
+      {"a box row of 8 bytes", encode(&map, data, strides, narrow, 0)},
+      {"a stride that is not a multiple of 16", encode(&map, data, odd_strides, box, 0)},
+      {"a global address not 16-byte aligned", encode(&map, reinterpret_cast<const char*>(data) + 8, strides, box, 0)},
+      {"a map not 64-byte aligned", encode(reinterpret_cast<char*>(&map) + 8, data, strides, box, 0)},
+  };
+  for (const auto& r : rejected) expect_text(!r.error.empty(), std::string("encode rejects ") + r.what, r.error);
+}
+
 }  // namespace
 
 int main() {
@@ -413,6 +566,28 @@ int main() {
                                      {128, 64, 1, s128, s128, false, false, kSetmaxnregTooMany}, "65536");
   check_fault<64, __half, Major::kK>("named barrier counts disagree",
                                      {128, 64, 1, s128, s128, false, false, kNamedBarrierCounts}, "named barrier");
+  check_fault<128, __half, Major::kK>("a tile one row into its swizzle pattern",
+                                      {128, 64, 1, s128, s128, false, false, kMisalignedTile}, "first row");
+  check_fault<64, __half, Major::kK>("warps of a warpgroup with different descriptors",
+                                     {128, 64, 1, s128, s128, false, false, kWarpsDisagree}, "issue one wgmma together");
+
+  std::printf("hopper selftest: TMA boxes, mbarrier rules, tensor-map encoding\n");
+  expect_text(tma_box_matches(4, s128, true, {64, 5, 3, 2}, {64, 4, 2, 1}, {0, 3, -1, 1}),
+              "4-d box, 128B swizzle, NaN fill past the edges", "");
+  expect_text(tma_box_matches(3, none, false, {24, 4, 3, 1}, {8, 3, 2, 1}, {8, -2, 2, 0}),
+              "3-d box, no swizzle, zeros past the edges", "");
+  bool parities = false;
+  std::string report = barrier_case(BarrierCase::kParity, parities);
+  expect_text(parities && report.empty(), "try_wait.parity: fresh phase 1 passes, 0 waits; then the reverse", report);
+  report = barrier_case(BarrierCase::kArriveBeyondCount, parities);
+  expect_text(report.find("beyond its count") != std::string::npos, "an arrival beyond the count faults", report);
+  report = barrier_case(BarrierCase::kUninitialised, parities);
+  expect_text(report.find("no mbarrier.init") != std::string::npos, "a barrier used before init faults", report);
+  report = barrier_case(BarrierCase::kOverwritten, parities);
+  expect_text(report.find("overwrote") != std::string::npos, "a barrier overwritten by a store faults", report);
+  report = barrier_case(BarrierCase::kExpectTxTooLarge, parities);
+  expect_text(report.find("2^20") != std::string::npos, "an expect-tx of 2^20 bytes faults", report);
+  check_encode_rules();
   std::printf("hopper selftest: %s\n", failures == 0 ? "ok" : "FAILED");
   return failures == 0 ? 0 : 1;
 }

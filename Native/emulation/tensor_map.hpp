@@ -71,7 +71,9 @@ inline std::string encode_tensor_map_tiled(void* tensor_map, uint32_t data_type,
     if (element_strides[d] == 0 || element_strides[d] > 8) return "elementStrides" + dim + " outside 1..8";
     if (d > 0) {
       const uint64_t stride = global_strides[d - 1];
-      if (stride % 16 != 0 || stride >= (1ull << 40)) return "globalStrides" + dim + " not a multiple of 16 below 2^40";
+      if (stride % 16 != 0 || stride >= (1ull << 40)) {
+        return "globalStrides[" + std::to_string(d - 1) + "] not a multiple of 16 below 2^40";
+      }
       map.global_stride[d] = stride;
     }
     map.global_dim[d] = global_dim[d];
