@@ -14,7 +14,8 @@
 //            shared memory in the map's swizzle, and completes the box's bytes on the mbarrier. The copy lands as late
 //            as a GPU allows: when a thread next polls that barrier, so a kernel reading the tile without waiting
 //            reads the shared memory's NaN fill or the previous tile. A copy onto a barrier whose init was not
-//            followed by fence.mbarrier_init is a fault.
+//            followed by fence.mbarrier_init is a fault. Stores (shared -> global, bulk groups) read the box and
+//            write the tensor (skipping elements outside it) when cp.async.bulk.wait_group[.read] retires their group.
 // wgmma      a warpgroup (4 consecutive warps, the first a multiple of 4) issues m64nNk16 together; every warp's
 //            descriptors, shape and scale must agree with its warpgroup's. Each thread's accumulators follow the
 //            ISA's fragment layout (row 16w + l/4 (+8), columns 8j + 2(l%4) (+1)); A and B are read from shared
@@ -97,6 +98,12 @@ struct PendingTma {
   int coordinates[5];
 };
 
+struct PendingStore {
+  EncodedTensorMap map;
+  uint32_t src;  // shared address
+  int coordinates[5];
+};
+
 struct WgmmaOp {
   int n = 0;
   bool bf16 = false, a_in_registers = false;
@@ -130,6 +137,8 @@ struct ThreadState {
   std::vector<WgmmaOp> open;
   std::deque<std::vector<WgmmaOp>> committed;
   std::map<float*, std::vector<float>> shadow;  // accumulators in flight: their true values (the registers hold NaN)
+  std::vector<PendingStore> stores_open;        // TMA stores since the last cp.async.bulk.commit_group
+  std::deque<std::vector<PendingStore>> stores_committed;
 };
 
 struct NamedBarrier {
@@ -242,8 +251,11 @@ inline void complete_tx(Mbarrier& b, uint32_t bytes, const void* bar) {
 
 // ---- TMA --------------------------------------------------------------------------------------------------------------
 
-inline void land(BlockState& s, const PendingTma& copy) {
-  const EncodedTensorMap& map = copy.map;
+// Visits every element of a map's box at `coordinates` whose shared copy starts at `base`: f(shared address, global
+// address or nullptr outside the tensor). Returns the box's bytes.
+template <typename F>
+inline size_t for_each_box_element(const EncodedTensorMap& map, const int* coordinates, uint32_t base, const char* what,
+                                   F f) {
   const int e = map.element_bytes;
   const int span = tensor_map_swizzle_span(map.swizzle);
   int extent[5] = {1, 1, 1, 1, 1};
@@ -255,39 +267,63 @@ inline void land(BlockState& s, const PendingTma& copy) {
   const size_t row_bytes = static_cast<size_t>(extent[0]) * e;
   if (span != 0 && row_bytes != static_cast<size_t>(span)) {
     raise_fault(FaultKind::kLaunchFailed,
-                "TMA: a %d-byte swizzled box row narrower than its %d-byte span (the emulation models rows of the full "
+                "%s: a %d-byte swizzled box row narrower than its %d-byte span (the emulation models rows of the full "
                 "span only)",
-                static_cast<int>(row_bytes), span);
+                what, static_cast<int>(row_bytes), span);
   }
   const size_t bytes = total * e;
-  if (copy.dst + bytes > grid->shared_bytes) {
-    raise_fault(FaultKind::kIllegalAddress, "TMA: a %zu-byte box at shared address %u overruns the %zu bytes launched",
-                bytes, copy.dst, grid->shared_bytes);
+  if (base + bytes > grid->shared_bytes) {
+    raise_fault(FaultKind::kIllegalAddress, "%s: a %zu-byte box at shared address %u overruns the %zu bytes launched",
+                what, bytes, base, grid->shared_bytes);
   }
   for (size_t i = 0; i < total; ++i) {
     size_t rest = i;
     bool inside = true;
-    const unsigned char* src = static_cast<const unsigned char*>(map.global_address);
+    const unsigned char* global = static_cast<const unsigned char*>(map.global_address);
     for (int d = 0; d < map.rank; ++d) {
       const long long j = static_cast<long long>(rest % extent[d]);
       rest /= extent[d];
-      const long long coordinate = copy.coordinates[d] + j * map.element_stride[d];
+      const long long coordinate = coordinates[d] + j * map.element_stride[d];
       if (coordinate < 0 || coordinate >= static_cast<long long>(map.global_dim[d])) inside = false;
-      src += coordinate * static_cast<long long>(map.global_stride[d]);
+      global += coordinate * static_cast<long long>(map.global_stride[d]);
     }
-    unsigned char element[8] = {};
-    if (inside) {
-      std::memcpy(element, src, e);
-    } else if (map.nan_fill) {
-      if (e == 2) std::memcpy(element, &kSharedFill, 2);
-      if (e == 4) std::memcpy(element, "\x00\x00\xc0\x7f", 4);
-    }
-    const uint32_t address = span != 0 ? swizzle_address(static_cast<uint32_t>(copy.dst + i * e), span)
-                                       : static_cast<uint32_t>(copy.dst + i * e);
-    std::memcpy(dynamic_shared.bytes + address, element, e);
-    std::memcpy(&s.async_view[address], element, e);
+    const uint32_t linear = static_cast<uint32_t>(base + i * e);
+    f(span != 0 ? swizzle_address(linear, span) : linear, inside ? global : nullptr);
   }
+  return bytes;
+}
+
+inline void land(BlockState& s, const PendingTma& copy) {
+  const EncodedTensorMap& map = copy.map;
+  const int e = map.element_bytes;
+  const size_t bytes =
+      for_each_box_element(map, copy.coordinates, copy.dst, "TMA load", [&](uint32_t address, const unsigned char* src) {
+        unsigned char element[8] = {};
+        if (src != nullptr) {
+          std::memcpy(element, src, e);
+        } else if (map.nan_fill) {
+          if (e == 2) std::memcpy(element, &kSharedFill, 2);
+          if (e == 4) std::memcpy(element, "\x00\x00\xc0\x7f", 4);
+        }
+        std::memcpy(dynamic_shared.bytes + address, element, e);
+        std::memcpy(&s.async_view[address], element, e);
+      });
   complete_tx(barrier(copy.bar, "cp.async.bulk.tensor completion"), static_cast<uint32_t>(bytes), copy.bar);
+}
+
+// A TMA store's read of its box (through the async proxy: every byte as fence.proxy.async published it) and its
+// writes to the tensor, elements outside it skipped.
+inline void store(BlockState& s, const PendingStore& st) {
+  const int e = st.map.element_bytes;
+  for_each_box_element(st.map, st.coordinates, st.src, "TMA store", [&](uint32_t address, const unsigned char* dst) {
+    if (std::memcmp(dynamic_shared.bytes + address, &s.async_view[address], e) != 0) {
+      raise_fault(FaultKind::kLaunchFailed,
+                  "a TMA store reads shared address %u, written by ordinary stores after the last fence.proxy.async "
+                  "(a missing fence.proxy.async, or a store before cp.async.bulk.wait_group.read)",
+                  address);
+    }
+    if (dst != nullptr) std::memcpy(const_cast<unsigned char*>(dst), dynamic_shared.bytes + address, e);
+  });
 }
 
 // Lands the copies that complete on `bar`, oldest first.
@@ -303,23 +339,30 @@ inline void land_copies(BlockState& s, const uint64_t* bar) {
   }
 }
 
-inline void tma_load(void* dst, const TensorMap* map_bytes, uint64_t* bar, int rank, const int* coordinates) {
-  BlockState& s = state();
+inline EncodedTensorMap read_map(const TensorMap* map_bytes, int rank, const char* what) {
   EncodedTensorMap map;
   std::memcpy(&map, map_bytes, sizeof map);
   if (map.magic != EncodedTensorMap::kMagic) {
-    raise_fault(FaultKind::kLaunchFailed, "cp.async.bulk.tensor with a tensor map cuTensorMapEncodeTiled did not write");
+    raise_fault(FaultKind::kLaunchFailed, "%s with a tensor map cuTensorMapEncodeTiled did not write", what);
   }
-  if (map.rank != rank) {
-    raise_fault(FaultKind::kLaunchFailed, "cp.async.bulk.tensor.%dd with a rank-%d tensor map", rank, map.rank);
-  }
-  const int span = tensor_map_swizzle_span(map.swizzle);
-  const size_t alignment = span == 128 ? 1024 : 128;
-  const uint32_t offset = shared_offset(dst, 16, "cp.async.bulk.tensor destination");
+  if (map.rank != rank) raise_fault(FaultKind::kLaunchFailed, "%s.%dd with a rank-%d tensor map", what, rank, map.rank);
+  return map;
+}
+
+// A box's shared address: 128-byte aligned, 1024 with the 128B swizzle.
+inline uint32_t box_address(const void* p, const EncodedTensorMap& map, const char* what) {
+  const size_t alignment = tensor_map_swizzle_span(map.swizzle) == 128 ? 1024 : 128;
+  const uint32_t offset = shared_offset(p, 16, what);
   if (offset % alignment != 0) {
-    raise_fault(FaultKind::kMisalignedAddress, "cp.async.bulk.tensor destination at shared address %u: not %zu-byte aligned",
-                offset, alignment);
+    raise_fault(FaultKind::kMisalignedAddress, "%s at shared address %u: not %zu-byte aligned", what, offset, alignment);
   }
+  return offset;
+}
+
+inline void tma_load(void* dst, const TensorMap* map_bytes, uint64_t* bar, int rank, const int* coordinates) {
+  BlockState& s = state();
+  const EncodedTensorMap map = read_map(map_bytes, rank, "cp.async.bulk.tensor");
+  const uint32_t offset = box_address(dst, map, "cp.async.bulk.tensor destination");
   Mbarrier& b = barrier(bar, "cp.async.bulk.tensor");
   if (!b.init_fenced) {
     raise_fault(FaultKind::kLaunchFailed,
@@ -331,6 +374,23 @@ inline void tma_load(void* dst, const TensorMap* map_bytes, uint64_t* bar, int r
   for (int d = 0; d < rank; ++d) copy.coordinates[d] = coordinates[d];
   s.copies.push_back(copy);
   ++async_progress;
+}
+
+inline void tma_store(const TensorMap* map_bytes, const void* src, int rank, const int* coordinates) {
+  BlockState& s = state();
+  PendingStore st{read_map(map_bytes, rank, "cp.async.bulk.tensor (store)"), 0, {}};
+  st.src = box_address(src, st.map, "cp.async.bulk.tensor store source");
+  for (int d = 0; d < rank; ++d) st.coordinates[d] = coordinates[d];
+  s.threads[thread_rank()].stores_open.push_back(st);
+}
+
+inline void tma_store_wait(int pending) {
+  BlockState& s = state();
+  ThreadState& self = s.threads[thread_rank()];
+  while (self.stores_committed.size() > static_cast<size_t>(pending)) {
+    for (const PendingStore& st : self.stores_committed.front()) store(s, st);
+    self.stores_committed.pop_front();
+  }
 }
 
 // ---- wgmma ------------------------------------------------------------------------------------------------------------
@@ -630,6 +690,36 @@ inline void tma_load_3d(void* dst, const TensorMap* map, uint64_t* bar, int c0, 
 inline void tma_load_4d(void* dst, const TensorMap* map, uint64_t* bar, int c0, int c1, int c2, int c3) {
   const int c[] = {c0, c1, c2, c3};
   emulation::hopper::tma_load(dst, map, bar, 4, c);
+}
+
+inline void tma_store_2d(const TensorMap* map, const void* src, int c0, int c1) {
+  const int c[] = {c0, c1};
+  emulation::hopper::tma_store(map, src, 2, c);
+}
+inline void tma_store_3d(const TensorMap* map, const void* src, int c0, int c1, int c2) {
+  const int c[] = {c0, c1, c2};
+  emulation::hopper::tma_store(map, src, 3, c);
+}
+inline void tma_store_4d(const TensorMap* map, const void* src, int c0, int c1, int c2, int c3) {
+  const int c[] = {c0, c1, c2, c3};
+  emulation::hopper::tma_store(map, src, 4, c);
+}
+
+inline void tma_store_commit() {
+  emulation::hopper::ThreadState& self = emulation::hopper::state().threads[emulation::hopper::thread_rank()];
+  self.stores_committed.push_back(std::move(self.stores_open));
+  self.stores_open.clear();
+}
+
+// Both waits read the box and write the tensor when they retire a group: the read happens no earlier than a GPU's
+// may, and a group never waited for never lands (its shared memory is gone when the block exits).
+template <int kPending>
+inline void tma_store_wait_read() {
+  emulation::hopper::tma_store_wait(kPending);
+}
+template <int kPending>
+inline void tma_store_wait() {
+  emulation::hopper::tma_store_wait(kPending);
 }
 
 inline void wgmma_fence() {

@@ -7,7 +7,8 @@
 //   wrong swizzle in the wgmma descriptor, a missing fence.proxy.async after ordinary stores of an operand, a missing
 //   fence.mbarrier_init, expect-tx byte counts too high (a deadlock reported, not a hang) and too low, a missing
 //   wgmma.fence, accumulators read or written before wgmma.wait_group, a consumer that does not wait for the TMA,
-//   setmaxnreg that is not warpgroup-uniform or over the SM's registers, named-barrier counts that disagree.
+//   setmaxnreg that is not warpgroup-uniform or over the SM's registers, named-barrier counts that disagree; and TMA
+//   boxes (3-d, 4-d, edges), TMA stores, mbarrier rules and cuTensorMapEncodeTiled's argument checks.
 // ./build.sh test runs it with the other emulations (Native/check.sh check):
 //
 //   clang++-14 -std=c++20 -O1 -I Native -o hopper_selftest Native/emulation/hopper_selftest.cpp && ./hopper_selftest
@@ -253,6 +254,26 @@ __global__ void tma_box(const hp::TensorMap* map, int rank, int c0, int c1, int 
   for (int i = static_cast<int>(threadIdx.x); i < bytes; i += static_cast<int>(blockDim.x)) out[i] = smem[i];
 }
 
+// A 64 × 8 f16 box written by ordinary stores into shared memory (in the 128B swizzle), then stored by TMA at (c0, c1).
+__global__ void tma_store_box(const hp::TensorMap* map, int c0, int c1, bool fence, bool overwrite_before_wait) {
+  extern __shared__ unsigned char smem[];
+  for (int i = static_cast<int>(threadIdx.x); i < 64 * 8; i += static_cast<int>(blockDim.x)) {
+    const uint16_t value = static_cast<uint16_t>(1000 + i);
+    uint32_t offset = static_cast<uint32_t>(2 * i);
+    offset ^= ((offset >> 7) & 7u) << 4;
+    std::memcpy(smem + offset, &value, 2);
+  }
+  if (fence) hp::fence_proxy_async_shared();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    hp::tma_store_2d(map, smem, c0, c1);
+    hp::tma_store_commit();
+    if (overwrite_before_wait) smem[0] ^= 1;
+    hp::tma_store_wait_read<0>();
+    hp::tma_store_wait<0>();
+  }
+}
+
 enum class BarrierCase { kParity, kArriveBeyondCount, kUninitialised, kOverwritten, kExpectTxTooLarge };
 
 // mbarrier rules on one warp: parities of a fresh and a completed phase; then the case's mistake.
@@ -488,6 +509,34 @@ bool tma_box_matches(int rank, hp::Swizzle swizzle, bool nan_fill, const int (&d
   return true;
 }
 
+// The tma_store_box kernel into a 104 × 10 f16 tensor at (c0, c1): "" when the tensor holds the box where it lies
+// inside and its old contents elsewhere, else what differs (or the fault).
+std::string tma_store_result(int c0, int c1, bool fence, bool overwrite_before_wait) {
+  constexpr int kWidth = 104, kHeight = 10;
+  std::vector<uint16_t> tensor(kWidth * kHeight, 7);
+  const uint64_t dims[2] = {kWidth, kHeight}, strides[1] = {kWidth * 2};
+  const uint32_t box[2] = {64, 8}, ones[2] = {1, 1};
+  Map map;
+  const std::string e = emulation::encode_tensor_map_tiled(&map, 6, 2, tensor.data(), dims, strides, box, ones, 0, 3, 0);
+  if (!e.empty()) return "encode: " + e;
+  const auto result = emulation::launch(dim3(1), dim3(128), 64 * 8 * 2, [&] {
+    tma_store_box(reinterpret_cast<const hp::TensorMap*>(&map), c0, c1, fence, overwrite_before_wait);
+  });
+  if (result.faulted) return result.report;
+  for (int y = 0; y < kHeight; ++y) {
+    for (int x = 0; x < kWidth; ++x) {
+      const int bx = x - c0, by = y - c1;
+      const bool in_box = bx >= 0 && bx < 64 && by >= 0 && by < 8;
+      const uint16_t want = in_box ? static_cast<uint16_t>(1000 + by * 64 + bx) : 7;
+      if (tensor[y * kWidth + x] != want) {
+        return "element (" + std::to_string(x) + ", " + std::to_string(y) + ") is " +
+               std::to_string(tensor[y * kWidth + x]) + ", expected " + std::to_string(want);
+      }
+    }
+  }
+  return {};
+}
+
 // A barrier_rules case: whether the parities held, and the fault report (empty without one).
 std::string barrier_case(BarrierCase which, bool& parities) {
   int verdict = 0;
@@ -576,6 +625,14 @@ int main() {
               "4-d box, 128B swizzle, NaN fill past the edges", "");
   expect_text(tma_box_matches(3, none, false, {24, 4, 3, 1}, {8, 3, 2, 1}, {8, -2, 2, 0}),
               "3-d box, no swizzle, zeros past the edges", "");
+  std::string stored = tma_store_result(60, 5, true, false);
+  expect_text(stored.empty(), "TMA store of a 128B-swizzled box, clipped at the tensor's edges", stored);
+  stored = tma_store_result(-3, -2, false, false);
+  expect_text(stored.find("fence.proxy.async") != std::string::npos, "a TMA store without fence.proxy.async faults",
+              stored);
+  stored = tma_store_result(0, 0, true, true);
+  expect_text(stored.find("wait_group.read") != std::string::npos,
+              "a box rewritten before cp.async.bulk.wait_group.read faults", stored);
   bool parities = false;
   std::string report = barrier_case(BarrierCase::kParity, parities);
   expect_text(parities && report.empty(), "try_wait.parity: fresh phase 1 passes, 0 waits; then the reverse", report);

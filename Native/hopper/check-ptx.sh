@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Compiles Native/hopper/hopper_ptx_probe.cu (every wrapper of hopper_ptx.cuh) with CUDA 12's nvcc to sm_90a PTX and
 # with its ptxas -arch=sm_90a to a cubin, and checks that the SASS holds each instruction family the wrappers stand
-# for: HGMMA (one per wgmma shape, form and type: 50), UTMALDG (TMA), SYNCS (mbarrier), WARPGROUP (wgmma fence and
-# wait), USETMAXREG, FENCE.VIEW.ASYNC (fence.proxy.async) and BAR (named barriers).
+# for: HGMMA (one per wgmma shape, form and type: 50), UTMALDG and UTMASTG (TMA), SYNCS (mbarrier), WARPGROUP (wgmma
+# fence and wait), USETMAXREG, FENCE.VIEW.ASYNC (fence.proxy.async) and BAR (named barriers).
 #   bash Native/hopper/check-ptx.sh [scratch folder]
 # The CUDA 12 toolkit: $CUDA12_ROOT, else artifacts/cuda-12.4 (the unpacked Debian trixie packages, usr/ inside).
 # Exit 0 when every check holds, 1 on a failure, 77 (saying why) when no CUDA 12 toolkit is there.
@@ -35,7 +35,7 @@ fi
 "$root/usr/bin/cuobjdump" --dump-sass "$scratch/hopper_ptx_probe.cubin" >"$scratch/hopper_ptx_probe.sass" || exit 1
 
 status=0
-for opcode in HGMMA UTMALDG SYNCS WARPGROUP USETMAXREG FENCE.VIEW.ASYNC BAR; do
+for opcode in HGMMA UTMALDG UTMASTG SYNCS WARPGROUP USETMAXREG FENCE.VIEW.ASYNC BAR; do
   count=$(grep -cE "[[:space:]]$opcode([.[:space:]]|$)" "$scratch/hopper_ptx_probe.sass")
   if [ "$count" -eq 0 ]; then
     echo "missing $opcode in the probe's sm_90a SASS"
@@ -47,5 +47,5 @@ if [ "$hgmma" -ne 50 ]; then
   echo "HGMMA: $hgmma in the probe's SASS, one per wgmma wrapper instance expected (50)"
   status=1
 fi
-[ "$status" -eq 0 ] && echo "hopper_ptx.cuh: sm_90a SASS has HGMMA ($hgmma), UTMALDG, SYNCS, WARPGROUP, USETMAXREG, FENCE.VIEW.ASYNC, BAR ($("$root/usr/bin/ptxas" --version | tail -n 1))"
+[ "$status" -eq 0 ] && echo "hopper_ptx.cuh: sm_90a SASS has HGMMA ($hgmma), UTMALDG, UTMASTG, SYNCS, WARPGROUP, USETMAXREG, FENCE.VIEW.ASYNC, BAR ($("$root/usr/bin/ptxas" --version | tail -n 1))"
 exit "$status"

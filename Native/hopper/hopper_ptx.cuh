@@ -2,7 +2,8 @@
 // instruction (PTX ISA 8.0+, ptxas -arch=sm_90a):
 //   mbarrier: init, arrive, arrive.expect_tx, expect_tx, try_wait.parity (+ a wait loop); fence.mbarrier_init;
 //   fence.proxy.async.shared::cta (generic-proxy shared-memory writes -> async-proxy reads by wgmma / TMA);
-//   TMA: cp.async.bulk.tensor.{2,3,4}d global -> shared, completing tx-bytes on an mbarrier, from a tensor map;
+//   TMA: cp.async.bulk.tensor.{2,3,4}d global -> shared, completing tx-bytes on an mbarrier, from a tensor map, and
+//   shared -> global in bulk groups (commit_group, wait_group[.read]);
 //   wgmma: the shared-memory matrix descriptor, wgmma.fence / commit_group / wait_group, and
 //   wgmma.mma_async m64nNk16 f32 += f16/bf16 with A and B from descriptors (SS) or A from registers (RS);
 //   setmaxnreg.inc / .dec; named barriers (bar.sync / bar.arrive with an id and a thread count).
@@ -216,6 +217,41 @@ __device__ __forceinline__ void tma_load_4d(void* dst, const TensorMap* map, uin
       "[%2];\n" ::"r"(shared_address(dst)),
       "l"(map), "r"(shared_address(bar)), "r"(c0), "r"(c1), "r"(c2), "r"(c3)
       : "memory");
+}
+
+// ---- TMA: cp.async.bulk.tensor shared -> global (bulk groups) -------------------------------------------------------
+
+// Writes the box at `src` (laid out and swizzled as a load of the same map lays it out) to the tensor `map` at
+// coordinates (c0 innermost, ...); elements outside the tensor are not written. Reads shared memory through the async
+// proxy: the generic writes of the box need fence.proxy.async (and a barrier) first. One thread issues it.
+__device__ __forceinline__ void tma_store_2d(const TensorMap* map, const void* src, int c0, int c1) {
+  asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [%0, {%2, %3}], [%1];\n" ::"l"(map),
+               "r"(shared_address(src)), "r"(c0), "r"(c1)
+               : "memory");
+}
+__device__ __forceinline__ void tma_store_3d(const TensorMap* map, const void* src, int c0, int c1, int c2) {
+  asm volatile("cp.async.bulk.tensor.3d.global.shared::cta.bulk_group [%0, {%2, %3, %4}], [%1];\n" ::"l"(map),
+               "r"(shared_address(src)), "r"(c0), "r"(c1), "r"(c2)
+               : "memory");
+}
+__device__ __forceinline__ void tma_store_4d(const TensorMap* map, const void* src, int c0, int c1, int c2, int c3) {
+  asm volatile("cp.async.bulk.tensor.4d.global.shared::cta.bulk_group [%0, {%2, %3, %4, %5}], [%1];\n" ::"l"(map),
+               "r"(shared_address(src)), "r"(c0), "r"(c1), "r"(c2), "r"(c3)
+               : "memory");
+}
+
+// Closes the bulk group of this thread's TMA stores issued since the last commit.
+__device__ __forceinline__ void tma_store_commit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
+
+// Waits until at most kPending bulk groups have not finished reading their shared memory (which may then be
+// rewritten); tma_store_wait waits for their global writes as well.
+template <int kPending>
+__device__ __forceinline__ void tma_store_wait_read() {
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(kPending) : "memory");
+}
+template <int kPending>
+__device__ __forceinline__ void tma_store_wait() {
+  asm volatile("cp.async.bulk.wait_group %0;\n" ::"n"(kPending) : "memory");
 }
 
 // ---- wgmma (PTX ISA "Asynchronous Warpgroup Level Matrix Multiply-Accumulate") ---------------------------------------

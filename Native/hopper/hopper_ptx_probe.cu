@@ -71,6 +71,14 @@ extern "C" __global__ void __launch_bounds__(384, 1)
     smem[threadIdx.x] = 0;
     hp::fence_proxy_async_shared();
     hp::named_barrier_sync(1, 384);
+    if (threadIdx.x == 128) {
+      hp::tma_store_2d(&map2, smem, coordinate, 0);
+      hp::tma_store_3d(&map3, smem + 16384, coordinate, 0, 1);
+      hp::tma_store_4d(&map4, smem + 2 * 16384, coordinate, 0, 1, 2);
+      hp::tma_store_commit();
+      hp::tma_store_wait_read<1>();
+      hp::tma_store_wait<0>();
+    }
     hp::mbarrier_arrive(&bar[1]);
   }
 }
