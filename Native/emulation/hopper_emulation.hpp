@@ -24,7 +24,9 @@
 //            the warp's registers. Asynchronous: nothing happens at issue except that the accumulators become NaN;
 //            wgmma.wait_group computes the groups it retires (reading shared memory then) and writes the results
 //            back. A wgmma with no wgmma.fence since the thread last waited (or since the kernel began), and
-//            accumulators written while their wgmma is in flight, are faults.
+//            accumulators written while their wgmma is in flight, are faults. (The ISA asks for the fence between a
+//            register access and the next wgmma on those registers; the emulation cannot see register accesses, so
+//            it asks for one after every wait_group, as CUTLASS and FlashAttention-3 issue one before every batch.)
 // proxies    shared memory has a second copy, the async proxy's view: fence.proxy.async publishes the generic
 //            writes to it, TMA writes both. A wgmma operand byte whose two views differ was written by an ordinary
 //            store after the last fence.proxy.async (or while the wgmma was in flight): a fault.
