@@ -378,6 +378,13 @@ inline void tma_load(void* dst, const TensorMap* map_bytes, uint64_t* bar, int r
   ++async_progress;
 }
 
+// Commits the operations issued since the last commit as one group (wgmma.commit_group, cp.async.bulk.commit_group).
+template <typename Op>
+inline void close_group(std::vector<Op>& open, std::deque<std::vector<Op>>& committed) {
+  committed.push_back(std::move(open));
+  open.clear();
+}
+
 inline void tma_store(const TensorMap* map_bytes, const void* src, int rank, const int* coordinates) {
   BlockState& s = state();
   PendingStore st{read_map(map_bytes, rank, "cp.async.bulk.tensor (store)"), 0, {}};
@@ -709,8 +716,7 @@ inline void tma_store_4d(const TensorMap* map, const void* src, int c0, int c1, 
 
 inline void tma_store_commit() {
   emulation::hopper::ThreadState& self = emulation::hopper::state().threads[emulation::hopper::thread_rank()];
-  self.stores_committed.push_back(std::move(self.stores_open));
-  self.stores_open.clear();
+  emulation::hopper::close_group(self.stores_open, self.stores_committed);
 }
 
 // Both waits read the box and write the tensor when they retire a group: the read happens no earlier than a GPU's
@@ -731,8 +737,7 @@ inline void wgmma_fence() {
 
 inline void wgmma_commit() {
   emulation::hopper::ThreadState& self = emulation::hopper::state().threads[emulation::hopper::thread_rank()];
-  self.committed.push_back(std::move(self.open));
-  self.open.clear();
+  emulation::hopper::close_group(self.open, self.committed);
 }
 
 template <int kPending>
