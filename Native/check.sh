@@ -249,6 +249,18 @@ emulations() { # emulations <scratch folder>
   done
 }
 
+# The sm_90a wrappers (Native/hopper/hopper_ptx.cuh) compile with CUDA 12 into the instructions they stand for.
+hopper_wrappers() { # hopper_wrappers <scratch folder>
+  local out status
+  out=$(bash Native/hopper/check-ptx.sh "$1/hopper" 2>&1)
+  status=$?
+  case $status in
+    0) echo "   $out" && pass "hopper wrappers sm_90a" ;;
+    77) skip "hopper wrappers sm_90a" "$out" ;;
+    *) fail "hopper wrappers sm_90a" "$out" ;;
+  esac
+}
+
 # ptxas and the SASS checks of one source's shipped PTX (the committed copy; the fresh one where none is).
 assembled_checks() { # assembled_checks <source.cu> <shipped.ptx> <scratch folder>
   local src=$1 shipped=$2 name arch cubin log spills kernel opcodes opcode targets target verdict why
@@ -334,6 +346,7 @@ check() { # check [report.xml]
     fi
     if [ -f "$committed" ]; then assembled_checks "$src" "$committed" "$tmp"; else assembled_checks "$src" "$fresh" "$tmp"; fi
   done
+  hopper_wrappers "$tmp"
   sm90a_checks "$tmp"
   emulations "$tmp"
   rm -rf "$tmp"
