@@ -17,8 +17,7 @@
 
 #include "attention_common.cuh"
 #include "attention_hopper_params.cuh"
-#include "hopper/hopper_async.cuh"
-#include "hopper/hopper_wgmma_ops.cuh"
+#include "hopper/hopper_ptx.cuh"
 #include "kernel_report.cuh"
 #include "warp_matrix.cuh"
 
@@ -59,42 +58,6 @@ struct Traits {
 constexpr int kTurnBarrier = 1;
 constexpr int kZeroFillBarrier = 3;
 
-template <int N, typename T>
-__device__ __forceinline__ void gemm_ss(float (&d)[N / 2], std::uint64_t a, std::uint64_t b, int scale_d);
-template <int N, typename T>
-__device__ __forceinline__ void gemm_rs(float (&d)[N / 2], const std::uint32_t (&a)[4], std::uint64_t b, int scale_d);
-
-#define ATTENTION_HOPPER_GEMMS(n)                                                                                    \
-  template <>                                                                                                        \
-  __device__ __forceinline__ void gemm_ss<n, __half>(float (&d)[n / 2], std::uint64_t a, std::uint64_t b, int s) {   \
-    wgmma_m64n##n##k16_ss_f16(d, a, b, s);                                                                           \
-  }                                                                                                                  \
-  template <>                                                                                                        \
-  __device__ __forceinline__ void gemm_ss<n, __nv_bfloat16>(float (&d)[n / 2], std::uint64_t a, std::uint64_t b,     \
-                                                            int s) {                                                 \
-    wgmma_m64n##n##k16_ss_bf16(d, a, b, s);                                                                          \
-  }                                                                                                                  \
-  template <>                                                                                                        \
-  __device__ __forceinline__ void gemm_rs<n, __half>(float (&d)[n / 2], const std::uint32_t (&a)[4], std::uint64_t b, \
-                                                     int s) {                                                        \
-    wgmma_m64n##n##k16_rs_f16(d, a, b, s);                                                                           \
-  }                                                                                                                  \
-  template <>                                                                                                        \
-  __device__ __forceinline__ void gemm_rs<n, __nv_bfloat16>(float (&d)[n / 2], const std::uint32_t (&a)[4],          \
-                                                            std::uint64_t b, int s) {                                \
-    wgmma_m64n##n##k16_rs_bf16(d, a, b, s);                                                                          \
-  }
-ATTENTION_HOPPER_GEMMS(64)
-ATTENTION_HOPPER_GEMMS(128)
-ATTENTION_HOPPER_GEMMS(256)
-#undef ATTENTION_HOPPER_GEMMS
-
-template <int Count>
-__device__ __forceinline__ void register_fence_all(float (&r)[Count]) {
-#pragma unroll
-  for (int i = 0; i < Count; ++i) register_fence(r[i]);
-}
-
 template <typename T, class Tr>
 __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>& params) {
   constexpr int kM = Tr::kBlockM;
@@ -115,16 +78,17 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
     return;
   }
 
-  extern __shared__ __align__(1024) unsigned char attention_hopper_shared[];
-  const std::uint32_t sq = (shared_address(attention_hopper_shared) + 1023u) & ~1023u;
-  const std::uint32_t sk = sq + Tr::kQBytes;
-  const std::uint32_t sv = sk + kS * Tr::kKvBytes;
-  const std::uint32_t bars = sv + kS * Tr::kKvBytes;
-  const std::uint32_t q_full = bars;
-  auto k_full = [&](int s) { return bars + 8u * (1 + s); };
-  auto v_full = [&](int s) { return bars + 8u * (1 + kS + s); };
-  auto k_empty = [&](int s) { return bars + 8u * (1 + 2 * kS + s); };
-  auto v_empty = [&](int s) { return bars + 8u * (1 + 3 * kS + s); };
+  extern __shared__ __align__(16) unsigned char attention_hopper_shared[];
+  // The swizzle atoms must start 1024-byte aligned (TMA's 128-byte swizzle and the descriptors' base offset 0).
+  unsigned char* const sq = attention_hopper_shared + ((1024u - (shared_address(attention_hopper_shared) & 1023u)) & 1023u);
+  unsigned char* const sk = sq + Tr::kQBytes;  // stage s at sk + s · kKvBytes
+  unsigned char* const sv = sk + kS * Tr::kKvBytes;
+  uint64_t* const bars = reinterpret_cast<uint64_t*>(sv + kS * Tr::kKvBytes);
+  uint64_t* const q_full = bars;
+  auto k_full = [&](int s) { return bars + 1 + s; };
+  auto v_full = [&](int s) { return bars + 1 + kS + s; };
+  auto k_empty = [&](int s) { return bars + 1 + 2 * kS + s; };
+  auto v_empty = [&](int s) { return bars + 1 + 3 * kS + s; };
 
   const int kv_head = h / (params.q_heads / params.kv_heads);
   const int key_length = key_length_of(params.key_lengths, b, params.k_len);
@@ -146,7 +110,7 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
       mbarrier_init(k_empty(s), Tr::kConsumerThreads);  // every consumer thread arrives once it is done with a stage
       mbarrier_init(v_empty(s), Tr::kConsumerThreads);
     }
-    fence_mbarrier_init();
+    fence_barrier_init();
   }
   __syncthreads();
 
@@ -155,9 +119,6 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
     // complete, so the first kS stages are free without a wait.
     setmaxnreg_dec<Tr::kProducerRegisters>();
     if (tid == 0 && blocks > 0) {
-      prefetch_tensor_map(&params.q_map);
-      prefetch_tensor_map(&params.k_map);
-      prefetch_tensor_map(&params.v_map);
       mbarrier_arrive_expect_tx(q_full, Tr::kQBytes);
 #pragma unroll
       for (int c = 0; c < Tr::kColumnBlocks; ++c) {
@@ -167,13 +128,13 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
         const int stage = i % kS;
         const unsigned parity = ((i / kS) & 1) ^ 1;
         const int key0 = (n_begin + i) * kN;
-        mbarrier_wait(k_empty(stage), parity);
+        mbarrier_wait_parity(k_empty(stage), parity);
         mbarrier_arrive_expect_tx(k_full(stage), Tr::kKvBytes);
 #pragma unroll
         for (int c = 0; c < Tr::kColumnBlocks; ++c) {
           tma_load_4d(sk + stage * Tr::kKvBytes + c * kN * 128, &params.k_map, k_full(stage), 64 * c, key0, kv_head, b);
         }
-        mbarrier_wait(v_empty(stage), parity);
+        mbarrier_wait_parity(v_empty(stage), parity);
         mbarrier_arrive_expect_tx(v_full(stage), Tr::kKvBytes);
 #pragma unroll
         for (int c = 0; c < Tr::kColumnBlocks; ++c) {
@@ -215,21 +176,28 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
   for (int i = 0; i < kORegs; ++i) o_acc[i] = 0.0f;
   float row_max[2] = {-INFINITY, -INFINITY};  // log2 units
   float row_sum[2] = {0.0f, 0.0f};            // this lane's part; the quad adds its four at the end
-  std::uint32_t p_frag[kN / 16][4];           // P of the previous block as m64k16 A fragments
+  uint32_t p_frag[kN / 16][4];           // P of the previous block as m64k16 A fragments
 
   // Descriptors: Q's and K's k-step kk lies in 64-column block kk / 4, 32 bytes in per step within it; V's k-step kk
   // (16 keys) starts 16 rows (2048 bytes) further, its 64-column blocks kN·128 bytes apart.
-  const std::uint32_t q_rows = sq + consumer * 64 * 128;
-  auto q_desc = [&](int kk) { return matrix_descriptor(q_rows + (kk >> 2) * kM * 128 + (kk & 3) * 32, 16, 1024); };
+  // With the 128-byte swizzle a K-major operand's LBO is unused (16 by convention); SBO = 1024 steps 8-row groups.
+  // V is N-major: LBO = kN · 128 steps its 64-column blocks, SBO = 1024 its 8-key groups.
+  const uint32_t q_rows = shared_address(sq) + consumer * 64 * 128;
+  const uint32_t k_base = shared_address(sk);
+  const uint32_t v_base = shared_address(sv);
+  auto q_desc = [&](int kk) {
+    return make_smem_descriptor(q_rows + (kk >> 2) * kM * 128 + (kk & 3) * 32, 16, 1024, Swizzle::k128B);
+  };
   auto k_desc = [&](int stage, int kk) {
-    return matrix_descriptor(sk + stage * Tr::kKvBytes + (kk >> 2) * kN * 128 + (kk & 3) * 32, 16, 1024);
+    return make_smem_descriptor(k_base + stage * Tr::kKvBytes + (kk >> 2) * kN * 128 + (kk & 3) * 32, 16, 1024,
+                                Swizzle::k128B);
   };
   auto v_desc = [&](int stage, int kk) {
-    return matrix_descriptor(sv + stage * Tr::kKvBytes + kk * 16 * 128, kN * 128, 1024);
+    return make_smem_descriptor(v_base + stage * Tr::kKvBytes + kk * 16 * 128, kN * 128, 1024, Swizzle::k128B);
   };
 
   if (blocks > 0) {
-    mbarrier_wait(q_full, 0);
+    mbarrier_wait_parity(q_full, 0);
     // Consumer 0 goes first: consumer 1's arrival opens its first turn.
     if (consumer == 1) {
       named_barrier_arrive(kTurnBarrier, Tr::kConsumerThreads);
@@ -241,10 +209,10 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
       const int s_stage = i % kS;
       const int v_stage = (i + kS - 1) % kS;
       if (has_scores) {
-        mbarrier_wait(k_full(s_stage), (i / kS) & 1);
+        mbarrier_wait_parity(k_full(s_stage), (i / kS) & 1);
       }
       if (has_pv) {
-        mbarrier_wait(v_full(v_stage), ((i - 1) / kS) & 1);
+        mbarrier_wait_parity(v_full(v_stage), ((i - 1) / kS) & 1);
         // Keys past the key length in a block that holds the last valid one: TMA brought the rows in (they are inside
         // the tensor), and P is 0 there, but 0 · NaN is NaN — a KV cache's unwritten tail may hold anything. Both
         // consumers zero the rows, then order their generic-proxy stores before wgmma's async-proxy reads.
@@ -255,8 +223,8 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
           const int bytes_per_block = (kN - first_row) * 128;
           for (int x = ctid * 16; x < Tr::kColumnBlocks * bytes_per_block; x += Tr::kConsumerThreads * 16) {
             const int c = x / bytes_per_block;
-            const std::uint32_t at = sv + v_stage * Tr::kKvBytes + c * kN * 128 + first_row * 128 + x % bytes_per_block;
-            asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};" ::"r"(at), "r"(0) : "memory");
+            *reinterpret_cast<uint4*>(sv + v_stage * Tr::kKvBytes + c * kN * 128 + first_row * 128 + x % bytes_per_block) =
+                uint4{0u, 0u, 0u, 0u};
           }
           fence_proxy_async_shared();
           named_barrier_sync(kZeroFillBarrier, Tr::kConsumerThreads);
@@ -267,8 +235,8 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
       // instructions are serialized due to non wgmma instructions defining input registers"): the SASS moves each
       // descriptor into the same uniform-register quad (UMOV) between the HGMMAs of a group and waits for each
       // HGMMA. Correct, but the tensor cores idle between the steps of a GEMM: the open item of this kernel.
-      std::uint64_t v_descs[kN / 16];
-      std::uint64_t qk_descs[kD / 16][2];
+      uint64_t v_descs[kN / 16];
+      uint64_t qk_descs[kD / 16][2];
 #pragma unroll
       for (int kk = 0; kk < kN / 16; ++kk) v_descs[kk] = v_desc(v_stage, kk);
 #pragma unroll
@@ -282,29 +250,29 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
       if (has_pv) {
 #pragma unroll
         for (int kk = 0; kk < kN / 16; ++kk) {
-          gemm_rs<kD, T>(o_acc, p_frag[kk], v_descs[kk], 1);
+          wgmma_rs<kD, T, Major::kMN>(o_acc, p_frag[kk], v_descs[kk], 1);
         }
       }
       if (has_scores) {
 #pragma unroll
         for (int kk = 0; kk < kD / 16; ++kk) {
-          gemm_ss<kN, T>(s_acc, qk_descs[kk][0], qk_descs[kk][1], kk > 0 ? 1 : 0);
+          wgmma_ss<kN, T>(s_acc, qk_descs[kk][0], qk_descs[kk][1], kk > 0 ? 1 : 0);
         }
       }
-      wgmma_commit_group();
+      wgmma_commit();
       // The other consumer's turn; consumer 1's last arrival would have no turn of consumer 0 to open.
       if (!(consumer == 1 && i == blocks)) {
         named_barrier_arrive(kTurnBarrier + (consumer ^ 1), Tr::kConsumerThreads);
       }
-      wgmma_wait_group<0>();
-      register_fence_all(o_acc);
+      wgmma_wait<0>();
+      fence_accumulators(o_acc);
       if (has_pv) {
         mbarrier_arrive(v_empty(v_stage));
       }
       if (!has_scores) {
         break;
       }
-      register_fence_all(s_acc);
+      fence_accumulators(s_acc);
       mbarrier_arrive(k_empty(s_stage));
 
       // Scores into log2 units, −∞ where hidden: attention_mma's fast path for blocks every row sees whole.

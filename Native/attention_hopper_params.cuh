@@ -10,7 +10,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include "hopper/hopper_async.cuh"
+#include "hopper/hopper_ptx.cuh"
 
 namespace attention {
 

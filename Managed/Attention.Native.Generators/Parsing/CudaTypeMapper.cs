@@ -36,7 +36,7 @@ internal static class CudaTypeMapper
     /// <summary>
     /// Opaque structs a params struct may hold by value, by their unqualified C++ name: the C# mirror, the C size and
     /// the C alignment (larger than the mirror's own, so <see cref="StructParser"/> holds such a member to offsets where
-    /// C#'s sequential layout agrees). <c>TensorMap</c> is a <c>CUtensorMap</c> (Native/hopper/hopper_async.cuh), which
+    /// C#'s sequential layout agrees). <c>TensorMap</c> is a <c>CUtensorMap</c> (Native/hopper/hopper_ptx.cuh), which
     /// the TMA kernels take in their parameter space.
     /// </summary>
     private static readonly Dictionary<string, (string Type, int Size, int Alignment)> Opaque = new(System.StringComparer.Ordinal)
