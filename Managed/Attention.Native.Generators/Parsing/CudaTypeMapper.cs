@@ -119,9 +119,18 @@ internal static class CudaTypeMapper
         return pointers == 1 && Pointees.TryGetValue(baseType, out string? pointee) ? (DType.DevicePointerOf(pointee), PointerSize) : null;
     }
 
-    /// <summary>The last name of a possibly qualified plain name (<c>hopper::TensorMap</c>: <c>TensorMap</c>), else null.</summary>
-    private static string? OpaqueName(IReadOnlyList<CudaToken> tokens)
+    /// <summary>The last name of a possibly qualified plain name (<c>const hopper::TensorMap</c>: <c>TensorMap</c>), else null.</summary>
+    private static string? OpaqueName(IReadOnlyList<CudaToken> typeTokens)
     {
+        var tokens = new List<CudaToken>(typeTokens.Count);
+        foreach (CudaToken token in typeTokens)
+        {
+            if (!token.IsIdentifier("const"))
+            {
+                tokens.Add(token);
+            }
+        }
+
         int i = 0;
         while (i + 3 < tokens.Count && tokens[i].Kind == CudaTokenKind.Identifier && tokens[i + 1].IsPunctuation(":") && tokens[i + 2].IsPunctuation(":"))
         {
