@@ -176,7 +176,9 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
   for (int i = 0; i < kORegs; ++i) o_acc[i] = 0.0f;
   float row_max[2] = {-INFINITY, -INFINITY};  // log2 units
   float row_sum[2] = {0.0f, 0.0f};            // this lane's part; the quad adds its four at the end
-  uint32_t p_frag[kN / 16][4];           // P of the previous block as m64k16 A fragments
+  // P of the previous block as m64k16 A fragments. Zero-initialised although iteration 0 issues no P·V: left undefined,
+  // ptxas 12.4 serialises every wgmma of the kernel (C7513, a WARPGROUP.DEPBAR after each HGMMA).
+  uint32_t p_frag[kN / 16][4] = {};
 
   // Descriptors: Q's and K's k-step kk lies in 64-column block kk / 4, 32 bytes in per step within it; V's k-step kk
   // (16 keys) starts 16 rows (2048 bytes) further, its 64-column blocks kN·128 bytes apart.
@@ -231,10 +233,7 @@ __device__ __forceinline__ void attention_hopper(const HopperAttentionParams<T>&
         }
       }
 
-      // The descriptors, computed before wgmma.fence. ptxas 12.4 still reports C7513 for every entry ("wgmma.mma_async
-      // instructions are serialized due to non wgmma instructions defining input registers"): the SASS moves each
-      // descriptor into the same uniform-register quad (UMOV) between the HGMMAs of a group and waits for each
-      // HGMMA. Correct, but the tensor cores idle between the steps of a GEMM: the open item of this kernel.
+      // The descriptors, computed before wgmma.fence.
       uint64_t v_descs[kN / 16];
       uint64_t qk_descs[kD / 16][2];
 #pragma unroll
