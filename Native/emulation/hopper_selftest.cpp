@@ -27,6 +27,7 @@ CUDA_EMULATION_DYNAMIC_SHARED(hopper_selftest, unsigned char, smem);
 #include <vector>
 
 #include "hopper/hopper_ptx.cuh"
+#include "emulation/device/kernel_params.hpp"
 
 namespace hopper_selftest {
 
@@ -575,6 +576,22 @@ void check_encode_rules() {
 }
 
 }  // namespace
+
+// The emulated device reads a Hopper kernel's parameter struct, tensor maps by value among its pointers and scalars:
+// it finds the pointers (to trap host pointers) at their offsets.
+struct HopperLikeParams {
+  hp::TensorMap q, k;
+  float* o;
+  int n;
+  const float* lse;
+  char flag;
+  hp::TensorMap v;
+};
+constexpr device::params::PointerFields kHopperLikeFields = device::params::pointer_fields<HopperLikeParams>();
+static_assert(kHopperLikeFields.count == 2 && kHopperLikeFields.offsets[0] == offsetof(HopperLikeParams, o) &&
+                  kHopperLikeFields.offsets[1] == offsetof(HopperLikeParams, lse) &&
+                  kHopperLikeFields.layout_bytes == sizeof(HopperLikeParams),
+              "device/kernel_params.hpp lays out a struct with tensor maps as the compiler does");
 
 int main() {
   using hp::Major;
