@@ -543,7 +543,8 @@ inline void log_issue(BlockState& s, const WarpgroupRecord& record) {
 template <int N, typename T>
 inline void issue(float* d, const uint32_t* a_registers, uint64_t desc_a, uint64_t desc_b, uint32_t scale_d, Major major_a,
                   Major major_b) {
-  static_assert(N % 8 == 0 && N >= 8 && N <= 256, "wgmma m64nNk16: N a multiple of 8 up to 256");
+  static_assert(N == 64 || N == 96 || N == 128 || N == 192 || N == 256,
+                "hopper_ptx.cuh defines wgmma m64nNk16 for N = 64, 96, 128, 192, 256");
   check_warpgroup("wgmma.mma_async");
   BlockState& s = state();
   const int t = thread_rank();
