@@ -62,8 +62,9 @@ using attention::hopper::TensorMap;
 inline uint32_t shared_offset(const void* p, size_t bytes, const char* what) {
   const auto* c = static_cast<const unsigned char*>(p);
   if (c < dynamic_shared.bytes || c + bytes > dynamic_shared.bytes + grid->shared_bytes) {
-    raise_fault(FaultKind::kIllegalAddress, "%s of %zu bytes at %p, outside the block's %zu bytes of dynamic shared memory",
-                what, bytes, p, grid->shared_bytes);
+    raise_fault(FaultKind::kIllegalAddress,
+                "%s of %zu bytes at %p, outside the block's %zu bytes of dynamic shared memory", what, bytes, p,
+                grid->shared_bytes);
   }
   return static_cast<uint32_t>(c - dynamic_shared.bytes);
 }
@@ -77,19 +78,23 @@ inline uint32_t swizzle_address(uint32_t address, int span_bytes) {
 
 inline int swizzle_span(Swizzle s) {
   switch (s) {
-    case Swizzle::k128B: return 128;
-    case Swizzle::k64B: return 64;
-    case Swizzle::k32B: return 32;
-    default: return 0;
+    case Swizzle::k128B:
+      return 128;
+    case Swizzle::k64B:
+      return 64;
+    case Swizzle::k32B:
+      return 32;
+    default:
+      return 0;
   }
 }
 
 struct Mbarrier {
-  int count = 0;          // arrivals per phase (init)
-  int pending = 0;        // arrivals still missing in the current phase
-  long long tx = 0;       // the current phase's tx-count: expected minus completed bytes
+  int count = 0;                          // arrivals per phase (init)
+  int pending = 0;                        // arrivals still missing in the current phase
+  long long tx = 0;                       // the current phase's tx-count: expected minus completed bytes
   long long expected = 0, completed = 0;  // this phase's expect-tx and complete-tx totals, for reports
-  unsigned phase = 0;     // completed phases
+  unsigned phase = 0;                     // completed phases
   bool init_fenced = false;
 };
 
@@ -131,7 +136,7 @@ struct WarpgroupLog {
   unsigned long long issued[4] = {};
   std::deque<int> setmaxnreg;  // signed: +inc, -dec, compared the same way
   unsigned long long setmaxnreg_base = 0, setmaxnreg_issued[4] = {};
-  int registers = 0;           // the limit set by setmaxnreg; 0 until the first one
+  int registers = 0;  // the limit set by setmaxnreg; 0 until the first one
 };
 
 struct ThreadState {
@@ -179,7 +184,9 @@ inline BlockState& state() {
   return s;
 }
 
-inline int thread_rank() { return static_cast<int>(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)); }
+inline int thread_rank() {
+  return static_cast<int>(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z));
+}
 
 inline std::string describe_barriers() {
   std::string out;
@@ -205,7 +212,8 @@ inline Mbarrier& barrier(uint64_t* bar, const char* what) {
   check_aligned_access(bar, 8, 8, what);
   BlockState& s = state();
   auto it = s.barriers.find(bar);
-  if (it == s.barriers.end()) raise_fault(FaultKind::kLaunchFailed, "%s on %p, which no mbarrier.init initialised", what, bar);
+  if (it == s.barriers.end())
+    raise_fault(FaultKind::kLaunchFailed, "%s on %p, which no mbarrier.init initialised", what, bar);
   if (*bar != barrier_word(bar)) {
     raise_fault(FaultKind::kLaunchFailed, "%s on %p, whose 8 bytes ordinary stores overwrote after mbarrier.init", what,
                 bar);
@@ -233,7 +241,8 @@ inline void arrive(Mbarrier& b, const void* bar) {
 }
 
 inline void expect_tx(Mbarrier& b, uint32_t bytes, const void* bar) {
-  if (bytes >= (1u << 20)) raise_fault(FaultKind::kLaunchFailed, "mbarrier %p: expect-tx of %u bytes, over 2^20 - 1", bar, bytes);
+  if (bytes >= (1u << 20))
+    raise_fault(FaultKind::kLaunchFailed, "mbarrier %p: expect-tx of %u bytes, over 2^20 - 1", bar, bytes);
   b.tx += bytes;
   b.expected += bytes;
   ++async_progress;
@@ -251,7 +260,8 @@ inline void complete_tx(Mbarrier& b, uint32_t bytes, const void* bar) {
   complete_phase_if_done(b);
 }
 
-// ---- TMA --------------------------------------------------------------------------------------------------------------
+// ---- TMA
+// --------------------------------------------------------------------------------------------------------------
 
 // Visits every element of a map's box at `coordinates` whose shared copy starts at `base`: f(shared address, global
 // address or nullptr outside the tensor). Returns the box's bytes.
@@ -298,18 +308,20 @@ inline size_t for_each_box_element(const EncodedTensorMap& map, const int* coord
 inline void land(BlockState& s, const PendingTma& copy) {
   const EncodedTensorMap& map = copy.map;
   const int e = map.element_bytes;
-  const size_t bytes =
-      for_each_box_element(map, copy.coordinates, copy.dst, "TMA load", [&](uint32_t address, const unsigned char* src) {
-        unsigned char element[8] = {};
-        if (src != nullptr) {
-          std::memcpy(element, src, e);
-        } else if (map.nan_fill) {
-          if (e == 2) std::memcpy(element, &kSharedFill, 2);
-          if (e == 4) std::memcpy(element, "\x00\x00\xc0\x7f", 4);
-        }
-        std::memcpy(dynamic_shared.bytes + address, element, e);
-        std::memcpy(&s.async_view[address], element, e);
-      });
+  // Each element from the tensor, or the fill outside it, into both views of shared memory.
+  auto write = [&](uint32_t address, const unsigned char* src) {
+    unsigned char element[8] = {};
+    if (src != nullptr) {
+      std::memcpy(element, src, e);
+    } else if (map.nan_fill) {
+      if (e == 2) std::memcpy(element, &kSharedFill, 2);
+      if (e == 4) std::memcpy(element, "\x00\x00\xc0\x7f", 4);
+      if (e == 8) std::memcpy(element, "\x00\x00\x00\x00\x00\x00\xf8\x7f", 8);
+    }
+    std::memcpy(dynamic_shared.bytes + address, element, e);
+    std::memcpy(&s.async_view[address], element, e);
+  };
+  const size_t bytes = for_each_box_element(map, copy.coordinates, copy.dst, "TMA load", write);
   complete_tx(barrier(copy.bar, "cp.async.bulk.tensor completion"), static_cast<uint32_t>(bytes), copy.bar);
 }
 
@@ -356,7 +368,8 @@ inline uint32_t box_address(const void* p, const EncodedTensorMap& map, const ch
   const size_t alignment = tensor_map_swizzle_span(map.swizzle) == 128 ? 1024 : 128;
   const uint32_t offset = shared_offset(p, 16, what);
   if (offset % alignment != 0) {
-    raise_fault(FaultKind::kMisalignedAddress, "%s at shared address %u: not %zu-byte aligned", what, offset, alignment);
+    raise_fault(FaultKind::kMisalignedAddress, "%s at shared address %u: not %zu-byte aligned", what, offset,
+                alignment);
   }
   return offset;
 }
@@ -402,7 +415,8 @@ inline void tma_store_wait(int pending) {
   }
 }
 
-// ---- wgmma ------------------------------------------------------------------------------------------------------------
+// ---- wgmma
+// ------------------------------------------------------------------------------------------------------------
 
 struct Descriptor {
   uint32_t start, leading, stride, base_offset;
@@ -444,8 +458,9 @@ inline float element_value(uint16_t bits, bool bf16) {
 inline uint16_t read_operand(BlockState& s, const Descriptor& d, Major major, int mn, int k, const char* which) {
   const uint32_t address = operand_address(d, major, mn, k);
   if (address + 2 > grid->shared_bytes) {
-    raise_fault(FaultKind::kIllegalAddress, "wgmma operand %s element (%d, %d) at shared address %u, past the %zu bytes launched",
-                which, mn, k, address, grid->shared_bytes);
+    raise_fault(FaultKind::kIllegalAddress,
+                "wgmma operand %s element (%d, %d) at shared address %u, past the %zu bytes launched", which, mn, k,
+                address, grid->shared_bytes);
   }
   uint16_t generic, async;
   std::memcpy(&generic, dynamic_shared.bytes + address, 2);
@@ -508,8 +523,9 @@ inline void execute(BlockState& s, const WgmmaOp& op, float* acc) {
 inline void check_warpgroup(const char* what) {
   const int t = thread_rank();
   if (static_cast<unsigned>((t / 128 + 1) * 128) > blockDim.count()) {
-    raise_fault(FaultKind::kLaunchFailed, "%s by thread %d, whose warpgroup (threads %d..%d) the block of %u does not fill",
-                what, t, t / 128 * 128, t / 128 * 128 + 127, blockDim.count());
+    raise_fault(FaultKind::kLaunchFailed,
+                "%s by thread %d, whose warpgroup (threads %d..%d) the block of %u does not fill", what, t,
+                t / 128 * 128, t / 128 * 128 + 127, blockDim.count());
   }
 }
 
@@ -541,8 +557,8 @@ inline void log_issue(BlockState& s, const WarpgroupRecord& record) {
 }
 
 template <int N, typename T>
-inline void issue(float* d, const uint32_t* a_registers, uint64_t desc_a, uint64_t desc_b, uint32_t scale_d, Major major_a,
-                  Major major_b) {
+inline void issue(float* d, const uint32_t* a_registers, uint64_t desc_a, uint64_t desc_b, uint32_t scale_d,
+                  Major major_a, Major major_b) {
   static_assert(N == 64 || N == 96 || N == 128 || N == 192 || N == 256,
                 "hopper_ptx.cuh defines wgmma m64nNk16 for N = 64, 96, 128, 192, 256");
   check_warpgroup("wgmma.mma_async");
@@ -570,7 +586,8 @@ inline void issue(float* d, const uint32_t* a_registers, uint64_t desc_a, uint64
   this_warp->slots[lane] = op.desc_b ^ (op.desc_a * 3) ^ (op.scale_d ? 1ull << 63 : 0);
   warp_barrier();
   if (this_warp->slots[lane] != this_warp->slots[0]) {
-    raise_fault(FaultKind::kLaunchFailed, "wgmma.mma_async: lane %d's descriptors or scale-d differ from lane 0's", lane);
+    raise_fault(FaultKind::kLaunchFailed, "wgmma.mma_async: lane %d's descriptors or scale-d differ from lane 0's",
+                lane);
   }
   if (a_registers != nullptr) {
     // The m64k16 A fragment: lane 4g + q holds rows g, g + 8 at columns 2q, 2q + 1 (registers 0, 1) and 2q + 8, 2q + 9
@@ -637,7 +654,8 @@ inline uint32_t shared_address(const void* p) { return emulation::hopper::shared
 inline void mbarrier_init(uint64_t* bar, uint32_t count) {
   emulation::check_aligned_access(bar, 8, 8, "mbarrier.init");
   if (count < 1 || count >= (1u << 20)) {
-    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "mbarrier.init with count %u outside 1..2^20 - 1", count);
+    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "mbarrier.init with count %u outside 1..2^20 - 1",
+                           count);
   }
   emulation::hopper::BlockState& s = emulation::hopper::state();
   emulation::hopper::Mbarrier b;
@@ -777,19 +795,21 @@ inline void setmaxnreg(int registers, bool increase) {
   const unsigned long long index = log.setmaxnreg_issued[w]++;
   if (index - log.setmaxnreg_base < log.setmaxnreg.size()) {
     if (log.setmaxnreg[index - log.setmaxnreg_base] != value) {
-      emulation::raise_fault(emulation::FaultKind::kLaunchFailed,
-                             "setmaxnreg %d of warpgroup %d: warp %d asks %s %d, another warp %+d: not warpgroup-uniform",
-                             static_cast<int>(index), t / 128, w, increase ? "inc" : "dec", registers,
-                             log.setmaxnreg[index - log.setmaxnreg_base]);
+      emulation::raise_fault(
+          emulation::FaultKind::kLaunchFailed,
+          "setmaxnreg %d of warpgroup %d: warp %d asks %s %d, another warp %+d: not warpgroup-uniform",
+          static_cast<int>(index), t / 128, w, increase ? "inc" : "dec", registers,
+          log.setmaxnreg[index - log.setmaxnreg_base]);
     }
     return;
   }
   log.setmaxnreg.push_back(value);
   if (log.registers != 0 && (increase ? registers < log.registers : registers > log.registers)) {
-    emulation::raise_fault(emulation::FaultKind::kLaunchFailed,
-                           "setmaxnreg.%s.sync.aligned.u32 %d in warpgroup %d whose limit is %d: inc may only raise, dec "
-                           "only lower it",
-                           increase ? "inc" : "dec", registers, t / 128, log.registers);
+    emulation::raise_fault(
+        emulation::FaultKind::kLaunchFailed,
+        "setmaxnreg.%s.sync.aligned.u32 %d in warpgroup %d whose limit is %d: inc may only raise, dec "
+        "only lower it",
+        increase ? "inc" : "dec", registers, t / 128, log.registers);
   }
   log.registers = registers;
   long long total = 0;
@@ -818,7 +838,8 @@ inline void setmaxnreg_dec() {
 
 inline void named_barrier(uint32_t id, uint32_t threads, bool wait) {
   if (id < 1 || id > 15) {
-    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "named barrier %u outside 1..15 (0 is __syncthreads)", id);
+    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "named barrier %u outside 1..15 (0 is __syncthreads)",
+                           id);
   }
   if (threads == 0 || threads % 32 != 0 || threads > blockDim.count()) {
     emulation::raise_fault(emulation::FaultKind::kLaunchFailed,
