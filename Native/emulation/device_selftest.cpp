@@ -464,7 +464,8 @@ std::string cubin_of(const std::string& ptx, const char* arch) {
   close(fd);
   const std::string cubin_path = std::string(ptx_path) + ".cubin";
   std::string log;
-  const int status = written ? device::run_program(ptxas, {std::string("-arch=") + arch, "-o", cubin_path, ptx_path}, log) : -1;
+  const int status =
+      written ? device::run_program(ptxas, {std::string("-arch=") + arch, "-o", cubin_path, ptx_path}, log) : -1;
   unlink(ptx_path);
   std::ifstream in(cubin_path, std::ios::binary);
   std::stringstream image;

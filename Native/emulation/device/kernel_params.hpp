@@ -4,10 +4,11 @@
 // (device_memory.hpp) before the kernel runs.
 //
 // The entry points take one parameter struct each (attention_params.cuh): flat aggregates of pointers and scalars,
-// each field aligned to its own size, and tensor maps (128 bytes aligned to 64) for the Hopper kernels. Their pointer fields are found without naming them: a struct's field count is
-// the most initialisers it accepts, and field i is a pointer when the struct still initialises from a value that
-// converts only to pointers at position i (and a scalar of n bytes when from one that converts only to n-byte
-// arithmetic types); offsets follow from C's layout rule, checked against sizeof.
+// each field aligned to its own size, and tensor maps (128 bytes aligned to 64) for the Hopper kernels. Their pointer
+// fields are found without naming them: a struct's field count is the most initialisers it accepts, and field i is a
+// pointer when the struct still initialises from a value that converts only to pointers at position i (a tensor map
+// from one that converts only to such a class, a scalar of n bytes from one that converts only to n-byte arithmetic
+// types); offsets follow from C's layout rule, checked against sizeof.
 #pragma once
 
 #include <array>

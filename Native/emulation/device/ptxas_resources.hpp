@@ -180,9 +180,9 @@ inline Assembler assembler_for(const std::string& ptx) {
     std::string out;
     run_program(a.ptxas, {"--version"}, out);
     const size_t release = out.find("Cuda compilation tools");
-    known = versions.emplace(a.ptxas, release == std::string::npos ? "unknown version"
-                                                                   : out.substr(release, out.find('\n', release) - release))
-                .first;
+    const std::string version =
+        release == std::string::npos ? "unknown version" : out.substr(release, out.find('\n', release) - release);
+    known = versions.emplace(a.ptxas, version).first;
   }
   a.version = known->second;
   return a;
