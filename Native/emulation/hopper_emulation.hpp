@@ -13,7 +13,8 @@
 //            cuTensorMapEncodeTiled), copies the box (elements outside the tensor zero, or NaN with the NaN fill) into
 //            shared memory in the map's swizzle, and completes the box's bytes on the mbarrier. The copy lands as late
 //            as a GPU allows: when a thread next polls that barrier, so a kernel reading the tile without waiting
-//            reads the shared memory's NaN fill or the previous tile. A copy onto a barrier whose init was not
+//            reads the shared memory's NaN fill or the previous tile (or, with tma_lands_at_issue, at once, so that a
+//            producer refilling a stage still being read overwrites it). A copy onto a barrier whose init was not
 //            followed by fence.mbarrier_init is a fault. Stores (shared -> global, bulk groups) read the box and
 //            write the tensor (skipping elements outside it) when cp.async.bulk.wait_group[.read] retires their group.
 // wgmma      a warpgroup (4 consecutive warps, the first a multiple of 4) issues m64nNk16 together; every warp's
@@ -22,8 +23,8 @@
 //            memory through the matrix descriptor (canonical K-major and MN-major layouts, no swizzle / 32B / 64B /
 //            128B, the swizzle applied to the shared-memory address bits as the hardware does) or, for RS, A from
 //            the warp's registers. Asynchronous: nothing happens at issue except that the accumulators become NaN;
-//            wgmma.wait_group computes the groups it retires (reading shared memory then) and writes the results
-//            back. A wgmma with no wgmma.fence since the thread last waited (or since the kernel began), and
+//            wgmma.wait_group lets the other threads run, then computes the groups it retires (reading shared memory
+//            then) and writes the results back. A wgmma with no wgmma.fence since the thread last waited (or since the kernel began), and
 //            accumulators written while their wgmma is in flight, are faults. (The ISA asks for the fence between a
 //            register access and the next wgmma on those registers; the emulation cannot see register accesses, so
 //            it asks for one after every wait_group, as CUTLASS and FlashAttention-3 issue one before every batch.)
@@ -96,6 +97,7 @@ struct Mbarrier {
   long long expected = 0, completed = 0;  // this phase's expect-tx and complete-tx totals, for reports
   unsigned phase = 0;                     // completed phases
   bool init_fenced = false;
+  int waiting_for = -1;  // the parity a thread's last try_wait found incomplete (-1: none since a success)
 };
 
 struct PendingTma {
@@ -166,6 +168,12 @@ struct BlockState {
 
 inline thread_local BlockState block_state;
 
+// When TMA loads land: when a thread next polls their barrier (false, the default: a kernel that reads a tile without
+// waiting for it reads stale data), or at issue (true: a producer that refills a stage the consumers still read,
+// without waiting for them to release it, overwrites it under their in-flight wgmmas). A launch picks one, as
+// emulation::copies_land_at_issue does for cp.async.
+inline bool tma_lands_at_issue = false;
+
 inline std::string describe_barriers();
 
 // The running block's state, new for each block: its async view starts as the runtime's NaN fill.
@@ -191,7 +199,17 @@ inline int thread_rank() {
 inline std::string describe_barriers() {
   std::string out;
   for (const auto& [address, b] : block_state.barriers) {
-    if (b.pending == b.count && b.tx == 0) continue;
+    if (b.pending == b.count && b.tx == 0) {
+      if (b.waiting_for < 0) continue;
+      // At rest, yet polled: the waiters want a phase parity the barrier will not reach without another arrival.
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "; mbarrier %p: threads wait for the phase of parity %d, and it is at rest in phase %u (nothing "
+                    "pending: a phase skipped or waited for twice)",
+                    address, b.waiting_for, b.phase);
+      out += line;
+      continue;
+    }
     int copies = 0;
     for (const PendingTma& copy : block_state.copies) copies += copy.bar == address ? 1 : 0;
     char line[384];
@@ -387,8 +405,12 @@ inline void tma_load(void* dst, const TensorMap* map_bytes, uint64_t* bar, int r
   }
   PendingTma copy{bar, offset, map, {}};
   for (int d = 0; d < rank; ++d) copy.coordinates[d] = coordinates[d];
-  s.copies.push_back(copy);
   ++async_progress;
+  if (tma_lands_at_issue) {
+    land(s, copy);
+  } else {
+    s.copies.push_back(copy);
+  }
 }
 
 // Commits the operations issued since the last commit as one group (wgmma.commit_group, cp.async.bulk.commit_group).
@@ -691,7 +713,12 @@ inline bool mbarrier_try_wait_parity(uint64_t* bar, uint32_t phase_parity) {
   emulation::hopper::BlockState& s = emulation::hopper::state();
   emulation::hopper::barrier(bar, "mbarrier.try_wait.parity");
   emulation::hopper::land_copies(s, bar);
-  if ((s.barriers[bar].phase & 1u) != (phase_parity & 1u)) return true;
+  emulation::hopper::Mbarrier& b = s.barriers[bar];
+  if ((b.phase & 1u) != (phase_parity & 1u)) {
+    b.waiting_for = -1;
+    return true;
+  }
+  b.waiting_for = static_cast<int>(phase_parity & 1u);
   emulation::yield_to_scheduler();
   return false;
 }
@@ -763,6 +790,12 @@ template <int kPending>
 inline void wgmma_wait() {
   emulation::hopper::BlockState& s = emulation::hopper::state();
   emulation::hopper::ThreadState& self = s.threads[emulation::hopper::thread_rank()];
+  // The other threads run first, as other warps do while the tensor cores work: a stage released (or rewritten)
+  // before this wait is refilled before the wgmmas reading it retire.
+  if (self.committed.size() > static_cast<size_t>(kPending)) {
+    ++emulation::async_progress;
+    emulation::yield_to_scheduler();
+  }
   while (self.committed.size() > static_cast<size_t>(kPending)) {
     std::vector<emulation::hopper::WgmmaOp> group = std::move(self.committed.front());
     self.committed.pop_front();

@@ -6,7 +6,9 @@
 // garbage, give a wrong product) while the correct variant passes:
 //   wrong swizzle in the wgmma descriptor, a missing fence.proxy.async after ordinary stores of an operand, a missing
 //   fence.mbarrier_init, expect-tx byte counts too high (a deadlock reported, not a hang) and too low, a missing
-//   wgmma.fence, accumulators read or written before wgmma.wait_group, a consumer that does not wait for the TMA,
+//   wgmma.fence, accumulators read or written before wgmma.wait_group, a consumer that does not wait for the TMA, a
+//   producer that refills a stage without waiting for its release and consumers that release it before their wgmmas
+//   retire (both with TMA loads landing at issue),
 //   setmaxnreg that is not warpgroup-uniform or over the SM's registers, named-barrier counts that disagree; and TMA
 //   boxes (3-d, 4-d, edges), TMA stores, mbarrier rules and cuTensorMapEncodeTiled's argument checks.
 // ./build.sh test runs it with the other emulations (Native/check.sh check):
@@ -50,6 +52,8 @@ enum class Mistake {
   kNamedBarrierCounts,  // the producer arrives on a named barrier with another count than the consumers wait for
   kMisalignedTile,      // A's descriptor starts one row into its 128B swizzle pattern, base offset 0
   kWarpsDisagree,       // one warp of a warpgroup gives another B descriptor
+  kNoEmptyWait,         // the producer refills a stage without waiting for the consumers to release it
+  kEarlyRelease,        // consumers release a stage before their wgmmas reading it have retired
 };
 
 struct Params {
@@ -154,7 +158,7 @@ __global__ void gemm(Params p) {
     if (threadIdx.x == 0) {
       for (int t = 0; t < k_tiles; ++t) {
         const int s = t % kStages;
-        hp::mbarrier_wait_parity(&empty[s], ((t / kStages) & 1) ^ 1);
+        if (p.mistake != Mistake::kNoEmptyWait) hp::mbarrier_wait_parity(&empty[s], ((t / kStages) & 1) ^ 1);
         int bytes = p.a_global != nullptr ? kBBytes : kStageBytes;
         if (p.mistake == Mistake::kExpectTooMany) bytes += 16;
         if (p.mistake == Mistake::kExpectTooFew) bytes -= 16;
@@ -226,11 +230,12 @@ __global__ void gemm(Params p) {
       }
     }
     hp::wgmma_commit();
+    if (p.mistake == Mistake::kEarlyRelease && threadIdx.x % 128 == 0) hp::mbarrier_arrive(&empty[s]);
     if (p.mistake == Mistake::kWriteBeforeWait && t == k_tiles - 1) acc[0] = 0.0f;
     if (p.mistake == Mistake::kReadBeforeWait && t == k_tiles - 1) break;
     hp::wgmma_wait<0>();
     hp::fence_accumulators(acc);
-    if (threadIdx.x % 128 == 0) hp::mbarrier_arrive(&empty[s]);
+    if (p.mistake != Mistake::kEarlyRelease && threadIdx.x % 128 == 0) hp::mbarrier_arrive(&empty[s]);
   }
   hp::named_barrier_sync(1, 384);
   const int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>((threadIdx.x / 32) % 4);
@@ -356,6 +361,7 @@ struct Case {
   bool rs = false, stores_a = false;
   Mistake mistake = Mistake::kNone;
   unsigned seed = 1;
+  bool lands_at_issue = false;  // emulation::hopper::tma_lands_at_issue for this launch
 };
 
 template <int N, typename T, hp::Major kMajorB>
@@ -406,11 +412,13 @@ Outcome run(const Case& x) {
            x.mistake};
   const size_t shared = kStages * (a_stage_bytes<N>() + b_stage_bytes<N>()) + 4 * sizeof(uint64_t);
   emulation::exit_on_fault = false;
+  emulation::hopper::tma_lands_at_issue = x.lands_at_issue;
   emulation::LaunchOptions options;
   options.kernel = "hopper_selftest_gemm";
   options.resident_blocks = 2;
   const emulation::LaunchResult result = emulation::launch(
       dim3(column_blocks, (m + kRows - 1) / kRows), dim3(384), shared, [&] { gemm<N, T, kMajorB>(p); }, options);
+  emulation::hopper::tma_lands_at_issue = false;
   Outcome out;
   out.faulted = result.faulted;
   out.report = result.report;
@@ -658,6 +666,16 @@ int main() {
   check_fault<64, __half, Major::kK>("warps of a warpgroup with different descriptors",
                                      {128, 64, 1, s128, s128, false, false, kWarpsDisagree},
                                      "issue one wgmma together");
+
+  Case at_issue{256, 512, 1, s128, s128};
+  at_issue.lands_at_issue = true;
+  check_correct<64, __half, Major::kK>("TMA landing at issue: the pipeline is still correct", at_issue);
+  at_issue.mistake = kEarlyRelease;
+  check_wrong<64, __half, Major::kK>("TMA landing at issue: consumers release a stage before wgmma.wait_group",
+                                     at_issue);
+  at_issue.mistake = kNoEmptyWait;
+  check_fault<64, __half, Major::kK>("TMA landing at issue: the producer skips the empty-stage wait", at_issue,
+                                     "threads wait for the phase of parity");
 
   std::printf("hopper selftest: TMA boxes, mbarrier rules, tensor-map encoding\n");
   expect_text(tma_box_matches(4, s128, true, {64, 5, 3, 2}, {64, 4, 2, 1}, {0, 3, -1, 1}),
