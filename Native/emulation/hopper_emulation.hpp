@@ -24,13 +24,15 @@
 //            128B, the swizzle applied to the shared-memory address bits as the hardware does) or, for RS, A from
 //            the warp's registers. Asynchronous: nothing happens at issue except that the accumulators become NaN;
 //            wgmma.wait_group lets the other threads run, then computes the groups it retires (reading shared memory
-//            then) and writes the results back. A wgmma with no wgmma.fence since the thread last waited (or since the kernel began), and
-//            accumulators written while their wgmma is in flight, are faults. (The ISA asks for the fence between a
+//            then) and writes the results back. A wgmma with no wgmma.fence since the thread last waited (or since
+//            the kernel began), and accumulators written while their wgmma is in flight, are faults. (The ISA asks for the fence between a
 //            register access and the next wgmma on those registers; the emulation cannot see register accesses, so
 //            it asks for one after every wait_group, as CUTLASS and FlashAttention-3 issue one before every batch.)
 // proxies    shared memory has a second copy, the async proxy's view: fence.proxy.async publishes the generic
-//            writes to it, TMA writes both. A wgmma operand byte whose two views differ was written by an ordinary
-//            store after the last fence.proxy.async (or while the wgmma was in flight): a fault.
+//            writes to it (all of them: the emulation does not track which thread wrote what), TMA loads write both.
+//            A wgmma operand or TMA store byte whose two views differ was written by an ordinary store after the last
+//            fence.proxy.async (or while the operation was in flight): a fault. Stores of the value already there
+//            are invisible to this check, and harmless.
 // setmaxnreg 24..256 and a multiple of 8 (static_assert), the same value and direction for every warp of the
 //            warpgroup, inc never below and dec never above the warpgroup's current limit, and the block's total
 //            within the SM's 64K registers when every warpgroup has set its limit.
