@@ -20,6 +20,8 @@
 //              says the figures are not measured
 //   cubin      an sm_90 cubin (ptxas's, at test time) loads with the figures it records and runs; an sm_80 one is
 //              CUDA_ERROR_NO_BINARY_FOR_GPU, an ELF for another machine CUDA_ERROR_INVALID_IMAGE
+//   tensor     cuTensorMapEncodeTiled refuses a host pointer, a tensor past its allocation and a box row wider than
+//   maps       its swizzle
 //   math       ex2.approx.ftz and exp2f differ from the correctly rounded 2^x by at most 2 ulp (and do differ),
 //              flush subnormals where .ftz says so, and keep the documented special values
 // Each case runs in a child process of its own (a fault leaves the context unusable, as on a GPU). ./build.sh test
@@ -462,7 +464,8 @@ std::string cubin_of(const std::string& ptx, const char* arch) {
   close(fd);
   const std::string cubin_path = std::string(ptx_path) + ".cubin";
   std::string log;
-  const int status = written ? device::run_program(ptxas, {std::string("-arch=") + arch, "-o", cubin_path, ptx_path}, log) : -1;
+  const int status =
+      written ? device::run_program(ptxas, {std::string("-arch=") + arch, "-o", cubin_path, ptx_path}, log) : -1;
   unlink(ptx_path);
   std::ifstream in(cubin_path, std::ios::binary);
   std::stringstream image;
@@ -502,6 +505,28 @@ void cubins() {
   garbage[18] = 3;  // e_machine: not CUDA
   expect(cuModuleLoadDataEx(&module, garbage.data(), 0, nullptr, nullptr) == kInvalidImage,
          "an ELF for another machine is CUDA_ERROR_INVALID_IMAGE");
+}
+
+// ---- tensor maps ----------------------------------------------------------------------------------------------------
+
+void tensor_maps() {
+  start();
+  const CUdeviceptr a = allocate(64 * 64 * 2);
+  alignas(64) unsigned char map[128];
+  static uint16_t host[64 * 64];
+  const uint64_t dims[2] = {64, 64}, taller[2] = {64, 65}, strides[1] = {128};
+  const uint32_t box[2] = {64, 64}, ones[2] = {1, 1};
+  auto encode = [&](void* address, const uint64_t* d, uint32_t swizzle) {
+    return cuTensorMapEncodeTiled(map, 6, 2, address, d, strides, box, ones, 0, static_cast<int>(swizzle), 0, 0);
+  };
+  expect(encode(reinterpret_cast<void*>(a), dims, 3) == kSuccess, "a 64 × 64 f16 tensor in device memory encodes");
+  expect(encode(host, dims, 3) == kInvalidValue, "a host pointer is CUDA_ERROR_INVALID_VALUE");
+  expect(encode(reinterpret_cast<void*>(a), taller, 3) == kInvalidValue,
+         "a tensor one row past its allocation is CUDA_ERROR_INVALID_VALUE");
+  const uint32_t wide[2] = {128, 8};
+  expect(cuTensorMapEncodeTiled(map, 6, 2, reinterpret_cast<void*>(a), dims, strides, wide, ones, 0, 3, 0, 0) ==
+             kInvalidValue,
+         "a box row wider than the 128B swizzle is CUDA_ERROR_INVALID_VALUE");
 }
 
 // ---- math -----------------------------------------------------------------------------------------------------------
@@ -569,6 +594,7 @@ const Case kCases[] = {
     {"registers: ptxas's figures and the launch limit", registers},
     {"registers: without ptxas", registers_without_ptxas},
     {"cubin: an sm_90 cubin loads with ptxas's figures, another SM's is refused", cubins},
+    {"tensor maps: cuTensorMapEncodeTiled's argument and memory checks", tensor_maps},
     {"math: ex2.approx to its documented error", approximate_math},
 };
 

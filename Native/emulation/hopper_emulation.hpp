@@ -13,7 +13,8 @@
 //            cuTensorMapEncodeTiled), copies the box (elements outside the tensor zero, or NaN with the NaN fill) into
 //            shared memory in the map's swizzle, and completes the box's bytes on the mbarrier. The copy lands as late
 //            as a GPU allows: when a thread next polls that barrier, so a kernel reading the tile without waiting
-//            reads the shared memory's NaN fill or the previous tile. A copy onto a barrier whose init was not
+//            reads the shared memory's NaN fill or the previous tile (or, with tma_lands_at_issue, at once, so that a
+//            producer refilling a stage still being read overwrites it). A copy onto a barrier whose init was not
 //            followed by fence.mbarrier_init is a fault. Stores (shared -> global, bulk groups) read the box and
 //            write the tensor (skipping elements outside it) when cp.async.bulk.wait_group[.read] retires their group.
 // wgmma      a warpgroup (4 consecutive warps, the first a multiple of 4) issues m64nNk16 together; every warp's
@@ -22,14 +23,16 @@
 //            memory through the matrix descriptor (canonical K-major and MN-major layouts, no swizzle / 32B / 64B /
 //            128B, the swizzle applied to the shared-memory address bits as the hardware does) or, for RS, A from
 //            the warp's registers. Asynchronous: nothing happens at issue except that the accumulators become NaN;
-//            wgmma.wait_group computes the groups it retires (reading shared memory then) and writes the results
-//            back. A wgmma with no wgmma.fence since the thread last waited (or since the kernel began), and
-//            accumulators written while their wgmma is in flight, are faults. (The ISA asks for the fence between a
+//            wgmma.wait_group lets the other threads run, then computes the groups it retires (reading shared memory
+//            then) and writes the results back. A wgmma with no wgmma.fence since the thread last waited (or since
+//            the kernel began), and accumulators written while their wgmma is in flight, are faults. (The ISA asks for the fence between a
 //            register access and the next wgmma on those registers; the emulation cannot see register accesses, so
 //            it asks for one after every wait_group, as CUTLASS and FlashAttention-3 issue one before every batch.)
 // proxies    shared memory has a second copy, the async proxy's view: fence.proxy.async publishes the generic
-//            writes to it, TMA writes both. A wgmma operand byte whose two views differ was written by an ordinary
-//            store after the last fence.proxy.async (or while the wgmma was in flight): a fault.
+//            writes to it (all of them: the emulation does not track which thread wrote what), TMA loads write both.
+//            A wgmma operand or TMA store byte whose two views differ was written by an ordinary store after the last
+//            fence.proxy.async (or while the operation was in flight): a fault. Stores of the value already there
+//            are invisible to this check, and harmless.
 // setmaxnreg 24..256 and a multiple of 8 (static_assert), the same value and direction for every warp of the
 //            warpgroup, inc never below and dec never above the warpgroup's current limit, and the block's total
 //            within the SM's 64K registers when every warpgroup has set its limit.
@@ -62,8 +65,9 @@ using attention::hopper::TensorMap;
 inline uint32_t shared_offset(const void* p, size_t bytes, const char* what) {
   const auto* c = static_cast<const unsigned char*>(p);
   if (c < dynamic_shared.bytes || c + bytes > dynamic_shared.bytes + grid->shared_bytes) {
-    raise_fault(FaultKind::kIllegalAddress, "%s of %zu bytes at %p, outside the block's %zu bytes of dynamic shared memory",
-                what, bytes, p, grid->shared_bytes);
+    raise_fault(FaultKind::kIllegalAddress,
+                "%s of %zu bytes at %p, outside the block's %zu bytes of dynamic shared memory", what, bytes, p,
+                grid->shared_bytes);
   }
   return static_cast<uint32_t>(c - dynamic_shared.bytes);
 }
@@ -77,20 +81,25 @@ inline uint32_t swizzle_address(uint32_t address, int span_bytes) {
 
 inline int swizzle_span(Swizzle s) {
   switch (s) {
-    case Swizzle::k128B: return 128;
-    case Swizzle::k64B: return 64;
-    case Swizzle::k32B: return 32;
-    default: return 0;
+    case Swizzle::k128B:
+      return 128;
+    case Swizzle::k64B:
+      return 64;
+    case Swizzle::k32B:
+      return 32;
+    default:
+      return 0;
   }
 }
 
 struct Mbarrier {
-  int count = 0;          // arrivals per phase (init)
-  int pending = 0;        // arrivals still missing in the current phase
-  long long tx = 0;       // the current phase's tx-count: expected minus completed bytes
+  int count = 0;                          // arrivals per phase (init)
+  int pending = 0;                        // arrivals still missing in the current phase
+  long long tx = 0;                       // the current phase's tx-count: expected minus completed bytes
   long long expected = 0, completed = 0;  // this phase's expect-tx and complete-tx totals, for reports
-  unsigned phase = 0;     // completed phases
+  unsigned phase = 0;                     // completed phases
   bool init_fenced = false;
+  int waiting_for = -1;  // the parity a thread's last try_wait found incomplete (-1: none since a success)
 };
 
 struct PendingTma {
@@ -131,7 +140,7 @@ struct WarpgroupLog {
   unsigned long long issued[4] = {};
   std::deque<int> setmaxnreg;  // signed: +inc, -dec, compared the same way
   unsigned long long setmaxnreg_base = 0, setmaxnreg_issued[4] = {};
-  int registers = 0;           // the limit set by setmaxnreg; 0 until the first one
+  int registers = 0;  // the limit set by setmaxnreg; 0 until the first one
 };
 
 struct ThreadState {
@@ -161,6 +170,12 @@ struct BlockState {
 
 inline thread_local BlockState block_state;
 
+// When TMA loads land: when a thread next polls their barrier (false, the default: a kernel that reads a tile without
+// waiting for it reads stale data), or at issue (true: a producer that refills a stage the consumers still read,
+// without waiting for them to release it, overwrites it under their in-flight wgmmas). A launch picks one, as
+// emulation::copies_land_at_issue does for cp.async.
+inline bool tma_lands_at_issue = false;
+
 inline std::string describe_barriers();
 
 // The running block's state, new for each block: its async view starts as the runtime's NaN fill.
@@ -179,12 +194,24 @@ inline BlockState& state() {
   return s;
 }
 
-inline int thread_rank() { return static_cast<int>(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)); }
+inline int thread_rank() {
+  return static_cast<int>(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z));
+}
 
 inline std::string describe_barriers() {
   std::string out;
   for (const auto& [address, b] : block_state.barriers) {
-    if (b.pending == b.count && b.tx == 0) continue;
+    if (b.pending == b.count && b.tx == 0) {
+      if (b.waiting_for < 0) continue;
+      // At rest, yet polled: the waiters want a phase parity the barrier will not reach without another arrival.
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "; mbarrier %p: threads wait for the phase of parity %d, and it is at rest in phase %u (nothing "
+                    "pending: a phase skipped or waited for twice)",
+                    address, b.waiting_for, b.phase);
+      out += line;
+      continue;
+    }
     int copies = 0;
     for (const PendingTma& copy : block_state.copies) copies += copy.bar == address ? 1 : 0;
     char line[384];
@@ -205,7 +232,8 @@ inline Mbarrier& barrier(uint64_t* bar, const char* what) {
   check_aligned_access(bar, 8, 8, what);
   BlockState& s = state();
   auto it = s.barriers.find(bar);
-  if (it == s.barriers.end()) raise_fault(FaultKind::kLaunchFailed, "%s on %p, which no mbarrier.init initialised", what, bar);
+  if (it == s.barriers.end())
+    raise_fault(FaultKind::kLaunchFailed, "%s on %p, which no mbarrier.init initialised", what, bar);
   if (*bar != barrier_word(bar)) {
     raise_fault(FaultKind::kLaunchFailed, "%s on %p, whose 8 bytes ordinary stores overwrote after mbarrier.init", what,
                 bar);
@@ -233,7 +261,8 @@ inline void arrive(Mbarrier& b, const void* bar) {
 }
 
 inline void expect_tx(Mbarrier& b, uint32_t bytes, const void* bar) {
-  if (bytes >= (1u << 20)) raise_fault(FaultKind::kLaunchFailed, "mbarrier %p: expect-tx of %u bytes, over 2^20 - 1", bar, bytes);
+  if (bytes >= (1u << 20))
+    raise_fault(FaultKind::kLaunchFailed, "mbarrier %p: expect-tx of %u bytes, over 2^20 - 1", bar, bytes);
   b.tx += bytes;
   b.expected += bytes;
   ++async_progress;
@@ -251,7 +280,8 @@ inline void complete_tx(Mbarrier& b, uint32_t bytes, const void* bar) {
   complete_phase_if_done(b);
 }
 
-// ---- TMA --------------------------------------------------------------------------------------------------------------
+// ---- TMA
+// --------------------------------------------------------------------------------------------------------------
 
 // Visits every element of a map's box at `coordinates` whose shared copy starts at `base`: f(shared address, global
 // address or nullptr outside the tensor). Returns the box's bytes.
@@ -298,18 +328,20 @@ inline size_t for_each_box_element(const EncodedTensorMap& map, const int* coord
 inline void land(BlockState& s, const PendingTma& copy) {
   const EncodedTensorMap& map = copy.map;
   const int e = map.element_bytes;
-  const size_t bytes =
-      for_each_box_element(map, copy.coordinates, copy.dst, "TMA load", [&](uint32_t address, const unsigned char* src) {
-        unsigned char element[8] = {};
-        if (src != nullptr) {
-          std::memcpy(element, src, e);
-        } else if (map.nan_fill) {
-          if (e == 2) std::memcpy(element, &kSharedFill, 2);
-          if (e == 4) std::memcpy(element, "\x00\x00\xc0\x7f", 4);
-        }
-        std::memcpy(dynamic_shared.bytes + address, element, e);
-        std::memcpy(&s.async_view[address], element, e);
-      });
+  // Each element from the tensor, or the fill outside it, into both views of shared memory.
+  auto write = [&](uint32_t address, const unsigned char* src) {
+    unsigned char element[8] = {};
+    if (src != nullptr) {
+      std::memcpy(element, src, e);
+    } else if (map.nan_fill) {
+      if (e == 2) std::memcpy(element, &kSharedFill, 2);
+      if (e == 4) std::memcpy(element, "\x00\x00\xc0\x7f", 4);
+      if (e == 8) std::memcpy(element, "\x00\x00\x00\x00\x00\x00\xf8\x7f", 8);
+    }
+    std::memcpy(dynamic_shared.bytes + address, element, e);
+    std::memcpy(&s.async_view[address], element, e);
+  };
+  const size_t bytes = for_each_box_element(map, copy.coordinates, copy.dst, "TMA load", write);
   complete_tx(barrier(copy.bar, "cp.async.bulk.tensor completion"), static_cast<uint32_t>(bytes), copy.bar);
 }
 
@@ -356,7 +388,8 @@ inline uint32_t box_address(const void* p, const EncodedTensorMap& map, const ch
   const size_t alignment = tensor_map_swizzle_span(map.swizzle) == 128 ? 1024 : 128;
   const uint32_t offset = shared_offset(p, 16, what);
   if (offset % alignment != 0) {
-    raise_fault(FaultKind::kMisalignedAddress, "%s at shared address %u: not %zu-byte aligned", what, offset, alignment);
+    raise_fault(FaultKind::kMisalignedAddress, "%s at shared address %u: not %zu-byte aligned", what, offset,
+                alignment);
   }
   return offset;
 }
@@ -374,8 +407,12 @@ inline void tma_load(void* dst, const TensorMap* map_bytes, uint64_t* bar, int r
   }
   PendingTma copy{bar, offset, map, {}};
   for (int d = 0; d < rank; ++d) copy.coordinates[d] = coordinates[d];
-  s.copies.push_back(copy);
   ++async_progress;
+  if (tma_lands_at_issue) {
+    land(s, copy);
+  } else {
+    s.copies.push_back(copy);
+  }
 }
 
 // Commits the operations issued since the last commit as one group (wgmma.commit_group, cp.async.bulk.commit_group).
@@ -402,7 +439,8 @@ inline void tma_store_wait(int pending) {
   }
 }
 
-// ---- wgmma ------------------------------------------------------------------------------------------------------------
+// ---- wgmma
+// ------------------------------------------------------------------------------------------------------------
 
 struct Descriptor {
   uint32_t start, leading, stride, base_offset;
@@ -444,8 +482,9 @@ inline float element_value(uint16_t bits, bool bf16) {
 inline uint16_t read_operand(BlockState& s, const Descriptor& d, Major major, int mn, int k, const char* which) {
   const uint32_t address = operand_address(d, major, mn, k);
   if (address + 2 > grid->shared_bytes) {
-    raise_fault(FaultKind::kIllegalAddress, "wgmma operand %s element (%d, %d) at shared address %u, past the %zu bytes launched",
-                which, mn, k, address, grid->shared_bytes);
+    raise_fault(FaultKind::kIllegalAddress,
+                "wgmma operand %s element (%d, %d) at shared address %u, past the %zu bytes launched", which, mn, k,
+                address, grid->shared_bytes);
   }
   uint16_t generic, async;
   std::memcpy(&generic, dynamic_shared.bytes + address, 2);
@@ -508,8 +547,9 @@ inline void execute(BlockState& s, const WgmmaOp& op, float* acc) {
 inline void check_warpgroup(const char* what) {
   const int t = thread_rank();
   if (static_cast<unsigned>((t / 128 + 1) * 128) > blockDim.count()) {
-    raise_fault(FaultKind::kLaunchFailed, "%s by thread %d, whose warpgroup (threads %d..%d) the block of %u does not fill",
-                what, t, t / 128 * 128, t / 128 * 128 + 127, blockDim.count());
+    raise_fault(FaultKind::kLaunchFailed,
+                "%s by thread %d, whose warpgroup (threads %d..%d) the block of %u does not fill", what, t,
+                t / 128 * 128, t / 128 * 128 + 127, blockDim.count());
   }
 }
 
@@ -541,9 +581,10 @@ inline void log_issue(BlockState& s, const WarpgroupRecord& record) {
 }
 
 template <int N, typename T>
-inline void issue(float* d, const uint32_t* a_registers, uint64_t desc_a, uint64_t desc_b, uint32_t scale_d, Major major_a,
-                  Major major_b) {
-  static_assert(N % 8 == 0 && N >= 8 && N <= 256, "wgmma m64nNk16: N a multiple of 8 up to 256");
+inline void issue(float* d, const uint32_t* a_registers, uint64_t desc_a, uint64_t desc_b, uint32_t scale_d,
+                  Major major_a, Major major_b) {
+  static_assert(N == 64 || N == 96 || N == 128 || N == 192 || N == 256,
+                "hopper_ptx.cuh defines wgmma m64nNk16 for N = 64, 96, 128, 192, 256");
   check_warpgroup("wgmma.mma_async");
   BlockState& s = state();
   const int t = thread_rank();
@@ -569,7 +610,8 @@ inline void issue(float* d, const uint32_t* a_registers, uint64_t desc_a, uint64
   this_warp->slots[lane] = op.desc_b ^ (op.desc_a * 3) ^ (op.scale_d ? 1ull << 63 : 0);
   warp_barrier();
   if (this_warp->slots[lane] != this_warp->slots[0]) {
-    raise_fault(FaultKind::kLaunchFailed, "wgmma.mma_async: lane %d's descriptors or scale-d differ from lane 0's", lane);
+    raise_fault(FaultKind::kLaunchFailed, "wgmma.mma_async: lane %d's descriptors or scale-d differ from lane 0's",
+                lane);
   }
   if (a_registers != nullptr) {
     // The m64k16 A fragment: lane 4g + q holds rows g, g + 8 at columns 2q, 2q + 1 (registers 0, 1) and 2q + 8, 2q + 9
@@ -636,7 +678,8 @@ inline uint32_t shared_address(const void* p) { return emulation::hopper::shared
 inline void mbarrier_init(uint64_t* bar, uint32_t count) {
   emulation::check_aligned_access(bar, 8, 8, "mbarrier.init");
   if (count < 1 || count >= (1u << 20)) {
-    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "mbarrier.init with count %u outside 1..2^20 - 1", count);
+    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "mbarrier.init with count %u outside 1..2^20 - 1",
+                           count);
   }
   emulation::hopper::BlockState& s = emulation::hopper::state();
   emulation::hopper::Mbarrier b;
@@ -672,7 +715,12 @@ inline bool mbarrier_try_wait_parity(uint64_t* bar, uint32_t phase_parity) {
   emulation::hopper::BlockState& s = emulation::hopper::state();
   emulation::hopper::barrier(bar, "mbarrier.try_wait.parity");
   emulation::hopper::land_copies(s, bar);
-  if ((s.barriers[bar].phase & 1u) != (phase_parity & 1u)) return true;
+  emulation::hopper::Mbarrier& b = s.barriers[bar];
+  if ((b.phase & 1u) != (phase_parity & 1u)) {
+    b.waiting_for = -1;
+    return true;
+  }
+  b.waiting_for = static_cast<int>(phase_parity & 1u);
   emulation::yield_to_scheduler();
   return false;
 }
@@ -744,6 +792,12 @@ template <int kPending>
 inline void wgmma_wait() {
   emulation::hopper::BlockState& s = emulation::hopper::state();
   emulation::hopper::ThreadState& self = s.threads[emulation::hopper::thread_rank()];
+  // The other threads run first, as other warps do while the tensor cores work: a stage released (or rewritten)
+  // before this wait is refilled before the wgmmas reading it retire.
+  if (self.committed.size() > static_cast<size_t>(kPending)) {
+    ++emulation::async_progress;
+    emulation::yield_to_scheduler();
+  }
   while (self.committed.size() > static_cast<size_t>(kPending)) {
     std::vector<emulation::hopper::WgmmaOp> group = std::move(self.committed.front());
     self.committed.pop_front();
@@ -776,19 +830,21 @@ inline void setmaxnreg(int registers, bool increase) {
   const unsigned long long index = log.setmaxnreg_issued[w]++;
   if (index - log.setmaxnreg_base < log.setmaxnreg.size()) {
     if (log.setmaxnreg[index - log.setmaxnreg_base] != value) {
-      emulation::raise_fault(emulation::FaultKind::kLaunchFailed,
-                             "setmaxnreg %d of warpgroup %d: warp %d asks %s %d, another warp %+d: not warpgroup-uniform",
-                             static_cast<int>(index), t / 128, w, increase ? "inc" : "dec", registers,
-                             log.setmaxnreg[index - log.setmaxnreg_base]);
+      emulation::raise_fault(
+          emulation::FaultKind::kLaunchFailed,
+          "setmaxnreg %d of warpgroup %d: warp %d asks %s %d, another warp %+d: not warpgroup-uniform",
+          static_cast<int>(index), t / 128, w, increase ? "inc" : "dec", registers,
+          log.setmaxnreg[index - log.setmaxnreg_base]);
     }
     return;
   }
   log.setmaxnreg.push_back(value);
   if (log.registers != 0 && (increase ? registers < log.registers : registers > log.registers)) {
-    emulation::raise_fault(emulation::FaultKind::kLaunchFailed,
-                           "setmaxnreg.%s.sync.aligned.u32 %d in warpgroup %d whose limit is %d: inc may only raise, dec "
-                           "only lower it",
-                           increase ? "inc" : "dec", registers, t / 128, log.registers);
+    emulation::raise_fault(
+        emulation::FaultKind::kLaunchFailed,
+        "setmaxnreg.%s.sync.aligned.u32 %d in warpgroup %d whose limit is %d: inc may only raise, dec "
+        "only lower it",
+        increase ? "inc" : "dec", registers, t / 128, log.registers);
   }
   log.registers = registers;
   long long total = 0;
@@ -817,7 +873,8 @@ inline void setmaxnreg_dec() {
 
 inline void named_barrier(uint32_t id, uint32_t threads, bool wait) {
   if (id < 1 || id > 15) {
-    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "named barrier %u outside 1..15 (0 is __syncthreads)", id);
+    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "named barrier %u outside 1..15 (0 is __syncthreads)",
+                           id);
   }
   if (threads == 0 || threads % 32 != 0 || threads > blockDim.count()) {
     emulation::raise_fault(emulation::FaultKind::kLaunchFailed,

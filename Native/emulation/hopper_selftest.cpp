@@ -6,7 +6,9 @@
 // garbage, give a wrong product) while the correct variant passes:
 //   wrong swizzle in the wgmma descriptor, a missing fence.proxy.async after ordinary stores of an operand, a missing
 //   fence.mbarrier_init, expect-tx byte counts too high (a deadlock reported, not a hang) and too low, a missing
-//   wgmma.fence, accumulators read or written before wgmma.wait_group, a consumer that does not wait for the TMA,
+//   wgmma.fence, accumulators read or written before wgmma.wait_group, a consumer that does not wait for the TMA, a
+//   producer that refills a stage without waiting for its release and consumers that release it before their wgmmas
+//   retire (both with TMA loads landing at issue),
 //   setmaxnreg that is not warpgroup-uniform or over the SM's registers, named-barrier counts that disagree; and TMA
 //   boxes (3-d, 4-d, edges), TMA stores, mbarrier rules and cuTensorMapEncodeTiled's argument checks.
 // ./build.sh test runs it with the other emulations (Native/check.sh check):
@@ -26,6 +28,7 @@ CUDA_EMULATION_DYNAMIC_SHARED(hopper_selftest, unsigned char, smem);
 #include <string>
 #include <vector>
 
+#include "emulation/device/kernel_params.hpp"
 #include "hopper/hopper_ptx.cuh"
 
 namespace hopper_selftest {
@@ -49,6 +52,8 @@ enum class Mistake {
   kNamedBarrierCounts,  // the producer arrives on a named barrier with another count than the consumers wait for
   kMisalignedTile,      // A's descriptor starts one row into its 128B swizzle pattern, base offset 0
   kWarpsDisagree,       // one warp of a warpgroup gives another B descriptor
+  kNoEmptyWait,         // the producer refills a stage without waiting for the consumers to release it
+  kEarlyRelease,        // consumers release a stage before their wgmmas reading it have retired
 };
 
 struct Params {
@@ -67,14 +72,20 @@ constexpr int kStages = 2;
 constexpr int kStageK = 64;  // K per stage
 constexpr int kRows = 128;   // M per block: two consumer warpgroups of 64 rows
 
-inline int span_of(hp::Swizzle s) { return s == hp::Swizzle::k128B ? 128 : s == hp::Swizzle::k64B ? 64 : s == hp::Swizzle::k32B ? 32 : 0; }
+inline int span_of(hp::Swizzle s) {
+  return s == hp::Swizzle::k128B ? 128 : s == hp::Swizzle::k64B ? 64 : s == hp::Swizzle::k32B ? 32 : 0;
+}
 // Elements per TMA box row: the swizzle span, or one 16-byte core-matrix row without swizzle.
 inline int box_elements(hp::Swizzle s) { return span_of(s) == 0 ? 8 : span_of(s) / 2; }
 
 template <int N>
-constexpr int a_stage_bytes() { return kRows * kStageK * 2; }
+constexpr int a_stage_bytes() {
+  return kRows * kStageK * 2;
+}
 template <int N>
-constexpr int b_stage_bytes() { return N * kStageK * 2; }
+constexpr int b_stage_bytes() {
+  return N * kStageK * 2;
+}
 
 // The descriptor of A (rows of K) or a K-major B at k-step kk (16 elements) of a stage at `base`; `rows` rows per box.
 inline uint64_t k_major_descriptor(uint32_t base, int rows, int kk, hp::Swizzle s) {
@@ -147,7 +158,7 @@ __global__ void gemm(Params p) {
     if (threadIdx.x == 0) {
       for (int t = 0; t < k_tiles; ++t) {
         const int s = t % kStages;
-        hp::mbarrier_wait_parity(&empty[s], ((t / kStages) & 1) ^ 1);
+        if (p.mistake != Mistake::kNoEmptyWait) hp::mbarrier_wait_parity(&empty[s], ((t / kStages) & 1) ^ 1);
         int bytes = p.a_global != nullptr ? kBBytes : kStageBytes;
         if (p.mistake == Mistake::kExpectTooMany) bytes += 16;
         if (p.mistake == Mistake::kExpectTooFew) bytes -= 16;
@@ -164,8 +175,8 @@ __global__ void gemm(Params p) {
           }
         } else {
           for (int box = 0; box < N / per_box; ++box) {
-            hp::tma_load_2d(b + box * kStageK * row_bytes, p.map_b, &full[s], static_cast<int>(blockIdx.x) * N + box * per_box,
-                            t * kStageK);
+            hp::tma_load_2d(b + box * kStageK * row_bytes, p.map_b, &full[s],
+                            static_cast<int>(blockIdx.x) * N + box * per_box, t * kStageK);
           }
         }
       }
@@ -219,11 +230,12 @@ __global__ void gemm(Params p) {
       }
     }
     hp::wgmma_commit();
+    if (p.mistake == Mistake::kEarlyRelease && threadIdx.x % 128 == 0) hp::mbarrier_arrive(&empty[s]);
     if (p.mistake == Mistake::kWriteBeforeWait && t == k_tiles - 1) acc[0] = 0.0f;
     if (p.mistake == Mistake::kReadBeforeWait && t == k_tiles - 1) break;
     hp::wgmma_wait<0>();
     hp::fence_accumulators(acc);
-    if (threadIdx.x % 128 == 0) hp::mbarrier_arrive(&empty[s]);
+    if (p.mistake != Mistake::kEarlyRelease && threadIdx.x % 128 == 0) hp::mbarrier_arrive(&empty[s]);
   }
   hp::named_barrier_sync(1, 384);
   const int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>((threadIdx.x / 32) % 4);
@@ -254,7 +266,7 @@ __global__ void tma_box(const hp::TensorMap* map, int rank, int c0, int c1, int 
   for (int i = static_cast<int>(threadIdx.x); i < bytes; i += static_cast<int>(blockDim.x)) out[i] = smem[i];
 }
 
-// A 64 × 8 f16 box written by ordinary stores into shared memory (in the 128B swizzle), then stored by TMA at (c0, c1).
+// A 64 × 8 f16 box written by ordinary stores into shared memory (128B swizzle), then stored by TMA at (c0, c1).
 __global__ void tma_store_box(const hp::TensorMap* map, int c0, int c1, bool fence, bool overwrite_before_wait) {
   extern __shared__ unsigned char smem[];
   for (int i = static_cast<int>(threadIdx.x); i < 64 * 8; i += static_cast<int>(blockDim.x)) {
@@ -349,6 +361,7 @@ struct Case {
   bool rs = false, stores_a = false;
   Mistake mistake = Mistake::kNone;
   unsigned seed = 1;
+  bool lands_at_issue = false;  // emulation::hopper::tma_lands_at_issue for this launch
 };
 
 template <int N, typename T, hp::Major kMajorB>
@@ -362,16 +375,19 @@ Outcome run(const Case& x) {
   for (auto& x : a) x = bits_of<T>(dist(rng));
   for (auto& x : b) x = bits_of<T>(dist(rng));
   const int per_box = box_elements(swizzle);
-  const uint32_t data_type = std::is_same_v<T, __half> ? 6 : 10;
-  const uint32_t swizzle_enum = swizzle == hp::Swizzle::k128B ? 3 : swizzle == hp::Swizzle::k64B ? 2 : swizzle == hp::Swizzle::k32B ? 1 : 0;
+  const uint32_t data_type = std::is_same_v<T, __half> ? 6 : 9;  // CU_TENSOR_MAP_DATA_TYPE_FLOAT16, BFLOAT16
+  const uint32_t swizzle_enum = swizzle == hp::Swizzle::k128B  ? 3
+                                : swizzle == hp::Swizzle::k64B ? 2
+                                : swizzle == hp::Swizzle::k32B ? 1
+                                                               : 0;
   Map map_a, map_b;
   const uint32_t ones[2] = {1, 1};
   {
     const uint64_t dims[2] = {static_cast<uint64_t>(k), static_cast<uint64_t>(m)};
     const uint64_t strides[1] = {static_cast<uint64_t>(k) * 2};
     const uint32_t box[2] = {static_cast<uint32_t>(per_box), kRows};
-    const std::string e = emulation::encode_tensor_map_tiled(&map_a, data_type, 2, a.data(), dims, strides, box, ones, 0,
-                                                             swizzle_enum, 0);
+    const std::string e = emulation::encode_tensor_map_tiled(&map_a, data_type, 2, a.data(), dims, strides, box, ones,
+                                                             0, swizzle_enum, 0);
     if (!e.empty()) return {true, "encode A: " + e};
   }
   {
@@ -379,21 +395,30 @@ Outcome run(const Case& x) {
     const uint64_t dims[2] = {static_cast<uint64_t>(k_major ? k : n), static_cast<uint64_t>(k_major ? n : k)};
     const uint64_t strides[1] = {static_cast<uint64_t>(k_major ? k : n) * 2};
     const uint32_t box[2] = {static_cast<uint32_t>(per_box), static_cast<uint32_t>(k_major ? N : kStageK)};
-    const std::string e = emulation::encode_tensor_map_tiled(&map_b, data_type, 2, b.data(), dims, strides, box, ones, 0,
-                                                             swizzle_enum, 0);
+    const std::string e = emulation::encode_tensor_map_tiled(&map_b, data_type, 2, b.data(), dims, strides, box, ones,
+                                                             0, swizzle_enum, 0);
     if (!e.empty()) return {true, "encode B: " + e};
   }
   std::vector<float> c(static_cast<size_t>(m) * n, std::nanf(""));
-  Params p{reinterpret_cast<const hp::TensorMap*>(&map_a), reinterpret_cast<const hp::TensorMap*>(&map_b), c.data(),
-           x.stores_a ? a.data() : nullptr, m, k, swizzle, x.described, x.rs, x.mistake};
+  Params p{reinterpret_cast<const hp::TensorMap*>(&map_a),
+           reinterpret_cast<const hp::TensorMap*>(&map_b),
+           c.data(),
+           x.stores_a ? a.data() : nullptr,
+           m,
+           k,
+           swizzle,
+           x.described,
+           x.rs,
+           x.mistake};
   const size_t shared = kStages * (a_stage_bytes<N>() + b_stage_bytes<N>()) + 4 * sizeof(uint64_t);
   emulation::exit_on_fault = false;
+  emulation::hopper::tma_lands_at_issue = x.lands_at_issue;
   emulation::LaunchOptions options;
   options.kernel = "hopper_selftest_gemm";
   options.resident_blocks = 2;
-  const emulation::LaunchResult result =
-      emulation::launch(dim3(column_blocks, (m + kRows - 1) / kRows), dim3(384), shared,
-                        [&] { gemm<N, T, kMajorB>(p); }, options);
+  const emulation::LaunchResult result = emulation::launch(
+      dim3(column_blocks, (m + kRows - 1) / kRows), dim3(384), shared, [&] { gemm<N, T, kMajorB>(p); }, options);
+  emulation::hopper::tma_lands_at_issue = false;
   Outcome out;
   out.faulted = result.faulted;
   out.report = result.report;
@@ -403,7 +428,8 @@ Outcome run(const Case& x) {
     for (int j = 0; j < n; ++j) {
       double sum = 0;
       for (int x = 0; x < k; ++x) {
-        const uint16_t bx = kMajorB == hp::Major::kK ? b[static_cast<size_t>(j) * k + x] : b[static_cast<size_t>(x) * n + j];
+        const uint16_t bx =
+            kMajorB == hp::Major::kK ? b[static_cast<size_t>(j) * k + x] : b[static_cast<size_t>(x) * n + j];
         sum += static_cast<double>(value_of<T>(a[static_cast<size_t>(i) * k + x])) * value_of<T>(bx);
       }
       largest = std::max(largest, std::fabs(sum));
@@ -431,7 +457,6 @@ void expect(bool ok, const std::string& what, const Outcome& o) {
 bool correct(const Outcome& o) { return !o.faulted && o.max_error <= 1e-5; }
 
 bool faults_with(const Outcome& o, const char* text) { return o.faulted && o.report.find(text) != std::string::npos; }
-
 
 template <int N, typename T, hp::Major kMajorB>
 void check_correct(const std::string& what, const Case& x) {
@@ -470,9 +495,9 @@ bool tma_box_matches(int rank, hp::Swizzle swizzle, bool nan_fill, const int (&d
     stride *= static_cast<uint64_t>(dims[d]);
   }
   Map map;
-  const std::string e = emulation::encode_tensor_map_tiled(&map, 6, static_cast<uint32_t>(rank), tensor.data(), gdim,
-                                                           gstride, gbox, ones, 0, swizzle == hp::Swizzle::k128B ? 3 : 0,
-                                                           nan_fill ? 1 : 0);
+  const std::string e =
+      emulation::encode_tensor_map_tiled(&map, 6, static_cast<uint32_t>(rank), tensor.data(), gdim, gstride, gbox, ones,
+                                         0, swizzle == hp::Swizzle::k128B ? 3 : 0, nan_fill ? 1 : 0);
   if (!e.empty()) {
     std::printf("   tma box: encode: %s\n", e.c_str());
     return false;
@@ -517,7 +542,8 @@ std::string tma_store_result(int c0, int c1, bool fence, bool overwrite_before_w
   const uint64_t dims[2] = {kWidth, kHeight}, strides[1] = {kWidth * 2};
   const uint32_t box[2] = {64, 8}, ones[2] = {1, 1};
   Map map;
-  const std::string e = emulation::encode_tensor_map_tiled(&map, 6, 2, tensor.data(), dims, strides, box, ones, 0, 3, 0);
+  const std::string e =
+      emulation::encode_tensor_map_tiled(&map, 6, 2, tensor.data(), dims, strides, box, ones, 0, 3, 0);
   if (!e.empty()) return "encode: " + e;
   const auto result = emulation::launch(dim3(1), dim3(128), 64 * 8 * 2, [&] {
     tma_store_box(reinterpret_cast<const hp::TensorMap*>(&map), c0, c1, fence, overwrite_before_wait);
@@ -576,6 +602,22 @@ void check_encode_rules() {
 
 }  // namespace
 
+// The emulated device reads a Hopper kernel's parameter struct, tensor maps by value among its pointers and scalars:
+// it finds the pointers (to trap host pointers) at their offsets.
+struct HopperLikeParams {
+  hp::TensorMap q, k;
+  float* o;
+  int n;
+  const float* lse;
+  char flag;
+  hp::TensorMap v;
+};
+constexpr device::params::PointerFields kHopperLikeFields = device::params::pointer_fields<HopperLikeParams>();
+static_assert(kHopperLikeFields.count == 2 && kHopperLikeFields.offsets[0] == offsetof(HopperLikeParams, o) &&
+                  kHopperLikeFields.offsets[1] == offsetof(HopperLikeParams, lse) &&
+                  kHopperLikeFields.layout_bytes == sizeof(HopperLikeParams),
+              "device/kernel_params.hpp lays out a struct with tensor maps as the compiler does");
+
 int main() {
   using hp::Major;
   using hp::Swizzle;
@@ -586,31 +628,35 @@ int main() {
   check_correct<64, __nv_bfloat16, Major::kMN>("bf16 64B, MN-major B, N 64 × 2 blocks, M 130 K 128",
                                                {130, 128, 2, s64, s64});
   check_correct<256, __half, Major::kK>("f16 32B, K-major B, N 256, M 128 K 64", {128, 64, 1, s32, s32});
-  check_correct<96, __nv_bfloat16, Major::kMN>("bf16 no swizzle, MN-major B, N 96, M 70 K 136", {70, 136, 1, none, none});
+  check_correct<96, __nv_bfloat16, Major::kMN>("bf16 no swizzle, MN-major B, N 96, M 70 K 136",
+                                               {70, 136, 1, none, none});
   check_correct<64, __half, Major::kK>("f16 no swizzle, K-major B, N 64, M 64 K 72", {64, 72, 1, none, none});
   check_correct<128, __nv_bfloat16, Major::kMN>("bf16 128B, MN-major B, N 128, RS (A from registers)",
                                                 {150, 192, 1, s128, s128, true});
-  check_correct<64, __half, Major::kK>("f16 32B, A by ordinary stores + fence.proxy.async", {128, 128, 1, s32, s32, false, true});
+  check_correct<64, __half, Major::kK>("f16 32B, A by ordinary stores + fence.proxy.async",
+                                       {128, 128, 1, s32, s32, false, true});
 
   std::printf("hopper selftest: planted mistakes\n");
   check_wrong<128, __half, Major::kK>("descriptors say 64B, the TMA wrote 128B", {128, 128, 1, s128, s64});
   check_wrong<64, __nv_bfloat16, Major::kMN>("descriptors say no swizzle, the TMA wrote 32B", {64, 64, 1, s32, none});
   check_fault<64, __half, Major::kK>("A by ordinary stores without fence.proxy.async",
                                      {128, 128, 1, s32, s32, false, true, kNoProxyFence}, "fence.proxy.async");
-  check_fault<64, __half, Major::kK>("no fence.mbarrier_init", {128, 64, 1, s128, s128, false, false, kNoBarrierInitFence},
-                                     "fence.mbarrier_init");
-  check_fault<64, __half, Major::kK>("expect-tx 16 bytes too many", {128, 128, 1, s128, s128, false, false, kExpectTooMany},
-                                     "never completes");
-  check_fault<64, __half, Major::kK>("expect-tx 16 bytes too few", {128, 128, 1, s128, s128, false, false, kExpectTooFew},
-                                     "more than its expect-tx");
-  check_fault<64, __half, Major::kK>("no wgmma.fence", {128, 64, 1, s128, s128, false, false, kNoWgmmaFence}, "wgmma.fence");
+  check_fault<64, __half, Major::kK>(
+      "no fence.mbarrier_init", {128, 64, 1, s128, s128, false, false, kNoBarrierInitFence}, "fence.mbarrier_init");
+  check_fault<64, __half, Major::kK>("expect-tx 16 bytes too many",
+                                     {128, 128, 1, s128, s128, false, false, kExpectTooMany}, "never completes");
+  check_fault<64, __half, Major::kK>("expect-tx 16 bytes too few",
+                                     {128, 128, 1, s128, s128, false, false, kExpectTooFew}, "more than its expect-tx");
+  check_fault<64, __half, Major::kK>("no wgmma.fence", {128, 64, 1, s128, s128, false, false, kNoWgmmaFence},
+                                     "wgmma.fence");
   check_wrong<64, __half, Major::kK>("accumulators read before wgmma.wait_group",
                                      {128, 64, 1, s128, s128, false, false, kReadBeforeWait});
   check_fault<64, __half, Major::kK>("accumulators written before wgmma.wait_group",
                                      {128, 64, 1, s128, s128, false, false, kWriteBeforeWait}, "in flight");
-  check_wrong<64, __half, Major::kK>("consumers skip the wait for the TMA", {128, 128, 1, s128, s128, false, false, kNoFullWait});
-  check_fault<64, __half, Major::kK>("setmaxnreg not warpgroup-uniform", {128, 64, 1, s128, s128, false, false, kSetmaxnregSplit},
-                                     "warpgroup-uniform");
+  check_wrong<64, __half, Major::kK>("consumers skip the wait for the TMA",
+                                     {128, 128, 1, s128, s128, false, false, kNoFullWait});
+  check_fault<64, __half, Major::kK>("setmaxnreg not warpgroup-uniform",
+                                     {128, 64, 1, s128, s128, false, false, kSetmaxnregSplit}, "warpgroup-uniform");
   check_fault<64, __half, Major::kK>("setmaxnreg over the SM's registers",
                                      {128, 64, 1, s128, s128, false, false, kSetmaxnregTooMany}, "65536");
   check_fault<64, __half, Major::kK>("named barrier counts disagree",
@@ -618,7 +664,18 @@ int main() {
   check_fault<128, __half, Major::kK>("a tile one row into its swizzle pattern",
                                       {128, 64, 1, s128, s128, false, false, kMisalignedTile}, "first row");
   check_fault<64, __half, Major::kK>("warps of a warpgroup with different descriptors",
-                                     {128, 64, 1, s128, s128, false, false, kWarpsDisagree}, "issue one wgmma together");
+                                     {128, 64, 1, s128, s128, false, false, kWarpsDisagree},
+                                     "issue one wgmma together");
+
+  Case at_issue{256, 512, 1, s128, s128};
+  at_issue.lands_at_issue = true;
+  check_correct<64, __half, Major::kK>("TMA landing at issue: the pipeline is still correct", at_issue);
+  at_issue.mistake = kEarlyRelease;
+  check_wrong<64, __half, Major::kK>("TMA landing at issue: consumers release a stage before wgmma.wait_group",
+                                     at_issue);
+  at_issue.mistake = kNoEmptyWait;
+  check_fault<64, __half, Major::kK>("TMA landing at issue: the producer skips the empty-stage wait", at_issue,
+                                     "threads wait for the phase of parity");
 
   std::printf("hopper selftest: TMA boxes, mbarrier rules, tensor-map encoding\n");
   expect_text(tma_box_matches(4, s128, true, {64, 5, 3, 2}, {64, 4, 2, 1}, {0, 3, -1, 1}),

@@ -10,17 +10,15 @@
 
 namespace emulation {
 
-// CUtensorMapDataType values of cuda.h (the ones with a fixed element size) and their sizes in bytes.
+// The element size in bytes of each CUtensorMapDataType of cuda.h: UINT8, UINT16, UINT32, INT32, UINT64, INT64,
+// FLOAT16, FLOAT32, FLOAT64, BFLOAT16, FLOAT32_FTZ, TFLOAT32, TFLOAT32_FTZ; 0 for any other value.
 inline int tensor_map_element_bytes(uint32_t data_type) {
-  switch (data_type) {
-    case 0: return 1;                   // UINT8
-    case 1: case 6: case 10: return 2;  // UINT16, FLOAT16, BFLOAT16
-    case 2: case 3: case 7: case 11: return 4;  // UINT32, INT32, FLOAT32, FLOAT32_FTZ
-    case 4: case 5: case 8: return 8;   // INT64, UINT64, FLOAT64
-    case 9: case 12: return 4;          // TFLOAT32, TFLOAT32_FTZ
-    default: return 0;
-  }
+  constexpr int kBytes[] = {1, 2, 4, 4, 8, 8, 2, 4, 8, 2, 4, 4, 4};
+  return data_type < sizeof kBytes / sizeof kBytes[0] ? kBytes[data_type] : 0;
 }
+
+// Whether a CUtensorMapDataType is floating-point (the NaN out-of-bounds fill is for those only).
+inline bool tensor_map_floating(uint32_t data_type) { return data_type >= 6; }
 
 // CUtensorMapSwizzle: NONE, 32B, 64B, 128B -> the span in bytes (0 for none).
 inline int tensor_map_swizzle_span(uint32_t swizzle) { return swizzle == 0 ? 0 : 16 << swizzle; }
@@ -42,17 +40,20 @@ inline int box_extent(const EncodedTensorMap& map, int dim) { return map.box_dim
 
 // Validates cuTensorMapEncodeTiled's arguments as the CUDA driver API documents them and writes the map; returns
 // an empty string, or what is wrong (the driver returns CUDA_ERROR_INVALID_VALUE).
-inline std::string encode_tensor_map_tiled(void* tensor_map, uint32_t data_type, uint32_t rank, const void* global_address,
-                                           const uint64_t* global_dim, const uint64_t* global_strides,
-                                           const uint32_t* box_dim, const uint32_t* element_strides, uint32_t interleave,
-                                           uint32_t swizzle, uint32_t oob_fill) {
-  if (tensor_map == nullptr || reinterpret_cast<uintptr_t>(tensor_map) % 64 != 0) return "tensorMap is not 64-byte aligned";
+inline std::string encode_tensor_map_tiled(void* tensor_map, uint32_t data_type, uint32_t rank,
+                                           const void* global_address, const uint64_t* global_dim,
+                                           const uint64_t* global_strides, const uint32_t* box_dim,
+                                           const uint32_t* element_strides, uint32_t interleave, uint32_t swizzle,
+                                           uint32_t oob_fill) {
+  if (tensor_map == nullptr || reinterpret_cast<uintptr_t>(tensor_map) % 64 != 0)
+    return "tensorMap is not 64-byte aligned";
   const int element = tensor_map_element_bytes(data_type);
   if (element == 0) return "unsupported tensorDataType " + std::to_string(data_type);
   if (rank < 1 || rank > 5) return "tensorRank " + std::to_string(rank) + " outside 1..5";
   if (interleave != 0) return "interleaved layouts are not emulated";
   if (swizzle > 3) return "unknown swizzle " + std::to_string(swizzle);
   if (oob_fill > 1) return "unknown oobFill " + std::to_string(oob_fill);
+  if (oob_fill == 1 && !tensor_map_floating(data_type)) return "the NaN oobFill with an integer tensorDataType";
   if (global_address == nullptr || reinterpret_cast<uintptr_t>(global_address) % 16 != 0) {
     return "globalAddress is not 16-byte aligned";
   }

@@ -47,5 +47,6 @@ if [ "$hgmma" -ne 50 ]; then
   echo "HGMMA: $hgmma in the probe's SASS, one per wgmma wrapper instance expected (50)"
   status=1
 fi
-[ "$status" -eq 0 ] && echo "hopper_ptx.cuh: sm_90a SASS has HGMMA ($hgmma), UTMALDG, UTMASTG, SYNCS, WARPGROUP, USETMAXREG, FENCE.VIEW.ASYNC, BAR ($("$root/usr/bin/ptxas" --version | tail -n 1))"
+[ "$status" -eq 0 ] && echo "hopper_ptx.cuh: sm_90a SASS has HGMMA ($hgmma), UTMALDG, UTMASTG, SYNCS, WARPGROUP," \
+  "USETMAXREG, FENCE.VIEW.ASYNC, BAR ($("$root/usr/bin/ptxas" --version | tail -n 1))"
 exit "$status"

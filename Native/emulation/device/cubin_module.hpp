@@ -24,7 +24,12 @@ namespace cubin {
 constexpr uint16_t kMachineCuda = 190;
 constexpr int kReservedShared = 1024;  // an sm_90 CTA's reserved shared memory, counted in .nv.shared.<entry>
 
-inline bool is_elf(const void* image) { return std::memcmp(image, "\x7f" "ELF", 4) == 0; }
+inline bool is_elf(const void* image) {
+  return std::memcmp(image,
+                     "\x7f"
+                     "ELF",
+                     4) == 0;
+}
 
 struct Section {
   std::string name;
@@ -38,9 +43,21 @@ inline bool read(const void* image, ptx::Module& module, std::map<std::string, F
                  std::string& error, bool& wrong_arch) {
   const auto* b = static_cast<const unsigned char*>(image);
   wrong_arch = false;
-  auto u16 = [&](uint64_t at) { uint16_t v; std::memcpy(&v, b + at, 2); return v; };
-  auto u32 = [&](uint64_t at) { uint32_t v; std::memcpy(&v, b + at, 4); return v; };
-  auto u64 = [&](uint64_t at) { uint64_t v; std::memcpy(&v, b + at, 8); return v; };
+  auto u16 = [&](uint64_t at) {
+    uint16_t v;
+    std::memcpy(&v, b + at, 2);
+    return v;
+  };
+  auto u32 = [&](uint64_t at) {
+    uint32_t v;
+    std::memcpy(&v, b + at, 4);
+    return v;
+  };
+  auto u64 = [&](uint64_t at) {
+    uint64_t v;
+    std::memcpy(&v, b + at, 8);
+    return v;
+  };
   if (b[4] != 2 || b[5] != 1) {
     error = "not a 64-bit little-endian ELF";
     return false;
@@ -121,7 +138,8 @@ inline bool read(const void* image, ptx::Module& module, std::map<std::string, F
     r.registers = registers_of.count(static_cast<uint32_t>(index)) ? registers_of[static_cast<uint32_t>(index)] : 0;
     r.local = frame_of.count(static_cast<uint32_t>(index)) ? frame_of[static_cast<uint32_t>(index)] : 0;
     if (const Section* shared = find(".nv.shared." + entry.name)) {
-      r.shared = static_cast<int>(shared->size) > kReservedShared ? static_cast<int>(shared->size) - kReservedShared : 0;
+      r.shared =
+          static_cast<int>(shared->size) > kReservedShared ? static_cast<int>(shared->size) - kReservedShared : 0;
     }
     entry.static_shared = r.shared;
     resources[entry.name] = r;

@@ -905,14 +905,16 @@ API CUresult cuTensorMapEncodeTiled(void* tensor_map, int data_type, unsigned ra
                                     const uint32_t* box_dim, const uint32_t* element_strides, int interleave,
                                     int swizzle, int l2_promotion, int oob_fill) {
   std::lock_guard lock(driver_mutex);
-  if (global_dim == nullptr || box_dim == nullptr || element_strides == nullptr || (rank > 1 && global_strides == nullptr) ||
-      data_type < 0 || interleave < 0 || swizzle < 0 || oob_fill < 0 || l2_promotion < 0 || l2_promotion > 3) {
+  if (global_dim == nullptr || box_dim == nullptr || element_strides == nullptr ||
+      (rank > 1 && global_strides == nullptr) || data_type < 0 || interleave < 0 || swizzle < 0 || oob_fill < 0 ||
+      l2_promotion < 0 || l2_promotion > 3) {
     fail("cuTensorMapEncodeTiled: a null array or an enum out of range");
     return kInvalidValue;
   }
   const std::string wrong = emulation::encode_tensor_map_tiled(
       tensor_map, static_cast<uint32_t>(data_type), rank, global_address, global_dim, global_strides, box_dim,
-      element_strides, static_cast<uint32_t>(interleave), static_cast<uint32_t>(swizzle), static_cast<uint32_t>(oob_fill));
+      element_strides, static_cast<uint32_t>(interleave), static_cast<uint32_t>(swizzle),
+      static_cast<uint32_t>(oob_fill));
   if (!wrong.empty()) {
     fail("cuTensorMapEncodeTiled: %s", wrong.c_str());
     return kInvalidValue;

@@ -1,7 +1,7 @@
 // Registers, local (stack) and static shared memory of each function, as the GPU's JIT would report them: the driver
 // compiles the PTX it is given with the ptxas inside it, so the emulated device runs the toolkit's `ptxas -v
-// -arch=sm_90` on the module's text (where ptxas is on PATH; `-arch=sm_90a` with $CUDA12_ROOT's ptxas for a
-// `.target sm_90a` module), caches the result by a hash of the text and ptxas's
+// -arch=sm_90` on the module's text (where ptxas is on PATH; `-arch=sm_90a` with CUDA 12's ptxas for a
+// `.target sm_90a` module: assembler_for), caches the result by a hash of the text and ptxas's
 // version (in memory, and in ptxas-cache/ beside this library when that folder can be written), and
 //   - fills cuFuncGetAttribute's NUM_REGS, LOCAL_SIZE_BYTES and SHARED_SIZE_BYTES from it, and the launch limit a
 //     register count implies (MAX_THREADS_PER_BLOCK: the register file holds 65 536 per SM);
@@ -97,13 +97,18 @@ inline unsigned long long fnv1a(const std::string& text) {
   return h;
 }
 
+// The folder of this library (or program).
+inline std::string library_folder() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&library_folder), &info) == 0 || info.dli_fname == nullptr) return ".";
+  const std::string path = info.dli_fname;
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
 // The folder of this library (or program) plus "/ptxas-cache", created if need be; empty where it cannot be.
 inline std::string cache_folder() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&cache_folder), &info) == 0 || info.dli_fname == nullptr) return {};
-  std::string path = info.dli_fname;
-  const size_t slash = path.rfind('/');
-  path = (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/ptxas-cache";
+  const std::string path = library_folder() + "/ptxas-cache";
   mkdir(path.c_str(), 0755);
   return access(path.c_str(), W_OK) == 0 ? path : std::string();
 }
@@ -146,7 +151,8 @@ inline void parse_ptxas_log(const std::string& log, std::map<std::string, Functi
 
 // The ptxas for a module: a `.target sm_90a` module (the Hopper kernels: wgmma, setmaxnreg) needs CUDA 12's ptxas
 // with -arch=sm_90a, $CUDA12_ROOT/usr/bin/ptxas where that is set (the unpacked toolkit, as Native/hopper/check-ptx.sh
-// uses it); every other module the one on PATH with kPtxasArch.
+// uses it), else cuda-12.4/usr/bin/ptxas beside this library's folder; every other module the one on PATH with
+// kPtxasArch.
 struct Assembler {
   std::string ptxas, version, arch;
   std::string missing;  // why there is no ptxas for it
@@ -158,10 +164,12 @@ inline Assembler assembler_for(const std::string& ptx) {
   const bool arch_specific = ptx.find(".target sm_90a") != std::string::npos;
   a.arch = arch_specific ? "sm_90a" : kPtxasArch;
   const char* cuda12 = std::getenv("CUDA12_ROOT");
-  const std::string cuda12_ptxas = cuda12 != nullptr ? std::string(cuda12) + "/usr/bin/ptxas" : std::string();
+  std::string cuda12_ptxas = cuda12 != nullptr ? std::string(cuda12) + "/usr/bin/ptxas" : std::string();
+  if (cuda12 == nullptr) cuda12_ptxas = library_folder() + "/../cuda-12.4/usr/bin/ptxas";  // artifacts/cuda-12.4
   if (arch_specific) {
     a.ptxas = !cuda12_ptxas.empty() && access(cuda12_ptxas.c_str(), X_OK) == 0 ? cuda12_ptxas : std::string();
-    a.missing = "this sm_90a module needs CUDA 12's ptxas ($CUDA12_ROOT/usr/bin/ptxas), which is not there";
+    a.missing =
+        "this sm_90a module needs CUDA 12's ptxas (" + cuda12_ptxas + ", or set $CUDA12_ROOT), which is not there";
   } else {
     a.ptxas = find_on_path("ptxas");
     a.missing = "ptxas is not on PATH";
@@ -172,9 +180,9 @@ inline Assembler assembler_for(const std::string& ptx) {
     std::string out;
     run_program(a.ptxas, {"--version"}, out);
     const size_t release = out.find("Cuda compilation tools");
-    known = versions.emplace(a.ptxas, release == std::string::npos ? "unknown version"
-                                                                   : out.substr(release, out.find('\n', release) - release))
-                .first;
+    const std::string version =
+        release == std::string::npos ? "unknown version" : out.substr(release, out.find('\n', release) - release);
+    known = versions.emplace(a.ptxas, version).first;
   }
   a.version = known->second;
   return a;
