@@ -4,9 +4,9 @@
 # private sources list and lists folder (the system's apt sources are not changed) and unpacked with dpkg-deb under
 # artifacts/cuda-12.4. NVIDIA's own binaries in those packages run on Debian 12 as they are.
 #   bash Native/install-cuda-12.4.sh [root]     root defaults to artifacts/cuda-12.4
-# Idempotent: a no-op when <root>/.installed names the same package versions' recipe. Native/cuda-12.4-env.sh finds
-# the result (nvcc, ptxas, cuobjdump, nvdisasm 12.4). Without apt-get it says so and exits 0: the sm_90a checks are
-# then reported as skipped.
+# Idempotent: a no-op when <root>/.installed names the same recipe and its nvcc.profile this folder.
+# Native/check_sm90a.sh uses the result ($CUDA12_ROOT, else artifacts/cuda-12.4: nvcc, ptxas, cuobjdump 12.4). Without
+# apt-get it says so and exits 0: the sm_90a checks are then reported as skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,8 +15,10 @@ apt_dir=artifacts/apt-trixie
 packages=(nvidia-cuda-toolkit nvidia-cuda-dev libnvvm4)
 recipe="trixie ${packages[*]} 12.4"
 
+# The relocated nvcc.profile names the folder's absolute path: a moved folder is unpacked again.
 if [ -f "$root/.installed" ] && [ "$(cat "$root/.installed")" = "$recipe" ] \
-   && [ -x "$root/usr/lib/nvidia-cuda-toolkit/bin/nvcc" ]; then
+   && [ -x "$root/usr/lib/nvidia-cuda-toolkit/bin/nvcc" ] \
+   && grep -qF "$(cd "$root" && pwd)/usr/include" "$root/usr/lib/nvidia-cuda-toolkit/bin/nvcc.profile"; then
   echo "install-cuda-12.4: already unpacked in $root ($("$root/usr/bin/ptxas" --version | tail -n 1))"
   exit 0
 fi
