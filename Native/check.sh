@@ -41,6 +41,7 @@ ptx() {
   local src
   for src in Native/*.cu; do
     [ -f "$src" ] || continue
+    is_sm90a_source "$src" && continue
     compile_ptx "$src" "${src%.cu}.ptx" || return 1
     echo "ptx: $src -> ${src%.cu}.ptx ($(nvcc_release "${src%.cu}.ptx"))"
   done
@@ -133,6 +134,7 @@ kernel_report() { # kernel_report [dir]
     # One entry's arch rows together, in the module's order.
     paste -d '\n' "$tmp/$(basename "$ptx" .ptx)".*.rows >>"$tmp/rows"
   done
+  sm90a_report_rows "$tmp" "$tmp/rows"
   {
     echo "kernel-report: ptxas -v and cuobjdump --dump-sass of the committed PTX, $(nvcc_release <(ptxas --version))."
     echo "CTAs/SM: on an H100/H200 (65536 registers in 4 sub-partitions, 256 per warp; 228 KiB shared memory, 1 KiB"
@@ -247,6 +249,18 @@ emulations() { # emulations <scratch folder>
   done
 }
 
+# The sm_90a wrappers (Native/hopper/hopper_ptx.cuh) compile with CUDA 12 into the instructions they stand for.
+hopper_wrappers() { # hopper_wrappers <scratch folder>
+  local out status
+  out=$(bash Native/hopper/check-ptx.sh "$1/hopper" 2>&1)
+  status=$?
+  case $status in
+    0) echo "   $out" && pass "hopper wrappers sm_90a" ;;
+    77) skip "hopper wrappers sm_90a" "$out" ;;
+    *) fail "hopper wrappers sm_90a" "$out" ;;
+  esac
+}
+
 # ptxas and the SASS checks of one source's shipped PTX (the committed copy; the fresh one where none is).
 assembled_checks() { # assembled_checks <source.cu> <shipped.ptx> <scratch folder>
   local src=$1 shipped=$2 name arch cubin log spills kernel opcodes opcode targets target verdict why
@@ -311,6 +325,7 @@ check() { # check [report.xml]
   done
   for src in Native/*.cu; do
     [ -f "$src" ] || continue
+    is_sm90a_source "$src" && continue
     name=$(basename "$src" .cu)
     committed=Native/$name.ptx fresh=$tmp/$name.ptx
     if ! compile_ptx "$src" "$fresh"; then
@@ -331,6 +346,8 @@ check() { # check [report.xml]
     fi
     if [ -f "$committed" ]; then assembled_checks "$src" "$committed" "$tmp"; else assembled_checks "$src" "$fresh" "$tmp"; fi
   done
+  hopper_wrappers "$tmp"
+  sm90a_checks "$tmp"
   emulations "$tmp"
   rm -rf "$tmp"
   write_report "$report"
@@ -338,8 +355,11 @@ check() { # check [report.xml]
   [ "$failed" -eq 0 ]
 }
 
+# The sm_90a kernels (CUDA 12.4): Native/check_sm90a.sh.
+source Native/check_sm90a.sh
+
 case "${1:-}" in
-  ptx) ptx ;;
+  ptx) ptx && sm90a_ptx ;;
   check) check "${2:-}" ;;
   kernel-report) kernel_report "${2:-}" ;;
   emulated-device) emulated_device "${2:-}" ;;

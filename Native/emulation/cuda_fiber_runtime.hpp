@@ -183,6 +183,12 @@ struct Warp {
 // without a __syncthreads after its last readers is then overwritten while slower warps still read it.
 inline bool warps_run_ahead = false;
 
+// State changes the scheduler cannot see through its barriers (an mbarrier arrival or tx completion, a named
+// barrier's arrival: hopper_emulation.hpp) count here, so that a block whose threads all spin on try_wait without any
+// of them changing counts as deadlocked; `deadlock_detail` (when set) says what they wait for in the report.
+inline thread_local unsigned long long async_progress = 0;
+inline std::string (*deadlock_detail)() = nullptr;
+
 class Slot;
 inline Slot* active = nullptr;  // the resident block whose OS thread runs now
 inline Warp* this_warp = nullptr;
@@ -466,8 +472,11 @@ class Slot {
       }
       idle_rounds = progress() == before && live_ > 0 ? idle_rounds + 1 : 0;
       if (idle_rounds > 2) {
+        const std::string detail = deadlock_detail != nullptr ? deadlock_detail() : std::string();
         raise_fault(FaultKind::kLaunchFailed,
-                    "deadlock: threads wait at a shuffle, __syncwarp or __syncthreads the others never reach");
+                    "deadlock: threads wait at a shuffle, __syncwarp or __syncthreads the others never reach, or "
+                    "at a barrier that never completes%s",
+                    detail.c_str());
       }
       // A __syncthreads completed: the next resident block runs up to its own next one.
       if (block_generation != generation && live_ > 0) hand_over();
@@ -506,7 +515,7 @@ class Slot {
   }
 
   unsigned long long progress() const {
-    unsigned long long sum = block_generation * 4096ull + block_arrived;
+    unsigned long long sum = block_generation * 4096ull + block_arrived + async_progress;
     for (const auto& w : warps_) sum += w.generation * 64ull + w.arrived;
     for (int t = 0; t < threads_; ++t) sum += finished_[t] ? 1 : 0;
     return sum;

@@ -18,6 +18,10 @@
 //   registers  a kernel that ptxas gives about 200 registers cannot launch 1024 threads a block
 //              (CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES); NUM_REGS and the info log are ptxas's; without ptxas the log
 //              says the figures are not measured
+//   cubin      an sm_90 cubin (ptxas's, at test time) loads with the figures it records and runs; an sm_80 one is
+//              CUDA_ERROR_NO_BINARY_FOR_GPU, an ELF for another machine CUDA_ERROR_INVALID_IMAGE
+//   tensor     cuTensorMapEncodeTiled refuses a host pointer, a tensor past its allocation and a box row wider than
+//   maps       its swizzle
 //   math       ex2.approx.ftz and exp2f differ from the correctly rounded 2^x by at most 2 ulp (and do differ),
 //              flush subnormals where .ftz says so, and keep the documented special values
 // Each case runs in a child process of its own (a fault leaves the context unusable, as on a GPU). ./build.sh test
@@ -138,6 +142,8 @@ void ptx_statements() {
       {"a missing ';'", "\tmov.u32 \t%r1, 0\n\tret;\n", "line 7; error   : syntax error"},
       {"a directive a function body cannot hold", "\t.version 7.8;\n\tret;\n", "line 7; error   : Unknown directive"},
       {"an unknown instruction inside a label's line", "$L__BB0_1: frobnicate.u32 %r1, %r2;\n\tret;\n", "'frobnicate'"},
+      {"a sub-qualifier with ':::'", "\tmbarrier.init.shared:::cta.b64 [%r1], %r2;\n\tret;\n",
+       "line 7; error   : syntax error"},
   };
   for (const Planted& p : planted) {
     const Loaded loaded = load(head + p.body + "}\n");
@@ -446,6 +452,83 @@ void registers_without_ptxas() {
   expect(registers == 0, "NUM_REGS is 0 (unmeasured)");
 }
 
+// ---- cubin ----------------------------------------------------------------------------------------------------------
+
+// ptxas -arch=<arch> of `ptx` into a cubin image (empty where ptxas fails).
+std::string cubin_of(const std::string& ptx, const char* arch) {
+  const std::string ptxas = device::find_on_path("ptxas");
+  char ptx_path[] = "/tmp/attention-selftest-ptx-XXXXXX";
+  const int fd = mkstemp(ptx_path);
+  if (fd < 0) return {};
+  const bool written = write(fd, ptx.data(), ptx.size()) == static_cast<ssize_t>(ptx.size());
+  close(fd);
+  const std::string cubin_path = std::string(ptx_path) + ".cubin";
+  std::string log;
+  const int status =
+      written ? device::run_program(ptxas, {std::string("-arch=") + arch, "-o", cubin_path, ptx_path}, log) : -1;
+  unlink(ptx_path);
+  std::ifstream in(cubin_path, std::ios::binary);
+  std::stringstream image;
+  image << in.rdbuf();
+  unlink(cubin_path.c_str());
+  return status == 0 ? image.str() : std::string();
+}
+
+void cubins() {
+  if (device::find_on_path("ptxas").empty()) {
+    std::printf("    (ptxas is not on PATH: no cubin to load)\n");
+    return;
+  }
+  start();
+  const std::string ptx = module_of({"selftest_copy"}, sizeof(selftest::Params));
+  const std::string sm90 = cubin_of(ptx, "sm_90"), sm80 = cubin_of(ptx, "sm_80");
+  expect(!sm90.empty() && !sm80.empty(), "ptxas makes sm_90 and sm_80 cubins");
+  void* module = nullptr;
+  expect(cuModuleLoadDataEx(&module, sm80.data(), 0, nullptr, nullptr) == kNoBinaryForGpu,
+         "an sm_80 cubin is CUDA_ERROR_NO_BINARY_FOR_GPU on this sm_90 device");
+  expect(cuModuleLoadDataEx(&module, sm90.data(), 0, nullptr, nullptr) == kSuccess, "an sm_90 cubin loads");
+  void* f = nullptr;
+  expect(cuModuleGetFunction(&f, module, "selftest_copy") == kSuccess, "its entry is found");
+  const Loaded from_ptx = load(ptx);
+  void* g = nullptr;
+  cuModuleGetFunction(&g, from_ptx.module, "selftest_copy");
+  int cubin_registers = -1, ptx_registers = -2, cubin_threads = 0;
+  cuFuncGetAttribute(&cubin_registers, 4, f);
+  cuFuncGetAttribute(&ptx_registers, 4, g);
+  cuFuncGetAttribute(&cubin_threads, 0, f);
+  expect(cubin_registers == ptx_registers, "NUM_REGS is the cubin's, as ptxas -v reports it for the PTX",
+         std::to_string(cubin_registers) + " vs " + std::to_string(ptx_registers));
+  expect(cubin_threads == device::register_limited_threads(cubin_registers), "MAX_THREADS_PER_BLOCK follows");
+  const CUdeviceptr a = allocate(1024);
+  expect(run(f, {device(a), nullptr, nullptr, 0, 0}, 1, 32) == kSuccess, "its kernel runs", last_fault);
+  std::string garbage = sm90;
+  garbage[18] = 3;  // e_machine: not CUDA
+  expect(cuModuleLoadDataEx(&module, garbage.data(), 0, nullptr, nullptr) == kInvalidImage,
+         "an ELF for another machine is CUDA_ERROR_INVALID_IMAGE");
+}
+
+// ---- tensor maps ----------------------------------------------------------------------------------------------------
+
+void tensor_maps() {
+  start();
+  const CUdeviceptr a = allocate(64 * 64 * 2);
+  alignas(64) unsigned char map[128];
+  static uint16_t host[64 * 64];
+  const uint64_t dims[2] = {64, 64}, taller[2] = {64, 65}, strides[1] = {128};
+  const uint32_t box[2] = {64, 64}, ones[2] = {1, 1};
+  auto encode = [&](void* address, const uint64_t* d, uint32_t swizzle) {
+    return cuTensorMapEncodeTiled(map, 6, 2, address, d, strides, box, ones, 0, static_cast<int>(swizzle), 0, 0);
+  };
+  expect(encode(reinterpret_cast<void*>(a), dims, 3) == kSuccess, "a 64 × 64 f16 tensor in device memory encodes");
+  expect(encode(host, dims, 3) == kInvalidValue, "a host pointer is CUDA_ERROR_INVALID_VALUE");
+  expect(encode(reinterpret_cast<void*>(a), taller, 3) == kInvalidValue,
+         "a tensor one row past its allocation is CUDA_ERROR_INVALID_VALUE");
+  const uint32_t wide[2] = {128, 8};
+  expect(cuTensorMapEncodeTiled(map, 6, 2, reinterpret_cast<void*>(a), dims, strides, wide, ones, 0, 3, 0, 0) ==
+             kInvalidValue,
+         "a box row wider than the 128B swizzle is CUDA_ERROR_INVALID_VALUE");
+}
+
 // ---- math -----------------------------------------------------------------------------------------------------------
 
 int ulps_between(float a, float b) {
@@ -510,6 +593,8 @@ const Case kCases[] = {
     {"blocks: order, residency and shared memory", block_order},
     {"registers: ptxas's figures and the launch limit", registers},
     {"registers: without ptxas", registers_without_ptxas},
+    {"cubin: an sm_90 cubin loads with ptxas's figures, another SM's is refused", cubins},
+    {"tensor maps: cuTensorMapEncodeTiled's argument and memory checks", tensor_maps},
     {"math: ex2.approx to its documented error", approximate_math},
 };
 

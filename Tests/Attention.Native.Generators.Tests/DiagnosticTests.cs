@@ -347,6 +347,7 @@ public sealed class DiagnosticTests
     [InlineData("struct P { int n{1}; };", "gives a member a default value ('int n{1}')")]
     [InlineData("struct P { int n : 4; };", "has a bit-field or other member C# cannot lay out ('int n : 4')")]
     [InlineData("struct P { static constexpr int kRows = 4; int n; };", "has a member that is not a data member ('static constexpr int kRows = 4')")]
+    [InlineData("struct P { int n; hopper::TensorMap map; };", "has member 'map' ('hopper::TensorMap', 64-byte aligned) at offset 64, where C#'s sequential layout would put it at 8; declare such members first")]
     [InlineData("struct P { private: int n; };", "has access specifiers ('private:')")]
     [InlineData("struct P { };", "has no data members")]
     public void ATTN009_structs_that_are_not_plain_data(string definition, string what)

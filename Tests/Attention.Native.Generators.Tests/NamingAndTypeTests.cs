@@ -57,6 +57,18 @@ public sealed class NamingAndTypeTests
     public void Every_type_has_its_C_size(string cuda, int size) => Assert.Equal(size, Map(cuda, "T")?.Size);
 
     [Theory]
+    [InlineData("TensorMap")]
+    [InlineData("hopper::TensorMap")]
+    [InlineData("const attention::hopper::TensorMap")]
+    public void Tensor_maps_are_128_opaque_bytes_aligned_to_64(string cuda)
+    {
+        var mapped = Map(cuda);
+        Assert.Equal(("global::Attention.Native.Cuda.Interop.TensorMap", 128), mapped);
+        Assert.Equal(64, CudaTypeMapper.Alignment(mapped!.Value));
+        Assert.Null(Map(cuda + "*"));
+    }
+
+    [Theory]
     [InlineData("T*", "T", "global::Attention.Native.Cuda.Interop.DevicePointer<T>")]
     [InlineData("const Element* __restrict__", "Element", "global::Attention.Native.Cuda.Interop.DevicePointer<Element>")]
     [InlineData("T*", null, null)]

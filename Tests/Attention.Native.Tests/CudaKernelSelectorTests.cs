@@ -20,6 +20,7 @@ public sealed class CudaKernelSelectorTests
     [InlineData("SplitKV", CudaAttentionKernel.SplitKv)]
     [InlineData(" splitkv ", CudaAttentionKernel.SplitKv)]
     [InlineData("mma", CudaAttentionKernel.Mma)]
+    [InlineData("Hopper", CudaAttentionKernel.Hopper)]
     internal void Environment_values_name_the_kernels(string? value, CudaAttentionKernel? expected) =>
         Assert.Equal(expected, CudaKernelSelector.ParseForced(value));
 
@@ -31,7 +32,7 @@ public sealed class CudaKernelSelectorTests
     {
         var error = Assert.Throws<ArgumentException>(() => CudaKernelSelector.ParseForced(value));
         Assert.Contains($"ATTENTION_NATIVE_CUDA_KERNEL='{value}'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("simt, splitkv, mma", error.Message, StringComparison.Ordinal);
+        Assert.Contains("simt, splitkv, mma, hopper", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -165,10 +166,44 @@ public sealed class CudaKernelSelectorTests
     [InlineData(CudaAttentionKernel.Simt, "simt")]
     [InlineData(CudaAttentionKernel.SplitKv, "splitkv")]
     [InlineData(CudaAttentionKernel.Mma, "mma")]
+    [InlineData(CudaAttentionKernel.Hopper, "hopper")]
     internal void Names_round_trip_through_the_environment_value(CudaAttentionKernel kernel, string name)
     {
         Assert.Equal(name, CudaKernelSelector.Name(kernel));
         Assert.Equal(kernel, CudaKernelSelector.ParseForced(name));
+    }
+
+    [Theory]
+    [InlineData(2, 4, 4, 512, 512, 64, CudaAttentionKernel.Hopper)]
+    [InlineData(1, 32, 8, 17, 4096, 128, CudaAttentionKernel.Hopper)]
+    [InlineData(1, 8, 8, 1000, 1000, 256, CudaAttentionKernel.Hopper)]
+    [InlineData(1, 8, 8, 100, 100, 63, CudaAttentionKernel.Simt)]
+    [InlineData(1, 32, 8, 1, 4096, 128, CudaAttentionKernel.SplitKv)]
+    internal void On_a_compute_capability_9_device_half_and_bfloat16_prefer_the_hopper_kernel(
+        int batch, int heads, int kvHeads, int queryLength, int keyLength, int headDim, CudaAttentionKernel expected)
+    {
+        var problem = Problem(new(batch, heads, kvHeads, queryLength, keyLength, headDim, headDim));
+        Assert.Equal(expected, CudaKernelSelector.Select(problem, null, typeof(Half), hopperDevice: true));
+        Assert.Equal(expected, CudaKernelSelector.Select(problem, null, typeof(BFloat16), hopperDevice: true));
+        // Float (TF32 or not) is not a Hopper kernel's, and other devices never get it.
+        Assert.NotEqual(CudaAttentionKernel.Hopper, CudaKernelSelector.Select(problem, null, typeof(float), allowTensorFloat32: true, hopperDevice: true));
+        Assert.NotEqual(CudaAttentionKernel.Hopper, CudaKernelSelector.Select(problem, null, typeof(Half)));
+    }
+
+    [Fact]
+    internal void A_mask_sends_a_9_0_call_to_the_mma_kernel_and_a_forced_hopper_names_it()
+    {
+        var shape = new AttentionShape(1, 2, 2, 64, 64, 64, 64);
+        var problem = AttentionValidator.Validate(shape, new AttentionOptions { Mask = new AttentionMask(new bool[64 * 64]) }, new(
+            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
+        Assert.Equal(CudaAttentionKernel.Mma, CudaKernelSelector.Select(problem, null, typeof(Half), hopperDevice: true));
+        var error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
+            problem, CudaAttentionKernel.Hopper, typeof(Half), hopperDevice: true));
+        Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=hopper", error.Message, StringComparison.Ordinal);
+        Assert.Contains("mask or bias", error.Message, StringComparison.Ordinal);
+        error = Assert.Throws<NotSupportedException>(() => CudaKernelSelector.Select(
+            Problem(shape), CudaAttentionKernel.Hopper, typeof(Half), operandsAligned: false, hopperDevice: true));
+        Assert.Contains("16-byte aligned", error.Message, StringComparison.Ordinal);
     }
 
     internal static AttentionProblem Problem(AttentionShape shape, bool probabilities = false) =>

@@ -21,6 +21,8 @@ public sealed partial class KernelParamsLayoutTests
         Describe<AttentionParams<Half>>(AttentionParams<Half>.NativeSize, AttentionParams<Half>.NativeOffsets, AttentionParams<Half>.Kernels),
         Describe<AttentionParams<BFloat16>>(AttentionParams<BFloat16>.NativeSize, AttentionParams<BFloat16>.NativeOffsets, AttentionParams<BFloat16>.Kernels),
         Describe<AdditiveAttentionParams>(AdditiveAttentionParams.NativeSize, AdditiveAttentionParams.NativeOffsets, AdditiveAttentionParams.Kernels),
+        Describe<HopperAttentionParams<Half>>(HopperAttentionParams<Half>.NativeSize, HopperAttentionParams<Half>.NativeOffsets, HopperAttentionParams<Half>.Kernels),
+        Describe<HopperAttentionParams<BFloat16>>(HopperAttentionParams<BFloat16>.NativeSize, HopperAttentionParams<BFloat16>.NativeOffsets, HopperAttentionParams<BFloat16>.Kernels),
     ];
 
     public static TheoryData<int> StructIndices => [.. Enumerable.Range(0, Structs.Length)];
@@ -37,14 +39,15 @@ public sealed partial class KernelParamsLayoutTests
     }
 
     /// <summary>
-    /// Each PTX entry point declares one parameter, <c>.param .align 8 .b8 &lt;entry&gt;_param_0[N]</c>, with N the size
+    /// Each PTX entry point declares one parameter, <c>.param .align 8 .b8 &lt;entry&gt;_param_0[N]</c> (<c>.align 64</c>
+    /// for a struct of tensor maps), with N the size
     /// of the struct whose <c>Kernels</c> name the entry; every entry is some struct's kernel, and every kernel an entry.
     /// </summary>
     [Fact]
     public void Every_ptx_entry_takes_its_struct_by_size()
     {
         var entries = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (string resource in PtxResourceTests.Library.GetManifestResourceNames().Where(n => n.StartsWith("ptx/", StringComparison.Ordinal)))
+        foreach (string resource in PtxResourceTests.Library.GetManifestResourceNames().Where(PtxResourceTests.IsPtx))
         {
             foreach (Match entry in EntryPattern().Matches(PtxResourceTests.ReadResource(resource)))
             {
@@ -69,6 +72,6 @@ public sealed partial class KernelParamsLayoutTests
     [GeneratedRegex(@"^\.visible \.entry (?<name>\w+)\((?<params>[^)]*)\)", RegexOptions.Multiline)]
     private static partial Regex EntryPattern();
 
-    [GeneratedRegex(@"^\s*\.param \.align 8 \.b8 (?<entry>\w+)_param_0\[(?<bytes>\d+)\]\s*$")]
+    [GeneratedRegex(@"^\s*\.param \.align (8|64) \.b8 (?<entry>\w+)_param_0\[(?<bytes>\d+)\]\s*$")]
     private static partial Regex ParameterPattern();
 }

@@ -178,6 +178,13 @@ public sealed partial class MmaAttentionTests
     }
 
     private static void Check<T>(AttentionCase c, double tolerance = 1e-2)
+        where T : unmanaged =>
+        CheckForced<T>(c, CudaAttentionKernel.Mma, p => AttentionMmaGeometry.Supports<T>(p, out string? reason) ? null : reason, tolerance);
+
+    /// <summary>Case <paramref name="c"/> on <paramref name="kernel"/>, forced, against the float64 reference; skipped
+    /// where <paramref name="unsupported"/> gives a reason.</summary>
+    internal static void CheckForced<T>(
+        AttentionCase c, CudaAttentionKernel kernel, Func<AttentionProblem, string?> unsupported, double tolerance = 1e-2)
         where T : unmanaged
     {
         CudaTestEnvironment.SkipUnlessAvailable();
@@ -189,7 +196,8 @@ public sealed partial class MmaAttentionTests
             ?? new OperandSizes(shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount);
         var problem = AttentionValidator.Validate(shape, options, new(
             sizes.Query, sizes.Key, sizes.Value, sizes.Output, shape.LogSumExpElementCount, -1));
-        Assert.SkipUnless(AttentionMmaGeometry.Supports<T>(problem, out string? reason), reason ?? string.Empty);
+        string? reason = unsupported(problem);
+        Assert.SkipUnless(reason is null, reason ?? string.Empty);
 
         var q = TestData.Random<T>(random, sizes.Query, c.Amplitude);
         var k = TestData.Random<T>(random, sizes.Key, c.Amplitude);
@@ -197,7 +205,7 @@ public sealed partial class MmaAttentionTests
         var output = TestData.Poison<T>(sizes.Output);
         var lse = TestData.Poison<float>(shape.LogSumExpElementCount);
         var untouched = (T[])output.Clone();
-        var forced = new CudaBackendOptions { Kernel = CudaAttentionKernel.Mma, AllowTensorFloat32 = typeof(T) == typeof(float) };
+        var forced = new CudaBackendOptions { Kernel = kernel, AllowTensorFloat32 = typeof(T) == typeof(float) };
         using (var backend = new CudaBackend(forced, "forced by the test"))
         {
             using var tq = backend.Upload<T>(q);
@@ -206,7 +214,7 @@ public sealed partial class MmaAttentionTests
             using var to = backend.Upload<T>(output);
             using var tl = backend.Upload<float>(lse);
             var prepared = CudaAttention.Prepare<T>(backend, problem);
-            Assert.Equal(CudaAttentionKernel.Mma, prepared.Kernel);
+            Assert.Equal(kernel, prepared.Kernel);
             CudaAttention.Launch(
                 backend, prepared, problem, CudaTensor<T>.PointerOf(tq), CudaTensor<T>.PointerOf(tk),
                 CudaTensor<T>.PointerOf(tv), CudaTensor<T>.PointerOf(to), CudaTensor<float>.PointerOf(tl),
@@ -217,7 +225,7 @@ public sealed partial class MmaAttentionTests
         }
 
         var reference = ReferenceAttention.Compute<T>(shape, q, k, v, options);
-        string context = $"case {c.Name}, {typeof(T).Name}, attention_mma, {TestRandom.Describe(seed)}";
+        string context = $"case {c.Name}, {typeof(T).Name}, {CudaKernelSelector.Name(kernel)} kernel, {TestRandom.Describe(seed)}";
         // fp16/bf16 operands reach the kernel exactly, so its lse carries only fp32 rounding. TF32 rounds q and k to 10
         // mantissa bits inside the kernel: a score moves by up to 2^-11·scale·Σ|q·k| (about 1.4e-3 for D = 128 and unit
         // operands) and the log-sum-exp with it.

@@ -30,7 +30,10 @@ internal static class ParamsStructWriter
             writer.Line("/// <typeparam name=\"" + s.TypeParameter + "\">" + TypeParameterDocumentation + "</typeparam>");
         }
 
-        writer.Line("[global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Sequential)]");
+        // A struct with an over-aligned member (a TensorMap, 64-byte aligned in C) ends on that alignment in C: the
+        // mirror's size is set to C's, since sequential layout pads to 8 bytes at most.
+        string size = s.Fields.Any(static f => f.Type == Parsing.CudaTypeMapper.TensorMapType) ? ", Size = " + s.Size : string.Empty;
+        writer.Line("[global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Sequential" + size + ")]");
         writer.Line(SourceWriter.GeneratedCodeAttribute);
         writer.Line("internal struct " + type);
         if (s.TypeParameter is not null)

@@ -33,6 +33,34 @@ internal static class CudaTypeMapper
         ["double"] = ("double", 8),
     };
 
+    /// <summary>
+    /// Opaque structs a params struct may hold by value, by their unqualified C++ name: the C# mirror, the C size and
+    /// the C alignment (larger than the mirror's own, so <see cref="StructParser"/> holds such a member to offsets where
+    /// C#'s sequential layout agrees). <c>TensorMap</c> is a <c>CUtensorMap</c> (Native/hopper/hopper_ptx.cuh), which
+    /// the TMA kernels take in their parameter space.
+    /// </summary>
+    private static readonly Dictionary<string, (string Type, int Size, int Alignment)> Opaque = new(System.StringComparer.Ordinal)
+    {
+        ["TensorMap"] = (TensorMapType, 128, 64),
+    };
+
+    /// <summary>The C# mirror of <c>hopper::TensorMap</c>.</summary>
+    public const string TensorMapType = "global::Attention.Native.Cuda.Interop.TensorMap";
+
+    /// <summary>The C alignment of a mapped field (<see cref="Map"/>): its size, except for the opaque structs.</summary>
+    public static int Alignment((string Type, int Size) mapped)
+    {
+        foreach (var opaque in Opaque.Values)
+        {
+            if (opaque.Type == mapped.Type)
+            {
+                return opaque.Alignment;
+            }
+        }
+
+        return mapped.Size;
+    }
+
     /// <summary>Words that are part of a type, so never a kernel's, a struct's or a field's name.</summary>
     private static readonly HashSet<string> TypeWords = new(System.StringComparer.Ordinal)
     {
@@ -49,6 +77,11 @@ internal static class CudaTypeMapper
     /// </summary>
     public static (string Type, int Size)? Map(IReadOnlyList<CudaToken> typeTokens, string? typeParameter = null)
     {
+        if (OpaqueName(typeTokens) is { } opaqueName && Opaque.TryGetValue(opaqueName, out var opaqueType))
+        {
+            return (opaqueType.Type, opaqueType.Size);
+        }
+
         var words = new List<string>(typeTokens.Count);
         int pointers = 0;
         foreach (CudaToken token in typeTokens)
@@ -84,6 +117,27 @@ internal static class CudaTypeMapper
         }
 
         return pointers == 1 && Pointees.TryGetValue(baseType, out string? pointee) ? (DType.DevicePointerOf(pointee), PointerSize) : null;
+    }
+
+    /// <summary>The last name of a possibly qualified plain name (<c>const hopper::TensorMap</c>: <c>TensorMap</c>), else null.</summary>
+    private static string? OpaqueName(IReadOnlyList<CudaToken> typeTokens)
+    {
+        var tokens = new List<CudaToken>(typeTokens.Count);
+        foreach (CudaToken token in typeTokens)
+        {
+            if (!token.IsIdentifier("const"))
+            {
+                tokens.Add(token);
+            }
+        }
+
+        int i = 0;
+        while (i + 3 < tokens.Count && tokens[i].Kind == CudaTokenKind.Identifier && tokens[i + 1].IsPunctuation(":") && tokens[i + 2].IsPunctuation(":"))
+        {
+            i += 3;
+        }
+
+        return i == tokens.Count - 1 && tokens[i].Kind == CudaTokenKind.Identifier ? tokens[i].Text : null;
     }
 
     /// <summary>The type as written, without comments or extra spaces: <c>const float* __restrict__</c>, <c>a::B&lt;T&gt;</c>.</summary>

@@ -141,10 +141,20 @@ internal static class StructParser
                             continue;
                         }
 
-                        offset = (offset + mapped.Value.Size - 1) / mapped.Value.Size * mapped.Value.Size;
+                        int fieldAlignment = CudaTypeMapper.Alignment(mapped.Value);
+                        int aligned = (offset + fieldAlignment - 1) / fieldAlignment * fieldAlignment;
+                        if (fieldAlignment > 8 && aligned != (offset + 7) / 8 * 8)
+                        {
+                            // The C# mirror aligns every member to at most 8 bytes: it would put this one elsewhere.
+                            Problem("has member '" + fieldName + "' ('" + cudaType + "', " + fieldAlignment + "-byte aligned) at offset "
+                                + aligned + ", where C#'s sequential layout would put it at " + ((offset + 7) / 8 * 8)
+                                + "; declare such members first");
+                        }
+
+                        offset = aligned;
                         fields.Add(new FieldModel(fieldName, cudaType, csharpName, mapped.Value.Type, offset, comment));
                         offset += mapped.Value.Size;
-                        alignment = System.Math.Max(alignment, mapped.Value.Size);
+                        alignment = System.Math.Max(alignment, fieldAlignment);
                     }
                 }
             }
@@ -283,7 +293,9 @@ internal static class StructParser
                 return "gives a member a default value ('" + Shorten(text) + "')";
             }
 
-            if (tokens[i].IsPunctuation(":"))
+            // "::" qualifies a type name (hopper::TensorMap); a lone ':' declares a bit-field.
+            bool scope = (i + 1 < end && tokens[i + 1].IsPunctuation(":")) || (i > start && tokens[i - 1].IsPunctuation(":"));
+            if (tokens[i].IsPunctuation(":") && !scope)
             {
                 return "has a bit-field or other member C# cannot lay out ('" + Shorten(text) + "')";
             }

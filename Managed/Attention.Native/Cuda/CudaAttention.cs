@@ -1,3 +1,4 @@
+using Attention.Native.Cuda.Hopper;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Mma;
 using Attention.Native.Cuda.Simt;
@@ -27,7 +28,29 @@ internal static class CudaAttention
         where T : unmanaged
     {
         var choice = CudaKernelSelector.Select(
-            problem, backend.ForcedKernel, typeof(T), backend.AllowTensorFloat32, operandsAligned);
+            problem, backend.ForcedKernel, typeof(T), backend.AllowTensorFloat32, operandsAligned,
+            AttentionHopperKernels.IsHopper(backend.Device));
+        if (choice == CudaAttentionKernel.Hopper)
+        {
+            string? unavailable = HopperAttention.Unavailable<T>(backend, problem, out var hopper);
+            if (unavailable is null)
+            {
+                return new PreparedAttention(choice, hopper.Kernel, hopper.Configuration, null, default);
+            }
+
+            if (backend.ForcedKernel == CudaAttentionKernel.Hopper)
+            {
+                throw new NotSupportedException(
+                    $"{CudaKernelSelector.EnvironmentVariable}=hopper cannot run this call: {unavailable}");
+            }
+
+            // The default on a 9.0 device whose driver cannot load the sm_90a image: the next choice, with the reason
+            // kept on the backend (CudaBackend.HopperFallbackReason).
+            backend.HopperFallbackReason = unavailable;
+            choice = CudaKernelSelector.Select(
+                problem, backend.ForcedKernel, typeof(T), backend.AllowTensorFloat32, operandsAligned, hopperDevice: false);
+        }
+
         if (choice == CudaAttentionKernel.Mma)
         {
             var (function, configuration) = MmaAttention.Prepare<T>(backend, problem);
@@ -64,6 +87,10 @@ internal static class CudaAttention
         {
             MmaAttention.EnsureAligned(query, key, value, output);
         }
+        else if (prepared.Kernel == CudaAttentionKernel.Hopper)
+        {
+            HopperAttention.EnsureAligned(query, key, value, output);
+        }
 
         var p = problem;
         var mask = p.Mask;
@@ -72,6 +99,12 @@ internal static class CudaAttention
         {
             backend.EnterContext();
             var staged = backend.Scratch.Stage(p);
+            if (prepared.Kernel == CudaAttentionKernel.Hopper)
+            {
+                HopperAttention.Launch(prepared, p, query, key, value, output, logSumExp, staged.KeyLengths);
+                return;
+            }
+
             var parameters = AttentionParams.From(
                 p,
                 query,

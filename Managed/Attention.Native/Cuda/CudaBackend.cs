@@ -1,3 +1,4 @@
+using Attention.Native.Cuda.Hopper;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Mma;
 using Attention.Native.Cuda.Simt;
@@ -28,6 +29,7 @@ public sealed class CudaBackend : AttentionBackend
     private readonly ModuleSlot<AttentionSplitKvKernels> splitKvKernels = new();
     private readonly ModuleSlot<AttentionMmaKernels> mmaKernels = new();
     private readonly ModuleSlot<AttentionMmaKernels> mmaTf32Kernels = new();
+    private readonly ModuleSlot<AttentionHopperKernels> hopperKernels = new();
     private volatile bool disposed;
 
     /// <summary>Creates a CUDA backend on a device.</summary>
@@ -192,6 +194,22 @@ public sealed class CudaBackend : AttentionBackend
         }
     }
 
+    /// <summary>The sm_90a Hopper kernels (compute capability 9.0 only): the embedded cubin, else its PTX, loaded on
+    /// first use and cached for the backend's lifetime (a failed load too).</summary>
+    /// <exception cref="NotSupportedException">The device is not compute capability 9.0.</exception>
+    internal AttentionHopperKernels AttentionHopperKernels()
+    {
+        lock (LaunchGate)
+        {
+            EnterContext();
+            return hopperKernels.Get(this, static b => Hopper.AttentionHopperKernels.Load(b.context, b.device));
+        }
+    }
+
+    /// <summary>Why the last call the Hopper kernel would have run by default ran on another kernel (the device is
+    /// compute capability 9.0 but its driver could not load the sm_90a image or entry); null while none has.</summary>
+    internal string? HopperFallbackReason { get; set; }
+
     /// <summary>Device memory of <paramref name="bytes"/>, zero-filled in stream order.</summary>
     internal DeviceMemoryHandle AllocateZeroed(nuint bytes)
     {
@@ -285,6 +303,7 @@ public sealed class CudaBackend : AttentionBackend
             splitKvKernels.Dispose();
             mmaKernels.Dispose();
             mmaTf32Kernels.Dispose();
+            hopperKernels.Dispose();
             scratch.Dispose();
             splitKvWorkspace.Dispose();
             context.Dispose();

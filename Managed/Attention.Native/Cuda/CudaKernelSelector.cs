@@ -1,3 +1,4 @@
+using Attention.Native.Cuda.Hopper;
 using Attention.Native.Cuda.Mma;
 using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Validation;
@@ -16,12 +17,18 @@ internal enum CudaAttentionKernel
     /// <summary><c>attention_mma</c>: the mma.sync FlashAttention-2-style kernel for Half and BFloat16, and
     /// for float as TF32 where <see cref="CudaBackendOptions.AllowTensorFloat32"/> allows it.</summary>
     Mma,
+
+    /// <summary><c>attention_hopper</c>: the sm_90a FlashAttention-3-class kernel (TMA, wgmma, warp specialisation) for
+    /// Half and BFloat16 on compute capability 9.0 devices, every option but the boolean mask and bias.</summary>
+    Hopper,
 }
 
 /// <summary>
 /// Picks the kernel for a problem: a forced one (<see cref="EnvironmentVariable"/> or the backend's options) when it
 /// can run the problem — else <see cref="NotSupportedException"/>, never a silent fallback — otherwise split-KV for
-/// decode-like problems (Lq ≤ 16 with Lk ≥ <see cref="SplitKvMinKeyLength"/>), the mma kernel for the rest
+/// decode-like problems (Lq ≤ 16 with Lk ≥ <see cref="SplitKvMinKeyLength"/>), on a compute capability 9.0 device
+/// the Hopper kernel for the rest it can run (Half and BFloat16 without a mask or bias; the caller falls back to the
+/// next choice, recording why, where the device's driver cannot load it), the mma kernel for the rest
 /// where it can run them (Half and BFloat16 operands, and float ones when TF32 is allowed; head dims ≤ 256,
 /// 16-byte-aligned rows) and SIMT otherwise (float operands without TF32, odd strides). Requests for the probabilities always go to SIMT, forced or not: it is the only
 /// kernel that writes them.
@@ -34,8 +41,8 @@ internal static class CudaKernelSelector
     public const int SplitKvMinKeyLength = 128;
 
     /// <summary>
-    /// The kernel <paramref name="value"/> (the environment variable's text) forces: <c>simt</c>, <c>splitkv</c> or
-    /// <c>mma</c> (any case); null for none (unset, empty or <c>auto</c>).
+    /// The kernel <paramref name="value"/> (the environment variable's text) forces: <c>simt</c>, <c>splitkv</c>,
+    /// <c>mma</c> or <c>hopper</c> (any case); null for none (unset, empty or <c>auto</c>).
     /// </summary>
     /// <exception cref="ArgumentException">The value names no kernel (the message names the variable and the choices).</exception>
     public static CudaAttentionKernel? ParseForced(string? value) => value?.Trim().ToUpperInvariant() switch
@@ -44,8 +51,9 @@ internal static class CudaKernelSelector
         "SIMT" => CudaAttentionKernel.Simt,
         "SPLITKV" => CudaAttentionKernel.SplitKv,
         "MMA" => CudaAttentionKernel.Mma,
+        "HOPPER" => CudaAttentionKernel.Hopper,
         // No parameter name: the value comes from the environment, and the message names the variable.
-        _ => throw new ArgumentException($"{EnvironmentVariable}='{value}' is not one of auto, simt, splitkv, mma."),
+        _ => throw new ArgumentException($"{EnvironmentVariable}='{value}' is not one of auto, simt, splitkv, mma, hopper."),
     };
 
     /// <summary>The kernel the environment forces, if any.</summary>
@@ -61,10 +69,12 @@ internal static class CudaKernelSelector
     /// (<see cref="CudaBackendOptions.AllowTensorFloat32"/>).</param>
     /// <param name="operandsAligned">Whether the operands start 16-byte aligned (views at element offsets may not:
     /// the mma kernel cannot run those).</param>
+    /// <param name="hopperDevice">Whether the device is compute capability 9.0, where the Hopper kernel is the
+    /// default for what it can run.</param>
     /// <exception cref="NotSupportedException">The forced kernel cannot run the problem (the message names the option).</exception>
     public static CudaAttentionKernel Select(
         AttentionProblem problem, CudaAttentionKernel? forced, Type elementType, bool allowTensorFloat32 = false,
-        bool operandsAligned = true)
+        bool operandsAligned = true, bool hopperDevice = false)
     {
         if (problem.WantsProbabilities)
         {
@@ -83,6 +93,11 @@ internal static class CudaKernelSelector
             && Supports(CudaAttentionKernel.SplitKv, problem, elementType, allowTensorFloat32, out _, operandsAligned))
         {
             return CudaAttentionKernel.SplitKv;
+        }
+
+        if (hopperDevice && Supports(CudaAttentionKernel.Hopper, problem, elementType, allowTensorFloat32, out _, operandsAligned))
+        {
+            return CudaAttentionKernel.Hopper;
         }
 
         return Supports(CudaAttentionKernel.Mma, problem, elementType, allowTensorFloat32, out _, operandsAligned)
@@ -122,6 +137,19 @@ internal static class CudaKernelSelector
             return AttentionMmaGeometry.Supports(problem, elementType, out reason);
         }
 
+        if (kernel == CudaAttentionKernel.Hopper)
+        {
+            if (!operandsAligned)
+            {
+                reason = "the Hopper kernel reads query, key and value through TMA tensor maps, which need them to start " +
+                    "16-byte aligned; these operands are views that do not.";
+                return false;
+            }
+
+            // The device and its driver are the caller's to check (HopperAttention.Unavailable).
+            return AttentionHopperGeometry.Supports(problem, elementType, out reason);
+        }
+
         reason = Unsupported(kernel, problem.Shape, problem.WantsProbabilities);
         return reason is null;
     }
@@ -141,6 +169,7 @@ internal static class CudaKernelSelector
             $"the split-KV kernel takes shape.HeadDim and shape.ValueHeadDim up to {AttentionSplitKvGeometry.MaxHeadDim}, " +
             $"not {shape.HeadDim} and {shape.ValueHeadDim}.",
         CudaAttentionKernel.SplitKv => null,
+        CudaAttentionKernel.Hopper => "the Hopper kernel (attention_hopper) depends on the strides, element type and masks: ask Supports.",
         _ => "the mma kernel (attention_mma) depends on the strides and element type: ask Supports.",
     };
 
@@ -149,6 +178,7 @@ internal static class CudaKernelSelector
     {
         CudaAttentionKernel.Simt => "simt",
         CudaAttentionKernel.SplitKv => "splitkv",
+        CudaAttentionKernel.Hopper => "hopper",
         _ => "mma",
     };
 }

@@ -8,7 +8,8 @@
 //
 // It fails where a GPU would, as early and as loudly as it can:
 //   - the JIT reads every PTX statement (device/ptx_module.hpp) and ptxas's verdict where ptxas is installed; each
-//     function's registers and shared memory come from ptxas of the embedded PTX (device/ptxas_resources.hpp);
+//     function's registers and shared memory come from ptxas of the embedded PTX (device/ptxas_resources.hpp), or
+//     from the cubin an sm_90 cubin records (device/cubin_module.hpp; a cubin for another SM is refused);
 //   - kernels fault, naming kernel, block, thread and address, on misaligned accesses (memory_checks.hpp), on
 //     accesses outside the allocations made here — host pointers, freed memory, past the end — (device/
 //     device_memory.hpp), on deadlocks and bad masks; a fault is the sticky CUDA error a GPU gives;
@@ -85,7 +86,9 @@ alignas(16) thread_local float shared[emulation::kMaxDynamicShared / sizeof(floa
 #include "emulation/device/kernel_params.hpp"
 #include "emulation/device/ptx_module.hpp"
 #include "emulation/device/ptxas_resources.hpp"
+#include "emulation/device/cubin_module.hpp"
 #include "emulation/device/work_queue.hpp"
+#include "emulation/tensor_map.hpp"
 
 namespace {
 
@@ -93,7 +96,8 @@ using CUresult = int;
 using CUdeviceptr = unsigned long long;
 
 constexpr CUresult kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2, kNotInitialized = 3, kInvalidDevice = 101,
-                   kInvalidImage = 200, kInvalidContext = 201, kInvalidPtx = 218, kInvalidHandle = 400,
+                   kInvalidImage = 200, kInvalidContext = 201, kNoBinaryForGpu = 209, kInvalidPtx = 218,
+                   kInvalidHandle = 400,
                    kNotFound = 500, kNotReady = 600, kIllegalAddress = 700, kLaunchOutOfResources = 701,
                    kMisalignedAddress = 716, kLaunchFailed = 719, kNotSupported = 801, kUnknown = 999;
 
@@ -207,15 +211,9 @@ struct Module {
 };
 
 // The JIT: the PTX read statement by statement, then ptxas's figures (and verdict) for each entry.
-bool load_module(const char* text, Module& module, std::string& error_log, std::string& info_log) {
-  device::ptx::Module ptx;
-  if (!device::ptx::read_module(text, ptx, error_log)) return false;
-  const device::PtxasReport ptxas = device::ptxas_report(text);
-  if (ptxas.rejected) {
-    error_log = ptxas.log;
-    return false;
-  }
-  info_log = ptxas.provenance + "\n" + ptxas.log;
+// Each entry as a Function: the compiled kernel of its name (its parameters held to the entry's), its figures.
+void add_functions(const device::ptx::Module& ptx, const std::map<std::string, device::FunctionResources>& resources,
+                   Module& module) {
   for (const device::ptx::Entry& entry : ptx.entries) {
     Function f;
     f.name = entry.name;
@@ -231,7 +229,7 @@ bool load_module(const char* text, Module& module, std::string& error_log, std::
       }
     }
     f.static_shared = entry.static_shared;
-    if (auto it = ptxas.functions.find(f.name); it != ptxas.functions.end()) {
+    if (auto it = resources.find(f.name); it != resources.end()) {
       f.registers = it->second.registers;
       f.local = it->second.local;
       f.static_shared = it->second.shared;
@@ -239,7 +237,32 @@ bool load_module(const char* text, Module& module, std::string& error_log, std::
     f.max_threads = std::min(entry.max_threads, device::register_limited_threads(f.registers));
     module.functions[f.name] = f;
   }
+}
+
+bool load_module(const char* text, Module& module, std::string& error_log, std::string& info_log) {
+  device::ptx::Module ptx;
+  if (!device::ptx::read_module(text, ptx, error_log)) return false;
+  const device::PtxasReport ptxas = device::ptxas_report(text);
+  if (ptxas.rejected) {
+    error_log = ptxas.log;
+    return false;
+  }
+  info_log = ptxas.provenance + "\n" + ptxas.log;
+  add_functions(ptx, ptxas.functions, module);
   return true;
+}
+
+// A cubin (device/cubin_module.hpp): its entries with the figures ptxas recorded in it.
+CUresult load_cubin(const void* image, Module& module, std::string& error_log, std::string& info_log) {
+  device::ptx::Module entries;
+  std::map<std::string, device::FunctionResources> resources;
+  bool wrong_arch = false;
+  if (!device::cubin::read(image, entries, resources, error_log, wrong_arch)) {
+    return wrong_arch ? kNoBinaryForGpu : kInvalidImage;
+  }
+  info_log = "emulated device: a cubin; registers and memory are those ptxas recorded in it";
+  add_functions(entries, resources, module);
+  return kSuccess;
 }
 
 // ---- Driver state ---------------------------------------------------------------------------------------------------
@@ -485,6 +508,7 @@ API CUresult cuGetErrorName(CUresult error, const char** name) {
     case kInvalidDevice: *name = "CUDA_ERROR_INVALID_DEVICE"; return kSuccess;
     case kInvalidImage: *name = "CUDA_ERROR_INVALID_IMAGE"; return kSuccess;
     case kInvalidContext: *name = "CUDA_ERROR_INVALID_CONTEXT"; return kSuccess;
+    case kNoBinaryForGpu: *name = "CUDA_ERROR_NO_BINARY_FOR_GPU"; return kSuccess;
     case kInvalidPtx: *name = "CUDA_ERROR_INVALID_PTX"; return kSuccess;
     case kInvalidHandle: *name = "CUDA_ERROR_INVALID_HANDLE"; return kSuccess;
     case kNotFound: *name = "CUDA_ERROR_NOT_FOUND"; return kSuccess;
@@ -759,10 +783,14 @@ API CUresult cuModuleLoadDataEx(void** module, const void* image, unsigned optio
   };
   auto loaded = std::make_unique<Module>();
   std::string error_log, info_log;
-  const bool ok = load_module(static_cast<const char*>(image), *loaded, error_log, info_log);
+  const CUresult result = device::cubin::is_elf(image)
+                              ? load_cubin(image, *loaded, error_log, info_log)
+                              : load_module(static_cast<const char*>(image), *loaded, error_log, info_log) ? kSuccess
+                                                                                                          : kInvalidPtx;
+  const bool ok = result == kSuccess;
   write_log(error, error_size, ok ? std::string() : error_log, 6);
   write_log(info, info_size, ok && verbose ? info_log : std::string(), 4);
-  if (!ok) return kInvalidPtx;
+  if (!ok) return result;
   *module = loaded.get();
   modules.insert(loaded.release());
   return kSuccess;
@@ -864,6 +892,43 @@ API CUresult cuLaunchKernel(void* function, unsigned grid_x, unsigned grid_y, un
   auto launch = std::make_shared<Launch>(Launch{&f, dim3(grid_x, grid_y, grid_z), dim3(block_x, block_y, block_z),
                                                 shared_bytes, device::params::Arguments(f.kernel->parameters, params)});
   work.enqueue(stream, f.name, [launch](std::string& report) { return run_launch(*launch, report); });
+  return kSuccess;
+}
+
+// ---- Tensor maps (TMA) ------------------------------------------------------------------------------------------------
+
+// Validates the arguments as the driver API documents them (emulation/tensor_map.hpp) and that the tensor lies in one
+// allocation made here, and stores the map for the emulated cp.async.bulk.tensor (emulation/hopper_emulation.hpp).
+// The L2 promotion is a cache hint with nothing to emulate; it is range-checked only.
+API CUresult cuTensorMapEncodeTiled(void* tensor_map, int data_type, unsigned rank, void* global_address,
+                                    const uint64_t* global_dim, const uint64_t* global_strides,
+                                    const uint32_t* box_dim, const uint32_t* element_strides, int interleave,
+                                    int swizzle, int l2_promotion, int oob_fill) {
+  std::lock_guard lock(driver_mutex);
+  if (global_dim == nullptr || box_dim == nullptr || element_strides == nullptr ||
+      (rank > 1 && global_strides == nullptr) || data_type < 0 || interleave < 0 || swizzle < 0 || oob_fill < 0 ||
+      l2_promotion < 0 || l2_promotion > 3) {
+    fail("cuTensorMapEncodeTiled: a null array or an enum out of range");
+    return kInvalidValue;
+  }
+  const std::string wrong = emulation::encode_tensor_map_tiled(
+      tensor_map, static_cast<uint32_t>(data_type), rank, global_address, global_dim, global_strides, box_dim,
+      element_strides, static_cast<uint32_t>(interleave), static_cast<uint32_t>(swizzle),
+      static_cast<uint32_t>(oob_fill));
+  if (!wrong.empty()) {
+    fail("cuTensorMapEncodeTiled: %s", wrong.c_str());
+    return kInvalidValue;
+  }
+  // The last element's byte, from the largest coordinate of every dimension.
+  const unsigned long long element = static_cast<unsigned long long>(emulation::tensor_map_element_bytes(data_type));
+  unsigned long long extent = element;
+  for (unsigned d = 0; d < rank; ++d) extent += (global_dim[d] - 1) * (d == 0 ? element : global_strides[d - 1]);
+  if (!valid_range(reinterpret_cast<CUdeviceptr>(global_address), extent)) {
+    std::memset(tensor_map, 0, 128);
+    fail("cuTensorMapEncodeTiled: the tensor (%llu bytes from %p) is not inside one allocation of this device", extent,
+         global_address);
+    return kInvalidValue;
+  }
   return kSuccess;
 }
 

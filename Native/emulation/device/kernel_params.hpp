@@ -4,10 +4,11 @@
 // (device_memory.hpp) before the kernel runs.
 //
 // The entry points take one parameter struct each (attention_params.cuh): flat aggregates of pointers and scalars,
-// each field aligned to its own size. Their pointer fields are found without naming them: a struct's field count is
-// the most initialisers it accepts, and field i is a pointer when the struct still initialises from a value that
-// converts only to pointers at position i (and a scalar of n bytes when from one that converts only to n-byte
-// arithmetic types); offsets follow from C's layout rule, checked against sizeof.
+// each field aligned to its own size, and tensor maps (128 bytes aligned to 64) for the Hopper kernels. Their pointer
+// fields are found without naming them: a struct's field count is the most initialisers it accepts, and field i is a
+// pointer when the struct still initialises from a value that converts only to pointers at position i (a tensor map
+// from one that converts only to such a class, a scalar of n bytes from one that converts only to n-byte arithmetic
+// types); offsets follow from C's layout rule, checked against sizeof.
 #pragma once
 
 #include <array>
@@ -36,6 +37,14 @@ struct AnyScalar {
   operator U() const;
 };
 
+// A tensor map (CUtensorMap, hopper_ptx.cuh's TensorMap): an opaque class of 128 bytes aligned to 64, which the
+// Hopper kernels' parameter structs hold by value.
+struct AnyTensorMap {
+  template <class U>
+    requires(std::is_class_v<U> && sizeof(U) == 128 && alignof(U) == 64 && std::is_trivially_copyable_v<U>)
+  operator U() const;
+};
+
 template <class T, size_t... I>
 constexpr bool initialises_from(std::index_sequence<I...>) {
   return requires { T{(static_cast<void>(I), AnyField{})...}; };
@@ -58,12 +67,18 @@ constexpr bool field_accepts(std::index_sequence<I...>) {
   return requires { T{std::conditional_t<I == At, Probe, AnyField>{}...}; };
 }
 
-// Field `At`'s size in bytes (pointers 8), or 0 where it is neither a pointer nor a scalar of 1, 2, 4 or 8 bytes.
+// Field `At`'s size in bytes (pointers 8, tensor maps 128), or 0 where it is neither a pointer, a tensor map nor a
+// scalar of 1, 2, 4 or 8 bytes; `alignment` its alignment (its size, but 64 for a tensor map).
 template <class T, size_t Count, size_t At>
-constexpr size_t field_size(bool& pointer) {
+constexpr size_t field_size(bool& pointer, size_t& alignment) {
   constexpr auto all = std::make_index_sequence<Count>{};
   pointer = field_accepts<T, At, AnyPointer>(all);
+  alignment = 0;
   if (pointer) return sizeof(void*);
+  if (field_accepts<T, At, AnyTensorMap>(all)) {
+    alignment = 64;
+    return 128;
+  }
   if (field_accepts<T, At, AnyScalar<8>>(all)) return 8;
   if (field_accepts<T, At, AnyScalar<4>>(all)) return 4;
   if (field_accepts<T, At, AnyScalar<2>>(all)) return 2;
@@ -84,21 +99,23 @@ template <class T, size_t... I>
 constexpr PointerFields pointer_fields_of(std::index_sequence<I...>) {
   PointerFields fields;
   size_t offset = 0, largest = 1;
-  auto visit = [&](size_t size, bool pointer) {
+  auto visit = [&](size_t size, size_t alignment, bool pointer) {
     if (size == 0) {
       fields.understood = false;
       return;
     }
-    offset = (offset + size - 1) / size * size;
+    if (alignment == 0) alignment = size;
+    offset = (offset + alignment - 1) / alignment * alignment;
     if (pointer && fields.count < kMaxPointers) fields.offsets[fields.count++] = offset;
     offset += size;
-    largest = size > largest ? size : largest;
+    largest = alignment > largest ? alignment : largest;
   };
   (
       [&] {
         bool pointer = false;
-        const size_t size = field_size<T, sizeof...(I), I>(pointer);
-        visit(size, pointer);
+        size_t alignment = 0;
+        const size_t size = field_size<T, sizeof...(I), I>(pointer, alignment);
+        visit(size, alignment, pointer);
       }(),
       ...);
   fields.layout_bytes = (offset + largest - 1) / largest * largest;

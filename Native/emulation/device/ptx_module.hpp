@@ -247,7 +247,8 @@ class Reader {
       while (n < s.size() && (word_char(s[n]) || s[n] == '.' || s[n] == '%')) ++n;
       size_t colon = n;
       while (colon < s.size() && s[colon] == ' ') ++colon;
-      if (n == 0 || colon >= s.size() || s[colon] != ':') return;
+      // `name:` is a label; `name::` is a state space's sub-qualifier (mbarrier.init.shared::cta).
+      if (n == 0 || colon >= s.size() || s[colon] != ':' || (colon + 1 < s.size() && s[colon + 1] == ':')) return;
       s = trim(s.substr(colon + 1));
     }
   }
@@ -405,6 +406,12 @@ class Reader {
       return;
     }
     for (size_t i = base.size(); i < opcode.size(); ++i) {
+      // A modifier may carry `::` sub-qualifiers (.shared::cta, .mbarrier::complete_tx::bytes), word to word.
+      if (opcode[i] == ':' && i + 2 < opcode.size() && opcode[i + 1] == ':' && word_char(opcode[i - 1]) &&
+          word_char(opcode[i + 2])) {
+        ++i;
+        continue;
+      }
       if (opcode[i] != '.' && !word_char(opcode[i])) {
         error(line, "syntax error in the instruction '" + std::string(opcode) + "'");
         return;

@@ -1,6 +1,7 @@
 // Registers, local (stack) and static shared memory of each function, as the GPU's JIT would report them: the driver
 // compiles the PTX it is given with the ptxas inside it, so the emulated device runs the toolkit's `ptxas -v
-// -arch=sm_90` on the module's text (where ptxas is on PATH), caches the result by a hash of the text and ptxas's
+// -arch=sm_90` on the module's text (where ptxas is on PATH; `-arch=sm_90a` with CUDA 12's ptxas for a
+// `.target sm_90a` module: assembler_for), caches the result by a hash of the text and ptxas's
 // version (in memory, and in ptxas-cache/ beside this library when that folder can be written), and
 //   - fills cuFuncGetAttribute's NUM_REGS, LOCAL_SIZE_BYTES and SHARED_SIZE_BYTES from it, and the launch limit a
 //     register count implies (MAX_THREADS_PER_BLOCK: the register file holds 65 536 per SM);
@@ -96,13 +97,18 @@ inline unsigned long long fnv1a(const std::string& text) {
   return h;
 }
 
+// The folder of this library (or program).
+inline std::string library_folder() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&library_folder), &info) == 0 || info.dli_fname == nullptr) return ".";
+  const std::string path = info.dli_fname;
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
 // The folder of this library (or program) plus "/ptxas-cache", created if need be; empty where it cannot be.
 inline std::string cache_folder() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&cache_folder), &info) == 0 || info.dli_fname == nullptr) return {};
-  std::string path = info.dli_fname;
-  const size_t slash = path.rfind('/');
-  path = (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/ptxas-cache";
+  const std::string path = library_folder() + "/ptxas-cache";
   mkdir(path.c_str(), 0755);
   return access(path.c_str(), W_OK) == 0 ? path : std::string();
 }
@@ -143,34 +149,66 @@ inline void parse_ptxas_log(const std::string& log, std::map<std::string, Functi
   }
 }
 
-// ptxas -v of `ptx` for kPtxasArch, cached.
+// The ptxas for a module: a `.target sm_90a` module (the Hopper kernels: wgmma, setmaxnreg) needs CUDA 12's ptxas
+// with -arch=sm_90a, $CUDA12_ROOT/usr/bin/ptxas where that is set (the unpacked toolkit, as Native/hopper/check-ptx.sh
+// uses it), else cuda-12.4/usr/bin/ptxas beside this library's folder; every other module the one on PATH with
+// kPtxasArch.
+struct Assembler {
+  std::string ptxas, version, arch;
+  std::string missing;  // why there is no ptxas for it
+};
+
+inline Assembler assembler_for(const std::string& ptx) {
+  static std::map<std::string, std::string> versions;
+  Assembler a;
+  const bool arch_specific = ptx.find(".target sm_90a") != std::string::npos;
+  a.arch = arch_specific ? "sm_90a" : kPtxasArch;
+  const char* cuda12 = std::getenv("CUDA12_ROOT");
+  std::string cuda12_ptxas = cuda12 != nullptr ? std::string(cuda12) + "/usr/bin/ptxas" : std::string();
+  if (cuda12 == nullptr) cuda12_ptxas = library_folder() + "/../cuda-12.4/usr/bin/ptxas";  // artifacts/cuda-12.4
+  if (arch_specific) {
+    a.ptxas = !cuda12_ptxas.empty() && access(cuda12_ptxas.c_str(), X_OK) == 0 ? cuda12_ptxas : std::string();
+    a.missing =
+        "this sm_90a module needs CUDA 12's ptxas (" + cuda12_ptxas + ", or set $CUDA12_ROOT), which is not there";
+  } else {
+    a.ptxas = find_on_path("ptxas");
+    a.missing = "ptxas is not on PATH";
+  }
+  if (a.ptxas.empty()) return a;
+  auto known = versions.find(a.ptxas);
+  if (known == versions.end()) {
+    std::string out;
+    run_program(a.ptxas, {"--version"}, out);
+    const size_t release = out.find("Cuda compilation tools");
+    const std::string version =
+        release == std::string::npos ? "unknown version" : out.substr(release, out.find('\n', release) - release);
+    known = versions.emplace(a.ptxas, version).first;
+  }
+  a.version = known->second;
+  return a;
+}
+
+// ptxas -v of `ptx` for its arch (assembler_for), cached.
 inline PtxasReport ptxas_report(const std::string& ptx) {
   static std::mutex mutex;
   static std::map<std::string, PtxasReport> memory;
-  static std::string ptxas, version;
-  static bool looked = false;
   std::lock_guard lock(mutex);
-  if (!looked) {
-    looked = true;
-    ptxas = find_on_path("ptxas");
-    if (!ptxas.empty()) {
-      std::string out;
-      run_program(ptxas, {"--version"}, out);
-      const size_t release = out.find("Cuda compilation tools");
-      version = release == std::string::npos ? "unknown version" : out.substr(release, out.find('\n', release) - release);
-    }
-  }
+  const Assembler assembler = assembler_for(ptx);
+  const std::string& ptxas = assembler.ptxas;
+  const std::string& version = assembler.version;
+  const char* arch = assembler.arch.c_str();
   PtxasReport report;
   if (ptxas.empty()) {
-    report.provenance = "emulated device: ptxas is not on PATH, so registers and local memory are not measured "
-                        "(cuFuncGetAttribute reports 0) and static shared memory is the PTX's .shared declarations";
+    report.provenance = "emulated device: " + assembler.missing +
+                        ", so registers and local memory are not measured (cuFuncGetAttribute reports 0) and static "
+                        "shared memory is the PTX's .shared declarations";
     return report;
   }
   char key_text[64];
-  std::snprintf(key_text, sizeof key_text, "%016llx-%s-%016llx", fnv1a(ptx), kPtxasArch, fnv1a(version));
+  std::snprintf(key_text, sizeof key_text, "%016llx-%s-%016llx", fnv1a(ptx), arch, fnv1a(version));
   const std::string key = key_text;
   if (auto it = memory.find(key); it != memory.end()) return it->second;
-  report.provenance = "emulated device: registers and memory below are ptxas -v -arch=" + std::string(kPtxasArch) +
+  report.provenance = "emulated device: registers and memory below are ptxas -v -arch=" + std::string(arch) +
                       " of this PTX (" + ptxas + ", " + version + "), as the driver's JIT compiles it; the kernels "
                       "themselves run on CPU fibers";
   const std::string folder = cache_folder();
@@ -189,7 +227,7 @@ inline PtxasReport ptxas_report(const std::string& ptx) {
     if (fd >= 0) {
       const bool written = write(fd, ptx.data(), ptx.size()) == static_cast<ssize_t>(ptx.size());
       close(fd);
-      if (written) status = run_program(ptxas, {"-v", std::string("-arch=") + kPtxasArch, "-o", "/dev/null", ptx_path}, log);
+      if (written) status = run_program(ptxas, {"-v", std::string("-arch=") + arch, "-o", "/dev/null", ptx_path}, log);
       unlink(ptx_path);
     }
     if (!cached.empty() && status >= 0) {
