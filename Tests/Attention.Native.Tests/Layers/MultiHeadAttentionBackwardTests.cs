@@ -17,7 +17,17 @@ public sealed class MultiHeadAttentionBackwardTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Gradients_match_finite_differences_of_the_float64_reference(string kind)
+    public void Gradients_match_finite_differences_of_the_float64_reference(string kind) => CheckGradients(kind, CpuKernelVariant.Auto);
+
+    /// <summary>The host SGEMMs and the attention backward in each forced variant (emulated where the machine lacks it).</summary>
+    [Theory]
+    [InlineData(CpuKernelVariant.Vector512)]
+    [InlineData(CpuKernelVariant.Vector256)]
+    [InlineData(CpuKernelVariant.Vector128)]
+    [InlineData(CpuKernelVariant.Scalar)]
+    public void Gradients_in_each_variant_match_finite_differences(CpuKernelVariant variant) => CheckGradients("cross-gqa-kdim", variant);
+
+    private static void CheckGradients(string kind, CpuKernelVariant variant)
     {
         var (options, lq, lk, masks) = Case(kind);
         var fixture = new LayerFixture(options, TestRandom.SeedOf($"mha-backward-{kind}"));
@@ -27,7 +37,7 @@ public sealed class MultiHeadAttentionBackwardTests
         var value = self ? query : fixture.Input(Batch, lk, fixture.ValueInputDim);
         var outputGrad = fixture.Input(Batch, lq, fixture.ModelDim);
 
-        using var backend = new CpuBackend();
+        using var backend = new CpuBackend(new CpuBackendOptions { Variant = variant });
         using var layer = fixture.Create(backend);
         var output = TestData.Poison<float>(outputGrad.Length);
         var activations = self ? layer.ForwardForTraining(Batch, query, output, masks) : layer.ForwardForTraining(Batch, query, key, value, output, masks);
