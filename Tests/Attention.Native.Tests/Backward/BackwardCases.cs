@@ -52,6 +52,8 @@ public static class BackwardCases
             Options = _ => new() { Causal = CausalMask.BottomRight },
         };
         yield return new("backward-blocks-65x129-d65", new(1, 3, 3, 65, 129, 65, 63));
+        // Head dims past the large key blocks' limit (D + Dv > 256): the small blocks, three of them.
+        yield return new("backward-blocks-40x150-d160", new(1, 2, 1, 40, 150, 160, 130)) { Options = _ => new() { Causal = CausalMask.BottomRight } };
         // The bias gradient summed over broadcast batch and heads, with GQA, a soft cap, a mask and a window.
         foreach (var (mb, mh) in new[] { (1, 1), (2, 1), (1, 4), (2, 4) })
         {

@@ -99,18 +99,18 @@ public sealed class BackwardValidationTests
     public void Tensor_gradient_that_is_an_input()
     {
         using var backend = BadCall.NewBackend();
-        var call = new Call();
-        using var q = backend.Upload<float>(call.Query);
-        using var k = backend.Upload<float>(call.Key);
-        using var v = backend.Upload<float>(call.Value);
-        using var o = backend.Upload<float>(call.Output);
-        using var lse = backend.Upload<float>(call.LogSumExp);
-        using var dO = backend.Upload<float>(call.OutputGrad);
-        using var dk = backend.Upload<float>(call.KeyGrad);
-        using var dv = backend.Upload<float>(call.ValueGrad);
-        var e = Assert.Throws<ArgumentException>(() => backend.ScaledDotProductAttentionBackward(Shape, q, k, v, o, lse, dO, q, dk, dv));
-        Assert.Equal("queryGrad", e.ParamName);
-        Assert.DoesNotContain(dk.ToArray(), x => x != BadCall.Sentinel);
+        var t = new Call().Upload(backend, backend);
+        try
+        {
+            var e = Assert.Throws<ArgumentException>(() => backend.ScaledDotProductAttentionBackward(
+                Shape, t[0], t[1], t[2], t[3], t[4], t[5], t[0], t[7], t[8]));
+            Assert.Equal("queryGrad", e.ParamName);
+            Assert.DoesNotContain(t[7].ToArray(), x => x != BadCall.Sentinel);
+        }
+        finally
+        {
+            Array.ForEach(t, tensor => tensor.Dispose());
+        }
     }
 
     [Fact]
@@ -118,18 +118,17 @@ public sealed class BackwardValidationTests
     {
         using var backend = BadCall.NewBackend();
         using var other = BadCall.NewBackend();
-        var call = new Call();
-        using var q = backend.Upload<float>(call.Query);
-        using var k = backend.Upload<float>(call.Key);
-        using var v = backend.Upload<float>(call.Value);
-        using var o = backend.Upload<float>(call.Output);
-        using var lse = backend.Upload<float>(call.LogSumExp);
-        using var dO = backend.Upload<float>(call.OutputGrad);
-        using var dq = other.Upload<float>(call.QueryGrad);
-        using var dk = backend.Upload<float>(call.KeyGrad);
-        using var dv = backend.Upload<float>(call.ValueGrad);
-        var e = Assert.Throws<ArgumentException>(() => backend.ScaledDotProductAttentionBackward(Shape, q, k, v, o, lse, dO, dq, dk, dv));
-        Assert.Equal("queryGrad", e.ParamName);
+        var t = new Call().Upload(backend, other);
+        try
+        {
+            var e = Assert.Throws<ArgumentException>(() => backend.ScaledDotProductAttentionBackward(
+                Shape, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]));
+            Assert.Equal("queryGrad", e.ParamName);
+        }
+        finally
+        {
+            Array.ForEach(t, tensor => tensor.Dispose());
+        }
     }
 
     [Fact]
@@ -199,6 +198,16 @@ public sealed class BackwardValidationTests
 
         /// <summary>Copies of every array (the gradients included), to show that a rejected call wrote nothing.</summary>
         public float[][] Snapshot() => [.. arrays.Values.Select(a => (float[])a.Clone()), (float[])BiasGrad.Clone()];
+
+        /// <summary>
+        /// Q, K, V, O, the LSE, dO, dQ, dK, dV as tensors of <paramref name="backend"/>, dQ of <paramref name="queryGradBackend"/>.
+        /// </summary>
+        public AttentionTensor<float>[] Upload(AttentionBackend backend, AttentionBackend queryGradBackend) =>
+        [
+            backend.Upload<float>(Query), backend.Upload<float>(Key), backend.Upload<float>(Value), backend.Upload<float>(Output),
+            backend.Upload<float>(LogSumExp), backend.Upload<float>(OutputGrad), queryGradBackend.Upload<float>(QueryGrad),
+            backend.Upload<float>(KeyGrad), backend.Upload<float>(ValueGrad),
+        ];
 
         public void Shorten(string name) => Resize(name, arrays[name].Length - 1);
 
