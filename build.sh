@@ -9,6 +9,7 @@
 #   ./build.sh seed         the seed's examples on the layers (Tests/SeedSample): SelfAttention [32, 64, 512], 我 是 一只 狗
 #   ./build.sh embed "a" .. all-MiniLM-L6-v2 sentence embeddings on the layers beside ONNX Runtime's (Tests/EmbeddingSample;
 #                           --cpu, --cuda, --half, --threads N); the perf tool's embed-bench times both
+#   ./build.sh train        a toy encoder-decoder trained on the layers' backward: loss, PNGs (docs/training.md)
 #   ./build.sh gemm ...     the CPU SGEMM table: GFLOP/s and % of the FMA peak measured in the same run, error vs
 #                           float64 (options --threads, --shapes, --variants, --quick, --out; see gemm --help)
 #   ./build.sh ptx          regenerate the committed PTX (Native/*.cu -> Native/*.ptx) with nvcc (Native/check.sh ptx)
@@ -132,9 +133,8 @@ case "$command" in
   test) run_all_tests ;;
   bench) build && dotnet run --project "$perf_project" -c "$configuration" --no-build -- bench --filter "${1:-*}" "${@:2}" ;;
   compare | gemm) build && dotnet run --project "$perf_project" -c "$configuration" --no-build -- "$command" "$@" ;;
-  seed | embed)
-    sample=Tests/SeedSample
-    [ "$command" = seed ] || sample=Tests/EmbeddingSample
+  seed | embed | train)
+    case $command in seed) sample=Tests/SeedSample ;; embed) sample=Tests/EmbeddingSample ;; *) sample=Tests/TrainSample ;; esac
     dotnet build "$sample" -c "$configuration" -nologo -v minimal
     dotnet run --project "$sample" -c "$configuration" --no-build -- "$@"
     ;;
@@ -143,7 +143,7 @@ case "$command" in
   device-pack) build && CONFIGURATION=$configuration bash Perf/device/pack.sh ;;
   device-rehearsal) build && CONFIGURATION=$configuration bash Perf/device/pack.sh && bash Perf/device/rehearsal.sh "$@" ;;
   *)
-    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | seed | embed [text...] | ptx | kernel-report [dir] | device-pack | device-rehearsal [folder]]" >&2
+    echo "usage: ./build.sh [test | bench [filter] | compare [options] | gemm [options] | seed | embed [text...] | train | ptx | kernel-report [dir] | device-pack | device-rehearsal [folder]]" >&2
     exit 2
     ;;
 esac

@@ -14,7 +14,7 @@ namespace Attention.Native.Layers;
 /// that see no key output 0. Weights start at zero. A layer serves one call at a time: a call that enters while
 /// another runs throws <see cref="InvalidOperationException"/>. Use one layer per thread.
 /// </remarks>
-public sealed class AdditiveAttention : IDisposable
+public sealed partial class AdditiveAttention : IDisposable
 {
     private readonly LayerEngine<float> engine;
     private readonly AttentionTensor<float> queryWeight;
@@ -185,18 +185,24 @@ public sealed class AdditiveAttention : IDisposable
         }
 
         int units = Options.Units;
-        var options = LayerMaskResolver.Resolve(masks, batch, 1, tq, tk, 1f) with { Layout = AttentionLayout.Bshd };
-        var shape = new AttentionShape(batch, 1, 1, tq, tk, units, ValueDim);
-        var resolved = AttentionValidator.Validate(shape, options, new(
-            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
-
+        var problem = Problem(batch, tq, tk, masks);
         long queryRows = (long)batch * tq * units;
         var projections = scratch.Get<float>(LayerScratch.Projections, queryRows + ((long)batch * tk * units));
         engine.Linear(query, Options.QueryDim, batch * tq, queryProjection, null, projections, units);
         engine.Linear(key, Options.KeyDim, batch * tk, keyProjection, null, new(projections, queryRows), units);
         engine.Additive(
-            new AdditiveAttentionProblem(batch, tq, tk, units, ValueDim, resolved), projections, new(projections, queryRows),
+            problem, projections, new(projections, queryRows),
             scoreVector, value, output, weights is null ? (LayerOperand<float>?)null : new LayerOperand<float>(weights, 0));
+    }
+
+    /// <summary>The validated problem of a call after its projections (the masks resolved for one head).</summary>
+    private AdditiveAttentionProblem Problem(int batch, int queryLength, int keyLength, LayerMasks? masks)
+    {
+        var options = LayerMaskResolver.Resolve(masks, batch, 1, queryLength, keyLength, 1f) with { Layout = AttentionLayout.Bshd };
+        var shape = new AttentionShape(batch, 1, 1, queryLength, keyLength, Options.Units, ValueDim);
+        var resolved = AttentionValidator.Validate(shape, options, new(
+            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
+        return new AdditiveAttentionProblem(batch, queryLength, keyLength, Options.Units, ValueDim, resolved);
     }
 
     private AttentionTensor<float> Upload(ReadOnlySpan<float> data, string name) =>

@@ -126,9 +126,11 @@ public sealed partial class MultiHeadAttention<T>
     /// <returns>The weights (biases empty when the layer has none).</returns>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
-    public KerasAttentionWeights ReadKerasWeights()
+    public KerasAttentionWeights ReadKerasWeights() => KerasLayout(ReadPyTorchWeights());
+
+    /// <summary>Weights (or their gradients) in PyTorch's layout rearranged into Keras'.</summary>
+    private KerasAttentionWeights KerasLayout(PyTorchAttentionWeights t)
     {
-        var t = ReadPyTorchWeights();
         var d = dims;
         var bias = t.InProjBias;
         return new KerasAttentionWeights(

@@ -104,7 +104,7 @@ public abstract class AdditiveAttentionTests
     }
 
     /// <summary>Bahdanau attention in float64, straight from <c>vᵀ·tanh(W₁q + W₂k)</c>.</summary>
-    private static (double[] Output, double[] Weights) Reference(
+    internal static (double[] Output, double[] Weights) Reference(
         int batch, int tq, int tk, int dq, int dk, int units, int dv, float[] w1, float[] w2, float[] v, float[] q, float[] k,
         float[] value, LayerMasks? masks)
     {
