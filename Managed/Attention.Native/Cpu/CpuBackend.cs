@@ -97,35 +97,24 @@ public sealed class CpuBackend : AttentionBackend
         }
     }
 
-    private protected override unsafe void RunPagedCore<T>(
+    // The kernels address paged K/V through the problem's table: the pointers are those of any call.
+    private protected override void RunPagedCore<T>(
         AttentionProblem problem,
         AttentionTensor<T> query,
         AttentionTensor<T> keyPages,
         AttentionTensor<T> valuePages,
         AttentionTensor<T> output,
-        AttentionTensor<float>? logSumExp)
-    {
-        Run(problem, CpuTensor<T>.PointerOf(query), CpuTensor<T>.PointerOf(keyPages), CpuTensor<T>.PointerOf(valuePages),
-            CpuTensor<T>.PointerOf(output), CpuTensor<float>.PointerOf(logSumExp), null);
-    }
+        AttentionTensor<float>? logSumExp) =>
+        RunCore(problem, query, keyPages, valuePages, output, logSumExp, null);
 
-    private protected override unsafe void RunPagedCore<T>(
+    private protected override void RunPagedCore<T>(
         AttentionProblem problem,
         ReadOnlySpan<T> query,
         ReadOnlySpan<T> keyPages,
         ReadOnlySpan<T> valuePages,
         Span<T> output,
-        Span<float> logSumExp)
-    {
-        fixed (T* q = query)
-        fixed (T* k = keyPages)
-        fixed (T* v = valuePages)
-        fixed (T* o = output)
-        fixed (float* lse = logSumExp)
-        {
-            Run(problem, q, k, v, o, problem.WantsLogSumExp ? lse : null, null);
-        }
-    }
+        Span<float> logSumExp) =>
+        RunCore(problem, query, keyPages, valuePages, output, logSumExp, default);
 
     /// <summary>Rejects what the CPU kernels cannot hold: head dims above <see cref="MaxHeadDim"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A head dim is above the limit.</exception>
