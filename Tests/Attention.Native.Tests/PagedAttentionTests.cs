@@ -37,6 +37,22 @@ public sealed class PagedAttentionTests
             _ => new() { Causal = CausalMask.BottomRight });
     }
 
+    /// <summary>Head-major pages (<see cref="PagedKeyValueLayout.HeadMajor"/>): decode, split keys and prefill.</summary>
+    [Theory]
+    [InlineData(16, 1, 2)]
+    [InlineData(64, 3, 1)]
+    [InlineData(256, 1, 2)]
+    [InlineData(16, 20, 2)]
+    public void Head_major_pages_match_reference(int pageSize, int queries, int threads)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = threads });
+        var shape = new AttentionShape(3, 8, 2, queries, 1300, 64, 40);
+        Check<float>(backend, $"paged-hnd-p{pageSize}-q{queries}", shape, pageSize, [1300, 65, 7], sharedPages: 1,
+            _ => new() { Causal = CausalMask.BottomRight }, headMajor: true);
+        Check<Half>(backend, $"paged-hnd-half-p{pageSize}-q{queries}", shape, pageSize, [1, 1000, 63], sharedPages: 0,
+            _ => new() { Causal = CausalMask.BottomRight, Window = new(700, 0) }, headMajor: true);
+    }
+
     [Theory]
     [InlineData(16)]
     [InlineData(64)]
@@ -236,14 +252,14 @@ public sealed class PagedAttentionTests
 
     private static void Check<T>(
         CpuBackend backend, string name, AttentionShape shape, int pageSize, int[] lengths, int sharedPages,
-        Func<Random, AttentionOptions> build)
+        Func<Random, AttentionOptions> build, bool headMajor = false)
         where T : unmanaged
     {
         int seed = TestRandom.SeedOf($"{name}/{typeof(T).Name}");
         var random = TestRandom.Create(seed);
         var options = build(random);
         string context = $"case {name}, {typeof(T).Name}, {backend.Description}, {TestRandom.Describe(seed)}";
-        var data = PagedTestData<T>.Create(random, shape, pageSize, lengths, sharedPages);
+        var data = PagedTestData<T>.Create(random, shape, pageSize, lengths, sharedPages, headMajor);
         var query = TestData.Random<T>(random, shape.QueryElementCount, 1f);
         var output = TestData.Poison<T>(shape.OutputElementCount);
         var logSumExp = TestData.Poison<float>(shape.LogSumExpElementCount);

@@ -2,7 +2,7 @@ namespace Attention.Native.Tests;
 
 /// <summary>
 /// Contiguous K and V (<c>[B, Lk, Hkv, D]</c>) and the same rows scattered into pages
-/// (<c>[numPages, PageSize, Hkv, D]</c>) through a block table: pages in a random order, spare pages between them,
+/// (<c>[numPages, PageSize, Hkv, D]</c>, or head-major <c>[numPages, Hkv, PageSize, D]</c>) through a block table: pages in a random order, spare pages between them,
 /// table entries past a sequence's last page set to −1, and optionally sequence 1's first pages shared with sequence 0
 /// (its keys and values there copied from sequence 0's, as a shared prompt prefix).
 /// </summary>
@@ -38,7 +38,7 @@ public sealed class PagedTestData<T>
         TensorStrides.Contiguous(AttentionLayout.Bshd, shape.KeyValueHeads, shape.KeyLength, shape.ValueHeadDim);
 
     public static PagedTestData<T> Create(
-        Random random, AttentionShape shape, int pageSize, int[] lengths, int sharedPages = 0)
+        Random random, AttentionShape shape, int pageSize, int[] lengths, int sharedPages = 0, bool headMajor = false)
     {
         int batch = shape.Batch;
         long keyRow = (long)shape.KeyValueHeads * shape.HeadDim;
@@ -70,16 +70,24 @@ public sealed class PagedTestData<T>
 
         var keyPages = TestData.Poison<T>(pageCount * pageSize * keyRow);
         var valuePages = TestData.Poison<T>(pageCount * pageSize * valueRow);
+        int heads = shape.KeyValueHeads;
         for (int b = 0; b < batch; b++)
         {
             for (int j = 0; j < lengths[b]; j++)
             {
-                long row = ((long)table[(b * perSequence) + (j / pageSize)] * pageSize) + (j % pageSize);
-                Array.Copy(key, ((long)b * shape.KeyLength + j) * keyRow, keyPages, row * keyRow, keyRow);
-                Array.Copy(value, ((long)b * shape.KeyLength + j) * valueRow, valuePages, row * valueRow, valueRow);
+                long page = table[(b * perSequence) + (j / pageSize)];
+                int slot = j % pageSize;
+                for (int h = 0; h < heads; h++)
+                {
+                    long place = headMajor ? ((long)h * pageSize) + slot : ((long)slot * heads) + h;
+                    Array.Copy(key, ((((long)b * shape.KeyLength) + j) * keyRow) + (h * shape.HeadDim),
+                        keyPages, (page * pageSize * keyRow) + (place * shape.HeadDim), shape.HeadDim);
+                    Array.Copy(value, ((((long)b * shape.KeyLength) + j) * valueRow) + (h * shape.ValueHeadDim),
+                        valuePages, (page * pageSize * valueRow) + (place * shape.ValueHeadDim), shape.ValueHeadDim);
+                }
             }
         }
 
-        return new(key, value, keyPages, valuePages, new(pageSize, perSequence, table, lengths));
+        return new(key, value, keyPages, valuePages, new(pageSize, perSequence, table, lengths) { HeadMajor = headMajor });
     }
 }

@@ -5,7 +5,7 @@ namespace Attention.Native.Layers;
 /// <summary>Continuous batching: one decoding step for any set of sequences of a paged key/value cache.</summary>
 public sealed partial class MultiHeadAttention<T>
 {
-    /// <summary>Creates an empty paged key/value cache for <see cref="ForwardStep(PagedKeyValueCache{T}, ReadOnlySpan{int}, AttentionTensor{T}, AttentionTensor{T})"/>.</summary>
+    /// <summary>Creates an empty paged key/value cache for <see cref="ForwardPagedStep"/>.</summary>
     /// <param name="pageSize">Positions per page (16 to 256 are usual).</param>
     /// <param name="pageCount">Pages in the pool: all sequences together hold at most <c>pageSize·pageCount</c> positions.</param>
     /// <returns>The cache, on this layer's backend; dispose it.</returns>
@@ -47,7 +47,7 @@ public sealed partial class MultiHeadAttention<T>
     /// <exception cref="InvalidOperationException">The pool has fewer free pages than the step needs (nothing is
     /// written then), or another call is running on this layer or this cache.</exception>
     /// <exception cref="ObjectDisposedException">The layer, cache or a tensor was disposed.</exception>
-    public void ForwardStep(
+    public void ForwardPagedStep(
         PagedKeyValueCache<T> cache, ReadOnlySpan<int> sequences, AttentionTensor<T> query, AttentionTensor<T> output)
     {
         ThrowIfDisposed();

@@ -4,7 +4,7 @@ namespace Attention.Native.Layers;
 /// A key/value cache in fixed-size pages shared by many sequences, for continuous batching: sequences join
 /// (<see cref="AddSequence"/>) and leave (<see cref="RemoveSequence"/>) at any step, each takes a page from the pool
 /// whenever its length reaches a page boundary, and its pages return to the pool when it leaves.
-/// <see cref="MultiHeadAttention{T}.ForwardStep(PagedKeyValueCache{T}, ReadOnlySpan{int}, AttentionTensor{T}, AttentionTensor{T})"/>
+/// <see cref="MultiHeadAttention{T}.ForwardPagedStep"/>
 /// appends one token to each of any set of sequences and attends over each one's own positions, all in one call.
 /// Created by <see cref="MultiHeadAttention{T}.CreatePagedCache"/>; the pool is stored on the layer's backend as
 /// <c>[PageCount, PageSize, Hkv, D]</c> for keys and <c>[PageCount, PageSize, Hkv, Dv]</c> for values, in

@@ -118,11 +118,11 @@ internal sealed class AttentionProblem
 
     /// <summary>
     /// Element offset of row <paramref name="key"/> of (<paramref name="batch"/>, <paramref name="kvHead"/>) in an array
-    /// with <paramref name="strides"/> (K, V, an int8 cache's scales): through the page table where K and V are paged,
-    /// whose rows a sequence stride apart make up the pool.
+    /// with <paramref name="strides"/> (K, V, an int8 cache's scales). Where K and V are paged, the batch stride is the
+    /// stride between pages and the key is looked up in the page table.
     /// </summary>
     public long RowOffset(TensorStrides strides, int batch, int kvHead, int key) => Paging is { } paging
-        ? (paging.Row(batch, key) * strides.Sequence) + (kvHead * strides.Head)
+        ? (paging.Page(batch, key) * strides.Batch) + ((key % paging.PageSize) * strides.Sequence) + (kvHead * strides.Head)
         : (batch * strides.Batch) + (kvHead * strides.Head) + (key * strides.Sequence);
 
     /// <summary>

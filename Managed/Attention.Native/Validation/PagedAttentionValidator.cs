@@ -92,8 +92,8 @@ internal static class PagedAttentionValidator
         var paging = new KeyValuePaging { PageSize = pages.PageSize, PagesPerSequence = pages.PagesPerSequence, BlockTable = table };
         var resolved = options with
         {
-            KeyStrides = new TensorStrides(0, shape.HeadDim, keyRow),
-            ValueStrides = new TensorStrides(0, shape.ValueHeadDim, valueRow),
+            KeyStrides = PageStrides(pages, shape.KeyValueHeads, shape.HeadDim),
+            ValueStrides = PageStrides(pages, shape.KeyValueHeads, shape.ValueHeadDim),
             KeyLengths = sequenceLengths.ToArray(),
         };
 
@@ -101,5 +101,15 @@ internal static class PagedAttentionValidator
         // consecutive rows) do not apply.
         return AttentionValidator.Validate(
             shape, resolved, new(lengths.Query, long.MaxValue, long.MaxValue, lengths.Output, lengths.LogSumExp, -1), paging);
+    }
+
+    /// <summary>
+    /// Strides of K or V pages as the kernels take them (<see cref="AttentionProblem.RowOffset"/>): between pages (in the
+    /// batch stride), heads and a page's slots.
+    /// </summary>
+    public static TensorStrides PageStrides(PagedKeyValueLayout pages, int heads, int dim)
+    {
+        long page = (long)pages.PageSize * heads * dim;
+        return pages.HeadMajor ? new(page, (long)pages.PageSize * dim, dim) : new(page, dim, (long)heads * dim);
     }
 }

@@ -16,7 +16,9 @@ internal static class CaseRunner
     /// <param name="plan">The repetitions.</param>
     /// <param name="peers">Peers' forwards of the same case on the same (fp32) operands at <paramref name="setup"/>'s
     /// thread count, timed interleaved with the backend's; empty for none.</param>
-    /// <returns>The backend's row, then one per peer.</returns>
+    /// <param name="paged">The case's K and V in pages, timed interleaved with the contiguous call on the CPU; null for
+    /// none.</param>
+    /// <returns>The backend's row, its paged twin's, then one per peer.</returns>
     public static List<CompareRow> Run<T>(
         PerfCase perfCase,
         (T[] Query, T[] Key, T[] Value) operands,
@@ -24,7 +26,8 @@ internal static class CaseRunner
         ReferenceCheck check,
         BackendSetup setup,
         RepetitionPlan plan,
-        IReadOnlyList<(IAttentionPeer Peer, IPeerForward Forward)> peers)
+        IReadOnlyList<(IAttentionPeer Peer, IPeerForward Forward)> peers,
+        PagedOperands<T>? paged = null)
         where T : unmanaged
     {
         var shape = perfCase.Shape;
@@ -40,7 +43,11 @@ internal static class CaseRunner
             backend.Synchronize();
         }
 
-        var medians = plan.Medians([Forward, .. peers.Select(p => (Action)p.Forward.Run)]);
+        using var pagedCall = paged is not null && setup.Kind == AttentionBackendKind.Cpu
+            ? new PagedCall<T>(backend, perfCase, query, paged)
+            : null;
+        Action[] ours = pagedCall is null ? [Forward] : [Forward, pagedCall.Run];
+        var medians = plan.Medians([.. ours, .. peers.Select(p => (Action)p.Forward.Run)]);
         double Paired(Action forward) => PairedFraction(perfCase, type, setup, plan, forward);
         var rows = new List<CompareRow>
         {
@@ -51,16 +58,29 @@ internal static class CaseRunner
                 PairedReadFraction = Paired(Forward),
             },
         };
+        if (pagedCall is not null)
+        {
+            rows.Add(new CompareRow(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[1], check.RelativeError<T>(perfCase.OutputAsBhsd(pagedCall.Output.ToArray())), check.Scope)
+            {
+                Dtype = type,
+                Kernel = $"{setup.KernelOf(perfCase)} paged{paged!.PageSize}",
+                PageSize = paged.PageSize,
+                PairedReadFraction = Paired(pagedCall.Run),
+                PagedOverContiguous = medians[0] / medians[1],
+            });
+        }
+
         for (int p = 0; p < peers.Count; p++)
         {
             var (peer, forward) = peers[p];
-            rows.Add(new CompareRow(perfCase, AttentionBackendKind.Cpu, peer.Version, setup.Threads, medians[p + 1], check.RelativeError<float>(forward.Output()), check.Scope)
+            var median = medians[p + ours.Length];
+            rows.Add(new CompareRow(perfCase, AttentionBackendKind.Cpu, peer.Version, setup.Threads, median, check.RelativeError<float>(forward.Output()), check.Scope)
             {
                 Dtype = type,
                 Kernel = forward.Kernel,
                 Peer = peer.Name,
                 PairedReadFraction = Paired(forward.Run),
-                OursOverPeer = medians[p + 1] / medians[0],
+                OursOverPeer = median / medians[0],
             });
         }
 
@@ -100,4 +120,39 @@ internal static class CaseRunner
         setup.Kind == AttentionBackendKind.Cpu && perfCase.IsDecode
             ? PairedRead.Fraction(forward, type.KeyValueBytes(perfCase), setup.Threads, plan)
             : double.NaN;
+
+    /// <summary>The case on paged K and V (<see cref="PagedOperands{T}"/>) on the backend of the contiguous call.</summary>
+    private sealed class PagedCall<T> : IDisposable
+        where T : unmanaged
+    {
+        private readonly AttentionBackend backend;
+        private readonly PerfCase perfCase;
+        private readonly AttentionTensor<T> query;
+        private readonly AttentionTensor<T> keyPages;
+        private readonly AttentionTensor<T> valuePages;
+        private readonly PagedKeyValueLayout layout;
+
+        public PagedCall(AttentionBackend backend, PerfCase perfCase, AttentionTensor<T> query, PagedOperands<T> paged)
+        {
+            this.backend = backend;
+            this.perfCase = perfCase;
+            this.query = query;
+            layout = paged.Layout;
+            keyPages = backend.Upload<T>(paged.KeyPages);
+            valuePages = backend.Upload<T>(paged.ValuePages);
+            Output = backend.Allocate<T>(perfCase.Shape.OutputElementCount);
+        }
+
+        public AttentionTensor<T> Output { get; }
+
+        public void Run() =>
+            backend.PagedScaledDotProductAttention(perfCase.Shape, query, keyPages, valuePages, layout, Output, perfCase.Options);
+
+        public void Dispose()
+        {
+            keyPages.Dispose();
+            valuePages.Dispose();
+            Output.Dispose();
+        }
+    }
 }

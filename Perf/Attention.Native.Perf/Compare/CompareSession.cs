@@ -18,6 +18,7 @@ internal static class CompareSession
     /// <param name="seed">The operands' seed.</param>
     /// <param name="skipped">Filled with one line per (peer, case) the peer could not run, and why.</param>
     /// <param name="notMeasured">Filled with one line per (case, operand type, backend) that cannot run, and why.</param>
+    /// <param name="pageSize">Positions per page of the paged twin of every CPU decode row (<c>--paged</c>); 0 for none.</param>
     public static IReadOnlyList<CompareRow> Run(
         IReadOnlyList<PerfCase> cases,
         IReadOnlyList<OperandType> types,
@@ -26,7 +27,8 @@ internal static class CompareSession
         RepetitionPlan plan,
         int seed,
         List<string> skipped,
-        List<string> notMeasured)
+        List<string> notMeasured,
+        int pageSize = 0)
     {
         var rows = new List<CompareRow>();
         int steps = cases.Count * types.Count * (1 + setups.Count);
@@ -42,7 +44,7 @@ internal static class CompareSession
                 var operands = RandomOperands.Create(perfCase.Shape, random);
                 foreach (var type in types)
                 {
-                    var session = new CaseSession(perfCase, operands, type, type == OperandType.Float ? peers : [], partners, plan, step, skipped);
+                    var session = new CaseSession(perfCase, operands, type, type == OperandType.Float ? peers : [], partners, plan, step, skipped, pageSize);
                     var caseRows = type switch
                     {
                         OperandType.Half => session.Run<Half>(setups),
@@ -76,7 +78,8 @@ internal static class CompareSession
         IReadOnlySet<BackendSetup> partners,
         RepetitionPlan plan,
         Action<string> step,
-        List<string> skipped)
+        List<string> skipped,
+        int pageSize)
     {
         public List<CompareRow> Run<T>(IReadOnlyList<BackendSetup> setups)
             where T : unmanaged
@@ -90,6 +93,9 @@ internal static class CompareSession
                 perfCase.InLayout(operands.Item1, s.QueryHeads, s.QueryLength, s.HeadDim),
                 perfCase.InLayout(operands.Item2, s.KeyValueHeads, s.KeyLength, s.HeadDim),
                 perfCase.InLayout(operands.Item3, s.KeyValueHeads, s.KeyLength, s.ValueHeadDim));
+            var paged = pageSize > 0 && perfCase.IsDecode
+                ? PagedOperands<T>.Create(s, operands.Item2, operands.Item3, pageSize, PerfCatalog.IndexOf(perfCase))
+                : null;
             var caseRows = new List<CompareRow>();
             foreach (var setup in setups)
             {
@@ -101,7 +107,7 @@ internal static class CompareSession
                 var forwards = Prepare(beside, setup.Threads);
                 try
                 {
-                    caseRows.AddRange(CaseRunner.Run(perfCase, arranged, type, check, setup, plan, forwards));
+                    caseRows.AddRange(CaseRunner.Run(perfCase, arranged, type, check, setup, plan, forwards, paged));
                 }
                 finally
                 {

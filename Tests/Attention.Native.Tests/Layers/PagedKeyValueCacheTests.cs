@@ -48,7 +48,7 @@ public sealed class PagedKeyValueCacheTests
             var rows = order.SelectMany(s => inputs[s].Skip(done[s] * e).Take(e)).ToArray();
             using var input = backend.Upload<float>(rows);
             using var output = backend.Upload<float>(TestData.Poison<float>(rows.Length));
-            layer.ForwardStep(cache, order.Select(s => ids[s]).ToArray(), input, output);
+            layer.ForwardPagedStep(cache, order.Select(s => ids[s]).ToArray(), input, output);
             var result = output.ToArray();
             for (int i = 0; i < order.Length; i++)
             {
@@ -82,15 +82,15 @@ public sealed class PagedKeyValueCacheTests
         using var two = backend.Upload<float>(fixture.Input(1, 2, 8));
         using var first = backend.Allocate<float>(8);
         using var output = backend.Allocate<float>(16);
-        layer.ForwardStep(cache, [a], one, first);
+        layer.ForwardPagedStep(cache, [a], one, first);
         var poison = TestData.Poison<float>(16);
         output.CopyFrom(poison);
-        var error = Assert.Throws<InvalidOperationException>(() => layer.ForwardStep(cache, [a, b], two, output));
+        var error = Assert.Throws<InvalidOperationException>(() => layer.ForwardPagedStep(cache, [a, b], two, output));
         Assert.Contains("free pages", error.Message, StringComparison.Ordinal);
         Assert.All(output.ToArray(), x => Assert.True(float.IsNaN(x)));
         Assert.Equal(1, cache.LengthOf(a));
         Assert.Equal(0, cache.LengthOf(b));
-        layer.ForwardStep(cache, [a], one, first);
+        layer.ForwardPagedStep(cache, [a], one, first);
         Assert.Equal(2, cache.LengthOf(a));
     }
 
@@ -105,11 +105,11 @@ public sealed class PagedKeyValueCacheTests
         int a = cache.AddSequence(), b = cache.AddSequence();
         using var two = backend.Upload<float>(fixture.Input(1, 2, 8));
         using var output = backend.Allocate<float>(16);
-        Assert.Equal("sequences", Assert.Throws<ArgumentException>(() => layer.ForwardStep(cache, [a, a], two, output)).ParamName);
-        Assert.Equal("sequences", Assert.Throws<ArgumentException>(() => layer.ForwardStep(cache, [a, 7], two, output)).ParamName);
-        Assert.Equal("sequences", Assert.Throws<ArgumentException>(() => layer.ForwardStep(cache, [], two, output)).ParamName);
-        Assert.Equal("query", Assert.Throws<ArgumentException>(() => layer.ForwardStep(cache, [a], two, output)).ParamName);
-        Assert.Equal("cache", Assert.Throws<ArgumentException>(() => other.ForwardStep(cache, [a, b], two, output)).ParamName);
+        Assert.Equal("sequences", Assert.Throws<ArgumentException>(() => layer.ForwardPagedStep(cache, [a, a], two, output)).ParamName);
+        Assert.Equal("sequences", Assert.Throws<ArgumentException>(() => layer.ForwardPagedStep(cache, [a, 7], two, output)).ParamName);
+        Assert.Equal("sequences", Assert.Throws<ArgumentException>(() => layer.ForwardPagedStep(cache, [], two, output)).ParamName);
+        Assert.Equal("query", Assert.Throws<ArgumentException>(() => layer.ForwardPagedStep(cache, [a], two, output)).ParamName);
+        Assert.Equal("cache", Assert.Throws<ArgumentException>(() => other.ForwardPagedStep(cache, [a, b], two, output)).ParamName);
         Assert.Equal("sequence", Assert.Throws<ArgumentException>(() => cache.RemoveSequence(9)).ParamName);
         cache.RemoveSequence(b);
         Assert.Equal("sequence", Assert.Throws<ArgumentException>(() => cache.LengthOf(b)).ParamName);
