@@ -54,19 +54,9 @@ public sealed partial class MultiHeadAttention<T>
         using var call = guard.Enter();
         ArgumentNullException.ThrowIfNull(cache);
         ObjectDisposedException.ThrowIf(cache.IsDisposed, cache);
-        if (!ReferenceEquals(cache.Owner, this))
-        {
-            throw new ArgumentException("cache was created by another layer.", nameof(cache));
-        }
-
+        RequireStepOn(cache.Owner);
         using var cacheCall = cache.Guard.Enter();
         var d = dims;
-        if (!d.CanPack)
-        {
-            throw new ArgumentException(
-                $"A decoding step projects keys and values from the query, but this layer's kdim ({d.KeyInputDim}) or vdim ({d.ValueInputDim}) differs from E ({d.ModelDim}).",
-                nameof(query));
-        }
 
         int n = sequences.Length;
         if (n == 0)
