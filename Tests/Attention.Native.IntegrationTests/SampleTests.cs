@@ -4,7 +4,8 @@ namespace Attention.Native.IntegrationTests;
 [Trait("Category", "Integration")]
 public sealed class SampleTests
 {
-    /// <summary>Tests/SeedSample on the CPU backend: the seed's two layer examples, each float64-checked (exit 1 when wrong).</summary>
+    /// <summary>Tests/SeedSample on the CPU backend: the seed's two layer examples, each float64-checked, and continuous
+    /// batching over a paged cache, checked against a causal forward per request (exit 1 when wrong).</summary>
     [Fact]
     public Task Seed_examples_match_their_float64_references() =>
         ProgramCheck.Run("seed-sample", TimeSpan.FromMinutes(5), "dotnet", ProgramCheck.BuiltDll("Tests/SeedSample", "SeedSample"), "--cpu");

@@ -68,21 +68,9 @@ public sealed partial class MultiHeadAttention<T>
         ThrowIfDisposed();
         using var call = guard.Enter();
         ArgumentNullException.ThrowIfNull(cache);
-        if (!ReferenceEquals(cache.Owner, this))
-        {
-            throw new ArgumentException("cache was created by another layer.", nameof(cache));
-        }
-
+        RequireStepOn(cache.Owner);
         using var cacheCall = cache.Guard.Enter();
-
         var d = dims;
-        if (!d.CanPack)
-        {
-            throw new ArgumentException(
-                $"A decoding step projects keys and values from the query, but this layer's kdim ({d.KeyInputDim}) or vdim ({d.ValueInputDim}) differs from E ({d.ModelDim}).",
-                nameof(query));
-        }
-
         int batch = cache.Batch;
         int n = SequenceLength(query, batch, d.ModelDim, nameof(query));
         RequireOutput(output, batch, n, query);
@@ -162,5 +150,25 @@ public sealed partial class MultiHeadAttention<T>
         int8Engine.DequantizeInt8(int8, lk, dequantized, values);
         options = options with { KeyStrides = Rows(lk, d.KeyRows, d.KeyDim), ValueStrides = Rows(lk, d.ValueRows, d.ValueDim) };
         AttendAndProject(shape, options, q, dequantized, values, output, weights, weightsMode);
+    }
+
+    /// <summary>
+    /// Rejects a decoding step on a cache of another layer (<paramref name="cacheOwner"/>), or on a layer whose keys
+    /// and values cannot be projected from the query (kdim or vdim ≠ E).
+    /// </summary>
+    private void RequireStepOn(MultiHeadAttention<T> cacheOwner)
+    {
+        if (!ReferenceEquals(cacheOwner, this))
+        {
+            throw new ArgumentException("cache was created by another layer.", "cache");
+        }
+
+        var d = dims;
+        if (!d.CanPack)
+        {
+            throw new ArgumentException(
+                $"A decoding step projects keys and values from the query, but this layer's kdim ({d.KeyInputDim}) or vdim ({d.ValueInputDim}) differs from E ({d.ModelDim}).",
+                "query");
+        }
     }
 }

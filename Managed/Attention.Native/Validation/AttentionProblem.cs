@@ -104,4 +104,30 @@ internal sealed class AttentionProblem
         hi = Math.Max(hi, lo);
         return ((int)lo, (int)hi);
     }
+
+    // Paged K/V (PagedKeyValueLayout): the kernels address K, V and int8 scales through these.
+
+    /// <summary>The paged cache's table, or null where K and V are addressed by their strides alone.</summary>
+    public KeyValuePaging? Paging { get; init; }
+
+    /// <summary>Element offset of key <paramref name="key"/> of (<paramref name="batch"/>, <paramref name="kvHead"/>) in K.</summary>
+    public long KeyOffset(int batch, int kvHead, int key) => RowOffset(Key, batch, kvHead, key);
+
+    /// <summary>Element offset of value <paramref name="key"/> of (<paramref name="batch"/>, <paramref name="kvHead"/>) in V.</summary>
+    public long ValueOffset(int batch, int kvHead, int key) => RowOffset(Value, batch, kvHead, key);
+
+    /// <summary>
+    /// Element offset of row <paramref name="key"/> of (<paramref name="batch"/>, <paramref name="kvHead"/>) in an array
+    /// with <paramref name="strides"/> (K, V, an int8 cache's scales). Where K and V are paged, the batch stride is the
+    /// stride between pages and the key is looked up in the page table.
+    /// </summary>
+    public long RowOffset(TensorStrides strides, int batch, int kvHead, int key) => Paging is { } paging
+        ? (paging.Page(batch, key) * strides.Batch) + ((key % paging.PageSize) * strides.Sequence) + (kvHead * strides.Head)
+        : (batch * strides.Batch) + (kvHead * strides.Head) + (key * strides.Sequence);
+
+    /// <summary>
+    /// One past the last key from <paramref name="key"/> on, up to <paramref name="end"/>, whose rows lie a sequence
+    /// stride apart: <paramref name="end"/> itself, or the end of the key's page where K and V are paged.
+    /// </summary>
+    public int RunEnd(int key, int end) => Paging?.RunEnd(key, end) ?? end;
 }

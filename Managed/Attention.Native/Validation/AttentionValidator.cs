@@ -13,7 +13,8 @@ internal static class AttentionValidator
     public readonly record struct OperandLengths(
         long Query, long Key, long Value, long Output, long LogSumExp, long Probabilities);
 
-    public static AttentionProblem Validate(AttentionShape shape, AttentionOptions options, OperandLengths lengths)
+    public static AttentionProblem Validate(
+        AttentionShape shape, AttentionOptions options, OperandLengths lengths, KeyValuePaging? paging = null)
     {
         ValidateShape(shape);
         var layout = options.Layout;
@@ -96,10 +97,11 @@ internal static class AttentionValidator
             Bias = options.Bias,
             WantsLogSumExp = lengths.LogSumExp >= 0,
             WantsProbabilities = lengths.Probabilities >= 0,
+            Paging = paging,
         };
     }
 
-    private static void ValidateShape(AttentionShape shape)
+    public static void ValidateShape(AttentionShape shape)
     {
         ThrowIfBelowOne(shape.Batch, nameof(shape.Batch));
         ThrowIfBelowOne(shape.QueryHeads, nameof(shape.QueryHeads));

@@ -62,7 +62,7 @@ internal sealed class CompareCommand : Command<CompareSettings>
         var peers = LoadPeers(settings, setups, types, Note);
         var skipped = new List<string>();
         var notMeasured = new List<string>();
-        var rows = CompareSession.Run(settings.Cases, types, setups, peers, plan, seed, skipped, notMeasured);
+        var rows = CompareSession.Run(settings.Cases, types, setups, peers, plan, seed, skipped, notMeasured, settings.Paged ?? 0);
         foreach (string line in skipped)
         {
             Note($"Peer not measured: {line}");

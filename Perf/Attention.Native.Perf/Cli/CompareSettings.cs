@@ -27,6 +27,10 @@ internal sealed class CompareSettings : CommandSettings
     [DefaultValue("float")]
     public string Dtypes { get; init; } = "float";
 
+    [CommandOption("--paged <PAGE_SIZE>")]
+    [Description("Also time every CPU decode row with K and V in a paged cache of this many positions per page (pages shuffled; PagedKeyValueLayout), interleaved with the contiguous call: a row per paged twin, with paged/contig its rate over the contiguous one.")]
+    public int? Paged { get; init; }
+
     [CommandOption("--variants <LIST>")]
     [Description("Comma-separated CPU kernel variants: best, Vector512, Vector256, Vector128, Scalar. A variant this CPU lacks runs emulated (very slow) and is labelled so.")]
     [DefaultValue("best")]
@@ -109,6 +113,11 @@ internal sealed class CompareSettings : CommandSettings
         if (OperandTypeList.Count == 0)
         {
             return ValidationResult.Error($"--dtypes: expected comma-separated names from {string.Join(", ", OperandTypes.Names)}, got '{Dtypes}'.");
+        }
+
+        if (Paged is < 1)
+        {
+            return ValidationResult.Error($"--paged: expected a page size of at least 1, got {Paged}.");
         }
 
         if (CpuVariants.Count == 0)

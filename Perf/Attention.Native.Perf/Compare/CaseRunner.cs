@@ -16,16 +16,20 @@ internal static class CaseRunner
     /// <param name="plan">The repetitions.</param>
     /// <param name="peers">Peers' forwards of the same case on the same (fp32) operands at <paramref name="setup"/>'s
     /// thread count; empty for none.</param>
-    /// <returns>One row per layout, then one per peer. Every layout's timed runs and the peers' are interleaved, one of
-    /// each per round, so the <c>bshd/bhsd</c> ratio and <c>ours/peer</c> see the same machine: timed one after the
-    /// other, a BSHD twin's ratio moved 0.74–1.63× between runs on a shared VM.</returns>
+    /// <param name="paged">The case's K and V in pages, timed interleaved with the contiguous call on the CPU; null for
+    /// none.</param>
+    /// <returns>One row per layout, the paged twin's, then one per peer. Every layout's timed runs, the paged twin's and
+    /// the peers' are interleaved, one of each per round, so the <c>bshd/bhsd</c>, <c>paged/contig</c> and
+    /// <c>ours/peer</c> ratios see the same machine: timed one after the other, a BSHD twin's ratio moved 0.74–1.63×
+    /// between runs on a shared VM.</returns>
     public static List<CompareRow> Run<T>(
         IReadOnlyList<(PerfCase Case, (T[] Query, T[] Key, T[] Value) Operands)> layouts,
         OperandType type,
         ReferenceCheck check,
         BackendSetup setup,
         RepetitionPlan plan,
-        IReadOnlyList<(IAttentionPeer Peer, IPeerForward Forward)> peers)
+        IReadOnlyList<(IAttentionPeer Peer, IPeerForward Forward)> peers,
+        PagedOperands<T>? paged = null)
         where T : unmanaged
     {
         using var backend = setup.Create();
@@ -37,7 +41,11 @@ internal static class CaseRunner
                 calls.Add(new LayoutCall<T>(backend, perfCase, operands));
             }
 
-            var medians = plan.Medians([.. calls.Select(c => (Action)c.Forward), .. peers.Select(p => (Action)p.Forward.Run)]);
+            using var pagedCall = paged is not null && setup.Kind == AttentionBackendKind.Cpu
+                ? new PagedCall<T>(backend, calls[0].Case, calls[0].Query, paged)
+                : null;
+            Action[] ours = [.. calls.Select(c => (Action)c.Forward), .. pagedCall is null ? [] : new Action[] { pagedCall.Run }];
+            var medians = plan.Medians([.. ours, .. peers.Select(p => (Action)p.Forward.Run)]);
             double Paired(PerfCase perfCase, Action forward) => PairedFraction(perfCase, type, setup, plan, forward);
             var rows = new List<CompareRow>();
             for (int l = 0; l < calls.Count; l++)
@@ -52,10 +60,22 @@ internal static class CaseRunner
             }
 
             var first = calls[0].Case;
+            if (pagedCall is not null)
+            {
+                rows.Add(new CompareRow(first, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[calls.Count], check.RelativeError<T>(first.OutputAsBhsd(pagedCall.Output.ToArray())), check.Scope)
+                {
+                    Dtype = type,
+                    Kernel = $"{setup.KernelOf(first)} paged{paged!.PageSize}",
+                    PageSize = paged.PageSize,
+                    PairedReadFraction = Paired(first, pagedCall.Run),
+                    PagedOverContiguous = medians[0] / medians[calls.Count],
+                });
+            }
+
             for (int p = 0; p < peers.Count; p++)
             {
                 var (peer, forward) = peers[p];
-                var median = medians[calls.Count + p];
+                var median = medians[ours.Length + p];
                 rows.Add(new CompareRow(first, AttentionBackendKind.Cpu, peer.Version, setup.Threads, median, check.RelativeError<float>(forward.Output()), check.Scope)
                 {
                     Dtype = type,
@@ -129,6 +149,8 @@ internal static class CaseRunner
 
         public PerfCase Case { get; }
 
+        public AttentionTensor<T> Query => query;
+
         public AttentionTensor<T> Output { get; }
 
         public void Forward()
@@ -142,6 +164,41 @@ internal static class CaseRunner
             query.Dispose();
             key.Dispose();
             value.Dispose();
+            Output.Dispose();
+        }
+    }
+
+    /// <summary>The case on paged K and V (<see cref="PagedOperands{T}"/>) on the backend of the contiguous call.</summary>
+    private sealed class PagedCall<T> : IDisposable
+        where T : unmanaged
+    {
+        private readonly AttentionBackend backend;
+        private readonly PerfCase perfCase;
+        private readonly AttentionTensor<T> query;
+        private readonly AttentionTensor<T> keyPages;
+        private readonly AttentionTensor<T> valuePages;
+        private readonly PagedKeyValueLayout layout;
+
+        public PagedCall(AttentionBackend backend, PerfCase perfCase, AttentionTensor<T> query, PagedOperands<T> paged)
+        {
+            this.backend = backend;
+            this.perfCase = perfCase;
+            this.query = query;
+            layout = paged.Layout;
+            keyPages = backend.Upload<T>(paged.KeyPages);
+            valuePages = backend.Upload<T>(paged.ValuePages);
+            Output = backend.Allocate<T>(perfCase.Shape.OutputElementCount);
+        }
+
+        public AttentionTensor<T> Output { get; }
+
+        public void Run() =>
+            backend.PagedScaledDotProductAttention(perfCase.Shape, query, keyPages, valuePages, layout, Output, perfCase.Options);
+
+        public void Dispose()
+        {
+            keyPages.Dispose();
+            valuePages.Dispose();
             Output.Dispose();
         }
     }

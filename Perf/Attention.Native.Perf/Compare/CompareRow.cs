@@ -18,6 +18,13 @@ internal sealed record CompareRow(
     /// <summary>The operand element type.</summary>
     public OperandType Dtype { get; init; } = OperandType.Float;
 
+    /// <summary>Positions per page of a row whose K and V were paged (<c>--paged</c>); 0 for contiguous K and V.</summary>
+    public int PageSize { get; init; }
+
+    /// <summary>For a paged row, the contiguous twin's time over this row's, in the same interleaved runs: the paged
+    /// rate as a fraction of the contiguous one; NaN for every other row.</summary>
+    public double PagedOverContiguous { get; init; } = double.NaN;
+
     /// <summary>The kernel that ran: <c>tiled</c> or <c>decode</c> on the CPU, <c>simt</c> on CUDA.</summary>
     public string Kernel { get; init; } = string.Empty;
 

@@ -18,6 +18,7 @@ internal static class CompareSession
     /// <param name="seed">The operands' seed.</param>
     /// <param name="skipped">Filled with one line per (peer, case) the peer could not run, and why.</param>
     /// <param name="notMeasured">Filled with one line per (case, operand type, backend) that cannot run, and why.</param>
+    /// <param name="pageSize">Positions per page of the paged twin of every CPU decode row (<c>--paged</c>); 0 for none.</param>
     public static IReadOnlyList<CompareRow> Run(
         IReadOnlyList<PerfCase> cases,
         IReadOnlyList<OperandType> types,
@@ -26,7 +27,8 @@ internal static class CompareSession
         RepetitionPlan plan,
         int seed,
         List<string> skipped,
-        List<string> notMeasured)
+        List<string> notMeasured,
+        int pageSize = 0)
     {
         var rows = new List<CompareRow>();
         var groups = LayoutGroups(cases);
@@ -44,7 +46,7 @@ internal static class CompareSession
                 var operands = RandomOperands.Create(perfCase.Shape, random);
                 foreach (var type in types)
                 {
-                    var session = new CaseSession(layouts, operands, type, type == OperandType.Float ? peers : [], partners, plan, step, skipped);
+                    var session = new CaseSession(layouts, operands, type, type == OperandType.Float ? peers : [], partners, plan, step, skipped, pageSize);
                     var caseRows = type switch
                     {
                         OperandType.Half => session.Run<Half>(setups),
@@ -96,7 +98,8 @@ internal static class CompareSession
         IReadOnlySet<BackendSetup> partners,
         RepetitionPlan plan,
         Action<string> step,
-        List<string> skipped)
+        List<string> skipped,
+        int pageSize)
     {
         private readonly PerfCase perfCase = layouts[0];
 
@@ -113,6 +116,9 @@ internal static class CompareSession
                 c.InLayout(operands.Item1, s.QueryHeads, s.QueryLength, s.HeadDim),
                 c.InLayout(operands.Item2, s.KeyValueHeads, s.KeyLength, s.HeadDim),
                 c.InLayout(operands.Item3, s.KeyValueHeads, s.KeyLength, s.ValueHeadDim)))).ToList();
+            var paged = pageSize > 0 && perfCase.IsDecode
+                ? PagedOperands<T>.Create(s, operands.Item2, operands.Item3, pageSize, PerfCatalog.IndexOf(perfCase))
+                : null;
             var caseRows = new List<CompareRow>();
             foreach (var setup in setups)
             {
@@ -124,7 +130,7 @@ internal static class CompareSession
                 var forwards = Prepare(beside, setup.Threads);
                 try
                 {
-                    caseRows.AddRange(CaseRunner.Run(arranged, type, check, setup, plan, forwards));
+                    caseRows.AddRange(CaseRunner.Run(arranged, type, check, setup, plan, forwards, paged));
                 }
                 finally
                 {

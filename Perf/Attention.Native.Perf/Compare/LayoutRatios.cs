@@ -16,6 +16,6 @@ internal static class LayoutRatios
             : r)];
     }
 
-    private static (string Shape, CausalMask Mask, AttentionBackendKind Backend, string Variant, OperandType Dtype, int Threads) Twin(CompareRow row) =>
-        (row.Case.ShapeName, row.Case.Causal, row.Backend, row.Variant, row.Dtype, row.Threads);
+    private static (string Shape, CausalMask Mask, AttentionBackendKind Backend, string Variant, OperandType Dtype, int Threads, int PageSize) Twin(CompareRow row) =>
+        (row.Case.ShapeName, row.Case.Causal, row.Backend, row.Variant, row.Dtype, row.Threads, row.PageSize);
 }

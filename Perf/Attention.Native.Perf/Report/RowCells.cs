@@ -22,6 +22,9 @@ internal static class RowCells
     /// <summary>The extra column of BSHD rows: <see cref="CompareRow.BshdOverBhsd"/>.</summary>
     public const string LayoutHeader = "bshd/bhsd";
 
+    /// <summary>The extra column of paged rows: <see cref="CompareRow.PagedOverContiguous"/>.</summary>
+    public const string PagedHeader = "paged/contig";
+
     /// <summary>Columns holding numbers, right-aligned (the optional columns after the fixed ones are all numbers).</summary>
     public static bool IsNumeric(int column) => column is (>= 6 and <= ErrorColumn) or > ErrorColumn + 1;
 
@@ -36,6 +39,7 @@ internal static class RowCells
         .. HasSpeedup(rows) ? [SpeedupHeader] : Array.Empty<string>(),
         .. rows.Any(r => r.Peer is not null) ? [PeerHeader] : Array.Empty<string>(),
         .. rows.Any(r => !double.IsNaN(r.BshdOverBhsd)) ? [LayoutHeader] : Array.Empty<string>(),
+        .. rows.Any(r => !double.IsNaN(r.PagedOverContiguous)) ? [PagedHeader] : Array.Empty<string>(),
     ];
 
     /// <summary>The cells under <paramref name="headers"/> (<see cref="HeadersFor"/>).</summary>
@@ -45,6 +49,7 @@ internal static class RowCells
         .. headers.Contains(SpeedupHeader) ? [Ratio(row.SpeedupOverCpu, "F1")] : Array.Empty<string>(),
         .. headers.Contains(PeerHeader) ? [Ratio(row.OursOverPeer, "F2")] : Array.Empty<string>(),
         .. headers.Contains(LayoutHeader) ? [Ratio(row.BshdOverBhsd, "F2")] : Array.Empty<string>(),
+        .. headers.Contains(PagedHeader) ? [Ratio(row.PagedOverContiguous, "F2")] : Array.Empty<string>(),
     ];
 
     public static string[] Of(CompareRow row, MachineLimits limits) =>

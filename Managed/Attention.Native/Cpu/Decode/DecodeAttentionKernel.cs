@@ -206,13 +206,13 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         TKv** values = stackalloc TKv*[heads];
         TKv** keys = stackalloc TKv*[heads];
         long keyStride = p.Key.Sequence, valueStride = p.Value.Sequence;
-        int firstKeys = Math.Min(KeyBlock, to - from);
+        int firstKeys = BlockKeys(p, from, to);
         for (int h = 0; h < heads; h++)
         {
             float* headState = state + ((long)h * layout.Floats);
             current[h] = headState + layout.Scores;
             next[h] = current[h] + (rows * KeyBlock);
-            steps[h].ScoreBlock(kv.Key + KeyOffset(p, batch, firstHead + h) + (from * keyStride), keyStride, firstKeys, current[h]);
+            steps[h].ScoreBlock(kv.Key + p.KeyOffset(batch, firstHead + h, from), keyStride, firstKeys, current[h]);
             FinishScores(p, ops, kv, layout, headState, rowLo, rowHi, batch, firstHead + h, current[h], firstKeys, from);
         }
 
@@ -226,13 +226,13 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         // block of a key range that ends near it.
         for (int blockStart = from, blockKeys; blockStart < to; blockStart += blockKeys)
         {
-            blockKeys = Math.Min(KeyBlock, to - blockStart);
+            blockKeys = BlockKeys(p, blockStart, to);
             int nextStart = blockStart + blockKeys;
-            int nextKeys = Math.Max(0, Math.Min(KeyBlock, to - nextStart));
+            int nextKeys = nextStart < to ? BlockKeys(p, nextStart, to) : 0;
             for (int h = 0; h < heads; h++)
             {
-                values[h] = kv.Value + ValueOffset(p, batch, firstHead + h) + (blockStart * valueStride);
-                keys[h] = nextKeys == 0 ? null : kv.Key + KeyOffset(p, batch, firstHead + h) + (nextStart * keyStride);
+                values[h] = kv.Value + p.ValueOffset(batch, firstHead + h, blockStart);
+                keys[h] = nextKeys == 0 ? null : kv.Key + p.KeyOffset(batch, firstHead + h, nextStart);
                 steps[h].Rescale(state + ((long)h * layout.Floats) + layout.Rescale);
             }
 
@@ -247,8 +247,15 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                     default(NoStreamAhead));
             }
 
+            // A block cut at a page's end can be shorter than the next one: the fused loop ran its steps only.
+            int fusedSteps = (blockKeys + 1) / 2;
             for (int h = 0; h < heads; h++)
             {
+                if (nextKeys > 2 * fusedSteps)
+                {
+                    steps[h].ScoreSteps(keys[h], keyStride, nextKeys, fusedSteps, next[h]);
+                }
+
                 float* done = current[h];
                 current[h] = next[h];
                 next[h] = done;
@@ -290,10 +297,11 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         return new DecodeBlockSteps<TOps, TVec>(queries, dim, p.ValueHeadDim, rows, state + layout.Accumulator);
     }
 
-    private static long KeyOffset(AttentionProblem p, int batch, int kvHead) => (batch * p.Key.Batch) + (kvHead * p.Key.Head);
-
-    private static long ValueOffset(AttentionProblem p, int batch, int kvHead) =>
-        (batch * p.Value.Batch) + (kvHead * p.Value.Head);
+    /// <summary>
+    /// Keys of the block from <paramref name="start"/>: up to <see cref="KeyBlock"/>, within the chunk's end and, for
+    /// paged K/V, within the page (a block's rows are one stride apart).
+    /// </summary>
+    private static int BlockKeys(AttentionProblem p, int start, int end) => Math.Min(KeyBlock, p.RunEnd(start, end) - start);
 
     /// <summary>
     /// A block's fused loop for every head of the item: step by step, each head's V rows of this block and K rows of
@@ -348,7 +356,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         if (kv.IsScaled)
         {
             var strides = kv.ScaleStrides;
-            long first = (batch * strides.Batch) + (kvHead * strides.Head) + (blockStart * strides.Sequence);
+            long first = p.RowOffset(strides, batch, kvHead, blockStart);
             for (int j = 0; j < keys; j++)
             {
                 keyScales[j] = kv.KeyScales[first + (j * strides.Sequence)];

@@ -49,10 +49,18 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScoreBlock<TKv>(TKv* key, long keyStride, int keys, float* scores)
+        where TKv : unmanaged => ScoreSteps(key, keyStride, keys, 0, scores);
+
+    /// <summary>
+    /// Steps <paramref name="first"/> on of a block's scores: those the fused loop of a shorter block before it (a
+    /// block cut at a page's end) did not reach.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void ScoreSteps<TKv>(TKv* key, long keyStride, int keys, int first, float* scores)
         where TKv : unmanaged
     {
         int half = (keys + 1) / 2;
-        for (int i = 0; i < half; i++)
+        for (int i = first; i < half; i++)
         {
             ScoreStep(key, keyStride, keys, half, i, scores);
         }

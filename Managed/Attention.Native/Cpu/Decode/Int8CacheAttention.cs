@@ -65,6 +65,14 @@ internal static unsafe class Int8CacheAttention
                 $"queries per call (Lq = {shape.QueryLength}) and no attention weights.");
         }
 
+        RunValidated(backend, problem, query, kv, output, logSumExp);
+    }
+
+    private static void RunValidated<T>(
+        CpuBackend backend, AttentionProblem problem, ReadOnlySpan<T> query, Int8KeyValueSpans kv, Span<T> output,
+        Span<float> logSumExp)
+        where T : unmanaged
+    {
         fixed (T* q = query)
         fixed (T* o = output)
         fixed (float* lse = logSumExp)
@@ -83,6 +91,49 @@ internal static unsafe class Int8CacheAttention
             };
             backend.RunDecode(problem, q, rows, o, problem.WantsLogSumExp ? lse : null);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Run{T}"/> on an int8 cache in pages (<see cref="PagedKeyValueLayout"/>): K and V pages as signed bytes,
+    /// and the scales in pages of their own, <c>[numPages, PageSize, Hkv]</c> (head-major: <c>[numPages, Hkv,
+    /// PageSize]</c>); <see cref="Int8KeyValueSpans.ScaleStrides"/> is not read.
+    /// </summary>
+    /// <exception cref="ArgumentException">As the paged call, or the scales hold fewer pages than K and V.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As the paged call.</exception>
+    /// <exception cref="NotSupportedException">The decode kernel does not take the call.</exception>
+    public static void RunPaged<T>(
+        CpuBackend backend, AttentionShape shape, ReadOnlySpan<T> query, Int8KeyValueSpans kv, PagedKeyValueLayout pages,
+        Span<T> output, AttentionOptions? options = null)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ElementType.ThrowIfNotOperand<T>();
+        options ??= AttentionOptions.Default;
+        var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
+            query.Length, kv.Key.Length, kv.Value.Length, output.Length, -1));
+        long pageScales = (long)pages.PageSize * shape.KeyValueHeads;
+        long pageCount = Math.Min(kv.Key.Length / (pageScales * shape.HeadDim), kv.Value.Length / (pageScales * shape.ValueHeadDim));
+        if (kv.KeyScales.Length < pageCount * pageScales || kv.ValueScales.Length < pageCount * pageScales)
+        {
+            string name = kv.KeyScales.Length < pageCount * pageScales ? "keyScales" : "valueScales";
+            throw new ArgumentException($"{name} must hold [numPages={pageCount}, PageSize={pages.PageSize}, Hkv={shape.KeyValueHeads}] scales.", name);
+        }
+
+        if (Overlaps(output, query) || Overlaps(output, kv.Key) || Overlaps(output, kv.Value)
+            || Overlaps(output, kv.KeyScales) || Overlaps(output, kv.ValueScales))
+        {
+            throw new ArgumentException("output must not overlap an input.", nameof(output));
+        }
+
+        CpuBackend.ThrowIfBeyondLimits(problem);
+        if (!Takes(problem))
+        {
+            throw new NotSupportedException(
+                $"An int8 key/value cache is read by the CPU decode kernel only: at most {DecodeAttentionKernel<ScalarOps, float>.MaxQueryLength} " +
+                $"queries per call (Lq = {shape.QueryLength}).");
+        }
+
+        RunValidated(backend, problem, query, kv with { ScaleStrides = PagedAttentionValidator.PageStrides(pages, shape.KeyValueHeads, 1) }, output, default);
     }
 
     private static void RequireScales(TensorStrides strides, long length, string parameter, AttentionShape shape)

@@ -93,8 +93,6 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             (rowLo[r], rowHi[r]) = p.KeyRange(batch, firstRow + r);
         }
 
-        long keyOffset = (batch * p.Key.Batch) + (kvHead * p.Key.Head);
-        long valueOffset = (batch * p.Value.Batch) + (kvHead * p.Value.Head);
         int keysLo = rowLo[0];
         int keysHi = rowHi[rowCount - 1];
 
@@ -107,9 +105,11 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         bool stage = keysHi - keysLo > 4 * KeyBlock;
         if (stage)
         {
-            int firstKeys = Math.Min(KeyBlock, keysHi - keysLo);
-            OperandRows<TOps, TVec>.FetchBlock(ops.Key, keyOffset, p.Key.Sequence, keysLo, firstKeys, dim);
-            OperandRows<TOps, TVec>.FetchBlock(ops.Value, valueOffset, p.Value.Sequence, keysLo, firstKeys, valueDim);
+            int firstKeys = Math.Min(KeyBlock, p.RunEnd(keysLo, keysHi) - keysLo);
+            OperandRows<TOps, TVec>.FetchBlock(
+                ops.Key, p.KeyOffset(batch, kvHead, keysLo), p.Key.Sequence, 0, firstKeys, dim);
+            OperandRows<TOps, TVec>.FetchBlock(
+                ops.Value, p.ValueOffset(batch, kvHead, keysLo), p.Value.Sequence, 0, firstKeys, valueDim);
         }
 
         LoadQueries(p, ops.Query, qt, batch, head, firstRow, rowCount, tiles);
@@ -128,21 +128,25 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             // block of a key range that ends near it.
             for (int blockStart = keysLo, blockKeys; blockStart < keysHi; blockStart += blockKeys)
             {
-                blockKeys = Math.Min(KeyBlock, keysHi - blockStart);
+                // A block's rows are one stride apart: for paged K/V it ends at its page's end, and the next block's
+                // rows (which the staging prefetches) are on another page, found by the next block's lookup.
+                blockKeys = Math.Min(KeyBlock, p.RunEnd(blockStart, keysHi) - blockStart);
                 long keyStride = dim, valueStride = valueDim;
                 float* value = null;
-                int ahead = Math.Min(KeyBlock, keysHi - blockStart - blockKeys);
+                int ahead = p.Paging is null ? Math.Min(KeyBlock, keysHi - blockStart - blockKeys) : 0;
+                long keyOffset = p.KeyOffset(batch, kvHead, blockStart);
                 float* key = stage
-                    ? OperandRows<TOps, TVec>.AsContiguousFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
+                    ? OperandRows<TOps, TVec>.AsContiguousFloat(ops.Key, keyOffset, p.Key.Sequence, 0, blockKeys, dim,
                         scratch + layout.KeyRows, ahead)
-                    : OperandRows<TOps, TVec>.AsFloat(ops.Key, keyOffset, p.Key.Sequence, blockStart, blockKeys, dim,
+                    : OperandRows<TOps, TVec>.AsFloat(ops.Key, keyOffset, p.Key.Sequence, 0, blockKeys, dim,
                         scratch + layout.KeyRows, out keyStride);
                 if (pass == 0)
                 {
+                    long valueOffset = p.ValueOffset(batch, kvHead, blockStart);
                     value = stage
-                        ? OperandRows<TOps, TVec>.AsContiguousFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart,
+                        ? OperandRows<TOps, TVec>.AsContiguousFloat(ops.Value, valueOffset, p.Value.Sequence, 0,
                             blockKeys, valueDim, scratch + layout.ValueRows, ahead)
-                        : OperandRows<TOps, TVec>.AsFloat(ops.Value, valueOffset, p.Value.Sequence, blockStart, blockKeys,
+                        : OperandRows<TOps, TVec>.AsFloat(ops.Value, valueOffset, p.Value.Sequence, 0, blockKeys,
                             valueDim, scratch + layout.ValueRows, out valueStride);
                 }
 

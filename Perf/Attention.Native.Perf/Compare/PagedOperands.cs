@@ -1,0 +1,58 @@
+namespace Attention.Native.Perf.Compare;
+
+/// <summary>
+/// A decode case's K and V in a paged cache (<see cref="PagedKeyValueLayout"/>): <c>[numPages, PageSize, Hkv, D]</c>
+/// pages in a shuffled order, so that no sequence's pages follow one another in memory, as in a serving engine's pool
+/// after sequences have come and gone. Every sequence holds all Lk keys.
+/// </summary>
+internal sealed class PagedOperands<T>
+    where T : unmanaged
+{
+    private PagedOperands(T[] keyPages, T[] valuePages, PagedKeyValueLayout layout)
+    {
+        KeyPages = keyPages;
+        ValuePages = valuePages;
+        Layout = layout;
+    }
+
+    public T[] KeyPages { get; }
+
+    public T[] ValuePages { get; }
+
+    public PagedKeyValueLayout Layout { get; }
+
+    public int PageSize => Layout.PageSize;
+
+    /// <summary>The pages of K and V given in BHSD order (contiguous), pages shuffled with <paramref name="seed"/>.</summary>
+    public static PagedOperands<T> Create(AttentionShape shape, T[] keyBhsd, T[] valueBhsd, int pageSize, int seed)
+    {
+        int perSequence = (shape.KeyLength + pageSize - 1) / pageSize;
+        int pageCount = shape.Batch * perSequence;
+        var table = Enumerable.Range(0, pageCount).ToArray();
+        new Random(seed).Shuffle(table);
+        return new(
+            Scatter(shape, keyBhsd, shape.HeadDim, pageSize, perSequence, table),
+            Scatter(shape, valueBhsd, shape.ValueHeadDim, pageSize, perSequence, table),
+            new(pageSize, perSequence, table, Enumerable.Repeat(shape.KeyLength, shape.Batch).ToArray()));
+    }
+
+    private static T[] Scatter(AttentionShape shape, T[] bhsd, int dim, int pageSize, int perSequence, int[] table)
+    {
+        int heads = shape.KeyValueHeads;
+        var pages = new T[(long)table.Length * pageSize * heads * dim];
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                for (int j = 0; j < shape.KeyLength; j++)
+                {
+                    long row = ((long)table[(b * perSequence) + (j / pageSize)] * pageSize) + (j % pageSize);
+                    long source = ((((long)b * heads) + h) * shape.KeyLength + j) * dim;
+                    Array.Copy(bhsd, source, pages, ((row * heads) + h) * dim, dim);
+                }
+            }
+        }
+
+        return pages;
+    }
+}
