@@ -16,7 +16,7 @@ namespace Attention.Native;
 /// backend.ScaledDotProductAttention(shape, q, k, v, output, new AttentionOptions { Causal = CausalMask.TopLeft });
 /// </code>
 /// </example>
-public abstract class AttentionBackend : IDisposable
+public abstract partial class AttentionBackend : IDisposable
 {
     private bool disposed;
 
