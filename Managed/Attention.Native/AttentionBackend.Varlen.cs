@@ -95,20 +95,8 @@ public abstract partial class AttentionBackend
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ElementType.ThrowIfNotOperand<T>();
-        var q = MemoryMarshal.AsBytes(query);
-        var k = MemoryMarshal.AsBytes(key);
-        var v = MemoryMarshal.AsBytes(value);
-        var o = MemoryMarshal.AsBytes((ReadOnlySpan<T>)output);
-        var lse = MemoryMarshal.AsBytes((ReadOnlySpan<float>)logSumExp);
-        if (o.Overlaps(q) || o.Overlaps(k) || o.Overlaps(v))
-        {
-            throw new ArgumentException("output must not overlap query, key or value.", nameof(output));
-        }
-
-        if (lse.Overlaps(q) || lse.Overlaps(k) || lse.Overlaps(v) || lse.Overlaps(o))
-        {
-            throw new ArgumentException("logSumExp must not overlap query, key, value or output.", nameof(logSumExp));
-        }
+        ThrowIfOutputsOverlap(MemoryMarshal.AsBytes(query), MemoryMarshal.AsBytes(key), MemoryMarshal.AsBytes(value),
+            MemoryMarshal.AsBytes((ReadOnlySpan<T>)output), MemoryMarshal.AsBytes((ReadOnlySpan<float>)logSumExp), default);
 
         var problem = VarlenValidator.Validate(shape, cuSeqlensQ, cuSeqlensK, options ?? AttentionOptions.Default, new(
             query.Length, key.Length, value.Length, output.Length, logSumExp.IsEmpty ? -1 : logSumExp.Length, -1));

@@ -54,7 +54,7 @@ public static class CaseCatalog
         {
             Options = r => new() { Sinks = Sinks(r, 4), KeyLengths = new[] { 1200, 0 } },
         };
-        yield return new("sinks-half-operands", new(1, 4, 2, 70, 90, 64, 64))
+        yield return new("sinks-half-operands", new(1, 4, 2, 65, 80, 64, 64))
         {
             ElementType = typeof(Half),
             Options = r => new() { Sinks = Sinks(r, 4), Causal = CausalMask.BottomRight },

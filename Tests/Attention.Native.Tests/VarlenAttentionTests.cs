@@ -38,6 +38,7 @@ public abstract class VarlenAttentionTests
         new("offsets-from-row-3", 2, 1, 8, 8, [4, 9], [6, 2], _ => new() { Causal = CausalMask.BottomRight }) { FirstQueryRow = 3, FirstKeyRow = 5 },
         new("half-operands", 4, 2, 64, 64, [45, 1, 70], [67, 130, 70],
             r => new() { Causal = CausalMask.BottomRight, Sinks = Sinks(r, 4) }) { ElementType = typeof(Half) },
+        new("half-decode-gqa", 8, 2, 64, 64, [1, 2, 1], [300, 129, 1], r => new() { Sinks = Sinks(r, 8) }) { ElementType = typeof(Half) },
         new("bf16-operands", 4, 2, 64, 64, [45, 17], [67, 17], _ => new() { Causal = CausalMask.TopLeft }) { ElementType = typeof(BFloat16) },
     }.ToDictionary(c => c.Name);
 
