@@ -83,4 +83,71 @@ __device__ __forceinline__ int key_length_of(const int* key_lengths, int b, int 
   return key_lengths == nullptr ? k_len : min(max(key_lengths[b], 0), k_len);
 }
 
+// The rows of batch entry b: in a varlen call (cu_seqlens_q set) packed sequence b — its first query and key rows,
+// which the kernels add to their q, o and k, v row indices, and its own lengths, which replace q_len (in the causal
+// and window diagonal too) and the key length; in a padded call rows from 0, q_len queries and key_length_of keys.
+// Lengths are clamped to the launch's q_len and k_len (the managed validator keeps them there), so a bad offset cannot
+// send a kernel past its grid.
+struct SequenceRows {
+  long long q_first;
+  long long k_first;
+  int q_len;
+  int k_len;
+};
+
+// The first packed query and key rows of batch entry b alone, for kernels that read them where they use them rather
+// than hold them in registers (attention_mma's key loop and epilogue).
+template <typename T>
+__device__ __forceinline__ int first_query_row(const AttentionParams<T>& params, int b) {
+  return params.cu_seqlens_q == nullptr ? 0 : params.cu_seqlens_q[b];
+}
+
+template <typename T>
+__device__ __forceinline__ int first_key_row(const AttentionParams<T>& params, int b) {
+  return params.cu_seqlens_k == nullptr ? 0 : params.cu_seqlens_k[b];
+}
+
+template <typename T>
+__device__ __forceinline__ SequenceRows sequence_rows(const AttentionParams<T>& params, int b) {
+  if (params.cu_seqlens_q == nullptr) {
+    return SequenceRows{0, 0, params.q_len, key_length_of(params.key_lengths, b, params.k_len)};
+  }
+  const int q0 = params.cu_seqlens_q[b];
+  const int k0 = params.cu_seqlens_k[b];
+  return SequenceRows{q0, k0, min(max(params.cu_seqlens_q[b + 1] - q0, 0), params.q_len),
+                      min(max(params.cu_seqlens_k[b + 1] - k0, 0), params.k_len)};
+}
+
+// Where row i of query head h of batch entry b (whose first packed query row is q_first) keeps its log-sum-exp:
+// [B, Hq, Lq] in a padded call, [Hq, total_q] in a varlen one (FlashAttention's varlen softmax_lse).
+template <typename T>
+__device__ __forceinline__ long long lse_index(const AttentionParams<T>& params, long long q_first, int b, int h,
+                                               int i) {
+  return params.cu_seqlens_q == nullptr ? (static_cast<long long>(b) * params.q_heads + h) * params.q_len + i
+                                        : static_cast<long long>(h) * params.total_q + q_first + i;
+}
+
+// A row's sink folded into its finished softmax: the row's output O = acc / l and lse = m + ln l (−∞ for a row that
+// saw no key) become O · factor and lse' = ln(exp(lse) + exp(sink)), the sink being one more denominator term with no
+// value row (Managed/Attention.Native/Reference/ReferenceAttention.cs). A row that saw no key keeps O = 0 and gets
+// lse' = sink. Without a sink (−∞) the factor is 1 and lse is unchanged.
+struct SinkFold {
+  float factor;
+  float lse;
+};
+
+__device__ __forceinline__ SinkFold fold_sink(float lse, float sink) {
+  if (sink == -INFINITY || lse == -INFINITY) {
+    return SinkFold{lse == -INFINITY ? 0.0f : 1.0f, fmaxf(lse, sink)};
+  }
+  const float top = fmaxf(lse, sink);
+  const float total = top + logf(expf(lse - top) + expf(sink - top));
+  return SinkFold{expf(lse - total), total};
+}
+
+template <typename T>
+__device__ __forceinline__ float sink_of(const AttentionParams<T>& params, int h) {
+  return params.sinks == nullptr ? -INFINITY : params.sinks[h];
+}
+
 }  // namespace attention

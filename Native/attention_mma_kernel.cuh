@@ -43,7 +43,6 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
   // The fields the key-block loop reads, read once: the loop's stores and barriers would otherwise have the compiler
   // read them again, and keep what it derives from them in registers (ptxas -v: up to 20 more registers and spills in
   // the TF32 d64 and d160 kernels than with these locals).
-  const int q_len = params.q_len;
   const int k_len = params.k_len;
   const int head_dim = params.head_dim;
   const int value_dim = params.value_dim;
@@ -58,7 +57,15 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
   const int h = static_cast<int>(blockIdx.y);
   const int b = static_cast<int>(blockIdx.z);
   // The whole CTA leaves together: every __syncthreads below is reached by all of its threads or none.
-  if (m0 >= q_len || h >= params.q_heads || b >= params.batch) {
+  if (m0 >= params.q_len || h >= params.q_heads || b >= params.batch) {
+    return;
+  }
+  // A varlen call's packed sequence b, else the whole batch entry: q_len and the key length are the sequence's, and a
+  // tile past its end leaves. Its first rows are read where they are used (first_query_row, first_key_row), not held
+  // through the key loop: the 2-slab d128 tiles have no register to spare on sm_90.
+  const SequenceRows seq = sequence_rows(params, b);
+  const int q_len = seq.q_len;
+  if (m0 >= q_len) {
     return;
   }
 
@@ -69,7 +76,7 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
 
   // GQA/MQA: consecutive query heads share one K/V head, no copies.
   const int kv_head = h / (params.q_heads / params.kv_heads);
-  const int key_length = key_length_of(params.key_lengths, b, k_len);
+  const int key_length = seq.k_len;
   // This (batch, head)'s mask and bias planes, rows k_len apart, or null.
   const unsigned char* const mask_plane =
       params.mask == nullptr ? nullptr : params.mask + b * params.mask_stride_b + h * params.mask_stride_h;
@@ -95,19 +102,20 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
   auto load_k = [&](int n, int stage) {
     const int key0 = opaque(n) * kN;
     const T* const k_block = params.k + opaque(b) * params.k_stride_b + opaque(kv_head) * params.k_stride_h +
-                             key0 * params.k_stride_s;
+                             (static_cast<long long>(first_key_row(params, opaque(b))) + key0) * params.k_stride_s;
     Gemms::template load<kN>(sk + stage * Tile::kKvElements, k_block, params.k_stride_s, key_length - key0, head_dim,
                              opaque(tid));
   };
   auto load_v = [&](int n, int stage) {
     const int key0 = opaque(n) * kN;
     const T* const v_block = params.v + opaque(b) * params.v_stride_b + opaque(kv_head) * params.v_stride_h +
-                             key0 * params.v_stride_s;
+                             (static_cast<long long>(first_key_row(params, opaque(b))) + key0) * params.v_stride_s;
     Gemms::template load<kN>(sv + stage * Tile::kKvElements, v_block, params.v_stride_s, key_length - key0,
                              value_dim, opaque(tid));
   };
   if (n_begin < n_end) {
-    Gemms::template load<kM>(sq, params.q + b * params.q_stride_b + h * params.q_stride_h + m0 * params.q_stride_s,
+    Gemms::template load<kM>(sq, params.q + b * params.q_stride_b + h * params.q_stride_h +
+                                     (static_cast<long long>(first_query_row(params, b)) + m0) * params.q_stride_s,
                              params.q_stride_s, rows_here, head_dim, tid);
     load_k(n_begin, 0);
     if (kStages == 2) {
@@ -264,7 +272,9 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
   }
 
   // Epilogue: O = acc / l (0 for a row that saw no key: l == 0, where a visible key makes l >= 1),
-  // lse = max · ln 2 + ln l (natural log, −∞ for an empty row).
+  // lse = max · ln 2 + ln l (natural log, −∞ for an empty row), then the head's sink folded in (fold_sink).
+  const float sink = sink_of(params, h);
+  const long long q_first = first_query_row(params, opaque(b));
 #pragma unroll
   for (int s = 0; s < kSlabs; ++s) {
 #pragma unroll
@@ -276,8 +286,9 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
       if (i >= q_len) {
         continue;
       }
-      const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-      T* const o_row = params.o + b * params.o_stride_b + h * params.o_stride_h + i * params.o_stride_s;
+      const SinkFold fold = fold_sink(l > 0.0f ? row_max[s][half] * kLn2 + logf(l) : -INFINITY, sink);
+      const float inv = l > 0.0f ? fold.factor / l : 0.0f;
+      T* const o_row = params.o + b * params.o_stride_b + h * params.o_stride_h + (q_first + i) * params.o_stride_s;
 #pragma unroll
       for (int j = 0; j < kOTiles; ++j) {
         const int c = j * 8 + 2 * quad_lane;
@@ -290,8 +301,7 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
         }
       }
       if (params.lse != nullptr && quad_lane == 0) {
-        params.lse[(static_cast<long long>(b) * params.q_heads + h) * q_len + i] =
-            l > 0.0f ? row_max[s][half] * kLn2 + logf(l) : -INFINITY;
+        params.lse[lse_index(params, q_first, b, h, i)] = fold.lse;
       }
     }
   }

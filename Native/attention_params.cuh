@@ -45,6 +45,13 @@ struct AttentionParams {
   float softcap;                // 0 = off
   int causal;                   // 0 none, 1 top-left, 2 bottom-right
   int window_left, window_right;  // −1 = unbounded
+  // Attention sinks and packed (varlen) sequences. Every kernel reads them through attention_common.cuh's
+  // sequence_rows, lse_index and fold_sink.
+  const float* sinks;           // [Hq] sink logits (natural log) joining each row's softmax denominator; may be null
+  const int* cu_seqlens_q;      // [B + 1] packed query offsets: q, o and lse rows of sequence b start at entry b;
+                                // null for a padded call. q_len and k_len are then the longest sequence's lengths
+  const int* cu_seqlens_k;      // [B + 1] packed key offsets; null exactly when cu_seqlens_q is
+  int total_q;                  // cu_seqlens_q[B] in a varlen call, whose lse is [Hq, total_q]; 0 otherwise
 };
 
 }  // namespace attention

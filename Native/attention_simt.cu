@@ -7,8 +7,9 @@
 //   s += bias[b, h, i, j]                   (when given)
 //   key j skipped when j is outside the row's [lo, hi) (key length, causal, window) or mask[b, h, i, j] is false
 //   m  = running max, l = running Σ exp(s − m), acc = running Σ exp(s − m) · v_j  (rescaled when m grows)
-// then O = acc / l, lse = m + ln l, and — when asked — a second pass over the keys for p_j = exp(s_j − m) / l.
-// A row with no visible key (l == 0) gets O = 0, lse = −∞ and probabilities 0: never NaN.
+// then O = acc / l, lse = m + ln l, and — when asked — a second pass over the keys for p_j = exp(s_j − m) / l; a sink
+// (fold_sink) then scales O and p and joins lse. A row with no visible key (l == 0) gets O = 0, lse = −∞ (the sink,
+// where there is one) and probabilities 0: never NaN. In a varlen call warp rows past their sequence's length leave.
 //
 // Scores stay in natural-log units and use expf (no fast math): the error of exp(s − m) is then relative to s − m,
 // not to |s|, and lse = m + ln l needs no change of base — what the float64 reference (ReferenceAttention.cs)
@@ -76,6 +77,10 @@ __device__ __forceinline__ void attention_simt(const AttentionParams<T>& params)
   if (i >= params.q_len || h >= params.q_heads || b >= params.batch) {
     return;
   }
+  const SequenceRows seq = sequence_rows(params, b);  // a varlen call's packed sequence b; else the whole entry
+  if (i >= seq.q_len) {
+    return;
+  }
 
   // This warp's slice of dynamic shared memory: its query row, then its output accumulator. Lane t only ever
   // touches elements t, t + 32, … of either, so the lanes share nothing through it.
@@ -84,10 +89,10 @@ __device__ __forceinline__ void attention_simt(const AttentionParams<T>& params)
   float* acc = q_row + params.head_dim;
 
   const int kv_head = h / (params.q_heads / params.kv_heads);  // GQA: consecutive query heads share a key/value head
-  const T* q_ptr = params.q + b * params.q_stride_b + h * params.q_stride_h + i * params.q_stride_s;
-  const T* k_head = params.k + b * params.k_stride_b + kv_head * params.k_stride_h;
-  const T* v_head = params.v + b * params.v_stride_b + kv_head * params.v_stride_h;
-  T* o_ptr = params.o + b * params.o_stride_b + h * params.o_stride_h + i * params.o_stride_s;
+  const T* q_ptr = params.q + b * params.q_stride_b + h * params.q_stride_h + (seq.q_first + i) * params.q_stride_s;
+  const T* k_head = params.k + b * params.k_stride_b + kv_head * params.k_stride_h + seq.k_first * params.k_stride_s;
+  const T* v_head = params.v + b * params.v_stride_b + kv_head * params.v_stride_h + seq.k_first * params.v_stride_s;
+  T* o_ptr = params.o + b * params.o_stride_b + h * params.o_stride_h + (seq.q_first + i) * params.o_stride_s;
   const long long score_row = static_cast<long long>(i) * params.k_len;  // mask and bias rows are k_len apart
 
   for (int x = lane; x < params.head_dim; x += kWarpSize) {
@@ -113,8 +118,7 @@ __device__ __forceinline__ void attention_simt(const AttentionParams<T>& params)
   row.scale = params.scale;
   row.softcap = params.softcap;
 
-  const KeyRange range = key_range(i, params.q_len, key_length_of(params.key_lengths, b, params.k_len), params.causal,
-                                   params.window_left, params.window_right);
+  const KeyRange range = key_range(i, seq.q_len, seq.k_len, params.causal, params.window_left, params.window_right);
 
   float m = -INFINITY;  // running max of the visible scores
   float l = 0.0f;       // running Σ exp(s − m)
@@ -136,16 +140,17 @@ __device__ __forceinline__ void attention_simt(const AttentionParams<T>& params)
 
   // l >= 1 once any key is visible (its max term is exp(0)), so l == 0 means a fully masked row.
   const bool any_visible = l > 0.0f;
+  const SinkFold sink = fold_sink(any_visible ? m + logf(l) : -INFINITY, sink_of(params, h));
   for (int c = lane; c < params.value_dim; c += kWarpSize) {
-    o_ptr[c] = from_float<T>(any_visible ? acc[c] / l : 0.0f);
+    o_ptr[c] = from_float<T>(any_visible ? acc[c] / l * sink.factor : 0.0f);
   }
 
-  const long long out_row = (static_cast<long long>(b) * params.q_heads + h) * params.q_len + i;  // [B, Hq, Lq] order
   if (params.lse != nullptr && lane == 0) {
-    params.lse[out_row] = any_visible ? m + logf(l) : -INFINITY;
+    params.lse[lse_index(params, seq.q_first, b, h, i)] = sink.lse;
   }
 
-  if (params.probs != nullptr) {
+  if (params.probs != nullptr) {  // padded calls only: a varlen call has no probabilities output
+    const long long out_row = (static_cast<long long>(b) * params.q_heads + h) * params.q_len + i;  // [B, Hq, Lq] order
     float* p_row = params.probs + out_row * params.k_len;
     // Lanes zero the keys outside [lo, hi) (all of them for a fully masked row); lane 0 writes [lo, hi) below.
     for (int j = lane; j < params.k_len; j += kWarpSize) {
@@ -157,7 +162,7 @@ __device__ __forceinline__ void attention_simt(const AttentionParams<T>& params)
       for (int j = range.lo; j < range.hi; ++j) {
         const float s = row.score(j);
         if (lane == 0) {
-          p_row[j] = s == -INFINITY ? 0.0f : expf(s - m) / l;
+          p_row[j] = s == -INFINITY ? 0.0f : expf(s - m) / l * sink.factor;
         }
       }
     }

@@ -15,7 +15,9 @@
 //            writes its normalised partial output O_s and its log-sum-exp lse_s (natural log; −∞ when the split saw
 //            no visible key) into a float workspace — or, when num_splits is 1, the final O and lse directly.
 //   merge    one warp per query row: lse = log Σ_s exp(lse_s), O = Σ_s exp(lse_s − lse) · O_s, written in the
-//            element type. A row no split saw gets O = 0, lse = −∞.
+//            element type. A row no split saw gets O = 0, lse = −∞. The head's sink, where given, then joins lse and
+//            scales O (fold_sink; a row no split saw gets lse = the sink), in the merge or, with one split, the
+//            partial pass. In a varlen call each batch entry is a packed sequence (sequence_rows).
 //
 // Scores stay in natural units (dot · scale, softcap, + bias, as attention_simt computes them); only the
 // exponentials use base 2, p = exp2((s − m) · log2 e): the subtraction is exact where it matters, so the error is
@@ -88,11 +90,13 @@ __device__ __forceinline__ void attention_splitkv_partial(const AttentionParams<
   __shared__ RowInfo row_info[kMaxRows];
 
   // The block's rows, and the keys any of them sees (lo, hi) and every one sees (common).
-  const int key_length = key_length_of(params.key_lengths, b, params.k_len);
+  // A varlen call's packed sequence b: rows past its query length see nothing and write nothing.
+  const SequenceRows seq = sequence_rows(params, b);
+  const int key_length = seq.k_len;
   int lo = key_length, hi = 0, common_lo = 0, common_hi = key_length;
   for (int r = 0; r < kMaxRows; ++r) {
-    const RowInfo row = RowInfo::of(params, kv_head, group, first_row + min(r, rows - 1), key_length, r < rows);
-    if (r < rows) {
+    const RowInfo row = RowInfo::of(params, seq, kv_head, group, first_row + min(r, rows - 1), r < rows);
+    if (r < rows && row.pos < seq.q_len) {
       if (row.range.lo < row.range.hi) {
         lo = min(lo, row.range.lo);
         hi = max(hi, row.range.hi);
@@ -115,6 +119,8 @@ __device__ __forceinline__ void attention_splitkv_partial(const AttentionParams<
   slice.count = rows;
   slice.b = b;
   slice.kv_head = kv_head;
+  slice.q_first = seq.q_first;
+  slice.k_first = seq.k_first;
   slice.lo = static_cast<int>(min(split_start, static_cast<long long>(hi)));
   slice.hi = static_cast<int>(min(static_cast<long long>(hi), split_start + per_split));
   slice.common_lo = common_lo;
@@ -151,11 +157,16 @@ __device__ __forceinline__ void attention_splitkv_partial(const AttentionParams<
       return __fdividef(o, sum);
     };
     const RowInfo& row = row_info[r];
+    if (row.pos >= seq.q_len) {
+      continue;  // past a varlen sequence's end: no output row (warp-uniform)
+    }
     const long long out_row = (static_cast<long long>(b) * params.q_heads + row.head) * params.q_len + row.pos;
     if (params.num_splits == 1) {
-      T* o_row = params.o + b * params.o_stride_b + row.head * params.o_stride_h + row.pos * params.o_stride_s;
-      for (int c = lane; c < params.value_dim; c += kWarpSize) o_row[c] = from_float<T>(column(c));
-      if (params.lse != nullptr && lane == 0) params.lse[out_row] = row_lse;
+      const SinkFold fold = fold_sink(row_lse, sink_of(params, row.head));
+      T* o_row = params.o + b * params.o_stride_b + row.head * params.o_stride_h +
+                 (seq.q_first + row.pos) * params.o_stride_s;
+      for (int c = lane; c < params.value_dim; c += kWarpSize) o_row[c] = from_float<T>(column(c) * fold.factor);
+      if (params.lse != nullptr && lane == 0) params.lse[lse_index(params, seq.q_first, b, row.head, row.pos)] = fold.lse;
     } else {
       const long long total_rows = static_cast<long long>(params.batch) * params.q_heads * params.q_len;
       const long long slot = split * total_rows + out_row;  // workspace [split, B·Hq·Lq]
@@ -188,9 +199,15 @@ __device__ __forceinline__ void attention_splitkv_merge(const AttentionParams<T>
   }
   const int i = head_row % params.q_len;
   const int h = head_row / params.q_len;
+  const SequenceRows seq = sequence_rows(params, b);
+  if (i >= seq.q_len) {
+    return;  // past a varlen sequence's end
+  }
   const long long total_rows = static_cast<long long>(params.batch) * params.q_heads * params.q_len;
-  const long long row = static_cast<long long>(b) * params.q_heads * params.q_len + head_row;
-  T* __restrict__ o_row = params.o + b * params.o_stride_b + h * params.o_stride_h + i * params.o_stride_s;
+  const long long row = static_cast<long long>(b) * params.q_heads * params.q_len + head_row;  // workspace row
+  const long long lse_row = lse_index(params, seq.q_first, b, h, i);
+  const float sink = sink_of(params, h);
+  T* __restrict__ o_row = params.o + b * params.o_stride_b + h * params.o_stride_h + (seq.q_first + i) * params.o_stride_s;
 
   float max_lse = -INFINITY;
   for (int s = lane; s < num_splits; s += kWarpSize) {
@@ -199,7 +216,7 @@ __device__ __forceinline__ void attention_splitkv_merge(const AttentionParams<T>
   max_lse = warp_max(max_lse);
   if (max_lse == -INFINITY) {  // no split saw a visible key: a fully masked row
     for (int c = lane; c < value_dim; c += kWarpSize) o_row[c] = from_float<T>(0.0f);
-    if (lse != nullptr && lane == 0) lse[row] = -INFINITY;
+    if (lse != nullptr && lane == 0) lse[lse_row] = sink;  // −∞ without a sink
     return;
   }
   float sum = 0.0f;
@@ -209,15 +226,16 @@ __device__ __forceinline__ void attention_splitkv_merge(const AttentionParams<T>
     sum += weight;
   }
   sum = warp_sum(sum);  // ≥ 1: the largest split contributes exp(0)
+  const SinkFold fold = fold_sink(max_lse + logf(sum), sink);
   __syncwarp();
   for (int c = lane; c < value_dim; c += kWarpSize) {
     float acc = 0.0f;
     for (int s = 0; s < num_splits; ++s) {
       acc = fmaf(weights[warp][s], __ldg(&partial_o[(s * total_rows + row) * value_dim + c]), acc);
     }
-    o_row[c] = from_float<T>(__fdividef(acc, sum));  // sum in [1, splits]: 2 ulp, no division subroutine
+    o_row[c] = from_float<T>(__fdividef(acc, sum) * fold.factor);  // sum in [1, splits]: 2 ulp, no division subroutine
   }
-  if (lse != nullptr && lane == 0) lse[row] = max_lse + logf(sum);
+  if (lse != nullptr && lane == 0) lse[lse_row] = fold.lse;
 }
 
 }  // namespace splitkv

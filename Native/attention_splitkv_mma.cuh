@@ -248,8 +248,10 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
   for (int x = static_cast<int>(threadIdx.x); x < (kMmaRows + 1) * q_pitch; x += kThreads) {
     const int r = x / q_pitch, c = x % q_pitch;
     const RowInfo& row = slice.rows[r < kMmaRows ? r : 0];
-    q_tile[x] = r < slice.count && c < params.head_dim
-                    ? params.q[slice.b * params.q_stride_b + row.head * params.q_stride_h + row.pos * params.q_stride_s + c]
+    // A row that sees no key is not read: past a varlen sequence's end it lies past the packed rows.
+    q_tile[x] = r < slice.count && c < params.head_dim && row.range.lo < row.range.hi
+                    ? params.q[slice.b * params.q_stride_b + row.head * params.q_stride_h +
+                               (slice.q_first + row.pos) * params.q_stride_s + c]
                     : from_float<T>(0.0f);
   }
   __syncthreads();
@@ -260,9 +262,11 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
   const int step = kWarps * kMmaStageKeys;
   const int first_key = slice.lo + warp * kMmaStageKeys;
   const int stages = (slice.hi - slice.lo + step - 1) / step;
-  const StageCopy<T> k_copy(params.k + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h,
+  const StageCopy<T> k_copy(params.k + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h +
+                                slice.k_first * params.k_stride_s,
                             params.k_stride_s, params.head_dim, lane);
-  const StageCopy<T> v_copy(params.v + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h,
+  const StageCopy<T> v_copy(params.v + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h +
+                                slice.k_first * params.v_stride_s,
                             params.v_stride_s, params.value_dim, lane);
   const bool k_aligned = rows_aligned(params.k, params.k_stride_b, params.k_stride_h, params.k_stride_s);
   const bool v_aligned = rows_aligned(params.v, params.v_stride_b, params.v_stride_h, params.v_stride_s);

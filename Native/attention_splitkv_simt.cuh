@@ -143,10 +143,11 @@ __device__ __forceinline__ CombineShape stream_split_simt(const AttentionParams<
   for (int r = 0; r < kR; ++r) {
     const RowInfo& row = slice.rows[r];
     const float* q_row =
-        params.q + slice.b * params.q_stride_b + row.head * params.q_stride_h + row.pos * params.q_stride_s;
+        params.q + slice.b * params.q_stride_b + row.head * params.q_stride_h + (slice.q_first + row.pos) * params.q_stride_s;
     for (int e = 0; e < kLaneElements; ++e) {
       const int c = layout.column(e);
-      q[r][e] = c < params.head_dim ? __ldg(&q_row[c]) : 0.0f;
+      // A row that sees no key is not read: past a varlen sequence's end it lies past the packed rows.
+      q[r][e] = c < params.head_dim && row.range.lo < row.range.hi ? __ldg(&q_row[c]) : 0.0f;
     }
   }
 
@@ -154,9 +155,11 @@ __device__ __forceinline__ CombineShape stream_split_simt(const AttentionParams<
   const int step = kWarps * stage_keys;
   const int first_key = slice.lo + warp * stage_keys;
   const int stages = slice.hi > first_key ? (slice.hi - first_key + step - 1) / step : 0;
-  const RingOperand k_ring(params.k + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h,
+  const RingOperand k_ring(params.k + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h +
+                               slice.k_first * params.k_stride_s,
                            params.k_stride_s, params.head_dim, layout);
-  const RingOperand v_ring(params.v + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h,
+  const RingOperand v_ring(params.v + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h +
+                               slice.k_first * params.v_stride_s,
                            params.v_stride_s, params.value_dim, layout);
   const bool k_aligned = rows_aligned(params.k, params.k_stride_b, params.k_stride_h, params.k_stride_s);
   const bool v_aligned = rows_aligned(params.v, params.v_stride_b, params.v_stride_h, params.v_stride_s);

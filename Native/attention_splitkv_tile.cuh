@@ -25,16 +25,17 @@ constexpr bool kTensorCores = sizeof(T) == 2;
 struct RowInfo {
   int head, pos;
   KeyRange range;
-  // Row `local` of kv head `kv_head` (query head within the group · Lq + position); an empty range unless `valid`.
+  // Row `local` of kv head `kv_head` (query head within the group · Lq + position, Lq the launch's); an empty range
+  // unless `valid` and the position is inside the sequence (a varlen call's shorter ones leave rows past their end).
   template <typename T>
-  __device__ __forceinline__ static RowInfo of(const AttentionParams<T>& params, int kv_head, int group, int local,
-                                               int key_length, bool valid) {
+  __device__ __forceinline__ static RowInfo of(const AttentionParams<T>& params, const SequenceRows& seq, int kv_head,
+                                               int group, int local, bool valid) {
     RowInfo row;
     row.head = kv_head * group + local / params.q_len;
     row.pos = local % params.q_len;
-    row.range = valid ? key_range(row.pos, params.q_len, key_length, params.causal, params.window_left,
-                                  params.window_right)
-                      : KeyRange{0, 0};
+    row.range = valid && row.pos < seq.q_len ? key_range(row.pos, seq.q_len, seq.k_len, params.causal,
+                                                         params.window_left, params.window_right)
+                                             : KeyRange{0, 0};
     return row;
   }
 };
@@ -45,6 +46,7 @@ struct SplitSlice {
   const RowInfo* rows;       // [kMaxRows] in shared memory; rows past `count` repeat the last
   int count;                 // rows of the block
   int b, kv_head;
+  long long q_first, k_first;  // the sequence's first query and key rows (a varlen call's; 0 otherwise)
   int lo, hi;                // the split's keys
   int common_lo, common_hi;  // keys every row sees: a stage inside them, with no mask and no bias, needs no test
   unsigned char* shared;     // the dynamic shared memory

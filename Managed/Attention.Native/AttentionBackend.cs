@@ -101,8 +101,8 @@ public abstract partial class AttentionBackend : IDisposable
     /// <param name="value">V, <c>[B, Hkv, Lk, Dv]</c>.</param>
     /// <param name="output">O, <c>[B, Hq, Lq, Dv]</c>; rows that see no key are set to 0.</param>
     /// <param name="options">Scale, masks, layout; null for the defaults.</param>
-    /// <param name="logSumExp">Optional <c>[B, Hq, Lq]</c> natural-log sum of exponentials of each row's scores
-    /// (−∞ for rows that see no key).</param>
+    /// <param name="logSumExp">Optional <c>[B, Hq, Lq]</c> natural-log sum of exponentials of each row's scores and
+    /// its sink (−∞ for rows that see no key, or the sink with <see cref="AttentionOptions.Sinks"/>).</param>
     /// <param name="probabilities">Optional <c>[B, Hq, Lq, Lk]</c> attention weights (0 where masked), for
     /// inspecting small problems.</param>
     /// <exception cref="ArgumentNullException">A required tensor is null.</exception>
@@ -192,21 +192,7 @@ public abstract partial class AttentionBackend : IDisposable
         var o = MemoryMarshal.AsBytes((ReadOnlySpan<T>)output);
         var lse = MemoryMarshal.AsBytes((ReadOnlySpan<float>)logSumExp);
         var probs = MemoryMarshal.AsBytes((ReadOnlySpan<float>)probabilities);
-        if (o.Overlaps(q) || o.Overlaps(k) || o.Overlaps(v))
-        {
-            throw new ArgumentException("output must not overlap query, key or value.", nameof(output));
-        }
-
-        if (lse.Overlaps(q) || lse.Overlaps(k) || lse.Overlaps(v) || lse.Overlaps(o))
-        {
-            throw new ArgumentException("logSumExp must not overlap query, key, value or output.", nameof(logSumExp));
-        }
-
-        if (probs.Overlaps(q) || probs.Overlaps(k) || probs.Overlaps(v) || probs.Overlaps(o) || probs.Overlaps(lse))
-        {
-            throw new ArgumentException(
-                "probabilities must not overlap query, key, value, output or logSumExp.", nameof(probabilities));
-        }
+        ThrowIfOutputsOverlap(q, k, v, o, lse, probs);
 
         options ??= AttentionOptions.Default;
         ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
@@ -521,6 +507,28 @@ public abstract partial class AttentionBackend : IDisposable
                 $"{parameter} must not also be another operand of the call (query, key, value, options.Mask, " +
                 "options.Bias or another output).",
                 parameter);
+        }
+    }
+
+    /// <summary>Rejects host outputs that overlap an input or each other (an empty span overlaps nothing).</summary>
+    private static void ThrowIfOutputsOverlap(
+        ReadOnlySpan<byte> q, ReadOnlySpan<byte> k, ReadOnlySpan<byte> v, ReadOnlySpan<byte> o, ReadOnlySpan<byte> lse,
+        ReadOnlySpan<byte> probs)
+    {
+        if (o.Overlaps(q) || o.Overlaps(k) || o.Overlaps(v))
+        {
+            throw new ArgumentException("output must not overlap query, key or value.", "output");
+        }
+
+        if (lse.Overlaps(q) || lse.Overlaps(k) || lse.Overlaps(v) || lse.Overlaps(o))
+        {
+            throw new ArgumentException("logSumExp must not overlap query, key, value or output.", "logSumExp");
+        }
+
+        if (probs.Overlaps(q) || probs.Overlaps(k) || probs.Overlaps(v) || probs.Overlaps(o) || probs.Overlaps(lse))
+        {
+            throw new ArgumentException(
+                "probabilities must not overlap query, key, value, output or logSumExp.", "probabilities");
         }
     }
 

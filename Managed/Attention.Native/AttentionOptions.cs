@@ -32,6 +32,16 @@ public sealed record AttentionOptions
     /// </summary>
     public ReadOnlyMemory<int> KeyLengths { get; init; }
 
+    /// <summary>
+    /// Per-query-head attention-sink logits (gpt-oss, StreamingLLM style): sink <c>h</c> joins the softmax denominator of
+    /// every row of query head <c>h</c> as <c>exp(Sinks[h])</c>, with no value row, so
+    /// <c>O = Σ_j exp(s_j)·v_j / (Σ_j exp(s_j) + exp(sink))</c>. It is compared with the final scores (after scale,
+    /// soft cap and bias) and is not scaled itself. The log-sum-exp output includes the sink term: a row that sees no
+    /// key gets <c>O = 0</c> and <c>lse = Sinks[h]</c>. Empty means no sinks; otherwise one finite value per query
+    /// head.
+    /// </summary>
+    public ReadOnlyMemory<float> Sinks { get; init; }
+
     /// <summary>Boolean mask, true = attend; null for none.</summary>
     public AttentionMask? Mask { get; init; }
 

@@ -26,7 +26,49 @@ public static class CaseCatalog
         "decode-tiles-g4-lq2", "decode-tiles-g3-lq3",
     ];
 
-    private static IEnumerable<AttentionCase> Build()
+    private static IEnumerable<AttentionCase> Build() => BuildOptions().Concat(SinkCases());
+
+    /// <summary>
+    /// Attention sinks on every kernel: tiled (with the probabilities pass), decode, split-KV with several splits and
+    /// one, mma in 16 bits; rows that see no key (key length 0, bottom-right rows above the diagonal) give O = 0 and
+    /// lse = the sink.
+    /// </summary>
+    private static IEnumerable<AttentionCase> SinkCases()
+    {
+        static float[] Sinks(Random r, int heads) => [.. Enumerable.Range(0, heads).Select(_ => (r.NextSingle() * 6f) - 2f)];
+        yield return new("sinks-tiled-probabilities", new(2, 4, 2, 33, 65, 32, 32))
+        {
+            WithProbabilities = true,
+            Options = r => new() { Sinks = Sinks(r, 4), KeyLengths = new[] { 65, 0 }, Causal = CausalMask.TopLeft },
+        };
+        yield return new("sinks-bottomright-masked-rows", new(1, 2, 2, 50, 20, 16, 16))
+        {
+            Options = r => new() { Sinks = Sinks(r, 2), Causal = CausalMask.BottomRight, Softcap = 4f, Window = new(9, -1) },
+        };
+        yield return new("sinks-decode-gqa4", new(2, 8, 2, 1, 300, 64, 64)) { Options = r => new() { Sinks = Sinks(r, 8) } };
+        yield return new("sinks-decode-split-lk2100", new(1, 4, 1, 2, 2100, 64, 64))
+        {
+            Options = r => new() { Sinks = Sinks(r, 4), Causal = CausalMask.BottomRight, KeyLengths = new[] { 2001 } },
+        };
+        yield return new("sinks-splitkv-fully-masked", new(2, 4, 2, 3, 1200, 32, 32))
+        {
+            Options = r => new() { Sinks = Sinks(r, 4), KeyLengths = new[] { 1200, 0 } },
+        };
+        yield return new("sinks-half-operands", new(1, 4, 2, 65, 80, 64, 64))
+        {
+            ElementType = typeof(Half),
+            Options = r => new() { Sinks = Sinks(r, 4), Causal = CausalMask.BottomRight },
+        };
+        yield return new("sinks-bf16-decode", new(1, 4, 1, 1, 600, 128, 128))
+        {
+            ElementType = typeof(BFloat16),
+            Options = r => new() { Sinks = Sinks(r, 4) },
+        };
+        // A sink far above every score: O is a small fraction of the no-sink output, and lse is the sink's.
+        yield return new("sinks-dominant", new(1, 2, 2, 9, 40, 16, 16)) { Options = _ => new() { Sinks = new[] { 30f, 12f } } };
+    }
+
+    private static IEnumerable<AttentionCase> BuildOptions()
     {
         // Sizes: 1, 7, 63, 65, 127, 1000; head dims across the fast path (multiples of 6) and its tails.
         yield return new("tiny-1x1-d1", new(1, 1, 1, 1, 1, 1, 1));

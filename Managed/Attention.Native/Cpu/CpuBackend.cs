@@ -221,6 +221,12 @@ public sealed class CpuBackend : AttentionBackend
             Mask = maskPointer,
             Bias = biasPointer,
         };
+        if (problem.Varlen is not null)
+        {
+            VarlenAttention.Run(Variant, problem, operands, ThreadCount);
+            return;
+        }
+
         CpuKernels.Run(Variant, problem, operands, ThreadCount);
     }
 

@@ -24,6 +24,7 @@ internal static class AttentionParams
     /// <param name="mask">The boolean mask on the device, or null.</param>
     /// <param name="bias">The additive bias on the device, or null.</param>
     /// <param name="keyLengths">The per-batch key lengths on the device, or null.</param>
+    /// <param name="uploads">The sinks and a varlen call's offsets on the device (null where absent).</param>
     public static AttentionParams<T> From<T>(
         AttentionProblem problem,
         DevicePointer<T> query,
@@ -34,7 +35,8 @@ internal static class AttentionParams
         DevicePointer<float> probabilities,
         DevicePointer<bool> mask,
         DevicePointer<float> bias,
-        DevicePointer<int> keyLengths)
+        DevicePointer<int> keyLengths,
+        in StagedUploads uploads)
         where T : unmanaged
     {
         var p = problem;
@@ -78,6 +80,10 @@ internal static class AttentionParams
             Causal = Causal(p.Causal),
             WindowLeft = p.WindowLeft,
             WindowRight = p.WindowRight,
+            Sinks = uploads.Sinks,
+            CuSeqlensQ = uploads.QueryOffsets,
+            CuSeqlensK = uploads.KeyOffsets,
+            TotalQ = p.Varlen?.TotalQuery ?? 0,
         };
     }
 

@@ -115,7 +115,8 @@ internal static class CudaAttention
                 probabilities,
                 mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask,
                 bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias,
-                staged.KeyLengths);
+                staged.KeyLengths,
+                staged);
             if (prepared.Kernel == CudaAttentionKernel.SplitKv)
             {
                 SplitKvAttention.Launch(backend, prepared, parameters);

@@ -22,11 +22,13 @@ internal static unsafe class CudaSpanAttention
     {
         var p = problem;
         var prepared = CudaAttention.Prepare<T>(backend, p);
-        long queryCount = p.Query.RequiredLength(p.Batch, p.QueryHeads, p.QueryLength, p.HeadDim);
-        long keyCount = p.Key.RequiredLength(p.Batch, p.KeyValueHeads, p.KeyLength, p.HeadDim);
-        long valueCount = p.Value.RequiredLength(p.Batch, p.KeyValueHeads, p.KeyLength, p.ValueHeadDim);
-        long outputCount = p.Output.RequiredLength(p.Batch, p.QueryHeads, p.QueryLength, p.ValueHeadDim);
-        long lseCount = p.WantsLogSumExp ? p.Shape.LogSumExpElementCount : 0;
+        var (queryCount, keyCount, valueCount, outputCount, lseCount) = p.Varlen is { } varlen
+            ? PackedCounts(p, varlen)
+            : (p.Query.RequiredLength(p.Batch, p.QueryHeads, p.QueryLength, p.HeadDim),
+                p.Key.RequiredLength(p.Batch, p.KeyValueHeads, p.KeyLength, p.HeadDim),
+                p.Value.RequiredLength(p.Batch, p.KeyValueHeads, p.KeyLength, p.ValueHeadDim),
+                p.Output.RequiredLength(p.Batch, p.QueryHeads, p.QueryLength, p.ValueHeadDim),
+                p.WantsLogSumExp ? p.Shape.LogSumExpElementCount : 0);
         long probabilitiesCount = p.WantsProbabilities ? p.Shape.ProbabilitiesElementCount : 0;
 
         backend.EnterContext();
@@ -41,7 +43,8 @@ internal static unsafe class CudaSpanAttention
             try
             {
                 var deviceOutput = IsDense(p) ? staging.Allocate<T>(outputCount) : staging.Upload(o, outputCount);
-                var deviceLse = staging.Allocate<float>(lseCount);
+                // A varlen call from a row past 0 leaves the log-sum-exp of the rows before it as they were.
+                var deviceLse = p.Varlen is { Query: [> 0, ..] } ? staging.Upload(lse, lseCount) : staging.Allocate<float>(lseCount);
                 var deviceProbabilities = staging.Allocate<float>(probabilitiesCount);
                 CudaAttention.Launch(
                     backend, prepared, p, staging.Upload(q, queryCount), staging.Upload(k, keyCount),
@@ -60,8 +63,22 @@ internal static unsafe class CudaSpanAttention
         }
     }
 
-    /// <summary>Whether the output strides are a contiguous layout: the kernel then writes every element it spans.</summary>
-    private static bool IsDense(AttentionProblem p) =>
+    /// <summary>
+    /// The elements a varlen call's packed operands span, from row 0 to the last sequence's end (the rows before
+    /// <c>cu_seqlens[0]</c> are copied too, so that the kernels' offsets stay the caller's), and its <c>[Hq, total_q]</c>
+    /// log-sum-exp.
+    /// </summary>
+    private static (long Query, long Key, long Value, long Output, long LogSumExp) PackedCounts(
+        AttentionProblem p, VarlenOffsets varlen) =>
+        ((long)varlen.TotalQuery * p.QueryHeads * p.HeadDim,
+            (long)varlen.TotalKey * p.KeyValueHeads * p.HeadDim,
+            (long)varlen.TotalKey * p.KeyValueHeads * p.ValueHeadDim,
+            (long)varlen.TotalQuery * p.QueryHeads * p.ValueHeadDim,
+            p.WantsLogSumExp ? (long)varlen.TotalQuery * p.QueryHeads : 0);
+
+    /// <summary>Whether the output strides are a contiguous layout: the kernel then writes every element it spans
+    /// (every packed row, in a varlen call: each sequence's rows, and the rows before the first are uploaded).</summary>
+    private static bool IsDense(AttentionProblem p) => p.Varlen is { Query: [0, ..] } ||
         p.Output == TensorStrides.Contiguous(AttentionLayout.Bhsd, p.QueryHeads, p.QueryLength, p.ValueHeadDim)
         || p.Output == TensorStrides.Contiguous(AttentionLayout.Bshd, p.QueryHeads, p.QueryLength, p.ValueHeadDim);
 }

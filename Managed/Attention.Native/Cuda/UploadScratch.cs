@@ -4,8 +4,8 @@ using Attention.Native.Validation;
 namespace Attention.Native.Cuda;
 
 /// <summary>
-/// A backend's device buffer for the per-call uploads of a tensor call: a mask or bias given in host memory and the
-/// key lengths. It is reused call after call without waiting: the uploads of a call are queued on the backend's
+/// A backend's device buffer for the per-call uploads of a tensor call: a mask or bias given in host memory, the
+/// key lengths, the sink logits and a varlen call's offsets. It is reused call after call without waiting: the uploads of a call are queued on the backend's
 /// stream behind the previous call's kernel, which has then finished reading. It only grows (after a wait; see
 /// <see cref="DeviceScratch"/>).
 /// </summary>
@@ -24,27 +24,36 @@ internal sealed class UploadScratch : IDisposable
         buffer = new DeviceScratch(backend, 64 * 1024);
     }
 
-    /// <summary>Device addresses of the host-side mask, bias and key lengths of <paramref name="problem"/>.</summary>
+    /// <summary>Device addresses of the host-side mask, bias, key lengths, sinks and varlen offsets of
+    /// <paramref name="problem"/>.</summary>
     /// <returns>Null pointers for what is absent or already on the device.</returns>
-    public (DevicePointer<bool> Mask, DevicePointer<float> Bias, DevicePointer<int> KeyLengths) Stage(AttentionProblem problem)
+    public StagedUploads Stage(AttentionProblem problem)
     {
         long maskCount = HostCount(problem.Mask, problem);
         long biasCount = HostCount(problem.Bias, problem);
         long keyCount = problem.KeyLengths?.Length ?? 0;
+        long sinkCount = problem.Sinks?.Length ?? 0;
+        long offsetCount = problem.Varlen?.Query.Length ?? 0;
         long maskOffset = 0;
         long biasOffset = Align(maskOffset + maskCount);
         long keyOffset = Align(biasOffset + (biasCount * sizeof(float)));
-        long total = keyOffset + (keyCount * sizeof(int));
+        long sinkOffset = Align(keyOffset + (keyCount * sizeof(int)));
+        long queryOffsetsOffset = Align(sinkOffset + (sinkCount * sizeof(float)));
+        long keyOffsetsOffset = Align(queryOffsetsOffset + (offsetCount * sizeof(int)));
+        long total = keyOffsetsOffset + (offsetCount * sizeof(int));
         if (total == 0)
         {
             return default;
         }
 
         ulong start = Reserve(total);
-        return (
+        return new(
             maskCount == 0 ? default : new(Upload(problem.Mask!.Memory[..(int)maskCount], start + (ulong)maskOffset)),
             biasCount == 0 ? default : new(Upload(problem.Bias!.Memory[..(int)biasCount], start + (ulong)biasOffset)),
-            keyCount == 0 ? default : new(Upload<int>(problem.KeyLengths, start + (ulong)keyOffset)));
+            keyCount == 0 ? default : new(Upload<int>(problem.KeyLengths, start + (ulong)keyOffset)),
+            sinkCount == 0 ? default : new(Upload<float>(problem.Sinks, start + (ulong)sinkOffset)),
+            offsetCount == 0 ? default : new(Upload<int>(problem.Varlen!.Query, start + (ulong)queryOffsetsOffset)),
+            offsetCount == 0 ? default : new(Upload<int>(problem.Varlen!.Key, start + (ulong)keyOffsetsOffset)));
     }
 
     public void Dispose() => buffer.Dispose();
@@ -65,3 +74,18 @@ internal sealed class UploadScratch : IDisposable
         return address;
     }
 }
+
+/// <summary>Device addresses of a call's uploads (<see cref="UploadScratch.Stage"/>); null where absent.</summary>
+/// <param name="Mask">The boolean mask.</param>
+/// <param name="Bias">The additive bias.</param>
+/// <param name="KeyLengths">The per-batch key lengths.</param>
+/// <param name="Sinks">The per-query-head sink logits.</param>
+/// <param name="QueryOffsets">A varlen call's <c>cu_seqlens_q</c>.</param>
+/// <param name="KeyOffsets">A varlen call's <c>cu_seqlens_k</c>.</param>
+internal readonly record struct StagedUploads(
+    DevicePointer<bool> Mask,
+    DevicePointer<float> Bias,
+    DevicePointer<int> KeyLengths,
+    DevicePointer<float> Sinks,
+    DevicePointer<int> QueryOffsets,
+    DevicePointer<int> KeyOffsets);

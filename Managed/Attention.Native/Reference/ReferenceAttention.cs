@@ -2,7 +2,8 @@ namespace Attention.Native.Reference;
 
 /// <summary>
 /// Naive float64 attention written straight from the definitions in <see cref="AttentionOptions"/>: every score,
-/// every mask rule spelled out per (query, key), no tiling and no online softmax. It is the oracle both backends are
+/// every mask rule spelled out per (query, key), the sink as one more denominator term, no tiling and no online
+/// softmax. It is the oracle both backends are
 /// tested against and what the perf tool measures errors with; it is O(Lq·Lk) per head and slow on purpose.
 /// </summary>
 public static class ReferenceAttention
@@ -76,13 +77,16 @@ public static class ReferenceAttention
                         max = Math.Max(max, s);
                     }
 
+                    // The sink joins the denominator as one more term exp(sink) with no value row.
+                    double sink = options.Sinks.IsEmpty ? double.NegativeInfinity : options.Sinks.Span[h];
+                    max = Math.Max(max, sink);
                     if (double.IsNegativeInfinity(max))
                     {
                         logSumExp[row] = double.NegativeInfinity;
                         continue;
                     }
 
-                    double sum = 0;
+                    double sum = Math.Exp(sink - max);
                     for (int j = 0; j < lk; j++)
                     {
                         if (visible[j])

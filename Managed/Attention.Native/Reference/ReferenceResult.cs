@@ -17,7 +17,8 @@ public sealed class ReferenceResult
     /// <summary>O, <c>[B, Hq, Lq, Dv]</c>; rows that see no key are 0.</summary>
     public IReadOnlyList<double> Output { get; }
 
-    /// <summary>Natural log-sum-exp per row, <c>[B, Hq, Lq]</c>; −∞ for rows that see no key.</summary>
+    /// <summary>Natural log-sum-exp per row, <c>[B, Hq, Lq]</c>, the sink's term included; −∞ for rows that see no
+    /// key (the sink, with <see cref="AttentionOptions.Sinks"/>).</summary>
     public IReadOnlyList<double> LogSumExp { get; }
 
     /// <summary>Attention weights, <c>[B, Hq, Lq, Lk]</c>; 0 where masked.</summary>

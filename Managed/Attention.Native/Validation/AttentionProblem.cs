@@ -4,7 +4,7 @@ namespace Attention.Native.Validation;
 /// A validated attention call: every size, stride and option checked and resolved, so that backends index without
 /// further checks. Built only by <see cref="AttentionValidator"/>.
 /// </summary>
-internal sealed class AttentionProblem
+internal sealed record AttentionProblem
 {
     public required AttentionShape Shape { get; init; }
 
@@ -48,6 +48,15 @@ internal sealed class AttentionProblem
 
     /// <summary>Per-batch key lengths (copied at validation), or null when every key is valid.</summary>
     public required int[]? KeyLengths { get; init; }
+
+    /// <summary>Per-query-head sink logits (copied at validation), or null for none.</summary>
+    public float[]? Sinks { get; init; }
+
+    /// <summary>The packed sequences of a varlen call, or null for a padded <c>[B, H, L, D]</c> one.</summary>
+    public VarlenOffsets? Varlen { get; init; }
+
+    /// <summary>The sink logit of query head <paramref name="head"/> (natural log), −∞ without sinks.</summary>
+    public float SinkOf(int head) => Sinks is null ? float.NegativeInfinity : Sinks[head];
 
     public required AttentionMask? Mask { get; init; }
 

@@ -13,8 +13,18 @@ internal static class AttentionValidator
     public readonly record struct OperandLengths(
         long Query, long Key, long Value, long Output, long LogSumExp, long Probabilities);
 
+    /// <param name="shape">The sizes.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="lengths">The operands' lengths.</param>
+    /// <param name="paging">Paged K/V (<see cref="PagedAttentionValidator"/>); null for contiguous K/V.</param>
+    /// <param name="packedSequences">A varlen call's padded extent (<see cref="VarlenValidator"/>): its batch entries
+    /// share strides 0 apart, each reaching only its own packed rows, so the output-overlap check does not apply.</param>
     public static AttentionProblem Validate(
-        AttentionShape shape, AttentionOptions options, OperandLengths lengths, KeyValuePaging? paging = null)
+        AttentionShape shape,
+        AttentionOptions options,
+        OperandLengths lengths,
+        KeyValuePaging? paging = null,
+        bool packedSequences = false)
     {
         ValidateShape(shape);
         var layout = options.Layout;
@@ -31,7 +41,10 @@ internal static class AttentionValidator
         ThrowIfNegative(k, "options.KeyStrides");
         ThrowIfNegative(v, "options.ValueStrides");
         ThrowIfNegative(o, "options.OutputStrides");
-        ThrowIfOverlapping(o, shape.Batch, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim, "options.OutputStrides", "output");
+        if (!packedSequences)
+        {
+            ThrowIfOverlapping(o, shape.Batch, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim, "options.OutputStrides", "output");
+        }
 
         RequireLength(lengths.Query, Extent(q, shape.Batch, shape.QueryHeads, shape.QueryLength, shape.HeadDim),
             "query", "[B, Hq, Lq, D]", shape);
@@ -93,6 +106,7 @@ internal static class AttentionValidator
             WindowLeft = window is { Left: >= 0 } w1 ? w1.Left : -1,
             WindowRight = window is { Right: >= 0 } w2 ? w2.Right : -1,
             KeyLengths = ValidateKeyLengths(options.KeyLengths.Span, shape),
+            Sinks = ValidateSinks(options.Sinks.Span, shape.QueryHeads),
             Mask = options.Mask,
             Bias = options.Bias,
             WantsLogSumExp = lengths.LogSumExp >= 0,
@@ -246,5 +260,30 @@ internal static class AttentionValidator
         }
 
         return keyLengths.ToArray();
+    }
+
+    /// <summary>Copies the sink logits after checking that there is one finite value per query head.</summary>
+    internal static float[]? ValidateSinks(ReadOnlySpan<float> sinks, int queryHeads)
+    {
+        if (sinks.IsEmpty)
+        {
+            return null;
+        }
+
+        if (sinks.Length != queryHeads)
+        {
+            throw new ArgumentException(
+                $"options.Sinks has {sinks.Length} entries; it needs one per query head ({queryHeads}).", "options");
+        }
+
+        foreach (float sink in sinks)
+        {
+            if (!float.IsFinite(sink))
+            {
+                throw new ArgumentOutOfRangeException("options", sink, "options.Sinks values must be finite.");
+            }
+        }
+
+        return sinks.ToArray();
     }
 }

@@ -478,6 +478,8 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
 
             int query = r / p.GroupSize;
             int head = (kvHead * p.GroupSize) + (r % p.GroupSize);
+            float sink = p.SinkOf(head);
+            sum = SinkSoftmax.Fold(max, sum, sink);
             float inverse = sum > 0 ? 1f / sum : 0f;
             T* output = ops.Output + (batch * p.Output.Batch) + (head * p.Output.Head) + (query * p.Output.Sequence);
             for (int x = 0; x < valueDim; x++)
@@ -488,7 +490,7 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             if (ops.LogSumExp is not null)
             {
                 ops.LogSumExp[(((long)batch * p.QueryHeads) + head) * p.QueryLength + query] =
-                    sum > 0 ? (max + MathF.Log2(sum)) * Ln2 : float.NegativeInfinity;
+                    SinkSoftmax.LogSumExp(max + MathF.Log2(sum), sum, sink);
             }
         }
     }

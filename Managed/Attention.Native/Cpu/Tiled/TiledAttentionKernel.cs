@@ -121,6 +121,7 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
         {
             if (pass == 1)
             {
+                FoldSinks(p, rowMax, rowSum, head, rowCount);
                 PrepareProbabilities(p, ops.Probabilities, rowMax, rowSum, batch, head, firstRow, rowCount);
             }
 
@@ -184,7 +185,27 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             }
         }
 
+        if (!p.WantsProbabilities)
+        {
+            FoldSinks(p, rowMax, rowSum, head, rowCount);
+        }
+
         StoreOutputs(p, ops, ot, rowMax, rowSum, batch, head, firstRow, rowCount);
+    }
+
+    /// <summary>Adds the head's sink to each row's sum once the rows have seen every key (<see cref="SinkSoftmax"/>).</summary>
+    private static void FoldSinks(AttentionProblem p, float* rowMax, float* rowSum, int head, int rowCount)
+    {
+        if (p.Sinks is null)
+        {
+            return;
+        }
+
+        float sink = p.Sinks[head];
+        for (int r = 0; r < rowCount; r++)
+        {
+            rowSum[r] = SinkSoftmax.Fold(rowMax[r], rowSum[r], sink);
+        }
     }
 
     /// <summary>Copies the item's queries into transposed row tiles, pre-multiplied by scale·log2(e) for exp2.</summary>
@@ -377,7 +398,7 @@ internal static unsafe class TiledAttentionKernel<TOps, TVec>
             {
                 // In the probabilities pass rowMax already became the base-2 log-sum-exp.
                 float log2 = p.WantsProbabilities ? rowMax[r] : rowMax[r] + MathF.Log2(sum);
-                lse[r] = sum > 0 ? log2 * Ln2 : float.NegativeInfinity;
+                lse[r] = SinkSoftmax.LogSumExp(log2, sum, p.SinkOf(head));
             }
         }
     }
