@@ -222,6 +222,162 @@ public abstract class AttentionBackend : IDisposable
         RunCore(problem, query, key, value, output, logSumExp, probabilities);
     }
 
+    /// <summary>
+    /// The gradients of <see cref="ScaledDotProductAttention{T}(AttentionShape, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionOptions?, AttentionTensor{float}?, AttentionTensor{float}?)"/>
+    /// with respect to Q, K, V (and the bias), given the gradient of its output: FlashAttention-2's backward, which
+    /// recomputes the scores block by block from Q, K and the forward's log-sum-exp and never stores an
+    /// <c>Lq × Lk</c> matrix.
+    /// </summary>
+    /// <typeparam name="T">Operand element type: float, Half or BFloat16 (accumulated in float).</typeparam>
+    /// <param name="shape">The problem's sizes, as in the forward call.</param>
+    /// <param name="query">Q, <c>[B, Hq, Lq, D]</c> in the layout of <paramref name="options"/>.</param>
+    /// <param name="key">K, <c>[B, Hkv, Lk, D]</c>.</param>
+    /// <param name="value">V, <c>[B, Hkv, Lk, Dv]</c>.</param>
+    /// <param name="output">O, <c>[B, Hq, Lq, Dv]</c>, the forward's output for these operands and options.</param>
+    /// <param name="logSumExp"><c>[B, Hq, Lq]</c>, the forward's log-sum-exp for these operands and options.</param>
+    /// <param name="outputGrad">dO, <c>[B, Hq, Lq, Dv]</c>, with the output's strides.</param>
+    /// <param name="queryGrad">dQ, written, with the query's strides.</param>
+    /// <param name="keyGrad">dK, written, with the key's strides; summed over the query heads of each group (GQA/MQA).</param>
+    /// <param name="valueGrad">dV, written, with the value's strides; summed over the query heads of each group.</param>
+    /// <param name="options">The forward call's options; null for the defaults.</param>
+    /// <param name="biasGrad">Optional gradient of <see cref="AttentionOptions.Bias"/>, written in the bias's broadcast
+    /// shape <c>[B|1, Hq|1, Lq, Lk]</c> (summed over the broadcast dims); null when not wanted.</param>
+    /// <remarks>Rows that see no key (their log-sum-exp is −∞) and keys no row sees get zero gradients.</remarks>
+    /// <exception cref="ArgumentNullException">A required tensor is null.</exception>
+    /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it),
+    /// a gradient's strides make its elements overlap, <paramref name="biasGrad"/> is given without a bias or with
+    /// another length than the bias's, a tensor belongs to another backend, or a gradient is also another operand of
+    /// the call or overlaps one.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A shape dimension is below 1, an option is out of its range, or a
+    /// head dim is above the backend's limit.</exception>
+    /// <exception cref="ObjectDisposedException">The backend or a tensor was disposed.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend has no
+    /// backward or cannot run an option (the message names it).</exception>
+    public void ScaledDotProductAttentionBackward<T>(
+        AttentionShape shape,
+        AttentionTensor<T> query,
+        AttentionTensor<T> key,
+        AttentionTensor<T> value,
+        AttentionTensor<T> output,
+        AttentionTensor<float> logSumExp,
+        AttentionTensor<T> outputGrad,
+        AttentionTensor<T> queryGrad,
+        AttentionTensor<T> keyGrad,
+        AttentionTensor<T> valueGrad,
+        AttentionOptions? options = null,
+        AttentionTensor<float>? biasGrad = null)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ElementType.ThrowIfNotOperand<T>();
+        ThrowIfForeign(query ?? throw new ArgumentNullException(nameof(query)), nameof(query));
+        ThrowIfForeign(key ?? throw new ArgumentNullException(nameof(key)), nameof(key));
+        ThrowIfForeign(value ?? throw new ArgumentNullException(nameof(value)), nameof(value));
+        ThrowIfForeign(output ?? throw new ArgumentNullException(nameof(output)), nameof(output));
+        ThrowIfForeign(logSumExp ?? throw new ArgumentNullException(nameof(logSumExp)), nameof(logSumExp));
+        ThrowIfForeign(outputGrad ?? throw new ArgumentNullException(nameof(outputGrad)), nameof(outputGrad));
+        ThrowIfForeign(queryGrad ?? throw new ArgumentNullException(nameof(queryGrad)), nameof(queryGrad));
+        ThrowIfForeign(keyGrad ?? throw new ArgumentNullException(nameof(keyGrad)), nameof(keyGrad));
+        ThrowIfForeign(valueGrad ?? throw new ArgumentNullException(nameof(valueGrad)), nameof(valueGrad));
+        ThrowIfForeign(biasGrad, nameof(biasGrad));
+        options ??= AttentionOptions.Default;
+        ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
+        ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
+        object?[] inputs = [query, key, value, output, logSumExp, outputGrad, options.Mask?.Tensor, options.Bias?.Tensor];
+        ThrowIfAmong(queryGrad, inputs, nameof(queryGrad));
+        ThrowIfAmong(keyGrad, [.. inputs, queryGrad], nameof(keyGrad));
+        ThrowIfAmong(valueGrad, [.. inputs, queryGrad, keyGrad], nameof(valueGrad));
+        ThrowIfAmong(biasGrad, [.. inputs, queryGrad, keyGrad, valueGrad], nameof(biasGrad));
+        new BackwardOverlaps
+        {
+            Query = HostBytes(query),
+            Key = HostBytes(key),
+            Value = HostBytes(value),
+            Output = HostBytes(output),
+            LogSumExp = HostBytes(logSumExp),
+            OutputGrad = HostBytes(outputGrad),
+            Mask = ScoresBytes(options.Mask),
+            Bias = ScoresBytes(options.Bias),
+            QueryGrad = HostBytes(queryGrad),
+            KeyGrad = HostBytes(keyGrad),
+            ValueGrad = HostBytes(valueGrad),
+            BiasGrad = biasGrad is null ? default : HostBytes(biasGrad),
+        }.ThrowIfAny();
+        var problem = AttentionBackwardValidator.Validate(shape, options, new(
+            query.Length, key.Length, value.Length, output.Length, logSumExp.Length, outputGrad.Length,
+            queryGrad.Length, keyGrad.Length, valueGrad.Length, biasGrad?.Length ?? -1));
+        RunBackwardCore(problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad);
+    }
+
+    /// <summary>
+    /// The backward on host memory: the span convenience call of
+    /// <see cref="ScaledDotProductAttentionBackward{T}(AttentionShape, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{float}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionOptions?, AttentionTensor{float}?)"/>.
+    /// The CPU backend works on the spans in place; a GPU backend copies them in and the gradients out.
+    /// </summary>
+    /// <typeparam name="T">Operand element type: float, Half or BFloat16 (accumulated in float).</typeparam>
+    /// <param name="shape">The problem's sizes, as in the forward call.</param>
+    /// <param name="query">Q, <c>[B, Hq, Lq, D]</c> in the layout of <paramref name="options"/>.</param>
+    /// <param name="key">K, <c>[B, Hkv, Lk, D]</c>.</param>
+    /// <param name="value">V, <c>[B, Hkv, Lk, Dv]</c>.</param>
+    /// <param name="output">O, <c>[B, Hq, Lq, Dv]</c>, the forward's output for these operands and options.</param>
+    /// <param name="logSumExp"><c>[B, Hq, Lq]</c>, the forward's log-sum-exp for these operands and options.</param>
+    /// <param name="outputGrad">dO, <c>[B, Hq, Lq, Dv]</c>, with the output's strides.</param>
+    /// <param name="queryGrad">dQ, written, with the query's strides.</param>
+    /// <param name="keyGrad">dK, written, with the key's strides; summed over the query heads of each group (GQA/MQA).</param>
+    /// <param name="valueGrad">dV, written, with the value's strides; summed over the query heads of each group.</param>
+    /// <param name="options">The forward call's options; null for the defaults.</param>
+    /// <param name="biasGrad">Optional gradient of <see cref="AttentionOptions.Bias"/> in the bias's broadcast shape
+    /// <c>[B|1, Hq|1, Lq, Lk]</c> (summed over the broadcast dims); empty when not wanted.</param>
+    /// <remarks>Rows that see no key (their log-sum-exp is −∞) and keys no row sees get zero gradients.</remarks>
+    /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it),
+    /// a gradient's strides make its elements overlap, <paramref name="biasGrad"/> is given without a bias or with
+    /// another length than the bias's, or a gradient overlaps another operand of the call.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A shape dimension is below 1, an option is out of its range, or a
+    /// head dim is above the backend's limit.</exception>
+    /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend has no
+    /// backward or cannot run an option (the message names it).</exception>
+    public void ScaledDotProductAttentionBackward<T>(
+        AttentionShape shape,
+        ReadOnlySpan<T> query,
+        ReadOnlySpan<T> key,
+        ReadOnlySpan<T> value,
+        ReadOnlySpan<T> output,
+        ReadOnlySpan<float> logSumExp,
+        ReadOnlySpan<T> outputGrad,
+        Span<T> queryGrad,
+        Span<T> keyGrad,
+        Span<T> valueGrad,
+        AttentionOptions? options = null,
+        Span<float> biasGrad = default)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ElementType.ThrowIfNotOperand<T>();
+        options ??= AttentionOptions.Default;
+        ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
+        ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
+        new BackwardOverlaps
+        {
+            Query = MemoryMarshal.AsBytes(query),
+            Key = MemoryMarshal.AsBytes(key),
+            Value = MemoryMarshal.AsBytes(value),
+            Output = MemoryMarshal.AsBytes(output),
+            LogSumExp = MemoryMarshal.AsBytes(logSumExp),
+            OutputGrad = MemoryMarshal.AsBytes(outputGrad),
+            Mask = ScoresBytes(options.Mask),
+            Bias = ScoresBytes(options.Bias),
+            QueryGrad = MemoryMarshal.AsBytes((ReadOnlySpan<T>)queryGrad),
+            KeyGrad = MemoryMarshal.AsBytes((ReadOnlySpan<T>)keyGrad),
+            ValueGrad = MemoryMarshal.AsBytes((ReadOnlySpan<T>)valueGrad),
+            BiasGrad = MemoryMarshal.AsBytes((ReadOnlySpan<float>)biasGrad),
+        }.ThrowIfAny();
+        var problem = AttentionBackwardValidator.Validate(shape, options, new(
+            query.Length, key.Length, value.Length, output.Length, logSumExp.Length, outputGrad.Length,
+            queryGrad.Length, keyGrad.Length, valueGrad.Length, biasGrad.IsEmpty ? -1 : biasGrad.Length));
+        RunBackwardCore(problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad);
+    }
+
     /// <summary>Waits until all work queued on this backend has finished (a no-op on the CPU).</summary>
     public virtual void Synchronize()
     {
@@ -272,6 +428,34 @@ public abstract class AttentionBackend : IDisposable
         Span<T> output,
         Span<float> logSumExp,
         Span<float> probabilities)
+        where T : unmanaged;
+
+    private protected abstract void RunBackwardCore<T>(
+        AttentionBackwardProblem problem,
+        AttentionTensor<T> query,
+        AttentionTensor<T> key,
+        AttentionTensor<T> value,
+        AttentionTensor<T> output,
+        AttentionTensor<float> logSumExp,
+        AttentionTensor<T> outputGrad,
+        AttentionTensor<T> queryGrad,
+        AttentionTensor<T> keyGrad,
+        AttentionTensor<T> valueGrad,
+        AttentionTensor<float>? biasGrad)
+        where T : unmanaged;
+
+    private protected abstract void RunBackwardCore<T>(
+        AttentionBackwardProblem problem,
+        ReadOnlySpan<T> query,
+        ReadOnlySpan<T> key,
+        ReadOnlySpan<T> value,
+        ReadOnlySpan<T> output,
+        ReadOnlySpan<float> logSumExp,
+        ReadOnlySpan<T> outputGrad,
+        Span<T> queryGrad,
+        Span<T> keyGrad,
+        Span<T> valueGrad,
+        Span<float> biasGrad)
         where T : unmanaged;
 
     /// <summary>

@@ -97,6 +97,74 @@ public sealed class CpuBackend : AttentionBackend
         }
     }
 
+    private protected override unsafe void RunBackwardCore<T>(
+        AttentionBackwardProblem problem,
+        AttentionTensor<T> query,
+        AttentionTensor<T> key,
+        AttentionTensor<T> value,
+        AttentionTensor<T> output,
+        AttentionTensor<float> logSumExp,
+        AttentionTensor<T> outputGrad,
+        AttentionTensor<T> queryGrad,
+        AttentionTensor<T> keyGrad,
+        AttentionTensor<T> valueGrad,
+        AttentionTensor<float>? biasGrad)
+    {
+        RunBackward(problem, new BackwardOperands<T>
+        {
+            Query = CpuTensor<T>.PointerOf(query),
+            Key = CpuTensor<T>.PointerOf(key),
+            Value = CpuTensor<T>.PointerOf(value),
+            Output = CpuTensor<T>.PointerOf(output),
+            LogSumExp = CpuTensor<float>.PointerOf(logSumExp),
+            OutputGrad = CpuTensor<T>.PointerOf(outputGrad),
+            QueryGrad = CpuTensor<T>.PointerOf(queryGrad),
+            KeyGrad = CpuTensor<T>.PointerOf(keyGrad),
+            ValueGrad = CpuTensor<T>.PointerOf(valueGrad),
+            BiasGrad = CpuTensor<float>.PointerOf(biasGrad),
+        });
+    }
+
+    private protected override unsafe void RunBackwardCore<T>(
+        AttentionBackwardProblem problem,
+        ReadOnlySpan<T> query,
+        ReadOnlySpan<T> key,
+        ReadOnlySpan<T> value,
+        ReadOnlySpan<T> output,
+        ReadOnlySpan<float> logSumExp,
+        ReadOnlySpan<T> outputGrad,
+        Span<T> queryGrad,
+        Span<T> keyGrad,
+        Span<T> valueGrad,
+        Span<float> biasGrad)
+    {
+        fixed (T* q = query)
+        fixed (T* k = key)
+        fixed (T* v = value)
+        fixed (T* o = output)
+        fixed (float* lse = logSumExp)
+        fixed (T* dO = outputGrad)
+        fixed (T* dQ = queryGrad)
+        fixed (T* dK = keyGrad)
+        fixed (T* dV = valueGrad)
+        fixed (float* dBias = biasGrad)
+        {
+            RunBackward(problem, new BackwardOperands<T>
+            {
+                Query = q,
+                Key = k,
+                Value = v,
+                Output = o,
+                LogSumExp = lse,
+                OutputGrad = dO,
+                QueryGrad = dQ,
+                KeyGrad = dK,
+                ValueGrad = dV,
+                BiasGrad = problem.WantsBiasGrad ? dBias : null,
+            });
+        }
+    }
+
     /// <summary>Rejects what the CPU kernels cannot hold: head dims above <see cref="MaxHeadDim"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A head dim is above the limit.</exception>
     internal static void ThrowIfBeyondLimits(AttentionProblem problem)
@@ -135,6 +203,15 @@ public sealed class CpuBackend : AttentionBackend
             Bias = biasPointer,
         };
         CpuKernels.Run(Variant, problem, operands, ThreadCount);
+    }
+
+    private unsafe void RunBackward<T>(AttentionBackwardProblem problem, BackwardOperands<T> operands)
+        where T : unmanaged
+    {
+        ThrowIfBeyondLimits(problem.Forward);
+        using var mask = Pin(problem.Forward.Mask, out bool* maskPointer);
+        using var bias = Pin(problem.Forward.Bias, out float* biasPointer);
+        CpuKernels.RunBackward(Variant, problem, operands with { Mask = maskPointer, Bias = biasPointer }, ThreadCount);
     }
 
     /// <summary>

@@ -28,6 +28,11 @@ internal static unsafe class CpuKernels
         }
     }
 
+    /// <summary>The attention backward in <paramref name="variant"/>.</summary>
+    public static void RunBackward<T>(CpuKernelVariant variant, AttentionBackwardProblem problem, in BackwardOperands<T> operands, int threads)
+        where T : unmanaged =>
+        throw new NotSupportedException("The CPU attention backward kernel is not built in this commit.");
+
     /// <summary>
     /// The decode kernel over K and V from <paramref name="rows"/> (an int8 key/value cache and its scales) in
     /// <paramref name="variant"/>; the caller checked that it takes the problem (<see cref="UsesDecodeKernel"/>).

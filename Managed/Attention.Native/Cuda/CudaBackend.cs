@@ -238,6 +238,37 @@ public sealed class CudaBackend : AttentionBackend
         Span<float> probabilities) =>
         CudaSpanAttention.Run(this, problem, query, key, value, output, logSumExp, probabilities);
 
+    /// <summary>Throws <see cref="NotSupportedException"/> naming the backward: this backend has no backward kernels.</summary>
+    private protected override void RunBackwardCore<T>(
+        AttentionBackwardProblem problem,
+        AttentionTensor<T> query,
+        AttentionTensor<T> key,
+        AttentionTensor<T> value,
+        AttentionTensor<T> output,
+        AttentionTensor<float> logSumExp,
+        AttentionTensor<T> outputGrad,
+        AttentionTensor<T> queryGrad,
+        AttentionTensor<T> keyGrad,
+        AttentionTensor<T> valueGrad,
+        AttentionTensor<float>? biasGrad) => throw BackwardNotSupported();
+
+    /// <summary>Throws <see cref="NotSupportedException"/> naming the backward: this backend has no backward kernels.</summary>
+    private protected override void RunBackwardCore<T>(
+        AttentionBackwardProblem problem,
+        ReadOnlySpan<T> query,
+        ReadOnlySpan<T> key,
+        ReadOnlySpan<T> value,
+        ReadOnlySpan<T> output,
+        ReadOnlySpan<float> logSumExp,
+        ReadOnlySpan<T> outputGrad,
+        Span<T> queryGrad,
+        Span<T> keyGrad,
+        Span<T> valueGrad,
+        Span<float> biasGrad) => throw BackwardNotSupported();
+
+    private static NotSupportedException BackwardNotSupported() =>
+        new("The CUDA backend has no attention backward (ScaledDotProductAttentionBackward); run it on the CPU backend.");
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {

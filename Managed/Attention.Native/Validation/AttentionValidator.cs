@@ -30,7 +30,7 @@ internal static class AttentionValidator
         ThrowIfNegative(k, "options.KeyStrides");
         ThrowIfNegative(v, "options.ValueStrides");
         ThrowIfNegative(o, "options.OutputStrides");
-        ThrowIfOverlapping(o, shape);
+        ThrowIfOverlapping(o, shape.Batch, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim, "options.OutputStrides", "output");
 
         RequireLength(lengths.Query, Extent(q, shape.Batch, shape.QueryHeads, shape.QueryLength, shape.HeadDim),
             "query", "[B, Hq, Lq, D]", shape);
@@ -132,15 +132,16 @@ internal static class AttentionValidator
         }
     }
 
-    /// <summary>Rejects output strides under which two output elements share memory (a write race).</summary>
-    private static void ThrowIfOverlapping(TensorStrides strides, AttentionShape shape)
+    /// <summary>Rejects strides of a written tensor under which two of its elements share memory (a write race).</summary>
+    internal static void ThrowIfOverlapping(
+        TensorStrides strides, int batch, int heads, int length, int dim, string stridesName, string tensorName)
     {
         Span<(long Stride, long Count)> dims =
         [
-            (strides.Batch, shape.Batch), (strides.Head, shape.QueryHeads), (strides.Sequence, shape.QueryLength),
+            (strides.Batch, batch), (strides.Head, heads), (strides.Sequence, length),
         ];
         dims.Sort((a, b) => a.Stride.CompareTo(b.Stride));
-        long extent = shape.ValueHeadDim;
+        long extent = dim;
         foreach (var (stride, count) in dims)
         {
             if (count == 1)
@@ -151,7 +152,8 @@ internal static class AttentionValidator
             if (stride < extent)
             {
                 throw new ArgumentException(
-                    $"options.OutputStrides {strides} make output elements overlap for shape {shape}.", "options");
+                    $"{stridesName} {strides} make {tensorName} elements overlap for [{batch}, {heads}, {length}, {dim}].",
+                    "options");
             }
 
             extent = (stride * (count - 1)) + extent;
@@ -162,11 +164,11 @@ internal static class AttentionValidator
     /// <see cref="TensorStrides.RequiredLength"/> without wrapping: in <see cref="long"/> arithmetic huge strides wrap to a
     /// small length that passes the check, and the kernels then address memory far outside the operand.
     /// </summary>
-    private static Int128 Extent(TensorStrides strides, int batch, int heads, int length, int dim) =>
+    internal static Int128 Extent(TensorStrides strides, int batch, int heads, int length, int dim) =>
         ((Int128)(batch - 1) * strides.Batch) + ((Int128)(heads - 1) * strides.Head) +
         ((Int128)(length - 1) * strides.Sequence) + dim;
 
-    private static void RequireLength(long actual, Int128 required, string parameter, string logical, AttentionShape shape)
+    internal static void RequireLength(long actual, Int128 required, string parameter, string logical, AttentionShape shape)
     {
         if (actual < required)
         {
