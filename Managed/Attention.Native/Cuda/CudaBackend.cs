@@ -1,3 +1,4 @@
+using Attention.Native.Cuda.Backward;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Mma;
 using Attention.Native.Cuda.Simt;
@@ -24,10 +25,12 @@ public sealed class CudaBackend : AttentionBackend
     private readonly PrimaryContextHandle context;
     private readonly UploadScratch scratch;
     private readonly DeviceScratch splitKvWorkspace;
+    private readonly DeviceScratch backwardWorkspace;
     private readonly ModuleSlot<AttentionSimtKernels> kernels = new();
     private readonly ModuleSlot<AttentionSplitKvKernels> splitKvKernels = new();
     private readonly ModuleSlot<AttentionMmaKernels> mmaKernels = new();
     private readonly ModuleSlot<AttentionMmaKernels> mmaTf32Kernels = new();
+    private readonly ModuleSlot<AttentionBackwardKernels> backwardKernels = new();
     private volatile bool disposed;
 
     /// <summary>Creates a CUDA backend on a device.</summary>
@@ -67,6 +70,7 @@ public sealed class CudaBackend : AttentionBackend
 
         scratch = new UploadScratch(this);
         splitKvWorkspace = new DeviceScratch(this, 1 << 20);
+        backwardWorkspace = new DeviceScratch(this, 1 << 20);
     }
 
     /// <inheritdoc />
@@ -103,6 +107,9 @@ public sealed class CudaBackend : AttentionBackend
 
     /// <summary>The split-KV kernel's partial outputs and log-sum-exps, reused call after call (grow-only).</summary>
     internal DeviceScratch SplitKvWorkspace => splitKvWorkspace;
+
+    /// <summary>The backward's fp32 dQ accumulator and delta, reused call after call (grow-only).</summary>
+    internal DeviceScratch BackwardWorkspace => backwardWorkspace;
 
     /// <summary>The kernel every call must use (options, else <c>ATTENTION_NATIVE_CUDA_KERNEL</c>); null to choose per call.</summary>
     internal CudaAttentionKernel? ForcedKernel { get; }
@@ -192,6 +199,17 @@ public sealed class CudaBackend : AttentionBackend
         }
     }
 
+    /// <summary>The backward kernels (<c>attention_backward</c>), loaded (JIT-compiled) on first use and cached for the
+    /// backend's lifetime (a failed load too).</summary>
+    internal AttentionBackwardKernels BackwardKernels()
+    {
+        lock (LaunchGate)
+        {
+            EnterContext();
+            return backwardKernels.Get(this, static b => AttentionBackwardKernels.Load(b.context, b.device));
+        }
+    }
+
     /// <summary>Device memory of <paramref name="bytes"/>, zero-filled in stream order.</summary>
     internal DeviceMemoryHandle AllocateZeroed(nuint bytes)
     {
@@ -238,7 +256,6 @@ public sealed class CudaBackend : AttentionBackend
         Span<float> probabilities) =>
         CudaSpanAttention.Run(this, problem, query, key, value, output, logSumExp, probabilities);
 
-    /// <summary>Throws <see cref="NotSupportedException"/> naming the backward: this backend has no backward kernels.</summary>
     private protected override void RunBackwardCore<T>(
         AttentionBackwardProblem problem,
         AttentionTensor<T> query,
@@ -250,9 +267,16 @@ public sealed class CudaBackend : AttentionBackend
         AttentionTensor<T> queryGrad,
         AttentionTensor<T> keyGrad,
         AttentionTensor<T> valueGrad,
-        AttentionTensor<float>? biasGrad) => throw BackwardNotSupported();
+        AttentionTensor<float>? biasGrad)
+    {
+        var prepared = CudaAttentionBackward.Prepare<T>(this, problem);
+        CudaAttentionBackward.Launch(this, prepared, problem, new BackwardPointers<T>(
+            CudaTensor<T>.PointerOf(query), CudaTensor<T>.PointerOf(key), CudaTensor<T>.PointerOf(value),
+            CudaTensor<T>.PointerOf(output), CudaTensor<float>.PointerOf(logSumExp), CudaTensor<T>.PointerOf(outputGrad),
+            CudaTensor<T>.PointerOf(queryGrad), CudaTensor<T>.PointerOf(keyGrad), CudaTensor<T>.PointerOf(valueGrad),
+            CudaTensor<float>.PointerOf(biasGrad)));
+    }
 
-    /// <summary>Throws <see cref="NotSupportedException"/> naming the backward: this backend has no backward kernels.</summary>
     private protected override void RunBackwardCore<T>(
         AttentionBackwardProblem problem,
         ReadOnlySpan<T> query,
@@ -264,10 +288,9 @@ public sealed class CudaBackend : AttentionBackend
         Span<T> queryGrad,
         Span<T> keyGrad,
         Span<T> valueGrad,
-        Span<float> biasGrad) => throw BackwardNotSupported();
-
-    private static NotSupportedException BackwardNotSupported() =>
-        new("The CUDA backend has no attention backward (ScaledDotProductAttentionBackward); run it on the CPU backend.");
+        Span<float> biasGrad) =>
+        CudaSpanAttentionBackward.Run(
+            this, problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
@@ -285,8 +308,10 @@ public sealed class CudaBackend : AttentionBackend
             splitKvKernels.Dispose();
             mmaKernels.Dispose();
             mmaTf32Kernels.Dispose();
+            backwardKernels.Dispose();
             scratch.Dispose();
             splitKvWorkspace.Dispose();
+            backwardWorkspace.Dispose();
             context.Dispose();
         }
     }
