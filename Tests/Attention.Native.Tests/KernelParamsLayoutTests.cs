@@ -20,6 +20,9 @@ public sealed partial class KernelParamsLayoutTests
         Describe<AttentionParams<float>>(AttentionParams<float>.NativeSize, AttentionParams<float>.NativeOffsets, AttentionParams<float>.Kernels),
         Describe<AttentionParams<Half>>(AttentionParams<Half>.NativeSize, AttentionParams<Half>.NativeOffsets, AttentionParams<Half>.Kernels),
         Describe<AttentionParams<BFloat16>>(AttentionParams<BFloat16>.NativeSize, AttentionParams<BFloat16>.NativeOffsets, AttentionParams<BFloat16>.Kernels),
+        Describe<AttentionBackwardParams<float>>(AttentionBackwardParams<float>.NativeSize, AttentionBackwardParams<float>.NativeOffsets, AttentionBackwardParams<float>.Kernels),
+        Describe<AttentionBackwardParams<Half>>(AttentionBackwardParams<Half>.NativeSize, AttentionBackwardParams<Half>.NativeOffsets, AttentionBackwardParams<Half>.Kernels),
+        Describe<AttentionBackwardParams<BFloat16>>(AttentionBackwardParams<BFloat16>.NativeSize, AttentionBackwardParams<BFloat16>.NativeOffsets, AttentionBackwardParams<BFloat16>.Kernels),
         Describe<AdditiveAttentionParams>(AdditiveAttentionParams.NativeSize, AdditiveAttentionParams.NativeOffsets, AdditiveAttentionParams.Kernels),
     ];
 

@@ -26,6 +26,9 @@ internal sealed class AttentionBackwardKernels : IDisposable
     /// <summary>Every entry point, with its kernel or why it could not be had.</summary>
     public IReadOnlyList<KernelEntry> Entries => [.. entries.Values];
 
+    /// <summary>The JIT's info log (registers, spills, shared memory per kernel).</summary>
+    public string InfoLog => module.InfoLog;
+
     /// <summary>Loads the module into <paramref name="context"/>.</summary>
     /// <exception cref="InvalidOperationException">The PTX is not embedded in this build.</exception>
     /// <exception cref="CudaException">The JIT failed (the message holds its log). A missing kernel fails only its
