@@ -1,5 +1,6 @@
-// Runs the real Native/attention_backward.cu source on the CPU — its three launches (prepare, simt, dq) as the
-// managed launcher queues them, each CUDA thread a fiber (cuda_fiber_runtime.hpp) — and compares dQ, dK, dV and the
+// Runs the real Native/attention_backward.cu and attention_backward_mma.cu sources on the CPU — the three launches
+// (prepare, simt or mma, dq) as the managed launcher queues them; problems the mma kernel takes (f16/bf16, D = Dv = 64
+// or 128; a quarter of the cases are drawn so) run both middle kernels, each CUDA thread a fiber (cuda_fiber_runtime.hpp) — and compares dQ, dK, dV and the
 // bias gradient with a float64 backward over the random problems of the forward emulations (reference_attention.hpp:
 // GQA, BHSD/BSHD and padded strides, masks and biases broadcast or not with −∞ entries and empty rows, key lengths
 // with 0, both causal alignments, windows, softcap, f32/f16/bf16). The backward's inputs are the float64 forward's
@@ -13,9 +14,14 @@
 
 #include "emulation/cuda_fiber_runtime.hpp"
 
+#define ATTENTION_EMULATION 1
+#undef __launch_bounds__
+#define __launch_bounds__(...)
+
 CUDA_EMULATION_DYNAMIC_SHARED(attention, float, shared);
 
 #include "attention_backward.cu"
+#include "attention_backward_mma.cu"
 
 #include "emulation/reference_attention.hpp"
 #include "emulation/attention_check.hpp"
@@ -28,15 +34,25 @@ template <typename T> struct KernelsOf;
 template <> struct KernelsOf<float> {
   static constexpr auto prepare = &attention_backward_prepare_f32, simt = &attention_backward_simt_f32,
                         dq = &attention_backward_dq_f32;
+  static constexpr void (*mma64)(const attention::AttentionBackwardParams<float>) = nullptr;
+  static constexpr void (*mma128)(const attention::AttentionBackwardParams<float>) = nullptr;
 };
 template <> struct KernelsOf<__half> {
   static constexpr auto prepare = &attention_backward_prepare_f16, simt = &attention_backward_simt_f16,
-                        dq = &attention_backward_dq_f16;
+                        dq = &attention_backward_dq_f16, mma64 = &attention_backward_mma_d64_f16,
+                        mma128 = &attention_backward_mma_d128_f16;
 };
 template <> struct KernelsOf<__nv_bfloat16> {
   static constexpr auto prepare = &attention_backward_prepare_bf16, simt = &attention_backward_simt_bf16,
-                        dq = &attention_backward_dq_bf16;
+                        dq = &attention_backward_dq_bf16, mma64 = &attention_backward_mma_d64_bf16,
+                        mma128 = &attention_backward_mma_d128_bf16;
 };
+
+// Whether the managed launcher sends the problem to attention_backward_mma (CudaAttentionBackward.Prepare).
+template <typename T>
+bool mma_takes(const Problem& p) {
+  return !std::is_same_v<T, float> && p.head_dim == p.value_dim && (p.head_dim == 64 || p.head_dim == 128);
+}
 
 // What the backward reads besides q, k, v (already rounded to T in the problem) and what it must produce.
 struct Backward {
@@ -146,15 +162,36 @@ double compare(int id, const char* type, const Problem& p, const char* name, con
   return std::sqrt(err2 / count) / std::fmax(std::sqrt(ref2 / count), floor);
 }
 
+// The problem with D = Dv = `dim`: fresh operands of that width in the same layouts (padding gaps kept).
+Problem with_head_dim(const Problem& drawn, int dim) {
+  Problem p = drawn;
+  p.head_dim = p.value_dim = dim;
+  // make_strides' layouts: the row is the smaller of the head and sequence strides, BSHD where the head's is.
+  auto restride = [&](emulation::Strides s, int heads, int len, int old_dim) {
+    return emulation::make_strides(s.h <= s.s, heads, len, dim, static_cast<int>(std::min(s.h, s.s) - old_dim));
+  };
+  p.qs = restride(drawn.qs, p.q_heads, p.q_len, drawn.head_dim);
+  p.ks = restride(drawn.ks, p.kv_heads, p.k_len, drawn.head_dim);
+  p.vs = restride(drawn.vs, p.kv_heads, p.k_len, drawn.value_dim);
+  p.os = restride(drawn.os, p.q_heads, p.q_len, drawn.value_dim);
+  auto fill = [&](std::vector<float>& x, long long n) {
+    x.resize(n);
+    for (auto& e : x) e = emulation::uniformf(-1.0f, 1.0f);
+  };
+  fill(p.q, emulation::extent(p.qs, p.batch, p.q_heads, p.q_len, dim));
+  fill(p.k, emulation::extent(p.ks, p.batch, p.kv_heads, p.k_len, dim));
+  fill(p.v, emulation::extent(p.vs, p.batch, p.kv_heads, p.k_len, dim));
+  return p;
+}
+
 struct Errors {
   double dq = 0, dk = 0, dv = 0, bias = 0;
 };
 
 template <typename T>
-Errors run_case(int id, Problem& p, double tolerance) {
+Errors run_case(int id, Problem& p, double tolerance, bool mma) {
   using E = emulation::Element<T>;
-  const char* type = E::name;
-  emulation::round_operands<T>(p);
+  const char* type = mma ? (std::is_same_v<T, __half> ? "f16 mma" : "bf16 mma") : E::name;
   const emulation::Result forward = emulation::reference(p);
   // The forward's outputs as a training step hands them to the backward: O in T, lse in float; dO random in T.
   std::vector<float> o(emulation::extent(p.os, p.batch, p.q_heads, p.q_len, p.value_dim), 0.0f), d_o(o.size());
@@ -207,9 +244,21 @@ Errors run_case(int id, Problem& p, double tolerance) {
   const dim3 rows_grid((p.q_len + 3) / 4, p.q_heads, p.batch);
   const size_t shared_bytes = attention::backward_shared_floats(p.head_dim, p.value_dim) * sizeof(float);
   bool overrun = emulation::launch(rows_grid, dim3(32, 4), 0, [&] { KernelsOf<T>::prepare(a); }).shared_overrun;
-  overrun |= emulation::launch(dim3((p.k_len + attention::kBwdBlockN - 1) / attention::kBwdBlockN, p.kv_heads, p.batch),
-                               dim3(attention::kBwdThreads), shared_bytes, [&] { KernelsOf<T>::simt(a); })
-                 .shared_overrun;
+  if (!mma) {
+    overrun |= emulation::launch(dim3((p.k_len + attention::kBwdBlockN - 1) / attention::kBwdBlockN, p.kv_heads, p.batch),
+                                 dim3(attention::kBwdThreads), shared_bytes, [&] { KernelsOf<T>::simt(a); })
+                   .shared_overrun;
+  } else {
+    namespace bm = attention::backward_mma;
+    const dim3 grid((p.k_len + bm::kBn - 1) / bm::kBn, p.kv_heads, p.batch);
+    if (p.head_dim == 64) {
+      overrun |= emulation::launch(grid, dim3(bm::kThreads), bm::shared_bytes<64>(), [&] { KernelsOf<T>::mma64(a); })
+                     .shared_overrun;
+    } else {
+      overrun |= emulation::launch(grid, dim3(bm::kThreads), bm::shared_bytes<128>(), [&] { KernelsOf<T>::mma128(a); })
+                     .shared_overrun;
+    }
+  }
   overrun |= emulation::launch(rows_grid, dim3(32, 4), 0, [&] { KernelsOf<T>::dq(a); }).shared_overrun;
   if (overrun) report(id, type, p, "wrote past the dynamic shared memory it was launched with");
 
@@ -266,11 +315,12 @@ int main(int argc, char** argv) {
   const unsigned long long seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 20261206;
   const int only = argc > 3 ? std::atoi(argv[3]) : -1;
   emulation::rng.seed(seed);
-  // Longer query sequences than the forward's default, so that a key block loops over several query blocks.
+  // Longer sequences than the forward's default: a key block loops over several query blocks (16 rows in the SIMT
+  // kernel, 32 or 64 in the mma one) and dQ sums over several key blocks (16 or 64 keys).
   emulation::ProblemLimits limits;
-  limits.max_q_len = 40;
-  limits.max_k_len = 40;
-  double worst[3] = {0, 0, 0};
+  limits.max_q_len = 70;
+  limits.max_k_len = 140;
+  double worst[5] = {0, 0, 0, 0, 0};
   for (int id = 0; id < cases; ++id) {
     emulation::Problem p = emulation::random_problem(limits);
     // Scores of magnitude 30 make P one-hot: its gradient is then the rounding noise of dP − D, which no relative
@@ -280,16 +330,28 @@ int main(int argc, char** argv) {
         for (auto& e : *x) e /= p.magnitude;
       p.magnitude = 1.0f;
     }
+    // A quarter of the cases in the mma kernel's head dims, so that its f16 and bf16 cases are not rare.
+    if (emulation::chance(0.25)) p = with_head_dim(p, emulation::chance(0.5) ? 64 : 128);
     if (only >= 0 && id != only) continue;
-    Errors e;
+    auto worst_of = [](const Errors& e) { return std::fmax(std::fmax(e.dq, e.dk), std::fmax(e.dv, e.bias)); };
     switch (id % 3) {
-      case 0: e = run_case<float>(id, p, 1e-4); break;
-      case 1: e = run_case<__half>(id, p, 2e-3); break;
-      default: e = run_case<__nv_bfloat16>(id, p, 1.5e-2); break;
+      case 0:
+        worst[0] = std::fmax(worst[0], worst_of(run_case<float>(id, p, 1e-4, false)));
+        break;
+      case 1:
+        emulation::round_operands<__half>(p);
+        worst[1] = std::fmax(worst[1], worst_of(run_case<__half>(id, p, 2e-3, false)));
+        if (mma_takes<__half>(p)) worst[3] = std::fmax(worst[3], worst_of(run_case<__half>(id, p, 4e-3, true)));
+        break;
+      default:
+        emulation::round_operands<__nv_bfloat16>(p);
+        worst[2] = std::fmax(worst[2], worst_of(run_case<__nv_bfloat16>(id, p, 1.5e-2, false)));
+        if (mma_takes<__nv_bfloat16>(p)) worst[4] = std::fmax(worst[4], worst_of(run_case<__nv_bfloat16>(id, p, 3e-2, true)));
+        break;
     }
-    worst[id % 3] = std::fmax(worst[id % 3], std::fmax(std::fmax(e.dq, e.dk), std::fmax(e.dv, e.bias)));
   }
-  std::printf("backward emulation: %d cases (seed %llu), worst relative gradient error f32 %.2g, f16 %.2g, bf16 %.2g: %s\n",
-              cases, seed, worst[0], worst[1], worst[2], failures == 0 ? "ok" : "FAILED");
+  std::printf("backward emulation: %d cases (seed %llu), worst relative gradient error f32 %.2g, f16 %.2g, bf16 %.2g, "
+              "mma f16 %.2g, mma bf16 %.2g: %s\n", cases, seed, worst[0], worst[1], worst[2], worst[3], worst[4],
+              failures == 0 ? "ok" : "FAILED");
   return failures == 0 ? 0 : 1;
 }

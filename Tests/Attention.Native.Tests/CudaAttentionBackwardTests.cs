@@ -58,6 +58,37 @@ public sealed class CudaAttentionBackwardTests
         }
     }
 
+    /// <summary>The mma cases again with the backend forced to SIMT: Half and BFloat16 at D = 64 and 128 on
+    /// <c>attention_backward_simt</c>, which the automatic choice never sends there.</summary>
+    [CudaTheory]
+    [InlineData("mma-d64-everything", "Half")]
+    [InlineData("mma-d64-everything", "BFloat16")]
+    [InlineData("mma-d128-gqa-causal", "Half")]
+    public void Simt_forced_gradients_match_the_float64_reference(string name, string type)
+    {
+        var options = new CudaBackendOptions { Kernel = CudaAttentionKernel.Simt };
+        if (type == "Half")
+        {
+            Check<Half>(Cases[name], 4e-3, options);
+        }
+        else
+        {
+            Check<BFloat16>(Cases[name], 3e-2, options);
+        }
+    }
+
+    [CudaFact]
+    public void Forced_mma_rejects_what_it_cannot_run_naming_the_option()
+    {
+        CudaTestEnvironment.SkipUnlessAvailable();
+        var shape = new AttentionShape(1, 1, 1, 3, 3, 32, 32);
+        using var backend = new CudaBackend(new CudaBackendOptions { Kernel = CudaAttentionKernel.Mma });
+        var x = new Half[96];
+        var e = Assert.Throws<NotSupportedException>(() => backend.ScaledDotProductAttentionBackward<Half>(
+            shape, x, x.ToArray(), x.ToArray(), x.ToArray(), new float[3], x.ToArray(), new Half[96], new Half[96], new Half[96]));
+        Assert.Contains("shape.HeadDim", e.Message, StringComparison.Ordinal);
+    }
+
     [CudaFact]
     public void Tensor_overload_matches_the_span_overload()
     {
@@ -110,7 +141,7 @@ public sealed class CudaAttentionBackwardTests
         Assert.Contains("shape.HeadDim", e.Message, StringComparison.Ordinal);
     }
 
-    private static void Check<T>(BackwardCase c, double tolerance)
+    private static void Check<T>(BackwardCase c, double tolerance, CudaBackendOptions? backendOptions = null)
         where T : unmanaged
     {
         CudaTestEnvironment.SkipUnlessAvailable();
@@ -127,7 +158,7 @@ public sealed class CudaAttentionBackwardTests
         long outputLength = os.RequiredLength(shape.Batch, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim);
         var dO = TestData.Random<T>(random, outputLength, 1f);
 
-        using var backend = new CudaBackend();
+        using var backend = new CudaBackend(backendOptions);
         var o = new T[outputLength];
         var lse = new float[shape.LogSumExpElementCount];
         backend.ScaledDotProductAttention<T>(shape, q, k, v, o, options, lse);
@@ -248,6 +279,11 @@ public sealed class CudaAttentionBackwardTests
 
     private static IEnumerable<BackwardCase> Build()
     {
+        foreach (var c in MmaCases())
+        {
+            yield return c;
+        }
+
         yield return new("plain-19x21-d16", new(2, 3, 3, 19, 21, 16, 16));
         yield return new("odd-7x33-d33-dv7", new(1, 2, 2, 7, 33, 33, 7));
         yield return new("tiny-1x1-d1", new(1, 1, 1, 1, 1, 1, 1));
@@ -305,6 +341,33 @@ public sealed class CudaAttentionBackwardTests
                 Mask = new AttentionMask(Bools(r, 4L * s.QueryLength * s.KeyLength, 0.8), 1, 4),
                 Bias = new AttentionBias(TestData.Random<float>(r, 2L * s.QueryLength * s.KeyLength, 1f), 2, 1),
                 Layout = AttentionLayout.Bshd,
+            },
+        };
+    }
+
+    private static IEnumerable<BackwardCase> MmaCases()
+    {
+        // attention_backward_mma's shapes (Half and BFloat16 with D = Dv = 64 or 128): several key blocks of 64 and
+        // query blocks of 64 (D = 64) or 32 (D = 128), so dQ sums over CTAs and dK, dV over query blocks and heads.
+        yield return new("mma-d64-everything", new(1, 4, 2, 66, 70, 64, 64))
+        {
+            Options = (r, s) => new()
+            {
+                Causal = CausalMask.BottomRight,
+                Softcap = 6f,
+                KeyLengths = new[] { 67 },
+                Mask = new AttentionMask(Bools(r, (long)s.QueryLength * s.KeyLength, 0.85)),
+                Bias = new AttentionBias(TestData.Random<float>(r, 4L * s.QueryLength * s.KeyLength, 1f), 1, 4),
+            },
+        };
+        yield return new("mma-d128-gqa-causal", new(1, 2, 1, 40, 70, 128, 128)) { Options = (_, _) => new() { Causal = CausalMask.TopLeft } };
+        yield return new("mma-d64-bshd-padded", new(2, 2, 2, 20, 65, 64, 64))
+        {
+            Options = (_, s) => new()
+            {
+                Layout = AttentionLayout.Bshd,
+                KeyStrides = new(65L * 2 * 72, 72, 2 * 72),
+                ValueStrides = new(65L * 2 * 72, 72, 2 * 72),
             },
         };
     }

@@ -31,6 +31,7 @@ public sealed class CudaBackend : AttentionBackend
     private readonly ModuleSlot<AttentionMmaKernels> mmaKernels = new();
     private readonly ModuleSlot<AttentionMmaKernels> mmaTf32Kernels = new();
     private readonly ModuleSlot<AttentionBackwardKernels> backwardKernels = new();
+    private readonly ModuleSlot<AttentionBackwardMmaKernels> backwardMmaKernels = new();
     private volatile bool disposed;
 
     /// <summary>Creates a CUDA backend on a device.</summary>
@@ -210,6 +211,17 @@ public sealed class CudaBackend : AttentionBackend
         }
     }
 
+    /// <summary>The tensor-core backward kernels (<c>attention_backward_mma</c>), loaded (JIT-compiled) on first use and
+    /// cached for the backend's lifetime (a failed load too).</summary>
+    internal AttentionBackwardMmaKernels BackwardMmaKernels()
+    {
+        lock (LaunchGate)
+        {
+            EnterContext();
+            return backwardMmaKernels.Get(this, static b => AttentionBackwardMmaKernels.Load(b.context, b.device));
+        }
+    }
+
     /// <summary>Device memory of <paramref name="bytes"/>, zero-filled in stream order.</summary>
     internal DeviceMemoryHandle AllocateZeroed(nuint bytes)
     {
@@ -309,6 +321,7 @@ public sealed class CudaBackend : AttentionBackend
             mmaKernels.Dispose();
             mmaTf32Kernels.Dispose();
             backwardKernels.Dispose();
+            backwardMmaKernels.Dispose();
             scratch.Dispose();
             splitKvWorkspace.Dispose();
             backwardWorkspace.Dispose();

@@ -63,6 +63,32 @@ internal static class AttentionBackwardGeometry
                 keyBlocks, (uint)problem.KeyValueHeads, (uint)problem.Batch, Threads, 1, 1, (uint)shared, stream));
     }
 
+    /// <summary>Keys per CTA of <c>attention_backward_mma</c> (<c>backward_mma::kBn</c>: 4 warps × 16).</summary>
+    public const int MmaBlockN = 64;
+
+    /// <summary>
+    /// Whether <c>attention_backward_mma</c> takes the problem: Half or BFloat16 operands with <c>D = Dv</c> = 64 or
+    /// 128. Everything else runs on <c>attention_backward_simt</c> (Native/attention_backward_mma.cu says why).
+    /// </summary>
+    public static bool MmaTakes(AttentionProblem problem, Type elementType) =>
+        (elementType == typeof(Half) || elementType == typeof(BFloat16))
+        && problem.HeadDim == problem.ValueHeadDim && problem.HeadDim is 64 or 128;
+
+    /// <summary>
+    /// The launch of <c>attention_backward_mma</c> in place of the SIMT kernel's: grid <c>(⌈Lk/64⌉, Hkv, B)</c>, block
+    /// 128, the dynamic shared memory of <c>backward_mma::shared_bytes&lt;D&gt;()</c> (46 592 bytes at D = 64, 57 088
+    /// at 128). The caller has configured the SIMT launches first (<see cref="Configure"/>), which checks the grid limits.
+    /// </summary>
+    public static LaunchConfiguration ConfigureMma(AttentionProblem problem, nint stream)
+    {
+        int rowsPerBlock = problem.HeadDim == 64 ? 64 : 32;
+        int shared = (2 * (((2 * MmaBlockN) + (2 * rowsPerBlock)) * (problem.HeadDim + 8) + (rowsPerBlock * (MmaBlockN + 8))))
+            + (2 * sizeof(float) * rowsPerBlock);
+        uint keyBlocks = (uint)((problem.KeyLength + (long)MmaBlockN - 1) / MmaBlockN);
+        return new LaunchConfiguration(
+            keyBlocks, (uint)problem.KeyValueHeads, (uint)problem.Batch, Threads, 1, 1, (uint)shared, stream);
+    }
+
     /// <summary>
     /// Dynamic shared memory of a <c>attention_backward_simt</c> CTA, <c>backward_shared_floats</c> of the kernel: K,
     /// V, Q and dO tiles with rows padded by one float, the dK and dV accumulators, the rows' lse and delta, and the

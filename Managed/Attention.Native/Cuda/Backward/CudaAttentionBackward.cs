@@ -4,8 +4,8 @@ using Attention.Native.Validation;
 namespace Attention.Native.Cuda.Backward;
 
 /// <summary>
-/// Runs a validated backward call on device operands: the three <c>attention_backward</c> launches of the element
-/// type (<see cref="AttentionBackwardGeometry"/>), the bias gradient zeroed first (the kernel adds into it), the fp32
+/// Runs a validated backward call on device operands: the three launches of the element type
+/// (<see cref="AttentionBackwardGeometry"/>: prepare, the SIMT or mma kernel, dq), the bias gradient zeroed first (the kernel adds into it), the fp32
 /// workspace (dQ accumulator and delta) from the backend's grow-only scratch, and the host-side mask, bias and key
 /// lengths uploaded as the forward uploads them. Nothing here waits for the GPU.
 /// </summary>
@@ -15,11 +15,35 @@ internal static class CudaAttentionBackward
     /// <exception cref="NotSupportedException">The device cannot take the problem (the message names the option).</exception>
     /// <exception cref="InvalidOperationException">The PTX is not embedded in this build.</exception>
     /// <exception cref="CudaException">Loading the kernels failed.</exception>
+    /// <remarks>The middle launch is <c>attention_backward_mma</c> where it takes the problem
+    /// (<see cref="AttentionBackwardGeometry.MmaTakes"/>), else <c>attention_backward_simt</c>. A backend forced to a
+    /// kernel (<see cref="CudaBackendOptions.Kernel"/>) gets that family: SIMT, or mma (which throws where it cannot run
+    /// the problem); the backward has no split-KV form, so forcing split-KV throws.</remarks>
     public static PreparedBackward Prepare<T>(CudaBackend backend, AttentionBackwardProblem problem)
         where T : unmanaged
     {
+        var p = problem.Forward;
+        bool mmaTakes = AttentionBackwardGeometry.MmaTakes(p, typeof(T));
+        bool useMma = backend.ForcedKernel switch
+        {
+            CudaAttentionKernel.Simt => false,
+            CudaAttentionKernel.Mma => mmaTakes ? true : throw new NotSupportedException(
+                $"The CUDA backend is forced to the mma kernel, and its backward (attention_backward_mma) takes only Half " +
+                $"and BFloat16 operands with shape.HeadDim = shape.ValueHeadDim = 64 or 128; this call has {typeof(T).Name} " +
+                $"operands, HeadDim {p.HeadDim}, ValueHeadDim {p.ValueHeadDim}."),
+            CudaAttentionKernel.SplitKv => throw new NotSupportedException(
+                "The CUDA backend is forced to the split-KV kernel, which has no backward; the backward runs on the SIMT or " +
+                "mma kernels."),
+            _ => mmaTakes,
+        };
         var (prepare, simt, dq) = backend.BackwardKernels().For<T>();
-        var (rows, keys) = AttentionBackwardGeometry.Configure(problem.Forward, simt.Limits, backend.Stream.Handle);
+        var (rows, keys) = AttentionBackwardGeometry.Configure(p, simt.Limits, backend.Stream.Handle);
+        if (useMma)
+        {
+            var mma = backend.BackwardMmaKernels().For<T>(p.HeadDim);
+            return new PreparedBackward(prepare, mma, dq, rows, AttentionBackwardGeometry.ConfigureMma(p, backend.Stream.Handle));
+        }
+
         return new PreparedBackward(prepare, simt, dq, rows, keys);
     }
 
@@ -101,15 +125,17 @@ internal static class CudaAttentionBackward
                 WindowRight = p.WindowRight,
             };
             NativeKernels.Launch(prepared.Prepare, prepared.Rows, in parameters);
-            NativeKernels.Launch(prepared.Simt, prepared.Keys, in parameters);
+            NativeKernels.Launch(prepared.Middle, prepared.Keys, in parameters);
             NativeKernels.Launch(prepared.Dq, prepared.Rows, in parameters);
         }
     }
 }
 
-/// <summary>A backward call's kernels and launches, from <see cref="CudaAttentionBackward.Prepare"/>.</summary>
+/// <summary>A backward call's kernels and launches, from <see cref="CudaAttentionBackward.Prepare"/>: prepare and dq
+/// on <paramref name="Rows"/>, the middle kernel (<c>attention_backward_simt</c> or <c>_mma</c>) on
+/// <paramref name="Keys"/>.</summary>
 internal readonly record struct PreparedBackward(
-    CudaKernel Prepare, CudaKernel Simt, CudaKernel Dq, LaunchConfiguration Rows, LaunchConfiguration Keys);
+    CudaKernel Prepare, CudaKernel Middle, CudaKernel Dq, LaunchConfiguration Rows, LaunchConfiguration Keys);
 
 /// <summary>The device operands of a backward call; <see cref="BiasGrad"/> null when not wanted.</summary>
 internal readonly record struct BackwardPointers<T>(
