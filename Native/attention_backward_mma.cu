@@ -32,10 +32,11 @@ namespace backward_mma {
 constexpr int kThreads = 128;  // 4 warps
 constexpr int kBn = 64;        // keys per CTA: 16 per warp
 
-// Query rows per loop iteration: 64 for D = 64; 32 for D = 128, where dK and dV already take 128 accumulators a lane.
+// Query rows per loop iteration: 64 for D = 64; 16 for D = 128, where dK and dV already take 128 accumulators a lane
+// (with 32, sm_90 spills 16 bytes).
 template <int kD> struct Tile;
 template <> struct Tile<64> { static constexpr int kBm = 64; };
-template <> struct Tile<128> { static constexpr int kBm = 32; };
+template <> struct Tile<128> { static constexpr int kBm = 16; };
 
 // Bytes of dynamic shared memory: K and V tiles [kBn][kD + 8], Q and dO tiles [kBm][kD + 8], G [kBm][kBn + 8] in T,
 // then lse and delta [kBm] in float.

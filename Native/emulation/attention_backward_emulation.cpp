@@ -316,7 +316,7 @@ int main(int argc, char** argv) {
   const int only = argc > 3 ? std::atoi(argv[3]) : -1;
   emulation::rng.seed(seed);
   // Longer sequences than the forward's default: a key block loops over several query blocks (16 rows in the SIMT
-  // kernel, 32 or 64 in the mma one) and dQ sums over several key blocks (16 or 64 keys).
+  // kernel, 16 or 64 in the mma one) and dQ sums over several key blocks (16 or 64 keys).
   emulation::ProblemLimits limits;
   limits.max_q_len = 70;
   limits.max_k_len = 140;

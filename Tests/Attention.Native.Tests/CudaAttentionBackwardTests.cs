@@ -77,6 +77,31 @@ public sealed class CudaAttentionBackwardTests
         }
     }
 
+    /// <summary>Which middle kernel a call gets: mma for Half and BFloat16 at D = Dv = 64 and 128, SIMT otherwise.</summary>
+    [CudaTheory]
+    [InlineData("Half", 64, 64, "attention_backward_mma_d64_f16")]
+    [InlineData("BFloat16", 128, 128, "attention_backward_mma_d128_bf16")]
+    [InlineData("Half", 64, 32, "attention_backward_simt_f16")]
+    [InlineData("BFloat16", 96, 96, "attention_backward_simt_bf16")]
+    [InlineData("float", 64, 64, "attention_backward_simt_f32")]
+    public void The_mma_kernel_takes_its_shapes_and_simt_the_rest(string type, int headDim, int valueHeadDim, string expected)
+    {
+        CudaTestEnvironment.SkipUnlessAvailable();
+        var shape = new AttentionShape(1, 2, 1, 5, 9, headDim, valueHeadDim);
+        var problem = Validation.AttentionBackwardValidator.Validate(shape, AttentionOptions.Default, new(
+            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount,
+            shape.LogSumExpElementCount, shape.OutputElementCount, shape.QueryElementCount, shape.KeyElementCount,
+            shape.ValueElementCount, -1));
+        using var backend = new CudaBackend();
+        var prepared = type switch
+        {
+            "Half" => Cuda.Backward.CudaAttentionBackward.Prepare<Half>(backend, problem),
+            "BFloat16" => Cuda.Backward.CudaAttentionBackward.Prepare<BFloat16>(backend, problem),
+            _ => Cuda.Backward.CudaAttentionBackward.Prepare<float>(backend, problem),
+        };
+        Assert.Equal(expected, prepared.Middle.Name);
+    }
+
     [CudaFact]
     public void Forced_mma_rejects_what_it_cannot_run_naming_the_option()
     {
@@ -348,7 +373,7 @@ public sealed class CudaAttentionBackwardTests
     private static IEnumerable<BackwardCase> MmaCases()
     {
         // attention_backward_mma's shapes (Half and BFloat16 with D = Dv = 64 or 128): several key blocks of 64 and
-        // query blocks of 64 (D = 64) or 32 (D = 128), so dQ sums over CTAs and dK, dV over query blocks and heads.
+        // query blocks of 64 (D = 64) or 16 (D = 128), so dQ sums over CTAs and dK, dV over query blocks and heads.
         yield return new("mma-d64-everything", new(1, 4, 2, 66, 70, 64, 64))
         {
             Options = (r, s) => new()

@@ -76,12 +76,12 @@ internal static class AttentionBackwardGeometry
 
     /// <summary>
     /// The launch of <c>attention_backward_mma</c> in place of the SIMT kernel's: grid <c>(⌈Lk/64⌉, Hkv, B)</c>, block
-    /// 128, the dynamic shared memory of <c>backward_mma::shared_bytes&lt;D&gt;()</c> (46 592 bytes at D = 64, 57 088
+    /// 128, the dynamic shared memory of <c>backward_mma::shared_bytes&lt;D&gt;()</c> (46 592 bytes at D = 64, 45 952
     /// at 128). The caller has configured the SIMT launches first (<see cref="Configure"/>), which checks the grid limits.
     /// </summary>
     public static LaunchConfiguration ConfigureMma(AttentionProblem problem, nint stream)
     {
-        int rowsPerBlock = problem.HeadDim == 64 ? 64 : 32;
+        int rowsPerBlock = problem.HeadDim == 64 ? 64 : 16;
         int shared = (2 * (((2 * MmaBlockN) + (2 * rowsPerBlock)) * (problem.HeadDim + 8) + (rowsPerBlock * (MmaBlockN + 8))))
             + (2 * sizeof(float) * rowsPerBlock);
         uint keyBlocks = (uint)((problem.KeyLength + (long)MmaBlockN - 1) / MmaBlockN);
