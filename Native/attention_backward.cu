@@ -26,8 +26,7 @@
 //
 // Native/emulation/attention_backward_emulation.cpp runs this file on the CPU against a float64 backward.
 
-#include "attention_backward_params.cuh"
-#include "attention_common.cuh"
+#include "attention_backward_common.cuh"
 #include "kernel_report.cuh"
 
 namespace attention {
@@ -45,11 +44,6 @@ constexpr int kBwdPairStride = kBwdBlockN + 1;  // P and G rows, padded so a col
 __host__ __device__ constexpr long long backward_shared_floats(int head_dim, int value_dim) {
   return static_cast<long long>(kBwdBlockN) * (head_dim + 1 + value_dim + 1 + head_dim + value_dim) +
          static_cast<long long>(kBwdBlockM) * (head_dim + 1 + value_dim + 1 + 2) + 2LL * kBwdBlockM * kBwdPairStride;
-}
-
-// [B, Hq, Lq] order, the lse's and the workspaces'.
-__device__ __forceinline__ long long backward_row(int b, int h, int i, int q_heads, int q_len) {
-  return (static_cast<long long>(b) * q_heads + h) * q_len + i;
 }
 
 template <typename T>
@@ -139,24 +133,9 @@ __device__ __forceinline__ void attention_backward_simt(const AttentionBackwardP
   const int group = params.q_heads / params.kv_heads;  // GQA: consecutive query heads share a key/value head
   for (int hg = 0; hg < group; ++hg) {
     const int h = kv_head * group + hg;
-    const T* q_head = params.q + b * params.q_stride_b + h * params.q_stride_h;
-    const T* do_head = params.d_o + b * params.do_stride_b + h * params.do_stride_h;
-    const unsigned char* mask_head =
-        params.mask == nullptr ? nullptr : params.mask + b * params.mask_stride_b + h * params.mask_stride_h;
-    const float* bias_head =
-        params.bias == nullptr ? nullptr : params.bias + b * params.bias_stride_b + h * params.bias_stride_h;
-    float* bias_grad_head =
-        params.bias_grad == nullptr ? nullptr : params.bias_grad + b * params.bias_stride_b + h * params.bias_stride_h;
-
+    const BackwardHead<T> head = backward_head(params, b, h);
     for (int m0 = 0; m0 < params.q_len; m0 += kBwdBlockM) {
-      // Skip a query block none of whose rows sees a key of this block: every thread computes the same answer.
-      bool any = false;
-      for (int r = 0; r < kBwdBlockM && m0 + r < params.q_len; ++r) {
-        const KeyRange range = key_range(m0 + r, params.q_len, key_length, params.causal, params.window_left,
-                                         params.window_right);
-        any = any || (range.lo < n0 + keys && range.hi > n0);
-      }
-      if (!any) {
+      if (!query_block_sees_keys(params, m0, kBwdBlockM, key_length, n0, n0 + keys)) {
         continue;
       }
 
@@ -164,11 +143,11 @@ __device__ __forceinline__ void attention_backward_simt(const AttentionBackwardP
       const int rows = min(kBwdBlockM, params.q_len - m0);
       for (int e = t; e < kBwdBlockM * d; e += kBwdThreads) {
         const int r = e / d, x = e - r * d;
-        q_s[r * kd + x] = r < rows ? to_float(__ldg(&q_head[static_cast<long long>(m0 + r) * params.q_stride_s + x])) : 0.0f;
+        q_s[r * kd + x] = r < rows ? to_float(__ldg(&head.q[static_cast<long long>(m0 + r) * params.q_stride_s + x])) : 0.0f;
       }
       for (int e = t; e < kBwdBlockM * dv; e += kBwdThreads) {
         const int r = e / dv, c = e - r * dv;
-        do_s[r * kvd + c] = r < rows ? to_float(__ldg(&do_head[static_cast<long long>(m0 + r) * params.do_stride_s + c])) : 0.0f;
+        do_s[r * kvd + c] = r < rows ? to_float(__ldg(&head.d_o[static_cast<long long>(m0 + r) * params.do_stride_s + c])) : 0.0f;
       }
       if (t < kBwdBlockM) {
         const long long row = backward_row(b, h, m0 + t, params.q_heads, params.q_len);
@@ -183,40 +162,17 @@ __device__ __forceinline__ void attention_backward_simt(const AttentionBackwardP
         const int i = m0 + r, key = n0 + j;
         float p = 0.0f, g = 0.0f;
         const float lse = lse_s[r];
-        bool visible = r < rows && j < keys && lse != -INFINITY;
-        if (visible) {
-          const KeyRange range = key_range(i, params.q_len, key_length, params.causal, params.window_left,
-                                           params.window_right);
-          const long long at = static_cast<long long>(i) * params.k_len + key;  // mask and bias rows are k_len apart
-          visible = key >= range.lo && key < range.hi && (mask_head == nullptr || __ldg(&mask_head[at]) != 0);
-          if (visible) {
-            float dot = 0.0f;
-            for (int x = 0; x < d; ++x) {
-              dot = fmaf(q_s[r * kd + x], k_s[j * kd + x], dot);
-            }
-            float s = dot * params.scale;
-            float slope = 1.0f;  // d(capped score) / d(scaled score)
-            if (params.softcap > 0.0f) {
-              const float capped = tanhf(s / params.softcap);
-              s = params.softcap * capped;
-              slope = fmaf(-capped, capped, 1.0f);
-            }
-            if (bias_head != nullptr) {
-              s += __ldg(&bias_head[at]);
-            }
-            if (s != -INFINITY) {  // a −∞ bias: p = 0, as in the forward
-              p = expf(s - lse);
-              float dp = 0.0f;
-              for (int c = 0; c < dv; ++c) {
-                dp = fmaf(do_s[r * kvd + c], v_s[j * kvd + c], dp);
-              }
-              const float ds = p * (dp - delta_s[r]);
-              if (bias_grad_head != nullptr) {
-                atomicAdd(&bias_grad_head[at], ds);
-              }
-              g = ds * slope * params.scale;
-            }
+        const long long at = static_cast<long long>(i) * params.k_len + key;
+        if (r < rows && j < keys && lse != -INFINITY && pair_visible(params, head, i, key, key_length, at)) {
+          float dot = 0.0f;
+          for (int x = 0; x < d; ++x) {
+            dot = fmaf(q_s[r * kd + x], k_s[j * kd + x], dot);
           }
+          float dp = 0.0f;
+          for (int c = 0; c < dv; ++c) {
+            dp = fmaf(do_s[r * kvd + c], v_s[j * kvd + c], dp);
+          }
+          pair_gradient(params, head, at, dot, dp, lse, delta_s[r], p, g);
         }
         p_s[r * kBwdPairStride + j] = p;
         g_s[r * kBwdPairStride + j] = g;

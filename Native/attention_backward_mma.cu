@@ -21,8 +21,7 @@
 //
 // Native/emulation/attention_backward_emulation.cpp runs this file on the CPU against the float64 backward.
 
-#include "attention_backward_params.cuh"
-#include "attention_common.cuh"
+#include "attention_backward_common.cuh"
 #include "kernel_report.cuh"
 #include "warp_matrix.cuh"
 
@@ -111,23 +110,9 @@ __device__ __forceinline__ void attention_backward_mma(const AttentionBackwardPa
   const int group = params.q_heads / params.kv_heads;
   for (int hg = 0; hg < group; ++hg) {
     const int h = kv_head * group + hg;
-    const T* q_head = params.q + b * params.q_stride_b + h * params.q_stride_h;
-    const T* do_head = params.d_o + b * params.do_stride_b + h * params.do_stride_h;
-    const unsigned char* mask_head =
-        params.mask == nullptr ? nullptr : params.mask + b * params.mask_stride_b + h * params.mask_stride_h;
-    const float* bias_head =
-        params.bias == nullptr ? nullptr : params.bias + b * params.bias_stride_b + h * params.bias_stride_h;
-    float* bias_grad_head =
-        params.bias_grad == nullptr ? nullptr : params.bias_grad + b * params.bias_stride_b + h * params.bias_stride_h;
-
+    const BackwardHead<T> head = backward_head(params, b, h);
     for (int m0 = 0; m0 < params.q_len; m0 += kBm) {
-      bool any = false;  // the same answer in every thread
-      for (int r = 0; r < kBm && m0 + r < params.q_len; ++r) {
-        const KeyRange range = key_range(m0 + r, params.q_len, key_length, params.causal, params.window_left,
-                                         params.window_right);
-        any = any || (range.lo < n0 + keys && range.hi > n0);
-      }
-      if (!any) {
+      if (!query_block_sees_keys(params, m0, kBm, key_length, n0, n0 + keys)) {
         continue;
       }
 
@@ -136,11 +121,11 @@ __device__ __forceinline__ void attention_backward_mma(const AttentionBackwardPa
       for (int e = t; e < kBm * kD; e += kThreads) {
         const int r = e / kD, x = e % kD;
         const long long row = static_cast<long long>(m0 + r);
-        q_s[r * kStride + x] = r < rows ? q_head[row * params.q_stride_s + x] : zero;
-        do_s[r * kStride + x] = r < rows ? do_head[row * params.do_stride_s + x] : zero;
+        q_s[r * kStride + x] = r < rows ? head.q[row * params.q_stride_s + x] : zero;
+        do_s[r * kStride + x] = r < rows ? head.d_o[row * params.do_stride_s + x] : zero;
       }
       if (t < kBm) {
-        const long long row = (static_cast<long long>(b) * params.q_heads + h) * params.q_len + m0 + t;
+        const long long row = backward_row(b, h, m0 + t, params.q_heads, params.q_len);
         lse_s[t] = t < rows ? params.lse[row] : -INFINITY;
         delta_s[t] = t < rows ? params.delta[row] : 0.0f;
       }
@@ -180,30 +165,9 @@ __device__ __forceinline__ void attention_backward_mma(const AttentionBackwardPa
           const int key = n0 + jr, i = m0 + mr;
           float p = 0.0f, gr = 0.0f;
           const float lse = lse_s[mr];
-          if (jr < keys && mr < rows && lse != -INFINITY) {
-            const KeyRange range = key_range(i, params.q_len, key_length, params.causal, params.window_left,
-                                             params.window_right);
-            const long long at = static_cast<long long>(i) * params.k_len + key;
-            if (key >= range.lo && key < range.hi && (mask_head == nullptr || mask_head[at] != 0)) {
-              float score = s[nt][r] * params.scale;
-              float slope = 1.0f;
-              if (params.softcap > 0.0f) {
-                const float capped = tanhf(score / params.softcap);
-                score = params.softcap * capped;
-                slope = fmaf(-capped, capped, 1.0f);
-              }
-              if (bias_head != nullptr) {
-                score += bias_head[at];
-              }
-              if (score != -INFINITY) {
-                p = expf(score - lse);
-                const float ds = p * (dp[nt][r] - delta_s[mr]);
-                if (bias_grad_head != nullptr) {
-                  atomicAdd(&bias_grad_head[at], ds);
-                }
-                gr = ds * slope * params.scale;
-              }
-            }
+          const long long at = static_cast<long long>(i) * params.k_len + key;
+          if (jr < keys && mr < rows && lse != -INFINITY && pair_visible(params, head, i, key, key_length, at)) {
+            pair_gradient(params, head, at, s[nt][r], dp[nt][r], lse, delta_s[mr], p, gr);
           }
           s[nt][r] = p;
           dp[nt][r] = gr;
@@ -259,8 +223,7 @@ __device__ __forceinline__ void attention_backward_mma(const AttentionBackwardPa
           const int mr = 16 * mt + g + (r >= 2 ? 8 : 0);
           const int x = ct * 8 + 2 * c + (r & 1);
           if (mr < rows && acc[r] != 0.0f) {
-            const long long row = (static_cast<long long>(b) * params.q_heads + h) * params.q_len + m0 + mr;
-            atomicAdd(&params.dq_accum[row * kD + x], acc[r]);
+            atomicAdd(&params.dq_accum[backward_row(b, h, m0 + mr, params.q_heads, params.q_len) * kD + x], acc[r]);
           }
         }
       }
