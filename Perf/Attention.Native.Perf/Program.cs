@@ -36,6 +36,9 @@ app.Configure(config =>
         .WithDescription("Correctness sweep: random cases covering every option, CUDA and CPU against the float64 reference.")
         .WithExample("sweep", "--cases", "600", "--out", "sweep.csv")
         .WithExample("sweep", "--dry-run");
+    config.AddCommand<BackwardCommand>("backward")
+        .WithDescription("Time the CPU attention backward beside libtorch's SDPA backward (TorchSharp) on the same operands, causal and not.")
+        .WithExample("backward", "--threads", "1,2", "--shapes", "1:8:2048:64,1:16:1024:128");
     config.AddCommand<GpuBenchCommand>("gpu-bench")
         .WithDescription("Time the CUDA backend with CUDA events on Perf/device/shapes.json (the shapes torch_sdpa.py times).")
         .WithExample("gpu-bench", "--out", "bench.csv");

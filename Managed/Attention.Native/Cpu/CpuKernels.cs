@@ -1,4 +1,5 @@
 using Attention.Native.Cpu.Additive;
+using Attention.Native.Cpu.Backward;
 using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Simd;
 using Attention.Native.Cpu.Tiled;
@@ -30,8 +31,11 @@ internal static unsafe class CpuKernels
 
     /// <summary>The attention backward in <paramref name="variant"/>.</summary>
     public static void RunBackward<T>(CpuKernelVariant variant, AttentionBackwardProblem problem, in BackwardOperands<T> operands, int threads)
-        where T : unmanaged =>
-        throw new NotSupportedException("The CPU attention backward kernel is not built in this commit.");
+        where T : unmanaged
+    {
+        var kernel = new Backward<T>(problem, operands, threads);
+        CpuIsa.Dispatch(variant, ref kernel);
+    }
 
     /// <summary>
     /// The decode kernel over K and V from <paramref name="rows"/> (an int8 key/value cache and its scales) in
@@ -70,6 +74,18 @@ internal static unsafe class CpuKernels
         {
             CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.TiledAttention);
             TiledAttentionKernel<TOps, TVec>.Run(problem, operands, threads);
+        }
+    }
+
+    private readonly struct Backward<T>(AttentionBackwardProblem problem, BackwardOperands<T> operands, int threads) : ISimdKernel
+        where T : unmanaged
+    {
+        public void Run<TOps, TVec>()
+            where TOps : ISimd<TVec>
+            where TVec : unmanaged
+        {
+            CpuIsaObserver.Ran<TOps, TVec>(CpuOperation.AttentionBackward);
+            AttentionBackwardKernel<TOps, TVec>.Run(problem, operands, threads);
         }
     }
 

@@ -20,4 +20,7 @@ internal enum CpuOperation
 
     /// <summary>A float ⇄ Half/BFloat16 conversion, on its own or inside another operation.</summary>
     Conversion,
+
+    /// <summary>The attention backward kernel.</summary>
+    AttentionBackward,
 }
