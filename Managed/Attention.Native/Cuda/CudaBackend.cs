@@ -1,3 +1,4 @@
+using Attention.Native.Cuda.Backward;
 using Attention.Native.Cuda.Hopper;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Mma;
@@ -25,11 +26,14 @@ public sealed class CudaBackend : AttentionBackend
     private readonly PrimaryContextHandle context;
     private readonly UploadScratch scratch;
     private readonly DeviceScratch splitKvWorkspace;
+    private readonly DeviceScratch backwardWorkspace;
     private readonly ModuleSlot<AttentionSimtKernels> kernels = new();
     private readonly ModuleSlot<AttentionSplitKvKernels> splitKvKernels = new();
     private readonly ModuleSlot<AttentionMmaKernels> mmaKernels = new();
     private readonly ModuleSlot<AttentionMmaKernels> mmaTf32Kernels = new();
     private readonly ModuleSlot<AttentionHopperKernels> hopperKernels = new();
+    private readonly ModuleSlot<AttentionBackwardKernels> backwardKernels = new();
+    private readonly ModuleSlot<AttentionBackwardMmaKernels> backwardMmaKernels = new();
     private volatile bool disposed;
 
     /// <summary>Creates a CUDA backend on a device.</summary>
@@ -69,6 +73,7 @@ public sealed class CudaBackend : AttentionBackend
 
         scratch = new UploadScratch(this);
         splitKvWorkspace = new DeviceScratch(this, 1 << 20);
+        backwardWorkspace = new DeviceScratch(this, 1 << 20);
     }
 
     /// <inheritdoc />
@@ -105,6 +110,9 @@ public sealed class CudaBackend : AttentionBackend
 
     /// <summary>The split-KV kernel's partial outputs and log-sum-exps, reused call after call (grow-only).</summary>
     internal DeviceScratch SplitKvWorkspace => splitKvWorkspace;
+
+    /// <summary>The backward's fp32 dQ accumulator and delta, reused call after call (grow-only).</summary>
+    internal DeviceScratch BackwardWorkspace => backwardWorkspace;
 
     /// <summary>The kernel every call must use (options, else <c>ATTENTION_NATIVE_CUDA_KERNEL</c>); null to choose per call.</summary>
     internal CudaAttentionKernel? ForcedKernel { get; }
@@ -210,6 +218,28 @@ public sealed class CudaBackend : AttentionBackend
     /// compute capability 9.0 but its driver could not load the sm_90a image or entry); null while none has.</summary>
     internal string? HopperFallbackReason { get; set; }
 
+    /// <summary>The backward kernels (<c>attention_backward</c>), loaded (JIT-compiled) on first use and cached for the
+    /// backend's lifetime (a failed load too).</summary>
+    internal AttentionBackwardKernels BackwardKernels()
+    {
+        lock (LaunchGate)
+        {
+            EnterContext();
+            return backwardKernels.Get(this, static b => AttentionBackwardKernels.Load(b.context, b.device));
+        }
+    }
+
+    /// <summary>The tensor-core backward kernels (<c>attention_backward_mma</c>), loaded (JIT-compiled) on first use and
+    /// cached for the backend's lifetime (a failed load too).</summary>
+    internal AttentionBackwardMmaKernels BackwardMmaKernels()
+    {
+        lock (LaunchGate)
+        {
+            EnterContext();
+            return backwardMmaKernels.Get(this, static b => AttentionBackwardMmaKernels.Load(b.context, b.device));
+        }
+    }
+
     /// <summary>Device memory of <paramref name="bytes"/>, zero-filled in stream order.</summary>
     internal DeviceMemoryHandle AllocateZeroed(nuint bytes)
     {
@@ -256,7 +286,6 @@ public sealed class CudaBackend : AttentionBackend
         Span<float> probabilities) =>
         CudaSpanAttention.Run(this, problem, query, key, value, output, logSumExp, probabilities);
 
-    /// <summary>Throws <see cref="NotSupportedException"/> naming the backward: this backend has no backward kernels.</summary>
     private protected override void RunBackwardCore<T>(
         AttentionBackwardProblem problem,
         AttentionTensor<T> query,
@@ -268,9 +297,16 @@ public sealed class CudaBackend : AttentionBackend
         AttentionTensor<T> queryGrad,
         AttentionTensor<T> keyGrad,
         AttentionTensor<T> valueGrad,
-        AttentionTensor<float>? biasGrad) => throw BackwardNotSupported();
+        AttentionTensor<float>? biasGrad)
+    {
+        var prepared = CudaAttentionBackward.Prepare<T>(this, problem);
+        CudaAttentionBackward.Launch(this, prepared, problem, new BackwardPointers<T>(
+            CudaTensor<T>.PointerOf(query), CudaTensor<T>.PointerOf(key), CudaTensor<T>.PointerOf(value),
+            CudaTensor<T>.PointerOf(output), CudaTensor<float>.PointerOf(logSumExp), CudaTensor<T>.PointerOf(outputGrad),
+            CudaTensor<T>.PointerOf(queryGrad), CudaTensor<T>.PointerOf(keyGrad), CudaTensor<T>.PointerOf(valueGrad),
+            CudaTensor<float>.PointerOf(biasGrad)));
+    }
 
-    /// <summary>Throws <see cref="NotSupportedException"/> naming the backward: this backend has no backward kernels.</summary>
     private protected override void RunBackwardCore<T>(
         AttentionBackwardProblem problem,
         ReadOnlySpan<T> query,
@@ -282,10 +318,9 @@ public sealed class CudaBackend : AttentionBackend
         Span<T> queryGrad,
         Span<T> keyGrad,
         Span<T> valueGrad,
-        Span<float> biasGrad) => throw BackwardNotSupported();
-
-    private static NotSupportedException BackwardNotSupported() =>
-        new("The CUDA backend has no attention backward (ScaledDotProductAttentionBackward); run it on the CPU backend.");
+        Span<float> biasGrad) =>
+        CudaSpanAttentionBackward.Run(
+            this, problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
@@ -304,8 +339,11 @@ public sealed class CudaBackend : AttentionBackend
             mmaKernels.Dispose();
             mmaTf32Kernels.Dispose();
             hopperKernels.Dispose();
+            backwardKernels.Dispose();
+            backwardMmaKernels.Dispose();
             scratch.Dispose();
             splitKvWorkspace.Dispose();
+            backwardWorkspace.Dispose();
             context.Dispose();
         }
     }

@@ -74,6 +74,8 @@ alignas(16) thread_local float shared[emulation::kMaxDynamicShared / sizeof(floa
 #include "attention_mma.cu"
 #include "attention_mma_tf32.cu"
 #include "additive_attention.cu"
+#include "attention_backward.cu"
+#include "attention_backward_mma.cu"
 #endif
 
 // Test-only kernels (the device's self-test defines them before including this file).
@@ -176,6 +178,11 @@ const Kernel kKernels[] = {
     MMA(attention_mma_d128_f32), MMA(attention_mma_d160_f32), MMA(attention_mma_d192_f32),
     MMA(attention_mma_d256_f32),
     KERNEL(additive_attention_f32, ::shared),
+    SIMT(attention_backward_prepare_f32), SIMT(attention_backward_prepare_f16),
+    SIMT(attention_backward_prepare_bf16), SIMT(attention_backward_simt_f32), SIMT(attention_backward_simt_f16),
+    SIMT(attention_backward_simt_bf16), SIMT(attention_backward_dq_f32), SIMT(attention_backward_dq_f16),
+    SIMT(attention_backward_dq_bf16), SIMT(attention_backward_mma_d64_f16), SIMT(attention_backward_mma_d64_bf16),
+    SIMT(attention_backward_mma_d128_f16), SIMT(attention_backward_mma_d128_bf16),
 #endif
     EMULATION_DEVICE_EXTRA_KERNELS
 };

@@ -30,6 +30,16 @@ internal static class KernelModules
             var k = b.AttentionKernels();
             return (k.Entries, k.InfoLog);
         }),
+        ("attention_backward.ptx", b =>
+        {
+            var k = b.BackwardKernels();
+            return (k.Entries, k.InfoLog);
+        }),
+        ("attention_backward_mma.ptx", b =>
+        {
+            var k = b.BackwardMmaKernels();
+            return (k.Entries, k.InfoLog);
+        }),
     ];
 
     /// <summary>Hands each CSV row to <paramref name="row"/> and the JIT info logs to <paramref name="say"/>; returns
