@@ -46,6 +46,7 @@ public sealed class HopperAttentionTests
         backend.ScaledDotProductAttention<Half>(shape, q, k, v, output, options);
 
         Assert.Equal(unavailable, backend.HopperFallbackReason);
+        Assert.Contains("the sm_90a kernel could not be loaded", backend.SelectionReason, StringComparison.Ordinal);
         var reference = Reference.ReferenceAttention.Compute<Half>(shape, q, k, v, options);
         double error = reference.RelativeError<Half>(output, AttentionLayout.Bhsd, null);
         Assert.True(error <= 1e-2, $"relative error {error:E3} > 1e-2");
@@ -53,6 +54,22 @@ public sealed class HopperAttentionTests
         var error2 = Assert.Throws<NotSupportedException>(() => forced.ScaledDotProductAttention<Half>(
             shape, q, k, v, output, options));
         Assert.Contains("ATTENTION_NATIVE_CUDA_KERNEL=hopper", error2.Message, StringComparison.Ordinal);
+    }
+
+    [CudaFact]
+    public void A_fallback_is_told_once_in_the_selection_reason()
+    {
+        CudaTestEnvironment.SkipUnlessAvailable();
+        using var backend = new CudaBackend();
+        string before = backend.SelectionReason;
+        backend.NoteHopperFallback("The driver loads neither the sm_90a cubin nor its PTX: CUDA_ERROR_NO_BINARY_FOR_GPU.");
+        backend.NoteHopperFallback("a second reason.");
+
+        Assert.Equal("a second reason.", backend.HopperFallbackReason);
+        Assert.Equal(
+            before + " On this compute capability 9.0 device the sm_90a kernel could not be loaded (The driver loads " +
+            "neither the sm_90a cubin nor its PTX: CUDA_ERROR_NO_BINARY_FOR_GPU); calls run on the mma kernel.",
+            backend.SelectionReason);
     }
 
     // Why this device cannot run the problem on attention_hopper (its options, the device, the driver), or null.

@@ -45,8 +45,8 @@ internal static class CudaAttention
             }
 
             // The default on a 9.0 device whose driver cannot load the sm_90a image: the next choice, with the reason
-            // kept on the backend (CudaBackend.HopperFallbackReason).
-            backend.HopperFallbackReason = unavailable;
+            // kept on the backend and told once in its SelectionReason (CudaBackend.NoteHopperFallback).
+            backend.NoteHopperFallback(unavailable);
             choice = CudaKernelSelector.Select(
                 problem, backend.ForcedKernel, typeof(T), backend.AllowTensorFloat32, operandsAligned, hopperDevice: false);
         }

@@ -35,6 +35,7 @@ public sealed class CudaBackend : AttentionBackend
     private readonly ModuleSlot<AttentionBackwardKernels> backwardKernels = new();
     private readonly ModuleSlot<AttentionBackwardMmaKernels> backwardMmaKernels = new();
     private volatile bool disposed;
+    private int hopperFallbackNoted;  // 1 once SelectionReason tells of a Hopper fallback (NoteHopperFallback)
 
     /// <summary>Creates a CUDA backend on a device.</summary>
     /// <param name="options">The device; null for device 0.</param>
@@ -216,7 +217,21 @@ public sealed class CudaBackend : AttentionBackend
 
     /// <summary>Why the last call the Hopper kernel would have run by default ran on another kernel (the device is
     /// compute capability 9.0 but its driver could not load the sm_90a image or entry); null while none has.</summary>
-    internal string? HopperFallbackReason { get; set; }
+    internal string? HopperFallbackReason { get; private set; }
+
+    /// <summary>Keeps why a call the Hopper kernel would have run by default runs on the next kernel, and says so in
+    /// <see cref="AttentionBackend.SelectionReason"/> the first time, so that a 9.0 device running the mma kernel is
+    /// visible rather than silent.</summary>
+    /// <param name="reason">Why the sm_90a kernel cannot run (HopperAttention.Unavailable).</param>
+    internal void NoteHopperFallback(string reason)
+    {
+        HopperFallbackReason = reason;
+        if (Interlocked.Exchange(ref hopperFallbackNoted, 1) == 0)
+        {
+            SelectionReason += $" On this compute capability 9.0 device the sm_90a kernel could not be loaded " +
+                $"({reason.TrimEnd('.')}); calls run on the mma kernel.";
+        }
+    }
 
     /// <summary>The backward kernels (<c>attention_backward</c>), loaded (JIT-compiled) on first use and cached for the
     /// backend's lifetime (a failed load too).</summary>

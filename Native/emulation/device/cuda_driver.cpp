@@ -60,6 +60,7 @@ CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention, float, shared)
 #ifndef EMULATION_DEVICE_SIMT_ONLY
 CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention::splitkv, float4, splitkv_shared)
 CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention::mma, unsigned char, attention_mma_shared)
+CUDA_EMULATION_DYNAMIC_SHARED_ARRAY(attention::hopper, unsigned char, attention_hopper_shared)
 #endif
 // additive_attention_f32 declares `extern __shared__ float shared[]` inside an extern "C" function: C linkage.
 extern "C" {
@@ -76,6 +77,7 @@ alignas(16) thread_local float shared[emulation::kMaxDynamicShared / sizeof(floa
 #include "additive_attention.cu"
 #include "attention_backward.cu"
 #include "attention_backward_mma.cu"
+#include "attention_hopper.cu"
 #endif
 
 // Test-only kernels (the device's self-test defines them before including this file).
@@ -158,6 +160,7 @@ emulation::DynamicShared shared_of(T (&array)[N]) { return {reinterpret_cast<uns
 #define SIMT(name) KERNEL(name, attention::shared)
 #define SPLITKV(name) KERNEL(name, attention::splitkv::splitkv_shared)
 #define MMA(name) KERNEL(name, attention::mma::attention_mma_shared)
+#define HOPPER(name) KERNEL(name, attention::hopper::attention_hopper_shared)
 
 #ifndef EMULATION_DEVICE_EXTRA_KERNELS
 #define EMULATION_DEVICE_EXTRA_KERNELS
@@ -183,6 +186,8 @@ const Kernel kKernels[] = {
     SIMT(attention_backward_simt_bf16), SIMT(attention_backward_dq_f32), SIMT(attention_backward_dq_f16),
     SIMT(attention_backward_dq_bf16), SIMT(attention_backward_mma_d64_f16), SIMT(attention_backward_mma_d64_bf16),
     SIMT(attention_backward_mma_d128_f16), SIMT(attention_backward_mma_d128_bf16),
+    HOPPER(attention_hopper_d64_f16), HOPPER(attention_hopper_d64_bf16), HOPPER(attention_hopper_d128_f16),
+    HOPPER(attention_hopper_d128_bf16), HOPPER(attention_hopper_d256_f16), HOPPER(attention_hopper_d256_bf16),
 #endif
     EMULATION_DEVICE_EXTRA_KERNELS
 };

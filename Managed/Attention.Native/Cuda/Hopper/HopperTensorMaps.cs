@@ -30,21 +30,25 @@ internal readonly record struct HopperTensorMapShape(
     /// <exception cref="CudaException">The driver refused the map (the message names the operand).</exception>
     public unsafe TensorMap Encode(ulong address, TensorMapDataType dataType, string operand)
     {
-        TensorMap map = default;
+        // cuTensorMapEncodeTiled takes a 64-byte aligned map (CUtensorMap's alignas(64)); a stack struct is 8-byte aligned.
+        byte* space = stackalloc byte[sizeof(TensorMap) + TensorMapAlignment - 1];
+        var map = (TensorMap*)(((nuint)space + TensorMapAlignment - 1) & ~(nuint)(TensorMapAlignment - 1));
         ulong* dims = stackalloc ulong[] { Dims.Columns, Dims.Rows, Dims.Heads, Dims.Batch };
         ulong* strides = stackalloc ulong[] { Strides.Sequence, Strides.Head, Strides.Batch };
         uint* box = stackalloc uint[] { AttentionHopperTile.BoxColumns, BoxRows, 1, 1 };
         uint* elementStrides = stackalloc uint[] { 1, 1, 1, 1 };
         var result = CudaDriver.cuTensorMapEncodeTiled(
-            &map, dataType, 4, address, dims, strides, box, elementStrides, TensorMapInterleave.None,
+            map, dataType, 4, address, dims, strides, box, elementStrides, TensorMapInterleave.None,
             TensorMapSwizzle.Swizzle128B, TensorMapL2Promotion.L2Promotion256B, TensorMapFloatOobFill.None);
         if (result != CudaResult.Success)
         {
             throw new CudaException((int)result, "cuTensorMapEncodeTiled", $"({operand} of attention_hopper: {this})");
         }
 
-        return map;
+        return *map;
     }
+
+    private const int TensorMapAlignment = 64;
 
     // A packed stride of a 1-extent dimension is a multiple of 16 bytes already where the sequence stride is (the
     // geometry's check); only a one-row operand's packed row (D elements) may not be.
