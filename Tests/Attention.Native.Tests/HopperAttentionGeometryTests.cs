@@ -99,6 +99,9 @@ public sealed partial class HopperAttentionGeometryTests
         Assert.Contains("head dims up to 256", reason, StringComparison.Ordinal);
         Assert.False(AttentionHopperGeometry.Supports(Problem(new(1, 2, 2, 16, 16, 60, 60), AttentionOptions.Default), typeof(Half), out reason));
         Assert.Contains("multiples of 8 elements", reason, StringComparison.Ordinal);
+        var sinks = Problem(shape, new AttentionOptions { Sinks = new[] { 0.5f, -1f } });
+        Assert.False(AttentionHopperGeometry.Supports(sinks, typeof(Half), out reason));
+        Assert.Contains("sinks, varlen offsets or paged K/V", reason, StringComparison.Ordinal);
     }
 
     private static AttentionProblem Problem(AttentionShape shape, AttentionOptions options, bool lse = false) =>

@@ -39,4 +39,39 @@ public sealed class CudaLayerTrainingTests
         LayerFixture.AssertClose([.. expected.QueryWeightGrad.Select(g => (double)g)], actual.QueryWeightGrad, 1e-5, "queryWeightGrad");
         LayerFixture.AssertClose([.. expected.ScoreVectorGrad.Select(g => (double)g)], actual.ScoreVectorGrad, 1e-5, "scoreVectorGrad");
     }
+    /// <summary>The attention and its backward run on the device, the projections on the host.</summary>
+    [Theory]
+    [InlineData("self-causal")]
+    [InlineData("cross-gqa-padding")]
+    public void MultiHeadAttention_gradients_equal_the_cpu_layers(string kind)
+    {
+        const int batch = 2;
+        bool self = kind == "self-causal";
+        var options = self ? new MultiHeadAttentionOptions(16, 2) : new MultiHeadAttentionOptions(16, 4) { NumKeyValueHeads = 2, KeyInputDim = 12, ValueInputDim = 10 };
+        var fixture = new LayerFixture(options, TestRandom.SeedOf($"cuda-training-{kind}"));
+        int lq = 7, lk = self ? 7 : 9;
+        var query = fixture.Input(batch, lq, 16);
+        var key = fixture.Input(batch, lk, fixture.KeyInputDim);
+        var value = fixture.Input(batch, lk, fixture.ValueInputDim);
+        var outputGrad = fixture.Input(batch, lq, 16);
+        var masks = self ? new LayerMasks { Causal = CausalMask.TopLeft }
+            : new LayerMasks { KeyPadding = Enumerable.Range(0, batch * lk).Select(i => i % lk < 7 + (i / lk)).ToArray() };
+
+        MultiHeadAttentionGradients Run(AttentionBackend backend)
+        {
+            using var layer = fixture.Create(backend);
+            var output = TestData.Poison<float>(outputGrad.Length);
+            var activations = self ? layer.ForwardForTraining(batch, query, output, masks) : layer.ForwardForTraining(batch, query, key, value, output, masks);
+            return layer.Backward(activations, outputGrad);
+        }
+
+        using var cuda = LayerTestBackends.Cuda();
+        using var cpu = LayerTestBackends.Cpu();
+        var expected = Run(cpu);
+        var actual = Run(cuda);
+        LayerFixture.AssertClose([.. expected.QueryGrad.Select(g => (double)g)], actual.QueryGrad, 1e-5, "queryGrad");
+        LayerFixture.AssertClose([.. expected.KeyGrad.Select(g => (double)g)], actual.KeyGrad, 1e-5, "keyGrad");
+        LayerFixture.AssertClose([.. expected.PyTorch.InProjWeight().Select(g => (double)g)], actual.PyTorch.InProjWeight(), 1e-5, "in_proj_weight");
+        LayerFixture.AssertClose([.. expected.PyTorch.OutProjWeight.Select(g => (double)g)], actual.PyTorch.OutProjWeight, 1e-5, "out_proj.weight");
+    }
 }

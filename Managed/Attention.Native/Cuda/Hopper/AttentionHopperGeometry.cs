@@ -122,6 +122,12 @@ internal static class AttentionHopperGeometry
                 "per-score operand); the mma kernel runs calls with a mask or bias.";
         }
 
+        if (p.Sinks is not null || p.Varlen is not null || p.Paging is not null)
+        {
+            return "The attention_hopper kernel takes no attention sinks, varlen offsets or paged K/V (its parameters " +
+                "hold dense tensor maps only); the mma kernel runs such calls.";
+        }
+
         if (TileFor(p.HeadDim, p.ValueHeadDim) is null)
         {
             return $"The attention_hopper kernel takes head dims up to 256; shape.HeadDim = {p.HeadDim}, shape.ValueHeadDim = {p.ValueHeadDim}.";
