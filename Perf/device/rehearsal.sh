@@ -122,6 +122,17 @@ done
 for kernel in mma splitkv; do # auto times their shapes; the forced variants say "same as auto" there
   rows "$out/bench.csv" ",(ok|same as auto),.*,$kernel,[^,]*\$" >/dev/null || fail "with-torch: gpu-bench has no $kernel row"
 done
+# The emulated device reports compute capability 9.0: auto or the forced hopper variant times the Hopper kernel.
+rows "$out/bench.csv" ",ok,.*,(hopper|auto \(hopper\)),attention_hopper[a-z0-9_]*\$" >/dev/null ||
+  fail "with-torch: gpu-bench timed nothing on the Hopper kernel"
+rows "$out/bench.csv" ",(ok|same as auto|unsupported[^,]*),.*,hopper,[^,]*\$" >/dev/null || fail "with-torch: gpu-bench has no hopper row"
+# The backward rows: timed with their middle kernel as the entry; torch's stand-in has no autograd and says so.
+rows "$out/bench.csv" "^tiny-bwd-[^,]*,.*,ok,.*,auto \((mma|simt)\),attention_backward_(mma|simt)_[a-z0-9_]+\$" >/dev/null ||
+  fail "with-torch: gpu-bench timed no backward row on auto"
+rows "$out/bench.csv" "^tiny-bwd-[^,]*,.*,ok,.*,simt,attention_backward_simt_[a-z0-9_]+\$" >/dev/null ||
+  fail "with-torch: gpu-bench timed no backward row on simt"
+rows "$out/torch.csv" '^tiny-bwd-[^,]*,.*,torch-flash,not measured: ' >/dev/null ||
+  fail "with-torch: torch.csv does not say the stand-in's backward rows are not measured"
 rows "$out/sweep.csv" ',fail,' | grep -v attention_mma_d64_bf16 && fail "with-torch: sweep.csv has failed cases besides the planted entry's"
 for kernel in auto simt; do
   rows "$out/sweep.csv" ",pass,.*,$kernel\$" >/dev/null || fail "with-torch: the sweep passed no case on $kernel"

@@ -216,7 +216,7 @@ record() { # record <step> <result> <seconds> [note]
 }
 
 # Each step's share of the time left, by weight against the steps still to come.
-declare -A weight=([torch]=12 [modules]=3 [bench-auto]=10 [bench-mma]=4 [bench-splitkv]=3 [bench-simt]=7 [tests-gpu]=20
+declare -A weight=([torch]=12 [modules]=3 [bench-auto]=10 [bench-hopper]=4 [bench-mma]=4 [bench-splitkv]=3 [bench-simt]=7 [tests-gpu]=20
   [sweep-auto]=5 [sweep-mma]=4 [sweep-splitkv]=3 [sweep-simt]=4 [layers]=4 [tests-rest]=6)
 pending=0
 for w in "${weight[@]}"; do pending=$((pending + w)); done
@@ -285,7 +285,7 @@ main() {
   record "machine facts" ok 0
   render_report
 
-  local kernels=(auto mma splitkv simt) k bench=() sweep=(--cases "$sweep_cases")
+  local kernels=(auto hopper mma splitkv simt) k bench=() sweep=(--cases "$sweep_cases")
   if [ -n "$dry" ]; then
     kernels=(auto) bench=(--dry-run) sweep=(--cases 600 --dry-run)
   fi
@@ -305,8 +305,9 @@ main() {
   else
     not_run "gpu-modules: JIT every kernel module" "no GPU: $dry"
   fi
-  # One process per variant: the tensor-core and split-KV rows (auto's choices, then forced) before the SIMT rows.
-  for k in auto mma splitkv simt; do
+  # One process per variant: the tensor-core and split-KV rows (auto's choices, then forced: the Hopper kernel before
+  # mma) before the SIMT rows.
+  for k in auto hopper mma splitkv simt; do
     allot "bench-$k" 15
     [[ " ${kernels[*]} " == *" $k "* ]] || continue
     step "gpu-bench: $k" "$limit" "$dotnet" "$perf" gpu-bench --shapes "$shapes" --kernels "$k" \

@@ -9,6 +9,10 @@ torch.cuda.Event; the median per call is reported. Each row is written and flush
 process killed at its time limit keeps what it finished. Inputs are fresh torch.randn
 (never zeros) in BHSD layout, rotated over ceil(rotate_bytes / bytes of a set) sets (at most max_sets).
 
+Backward rows (kind "backward") time torch.autograd.grad(out, (q, k, v), dO) on an output the forward computed once
+per input set (under the same backend), as gpu-bench times our backward after one forward per set; a torch without
+autograd (the rehearsal's stand-in) writes them as "not measured".
+
 Each configuration runs twice: forced to the FlashAttention backend (sdpa_kernel(SDPBackend.FLASH_ATTENTION); it has
 no fp32, so fp32 rows say n/a) and with PyTorch's default choice. A device-to-device copy of 1 GiB gives the memory
 bandwidth ceiling (bytes read + written) for the decode rows.
@@ -54,13 +58,13 @@ def config_key(c):
 
 
 def config_flops(c):
-    """4*B*H*Lq*Lk*D, halved when causal."""
-    return 4.0 * c["batch"] * c["heads"] * c["lq"] * c["lk"] * c["d"] * (0.5 if c["causal"] else 1.0)
+    """4*B*H*Lq*Lk*D (backward: 10*B*H*Lq*Lk*D), halved when causal."""
+    return (10.0 if c["kind"] == "backward" else 4.0) * c["batch"] * c["heads"] * c["lq"] * c["lk"] * c["d"] * (0.5 if c["causal"] else 1.0)
 
 
 def config_bytes(c):
-    """Q, K, V read and O written once."""
-    return ELEMENT_SIZE[c["dtype"]] * (
+    """Q, K, V read and O written once (backward: Q, K, V, O, dO read and dQ, dK, dV written once)."""
+    return ELEMENT_SIZE[c["dtype"]] * (2.0 if c["kind"] == "backward" else 1.0) * (
         2.0 * c["batch"] * c["heads"] * c["lq"] * c["d"] + 2.0 * c["batch"] * c["kv_heads"] * c["lk"] * c["d"])
 
 
@@ -188,6 +192,11 @@ def run(args, timing, configs, rows):
     del src, dst
 
     for c in sorted(configs, key=config_flops):
+        if c["kind"] == "backward" and not hasattr(torch, "autograd"):
+            for backend in ("torch-flash", "torch-default"):
+                rows.append(row(c, backend, f"not measured: this torch ({torch.__version__}) has no autograd"))
+            say(f"{config_key(c)}: backward not measured (torch {torch.__version__} has no autograd)")
+            continue
         dtype = dtypes[c["dtype"]]
         b, h, hkv, lq, lk, d = c["batch"], c["heads"], c["kv_heads"], c["lq"], c["lk"], c["d"]
         set_bytes = config_bytes(c)
@@ -211,18 +220,38 @@ def run(args, timing, configs, rows):
             use = sets
             state = {"i": 0}
 
-            def call():
-                q, k, v = use[state["i"]]
-                state["i"] = (state["i"] + 1) % len(use)
+            def forward(q, k, v):
                 if gqa and not note:
                     return F.scaled_dot_product_attention(q, k, v, is_causal=c["causal"], enable_gqa=True)
                 return F.scaled_dot_product_attention(q, k, v, is_causal=c["causal"])
+
+            def call():
+                q, k, v = use[state["i"]]
+                state["i"] = (state["i"] + 1) % len(use)
+                return forward(q, k, v)
+
+            def backward_sets():
+                """Per input set: the leaves, dO and the forward's output (its graph kept for repeated backwards)."""
+                grads = []
+                for q, k, v in use:
+                    q, k, v = (t.detach().requires_grad_(True) for t in (q, k, v))
+                    out = forward(q, k, v)
+                    grads.append((q, k, v, out, torch.randn_like(out)))
+                state["grads"] = grads
+
+            def backward_call():
+                q, k, v, out, d_out = state["grads"][state["i"]]
+                state["i"] = (state["i"] + 1) % len(state["grads"])
+                return torch.autograd.grad(out, (q, k, v), d_out, retain_graph=True)
 
             result = None
             with context():
                 for attempt in range(2):
                     try:
-                        result = bench.measure(f"{c['kind']}/{c['dtype']}/{backend}", config_flops(c), call)
+                        if c["kind"] == "backward":
+                            backward_sets()
+                        result = bench.measure(f"{c['kind']}/{c['dtype']}/{backend}", config_flops(c),
+                                               backward_call if c["kind"] == "backward" else call)
                         break
                     except Exception as e:  # noqa: BLE001 (any failure is recorded; the next shape still runs)
                         message = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -234,6 +263,7 @@ def run(args, timing, configs, rows):
                             say(f"{config_key(c)} {backend}: enable_gqa failed ({message}); retrying with K, V expanded")
                             continue
                         result = (f"error: {message}",) + (None,) * 5
+            state.pop("grads", None)
             status, median, minimum, samples, calls, first = result
             status = status + note if status == "ok" else status
             rows.append(row(c, backend, status, median, minimum, samples, calls, nsets, first))

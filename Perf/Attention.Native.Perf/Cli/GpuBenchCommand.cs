@@ -71,6 +71,7 @@ internal sealed class GpuBenchCommand : Command<GpuBenchSettings>
         HashSet<(string Key, string Kernel)> autoMeasured, Action<BenchResult> record)
     {
         var variants = new List<(string Kernel, GpuBench? Bench, string? Failure)>();
+        CudaBackend? autoBackend = null;
         var backends = new List<CudaBackend>();
         try
         {
@@ -80,6 +81,7 @@ internal sealed class GpuBenchCommand : Command<GpuBenchSettings>
                 {
                     var backend = KernelVariants.CreateBackend(kernel);
                     backends.Add(backend);
+                    autoBackend ??= kernel == KernelVariants.Auto ? backend : null;
                     var bench = new GpuBench(backend, timing, deadline, Say);
                     Say($"gpu-bench: kernel {kernel}: {backend.Description}");
                     bench.WarmUpKernels(configs.Select(c => c.Dtype));
@@ -94,16 +96,18 @@ internal sealed class GpuBenchCommand : Command<GpuBenchSettings>
 
             foreach (var config in configs.OrderBy(c => c.Flops))
             {
-                string auto = KernelVariants.AutoChoice(config);
+                // What auto runs (its label), from the library's own preparation of the call; a forced variant's row
+                // is "same as auto" where auto timed the shape with it, here or in an earlier process (its label).
+                string? auto = autoBackend is null ? null : KernelVariants.AutoChoice(autoBackend, config);
                 foreach (var (kernel, bench, failure) in variants)
                 {
                     string label = kernel == KernelVariants.Auto ? $"auto ({auto})" : kernel;
                     var result = bench is null ? new BenchResult(config, $"error: backend: {failure}") { Kernel = label }
                         : kernel == KernelVariants.Auto ? bench.MeasureOne(config, kernel) with { Kernel = label }
                         : KernelVariants.Unsupported(kernel, config) is { } why ? new BenchResult(config, $"unsupported: {why}") { Kernel = kernel }
-                        : kernel == auto && autoMeasured.Contains((config.Key, auto)) ? new BenchResult(config, "same as auto") { Kernel = kernel }
+                        : autoMeasured.Contains((config.Key, kernel)) ? new BenchResult(config, "same as auto") { Kernel = kernel }
                         : bench.MeasureOne(config, kernel);
-                    if (kernel == KernelVariants.Auto && result.Status == "ok")
+                    if (kernel == KernelVariants.Auto && result.Status == "ok" && auto is not null)
                     {
                         autoMeasured.Add((config.Key, auto));
                     }

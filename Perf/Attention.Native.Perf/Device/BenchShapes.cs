@@ -82,11 +82,15 @@ internal sealed record BenchConfig(string Kind, BenchShape Shape, string Dtype, 
 
     public AttentionShape AttentionShape => new(Shape.Batch, Shape.Heads, Shape.KvHeads, Shape.Lq, Shape.Lk, Shape.D, Shape.D);
 
-    /// <summary><c>4·B·H·Lq·Lk·D</c>, halved when causal (the FlashAttention papers' count).</summary>
-    public double Flops => 4.0 * Shape.Batch * Shape.Heads * Shape.Lq * Shape.Lk * Shape.D * (Causal ? 0.5 : 1.0);
+    /// <summary>Whether the row times the backward (kind <c>backward</c>) rather than the forward.</summary>
+    public bool Backward => Kind == "backward";
 
-    /// <summary>Bytes of Q, K, V read and O written once.</summary>
-    public double Bytes => ElementSize(Dtype) *
+    /// <summary><c>4·B·H·Lq·Lk·D</c> forward, <c>10·B·H·Lq·Lk·D</c> backward (five matrix products to the forward's
+    /// two), halved when causal (the FlashAttention papers' count).</summary>
+    public double Flops => (Backward ? 10.0 : 4.0) * Shape.Batch * Shape.Heads * Shape.Lq * Shape.Lk * Shape.D * (Causal ? 0.5 : 1.0);
+
+    /// <summary>Bytes of Q, K, V read and O written once; backward: Q, K, V, O, dO read and dQ, dK, dV written once.</summary>
+    public double Bytes => ElementSize(Dtype) * (Backward ? 2.0 : 1.0) *
         ((2.0 * Shape.Batch * Shape.Heads * Shape.Lq * Shape.D) + (2.0 * Shape.Batch * Shape.KvHeads * Shape.Lk * Shape.D));
 
     public static int ElementSize(string dtype) => dtype switch

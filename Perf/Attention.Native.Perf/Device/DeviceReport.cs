@@ -265,18 +265,34 @@ internal static class DeviceReport
 
         text.AppendLine("### Attention (FlashAttention-3 paper sweep: B·L = 16k, H·D = 2048)").AppendLine();
         text.AppendLine("One row per kernel variant of ours (`auto (…)`: the backend's own choice, named; the others forced with " +
-            "`ATTENTION_NATIVE_CUDA_KERNEL`); variants that cannot run a shape or that `auto` already picks are counted above, not listed.").AppendLine();
+            "`ATTENTION_NATIVE_CUDA_KERNEL`); variants that cannot run a shape or that `auto` already picks are counted above, not listed. " +
+            "hopper/flash and hopper/mma: the Hopper kernel's timed row of the shape (forced, or `auto (hopper)`) against torch's " +
+            "flash and our mma kernel's row (forced, or `auto (mma)`), the same on each row of the shape.").AppendLine();
+        text.AppendLine("| shape | causal | dtype | kernel | ours ms | ours TFLOP/s | flash TFLOP/s | default TFLOP/s | ours/flash | ours/default | hopper/flash | hopper/mma |");
+        text.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var ourByKey = ours.Where(IsOk).GroupBy(r => Csv.Text(r, "key")).ToDictionary(g => g.Key, g => g.ToList());
+        Dictionary<string, string>? Timed(string key, string kernel) => ourByKey.GetValueOrDefault(key)?.FirstOrDefault(
+            r => Csv.Text(r, "kernel") == kernel || Csv.Text(r, "kernel") == $"auto ({kernel})");
+        foreach (var r in ours.Where(r => Csv.Text(r, "kind") is not "decode" and not "backward" && Listed(r)))
+        {
+            var (flash, fallback) = Torch(torchByKey, r);
+            var hopper = Timed(Csv.Text(r, "key"), "hopper");
+            text.AppendLine(culture,
+                $"{Row(r, flash, fallback)} {(hopper is null ? "—" : Ratio(hopper, flash, "tflops"))} | " +
+                $"{(hopper is null ? "—" : Ratio(hopper, Timed(Csv.Text(r, "key"), "mma"), "tflops"))} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("### Backward (FlashAttention-2 paper's backward shapes: B·L = 16k, H·D = 2048)").AppendLine();
+        text.AppendLine("ScaledDotProductAttentionBackward (dQ, dK, dV from Q, K, V, O, the log-sum-exp and dO; the forward " +
+            "runs once per input set, untimed) against torch.autograd.grad(out, (q, k, v), dO). TFLOP/s = 10·B·H·Lq·Lk·D / time, " +
+            "halved when causal. The kernel is the middle launch's family (mma or simt).").AppendLine();
         text.AppendLine("| shape | causal | dtype | kernel | ours ms | ours TFLOP/s | flash TFLOP/s | default TFLOP/s | ours/flash | ours/default |");
         text.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in ours.Where(r => Csv.Text(r, "kind") != "decode" && Listed(r)))
+        foreach (var r in ours.Where(r => Csv.Text(r, "kind") == "backward" && Listed(r)))
         {
-            var theirs = torchByKey.GetValueOrDefault(Csv.Text(r, "key")) ?? [];
-            var flash = theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-flash");
-            var fallback = theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-default");
-            text.AppendLine(culture,
-                $"| {Csv.Text(r, "name")} | {(Csv.Text(r, "causal") == "true" ? "causal" : "full")} | {Csv.Text(r, "dtype")} | {Kernel(r)} | " +
-                $"{Value(r, "median_ms", "F2")} | {(IsOk(r) ? Value(r, "tflops", "F1") : "—")} | {Value(flash, "tflops", "F1")} | {Value(fallback, "tflops", "F1")} | " +
-                $"{Ratio(r, flash, "tflops")} | {Ratio(r, fallback, "tflops")} |");
+            var (flash, fallback) = Torch(torchByKey, r);
+            text.AppendLine(Row(r, flash, fallback));
         }
 
         text.AppendLine();
@@ -299,8 +315,23 @@ internal static class DeviceReport
         text.AppendLine();
     }
 
+    /// <summary>torch's flash and default rows of <paramref name="ours"/>'s key (null where absent).</summary>
+    private static (Dictionary<string, string>? Flash, Dictionary<string, string>? Fallback) Torch(
+        Dictionary<string, List<Dictionary<string, string>>> torchByKey, Dictionary<string, string> ours)
+    {
+        var theirs = torchByKey.GetValueOrDefault(Csv.Text(ours, "key")) ?? [];
+        return (theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-flash"), theirs.FirstOrDefault(t => Csv.Text(t, "backend") == "torch-default"));
+    }
+
+    /// <summary>A throughput table's row up to the ours/default ratio (ends with its cell's closing bar).</summary>
+    private static string Row(Dictionary<string, string> r, Dictionary<string, string>? flash, Dictionary<string, string>? fallback) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"| {Csv.Text(r, "name")} | {(Csv.Text(r, "causal") == "true" ? "causal" : "full")} | {Csv.Text(r, "dtype")} | {Kernel(r)} | " +
+            $"{Value(r, "median_ms", "F2")} | {(IsOk(r) ? Value(r, "tflops", "F1") : "—")} | {Value(flash, "tflops", "F1")} | {Value(fallback, "tflops", "F1")} | " +
+            $"{Ratio(r, flash, "tflops")} | {Ratio(r, fallback, "tflops")} |");
+
     /// <summary>gpu-bench's rows (appended per process, each cheapest first) in shapes.json's order, variants in the
-    /// order auto, mma, splitkv, simt within each configuration.</summary>
+    /// order auto, hopper, mma, splitkv, simt within each configuration.</summary>
     private static List<Dictionary<string, string>> InBenchOrder(List<Dictionary<string, string>> rows, string? shapesPath)
     {
         if (shapesPath is null || !File.Exists(shapesPath))
@@ -309,7 +340,7 @@ internal static class DeviceReport
         }
 
         var order = BenchShapes.Load(shapesPath).Expand().Select((c, i) => (c.Key, i)).ToDictionary(x => x.Key, x => x.i);
-        string[] kernels = ["auto", "mma", "splitkv", "simt"];
+        string[] kernels = ["auto", "hopper", "mma", "splitkv", "simt"];
         return
         [
             .. rows.OrderBy(r => order.GetValueOrDefault(Csv.Text(r, "key"), int.MaxValue))

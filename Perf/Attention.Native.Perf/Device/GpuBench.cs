@@ -100,15 +100,19 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
     }
 
     /// <summary>A first untimed call per dtype: loads (JIT-compiles) the kernels outside every measurement.</summary>
-    /// <remarks>Two shapes, a prefill-like and a decode-like one, so that every module the automatic choice uses is
-    /// loaded; a forced kernel that cannot run one of them is simply not warmed on it.</remarks>
+    /// <remarks>Three shapes, a prefill-like and a decode-like one and a backward, so that every module the automatic
+    /// choice uses is loaded; a forced kernel that cannot run one of them is simply not warmed on it.</remarks>
     public void WarmUpKernels(IEnumerable<string> dtypes)
     {
         foreach (string dtype in dtypes.Distinct())
         {
-            foreach (var shape in new[] { new BenchShape("warm-up", 1, 1, 1, 8, 8, 64), new BenchShape("warm-up", 1, 1, 1, 1, 256, 64) })
+            foreach (var (kind, shape) in new[]
             {
-                var tiny = new BenchConfig("warm-up", shape, dtype, false);
+                ("attention", new BenchShape("warm-up", 1, 1, 1, 8, 8, 64)), ("decode", new BenchShape("warm-up", 1, 1, 1, 1, 256, 64)),
+                ("backward", new BenchShape("warm-up", 1, 1, 1, 64, 64, 64)),
+            })
+            {
+                var tiny = new BenchConfig(kind, shape, dtype, false);
                 try
                 {
                     _ = Dispatch(tiny, 1, (sets, time) =>
@@ -124,7 +128,7 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
                 catch (Exception e)
                 {
                     // A module or entry that fails to load fails the rows that need it, each with this error.
-                    say($"gpu-bench: warm-up {dtype} {shape.Lq}x{shape.Lk}: {e.GetType().Name}: {e.Message}");
+                    say($"gpu-bench: warm-up {kind} {dtype} {shape.Lq}x{shape.Lk}: {e.GetType().Name}: {e.Message}");
                 }
             }
         }
@@ -216,6 +220,7 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
         var options = new AttentionOptions { Causal = config.Causal ? CausalMask.TopLeft : CausalMask.None };
         var pool = SweepData<T>.Operand(new Random(), Math.Min(PoolLength, Math.Max(shape.QueryElementCount, shape.KeyElementCount)), 1f);
         var tensors = new List<AttentionTensor<T>>();
+        var lseTensors = new List<AttentionTensor<float>>();
         try
         {
             var inputs = new (AttentionTensor<T> Q, AttentionTensor<T> K, AttentionTensor<T> V, AttentionTensor<T> O)[sets];
@@ -225,14 +230,35 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
                     Filled(shape.OutputElementCount));
             }
 
+            // The backward's operands: the forward runs once per set (for O and the log-sum-exp it reads), untimed.
+            var backward = new (AttentionTensor<float> Lse, AttentionTensor<T> DO, AttentionTensor<T> DQ, AttentionTensor<T> DK, AttentionTensor<T> DV)[config.Backward ? sets : 0];
+            for (int i = 0; i < backward.Length; i++)
+            {
+                var lse = backend.Allocate<float>((long)shape.Batch * shape.QueryHeads * shape.QueryLength);
+                lseTensors.Add(lse);
+                backward[i] = (lse, Filled(shape.OutputElementCount), Filled(shape.QueryElementCount), Filled(shape.KeyElementCount),
+                    Filled(shape.ValueElementCount));
+                var (q, k, v, o) = inputs[i];
+                backend.ScaledDotProductAttention(shape, q, k, v, o, options, lse);
+            }
+
             int next = 0;
             void Calls(int calls)
             {
                 for (int c = 0; c < calls; c++)
                 {
                     var (q, k, v, o) = inputs[next];
+                    if (config.Backward)
+                    {
+                        var (lse, dO, dQ, dK, dV) = backward[next];
+                        backend.ScaledDotProductAttentionBackward(shape, q, k, v, o, lse, dO, dQ, dK, dV, options);
+                    }
+                    else
+                    {
+                        backend.ScaledDotProductAttention(shape, q, k, v, o, options);
+                    }
+
                     next = (next + 1) % inputs.Length;
-                    backend.ScaledDotProductAttention(shape, q, k, v, o, options);
                 }
             }
 
@@ -253,12 +279,19 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
                 return Stopwatch.GetElapsedTime(host).TotalMilliseconds / calls;
             }
 
-            string entry = backend is CudaBackend cudaBackend ? LaunchedEntries(cudaBackend, shape, options) : string.Empty;
+            string entry = backend is not CudaBackend cudaBackend ? string.Empty
+                : config.Backward ? KernelVariants.BackwardMiddle<T>(cudaBackend, shape, options).Name
+                : LaunchedEntries(cudaBackend, shape, options);
             return body(sets, Time) with { Entry = entry };
         }
         finally
         {
             foreach (var tensor in tensors)
+            {
+                tensor.Dispose();
+            }
+
+            foreach (var tensor in lseTensors)
             {
                 tensor.Dispose();
             }

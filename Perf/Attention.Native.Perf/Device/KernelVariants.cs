@@ -1,4 +1,6 @@
 using Attention.Native.Cuda;
+using Attention.Native.Cuda.Backward;
+using Attention.Native.Cuda.Hopper;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Perf.Device;
@@ -44,7 +46,7 @@ internal static class KernelVariants
     /// <summary>Why <paramref name="variant"/> cannot run <paramref name="config"/>'s plain call (contiguous BHSD,
     /// default options), or null when it can (<c>auto</c> runs everything).</summary>
     public static string? Unsupported(string variant, BenchConfig config) =>
-        Unsupported(variant, PlainProblem(config), ElementType(config.Dtype));
+        Unsupported(variant, config, PlainProblem(config), ElementType(config.Dtype));
 
     /// <summary>Why <paramref name="variant"/> cannot run the sweep case <paramref name="c"/> (its shape, strides,
     /// element type and outputs), or null when it can.</summary>
@@ -63,9 +65,58 @@ internal static class KernelVariants
         return Unsupported(variant, problem, type);
     }
 
-    /// <summary>The kernel <c>auto</c> picks for <paramref name="config"/>'s plain call.</summary>
-    public static string AutoChoice(BenchConfig config) =>
-        CudaKernelSelector.Name(CudaKernelSelector.Select(PlainProblem(config), null, ElementType(config.Dtype)));
+    /// <summary>The kernel the library picks for <paramref name="config"/>'s plain call on <paramref name="backend"/> (an
+    /// unforced one): the kernel of the backend's own preparation of the call (the Hopper kernel on compute capability
+    /// 9.0 where it can run the call), or, where preparing fails (a module or entry that does not load), the selector's
+    /// choice for this device that the preparation starts from. Backward: <c>mma</c> or <c>simt</c>, the middle kernel.</summary>
+    public static string AutoChoice(CudaBackend backend, BenchConfig config)
+    {
+        var problem = PlainProblem(config);
+        var type = ElementType(config.Dtype);
+        if (config.Backward)
+        {
+            return AttentionBackwardGeometry.MmaTakes(problem, type) ? "mma" : "simt";
+        }
+
+        try
+        {
+            var prepared = config.Dtype switch
+            {
+                "fp32" => CudaAttention.Prepare<float>(backend, problem),
+                "fp16" => CudaAttention.Prepare<Half>(backend, problem),
+                _ => CudaAttention.Prepare<BFloat16>(backend, problem),
+            };
+            return CudaKernelSelector.Name(prepared.Kernel);
+        }
+        catch (Exception e) when (e is CudaException or InvalidOperationException or NotSupportedException)
+        {
+            return CudaKernelSelector.Name(CudaKernelSelector.Select(
+                problem, null, type, backend.AllowTensorFloat32, true, AttentionHopperKernels.IsHopper(backend.Device)));
+        }
+    }
+
+    /// <summary>The middle kernel (<c>attention_backward_mma_*</c> or <c>_simt_*</c>) of <paramref name="backend"/>'s own
+    /// preparation of the plain backward call of <paramref name="shape"/>.</summary>
+    public static CudaKernel BackwardMiddle<T>(CudaBackend backend, AttentionShape shape, AttentionOptions options)
+        where T : unmanaged
+    {
+        var problem = AttentionBackwardValidator.Validate(shape, options, new(
+            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount,
+            (long)shape.Batch * shape.QueryHeads * shape.QueryLength, shape.OutputElementCount, shape.QueryElementCount,
+            shape.KeyElementCount, shape.ValueElementCount, -1));
+        return CudaAttentionBackward.Prepare<T>(backend, problem).Middle;
+    }
+
+    private static string? Unsupported(string variant, BenchConfig config, AttentionProblem problem, Type elementType) =>
+        !config.Backward ? Unsupported(variant, problem, elementType)
+        : CudaKernelSelector.ParseForced(variant) switch
+        {
+            CudaAttentionKernel.SplitKv => "the backward has no split-KV kernel (it runs on the SIMT or mma kernels)",
+            CudaAttentionKernel.Hopper => "the Hopper kernel is forward only (the backward runs on the SIMT or mma kernels)",
+            CudaAttentionKernel.Mma when !AttentionBackwardGeometry.MmaTakes(problem, elementType) =>
+                "the mma backward takes Half and BFloat16 with D = Dv = 64 or 128",
+            _ => null,
+        };
 
     private static string? Unsupported(string variant, AttentionProblem problem, Type elementType) =>
         CudaKernelSelector.ParseForced(variant) is { } kernel
