@@ -22,9 +22,9 @@ internal sealed class GpuBenchSettings : CommandSettings
     public double BudgetSeconds { get; init; } = 90;
 
     [CommandOption("--kernels <LIST>")]
-    [Description("CUDA kernel variants to time on every shape: auto (the backend's choice), simt, splitkv, mma (forced through ATTENTION_NATIVE_CUDA_KERNEL). A forced variant that cannot run a shape, or whose shape auto already timed with it (in this run or in --out's earlier rows), gets a row saying so instead of a timing.")]
-    [DefaultValue("auto,simt,splitkv,mma")]
-    public string Kernels { get; init; } = "auto,simt,splitkv,mma";
+    [Description("CUDA kernel variants to time on every shape: auto (the backend's choice), hopper, simt, splitkv, mma (forced through ATTENTION_NATIVE_CUDA_KERNEL). A forced variant that cannot run a shape, or whose shape auto already timed with it (in this run or in --out's earlier rows), gets a row saying so instead of a timing.")]
+    [DefaultValue("auto,hopper,simt,splitkv,mma")]
+    public string Kernels { get; init; } = "auto,hopper,simt,splitkv,mma";
 
     [CommandOption("--dry-run")]
     [Description("No GPU: read the shapes, report CUDA as not run and write the CSV rows as 'not run'; exit 0.")]
