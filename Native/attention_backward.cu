@@ -3,7 +3,8 @@
 //
 // Three launches on one stream, each taking AttentionBackwardParams<T> (attention_backward_params.cuh):
 //   prepare   one warp per query row: delta = rowsum(dO ∘ O) (FlashAttention-2's D), and the row's fp32 dQ
-//             accumulator zeroed;
+//             accumulator zeroed; with sink_grad, the row's share of the sink gradient, −exp(sink − lse)·delta
+//             (a sink only joins the denominator, so it scales every P of the row), added by an fp32 atomic;
 //   simt      one CTA per (key block of kBwdBlockN keys, kv head, batch): the block's K and V rows staged in shared
 //             memory, dK and dV accumulated in shared memory, a loop over the query heads of the group (GQA/MQA: dK
 //             and dV summed over them without atomics) and over query blocks of kBwdBlockM rows, recomputing
@@ -65,6 +66,9 @@ __device__ __forceinline__ void attention_backward_prepare(const AttentionBackwa
   const long long row = backward_row(b, h, i, params.q_heads, params.q_len);
   if (lane == 0) {
     params.delta[row] = delta;
+    if (params.sink_grad != nullptr) {
+      atomicAdd(&params.sink_grad[h], -expf(params.sinks[h] - params.lse[row]) * delta);
+    }
   }
   float* accum = params.dq_accum + row * params.head_dim;
   for (int x = lane; x < params.head_dim; x += kWarpSize) {

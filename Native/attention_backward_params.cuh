@@ -33,6 +33,8 @@ struct AttentionBackwardParams {
   const unsigned char* mask;    // [B|1, Hq|1, Lq, Lk] boolean mask, non-zero = attend; may be null
   const float* bias;            // [B|1, Hq|1, Lq, Lk] added to the scores; may be null
   const int* key_lengths;       // [B] valid key counts in [0, Lk]; may be null
+  const float* sinks;           // [Hq] the forward's sink logits; read only where sink_grad is set
+  float* sink_grad;             // [Hq] dSink, zeroed by the launcher, added to by attention_backward_prepare; may be null
   long long q_stride_b, q_stride_h, q_stride_s;
   long long k_stride_b, k_stride_h, k_stride_s;
   long long v_stride_b, v_stride_h, v_stride_s;

@@ -228,11 +228,13 @@ public abstract partial class AttentionBackend : IDisposable
     /// <param name="options">The forward call's options; null for the defaults.</param>
     /// <param name="biasGrad">Optional gradient of <see cref="AttentionOptions.Bias"/>, written in the bias's broadcast
     /// shape <c>[B|1, Hq|1, Lq, Lk]</c> (summed over the broadcast dims); null when not wanted.</param>
+    /// <param name="sinksGrad">Optional gradient of <see cref="AttentionOptions.Sinks"/>, <c>[Hq]</c>, written
+    /// (<c>−Σ exp(sink − lse)·rowsum(dO∘O)</c> over batch and rows); null when not wanted.</param>
     /// <remarks>Rows that see no key (their log-sum-exp is −∞) and keys no row sees get zero gradients.</remarks>
     /// <exception cref="ArgumentNullException">A required tensor is null.</exception>
     /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it),
     /// a gradient's strides make its elements overlap, <paramref name="biasGrad"/> is given without a bias or with
-    /// another length than the bias's, a tensor belongs to another backend, or a gradient is also another operand of
+    /// another length than the bias's, <paramref name="sinksGrad"/> without sinks or with another length than Hq, a tensor belongs to another backend, or a gradient is also another operand of
     /// the call or overlaps one.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A shape dimension is below 1, an option is out of its range, or a
     /// head dim is above the backend's limit.</exception>
@@ -251,7 +253,8 @@ public abstract partial class AttentionBackend : IDisposable
         AttentionTensor<T> keyGrad,
         AttentionTensor<T> valueGrad,
         AttentionOptions? options = null,
-        AttentionTensor<float>? biasGrad = null)
+        AttentionTensor<float>? biasGrad = null,
+        AttentionTensor<float>? sinksGrad = null)
         where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -266,6 +269,7 @@ public abstract partial class AttentionBackend : IDisposable
         ThrowIfForeign(keyGrad ?? throw new ArgumentNullException(nameof(keyGrad)), nameof(keyGrad));
         ThrowIfForeign(valueGrad ?? throw new ArgumentNullException(nameof(valueGrad)), nameof(valueGrad));
         ThrowIfForeign(biasGrad, nameof(biasGrad));
+        ThrowIfForeign(sinksGrad, nameof(sinksGrad));
         options ??= AttentionOptions.Default;
         ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
         ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
@@ -274,6 +278,7 @@ public abstract partial class AttentionBackend : IDisposable
         ThrowIfAmong(keyGrad, [.. inputs, queryGrad], nameof(keyGrad));
         ThrowIfAmong(valueGrad, [.. inputs, queryGrad, keyGrad], nameof(valueGrad));
         ThrowIfAmong(biasGrad, [.. inputs, queryGrad, keyGrad, valueGrad], nameof(biasGrad));
+        ThrowIfAmong(sinksGrad, [.. inputs, queryGrad, keyGrad, valueGrad, biasGrad], nameof(sinksGrad));
         new BackwardOverlaps
         {
             Query = HostBytes(query),
@@ -288,16 +293,18 @@ public abstract partial class AttentionBackend : IDisposable
             KeyGrad = HostBytes(keyGrad),
             ValueGrad = HostBytes(valueGrad),
             BiasGrad = biasGrad is null ? default : HostBytes(biasGrad),
+            SinksGrad = sinksGrad is null ? default : HostBytes(sinksGrad),
         }.ThrowIfAny();
         var problem = AttentionBackwardValidator.Validate(shape, options, new(
             query.Length, key.Length, value.Length, output.Length, logSumExp.Length, outputGrad.Length,
-            queryGrad.Length, keyGrad.Length, valueGrad.Length, biasGrad?.Length ?? -1));
-        RunBackwardCore(problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad);
+            queryGrad.Length, keyGrad.Length, valueGrad.Length, biasGrad?.Length ?? -1, sinksGrad?.Length ?? -1));
+        RunBackwardCore(
+            problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad, sinksGrad);
     }
 
     /// <summary>
     /// The backward on host memory: the span convenience call of
-    /// <see cref="ScaledDotProductAttentionBackward{T}(AttentionShape, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{float}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionOptions?, AttentionTensor{float}?)"/>.
+    /// <see cref="ScaledDotProductAttentionBackward{T}(AttentionShape, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{float}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionTensor{T}, AttentionOptions?, AttentionTensor{float}?, AttentionTensor{float}?)"/>.
     /// The CPU backend works on the spans in place; a GPU backend copies them in and the gradients out.
     /// </summary>
     /// <typeparam name="T">Operand element type: float, Half or BFloat16 (accumulated in float).</typeparam>
@@ -314,10 +321,13 @@ public abstract partial class AttentionBackend : IDisposable
     /// <param name="options">The forward call's options; null for the defaults.</param>
     /// <param name="biasGrad">Optional gradient of <see cref="AttentionOptions.Bias"/> in the bias's broadcast shape
     /// <c>[B|1, Hq|1, Lq, Lk]</c> (summed over the broadcast dims); empty when not wanted.</param>
+    /// <param name="sinksGrad">Optional gradient of <see cref="AttentionOptions.Sinks"/>, <c>[Hq]</c>, written; empty
+    /// when not wanted.</param>
     /// <remarks>Rows that see no key (their log-sum-exp is −∞) and keys no row sees get zero gradients.</remarks>
     /// <exception cref="ArgumentException">A size, stride or option does not match the shape (the message names it),
     /// a gradient's strides make its elements overlap, <paramref name="biasGrad"/> is given without a bias or with
-    /// another length than the bias's, or a gradient overlaps another operand of the call.</exception>
+    /// another length than the bias's, <paramref name="sinksGrad"/> is given without sinks or with another length than
+    /// Hq, or a gradient overlaps another operand of the call.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A shape dimension is below 1, an option is out of its range, or a
     /// head dim is above the backend's limit.</exception>
     /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
@@ -335,7 +345,8 @@ public abstract partial class AttentionBackend : IDisposable
         Span<T> keyGrad,
         Span<T> valueGrad,
         AttentionOptions? options = null,
-        Span<float> biasGrad = default)
+        Span<float> biasGrad = default,
+        Span<float> sinksGrad = default)
         where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -357,11 +368,14 @@ public abstract partial class AttentionBackend : IDisposable
             KeyGrad = MemoryMarshal.AsBytes((ReadOnlySpan<T>)keyGrad),
             ValueGrad = MemoryMarshal.AsBytes((ReadOnlySpan<T>)valueGrad),
             BiasGrad = MemoryMarshal.AsBytes((ReadOnlySpan<float>)biasGrad),
+            SinksGrad = MemoryMarshal.AsBytes((ReadOnlySpan<float>)sinksGrad),
         }.ThrowIfAny();
         var problem = AttentionBackwardValidator.Validate(shape, options, new(
             query.Length, key.Length, value.Length, output.Length, logSumExp.Length, outputGrad.Length,
-            queryGrad.Length, keyGrad.Length, valueGrad.Length, biasGrad.IsEmpty ? -1 : biasGrad.Length));
-        RunBackwardCore(problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad);
+            queryGrad.Length, keyGrad.Length, valueGrad.Length, biasGrad.IsEmpty ? -1 : biasGrad.Length,
+            sinksGrad.IsEmpty ? -1 : sinksGrad.Length));
+        RunBackwardCore(
+            problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad, sinksGrad);
     }
 
     /// <summary>Waits until all work queued on this backend has finished (a no-op on the CPU).</summary>
@@ -427,7 +441,8 @@ public abstract partial class AttentionBackend : IDisposable
         AttentionTensor<T> queryGrad,
         AttentionTensor<T> keyGrad,
         AttentionTensor<T> valueGrad,
-        AttentionTensor<float>? biasGrad)
+        AttentionTensor<float>? biasGrad,
+        AttentionTensor<float>? sinksGrad)
         where T : unmanaged;
 
     private protected abstract void RunBackwardCore<T>(
@@ -441,7 +456,8 @@ public abstract partial class AttentionBackend : IDisposable
         Span<T> queryGrad,
         Span<T> keyGrad,
         Span<T> valueGrad,
-        Span<float> biasGrad)
+        Span<float> biasGrad,
+        Span<float> sinksGrad)
         where T : unmanaged;
 
     /// <summary>

@@ -91,7 +91,7 @@ public sealed class CudaAttentionBackwardTests
         var problem = Validation.AttentionBackwardValidator.Validate(shape, AttentionOptions.Default, new(
             shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount,
             shape.LogSumExpElementCount, shape.OutputElementCount, shape.QueryElementCount, shape.KeyElementCount,
-            shape.ValueElementCount, -1));
+            shape.ValueElementCount, -1, -1));
         using var backend = new CudaBackend();
         var prepared = type switch
         {
@@ -191,7 +191,8 @@ public sealed class CudaAttentionBackwardTests
         var dk = TestData.Poison<T>(k.Length);
         var dv = TestData.Poison<T>(v.Length);
         var dBias = options.Bias is { } bias ? TestData.Poison<float>(bias.Length) : [];
-        backend.ScaledDotProductAttentionBackward<T>(shape, q, k, v, o, lse, dO, dq, dk, dv, options, dBias);
+        var dSinks = TestData.Poison<float>(options.Sinks.Length);
+        backend.ScaledDotProductAttentionBackward<T>(shape, q, k, v, o, lse, dO, dq, dk, dv, options, dBias, dSinks);
 
         var expected = ReferenceAttentionBackward.Compute<T>(shape, q, k, v, dO, options);
         string where = $"{c.Name} {typeof(T).Name}; {TestRandom.Describe(TestRandom.SeedOf(c.Name))}";
@@ -201,6 +202,11 @@ public sealed class CudaAttentionBackwardTests
         if (options.Bias is not null)
         {
             Assert.True(expected.BiasGradError(dBias) <= tolerance, $"biasGrad error {expected.BiasGradError(dBias):G3} ({where})");
+        }
+
+        if (dSinks.Length > 0)
+        {
+            Assert.True(expected.SinksGradError(dSinks) <= tolerance, $"sinksGrad error {expected.SinksGradError(dSinks):G3} ({where})");
         }
 
         AssertGapsPoisoned(dq, qs, shape.QueryHeads, shape.QueryLength, shape.HeadDim, shape.Batch);
@@ -355,6 +361,16 @@ public sealed class CudaAttentionBackwardTests
                 OutputStrides = new(2L * 17 * 7, 7, 2L * 7),
             },
         };
+        // Sinks: rows that see no key (key length 0, bottom-right rows above the diagonal) have lse = the sink.
+        yield return new("sinks-gqa-masked-rows", new(2, 4, 2, 21, 13, 8, 8))
+        {
+            Options = (r, _) => new()
+            {
+                Sinks = new[] { 1.5f, -1f, 0.25f, 3f },
+                Causal = CausalMask.BottomRight,
+                KeyLengths = new[] { 13, 0 },
+            },
+        };
         yield return new("everything", new(2, 4, 2, 21, 23, 12, 10))
         {
             Options = (r, s) => new()
@@ -386,6 +402,10 @@ public sealed class CudaAttentionBackwardTests
             },
         };
         yield return new("mma-d128-gqa-causal", new(1, 2, 1, 40, 70, 128, 128)) { Options = (_, _) => new() { Causal = CausalMask.TopLeft } };
+        yield return new("mma-d64-sinks", new(2, 4, 2, 33, 70, 64, 64))
+        {
+            Options = (_, _) => new() { Sinks = new[] { 0.5f, 2f, -1f, 4f }, Causal = CausalMask.TopLeft },
+        };
         yield return new("mma-d64-bshd-padded", new(2, 2, 2, 20, 65, 64, 64))
         {
             Options = (_, s) => new()

@@ -25,6 +25,9 @@ internal readonly unsafe struct BackwardOperands<T>
     /// <summary>Null when not requested.</summary>
     public float* BiasGrad { get; init; }
 
+    /// <summary><c>[Hq]</c>; null when not requested.</summary>
+    public float* SinksGrad { get; init; }
+
     /// <summary>Null when there is no mask.</summary>
     public bool* Mask { get; init; }
 

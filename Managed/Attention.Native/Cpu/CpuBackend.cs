@@ -108,7 +108,8 @@ public sealed class CpuBackend : AttentionBackend
         AttentionTensor<T> queryGrad,
         AttentionTensor<T> keyGrad,
         AttentionTensor<T> valueGrad,
-        AttentionTensor<float>? biasGrad)
+        AttentionTensor<float>? biasGrad,
+        AttentionTensor<float>? sinksGrad)
     {
         RunBackward(problem, new BackwardOperands<T>
         {
@@ -122,6 +123,7 @@ public sealed class CpuBackend : AttentionBackend
             KeyGrad = CpuTensor<T>.PointerOf(keyGrad),
             ValueGrad = CpuTensor<T>.PointerOf(valueGrad),
             BiasGrad = CpuTensor<float>.PointerOf(biasGrad),
+            SinksGrad = CpuTensor<float>.PointerOf(sinksGrad),
         });
     }
 
@@ -136,7 +138,8 @@ public sealed class CpuBackend : AttentionBackend
         Span<T> queryGrad,
         Span<T> keyGrad,
         Span<T> valueGrad,
-        Span<float> biasGrad)
+        Span<float> biasGrad,
+        Span<float> sinksGrad)
     {
         fixed (T* q = query)
         fixed (T* k = key)
@@ -148,6 +151,7 @@ public sealed class CpuBackend : AttentionBackend
         fixed (T* dK = keyGrad)
         fixed (T* dV = valueGrad)
         fixed (float* dBias = biasGrad)
+        fixed (float* dSinks = sinksGrad)
         {
             RunBackward(problem, new BackwardOperands<T>
             {
@@ -161,6 +165,7 @@ public sealed class CpuBackend : AttentionBackend
                 KeyGrad = dK,
                 ValueGrad = dV,
                 BiasGrad = problem.WantsBiasGrad ? dBias : null,
+                SinksGrad = problem.WantsSinksGrad ? dSinks : null,
             });
         }
     }

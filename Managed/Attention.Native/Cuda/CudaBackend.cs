@@ -312,14 +312,15 @@ public sealed class CudaBackend : AttentionBackend
         AttentionTensor<T> queryGrad,
         AttentionTensor<T> keyGrad,
         AttentionTensor<T> valueGrad,
-        AttentionTensor<float>? biasGrad)
+        AttentionTensor<float>? biasGrad,
+        AttentionTensor<float>? sinksGrad)
     {
         var prepared = CudaAttentionBackward.Prepare<T>(this, problem);
         CudaAttentionBackward.Launch(this, prepared, problem, new BackwardPointers<T>(
             CudaTensor<T>.PointerOf(query), CudaTensor<T>.PointerOf(key), CudaTensor<T>.PointerOf(value),
             CudaTensor<T>.PointerOf(output), CudaTensor<float>.PointerOf(logSumExp), CudaTensor<T>.PointerOf(outputGrad),
             CudaTensor<T>.PointerOf(queryGrad), CudaTensor<T>.PointerOf(keyGrad), CudaTensor<T>.PointerOf(valueGrad),
-            CudaTensor<float>.PointerOf(biasGrad)));
+            CudaTensor<float>.PointerOf(biasGrad), CudaTensor<float>.PointerOf(sinksGrad)));
     }
 
     private protected override void RunBackwardCore<T>(
@@ -333,9 +334,10 @@ public sealed class CudaBackend : AttentionBackend
         Span<T> queryGrad,
         Span<T> keyGrad,
         Span<T> valueGrad,
-        Span<float> biasGrad) =>
+        Span<float> biasGrad,
+        Span<float> sinksGrad) =>
         CudaSpanAttentionBackward.Run(
-            this, problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad);
+            this, problem, query, key, value, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad, biasGrad, sinksGrad);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

@@ -8,7 +8,7 @@ namespace Attention.Native.Layers;
 /// weights, e.g. with <see cref="LoadPyTorchWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>).
 /// Both run in float whatever <typeparamref name="T"/> is (a Half or BFloat16 layer trains on its weights' values
 /// widened): the projections and their gradients on the host with the library's SGEMM, the attention and its
-/// backward (<see cref="AttentionBackend.ScaledDotProductAttentionBackward{T}(AttentionShape, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{float}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, AttentionOptions?, Span{float})"/>)
+/// backward (<see cref="AttentionBackend.ScaledDotProductAttentionBackward{T}(AttentionShape, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{float}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, AttentionOptions?, Span{float}, Span{float})"/>)
 /// on the layer's backend.
 /// </summary>
 public sealed partial class MultiHeadAttention<T>

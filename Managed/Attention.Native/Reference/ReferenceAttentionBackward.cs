@@ -4,7 +4,8 @@ namespace Attention.Native.Reference;
 /// Naive float64 gradients of attention, straight from the definitions: with <c>P</c> the forward's weights and
 /// <c>O</c> its output (both from <see cref="ReferenceAttention"/>), <c>dV = Pᵀ·dO</c>, <c>dP = dO·Vᵀ</c>,
 /// <c>D = rowsum(dO∘O)</c>, <c>dS = P∘(dP − D)</c> (the gradient of the biased score, hence of the bias), then through
-/// the soft cap (<c>1 − tanh²</c>) and the scale, <c>dQ = dS·K</c>, <c>dK = dSᵀ·Q</c>. Every row's whole <c>P</c>
+/// the soft cap (<c>1 − tanh²</c>) and the scale, <c>dQ = dS·K</c>, <c>dK = dSᵀ·Q</c>; with sinks,
+/// <c>dSink = −Σ exp(sink − lse)·D</c> over the head's rows. Every row's whole <c>P</c>
 /// is held; it is the oracle the backward kernels are tested against and slow on purpose.
 /// </summary>
 public static class ReferenceAttentionBackward
@@ -17,7 +18,8 @@ public static class ReferenceAttentionBackward
     /// <param name="value">V in the layout of <paramref name="options"/>.</param>
     /// <param name="outputGrad">dO with the output's strides (<see cref="AttentionOptions.OutputStrides"/> or the layout).</param>
     /// <param name="options">The options; null for the defaults.</param>
-    /// <returns>dQ, dK, dV contiguous in <c>[B, H, L, …]</c> order, and the bias gradient in the bias's shape.</returns>
+    /// <returns>dQ, dK, dV contiguous in <c>[B, H, L, …]</c> order, the bias gradient in the bias's shape, and the
+    /// sinks' gradient <c>[Hq]</c>.</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type.</exception>
     public static ReferenceGradients Compute<T>(
         AttentionShape shape,
@@ -46,6 +48,7 @@ public static class ReferenceAttentionBackward
         var bias = options.Bias;
         var dBias = new double[bias is null ? 0 : (long)bias.Batch * bias.Heads * lq * lk];
         var rowGrad = new double[dv];
+        var dSinks = new double[options.Sinks.Length];
         for (int b = 0; b < shape.Batch; b++)
         {
             for (int h = 0; h < shape.QueryHeads; h++)
@@ -65,6 +68,12 @@ public static class ReferenceAttentionBackward
                     {
                         rowGrad[c] = ElementType.ToSingle(outputGrad[(int)(o0 + c)]);
                         rowDot += rowGrad[c] * forward.Output[(int)((row * dv) + c)];
+                    }
+
+                    if (dSinks.Length > 0)
+                    {
+                        // The sink's share of the row, exp(sink − lse), scales every P of the row down.
+                        dSinks[h] -= Math.Exp(options.Sinks.Span[h] - forward.LogSumExp[(int)row]) * rowDot;
                     }
 
                     long q0 = Offset(qs, b, h, i);
@@ -115,7 +124,7 @@ public static class ReferenceAttentionBackward
             }
         }
 
-        return new ReferenceGradients(shape, dq, dk, dvGrad, dBias);
+        return new ReferenceGradients(shape, dq, dk, dvGrad, dBias, dSinks);
     }
 
     private static long Offset(TensorStrides strides, int b, int h, int s) =>

@@ -3,8 +3,10 @@ namespace Attention.Native.Reference;
 /// <summary>The float64 gradients of <see cref="ReferenceAttentionBackward"/>.</summary>
 public sealed class ReferenceGradients
 {
-    internal ReferenceGradients(AttentionShape shape, double[] queryGrad, double[] keyGrad, double[] valueGrad, double[] biasGrad)
+    internal ReferenceGradients(
+        AttentionShape shape, double[] queryGrad, double[] keyGrad, double[] valueGrad, double[] biasGrad, double[] sinksGrad)
     {
+        SinksGrad = sinksGrad;
         Shape = shape;
         QueryGrad = queryGrad;
         KeyGrad = keyGrad;
@@ -26,6 +28,15 @@ public sealed class ReferenceGradients
 
     /// <summary>The bias gradient in the bias's shape <c>[B|1, Hq|1, Lq, Lk]</c>; empty when there is no bias.</summary>
     public IReadOnlyList<double> BiasGrad { get; }
+
+    /// <summary>The gradient of <see cref="AttentionOptions.Sinks"/>, <c>[Hq]</c>; empty when there are no sinks.</summary>
+    public IReadOnlyList<double> SinksGrad { get; }
+
+    /// <summary><see cref="RelativeError{T}"/> of a sinks gradient (<c>[Hq]</c>).</summary>
+    /// <param name="actual">The gradient to check.</param>
+    /// <returns>The relative error; NaN when it holds NaN.</returns>
+    public double SinksGradError(ReadOnlySpan<float> actual) =>
+        RelativeError(SinksGrad, actual, 1, 1, SinksGrad.Count, new(SinksGrad.Count, SinksGrad.Count, SinksGrad.Count));
 
     /// <summary><see cref="RelativeError{T}"/> of a query gradient with the query's strides.</summary>
     /// <typeparam name="T">Element type.</typeparam>

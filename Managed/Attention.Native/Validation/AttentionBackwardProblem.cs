@@ -11,4 +11,7 @@ internal sealed class AttentionBackwardProblem
 
     /// <summary>Whether <c>biasGrad</c> (the bias's broadcast shape, summed over broadcast dims) is written.</summary>
     public required bool WantsBiasGrad { get; init; }
+
+    /// <summary>Whether <c>sinksGrad</c> (<c>[Hq]</c>, summed over batch and rows) is written.</summary>
+    public required bool WantsSinksGrad { get; init; }
 }

@@ -7,10 +7,10 @@ namespace Attention.Native.Validation;
 /// </summary>
 internal static class AttentionBackwardValidator
 {
-    /// <summary>Lengths of the backward's operands, in elements; <c>BiasGrad</c> −1 when not requested.</summary>
+    /// <summary>Lengths of the backward's operands, in elements; <c>BiasGrad</c>, <c>SinksGrad</c> −1 when not requested.</summary>
     public readonly record struct BackwardLengths(
         long Query, long Key, long Value, long Output, long LogSumExp, long OutputGrad, long QueryGrad, long KeyGrad,
-        long ValueGrad, long BiasGrad);
+        long ValueGrad, long BiasGrad, long SinksGrad);
 
     public static AttentionBackwardProblem Validate(AttentionShape shape, AttentionOptions options, BackwardLengths lengths)
     {
@@ -50,7 +50,26 @@ internal static class AttentionBackwardValidator
             }
         }
 
-        return new AttentionBackwardProblem { Forward = forward, WantsBiasGrad = lengths.BiasGrad >= 0 };
+        if (lengths.SinksGrad >= 0)
+        {
+            if (forward.Sinks is null)
+            {
+                throw new ArgumentException("sinksGrad is given but options.Sinks is empty: there are no sinks to differentiate.", "sinksGrad");
+            }
+
+            if (lengths.SinksGrad != shape.QueryHeads)
+            {
+                throw new ArgumentException(
+                    $"sinksGrad holds {lengths.SinksGrad} elements; it takes one per query head, [Hq={shape.QueryHeads}].", "sinksGrad");
+            }
+        }
+
+        return new AttentionBackwardProblem
+        {
+            Forward = forward,
+            WantsBiasGrad = lengths.BiasGrad >= 0,
+            WantsSinksGrad = lengths.SinksGrad >= 0,
+        };
     }
 
     private static void RequireLength(

@@ -7,7 +7,7 @@ namespace Attention.Native.Validation;
 internal ref struct BackwardOverlaps
 {
     private const int FirstWritten = 8;
-    private const int Count = 12;
+    private const int Count = 13;
 
     public ReadOnlySpan<byte> Query;
     public ReadOnlySpan<byte> Key;
@@ -21,6 +21,7 @@ internal ref struct BackwardOverlaps
     public ReadOnlySpan<byte> KeyGrad;
     public ReadOnlySpan<byte> ValueGrad;
     public ReadOnlySpan<byte> BiasGrad;
+    public ReadOnlySpan<byte> SinksGrad;
 
     /// <exception cref="ArgumentException">A gradient overlaps an input or an earlier gradient (named in the message).</exception>
     public readonly void ThrowIfAny()
@@ -50,7 +51,8 @@ internal ref struct BackwardOverlaps
         8 => QueryGrad,
         9 => KeyGrad,
         10 => ValueGrad,
-        _ => BiasGrad,
+        11 => BiasGrad,
+        _ => SinksGrad,
     };
 
     private static string Name(int index) => index switch
@@ -66,6 +68,7 @@ internal ref struct BackwardOverlaps
         8 => "queryGrad",
         9 => "keyGrad",
         10 => "valueGrad",
-        _ => "biasGrad",
+        11 => "biasGrad",
+        _ => "sinksGrad",
     };
 }

@@ -18,7 +18,8 @@ public static class BackwardCases
         "mask-1x1", "mask-2x3", "bias-1x1", "bias-2x1", "bias-1x3", "bias-2x3", "mask-bias-softcap", "everything",
         "bshd", "strided", "bshd-blocks-100x500-d33-dv17", "packed-qkv-view-100-d7", "fully-masked-rows",
         "bottomright-lq-gt-lk-masked-rows", "bias-neg-infinity", "tiny-scores", "half-operands", "bf16-operands",
-        "half-everything",
+        "half-everything", "sinks-tiled-probabilities", "sinks-bottomright-masked-rows", "sinks-decode-gqa4",
+        "sinks-splitkv-fully-masked", "sinks-half-operands", "sinks-dominant",
     ];
 
     private static readonly Dictionary<string, AttentionCase> Own = BuildOwn().ToDictionary(c => c.Name);
@@ -40,6 +41,7 @@ public static class BackwardCases
     [
         "odd-63x65-d33", "causal-bottomright-7x130", "mask-bias-softcap", "window-keylengths", "gqa-8-2",
         "fully-masked-rows", "half-everything", "backward-bias-grad-gqa-softcap", "backward-blocks-150x200-d40",
+        "sinks-tiled-probabilities", "backward-sinks-everything",
     ];
 
     public static AttentionCase Get(string name) => Own.TryGetValue(name, out var c) ? c : CaseCatalog.Get(name);
@@ -90,6 +92,22 @@ public static class BackwardCases
                 Causal = CausalMask.BottomRight,
                 Mask = new(TestData.RandomMask(r, 2L * 37 * 77, 0.9), 2, 1),
                 Bias = new(TestData.RandomBias(r, 37L * 77)),
+            },
+        };
+        // Sinks with every other option, rows that see no key (key length 0) and a bias gradient beside the sinks'.
+        yield return new("backward-sinks-everything", new(2, 6, 2, 40, 90, 24, 20))
+        {
+            Amplitude = 2f,
+            Options = r => new()
+            {
+                Sinks = Enumerable.Range(0, 6).Select(_ => (r.NextSingle() * 6f) - 2f).ToArray(),
+                Softcap = 3f,
+                Causal = CausalMask.BottomRight,
+                Window = new(30, -1),
+                KeyLengths = new[] { 90, 0 },
+                Mask = new(TestData.RandomMask(r, 40L * 90, 0.9)),
+                Bias = new(TestData.RandomBias(r, 6L * 40 * 90), 1, 6),
+                Layout = AttentionLayout.Bshd,
             },
         };
         yield return new("backward-half-gqa-bshd", new(1, 8, 2, 70, 70, 64, 64))

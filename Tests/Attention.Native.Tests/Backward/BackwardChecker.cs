@@ -4,8 +4,8 @@ namespace Attention.Native.Tests.Backward;
 
 /// <summary>
 /// Runs a case's forward on a backend (for O and the log-sum-exp), then its backward with fresh random dO and
-/// NaN-poisoned gradients, and compares dQ, dK, dV (and the bias gradient where the case has a bias) with the float64
-/// reference backward.
+/// NaN-poisoned gradients, and compares dQ, dK, dV (and the bias and sinks gradients where the case has a bias or
+/// sinks) with the float64 reference backward.
 /// </summary>
 public static class BackwardChecker
 {
@@ -55,6 +55,7 @@ public static class BackwardChecker
         var dk = TestData.Poison<T>(sizes.Key);
         var dv = TestData.Poison<T>(sizes.Value);
         var dBias = options.Bias is null ? [] : TestData.Poison<float>(options.Bias.Length);
+        var dSinks = TestData.Poison<float>(options.Sinks.Length);
         if (viaTensors)
         {
             using var tq = backend.Upload<T>(q);
@@ -67,15 +68,17 @@ public static class BackwardChecker
             using var tdk = backend.Upload<T>(dk);
             using var tdv = backend.Upload<T>(dv);
             using var tdb = dBias.Length > 0 ? backend.Upload<float>(dBias) : null;
-            backend.ScaledDotProductAttentionBackward(shape, tq, tk, tv, to, tl, tdo, tdq, tdk, tdv, options, tdb);
+            using var tds = dSinks.Length > 0 ? backend.Upload<float>(dSinks) : null;
+            backend.ScaledDotProductAttentionBackward(shape, tq, tk, tv, to, tl, tdo, tdq, tdk, tdv, options, tdb, tds);
             tdq.CopyTo(dq);
             tdk.CopyTo(dk);
             tdv.CopyTo(dv);
             tdb?.CopyTo(dBias);
+            tds?.CopyTo(dSinks);
         }
         else
         {
-            backend.ScaledDotProductAttentionBackward<T>(shape, q, k, v, output, lse, outputGrad, dq, dk, dv, options, dBias);
+            backend.ScaledDotProductAttentionBackward<T>(shape, q, k, v, output, lse, outputGrad, dq, dk, dv, options, dBias, dSinks);
         }
 
         var reference = ReferenceAttentionBackward.Compute<T>(shape, q, k, v, outputGrad, options);
@@ -91,6 +94,11 @@ public static class BackwardChecker
         if (dBias.Length > 0)
         {
             AssertWithin(reference.BiasGradError(dBias), tolerance, "biasGrad", context);
+        }
+
+        if (dSinks.Length > 0)
+        {
+            AssertWithin(reference.SinksGradError(dSinks), tolerance, "sinksGrad", context);
         }
 
         // Structural zeros: rows that see no key (dQ), keys that no row sees (dK, dV; their dV row is exactly 0).

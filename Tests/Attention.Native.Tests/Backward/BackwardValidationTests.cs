@@ -87,6 +87,39 @@ public sealed class BackwardValidationTests
     }
 
     [Fact]
+    public void Sinks_gradient_without_sinks()
+    {
+        var call = new Call { SinksGrad = BadCall.Sentinels(Shape.QueryHeads) };
+        AssertRejected<ArgumentException>(call, "sinksGrad");
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1)]
+    public void Sinks_gradient_not_one_per_query_head(int extra)
+    {
+        var sinks = new float[Shape.QueryHeads];
+        var call = new Call { Options = new() { Sinks = sinks }, SinksGrad = BadCall.Sentinels(Shape.QueryHeads + extra) };
+        AssertRejected<ArgumentException>(call, "sinksGrad");
+    }
+
+    [Fact]
+    public void Sinks_gradient_overlapping_another_gradient()
+    {
+        var call = new Call { Options = new() { Sinks = new float[Shape.QueryHeads] } };
+        var shared = call.ValueGrad.AsMemory(0, Shape.QueryHeads);
+        var e = Assert.Throws<ArgumentException>(() =>
+        {
+            using var backend = BadCall.NewBackend();
+            backend.ScaledDotProductAttentionBackward<float>(Shape, call.Query, call.Key, call.Value, call.Output, call.LogSumExp,
+                call.OutputGrad, call.QueryGrad, call.KeyGrad, call.ValueGrad, call.Options, default, shared.Span);
+        });
+        Assert.Equal("sinksGrad", e.ParamName);
+        Assert.Contains("valueGrad", e.Message, StringComparison.Ordinal);
+        Assert.All(call.ValueGrad, x => Assert.Equal(BadCall.Sentinel, x));
+    }
+
+    [Fact]
     public void Bias_gradient_overlapping_the_bias()
     {
         long plane = (long)Shape.QueryLength * Shape.KeyLength;
@@ -178,6 +211,8 @@ public sealed class BackwardValidationTests
 
         public float[] BiasGrad { get; init; } = [];
 
+        public float[] SinksGrad { get; init; } = [];
+
         public float[] Query => arrays["query"];
 
         public float[] Key => arrays["key"];
@@ -197,7 +232,8 @@ public sealed class BackwardValidationTests
         public float[] ValueGrad => arrays["valueGrad"];
 
         /// <summary>Copies of every array (the gradients included), to show that a rejected call wrote nothing.</summary>
-        public float[][] Snapshot() => [.. arrays.Values.Select(a => (float[])a.Clone()), (float[])BiasGrad.Clone()];
+        public float[][] Snapshot() =>
+            [.. arrays.Values.Select(a => (float[])a.Clone()), (float[])BiasGrad.Clone(), (float[])SinksGrad.Clone()];
 
         /// <summary>
         /// Q, K, V, O, the LSE, dO, dQ, dK, dV as tensors of <paramref name="backend"/>, dQ of <paramref name="queryGradBackend"/>.
@@ -231,7 +267,7 @@ public sealed class BackwardValidationTests
         public void Run(AttentionBackend backend)
         {
             backend.ScaledDotProductAttentionBackward<float>(
-                Shape, Query, Key, Value, Output, LogSumExp, OutputGrad, QueryGrad, KeyGrad, ValueGrad, Options, BiasGrad);
+                Shape, Query, Key, Value, Output, LogSumExp, OutputGrad, QueryGrad, KeyGrad, ValueGrad, Options, BiasGrad, SinksGrad);
         }
     }
 }

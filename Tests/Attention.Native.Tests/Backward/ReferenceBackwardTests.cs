@@ -5,7 +5,7 @@ namespace Attention.Native.Tests.Backward;
 /// <summary>
 /// The float64 reference backward against central finite differences of the float64 reference forward, on small cases
 /// of every option: with the loss <c>L = Σ dO∘O</c>, <c>∂L/∂x ≈ (L(x + h) − L(x − h)) / (2h)</c> for every element of
-/// Q, K, V and the bias.
+/// Q, K, V, the bias and the sinks.
 /// </summary>
 public sealed class ReferenceBackwardTests
 {
@@ -45,6 +45,15 @@ public sealed class ReferenceBackwardTests
             long plane = (long)shape.QueryLength * shape.KeyLength;
             Compare(values, new(plane, plane, plane), bias.Batch * bias.Heads, 1, (int)plane, gradients.BiasGrad, BiasLoss,
                 "biasGrad", context);
+        }
+
+        if (!options.Sinks.IsEmpty)
+        {
+            var sinks = options.Sinks.ToArray();
+            var withSinks = options with { Sinks = sinks };
+            double SinksLoss() => LossOf(shape, q, k, v, outputGrad, withSinks);
+            int heads = shape.QueryHeads;
+            Compare(sinks, new(heads, heads, heads), 1, 1, heads, gradients.SinksGrad, SinksLoss, "sinksGrad", context);
         }
     }
 
@@ -149,6 +158,12 @@ public sealed class ReferenceBackwardTests
         }
 
         yield return new("gqa", new(1, 4, 2, 3, 5, 2, 3));
+        yield return new("sinks", new(2, 4, 2, 4, 5, 3, 3)) { Options = _ => new() { Sinks = new[] { 0.5f, -1f, 2f, 0f } } };
+        // Key length 0 and bottom-right rows above the diagonal: rows whose output is 0 and whose lse is the sink.
+        yield return new("sinks-masked-rows", new(2, 2, 1, 6, 4, 2, 2))
+        {
+            Options = _ => new() { Sinks = new[] { 1f, -0.5f }, Causal = CausalMask.BottomRight, KeyLengths = new[] { 4, 0 } },
+        };
         yield return new("mqa", new(1, 3, 1, 3, 5, 2, 2));
         yield return new("bshd", new(2, 2, 1, 3, 4, 3, 2)) { Options = _ => new() { Layout = AttentionLayout.Bshd } };
         yield return new("everything", new(2, 4, 2, 5, 6, 3, 2))

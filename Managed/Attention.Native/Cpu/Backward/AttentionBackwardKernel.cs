@@ -56,6 +56,10 @@ internal static unsafe class AttentionBackwardKernel<TOps, TVec>
         using var rowDotMemory = new AlignedMemoryHandle((nuint)rows * sizeof(float), zero: false);
         float* rowDots = (float*)rowDotMemory.Pointer;
         CpuParallel.For(p.Batch * p.QueryHeads, threads, (item, _) => RowDots(p, ops, rowDots, item / p.QueryHeads, item % p.QueryHeads));
+        if (ops.SinksGrad is not null)
+        {
+            SinksGradient.Write(p, ops.LogSumExp, rowDots, ops.SinksGrad);
+        }
 
         using var tileMemory = new AlignedMemoryHandle(
             (nuint)QueryGradAccumulator<TOps, TVec>.Floats(p) * sizeof(float), zero: true);

@@ -66,6 +66,11 @@ internal static class CudaAttentionBackward
                     operands.BiasGrad.Address, 0, (nuint)((long)bias.Batch * bias.Heads * p.QueryLength * p.KeyLength * sizeof(float)));
             }
 
+            if (problem.WantsSinksGrad)
+            {
+                backend.Stream.Fill(operands.SinksGrad.Address, 0, (nuint)(p.QueryHeads * sizeof(float)));
+            }
+
             var parameters = new AttentionBackwardParams<T>
             {
                 Q = operands.Query,
@@ -83,6 +88,8 @@ internal static class CudaAttentionBackward
                 Mask = p.Mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask,
                 Bias = p.Bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias,
                 KeyLengths = staged.KeyLengths,
+                Sinks = staged.Sinks,
+                SinkGrad = problem.WantsSinksGrad ? operands.SinksGrad : DevicePointer<float>.Null,
                 QStrideB = p.Query.Batch,
                 QStrideH = p.Query.Head,
                 QStrideS = p.Query.Sequence,
@@ -137,7 +144,7 @@ internal static class CudaAttentionBackward
 internal readonly record struct PreparedBackward(
     CudaKernel Prepare, CudaKernel Middle, CudaKernel Dq, LaunchConfiguration Rows, LaunchConfiguration Keys);
 
-/// <summary>The device operands of a backward call; <see cref="BiasGrad"/> null when not wanted.</summary>
+/// <summary>The device operands of a backward call; <see cref="BiasGrad"/>, <see cref="SinksGrad"/> null when not wanted.</summary>
 internal readonly record struct BackwardPointers<T>(
     DevicePointer<T> Query,
     DevicePointer<T> Key,
@@ -148,5 +155,6 @@ internal readonly record struct BackwardPointers<T>(
     DevicePointer<T> QueryGrad,
     DevicePointer<T> KeyGrad,
     DevicePointer<T> ValueGrad,
-    DevicePointer<float> BiasGrad)
+    DevicePointer<float> BiasGrad,
+    DevicePointer<float> SinksGrad)
     where T : unmanaged;

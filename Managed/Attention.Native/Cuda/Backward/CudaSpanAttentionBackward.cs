@@ -21,7 +21,8 @@ internal static unsafe class CudaSpanAttentionBackward
         Span<T> queryGrad,
         Span<T> keyGrad,
         Span<T> valueGrad,
-        Span<float> biasGrad)
+        Span<float> biasGrad,
+        Span<float> sinksGrad)
         where T : unmanaged
     {
         var p = problem.Forward;
@@ -32,6 +33,7 @@ internal static unsafe class CudaSpanAttentionBackward
         long outputCount = p.Output.RequiredLength(p.Batch, p.QueryHeads, p.QueryLength, p.ValueHeadDim);
         long lseCount = p.Shape.LogSumExpElementCount;
         long biasGradCount = problem.WantsBiasGrad ? biasGrad.Length : 0;
+        long sinksGradCount = problem.WantsSinksGrad ? sinksGrad.Length : 0;
 
         backend.EnterContext();
         using var staging = new DeviceStaging(backend);
@@ -45,6 +47,7 @@ internal static unsafe class CudaSpanAttentionBackward
         fixed (T* dK = keyGrad)
         fixed (T* dV = valueGrad)
         fixed (float* dBias = biasGrad)
+        fixed (float* dSinks = sinksGrad)
         {
             try
             {
@@ -53,14 +56,16 @@ internal static unsafe class CudaSpanAttentionBackward
                 var deviceValueGrad = Gradient(
                     staging, dV, valueCount, IsDense(p.Value, p.KeyValueHeads, p.KeyLength, p.ValueHeadDim));
                 var deviceBiasGrad = staging.Allocate<float>(biasGradCount);
+                var deviceSinksGrad = staging.Allocate<float>(sinksGradCount);
                 CudaAttentionBackward.Launch(backend, prepared, problem, new BackwardPointers<T>(
                     staging.Upload(q, queryCount), staging.Upload(k, keyCount), staging.Upload(v, valueCount),
                     staging.Upload(o, outputCount), staging.Upload(lse, lseCount), staging.Upload(dO, outputCount),
-                    deviceQueryGrad, deviceKeyGrad, deviceValueGrad, deviceBiasGrad));
+                    deviceQueryGrad, deviceKeyGrad, deviceValueGrad, deviceBiasGrad, deviceSinksGrad));
                 staging.Download(deviceQueryGrad, dQ, queryCount);
                 staging.Download(deviceKeyGrad, dK, keyCount);
                 staging.Download(deviceValueGrad, dV, valueCount);
                 staging.Download(deviceBiasGrad, dBias, biasGradCount);
+                staging.Download(deviceSinksGrad, dSinks, sinksGradCount);
                 backend.Stream.Synchronize();
             }
             catch
