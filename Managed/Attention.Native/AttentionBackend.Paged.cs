@@ -100,17 +100,15 @@ public abstract partial class AttentionBackend
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ElementType.ThrowIfNotOperand<T>();
-        ThrowIfForeign(query ?? throw new ArgumentNullException(nameof(query)), nameof(query));
-        ThrowIfForeign(keyPages ?? throw new ArgumentNullException(nameof(keyPages)), nameof(keyPages));
-        ThrowIfForeign(valuePages ?? throw new ArgumentNullException(nameof(valuePages)), nameof(valuePages));
-        ThrowIfForeign(output ?? throw new ArgumentNullException(nameof(output)), nameof(output));
-        ThrowIfForeign(logSumExp, nameof(logSumExp));
         options ??= AttentionOptions.Default;
-        ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
-        ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
-        object?[] inputs = [query, keyPages, valuePages, options.Mask?.Tensor, options.Bias?.Tensor];
-        ThrowIfAmong(output, inputs, nameof(output));
-        ThrowIfAmong(logSumExp, [.. inputs, output], nameof(logSumExp));
+        ThrowIfBadTensors(
+            new(query, nameof(query), Required: true),
+            new(keyPages, nameof(keyPages), Required: true),
+            new(valuePages, nameof(valuePages), Required: true),
+            new(options.Mask?.Tensor, "options.Mask"),
+            new(options.Bias?.Tensor, "options.Bias"),
+            new(output, nameof(output), Required: true, Written: true),
+            new(logSumExp, nameof(logSumExp), Written: true));
         var mask = ScoresBytes(options.Mask);
         var bias = ScoresBytes(options.Bias);
         ThrowIfOverlapsScores(HostBytes(output), nameof(output), mask, bias);

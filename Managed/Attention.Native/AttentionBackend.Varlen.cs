@@ -47,14 +47,12 @@ public abstract partial class AttentionBackend
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ElementType.ThrowIfNotOperand<T>();
-        ThrowIfForeign(query ?? throw new ArgumentNullException(nameof(query)), nameof(query));
-        ThrowIfForeign(key ?? throw new ArgumentNullException(nameof(key)), nameof(key));
-        ThrowIfForeign(value ?? throw new ArgumentNullException(nameof(value)), nameof(value));
-        ThrowIfForeign(output ?? throw new ArgumentNullException(nameof(output)), nameof(output));
-        ThrowIfForeign(logSumExp, nameof(logSumExp));
-        object?[] inputs = [query, key, value];
-        ThrowIfAmong(output, inputs, nameof(output));
-        ThrowIfAmong(logSumExp, [.. inputs, output], nameof(logSumExp));
+        ThrowIfBadTensors(
+            new(query, nameof(query), Required: true),
+            new(key, nameof(key), Required: true),
+            new(value, nameof(value), Required: true),
+            new(output, nameof(output), Required: true, Written: true),
+            new(logSumExp, nameof(logSumExp), Written: true));
         var problem = VarlenValidator.Validate(shape, cuSeqlensQ, cuSeqlensK, options ?? AttentionOptions.Default, new(
             query.Length, key.Length, value.Length, output.Length, logSumExp?.Length ?? -1, -1));
         if (problem.Varlen!.TotalQuery > 0)

@@ -128,19 +128,16 @@ public abstract partial class AttentionBackend : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ElementType.ThrowIfNotOperand<T>();
-        ThrowIfForeign(query ?? throw new ArgumentNullException(nameof(query)), nameof(query));
-        ThrowIfForeign(key ?? throw new ArgumentNullException(nameof(key)), nameof(key));
-        ThrowIfForeign(value ?? throw new ArgumentNullException(nameof(value)), nameof(value));
-        ThrowIfForeign(output ?? throw new ArgumentNullException(nameof(output)), nameof(output));
-        ThrowIfForeign(logSumExp, nameof(logSumExp));
-        ThrowIfForeign(probabilities, nameof(probabilities));
         options ??= AttentionOptions.Default;
-        ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
-        ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
-        object?[] inputs = [query, key, value, options.Mask?.Tensor, options.Bias?.Tensor];
-        ThrowIfAmong(output, inputs, nameof(output));
-        ThrowIfAmong(logSumExp, [.. inputs, output], nameof(logSumExp));
-        ThrowIfAmong(probabilities, [.. inputs, output, logSumExp], nameof(probabilities));
+        ThrowIfBadTensors(
+            new(query, nameof(query), Required: true),
+            new(key, nameof(key), Required: true),
+            new(value, nameof(value), Required: true),
+            new(options.Mask?.Tensor, "options.Mask"),
+            new(options.Bias?.Tensor, "options.Bias"),
+            new(output, nameof(output), Required: true, Written: true),
+            new(logSumExp, nameof(logSumExp), Written: true),
+            new(probabilities, nameof(probabilities), Written: true));
         var mask = ScoresBytes(options.Mask);
         var bias = ScoresBytes(options.Bias);
         ThrowIfOverlapsScores(HostBytes(output), nameof(output), mask, bias);
@@ -259,26 +256,21 @@ public abstract partial class AttentionBackend : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ElementType.ThrowIfNotOperand<T>();
-        ThrowIfForeign(query ?? throw new ArgumentNullException(nameof(query)), nameof(query));
-        ThrowIfForeign(key ?? throw new ArgumentNullException(nameof(key)), nameof(key));
-        ThrowIfForeign(value ?? throw new ArgumentNullException(nameof(value)), nameof(value));
-        ThrowIfForeign(output ?? throw new ArgumentNullException(nameof(output)), nameof(output));
-        ThrowIfForeign(logSumExp ?? throw new ArgumentNullException(nameof(logSumExp)), nameof(logSumExp));
-        ThrowIfForeign(outputGrad ?? throw new ArgumentNullException(nameof(outputGrad)), nameof(outputGrad));
-        ThrowIfForeign(queryGrad ?? throw new ArgumentNullException(nameof(queryGrad)), nameof(queryGrad));
-        ThrowIfForeign(keyGrad ?? throw new ArgumentNullException(nameof(keyGrad)), nameof(keyGrad));
-        ThrowIfForeign(valueGrad ?? throw new ArgumentNullException(nameof(valueGrad)), nameof(valueGrad));
-        ThrowIfForeign(biasGrad, nameof(biasGrad));
-        ThrowIfForeign(sinksGrad, nameof(sinksGrad));
         options ??= AttentionOptions.Default;
-        ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
-        ThrowIfForeign(options.Bias?.Tensor, "options.Bias");
-        object?[] inputs = [query, key, value, output, logSumExp, outputGrad, options.Mask?.Tensor, options.Bias?.Tensor];
-        ThrowIfAmong(queryGrad, inputs, nameof(queryGrad));
-        ThrowIfAmong(keyGrad, [.. inputs, queryGrad], nameof(keyGrad));
-        ThrowIfAmong(valueGrad, [.. inputs, queryGrad, keyGrad], nameof(valueGrad));
-        ThrowIfAmong(biasGrad, [.. inputs, queryGrad, keyGrad, valueGrad], nameof(biasGrad));
-        ThrowIfAmong(sinksGrad, [.. inputs, queryGrad, keyGrad, valueGrad, biasGrad], nameof(sinksGrad));
+        ThrowIfBadTensors(
+            new(query, nameof(query), Required: true),
+            new(key, nameof(key), Required: true),
+            new(value, nameof(value), Required: true),
+            new(output, nameof(output), Required: true),
+            new(logSumExp, nameof(logSumExp), Required: true),
+            new(outputGrad, nameof(outputGrad), Required: true),
+            new(options.Mask?.Tensor, "options.Mask"),
+            new(options.Bias?.Tensor, "options.Bias"),
+            new(queryGrad, nameof(queryGrad), Required: true, Written: true),
+            new(keyGrad, nameof(keyGrad), Required: true, Written: true),
+            new(valueGrad, nameof(valueGrad), Required: true, Written: true),
+            new(biasGrad, nameof(biasGrad), Written: true),
+            new(sinksGrad, nameof(sinksGrad), Written: true));
         new BackwardOverlaps
         {
             Query = HostBytes(query),
@@ -487,43 +479,6 @@ public abstract partial class AttentionBackend : IDisposable
 
         cuda.SelectionReason = $"Auto: CUDA {cuda.Device} was found, so the CUDA backend was chosen over the CPU.";
         return cuda;
-    }
-
-    /// <summary>Rejects a disposed tensor or one of another backend; null (an absent optional tensor) passes.</summary>
-    private void ThrowIfForeign<TElement>(AttentionTensor<TElement>? tensor, string parameter)
-        where TElement : unmanaged
-    {
-        if (tensor is null)
-        {
-            return;
-        }
-
-        if (tensor.IsDisposed)
-        {
-            throw new ObjectDisposedException(parameter, $"{parameter} was disposed.");
-        }
-
-        if (!ReferenceEquals(tensor.Backend, this))
-        {
-            throw new ArgumentException(
-                $"{parameter} belongs to another backend ({tensor.Backend.Description}); copy it to this one first.",
-                parameter.Split('.')[0]);
-        }
-    }
-
-    /// <summary>
-    /// Rejects an output tensor that is also an input (the mask and bias included) or another output: the kernel would
-    /// race with itself.
-    /// </summary>
-    private static void ThrowIfAmong(object? tensor, object?[] others, string parameter)
-    {
-        if (tensor is not null && Array.Exists(others, other => ReferenceEquals(other, tensor)))
-        {
-            throw new ArgumentException(
-                $"{parameter} must not also be another operand of the call (query, key, value, options.Mask, " +
-                "options.Bias or another output).",
-                parameter);
-        }
     }
 
     /// <summary>Rejects host outputs that overlap an input or each other (an empty span overlaps nothing).</summary>

@@ -8,7 +8,7 @@ namespace Attention.Native;
 /// <typeparam name="T">Element type: <see cref="float"/>, <see cref="Half"/>, <see cref="BFloat16"/>, or
 /// <see cref="bool"/> for masks.</typeparam>
 /// <remarks>Dispose a tensor to free its memory deterministically.</remarks>
-public abstract class AttentionTensor<T> : IDisposable
+public abstract class AttentionTensor<T> : IDisposable, IBackendTensor
     where T : unmanaged
 {
     /// <summary>Creates the tensor's bookkeeping.</summary>
