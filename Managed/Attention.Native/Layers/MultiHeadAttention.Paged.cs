@@ -51,6 +51,7 @@ public sealed partial class MultiHeadAttention<T>
     /// <exception cref="ArgumentException">The cache belongs to another layer, <paramref name="sequences"/> is empty,
     /// repeats a sequence or names one not in the cache, a tensor's length is not <c>n·E</c>, or the layer's kdim/vdim
     /// differ from E (the message names the parameter). Nothing is written then.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A head dim is above the backend's limit. Nothing is written then.</exception>
     /// <exception cref="InvalidOperationException">The pool has fewer free pages than the step needs (nothing is
     /// written then), or another call is running on this layer or this cache.</exception>
     /// <exception cref="ObjectDisposedException">The layer, cache or a tensor was disposed.</exception>
@@ -78,7 +79,8 @@ public sealed partial class MultiHeadAttention<T>
     /// repeats a sequence or names one not in the cache, <paramref name="tokenCounts"/> does not have one entry per
     /// sequence, a tensor's length is not <c>Σ tokenCounts · E</c>, or the layer's kdim/vdim differ from E (the message
     /// names the parameter). Nothing is written then.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A token count is below 1. Nothing is written then.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token count is below 1, or a head dim is above the backend's limit.
+    /// Nothing is written then.</exception>
     /// <exception cref="InvalidOperationException">The pool has fewer free pages than the step needs (nothing is
     /// written then), or another call is running on this layer or this cache.</exception>
     /// <exception cref="ObjectDisposedException">The layer, cache or a tensor was disposed.</exception>
@@ -142,6 +144,12 @@ public sealed partial class MultiHeadAttention<T>
 
         RequireOutput(output, total, 1, query);
         cache.ThrowIfNoRoom(sequences, counts);
+
+        // What the attention would reject for any lengths (the backend's head-dim limit), rejected before the pool
+        // takes the new rows.
+        engine.CheckAttention(
+            new AttentionShape(n, d.Heads, d.KeyValueHeads, 1, 1, d.KeyDim, d.ValueDim), new AttentionOptions { Scale = d.Scale, Sinks = sinks },
+            wantsProbabilities: false);
 
         // Q, K and V of the new tokens in one product with the packed projection, then each token's K and V row into
         // its sequence's next slot of the pool.
