@@ -149,6 +149,15 @@ public sealed class PagedPrefillTests
         Assert.Equal(1, cache.LengthOf(b));
     }
 
+    [Fact]
+    public void Undefined_storage_is_rejected()
+    {
+        var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 97);
+        using var backend = new CpuBackend();
+        using var layer = fixture.Create(backend);
+        Assert.Equal("storage", Assert.Throws<ArgumentOutOfRangeException>(() => layer.CreatePagedCache(4, 4, (KeyValueCacheStorage)7)).ParamName);
+    }
+
     /// <summary>A sequence's keys and values as the int8 pool holds them, dequantised: <c>[L, Hkv·D]</c> each.</summary>
     private static unsafe (double[] Keys, double[] Values) Dequantized(PagedKeyValueCache<float> cache, int sequence)
     {
@@ -176,5 +185,22 @@ public sealed class PagedPrefillTests
         }
 
         return (keys, values);
+    }
+}
+
+/// <summary>The CUDA backend rejects a paged cache of either storage, naming the cache.</summary>
+[Trait("Device", "Cuda")]
+public sealed class CudaPagedKeyValueCacheTests
+{
+    [Theory]
+    [InlineData(KeyValueCacheStorage.Element)]
+    [InlineData(KeyValueCacheStorage.Int8)]
+    public void Paged_cache_is_not_supported(KeyValueCacheStorage storage)
+    {
+        var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 98);
+        using var backend = LayerTestBackends.Cuda();
+        using var layer = fixture.Create(backend);
+        var error = Assert.Throws<NotSupportedException>(() => layer.CreatePagedCache(4, 4, storage));
+        Assert.Contains("PagedKeyValueCache", error.Message, StringComparison.Ordinal);
     }
 }
