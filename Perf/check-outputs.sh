@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build.sh test's "perf-outputs" check: the perf tool's compare, gemm, heatmap and embed-bench commands write their files.
 # compare --quick on one small shape (1 thread, with the peers that load; then in half on the Vector128 and Scalar
-# kernels; then a decode shape on an int8 key/value cache, beside a shape it cannot take) and heatmap into a scratch folder; every CSV, Markdown and PNG must exist and be non-empty, and each PNG must
+# kernels; then a decode shape on an int8 key/value cache, contiguous and in pages of 16, beside a shape it cannot take) and heatmap into a scratch folder; every CSV, Markdown and PNG must exist and be non-empty, and each PNG must
 # start with the PNG signature and be of plausible size. Each peer (torch, ort) must have its rows for that shape, or a
 # "Peer not measured: <peer>: <reason>" line where its native library cannot load here (no failure then).
 # Exit status: 0 pass, 1 fail, 77 skip (the integration test SampleTests runs it). Needs a build of
@@ -24,9 +24,9 @@ timeout 120 dotnet "$tool" compare --quick --shapes self-h8-l128-d64 --threads 1
 echo "== compare --dtypes half --variants Vector128,Scalar --threads 1 --shapes self-h8-l128-d64 --quick --out $out/half"
 timeout 120 dotnet "$tool" compare --dtypes half --variants Vector128,Scalar --threads 1 --shapes self-h8-l128-d64 --quick --seed 1 \
   --out "$out/half" || fail "compare --dtypes half --variants Vector128,Scalar exited $?"
-echo "== compare --dtypes int8kv --backends cpu --peers none --threads 1 --shapes decode-gqa,self-h8-l128-d64 --quick --out $out/int8kv"
-timeout 120 dotnet "$tool" compare --dtypes int8kv --backends cpu --peers none --threads 1 --shapes decode-gqa,self-h8-l128-d64 --quick \
-  --seed 1 --out "$out/int8kv" || fail "compare --dtypes int8kv exited $?"
+echo "== compare --dtypes int8kv --backends cpu --peers none --threads 1 --shapes decode-gqa,self-h8-l128-d64 --paged 16 --quick --out $out/int8kv"
+timeout 120 dotnet "$tool" compare --dtypes int8kv --backends cpu --peers none --threads 1 --shapes decode-gqa,self-h8-l128-d64 --paged 16 --quick \
+  --seed 1 --out "$out/int8kv" || fail "compare --dtypes int8kv --paged 16 exited $?"
 echo "== gemm --quick --shapes 'proj 2048x512x512 Bt' --threads 1 --seconds 0.1 --out $out/gemm"
 timeout 120 dotnet "$tool" gemm --quick --shapes 'proj 2048x512x512 Bt' --threads 1 --seconds 0.1 --seed 1 --out "$out/gemm" ||
   fail "gemm exited $?"
@@ -108,6 +108,8 @@ grep -q ',Scalar,' "$out/half/compare.csv" || fail "$out/half/compare.csv has no
 check_file "$out/int8kv/compare.csv" 200
 grep -Eq '^decode-gqa-hq32-hkv8-lk4096-d128,none,([^,]*,){10}[0-9.E+-]+,[0-9.E+-]+,[0-9.E+-]+,paired read,[0-9.E+-]+,[0-9.E+-]+,full,True,.*,int8kv,decode(,|$)' \
   "$out/int8kv/compare.csv" || fail "$out/int8kv/compare.csv has no passing int8kv decode row with its fraction of the paired read"
+grep -Eq '^decode-gqa-hq32-hkv8-lk4096-d128,none,([^,]*,){10}[0-9.E+-]+,[0-9.E+-]+,[0-9.E+-]+,paired read,[0-9.E+-]+,[0-9.E+-]+,full,True,.*,int8kv,decode paged16(,|$)' \
+  "$out/int8kv/compare.csv" || fail "$out/int8kv/compare.csv has no passing paged int8kv decode row with its fraction of the paired read"
 grep -q 'Not measured: self-h8-l128-d64 int8kv: ' "$out/int8kv/compare.md" ||
   fail "$out/int8kv/compare.md does not say why self-h8-l128-d64 int8kv is not measured"
 check_png "$out/compare/throughput.png"

@@ -6,12 +6,13 @@ using Attention.Native.Layers;
 namespace SeedSample;
 
 /// <summary>
-/// Serving several prompts of different lengths token by token with continuous batching: a GQA self-attention layer
-/// (E 256, 8 query heads, 2 KV heads) over a paged key/value cache of 16-position pages. Requests arrive at different
-/// steps; each step decodes one token of every active request in one call (its next prompt token, then its own last
-/// output as the next input, a toy generation); a request that is done leaves and its pages go back to the pool for
-/// the next. Every request's outputs are then checked against one causal forward over its whole sequence. The paged
-/// cache is read by the CPU backend, so this example runs there whatever backend the others use.
+/// Serving several prompts of different lengths with continuous batching: a GQA self-attention layer (E 256, 8 query
+/// heads, 2 KV heads) over a paged key/value cache of 16-position pages. Requests arrive at different steps; each
+/// step serves every active request in one call: a request that has just arrived prefills its whole prompt, the
+/// others decode one token (their own last output as the next input, a toy generation); a request that is done
+/// leaves and its pages go back to the pool for the next. Every request's outputs are then checked against one causal
+/// forward over its whole sequence. The paged cache is read by the CPU backend, so this example runs there whatever
+/// backend the others use.
 /// </summary>
 internal static class ContinuousBatching
 {
@@ -52,18 +53,23 @@ internal static class ContinuousBatching
                 continue;
             }
 
-            // One row per active request: its next input token.
+            // A new request's whole prompt, one token for the others: each request's rows one after another.
             var batch = active.ToArray();
-            var rows = batch.SelectMany(r => inputs[r][outputs[r].Count]).ToArray();
+            var counts = batch.Select(r => outputs[r].Count == 0 ? requests[r].Prompt : 1).ToArray();
+            var rows = batch.SelectMany((r, i) => inputs[r].Skip(outputs[r].Count).Take(counts[i]).SelectMany(t => t)).ToArray();
             using var query = backend.Upload<float>(rows);
             using var output = backend.Allocate<float>(rows.Length);
-            layer.ForwardPagedStep(cache, batch.Select(r => ids[r]).ToArray(), query, output);
+            layer.ForwardPagedStep(cache, batch.Select(r => ids[r]).ToArray(), counts, query, output);
             var result = output.ToArray();
+            int row = 0;
             for (int i = 0; i < batch.Length; i++)
             {
                 int r = batch[i];
-                var token = result.AsSpan(i * ModelDim, ModelDim).ToArray();
-                outputs[r].Add(token);
+                for (int t = 0; t < counts[i]; t++, row++)
+                {
+                    outputs[r].Add(result.AsSpan(row * ModelDim, ModelDim).ToArray());
+                }
+
                 int total = requests[r].Prompt + requests[r].Generate;
                 if (outputs[r].Count == total)
                 {
@@ -72,12 +78,12 @@ internal static class ContinuousBatching
                 }
                 else if (outputs[r].Count >= requests[r].Prompt)
                 {
-                    inputs[r].Add(token);
+                    inputs[r].Add(outputs[r][^1]);
                 }
             }
 
             steps++;
-            tokens += batch.Length;
+            tokens += row;
             mostActive = Math.Max(mostActive, batch.Length);
         }
 
@@ -94,7 +100,7 @@ internal static class ContinuousBatching
 
         Console.WriteLine(
             $"Continuous batching: {requests.Length} requests (prompts of {string.Join(", ", requests.Select(r => r.Prompt))} tokens), " +
-            $"{tokens} tokens in {steps} steps (up to {mostActive} requests per step) over {PageSize}-position pages in {ms:F1} ms, " +
+            $"{tokens} tokens in {steps} steps (prompts prefilled in one step each, up to {mostActive} requests per step) over {PageSize}-position pages in {ms:F1} ms, " +
             $"{cache.FreePageCount} of {cache.PageCount} pages free at the end; worst request vs one causal forward: relative error {worst:E2}");
         return worst <= 1e-4 && cache.FreePageCount == cache.PageCount;
     }

@@ -13,7 +13,7 @@ namespace Attention.Native.Layers;
 /// layer's own weights (<see cref="ProjectionWeight{T}"/>) are packed once and kept packed for the SGEMM. Every
 /// operation runs in the backend's variant (<see cref="CpuBackend.Variant"/>).
 /// </summary>
-internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>, IInt8CacheEngine<T>
+internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>, IInt8CacheEngine<T>, IPagedCacheEngine<T>
     where T : unmanaged
 {
     // Float results of Half/BFloat16 projections before their rounding, kept between calls (grown on demand).
@@ -131,82 +131,144 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
 
     public void AppendInt8(LayerOperand<T> keys, LayerOperand<T> values, int tokens, Int8CacheRows cache, int start)
     {
-        Quantize(keys, tokens, cache, start, cache.KeyDim, cache.KeyRow, cache.Keys, cache.KeyScales);
-        Quantize(values, tokens, cache, start, cache.ValueDim, cache.ValueRow, cache.Values, cache.ValueScales);
+        var positions = new long[checked(cache.Batch * tokens)];
+        for (int b = 0; b < cache.Batch; b++)
+        {
+            for (int t = 0; t < tokens; t++)
+            {
+                positions[(b * tokens) + t] = ((long)b * cache.Capacity) + start + t;
+            }
+        }
+
+        Quantize(keys, cache.KeyRow, positions, cache.Heads, cache.KeyDim, cache.Keys, cache.KeyScales);
+        Quantize(values, cache.ValueRow, positions, cache.Heads, cache.ValueDim, cache.Values, cache.ValueScales);
     }
 
     public bool TakesInt8(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
         Int8CacheAttention.Takes(Validate(shape, options, wantsProbabilities));
 
     public void AttentionInt8(
-        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows cache, LayerOperand<T> output)
-    {
-        long positions = (long)cache.Batch * cache.Capacity;
-        var kv = new Int8KeyValueSpans
-        {
-            Key = new ReadOnlySpan<sbyte>(cache.Keys, checked((int)(positions * cache.KeyRow))),
-            Value = new ReadOnlySpan<sbyte>(cache.Values, checked((int)(positions * cache.ValueRow))),
-            KeyScales = new ReadOnlySpan<float>(cache.KeyScales, checked((int)(positions * cache.Heads))),
-            ValueScales = new ReadOnlySpan<float>(cache.ValueScales, checked((int)(positions * cache.Heads))),
-            ScaleStrides = new((long)cache.Capacity * cache.Heads, 1, cache.Heads),
-        };
-        Int8CacheAttention.Run(backend, shape, Span(query), kv, Span(output), options);
-    }
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows cache, LayerOperand<T> output) =>
+        Int8CacheAttention.Run(backend, shape, Span(query), Spans(cache) with { ScaleStrides = new((long)cache.Capacity * cache.Heads, 1, cache.Heads) },
+            Span(output), options);
 
     public void DequantizeInt8(Int8CacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values)
     {
-        Dequantize(cache, length, cache.KeyDim, cache.KeyRow, cache.Keys, cache.KeyScales, Pointer(keys));
-        Dequantize(cache, length, cache.ValueDim, cache.ValueRow, cache.Values, cache.ValueScales, Pointer(values));
+        var firsts = new long[cache.Batch];
+        for (int b = 0; b < cache.Batch; b++)
+        {
+            firsts[b] = (long)b * cache.Capacity;
+        }
+
+        Dequantize(cache, firsts, length, keys, values);
+    }
+
+    public void PagedAttention(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, AttentionTensor<T> keyPages,
+        AttentionTensor<T> valuePages, PagedKeyValueLayout pages, LayerOperand<T> output) =>
+        backend.PagedScaledDotProductAttention<T>(
+            shape, Span(query), Span<T>(keyPages), Span<T>(valuePages), pages, Span(output), options);
+
+    public void AppendInt8Rows(LayerOperand<T> keys, LayerOperand<T> values, int rowStride, ReadOnlySpan<long> positions, Int8CacheRows pool)
+    {
+        Quantize(keys, rowStride, positions, pool.Heads, pool.KeyDim, pool.Keys, pool.KeyScales);
+        Quantize(values, rowStride, positions, pool.Heads, pool.ValueDim, pool.Values, pool.ValueScales);
+    }
+
+    public bool TryPagedAttentionInt8(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows pool, PagedKeyValueLayout pages,
+        LayerOperand<T> output)
+    {
+        var kv = Spans(pool);
+        var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
+            Span(query).Length, kv.Key.Length, kv.Value.Length, Span(output).Length, -1));
+        if (!Int8CacheAttention.Takes(problem))
+        {
+            return false;
+        }
+
+        Int8CacheAttention.RunPaged(backend, shape, Span(query), kv, pages, Span(output), options);
+        return true;
+    }
+
+    public void DequantizeInt8Pages(Int8CacheRows pool, ReadOnlySpan<int> pages, LayerOperand<T> keys, LayerOperand<T> values)
+    {
+        var firsts = new long[pages.Length];
+        for (int i = 0; i < pages.Length; i++)
+        {
+            firsts[i] = (long)pages[i] * pool.Capacity;
+        }
+
+        Dequantize(pool, firsts, pool.Capacity, keys, values);
     }
 
     public override void Copy(LayerOperand<T> source, LayerOperand<T> destination, long count) =>
         Span(source)[..checked((int)count)].CopyTo(Span(destination));
 
-    /// <summary>[B, tokens, Hkv·dim] rows of T into the cache's int8 rows from position start, a scale per (token, head).</summary>
-    private void Quantize(LayerOperand<T> rows, int tokens, Int8CacheRows cache, int start, int dim, int row, sbyte* target, float* scales)
+    /// <summary>The int8 rows' memory as spans (their scale strides are the caller's to set).</summary>
+    private static Int8KeyValueSpans Spans(Int8CacheRows cache)
     {
-        int count = checked(cache.Batch * tokens * row);
-        float* wide;
-        fixed (float* buffer = Grown(ref wideRows, count))
+        long positions = (long)cache.Batch * cache.Capacity;
+        return new Int8KeyValueSpans
         {
-            if (typeof(T) == typeof(float))
-            {
-                wide = (float*)Pointer(rows);
-            }
-            else
-            {
-                ElementType.Widen(backend.Variant, new ReadOnlySpan<T>(Pointer(rows), count), new Span<float>(buffer, count));
-                wide = buffer;
-            }
+            Key = new ReadOnlySpan<sbyte>(cache.Keys, checked((int)(positions * cache.KeyRow))),
+            Value = new ReadOnlySpan<sbyte>(cache.Values, checked((int)(positions * cache.ValueRow))),
+            KeyScales = new ReadOnlySpan<float>(cache.KeyScales, checked((int)(positions * cache.Heads))),
+            ValueScales = new ReadOnlySpan<float>(cache.ValueScales, checked((int)(positions * cache.Heads))),
+        };
+    }
 
-            for (int b = 0; b < cache.Batch; b++)
+    /// <summary>
+    /// Row i of <paramref name="rows"/> (Hkv·dim elements of T, rows <paramref name="rowStride"/> apart) into int8 row
+    /// <c>positions[i]</c> of <paramref name="target"/>, a scale per (position, head).
+    /// </summary>
+    private void Quantize(LayerOperand<T> rows, int rowStride, ReadOnlySpan<long> positions, int heads, int dim, sbyte* target, float* scales)
+    {
+        int row = heads * dim;
+        T* first = Pointer(rows);
+        fixed (float* buffer = Grown(ref wideRows, row))
+        {
+            for (int i = 0; i < positions.Length; i++)
             {
-                for (int t = 0; t < tokens; t++)
+                T* source = first + ((long)i * rowStride);
+                float* wide = (float*)source;
+                if (typeof(T) != typeof(float))
                 {
-                    long position = ((long)b * cache.Capacity) + start + t;
-                    float* source = wide + ((((long)b * tokens) + t) * row);
-                    for (int h = 0; h < cache.Heads; h++)
-                    {
-                        scales[(position * cache.Heads) + h] =
-                            Int8Quantizer.QuantizeRow(source + (h * dim), target + (position * row) + (h * dim), dim);
-                    }
+                    ElementType.Widen(backend.Variant, new ReadOnlySpan<T>(source, row), new Span<float>(buffer, row));
+                    wide = buffer;
+                }
+
+                long position = positions[i];
+                for (int h = 0; h < heads; h++)
+                {
+                    scales[(position * heads) + h] = Int8Quantizer.QuantizeRow(wide + (h * dim), target + (position * row) + (h * dim), dim);
                 }
             }
         }
     }
 
-    /// <summary>The first length positions of the cache's int8 rows, dequantised, into [B, length, Hkv·dim] rows of T.</summary>
-    private void Dequantize(Int8CacheRows cache, int length, int dim, int row, sbyte* source, float* scales, T* target)
+    /// <summary>
+    /// Runs of <paramref name="run"/> positions of the cache, run r from position <c>firsts[r]</c>, dequantised and
+    /// rounded to T, into consecutive rows of <paramref name="keys"/> and <paramref name="values"/> (run r's from row r·run).
+    /// </summary>
+    private void Dequantize(Int8CacheRows cache, ReadOnlySpan<long> firsts, int run, LayerOperand<T> keys, LayerOperand<T> values)
     {
-        int count = checked(cache.Batch * length * row);
+        Dequantize(cache, firsts, run, cache.KeyDim, cache.Keys, cache.KeyScales, Pointer(keys));
+        Dequantize(cache, firsts, run, cache.ValueDim, cache.Values, cache.ValueScales, Pointer(values));
+    }
+
+    private void Dequantize(Int8CacheRows cache, ReadOnlySpan<long> firsts, int run, int dim, sbyte* source, float* scales, T* target)
+    {
+        int row = cache.Heads * dim;
+        int count = checked(firsts.Length * run * row);
         fixed (float* buffer = Grown(ref wideRows, count))
         {
-            for (int b = 0; b < cache.Batch; b++)
+            for (int r = 0; r < firsts.Length; r++)
             {
-                for (int t = 0; t < length; t++)
+                for (int t = 0; t < run; t++)
                 {
-                    long position = ((long)b * cache.Capacity) + t;
-                    float* wide = buffer + ((((long)b * length) + t) * row);
+                    long position = firsts[r] + t;
+                    float* wide = buffer + ((((long)r * run) + t) * row);
                     for (int h = 0; h < cache.Heads; h++)
                     {
                         float scale = scales[(position * cache.Heads) + h];

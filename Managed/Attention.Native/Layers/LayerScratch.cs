@@ -7,12 +7,19 @@ namespace Attention.Native.Layers;
 /// </summary>
 internal sealed class LayerScratch(AttentionBackend backend) : IDisposable
 {
-    private readonly IDisposable?[] slots = new IDisposable?[4];
+    private readonly IDisposable?[] slots = new IDisposable?[7];
 
     public const int Projections = 0;
     public const int Context = 1;
     public const int Probabilities = 2;
     public const int Spare = 3;
+
+    // An int8 paged cache's pages dequantised for a call the int8 decode kernel does not take.
+    public const int DequantizedKeys = 4;
+    public const int DequantizedValues = 5;
+
+    // The context rows of a paged call whose sequences are gathered (the gathered queries take Spare).
+    public const int GatheredContext = 6;
 
     /// <summary>Slot <paramref name="slot"/> with at least <paramref name="length"/> elements (its contents are undefined).</summary>
     public AttentionTensor<T> Get<T>(int slot, long length)

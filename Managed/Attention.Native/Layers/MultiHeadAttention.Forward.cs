@@ -207,14 +207,18 @@ public sealed partial class MultiHeadAttention<T>
         LayerOperand<float>? probabilities = weights is null ? (LayerOperand<float>?)null
             : weightsMode == AttentionWeightsMode.PerHead ? new LayerOperand<float>(weights, 0)
             : new LayerOperand<float>(scratch.Get<float>(LayerScratch.Probabilities, shape.ProbabilitiesElementCount), 0);
-        options = options with { OutputStrides = Rows(shape.QueryLength, d.ContextWidth, d.ValueDim) };
+        options = options with { OutputStrides = Rows(shape.QueryLength, d.ContextWidth, d.ValueDim), Sinks = sinks };
         attention(options, context, probabilities);
-        engine.Linear(context, d.ContextWidth, rowsQ, outProjection, outBias is null ? (LayerOperand<T>?)null : new LayerOperand<T>(outBias, 0), output, d.ModelDim);
+        ProjectContext(context, rowsQ, output);
         if (weights is not null && weightsMode == AttentionWeightsMode.AveragedOverHeads)
         {
             HeadAverage.Write(probabilities!.Value.Tensor, weights, shape);
         }
     }
+
+    /// <summary>The output projection of <paramref name="rows"/> rows of the context buffer into <paramref name="output"/>.</summary>
+    private void ProjectContext(AttentionTensor<T> context, int rows, AttentionTensor<T> output) =>
+        engine.Linear(context, dims.ContextWidth, rows, outProjection, outBias is null ? (LayerOperand<T>?)null : new LayerOperand<T>(outBias, 0), output, dims.ModelDim);
 
     /// <summary>Strides of a <c>[B, L, H, D]</c> view into rows of <paramref name="rowWidth"/> elements.</summary>
     private static TensorStrides Rows(int length, int rowWidth, int headDim) => new((long)length * rowWidth, headDim, rowWidth);

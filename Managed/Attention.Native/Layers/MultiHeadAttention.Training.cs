@@ -59,7 +59,8 @@ public sealed partial class MultiHeadAttention<T>
     /// <paramref name="outputGrad"/> has the wrong length (named).</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
-    /// <exception cref="NotSupportedException">The backend has no attention backward for an option (named).</exception>
+    /// <exception cref="NotSupportedException">The backend has no attention backward for an option (named), or the
+    /// activations were computed with <see cref="Sinks"/>.</exception>
     public MultiHeadAttentionGradients Backward(MultiHeadAttentionActivations activations, ReadOnlySpan<T> outputGrad)
     {
         ThrowIfDisposed();
@@ -71,6 +72,12 @@ public sealed partial class MultiHeadAttention<T>
         }
 
         var a = activations;
+        if (!a.Options.Sinks.IsEmpty)
+        {
+            throw new NotSupportedException(
+                "MultiHeadAttention.Backward does not differentiate through the layer's Sinks (the activations were computed with attention sinks); clear Sinks for training.");
+        }
+
         var d = dims;
         var w = a.Weights;
         int rowsQ = a.Batch * a.QueryLength, rowsK = a.Batch * a.KeyLength;
@@ -147,6 +154,7 @@ public sealed partial class MultiHeadAttention<T>
             KeyStrides = Rows(lk, d.KeyRows, d.KeyDim),
             ValueStrides = Rows(lk, d.ValueRows, d.ValueDim),
             OutputStrides = Rows(lq, d.ContextWidth, d.ValueDim),
+            Sinks = sinks,
         };
 
         var packed = Read(inWeight);

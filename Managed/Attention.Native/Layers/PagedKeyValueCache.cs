@@ -4,11 +4,13 @@ namespace Attention.Native.Layers;
 /// A key/value cache in fixed-size pages shared by many sequences, for continuous batching: sequences join
 /// (<see cref="AddSequence"/>) and leave (<see cref="RemoveSequence"/>) at any step, each takes a page from the pool
 /// whenever its length reaches a page boundary, and its pages return to the pool when it leaves.
-/// <see cref="MultiHeadAttention{T}.ForwardPagedStep"/>
-/// appends one token to each of any set of sequences and attends over each one's own positions, all in one call.
+/// <see cref="MultiHeadAttention{T}.ForwardPagedStep(PagedKeyValueCache{T}, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionTensor{T}, AttentionTensor{T})"/>
+/// appends tokens to each of any set of sequences (one for a decoding step, a prompt's worth for its prefill) and
+/// attends over each one's own positions, all in one call.
 /// Created by <see cref="MultiHeadAttention{T}.CreatePagedCache"/>; the pool is stored on the layer's backend as
 /// <c>[PageCount, PageSize, Hkv, D]</c> for keys and <c>[PageCount, PageSize, Hkv, Dv]</c> for values, in
-/// <typeparamref name="T"/> (<see cref="PagedKeyValueLayout"/>).
+/// <typeparamref name="T"/> (<see cref="PagedKeyValueLayout"/>), or, with <see cref="KeyValueCacheStorage.Int8"/>, as
+/// signed bytes with a float scale per (position, KV head) in pages of their own (<see cref="Storage"/>).
 /// </summary>
 /// <remarks>A cache serves one call at a time: a call that enters while a step on it runs throws
 /// <see cref="InvalidOperationException"/>.</remarks>
@@ -21,22 +23,32 @@ public sealed class PagedKeyValueCache<T> : IDisposable
     private readonly List<int> lengths = [];
     private readonly Stack<int> freeIds = new();
 
-    internal PagedKeyValueCache(MultiHeadAttention<T> owner, int pageSize, int pageCount, int keyRow, int valueRow)
+    internal PagedKeyValueCache(
+        MultiHeadAttention<T> owner, int pageSize, int pageCount, KeyValueCacheStorage storage, int heads, int keyRow, int valueRow)
     {
         Owner = owner;
         PageSize = pageSize;
         PageCount = pageCount;
+        Storage = storage;
         KeyRow = keyRow;
         ValueRow = valueRow;
-        KeyPages = owner.Backend.Allocate<T>(checked((long)pageCount * pageSize * keyRow));
-        try
+        if (storage == KeyValueCacheStorage.Int8)
         {
-            ValuePages = owner.Backend.Allocate<T>(checked((long)pageCount * pageSize * valueRow));
+            // An int8 pool is laid out as an int8 contiguous cache of PageCount sequences of PageSize positions.
+            Int8 = new Int8CacheRows(pageCount, pageSize, heads, keyRow / heads, valueRow / heads);
         }
-        catch
+        else
         {
-            KeyPages.Dispose();
-            throw;
+            KeyPages = owner.Backend.Allocate<T>(checked((long)pageCount * pageSize * keyRow));
+            try
+            {
+                ValuePages = owner.Backend.Allocate<T>(checked((long)pageCount * pageSize * valueRow));
+            }
+            catch
+            {
+                KeyPages.Dispose();
+                throw;
+            }
         }
 
         // Popped lowest first: a short run fills the pool from its start.
@@ -55,6 +67,9 @@ public sealed class PagedKeyValueCache<T> : IDisposable
     /// <summary>Sequences in the cache.</summary>
     public int SequenceCount => sequencePages.Count - freeIds.Count;
 
+    /// <summary>How the keys and values are stored.</summary>
+    public KeyValueCacheStorage Storage { get; }
+
     /// <summary>Whether the cache was disposed.</summary>
     public bool IsDisposed { get; private set; }
 
@@ -62,11 +77,14 @@ public sealed class PagedKeyValueCache<T> : IDisposable
 
     internal SingleCallGuard Guard { get; } = new("PagedKeyValueCache");
 
-    /// <summary>The key pool, <c>[PageCount, PageSize, Hkv, D]</c>.</summary>
-    internal AttentionTensor<T> KeyPages { get; }
+    /// <summary>The key pool, <c>[PageCount, PageSize, Hkv, D]</c>; null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    internal AttentionTensor<T>? KeyPages { get; }
 
-    /// <summary>The value pool, <c>[PageCount, PageSize, Hkv, Dv]</c>.</summary>
-    internal AttentionTensor<T> ValuePages { get; }
+    /// <summary>The value pool, <c>[PageCount, PageSize, Hkv, Dv]</c>; null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    internal AttentionTensor<T>? ValuePages { get; }
+
+    /// <summary>The int8 pool and its scales; null for <see cref="KeyValueCacheStorage.Element"/>.</summary>
+    internal Int8CacheRows? Int8 { get; }
 
     /// <summary>Elements of one position's keys (Hkv·D).</summary>
     internal int KeyRow { get; }
@@ -129,8 +147,9 @@ public sealed class PagedKeyValueCache<T> : IDisposable
         {
             IsDisposed = true;
             Owner.Backend.Synchronize();
-            KeyPages.Dispose();
-            ValuePages.Dispose();
+            KeyPages?.Dispose();
+            ValuePages?.Dispose();
+            Int8?.Dispose();
         }
     }
 
@@ -143,15 +162,17 @@ public sealed class PagedKeyValueCache<T> : IDisposable
     internal int Length(int sequence) => lengths[sequence];
 
     /// <summary>
-    /// Pages the sequences need for one more token each (those whose length is at a page boundary); throws before
+    /// Pages the sequences need for <paramref name="tokens"/> more tokens each (one each when empty); throws before
     /// anything changes when the pool has fewer free.
     /// </summary>
-    internal void ThrowIfNoRoom(ReadOnlySpan<int> sequences)
+    internal void ThrowIfNoRoom(ReadOnlySpan<int> sequences, ReadOnlySpan<int> tokens)
     {
-        int needed = 0;
-        foreach (int s in sequences)
+        long needed = 0;
+        for (int i = 0; i < sequences.Length; i++)
         {
-            needed += lengths[s] % PageSize == 0 ? 1 : 0;
+            long length = lengths[sequences[i]];
+            long grown = length + (tokens.IsEmpty ? 1 : tokens[i]);
+            needed += ((grown + PageSize - 1) / PageSize) - ((length + PageSize - 1) / PageSize);
         }
 
         if (needed > freePages.Count)

@@ -67,7 +67,7 @@ internal static class CaseRunner
                     Dtype = type,
                     Kernel = $"{setup.KernelOf(first)} paged{paged!.PageSize}",
                     PageSize = paged.PageSize,
-                    PairedReadFraction = Paired(first, pagedCall.Run),
+                    PairedReadFraction = PairedFraction(first, type, setup, plan, pagedCall.Run, (double)paged.Layout.BlockTable.Length * sizeof(int)),
                     PagedOverContiguous = medians[0] / medians[calls.Count],
                 });
             }
@@ -96,7 +96,8 @@ internal static class CaseRunner
 
     /// <summary>
     /// Times a decode case on an int8 key/value cache on the CPU (<see cref="Int8CacheAttention"/>): fp32 Q and O,
-    /// K and V quantised as the layers' <c>KeyValueCacheStorage.Int8</c> stores them.
+    /// K and V quantised as the layers' <c>KeyValueCacheStorage.Int8</c> stores them; with <paramref name="paged"/>, the
+    /// same rows in pages too (<see cref="Int8CacheAttention.RunPaged{T}"/>), timed interleaved with the contiguous call.
     /// </summary>
     /// <param name="perfCase">A decode case.</param>
     /// <param name="query">Q, fp32.</param>
@@ -104,28 +105,53 @@ internal static class CaseRunner
     /// <param name="check">The float64 reference on the dequantised K and V.</param>
     /// <param name="setup">A CPU setup.</param>
     /// <param name="plan">The repetitions.</param>
-    public static CompareRow RunInt8Cache(
-        PerfCase perfCase, float[] query, Int8CacheOperands cache, ReferenceCheck check, BackendSetup setup, RepetitionPlan plan)
+    /// <param name="paged">The same int8 rows in pages; null for none.</param>
+    /// <returns>The contiguous row, then the paged twin's.</returns>
+    public static List<CompareRow> RunInt8Cache(
+        PerfCase perfCase, float[] query, Int8CacheOperands cache, ReferenceCheck check, BackendSetup setup, RepetitionPlan plan,
+        PagedInt8CacheOperands? paged = null)
     {
         var shape = perfCase.Shape;
         var options = perfCase.Options;
         using var backend = (Cpu.CpuBackend)setup.Create();
         var output = new float[shape.OutputElementCount];
+        var pagedOutput = new float[shape.OutputElementCount];
         void Forward() => Int8CacheAttention.Run<float>(backend, shape, query, cache.Spans, output, options);
+        void PagedForward() => Int8CacheAttention.RunPaged<float>(backend, shape, query, paged!.Spans, paged.Layout, pagedOutput, options);
 
-        var median = plan.Median(Forward);
-        return new CompareRow(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, median, check.RelativeError<float>(output), check.Scope)
+        var medians = plan.Medians(paged is null ? [Forward] : [Forward, PagedForward]);
+        var rows = new List<CompareRow>
         {
-            Dtype = OperandType.Int8Cache,
-            Kernel = setup.KernelOf(perfCase),
-            PairedReadFraction = PairedFraction(perfCase, OperandType.Int8Cache, setup, plan, Forward),
+            new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[0], check.RelativeError<float>(output), check.Scope)
+            {
+                Dtype = OperandType.Int8Cache,
+                Kernel = setup.KernelOf(perfCase),
+                PairedReadFraction = PairedFraction(perfCase, OperandType.Int8Cache, setup, plan, Forward),
+            },
         };
+        if (paged is not null)
+        {
+            rows.Add(new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[1], check.RelativeError<float>(pagedOutput), check.Scope)
+            {
+                Dtype = OperandType.Int8Cache,
+                Kernel = $"{setup.KernelOf(perfCase)} paged{paged.Layout.PageSize}",
+                PageSize = paged.Layout.PageSize,
+                PairedReadFraction = PairedFraction(perfCase, OperandType.Int8Cache, setup, plan, PagedForward, paged.TableBytes),
+                PagedOverContiguous = medians[0] / medians[1],
+            });
+        }
+
+        return rows;
     }
 
-    /// <summary>A CPU decode row's rate over the paired read, on the bytes its K and V take in <paramref name="type"/>.</summary>
-    private static double PairedFraction(PerfCase perfCase, OperandType type, BackendSetup setup, RepetitionPlan plan, Action forward) =>
+    /// <summary>
+    /// A CPU decode row's rate over the paired read, on the bytes its K and V take in <paramref name="type"/> and
+    /// <paramref name="tableBytes"/> more (a paged row's block table).
+    /// </summary>
+    private static double PairedFraction(
+        PerfCase perfCase, OperandType type, BackendSetup setup, RepetitionPlan plan, Action forward, double tableBytes = 0) =>
         setup.Kind == AttentionBackendKind.Cpu && perfCase.IsDecode
-            ? PairedRead.Fraction(forward, type.KeyValueBytes(perfCase), setup.Threads, plan)
+            ? PairedRead.Fraction(forward, type.KeyValueBytes(perfCase) + tableBytes, setup.Threads, plan)
             : double.NaN;
 
     /// <summary>One layout's operands on the backend, its output and its call.</summary>

@@ -162,6 +162,7 @@ internal static class CompareSession
             }
 
             var cache = Int8CacheOperands.Create(perfCase.Shape, random.Key, random.Value);
+            var paged = pageSize > 0 && perfCase.IsDecode ? cache.Paged(perfCase.Shape, pageSize, PerfCatalog.IndexOf(perfCase)) : null;
             var check = ReferenceCheck.Compute<float>(perfCase, (random.Query, cache.DequantizedKey, cache.DequantizedValue));
             foreach (var setup in setups)
             {
@@ -174,7 +175,7 @@ internal static class CompareSession
 
                 string variant = setup.Variant != Cpu.CpuKernelVariant.Auto ? $", {setup.Variant}" : string.Empty;
                 step($"{what}: {setup.Kind}{variant}, {setup.Threads} thread(s)");
-                caseRows.Add(CaseRunner.RunInt8Cache(perfCase, random.Query, cache, check, setup, plan));
+                caseRows.AddRange(CaseRunner.RunInt8Cache(perfCase, random.Query, cache, check, setup, plan, paged));
             }
 
             return caseRows;

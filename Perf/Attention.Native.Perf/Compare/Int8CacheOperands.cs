@@ -36,6 +36,18 @@ internal sealed unsafe class Int8CacheOperands
         ScaleStrides = scaleStrides,
     };
 
+    /// <summary>
+    /// The same int8 rows in a paged cache: the pages and block table of <see cref="PagedOperands{T}"/> (shuffled with
+    /// <paramref name="seed"/>), the scales in pages of their own, <c>[numPages, PageSize, Hkv]</c>.
+    /// </summary>
+    public PagedInt8CacheOperands Paged(AttentionShape shape, int pageSize, int seed)
+    {
+        var values = PagedOperands<sbyte>.Create(shape, key, value, pageSize, seed);
+        return new(
+            values.KeyPages, values.ValuePages, PagedOperands<float>.Scatter(shape, keyScales, 1, values.Layout),
+            PagedOperands<float>.Scatter(shape, valueScales, 1, values.Layout), values.Layout);
+    }
+
     /// <summary>K and V of <paramref name="shape"/> (BHSD, contiguous) quantised row by row.</summary>
     public static Int8CacheOperands Create(AttentionShape shape, float[] key, float[] value) => new(shape, key, value);
 

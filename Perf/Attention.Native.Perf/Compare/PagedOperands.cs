@@ -30,16 +30,19 @@ internal sealed class PagedOperands<T>
         int pageCount = shape.Batch * perSequence;
         var table = Enumerable.Range(0, pageCount).ToArray();
         new Random(seed).Shuffle(table);
-        return new(
-            Scatter(shape, keyBhsd, shape.HeadDim, pageSize, perSequence, table),
-            Scatter(shape, valueBhsd, shape.ValueHeadDim, pageSize, perSequence, table),
-            new(pageSize, perSequence, table, Enumerable.Repeat(shape.KeyLength, shape.Batch).ToArray()));
+        var layout = new PagedKeyValueLayout(pageSize, perSequence, table, Enumerable.Repeat(shape.KeyLength, shape.Batch).ToArray());
+        return new(Scatter(shape, keyBhsd, shape.HeadDim, layout), Scatter(shape, valueBhsd, shape.ValueHeadDim, layout), layout);
     }
 
-    private static T[] Scatter(AttentionShape shape, T[] bhsd, int dim, int pageSize, int perSequence, int[] table)
+    /// <summary>
+    /// Rows of <paramref name="dim"/> elements given in BHSD order (<c>[B, Hkv, Lk, dim]</c>) into the pages of
+    /// <paramref name="layout"/>, <c>[numPages, PageSize, Hkv, dim]</c> (an int8 cache's scales with a dim of 1).
+    /// </summary>
+    public static TElement[] Scatter<TElement>(AttentionShape shape, TElement[] bhsd, int dim, PagedKeyValueLayout layout)
     {
-        int heads = shape.KeyValueHeads;
-        var pages = new T[(long)table.Length * pageSize * heads * dim];
+        int heads = shape.KeyValueHeads, pageSize = layout.PageSize, perSequence = layout.PagesPerSequence;
+        var table = layout.BlockTable.Span;
+        var pages = new TElement[(long)table.Length * pageSize * heads * dim];
         for (int b = 0; b < shape.Batch; b++)
         {
             for (int h = 0; h < heads; h++)

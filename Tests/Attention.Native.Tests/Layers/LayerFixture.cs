@@ -81,8 +81,9 @@ public sealed class LayerFixture
         where T : unmanaged =>
         Array.ConvertAll(values, v => (float)TestData.ToDouble(v));
 
-    public LayerReference.Result Reference(int batch, float[] query, float[] key, float[] value, LayerMasks? masks = null) =>
-        LayerReference.Compute(Options, Weights, batch, query, key, value, masks);
+    public LayerReference.Result Reference(
+        int batch, float[] query, float[] key, float[] value, LayerMasks? masks = null, float[]? sinks = null) =>
+        LayerReference.Compute(Options, Weights, batch, query, key, value, masks, sinks);
 
     /// <summary>‖actual − expected‖₂ / ‖expected‖₂ ≤ tolerance, and no NaN (the outputs start poisoned).</summary>
     public static void AssertClose(double[] expected, float[] actual, double tolerance = 1e-5, string what = "output")

@@ -5,7 +5,9 @@ namespace Attention.Native.Tests.Layers;
 /// <summary>
 /// The whole multi-head attention layer in float64, written straight from the definitions (PyTorch layout
 /// weights, <c>y = x·Wᵀ + b</c>; per head softmax of scaled scores under the masks; output projection): the oracle
-/// the layer is tested against on every backend. Masks are read from <see cref="LayerMasks"/> one element at a time.
+/// the layer is tested against on every backend. Masks are read from <see cref="LayerMasks"/> one element at a time;
+/// optional attention sinks join each row's denominator, and optional projected keys and values (a quantised cache's
+/// rows dequantised, <c>[B·Lk, Hkv·D]</c>) stand in for the projections of key and value.
 /// </summary>
 public static class LayerReference
 {
@@ -13,7 +15,7 @@ public static class LayerReference
 
     public static Result Compute(
         MultiHeadAttentionOptions options, PyTorchAttentionWeights w, int batch, float[] query, float[] key, float[] value,
-        LayerMasks? masks)
+        LayerMasks? masks, float[]? sinks = null, double[]? projectedKey = null, double[]? projectedValue = null)
     {
         int e = options.ModelDim, h = options.NumHeads, hkv = options.NumKeyValueHeads ?? h;
         int dk = options.KeyDim ?? e / h, dv = options.ValueDim ?? dk;
@@ -22,8 +24,8 @@ public static class LayerReference
         double scale = options.Scale ?? 1.0 / Math.Sqrt(dk);
         bool bias = options.UseBias;
         var q = Linear(query, batch * lq, e, w.QProjWeight, bias ? w.InProjBias.AsSpan(0, h * dk).ToArray() : null, h * dk);
-        var k = Linear(key, batch * lk, kdim, w.KProjWeight, bias ? w.InProjBias.AsSpan(h * dk, hkv * dk).ToArray() : null, hkv * dk);
-        var v = Linear(value, batch * lk, vdim, w.VProjWeight, bias ? w.InProjBias.AsSpan((h + hkv) * dk, hkv * dv).ToArray() : null, hkv * dv);
+        var k = projectedKey ?? Linear(key, batch * lk, kdim, w.KProjWeight, bias ? w.InProjBias.AsSpan(h * dk, hkv * dk).ToArray() : null, hkv * dk);
+        var v = projectedValue ?? Linear(value, batch * lk, vdim, w.VProjWeight, bias ? w.InProjBias.AsSpan((h + hkv) * dk, hkv * dv).ToArray() : null, hkv * dv);
         var context = new double[batch * lq * h * dv];
         var probabilities = new double[(long)batch * h * lq * lk];
         var scores = new double[lk];
@@ -53,7 +55,10 @@ public static class LayerReference
                         continue; // a row that sees no key: output 0, weights 0
                     }
 
-                    double sum = 0;
+                    // A sink adds exp(sink) to the denominator and no value row.
+                    double sink = sinks is null ? double.NegativeInfinity : sinks[head];
+                    max = Math.Max(max, sink);
+                    double sum = Math.Exp(sink - max);
                     for (int j = 0; j < lk; j++)
                     {
                         scores[j] = Math.Exp(scores[j] - max);
