@@ -103,7 +103,7 @@ internal static class KernelVariants
         var problem = AttentionBackwardValidator.Validate(shape, options, new(
             shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount,
             (long)shape.Batch * shape.QueryHeads * shape.QueryLength, shape.OutputElementCount, shape.QueryElementCount,
-            shape.KeyElementCount, shape.ValueElementCount, -1));
+            shape.KeyElementCount, shape.ValueElementCount, -1, -1));
         return CudaAttentionBackward.Prepare<T>(backend, problem).Middle;
     }
 
