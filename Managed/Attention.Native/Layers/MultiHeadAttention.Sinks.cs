@@ -10,8 +10,8 @@ public sealed partial class MultiHeadAttention<T>
     /// softmax denominator gains <c>exp(Sinks[h])</c> with no value row, in <see cref="Forward(int, AttentionTensor{T}, AttentionTensor{T}, LayerMasks?, AttentionTensor{float}?, AttentionWeightsMode)"/>
     /// and its overloads, the decoding steps, the paged steps and <see cref="ForwardForTraining(int, ReadOnlySpan{T}, Span{T}, LayerMasks?)"/>.
     /// Empty (the default) means none; otherwise one finite value per query head (<see cref="NumHeads"/>). The layer
-    /// keeps a copy of what it is given. <see cref="Backward"/> throws <see cref="NotSupportedException"/> for
-    /// activations computed with sinks.
+    /// keeps a copy of what it is given. <see cref="Backward"/> returns their gradient
+    /// (<see cref="MultiHeadAttentionGradients.SinksGrad"/>) for activations computed with sinks.
     /// </summary>
     /// <exception cref="ArgumentException">Set to a length other than 0 or <see cref="NumHeads"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Set to a value that is not finite.</exception>

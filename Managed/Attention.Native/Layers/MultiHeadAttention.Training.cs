@@ -59,8 +59,7 @@ public sealed partial class MultiHeadAttention<T>
     /// <paramref name="outputGrad"/> has the wrong length (named).</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this layer (it serves one call at a time).</exception>
-    /// <exception cref="NotSupportedException">The backend has no attention backward for an option (named), or the
-    /// activations were computed with <see cref="Sinks"/>.</exception>
+    /// <exception cref="NotSupportedException">The backend has no attention backward for an option (named).</exception>
     public MultiHeadAttentionGradients Backward(MultiHeadAttentionActivations activations, ReadOnlySpan<T> outputGrad)
     {
         ThrowIfDisposed();
@@ -72,11 +71,6 @@ public sealed partial class MultiHeadAttention<T>
         }
 
         var a = activations;
-        if (!a.Options.Sinks.IsEmpty)
-        {
-            throw new NotSupportedException(
-                "MultiHeadAttention.Backward does not differentiate through the layer's Sinks (the activations were computed with attention sinks); clear Sinks for training.");
-        }
 
         var d = dims;
         var w = a.Weights;
@@ -98,9 +92,10 @@ public sealed partial class MultiHeadAttention<T>
         var queryProjectionGrad = new float[a.ProjectedQuery.Length];
         var keyProjectionGrad = new float[a.ProjectedKey.Length];
         var valueProjectionGrad = new float[a.ProjectedValue.Length];
+        var sinksGrad = new float[a.Options.Sinks.Length];
         Backend.ScaledDotProductAttentionBackward<float>(
             a.Shape, a.ProjectedQuery, a.ProjectedKey, a.ProjectedValue, a.Context, a.LogSumExp, contextGrad, queryProjectionGrad,
-            keyProjectionGrad, valueProjectionGrad, a.Options);
+            keyProjectionGrad, valueProjectionGrad, a.Options, sinksGrad: sinksGrad);
 
         var inBiasGrad = new float[w.InProjBias.Length];
         var queryGrad = new float[a.Query.Length];
@@ -114,7 +109,10 @@ public sealed partial class MultiHeadAttention<T>
         host.Backward(valueProjectionGrad, a.Value, rowsK, d.ValueInputDim, w.VProjWeight, d.ValueRows, valueGrad, a.IsSelfAttention, vWeightGrad, BiasSlice(inBiasGrad, d.QueryRows + d.KeyRows, d.ValueRows));
         var pyTorch = new PyTorchAttentionWeights(qWeightGrad, kWeightGrad, vWeightGrad, inBiasGrad, outWeightGrad, outBiasGrad);
         return new MultiHeadAttentionGradients(
-            queryGrad, a.IsSelfAttention ? [] : keyGrad, a.IsSelfAttention ? [] : valueGrad, pyTorch, KerasLayout(pyTorch));
+            queryGrad, a.IsSelfAttention ? [] : keyGrad, a.IsSelfAttention ? [] : valueGrad, pyTorch, KerasLayout(pyTorch))
+        {
+            SinksGrad = sinksGrad,
+        };
     }
 
     private MultiHeadAttentionActivations Train(

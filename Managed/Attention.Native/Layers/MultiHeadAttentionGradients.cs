@@ -11,4 +11,8 @@ namespace Attention.Native.Layers;
 /// <see cref="PyTorchAttentionWeights.InProjWeight"/> stacks them as <c>in_proj_weight.grad</c>.</param>
 /// <param name="Keras">The same gradients in Keras' layout (<see cref="MultiHeadAttention{T}.LoadKerasWeights"/>).</param>
 public sealed record MultiHeadAttentionGradients(
-    float[] QueryGrad, float[] KeyGrad, float[] ValueGrad, PyTorchAttentionWeights PyTorch, KerasAttentionWeights Keras);
+    float[] QueryGrad, float[] KeyGrad, float[] ValueGrad, PyTorchAttentionWeights PyTorch, KerasAttentionWeights Keras)
+{
+    /// <summary>The gradient of <see cref="MultiHeadAttention{T}.Sinks"/>, <c>[H]</c>; empty when the call had no sinks.</summary>
+    public float[] SinksGrad { get; init; } = [];
+}

@@ -4,7 +4,8 @@ namespace Attention.Native.Tests.Layers;
 
 /// <summary>
 /// <see cref="MultiHeadAttention{T}.Sinks"/>: the full forward, decoding steps on element and int8 caches, against the
-/// float64 layer reference with the sinks in each row's denominator; the setter's checks; Backward's refusal.
+/// float64 layer reference with the sinks in each row's denominator; the setter's checks; Backward's gradients (the
+/// sinks' own included) against finite differences of that reference.
 /// </summary>
 public abstract class LayerSinksTests
 {
@@ -58,7 +59,7 @@ public abstract class LayerSinksTests
     }
 
     [Fact]
-    public void Bad_sinks_are_rejected_and_backward_refuses_them()
+    public void Bad_sinks_are_rejected()
     {
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 62);
         using var backend = CreateBackend();
@@ -66,11 +67,34 @@ public abstract class LayerSinksTests
         Assert.Throws<ArgumentException>(() => layer.Sinks = new float[3]);
         Assert.Throws<ArgumentOutOfRangeException>(() => layer.Sinks = new[] { 0f, float.NaN });
         Assert.True(layer.Sinks.IsEmpty);
-        layer.Sinks = new[] { 0.5f, -1f };
-        var x = fixture.Input(1, 3, 8);
-        var activations = layer.ForwardForTraining(1, x, new float[x.Length]);
-        var error = Assert.Throws<NotSupportedException>(() => layer.Backward(activations, x));
-        Assert.Contains("Sinks", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Backward with sinks: the sinks' gradient, the input's and the weights' against central differences of the
+    /// float64 layer reference (loss <c>Σ output·G</c>), causal self-attention with GQA, so some rows see one key.
+    /// </summary>
+    [Fact]
+    public void Backward_with_sinks_matches_finite_differences()
+    {
+        const int batch = 2;
+        var options = new MultiHeadAttentionOptions(6, 2) { NumKeyValueHeads = 1 };
+        var fixture = new LayerFixture(options, seed: 63);
+        var masks = new LayerMasks { Causal = CausalMask.TopLeft };
+        var sinks = new[] { 0.7f, -0.4f };
+        var x = fixture.Input(batch, 4, 6);
+        var outputGrad = fixture.Input(batch, 4, 6);
+        using var backend = CreateBackend();
+        using var layer = fixture.Create(backend);
+        layer.Sinks = sinks;
+        var output = TestData.Poison<float>(x.Length);
+        var grads = layer.Backward(layer.ForwardForTraining(batch, x, output, masks), outputGrad);
+        LayerFixture.AssertClose(fixture.Reference(batch, x, x, x, masks, sinks).Output, output, 1e-5, "output");
+
+        double Loss() => FiniteDifferences.Dot(fixture.Reference(batch, x, x, x, masks, sinks).Output, outputGrad);
+        LayerFixture.AssertClose(FiniteDifferences.Gradient(sinks, Loss), grads.SinksGrad, 1e-4, "sinksGrad");
+        LayerFixture.AssertClose(FiniteDifferences.Gradient(x, Loss), grads.QueryGrad, 1e-4, "queryGrad");
+        LayerFixture.AssertClose(FiniteDifferences.Gradient(fixture.Weights.QProjWeight, Loss), grads.PyTorch.QProjWeight, 1e-4, "q_proj_weight");
+        LayerFixture.AssertClose(FiniteDifferences.Gradient(fixture.Weights.OutProjWeight, Loss), grads.PyTorch.OutProjWeight, 1e-4, "out_proj.weight");
     }
 }
 
