@@ -108,6 +108,9 @@ __device__ __forceinline__ void attention_splitkv_partial(const AttentionParams<
   }
   __syncthreads();
 
+  // Paged K/V: the slices and stages start on whole 8-key stages, which then never straddle a page (the 16-bit path
+  // looks a page up per stage, page_size being a multiple of 8); the keys before lo are hidden by every row's range.
+  if (is_paged(params)) lo = lo / kMmaStageKeys * kMmaStageKeys;
   // Those keys cut into num_splits slices of whole kSplitKeys; every block of this (row chunk, kv head, batch)
   // computes the same cut.
   const long long span = max(hi - lo, 0);

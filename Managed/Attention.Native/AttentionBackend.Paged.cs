@@ -30,8 +30,8 @@ public abstract partial class AttentionBackend
     /// negative or beyond <c>min(KeyLength, PagesPerSequence·PageSize)</c>, or a page a sequence reads is not in
     /// <c>[0, numPages)</c>.</exception>
     /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend does not
-    /// read paged K/V (the CUDA backend).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or a forced CUDA kernel
+    /// cannot read these pages (the message names the page size).</exception>
     public void PagedScaledDotProductAttention<T>(
         AttentionShape shape,
         ReadOnlySpan<T> query,
@@ -85,8 +85,8 @@ public abstract partial class AttentionBackend
     /// also an input.</exception>
     /// <exception cref="ArgumentOutOfRangeException">As the span form.</exception>
     /// <exception cref="ObjectDisposedException">The backend or a tensor was disposed.</exception>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend does not
-    /// read paged K/V (the CUDA backend).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or a forced CUDA kernel
+    /// cannot read these pages (the message names the page size).</exception>
     public void PagedScaledDotProductAttention<T>(
         AttentionShape shape,
         AttentionTensor<T> query,
@@ -120,27 +120,23 @@ public abstract partial class AttentionBackend
         RunPagedCore(problem, query, keyPages, valuePages, output, logSumExp);
     }
 
-    /// <summary>Runs a validated paged call on tensors; a backend that does not read paged K/V throws.</summary>
-    private protected virtual void RunPagedCore<T>(
+    /// <summary>Runs a validated paged call on tensors.</summary>
+    private protected abstract void RunPagedCore<T>(
         AttentionProblem problem,
         AttentionTensor<T> query,
         AttentionTensor<T> keyPages,
         AttentionTensor<T> valuePages,
         AttentionTensor<T> output,
         AttentionTensor<float>? logSumExp)
-        where T : unmanaged => throw PagedNotSupported();
+        where T : unmanaged;
 
-    /// <summary>Runs a validated paged call on host memory; a backend that does not read paged K/V throws.</summary>
-    private protected virtual void RunPagedCore<T>(
+    /// <summary>Runs a validated paged call on host memory.</summary>
+    private protected abstract void RunPagedCore<T>(
         AttentionProblem problem,
         ReadOnlySpan<T> query,
         ReadOnlySpan<T> keyPages,
         ReadOnlySpan<T> valuePages,
         Span<T> output,
         Span<float> logSumExp)
-        where T : unmanaged => throw PagedNotSupported();
-
-    private NotSupportedException PagedNotSupported() => new(
-        $"The {Kind} backend does not read paged K/V (PagedKeyValueLayout); the CPU backend does, and contiguous K/V " +
-        "(ScaledDotProductAttention) runs on every backend.");
+        where T : unmanaged;
 }
