@@ -64,7 +64,8 @@ public abstract partial class AttentionBackend
         ThrowIfOverlapsScores(lse, nameof(logSumExp), ScoresBytes(options.Mask), ScoresBytes(options.Bias));
         var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
             query.Length, keyPages.Length, valuePages.Length, output.Length, logSumExp.IsEmpty ? -1 : logSumExp.Length));
-        RunPagedCore(problem, query, keyPages, valuePages, output, logSumExp);
+        // The kernels address paged K/V through the problem's table (AttentionProblem.Paging): the call is any other.
+        RunCore(problem, query, keyPages, valuePages, output, logSumExp, default);
     }
 
     /// <summary>
@@ -117,26 +118,6 @@ public abstract partial class AttentionBackend
         ThrowIfOverlapsScores(logSumExp is null ? default : HostBytes(logSumExp), nameof(logSumExp), mask, bias);
         var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
             query.Length, keyPages.Length, valuePages.Length, output.Length, logSumExp?.Length ?? -1));
-        RunPagedCore(problem, query, keyPages, valuePages, output, logSumExp);
+        RunCore(problem, query, keyPages, valuePages, output, logSumExp, null);
     }
-
-    /// <summary>Runs a validated paged call on tensors.</summary>
-    private protected abstract void RunPagedCore<T>(
-        AttentionProblem problem,
-        AttentionTensor<T> query,
-        AttentionTensor<T> keyPages,
-        AttentionTensor<T> valuePages,
-        AttentionTensor<T> output,
-        AttentionTensor<float>? logSumExp)
-        where T : unmanaged;
-
-    /// <summary>Runs a validated paged call on host memory.</summary>
-    private protected abstract void RunPagedCore<T>(
-        AttentionProblem problem,
-        ReadOnlySpan<T> query,
-        ReadOnlySpan<T> keyPages,
-        ReadOnlySpan<T> valuePages,
-        Span<T> output,
-        Span<float> logSumExp)
-        where T : unmanaged;
 }

@@ -301,25 +301,6 @@ public sealed class CudaBackend : AttentionBackend
         Span<float> probabilities) =>
         CudaSpanAttention.Run(this, problem, query, key, value, output, logSumExp, probabilities);
 
-    // The kernels address paged K/V through the problem's table (uploaded with the key lengths, UploadScratch), and
-    // the span form copies the whole page pools (CudaSpanAttention): the pointers are those of any call.
-    private protected override void RunPagedCore<T>(
-        AttentionProblem problem,
-        AttentionTensor<T> query,
-        AttentionTensor<T> keyPages,
-        AttentionTensor<T> valuePages,
-        AttentionTensor<T> output,
-        AttentionTensor<float>? logSumExp) => RunCore(problem, query, keyPages, valuePages, output, logSumExp, null);
-
-    private protected override void RunPagedCore<T>(
-        AttentionProblem problem,
-        ReadOnlySpan<T> query,
-        ReadOnlySpan<T> keyPages,
-        ReadOnlySpan<T> valuePages,
-        Span<T> output,
-        Span<float> logSumExp) =>
-        RunCore(problem, query, keyPages, valuePages, output, logSumExp, default);
-
     private protected override void RunBackwardCore<T>(
         AttentionBackwardProblem problem,
         AttentionTensor<T> query,
