@@ -30,8 +30,8 @@ public abstract partial class AttentionBackend
     /// negative or beyond <c>min(KeyLength, PagesPerSequence·PageSize)</c>, or a page a sequence reads is not in
     /// <c>[0, numPages)</c>.</exception>
     /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or a forced CUDA kernel
-    /// cannot read these pages (the message names the page size).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or the CUDA backend's
+    /// forced kernel cannot read these pages (the message says why: a page size it does not take, say).</exception>
     public void PagedScaledDotProductAttention<T>(
         AttentionShape shape,
         ReadOnlySpan<T> query,
@@ -86,8 +86,8 @@ public abstract partial class AttentionBackend
     /// also an input.</exception>
     /// <exception cref="ArgumentOutOfRangeException">As the span form.</exception>
     /// <exception cref="ObjectDisposedException">The backend or a tensor was disposed.</exception>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or a forced CUDA kernel
-    /// cannot read these pages (the message names the page size).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or the CUDA backend's
+    /// forced kernel cannot read these pages (the message says why: a page size it does not take, say).</exception>
     public void PagedScaledDotProductAttention<T>(
         AttentionShape shape,
         AttentionTensor<T> query,

@@ -18,7 +18,7 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
     public string Entry { get; init; } = string.Empty;
 
     public const string CsvHeader =
-        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms,kernel,entry,page_size";
+        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms,page_size,kernel,entry";
 
     public double MedianMs { get; init; } = double.NaN;
 
@@ -43,7 +43,7 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
         return Csv.Line(
             c.Key, s.Name, c.Kind, c.Dtype, s.Batch, s.Heads, s.KvHeads, s.Lq, s.Lk, s.D, c.Causal, Backend, Status,
             MedianMs, MinMs, Tflops, Gbps, Samples > 0 ? Samples : null, CallsPerSample > 0 ? CallsPerSample : null,
-            Sets > 0 ? Sets : null, FirstMs, Kernel, Entry, s.PageSize > 0 ? s.PageSize : null);
+            Sets > 0 ? Sets : null, FirstMs, s.PageSize > 0 ? s.PageSize : null, Kernel, Entry);
     }
 }
 
