@@ -22,13 +22,13 @@
 
 namespace attention {
 namespace mma {
-// d32: 128×64, 4 warps, 2 slabs: 161 / 157 registers, 24 KiB, 3 CTAs (12 warps), 0.31 LDSM per MMA. FA2's
+// d32: 128×64, 4 warps, 2 slabs: 160 / 159 registers, 24 KiB, 3 CTAs (12 warps), 0.31 LDSM per MMA. FA2's
 // 128×128 also fits (238 / 243 registers, 0.28) but leaves 2 CTAs; worth timing against this one.
 using TileD32 = Tile<32, 128, 64, 4>;
 // d64: FA2's causal 128×64, 4 warps, 2 slabs: 218 registers, 48 KiB, 2 CTAs, 0.31. Its non-causal 128×128 fits at
 // 255 / 254 registers (0.28, 2 CTAs), with no registers to spare for a driver JIT that allocates differently.
 using TileD64 = Tile<64, 128, 64, 4>;
-// d96, d128: FA2's 128×64, 4 warps, 2 slabs: 254 / 252 and 255 / 255 registers, 72 and 96 KiB, 2 CTAs, 0.31 LDSM
+// d96, d128: FA2's 128×64, 4 warps, 2 slabs: 255 / 252 and 255 / 255 registers, 72 and 96 KiB, 2 CTAs, 0.31 LDSM
 // per MMA — where 8 warps of one slab (168 / 174 registers, one CTA) load every K and V fragment for one MMA pair:
 // 0.56. It fits because the key loop keeps few values besides the 192 accumulators (one lane offset per operand,
 // loads recomputed per block: attention_mma_tiles.cuh, attention_mma_kernel.cuh). At d128 it fits with no register
@@ -36,12 +36,12 @@ using TileD64 = Tile<64, 128, 64, 4>;
 // a driver's JIT spills this one.
 using TileD96 = Tile<96, 128, 64, 4>;
 using TileD128 = Tile<128, 128, 64, 4>;
-// d160, d192: FA2's A100 tile (128×64, 8 warps, one slab each: 2 slabs would be 224-256 accumulators): 178 and
-// 208 / 205 registers, 120 and 144 KiB, one CTA of 8 warps, 0.56. Single-buffered 64×64 with 4 warps reaches no more
+// d160, d192: FA2's A100 tile (128×64, 8 warps, one slab each: 2 slabs would be 224-256 accumulators): 176 / 174 and
+// 211 registers, 120 and 144 KiB, one CTA of 8 warps, 0.56. Single-buffered 64×64 with 4 warps reaches no more
 // warps per SM (d160: 175 / 226 registers, 2 CTAs of 4) and loads K and V twice as often per query row.
 using TileD160 = Tile<160, 128, 64, 8>;
 using TileD192 = Tile<192, 128, 64, 8>;
-// d256: FA2's H100 tile (64×64, 4 warps, one slab each), K and V single-buffered: 96 KiB and 242 registers, 2 CTAs
+// d256: FA2's H100 tile (64×64, 4 warps, one slab each), K and V single-buffered: 96 KiB and 244 registers, 2 CTAs
 // per SM, two barriers per key block. Double-buffered it needed 160 KiB: one CTA.
 using TileD256 = Tile<256, 64, 64, 4, 1>;
 }  // namespace mma

@@ -6,6 +6,7 @@
 #include "attention_common.cuh"
 #include "attention_mma_gemms.cuh"
 #include "attention_mma_tf32.cuh"
+#include "attention_paged.cuh"
 #include "kernel_report.cuh"
 
 namespace attention {
@@ -28,6 +29,20 @@ template <typename V>
 __device__ __forceinline__ V opaque(V v) {
   asm volatile("" : "+r"(v));
   return v;
+}
+
+// Where key block key0 of batch entry b starts, in sequence strides past the entry's base (b · stride_b): its first
+// key row + key0 — or, with paged K/V, the block's page and slot in the pool, written as such a row (the page stride
+// is page_rows sequence strides, for K and V alike; a block lies in one page, page_size being a multiple of kN). One
+// expression for all three keeps the block loads' registers: a separate paged address moved the 2-slab d128 tile's
+// allocation into 8 spill bytes on sm_90.
+template <typename T>
+__device__ __forceinline__ long long key_block_row(const AttentionParams<T>& params, int b, int key0) {
+  if (is_paged(params)) {
+    const PageSlot at = page_slot(params, b, key0);
+    return (at.page - b) * params.page_rows + at.slot;
+  }
+  return static_cast<long long>(first_key_row(params, b)) + key0;
 }
 
 template <typename T, class Tile>
@@ -99,17 +114,18 @@ __device__ __forceinline__ void attention_mma(const AttentionParams<T>& params) 
   // P·V product would carry it (0 · NaN) into visible rows. Each block's source is computed afresh from the
   // parameters and opaque copies of its indices: the compiler's pointer induction variables (64-bit, per column
   // block), held through the loop, made ptxas spill the 2-slab d96 tile (56 bytes on sm_80 and sm_90).
+  // Paged K/V: a block's page is looked up as the block is loaded (key_block_row).
   auto load_k = [&](int n, int stage) {
     const int key0 = opaque(n) * kN;
     const T* const k_block = params.k + opaque(b) * params.k_stride_b + opaque(kv_head) * params.k_stride_h +
-                             (static_cast<long long>(first_key_row(params, opaque(b))) + key0) * params.k_stride_s;
+                             key_block_row(params, opaque(b), key0) * params.k_stride_s;
     Gemms::template load<kN>(sk + stage * Tile::kKvElements, k_block, params.k_stride_s, key_length - key0, head_dim,
                              opaque(tid));
   };
   auto load_v = [&](int n, int stage) {
     const int key0 = opaque(n) * kN;
     const T* const v_block = params.v + opaque(b) * params.v_stride_b + opaque(kv_head) * params.v_stride_h +
-                             (static_cast<long long>(first_key_row(params, opaque(b))) + key0) * params.v_stride_s;
+                             key_block_row(params, opaque(b), key0) * params.v_stride_s;
     Gemms::template load<kN>(sv + stage * Tile::kKvElements, v_block, params.v_stride_s, key_length - key0,
                              value_dim, opaque(tid));
   };

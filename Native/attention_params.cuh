@@ -52,6 +52,16 @@ struct AttentionParams {
                                 // null for a padded call. q_len and k_len are then the longest sequence's lengths
   const int* cu_seqlens_k;      // [B + 1] packed key offsets; null exactly when cu_seqlens_q is
   int total_q;                  // cu_seqlens_q[B] in a varlen call, whose lse is [Hq, total_q]; 0 otherwise
+  // Paged K/V (PagedKeyValueLayout): k and v are pools of pages, k_stride_b / v_stride_b the stride between pages,
+  // and key j of sequence b is slot j % page_size of page block_table[b · pages_per_seq + j / page_size]
+  // (attention_paged.cuh; key_lengths holds the sequence lengths). Null / 0 for contiguous K/V and in a varlen call.
+  // attention_simt and the float split-KV path look a page up per key; the 16-bit split-KV path per 8-key stage
+  // (page_size a multiple of 8) and attention_mma per key block (page_size a multiple of its kBlockN).
+  const int* block_table;       // [B, pages_per_seq] page ids
+  int page_size;                // positions per page
+  int pages_per_seq;            // columns of block_table
+  int page_rows;                // sequence strides between pages (k_stride_b = page_rows · k_stride_s, v alike):
+                                // page_size, or page_size · kv_heads for head-major pages
 };
 
 }  // namespace attention

@@ -10,6 +10,7 @@
 // then O = acc / l, lse = m + ln l, and — when asked — a second pass over the keys for p_j = exp(s_j − m) / l; a sink
 // (fold_sink) then scales O and p and joins lse. A row with no visible key (l == 0) gets O = 0, lse = −∞ (the sink,
 // where there is one) and probabilities 0: never NaN. In a varlen call warp rows past their sequence's length leave.
+// Paged K/V (attention_paged.cuh): each key's page is looked up where the key is read, so any page size runs here.
 //
 // Scores stay in natural-log units and use expf (no fast math): the error of exp(s − m) is then relative to s − m,
 // not to |s|, and lse = m + ln l needs no change of base — what the float64 reference (ReferenceAttention.cs)
@@ -23,6 +24,7 @@
 // test does, where the CUDA toolkit is installed).
 
 #include "attention_common.cuh"
+#include "attention_paged.cuh"
 #include "kernel_report.cuh"
 
 namespace attention {
@@ -35,8 +37,10 @@ constexpr int kSimtThreads = kWarpSize * kSimtWarpsPerBlock;
 template <typename T>
 struct SimtRow {
   const float* q_row;            // the query row, widened to float, in this warp's shared memory
-  const T* k_head;               // K of (b, kv head), row j at j · k_stride_s
+  const T* k_head;               // K of (b, kv head), row j at j · k_stride_s; of the kv head alone where paged
   long long k_stride_s;
+  const AttentionParams<T>* paged;  // the parameters where K/V are paged (a page looked up per key), else null
+  int b;
   const unsigned char* mask_row; // mask[b, h, i, :] or null
   const float* bias_row;         // bias[b, h, i, :] or null
   int head_dim;
@@ -50,7 +54,8 @@ struct SimtRow {
     if (mask_row != nullptr && __ldg(&mask_row[j]) == 0) {
       return -INFINITY;
     }
-    const T* k_row = k_head + static_cast<long long>(j) * k_stride_s;
+    const T* k_row = paged == nullptr ? k_head + static_cast<long long>(j) * k_stride_s
+                                      : k_head + paged_offset(*paged, b, j, paged->k_stride_b, k_stride_s);
     float partial = 0.0f;
     for (int x = lane; x < head_dim; x += kWarpSize) {
       partial = fmaf(q_row[x], to_float(__ldg(&k_row[x])), partial);
@@ -90,8 +95,12 @@ __device__ __forceinline__ void attention_simt(const AttentionParams<T>& params)
 
   const int kv_head = h / (params.q_heads / params.kv_heads);  // GQA: consecutive query heads share a key/value head
   const T* q_ptr = params.q + b * params.q_stride_b + h * params.q_stride_h + (seq.q_first + i) * params.q_stride_s;
-  const T* k_head = params.k + b * params.k_stride_b + kv_head * params.k_stride_h + seq.k_first * params.k_stride_s;
-  const T* v_head = params.v + b * params.v_stride_b + kv_head * params.v_stride_h + seq.k_first * params.v_stride_s;
+  // Paged K/V: the kv head's base in the page pool, each key's page added where the key is read.
+  const bool paged = is_paged(params);
+  const T* k_head = paged ? params.k + kv_head * params.k_stride_h
+                          : params.k + b * params.k_stride_b + kv_head * params.k_stride_h + seq.k_first * params.k_stride_s;
+  const T* v_head = paged ? params.v + kv_head * params.v_stride_h
+                          : params.v + b * params.v_stride_b + kv_head * params.v_stride_h + seq.k_first * params.v_stride_s;
   T* o_ptr = params.o + b * params.o_stride_b + h * params.o_stride_h + (seq.q_first + i) * params.o_stride_s;
   const long long score_row = static_cast<long long>(i) * params.k_len;  // mask and bias rows are k_len apart
 
@@ -107,6 +116,8 @@ __device__ __forceinline__ void attention_simt(const AttentionParams<T>& params)
   row.q_row = q_row;
   row.k_head = k_head;
   row.k_stride_s = params.k_stride_s;
+  row.paged = paged ? &params : nullptr;
+  row.b = b;
   row.mask_row = params.mask == nullptr
                      ? nullptr
                      : params.mask + b * params.mask_stride_b + h * params.mask_stride_h + score_row;
@@ -131,7 +142,8 @@ __device__ __forceinline__ void attention_simt(const AttentionParams<T>& params)
     const float alpha = expf(m - m_new);  // 0 for the first visible key (m = −∞), 1 while the max holds
     const float p = expf(s - m_new);
     l = fmaf(l, alpha, p);
-    const T* v_row = v_head + static_cast<long long>(j) * params.v_stride_s;
+    const T* v_row = paged ? v_head + paged_offset(params, b, j, params.v_stride_b, params.v_stride_s)
+                           : v_head + static_cast<long long>(j) * params.v_stride_s;
     for (int c = lane; c < params.value_dim; c += kWarpSize) {
       acc[c] = fmaf(p, to_float(__ldg(&v_row[c])), acc[c] * alpha);
     }

@@ -108,6 +108,9 @@ __device__ __forceinline__ void attention_splitkv_partial(const AttentionParams<
   }
   __syncthreads();
 
+  // Paged K/V: the slices and stages start on whole 8-key stages, which then never straddle a page (the 16-bit path
+  // looks a page up per stage, page_size being a multiple of 8); the keys before lo are hidden by every row's range.
+  if (is_paged(params)) lo = lo / kMmaStageKeys * kMmaStageKeys;
   // Those keys cut into num_splits slices of whole kSplitKeys; every block of this (row chunk, kv head, batch)
   // computes the same cut.
   const long long span = max(hi - lo, 0);
@@ -249,7 +252,7 @@ __device__ __forceinline__ void attention_splitkv_merge(const AttentionParams<T>
 // latency / SMs in flight: 4.8 TB/s × 700 ns / 132 = 25 KB on an H200, 18 KB on an H100 SXM (3.35 TB/s), about
 // twice that at the latency a saturated HBM shows (~1.5 µs). A 512-byte key arrives every 28 (H200) / 40 (H100)
 // cycles of an SM at 1.98 GHz.
-//   partial f16/bf16  156 registers (sm_80) / 158 (sm_90), 0 spills; 72,080 bytes of dynamic shared memory at
+//   partial f16/bf16  158 registers (sm_80) / 158 (sm_90), 0 spills; 72,080 bytes of dynamic shared memory at
 //                     D = 128 (+128 static): 3 CTAs (12 warps) an SM on an H100/H200 by registers (20,480 a CTA) and
 //                     by shared memory (73,232 with the 1 KiB the SM reserves, of 228 KiB) alike.
 //                     In flight: each warp keeps 3 stages of 4 KiB of K/V requested (kMmaInFlightBytes: 7 of 2 KiB
@@ -274,7 +277,7 @@ __device__ __forceinline__ void attention_splitkv_merge(const AttentionParams<T>
 //                     give a block, and 202 KiB at 256, more than an A100's 163); Q's A fragments held in registers
 //                     (210 registers: the zero halves of the register quad double them); a ring capped at 4 stages
 //                     (24 KiB in flight a CTA at D = 64, under 2× an H200's need at two CTAs an SM).
-//   partial f32       162 registers (sm_80) / 165 (sm_90), 0 spills; 98,304 bytes: 2 CTAs (8 warps) an SM by shared
+//   partial f32       167 registers (sm_80) / 164 (sm_90), 0 spills; 98,304 bytes: 2 CTAs (8 warps) an SM by shared
 //                     memory. Each warp keeps 2 stages of 8 KiB in flight: 64 KiB a CTA, 128 KiB an SM. An 8-key
 //                     stage at D = 128 is ~0.8-1k instructions (256 FFMA, 64 shuffles + 64 adds of the butterflies,
 //                     16 cp.async a lane with their addressing), ~110 a key: 28 cycles an SM against the 56 (H200)

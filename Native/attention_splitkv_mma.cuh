@@ -194,13 +194,14 @@ struct StageCopy {
     }
   }
 
-  // Copies this lane's chunks of rows first_key … first_key + 7 (`stride` elements apart) into the stage half at
-  // `half`: zeros for keys at or past `end`. `aligned`: by cp.async, else by plain loads; `valid` (inside the
-  // operand) is the source of the zero-byte copies.
+  // Copies this lane's chunks of rows first_key … first_key + 7 (`stride` elements apart, the first `row` elements
+  // past the head's row 0: first_key · stride, or its page's and slot's offset where K/V are paged) into the stage
+  // half at `half`: zeros for keys at or past `end`. `aligned`: by cp.async, else by plain loads; `valid` (inside
+  // the operand) is the source of the zero-byte copies.
   __device__ __forceinline__ void issue(SharedAddress half, unsigned char* half_pointer, int first_key, int end,
-                                        long long stride, bool aligned, const T* valid) const {
+                                        long long row, long long stride, bool aligned, const T* valid) const {
     if (bytes == 0) return;
-    const T* src = lane_src + first_key * stride;
+    const T* src = lane_src + row;
     const long long src_step = row_step * stride;
     const int dst_step = row_step * pitch;
     int dst = offset;
@@ -262,11 +263,16 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
   const int step = kWarps * kMmaStageKeys;
   const int first_key = slice.lo + warp * kMmaStageKeys;
   const int stages = (slice.hi - slice.lo + step - 1) / step;
-  const StageCopy<T> k_copy(params.k + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h +
-                                slice.k_first * params.k_stride_s,
+  // Paged K/V: the kv head's base in the page pool, and each stage's page looked up as it is issued (a stage lies in
+  // one page: page_size is a multiple of 8 and stages start on multiples of 8).
+  const bool paged = is_paged(params);
+  const StageCopy<T> k_copy(paged ? params.k + slice.kv_head * params.k_stride_h
+                                  : params.k + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h +
+                                        slice.k_first * params.k_stride_s,
                             params.k_stride_s, params.head_dim, lane);
-  const StageCopy<T> v_copy(params.v + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h +
-                                slice.k_first * params.v_stride_s,
+  const StageCopy<T> v_copy(paged ? params.v + slice.kv_head * params.v_stride_h
+                                  : params.v + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h +
+                                        slice.k_first * params.v_stride_s,
                             params.v_stride_s, params.value_dim, lane);
   const bool k_aligned = rows_aligned(params.k, params.k_stride_b, params.k_stride_h, params.k_stride_s);
   const bool v_aligned = rows_aligned(params.v, params.v_stride_b, params.v_stride_h, params.v_stride_s);
@@ -275,9 +281,15 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
   const SharedAddress ring = shared_address_of(ring_pointer);
   auto issue = [&](int n, int slot) {  // stage n into the slot at byte `slot` of the ring
     const int key = first_key + n * step;
-    k_copy.issue(ring + slot, ring_pointer + slot, key, slice.hi, params.k_stride_s, k_aligned, params.k);
-    v_copy.issue(ring + slot + v_offset, ring_pointer + slot + v_offset, key, slice.hi, params.v_stride_s, v_aligned,
-                 params.v);
+    long long k_row = key * params.k_stride_s, v_row = key * params.v_stride_s;
+    if (paged && key < slice.hi) {  // a stage past the split's end copies nothing: no table entry to read for it
+      const PageSlot at = page_slot(params, slice.b, key);
+      k_row = at.page * params.k_stride_b + at.slot * params.k_stride_s;
+      v_row = at.page * params.v_stride_b + at.slot * params.v_stride_s;
+    }
+    k_copy.issue(ring + slot, ring_pointer + slot, key, slice.hi, k_row, params.k_stride_s, k_aligned, params.k);
+    v_copy.issue(ring + slot + v_offset, ring_pointer + slot + v_offset, key, slice.hi, v_row, params.v_stride_s,
+                 v_aligned, params.v);
   };
   for (int slot = 0; slot < ring_stages * stage_bytes; slot += stage_bytes) {
     k_copy.zero_padding(ring_pointer + slot);

@@ -92,19 +92,27 @@ struct RingOperand {
 
   // Copies this lane's chunks of the stage's keys first_key + g + G · u (u < kKeysPerLane), rows `stride` elements
   // apart, into the stage half at `half`: zeros for keys at or past `end`. `aligned`: by cp.async, else by plain
-  // loads. `valid` is an address inside the operand, the source of the zero-byte copies.
+  // loads. `valid` is an address inside the operand, the source of the zero-byte copies. Paged K/V (`paged`, the
+  // operand's page stride `page_stride`): lane_row is then the kv head's base in the pool, and each key's page is
+  // looked up (a stage's keys may lie in several pages: any page size runs here).
   __device__ __forceinline__ void issue(SharedAddress half, unsigned char* half_pointer, int first_key, int end,
-                                        long long stride, bool aligned, const float* valid,
-                                        const LaneLayout& lane) const {
+                                        long long stride, bool aligned, const float* valid, const LaneLayout& lane,
+                                        const AttentionParams<float>& params, bool paged, int b,
+                                        long long page_stride) const {
     const float* src = lane_row + first_key * stride;
     const long long src_step = stride * lane.groups;
     int key = first_key + lane.group;
     // Not unrolled: the four keys' addresses would all stay live, and the loop body needs 20 fewer registers.
 #pragma unroll 1
     for (int u = 0; u < kKeysPerLane; ++u) {
+      const float* key_src = src;
+      if (paged && key < end) {  // lane_row holds g · stride, which the slot replaces
+        const PageSlot at = page_slot(params, b, key);
+        key_src = lane_row + at.page * page_stride + (at.slot - lane.group) * stride;
+      }
       for (int h = 0; h < kSimtChunksPerLane; ++h) {
         const int at = lane.chunk_offset(u, h);
-        const float* from = src + h * lane.lanes * kSimtChunkElements;
+        const float* from = key_src + h * lane.lanes * kSimtChunkElements;
         if (bytes[h] == 0) continue;  // padding, zeroed once
         if (!aligned) {
           copy_chunk_plain<float>(half_pointer + at, from, key < end ? bytes[h] / 4 : 0);
@@ -155,11 +163,15 @@ __device__ __forceinline__ CombineShape stream_split_simt(const AttentionParams<
   const int step = kWarps * stage_keys;
   const int first_key = slice.lo + warp * stage_keys;
   const int stages = slice.hi > first_key ? (slice.hi - first_key + step - 1) / step : 0;
-  const RingOperand k_ring(params.k + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h +
-                               slice.k_first * params.k_stride_s,
+  // Paged K/V: the kv head's base in the page pool; RingOperand::issue looks each key's page up.
+  const bool paged = is_paged(params);
+  const RingOperand k_ring(paged ? params.k + slice.kv_head * params.k_stride_h
+                                 : params.k + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h +
+                                       slice.k_first * params.k_stride_s,
                            params.k_stride_s, params.head_dim, layout);
-  const RingOperand v_ring(params.v + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h +
-                               slice.k_first * params.v_stride_s,
+  const RingOperand v_ring(paged ? params.v + slice.kv_head * params.v_stride_h
+                                 : params.v + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h +
+                                       slice.k_first * params.v_stride_s,
                            params.v_stride_s, params.value_dim, layout);
   const bool k_aligned = rows_aligned(params.k, params.k_stride_b, params.k_stride_h, params.k_stride_s);
   const bool v_aligned = rows_aligned(params.v, params.v_stride_b, params.v_stride_h, params.v_stride_s);
@@ -172,9 +184,10 @@ __device__ __forceinline__ CombineShape stream_split_simt(const AttentionParams<
   auto issue = [&](int n) {
     const int slot = (n % kSimtStages) * kSimtStageBytes;
     const int key = first_key + n * step;
-    k_ring.issue(ring + slot, ring_pointer + slot, key, slice.hi, params.k_stride_s, k_aligned, params.k, layout);
+    k_ring.issue(ring + slot, ring_pointer + slot, key, slice.hi, params.k_stride_s, k_aligned, params.k, layout,
+                 params, paged, slice.b, params.k_stride_b);
     v_ring.issue(ring + slot + kSimtStageBytes / 2, ring_pointer + slot + kSimtStageBytes / 2, key, slice.hi,
-                 params.v_stride_s, v_aligned, params.v, layout);
+                 params.v_stride_s, v_aligned, params.v, layout, params, paged, slice.b, params.v_stride_b);
   };
   // Prologue: kSimtStages − 1 stages in flight. One commit per stage, empty or not, so that wait_group counts stages.
   for (int n = 0; n < kSimtStages - 1; ++n) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "attention_common.cuh"
+#include "attention_paged.cuh"
 
 namespace attention {
 namespace splitkv {

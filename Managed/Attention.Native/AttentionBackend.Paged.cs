@@ -30,8 +30,8 @@ public abstract partial class AttentionBackend
     /// negative or beyond <c>min(KeyLength, PagesPerSequence·PageSize)</c>, or a page a sequence reads is not in
     /// <c>[0, numPages)</c>.</exception>
     /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend does not
-    /// read paged K/V (the CUDA backend).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or the CUDA backend's
+    /// forced kernel cannot read these pages (the message says why: a page size it does not take, say).</exception>
     public void PagedScaledDotProductAttention<T>(
         AttentionShape shape,
         ReadOnlySpan<T> query,
@@ -64,7 +64,8 @@ public abstract partial class AttentionBackend
         ThrowIfOverlapsScores(lse, nameof(logSumExp), ScoresBytes(options.Mask), ScoresBytes(options.Bias));
         var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
             query.Length, keyPages.Length, valuePages.Length, output.Length, logSumExp.IsEmpty ? -1 : logSumExp.Length));
-        RunPagedCore(problem, query, keyPages, valuePages, output, logSumExp);
+        // The kernels address paged K/V through the problem's table (AttentionProblem.Paging): the call is any other.
+        RunCore(problem, query, keyPages, valuePages, output, logSumExp, default);
     }
 
     /// <summary>
@@ -85,8 +86,8 @@ public abstract partial class AttentionBackend
     /// also an input.</exception>
     /// <exception cref="ArgumentOutOfRangeException">As the span form.</exception>
     /// <exception cref="ObjectDisposedException">The backend or a tensor was disposed.</exception>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or this backend does not
-    /// read paged K/V (the CUDA backend).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not an operand type, or the CUDA backend's
+    /// forced kernel cannot read these pages (the message says why: a page size it does not take, say).</exception>
     public void PagedScaledDotProductAttention<T>(
         AttentionShape shape,
         AttentionTensor<T> query,
@@ -115,30 +116,6 @@ public abstract partial class AttentionBackend
         ThrowIfOverlapsScores(logSumExp is null ? default : HostBytes(logSumExp), nameof(logSumExp), mask, bias);
         var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
             query.Length, keyPages.Length, valuePages.Length, output.Length, logSumExp?.Length ?? -1));
-        RunPagedCore(problem, query, keyPages, valuePages, output, logSumExp);
+        RunCore(problem, query, keyPages, valuePages, output, logSumExp, null);
     }
-
-    /// <summary>Runs a validated paged call on tensors; a backend that does not read paged K/V throws.</summary>
-    private protected virtual void RunPagedCore<T>(
-        AttentionProblem problem,
-        AttentionTensor<T> query,
-        AttentionTensor<T> keyPages,
-        AttentionTensor<T> valuePages,
-        AttentionTensor<T> output,
-        AttentionTensor<float>? logSumExp)
-        where T : unmanaged => throw PagedNotSupported();
-
-    /// <summary>Runs a validated paged call on host memory; a backend that does not read paged K/V throws.</summary>
-    private protected virtual void RunPagedCore<T>(
-        AttentionProblem problem,
-        ReadOnlySpan<T> query,
-        ReadOnlySpan<T> keyPages,
-        ReadOnlySpan<T> valuePages,
-        Span<T> output,
-        Span<float> logSumExp)
-        where T : unmanaged => throw PagedNotSupported();
-
-    private NotSupportedException PagedNotSupported() => new(
-        $"The {Kind} backend does not read paged K/V (PagedKeyValueLayout); the CPU backend does, and contiguous K/V " +
-        "(ScaledDotProductAttention) runs on every backend.");
 }

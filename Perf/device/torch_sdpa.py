@@ -44,6 +44,8 @@ def load_shapes(path):
     configs = []
     for group in doc["groups"]:
         for shape in group["shapes"]:
+            if shape.get("page_size"):
+                continue  # a paged K/V cache: SDPA has none; the same shape's contiguous row carries torch's numbers
             for dtype in group["dtypes"]:
                 if dtype not in ELEMENT_SIZE:
                     raise ValueError(f"unknown dtype {dtype!r} in {path}")

@@ -1,5 +1,4 @@
 using Attention.Native.Cpu;
-using Attention.Native.Reference;
 
 namespace Attention.Native.Tests;
 
@@ -255,32 +254,7 @@ public sealed class PagedAttentionTests
         Func<Random, AttentionOptions> build, bool headMajor = false)
         where T : unmanaged
     {
-        int seed = TestRandom.SeedOf($"{name}/{typeof(T).Name}");
-        var random = TestRandom.Create(seed);
-        var options = build(random);
-        string context = $"case {name}, {typeof(T).Name}, {backend.Description}, {TestRandom.Describe(seed)}";
-        var data = PagedTestData<T>.Create(random, shape, pageSize, lengths, sharedPages, headMajor);
-        var query = TestData.Random<T>(random, shape.QueryElementCount, 1f);
-        var output = TestData.Poison<T>(shape.OutputElementCount);
-        var logSumExp = TestData.Poison<float>(shape.LogSumExpElementCount);
-        backend.PagedScaledDotProductAttention<T>(shape, query, data.KeyPages, data.ValuePages, data.Layout, output, options, logSumExp);
-
-        var expected = ReferenceAttention.Compute<T>(shape, query, data.Key, data.Value, options with
-        {
-            KeyLengths = lengths,
-            KeyStrides = PagedTestData<T>.KeyStrides(shape),
-            ValueStrides = PagedTestData<T>.ValueStrides(shape),
-        });
         double tolerance = typeof(T) == typeof(Half) ? 1.5e-3 : typeof(T) == typeof(BFloat16) ? 1e-2 : 1e-5;
-        double error = expected.RelativeError<T>(output, options.Layout);
-        Assert.True(error <= tolerance, $"relative error {error:E3} > {tolerance:E1} ({context})");
-        for (int i = 0; i < logSumExp.Length; i++)
-        {
-            double lse = expected.LogSumExp[i];
-            Assert.True(
-                double.IsNegativeInfinity(lse) ? float.IsNegativeInfinity(logSumExp[i])
-                    : Math.Abs(logSumExp[i] - lse) <= 2e-5 * Math.Max(1, Math.Abs(lse)),
-                $"lse[{i}] = {logSumExp[i]}, expected {lse} ({context})");
-        }
+        PagedTestData<T>.Check(backend, name, shape, pageSize, lengths, sharedPages, build, headMajor, tolerance, 2e-5);
     }
 }

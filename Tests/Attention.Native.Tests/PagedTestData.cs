@@ -1,3 +1,5 @@
+using Attention.Native.Reference;
+
 namespace Attention.Native.Tests;
 
 /// <summary>
@@ -36,6 +38,49 @@ public sealed class PagedTestData<T>
     /// <summary>The strides of <see cref="Value"/> for the reference.</summary>
     public static TensorStrides ValueStrides(AttentionShape shape) =>
         TensorStrides.Contiguous(AttentionLayout.Bshd, shape.KeyValueHeads, shape.KeyLength, shape.ValueHeadDim);
+
+    /// <summary>
+    /// Runs a paged call of <paramref name="backend"/> on pages from <see cref="Create"/> and a random query (from the
+    /// seed of <paramref name="name"/> and <typeparamref name="T"/>; outputs poisoned) and holds its output and
+    /// log-sum-exp to the float64 reference of the same rows laid out contiguously.
+    /// </summary>
+    public static void Check(
+        AttentionBackend backend, string name, AttentionShape shape, int pageSize, int[] lengths, int sharedPages,
+        Func<Random, AttentionOptions> build, bool headMajor, double tolerance, double lseTolerance)
+    {
+        int seed = TestRandom.SeedOf($"{name}/{typeof(T).Name}");
+        var random = TestRandom.Create(seed);
+        var options = build(random);
+        string context = $"case {name}, {typeof(T).Name}, {backend.Description}, {TestRandom.Describe(seed)}";
+        var data = Create(random, shape, pageSize, lengths, sharedPages, headMajor);
+        var query = TestData.Random<T>(random, shape.QueryElementCount, 1f);
+        var output = TestData.Poison<T>(shape.OutputElementCount);
+        var logSumExp = TestData.Poison<float>(shape.LogSumExpElementCount);
+        backend.PagedScaledDotProductAttention<T>(shape, query, data.KeyPages, data.ValuePages, data.Layout, output, options, logSumExp);
+        data.AssertMatchesReference(shape, query, options, output, logSumExp, tolerance, lseTolerance, context);
+    }
+
+    private void AssertMatchesReference(
+        AttentionShape shape, T[] query, AttentionOptions options, T[] output, float[] logSumExp, double tolerance,
+        double lseTolerance, string context)
+    {
+        var expected = ReferenceAttention.Compute<T>(shape, query, Key, Value, options with
+        {
+            KeyLengths = Layout.SequenceLengths,
+            KeyStrides = KeyStrides(shape),
+            ValueStrides = ValueStrides(shape),
+        });
+        double error = expected.RelativeError<T>(output, options.Layout);
+        Assert.True(error <= tolerance, $"relative error {error:E3} > {tolerance:E1} ({context})");
+        for (int i = 0; i < logSumExp.Length; i++)
+        {
+            double lse = expected.LogSumExp[i];
+            Assert.True(
+                double.IsNegativeInfinity(lse) ? float.IsNegativeInfinity(logSumExp[i])
+                    : Math.Abs(logSumExp[i] - lse) <= lseTolerance * Math.Max(1, Math.Abs(lse)),
+                $"lse[{i}] = {logSumExp[i]}, expected {lse} ({context})");
+        }
+    }
 
     public static PagedTestData<T> Create(
         Random random, AttentionShape shape, int pageSize, int[] lengths, int sharedPages = 0, bool headMajor = false)

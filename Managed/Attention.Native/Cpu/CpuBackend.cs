@@ -170,25 +170,6 @@ public sealed class CpuBackend : AttentionBackend
         }
     }
 
-    // The kernels address paged K/V through the problem's table: the pointers are those of any call.
-    private protected override void RunPagedCore<T>(
-        AttentionProblem problem,
-        AttentionTensor<T> query,
-        AttentionTensor<T> keyPages,
-        AttentionTensor<T> valuePages,
-        AttentionTensor<T> output,
-        AttentionTensor<float>? logSumExp) =>
-        RunCore(problem, query, keyPages, valuePages, output, logSumExp, null);
-
-    private protected override void RunPagedCore<T>(
-        AttentionProblem problem,
-        ReadOnlySpan<T> query,
-        ReadOnlySpan<T> keyPages,
-        ReadOnlySpan<T> valuePages,
-        Span<T> output,
-        Span<float> logSumExp) =>
-        RunCore(problem, query, keyPages, valuePages, output, logSumExp, default);
-
     /// <summary>Rejects what the CPU kernels cannot hold: head dims above <see cref="MaxHeadDim"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A head dim is above the limit.</exception>
     internal static void ThrowIfBeyondLimits(AttentionProblem problem)

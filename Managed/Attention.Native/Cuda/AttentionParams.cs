@@ -24,7 +24,8 @@ internal static class AttentionParams
     /// <param name="mask">The boolean mask on the device, or null.</param>
     /// <param name="bias">The additive bias on the device, or null.</param>
     /// <param name="keyLengths">The per-batch key lengths on the device, or null.</param>
-    /// <param name="uploads">The sinks and a varlen call's offsets on the device (null where absent).</param>
+    /// <param name="uploads">The sinks, a varlen call's offsets and a paged call's block table on the device (null
+    /// where absent).</param>
     public static AttentionParams<T> From<T>(
         AttentionProblem problem,
         DevicePointer<T> query,
@@ -84,8 +85,18 @@ internal static class AttentionParams
             CuSeqlensQ = uploads.QueryOffsets,
             CuSeqlensK = uploads.KeyOffsets,
             TotalQ = p.Varlen?.TotalQuery ?? 0,
+            BlockTable = uploads.BlockTable,
+            PageSize = p.Paging?.PageSize ?? 0,
+            PagesPerSeq = p.Paging?.PagesPerSequence ?? 0,
+            PageRows = p.Paging is null ? 0 : PageRows(p),
         };
     }
+
+    /// <summary>
+    /// A paged call's <c>page_rows</c>: the sequence strides between pages, the same for K and V
+    /// (<see cref="PagedAttentionValidator.PageStrides"/>: the page size, times Hkv for head-major pages).
+    /// </summary>
+    private static int PageRows(AttentionProblem p) => (int)(p.Key.Batch / p.Key.Sequence);
 
     /// <summary>The kernels' causal code (<c>causal</c> in every parameter struct): 0 none, 1 top-left, 2 bottom-right.</summary>
     public static int Causal(CausalMask causal) => causal switch

@@ -15,9 +15,9 @@ namespace Attention.Native.Cuda;
 /// copies once it has finished. It never falls back to the CPU: what it cannot run throws.
 /// </summary>
 /// <remarks>
-/// Masks and biases passed in host memory (<see cref="BroadcastScores{T}.Memory"/>) and the key lengths are uploaded
-/// on every call, <c>B|1 · H|1 · Lq · Lk</c> elements for a mask or bias; keep them in tensors of this backend to avoid
-/// that. The span overload also copies Q, K, V in and the outputs out through temporary device buffers, and waits.
+/// Masks and biases passed in host memory (<see cref="BroadcastScores{T}.Memory"/>), the key lengths and a paged
+/// call's block table are uploaded on every call, <c>B|1 · H|1 · Lq · Lk</c> elements for a mask or bias; keep masks
+/// and biases in tensors of this backend to avoid that. The span overload also copies Q, K, V in and the outputs out through temporary device buffers, and waits.
 /// Disposing the backend does not free its tensors' memory; dispose them too.
 /// </remarks>
 public sealed class CudaBackend : AttentionBackend

@@ -31,7 +31,9 @@ internal enum CudaAttentionKernel
 /// next choice, recording why, where the device's driver cannot load it), the mma kernel for the rest
 /// where it can run them (Half and BFloat16 operands, and float ones when TF32 is allowed; head dims ≤ 256,
 /// 16-byte-aligned rows) and SIMT otherwise (float operands without TF32, odd strides). Requests for the probabilities always go to SIMT, forced or not: it is the only
-/// kernel that writes them.
+/// kernel that writes them. Paged K/V (<see cref="PagedKeyValueLayout"/>) runs where the page size suits the kernel:
+/// SIMT and float split-KV look each key's page up (any page size), 16-bit split-KV an 8-key stage's, the mma kernel a
+/// key block's (<see cref="PagedUnsupported"/>); the Hopper kernel refuses it.
 /// </summary>
 internal static class CudaKernelSelector
 {
@@ -150,9 +152,22 @@ internal static class CudaKernelSelector
             return AttentionHopperGeometry.Supports(problem, elementType, out reason);
         }
 
-        reason = Unsupported(kernel, problem.Shape, problem.WantsProbabilities);
+        reason = Unsupported(kernel, problem.Shape, problem.WantsProbabilities)
+            ?? (kernel == CudaAttentionKernel.SplitKv ? PagedUnsupported(problem, elementType) : null);
         return reason is null;
     }
+
+    /// <summary>
+    /// Why the split-KV kernel cannot read <paramref name="problem"/>'s paged K/V, or null when it can (or K/V are not
+    /// paged): its 16-bit path copies 8-key stages, each from one page, so the page size must be a multiple of 8; the
+    /// float path looks each key's page up.
+    /// </summary>
+    public static string? PagedUnsupported(AttentionProblem problem, Type elementType) =>
+        problem.Paging is { } paging && elementType != typeof(float)
+            && paging.PageSize % AttentionSplitKvGeometry.TensorCoreStageKeys != 0
+            ? $"the split-KV kernel copies paged K/V {AttentionSplitKvGeometry.TensorCoreStageKeys} keys at a time from one " +
+                $"page: pages.PageSize = {paging.PageSize} must be a multiple of {AttentionSplitKvGeometry.TensorCoreStageKeys}."
+            : null;
 
     /// <summary>Why <paramref name="kernel"/> cannot run a call of <paramref name="shape"/>, or null when it can
     /// (the split-KV and SIMT kernels depend on the shape alone; for the mma kernel use

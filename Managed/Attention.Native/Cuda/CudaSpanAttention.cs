@@ -4,8 +4,9 @@ namespace Attention.Native.Cuda;
 
 /// <summary>
 /// The span overload on the GPU: copies the operands into temporary device buffers, runs the kernel, copies the
-/// outputs back and waits. Only the elements the strides reach are copied; an output with gaps between its rows is
-/// uploaded first, so the gaps come back as they were.
+/// outputs back and waits. Only the elements the strides reach are copied (of a paged call's K and V pages, the whole
+/// pool: the block table reaches any page); an output with gaps between its rows is uploaded first, so the gaps come
+/// back as they were.
 /// </summary>
 internal static unsafe class CudaSpanAttention
 {
@@ -25,8 +26,8 @@ internal static unsafe class CudaSpanAttention
         var (queryCount, keyCount, valueCount, outputCount, lseCount) = p.Varlen is { } varlen
             ? PackedCounts(p, varlen)
             : (p.Query.RequiredLength(p.Batch, p.QueryHeads, p.QueryLength, p.HeadDim),
-                p.Key.RequiredLength(p.Batch, p.KeyValueHeads, p.KeyLength, p.HeadDim),
-                p.Value.RequiredLength(p.Batch, p.KeyValueHeads, p.KeyLength, p.ValueHeadDim),
+                p.Paging is null ? p.Key.RequiredLength(p.Batch, p.KeyValueHeads, p.KeyLength, p.HeadDim) : key.Length,
+                p.Paging is null ? p.Value.RequiredLength(p.Batch, p.KeyValueHeads, p.KeyLength, p.ValueHeadDim) : value.Length,
                 p.Output.RequiredLength(p.Batch, p.QueryHeads, p.QueryLength, p.ValueHeadDim),
                 p.WantsLogSumExp ? p.Shape.LogSumExpElementCount : 0);
         long probabilitiesCount = p.WantsProbabilities ? p.Shape.ProbabilitiesElementCount : 0;

@@ -5,7 +5,7 @@ namespace Attention.Native.Cuda;
 
 /// <summary>
 /// A backend's device buffer for the per-call uploads of a tensor call: a mask or bias given in host memory, the
-/// key lengths, the sink logits and a varlen call's offsets. It is reused call after call without waiting: the uploads of a call are queued on the backend's
+/// key lengths, the sink logits, a varlen call's offsets and a paged call's block table. It is reused call after call without waiting: the uploads of a call are queued on the backend's
 /// stream behind the previous call's kernel, which has then finished reading. It only grows (after a wait; see
 /// <see cref="DeviceScratch"/>).
 /// </summary>
@@ -24,7 +24,7 @@ internal sealed class UploadScratch : IDisposable
         buffer = new DeviceScratch(backend, 64 * 1024);
     }
 
-    /// <summary>Device addresses of the host-side mask, bias, key lengths, sinks and varlen offsets of
+    /// <summary>Device addresses of the host-side mask, bias, key lengths, sinks, varlen offsets and block table of
     /// <paramref name="problem"/>.</summary>
     /// <returns>Null pointers for what is absent or already on the device.</returns>
     public StagedUploads Stage(AttentionProblem problem)
@@ -40,7 +40,9 @@ internal sealed class UploadScratch : IDisposable
         long sinkOffset = Align(keyOffset + (keyCount * sizeof(int)));
         long queryOffsetsOffset = Align(sinkOffset + (sinkCount * sizeof(float)));
         long keyOffsetsOffset = Align(queryOffsetsOffset + (offsetCount * sizeof(int)));
-        long total = keyOffsetsOffset + (offsetCount * sizeof(int));
+        long tableCount = problem.Paging?.BlockTable.Length ?? 0;
+        long tableOffset = Align(keyOffsetsOffset + (offsetCount * sizeof(int)));
+        long total = tableOffset + (tableCount * sizeof(int));
         if (total == 0)
         {
             return default;
@@ -53,7 +55,8 @@ internal sealed class UploadScratch : IDisposable
             keyCount == 0 ? default : new(Upload<int>(problem.KeyLengths, start + (ulong)keyOffset)),
             sinkCount == 0 ? default : new(Upload<float>(problem.Sinks, start + (ulong)sinkOffset)),
             offsetCount == 0 ? default : new(Upload<int>(problem.Varlen!.Query, start + (ulong)queryOffsetsOffset)),
-            offsetCount == 0 ? default : new(Upload<int>(problem.Varlen!.Key, start + (ulong)keyOffsetsOffset)));
+            offsetCount == 0 ? default : new(Upload<int>(problem.Varlen!.Key, start + (ulong)keyOffsetsOffset)),
+            tableCount == 0 ? default : new(Upload<int>(problem.Paging!.BlockTable, start + (ulong)tableOffset)));
     }
 
     public void Dispose() => buffer.Dispose();
@@ -82,10 +85,12 @@ internal sealed class UploadScratch : IDisposable
 /// <param name="Sinks">The per-query-head sink logits.</param>
 /// <param name="QueryOffsets">A varlen call's <c>cu_seqlens_q</c>.</param>
 /// <param name="KeyOffsets">A varlen call's <c>cu_seqlens_k</c>.</param>
+/// <param name="BlockTable">A paged call's block table, <c>[B, PagesPerSequence]</c>.</param>
 internal readonly record struct StagedUploads(
     DevicePointer<bool> Mask,
     DevicePointer<float> Bias,
     DevicePointer<int> KeyLengths,
     DevicePointer<float> Sinks,
     DevicePointer<int> QueryOffsets,
-    DevicePointer<int> KeyOffsets);
+    DevicePointer<int> KeyOffsets,
+    DevicePointer<int> BlockTable);

@@ -36,7 +36,8 @@ internal sealed record BenchShapes(BenchTiming Timing, IReadOnlyList<BenchGroup>
             foreach (var shape in group.Shapes)
             {
                 if (shape.Batch < 1 || shape.Heads < 1 || shape.KvHeads < 1 || shape.Heads % shape.KvHeads != 0 ||
-                    shape.Lq < 1 || shape.Lk < 1 || shape.D < 1 || string.IsNullOrWhiteSpace(shape.Name))
+                    shape.Lq < 1 || shape.Lk < 1 || shape.D < 1 || string.IsNullOrWhiteSpace(shape.Name) || shape.PageSize < 0
+                    || (shape.PageSize > 0 && group.Kind != "decode"))
                 {
                     throw new InvalidDataException($"{path}: shape {shape} is not valid.");
                 }
@@ -71,8 +72,13 @@ internal sealed record BenchTiming(
 /// <summary>A group of shapes sharing dtypes and causal values.</summary>
 internal sealed record BenchGroup(string Kind, IReadOnlyList<string> Dtypes, IReadOnlyList<bool> Causal, IReadOnlyList<BenchShape> Shapes);
 
-/// <summary>One shape; <c>Dv = D</c>.</summary>
-internal sealed record BenchShape(string Name, int Batch, int Heads, int KvHeads, int Lq, int Lk, int D);
+/// <summary>One shape; <c>Dv = D</c>. <paramref name="PageSize"/> &gt; 0 (decode only): K and V are read from a paged
+/// cache of pages that size (<see cref="PagedKeyValueLayout"/>), each sequence's pages in a shuffled order.</summary>
+internal sealed record BenchShape(string Name, int Batch, int Heads, int KvHeads, int Lq, int Lk, int D, int PageSize = 0)
+{
+    /// <summary>Pages per sequence of a paged shape (the block table's columns).</summary>
+    public int PagesPerSequence => PageSize > 0 ? (Lk + PageSize - 1) / PageSize : 0;
+}
 
 /// <summary>One timed configuration.</summary>
 internal sealed record BenchConfig(string Kind, BenchShape Shape, string Dtype, bool Causal)
@@ -89,9 +95,11 @@ internal sealed record BenchConfig(string Kind, BenchShape Shape, string Dtype, 
     /// two), halved when causal (the FlashAttention papers' count).</summary>
     public double Flops => (Backward ? 10.0 : 4.0) * Shape.Batch * Shape.Heads * Shape.Lq * Shape.Lk * Shape.D * (Causal ? 0.5 : 1.0);
 
-    /// <summary>Bytes of Q, K, V read and O written once; backward: Q, K, V, O, dO read and dQ, dK, dV written once.</summary>
-    public double Bytes => ElementSize(Dtype) * (Backward ? 2.0 : 1.0) *
-        ((2.0 * Shape.Batch * Shape.Heads * Shape.Lq * Shape.D) + (2.0 * Shape.Batch * Shape.KvHeads * Shape.Lk * Shape.D));
+    /// <summary>Bytes of Q, K, V read and O written once (and a paged shape's block table); backward: Q, K, V, O, dO read
+    /// and dQ, dK, dV written once.</summary>
+    public double Bytes => (ElementSize(Dtype) * (Backward ? 2.0 : 1.0) *
+        ((2.0 * Shape.Batch * Shape.Heads * Shape.Lq * Shape.D) + (2.0 * Shape.Batch * Shape.KvHeads * Shape.Lk * Shape.D)))
+        + (4.0 * Shape.Batch * Shape.PagesPerSequence);
 
     public static int ElementSize(string dtype) => dtype switch
     {

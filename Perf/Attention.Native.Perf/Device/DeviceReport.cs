@@ -297,8 +297,10 @@ internal static class DeviceReport
 
         text.AppendLine();
         text.AppendLine("### Decode (memory-bound: GB/s against the copy bandwidth)").AppendLine();
-        text.AppendLine("| shape | dtype | kernel | ours µs | ours GB/s | flash GB/s | default GB/s | ours/flash | ours/default | ours % of copy | best torch % of copy |");
-        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("Rows with a page size read K and V from a paged cache (shuffled pages through a block table, uploaded with " +
+            "each call; torch has no paged SDPA); paged/contiguous is their GB/s over the same shape's contiguous row of the same kernel.").AppendLine();
+        text.AppendLine("| shape | dtype | kernel | page | ours µs | ours GB/s | flash GB/s | default GB/s | ours/flash | ours/default | ours % of copy | best torch % of copy | paged/contiguous |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in ours.Where(r => Csv.Text(r, "kind") == "decode" && Listed(r)))
         {
             var theirs = torchByKey.GetValueOrDefault(Csv.Text(r, "key")) ?? [];
@@ -308,12 +310,19 @@ internal static class DeviceReport
                 .Select(t => Csv.Number(t!, "gbps")).DefaultIfEmpty(double.NaN).Max();
             string microseconds = Csv.Text(r, "status") == "ok" ? (Csv.Number(r, "median_ms") * 1000).ToString("F1", culture) : Short(Csv.Text(r, "status"));
             text.AppendLine(culture,
-                $"| {Csv.Text(r, "name")} | {Csv.Text(r, "dtype")} | {Kernel(r)} | {microseconds} | {(IsOk(r) ? Value(r, "gbps", "F0") : "—")} | {Value(flash, "gbps", "F0")} | " +
-                $"{Value(fallback, "gbps", "F0")} | {Ratio(r, flash, "gbps")} | {Ratio(r, fallback, "gbps")} | {Percent(Csv.Text(r, "status") == "ok" ? Csv.Number(r, "gbps") : double.NaN, copyGbps)} | {Percent(best, copyGbps)} |");
+                $"| {Csv.Text(r, "name")} | {Csv.Text(r, "dtype")} | {Kernel(r)} | {(Csv.Text(r, "page_size") is { Length: > 0 } page ? page : "—")} | {microseconds} | {(IsOk(r) ? Value(r, "gbps", "F0") : "—")} | {Value(flash, "gbps", "F0")} | " +
+                $"{Value(fallback, "gbps", "F0")} | {Ratio(r, flash, "gbps")} | {Ratio(r, fallback, "gbps")} | {Percent(Csv.Text(r, "status") == "ok" ? Csv.Number(r, "gbps") : double.NaN, copyGbps)} | {Percent(best, copyGbps)} | " +
+                $"{(Csv.Text(r, "page_size").Length > 0 ? Ratio(r, Contiguous(ours, r), "gbps") : "—")} |");
         }
 
         text.AppendLine();
     }
+
+    /// <summary>The contiguous decode row of a paged row's shape, dtype and kernel variant (null where absent).</summary>
+    private static Dictionary<string, string>? Contiguous(IEnumerable<Dictionary<string, string>> ours, Dictionary<string, string> paged) =>
+        ours.FirstOrDefault(r => Csv.Text(r, "kind") == "decode" && Csv.Text(r, "page_size").Length == 0
+            && Csv.Text(r, "kernel").Split(' ')[0] == Csv.Text(paged, "kernel").Split(' ')[0]
+            && new[] { "dtype", "batch", "heads", "kv_heads", "lq", "lk", "d" }.All(c => Csv.Text(r, c) == Csv.Text(paged, c)));
 
     /// <summary>torch's flash and default rows of <paramref name="ours"/>'s key (null where absent).</summary>
     private static (Dictionary<string, string>? Flash, Dictionary<string, string>? Fallback) Torch(

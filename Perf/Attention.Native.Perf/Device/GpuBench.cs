@@ -18,7 +18,7 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
     public string Entry { get; init; } = string.Empty;
 
     public const string CsvHeader =
-        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms,kernel,entry";
+        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms,page_size,kernel,entry";
 
     public double MedianMs { get; init; } = double.NaN;
 
@@ -43,7 +43,7 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
         return Csv.Line(
             c.Key, s.Name, c.Kind, c.Dtype, s.Batch, s.Heads, s.KvHeads, s.Lq, s.Lk, s.D, c.Causal, Backend, Status,
             MedianMs, MinMs, Tflops, Gbps, Samples > 0 ? Samples : null, CallsPerSample > 0 ? CallsPerSample : null,
-            Sets > 0 ? Sets : null, FirstMs, Kernel, Entry);
+            Sets > 0 ? Sets : null, FirstMs, s.PageSize > 0 ? s.PageSize : null, Kernel, Entry);
     }
 }
 
@@ -204,6 +204,26 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
     private double RemainingMs() =>
         deadline == long.MaxValue ? double.MaxValue : (deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
 
+    /// <summary>
+    /// A paged shape's block table: every sequence full (Lk positions) in pages of its own, the pool's pages handed out
+    /// in a shuffled order (a cache whose pages were freed and reused), from a fixed seed. Null for a contiguous shape.
+    /// </summary>
+    private static PagedKeyValueLayout? Pages(BenchShape shape)
+    {
+        if (shape.PageSize == 0)
+        {
+            return null;
+        }
+
+        int[] table = [.. Enumerable.Range(0, shape.Batch * shape.PagesPerSequence)];
+        new Random(shape.PageSize).Shuffle(table);
+        return new PagedKeyValueLayout(shape.PageSize, shape.PagesPerSequence, table, Enumerable.Repeat(shape.Lk, shape.Batch).ToArray());
+    }
+
+    /// <summary>Elements of a paged shape's K or V pool, <c>[B · PagesPerSequence, PageSize, Hkv, dim]</c>.</summary>
+    private static long PagedElements(BenchShape shape, int dim) =>
+        (long)shape.Batch * shape.PagesPerSequence * shape.PageSize * shape.KvHeads * dim;
+
     /// <summary>Allocates <paramref name="sets"/> input sets of the config's dtype and hands <paramref name="body"/> a
     /// timer: <c>time(n)</c> runs n back-to-back calls (rotating over the sets) between two events and returns ms per call.</summary>
     private BenchResult Dispatch(BenchConfig config, int sets, Func<int, Func<int, double>, BenchResult> body) => config.Dtype switch
@@ -219,6 +239,9 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
         var shape = config.AttentionShape;
         var options = new AttentionOptions { Causal = config.Causal ? CausalMask.TopLeft : CausalMask.None };
         var pool = SweepData<T>.Operand(new Random(), Math.Min(PoolLength, Math.Max(shape.QueryElementCount, shape.KeyElementCount)), 1f);
+        var pages = Pages(config.Shape);
+        long keyElements = pages is null ? shape.KeyElementCount : PagedElements(config.Shape, shape.HeadDim);
+        long valueElements = pages is null ? shape.ValueElementCount : PagedElements(config.Shape, shape.ValueHeadDim);
         var tensors = new List<AttentionTensor<T>>();
         var lseTensors = new List<AttentionTensor<float>>();
         try
@@ -226,7 +249,7 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
             var inputs = new (AttentionTensor<T> Q, AttentionTensor<T> K, AttentionTensor<T> V, AttentionTensor<T> O)[sets];
             for (int i = 0; i < sets; i++)
             {
-                inputs[i] = (Filled(shape.QueryElementCount), Filled(shape.KeyElementCount), Filled(shape.ValueElementCount),
+                inputs[i] = (Filled(shape.QueryElementCount), Filled(keyElements), Filled(valueElements),
                     Filled(shape.OutputElementCount));
             }
 
@@ -252,6 +275,10 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
                     {
                         var (lse, dO, dQ, dK, dV) = backward[next];
                         backend.ScaledDotProductAttentionBackward(shape, q, k, v, o, lse, dO, dQ, dK, dV, options);
+                    }
+                    else if (pages is not null)
+                    {
+                        backend.PagedScaledDotProductAttention(shape, q, k, v, pages, o, options);
                     }
                     else
                     {
@@ -281,7 +308,7 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
 
             string entry = backend is not CudaBackend cudaBackend ? string.Empty
                 : config.Backward ? KernelVariants.BackwardMiddle<T>(cudaBackend, shape, options).Name
-                : LaunchedEntries(cudaBackend, shape, options);
+                : LaunchedEntries(cudaBackend, shape, options, pages, keyElements, valueElements);
             return body(sets, Time) with { Entry = entry };
         }
         finally
@@ -297,12 +324,17 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
             }
         }
 
-        static string LaunchedEntries(CudaBackend cuda, AttentionShape shape, AttentionOptions options)
+        static string LaunchedEntries(
+            CudaBackend cuda, AttentionShape shape, AttentionOptions options, PagedKeyValueLayout? pages, long keyElements,
+            long valueElements)
         {
             // The backend's own preparation of this very call (kernel choice, head-dim bucket, element type): the
             // entries its launch uses, so the report can join the row with their static metrics and JIT registers.
-            var problem = AttentionValidator.Validate(shape, options, new(
-                shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
+            var problem = pages is null
+                ? AttentionValidator.Validate(shape, options, new(
+                    shape.QueryElementCount, keyElements, valueElements, shape.OutputElementCount, -1, -1))
+                : PagedAttentionValidator.Validate(shape, options, pages, new(
+                    shape.QueryElementCount, keyElements, valueElements, shape.OutputElementCount, -1));
             var prepared = CudaAttention.Prepare<T>(cuda, problem);
             return prepared.Merge is { } merge ? $"{prepared.Function.Name}+{merge.Name}" : prepared.Function.Name;
         }

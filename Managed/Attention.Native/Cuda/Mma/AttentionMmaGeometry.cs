@@ -167,6 +167,13 @@ internal static class AttentionMmaGeometry
             return $"The attention_mma kernel takes head dims up to 256; shape.HeadDim = {p.HeadDim}, shape.ValueHeadDim = {p.ValueHeadDim}.";
         }
 
+        if (p.Paging is { } paging && TileFor(p.HeadDim, p.ValueHeadDim, elementType) is { } tile
+            && paging.PageSize % tile.BlockN != 0)
+        {
+            return $"The attention_mma kernel reads paged K/V a key block ({tile.BlockN} keys at this head dim) at a time " +
+                $"from one page: pages.PageSize = {paging.PageSize} must be a multiple of {tile.BlockN}.";
+        }
+
         foreach (var (name, strides) in new[] { ("query", p.Query), ("key", p.Key), ("value", p.Value) })
         {
             if (!AllMultiplesOf(strides, OperandStrideAlignmentBytes / elementBytes))
