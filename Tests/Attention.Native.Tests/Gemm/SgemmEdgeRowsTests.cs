@@ -5,7 +5,8 @@ namespace Attention.Native.Tests.Gemm;
 /// <summary>
 /// The rows left below the last whole six-row tile (m mod 6 = 1 to 5), which run a tile of their own row count straight
 /// into C: every remainder, full-width and cut column slivers, one and several tiles tall, β = 0 (C poisoned) and
-/// β ≠ 0 with padded C rows (which must stay untouched), packed-ahead and per-call B, each variant.
+/// β ≠ 0 with padded C rows (which must stay untouched), packed-ahead and per-call B, each variant. Plain float A of at
+/// most one row block is read in place (odd m here, with padded rows), transposed A packed (even m).
 /// </summary>
 [Trait("Isa", "Rerun")]
 public sealed class SgemmEdgeRowsTests

@@ -28,7 +28,7 @@ internal static unsafe class SgemmMicroKernel<TOps, TVec>
     /// <param name="alpha">Scale of the product.</param>
     /// <param name="beta">Scale of C's old value; 0: not read.</param>
     public static void Tile(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta) =>
-        Tile<SgemmTileRows.Six>(kc, a, b, c, ldc, alpha, beta);
+        Tile<SgemmTileRows.Six, SgemmASliver.Packed>(kc, a, 0, b, c, ldc, alpha, beta);
 
     /// <summary>
     /// The first <see cref="ISgemmTileRows.Count"/> rows of the tile, full width, straight into C: the multiply-adds
@@ -36,9 +36,14 @@ internal static unsafe class SgemmMicroKernel<TOps, TVec>
     /// per row count, so the rows left at the bottom of C (m = 16 leaves 4, m = 128 leaves 2) cost their own share of
     /// the work, not a whole tile's and a round trip through a scratch tile.
     /// </summary>
+    /// <remarks>
+    /// A is read as <typeparamref name="TA"/> says: a packed sliver (<paramref name="lda"/> unused), or A's own rows,
+    /// <paramref name="lda"/> apart (<see cref="SgemmASliver.Direct"/>).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile<TRows>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Tile<TRows, TA>(int kc, float* a, nint lda, float* b, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, ISgemmTileRows
+        where TA : struct, ISgemmASliver
     {
         int w = TOps.Width;
         int rows = TRows.Count;
@@ -57,6 +62,7 @@ internal static unsafe class SgemmMicroKernel<TOps, TVec>
         TVec c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
         TVec c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
         nint bStep = 2 * w;
+        nint r1 = TA.Row(1, lda), r2 = TA.Row(2, lda), r3 = TA.Row(3, lda), r4 = TA.Row(4, lda), r5 = TA.Row(5, lda);
         for (int p = 0; p < kc; p++)
         {
             TVec b0 = TOps.Load(b);
@@ -66,40 +72,40 @@ internal static unsafe class SgemmMicroKernel<TOps, TVec>
             c01 = TOps.MultiplyAdd(x, b1, c01);
             if (TRows.Count > 1)
             {
-                x = TOps.Broadcast(a[1]);
+                x = TOps.Broadcast(a[r1]);
                 c10 = TOps.MultiplyAdd(x, b0, c10);
                 c11 = TOps.MultiplyAdd(x, b1, c11);
             }
 
             if (TRows.Count > 2)
             {
-                x = TOps.Broadcast(a[2]);
+                x = TOps.Broadcast(a[r2]);
                 c20 = TOps.MultiplyAdd(x, b0, c20);
                 c21 = TOps.MultiplyAdd(x, b1, c21);
             }
 
             if (TRows.Count > 3)
             {
-                x = TOps.Broadcast(a[3]);
+                x = TOps.Broadcast(a[r3]);
                 c30 = TOps.MultiplyAdd(x, b0, c30);
                 c31 = TOps.MultiplyAdd(x, b1, c31);
             }
 
             if (TRows.Count > 4)
             {
-                x = TOps.Broadcast(a[4]);
+                x = TOps.Broadcast(a[r4]);
                 c40 = TOps.MultiplyAdd(x, b0, c40);
                 c41 = TOps.MultiplyAdd(x, b1, c41);
             }
 
             if (TRows.Count > 5)
             {
-                x = TOps.Broadcast(a[5]);
+                x = TOps.Broadcast(a[r5]);
                 c50 = TOps.MultiplyAdd(x, b0, c50);
                 c51 = TOps.MultiplyAdd(x, b1, c51);
             }
 
-            a += MR;
+            a += TA.Step;
             b += bStep;
         }
 
@@ -164,28 +170,22 @@ internal static unsafe class SgemmMicroKernel<TOps, TVec>
     }
 
     /// <summary>
-    /// A tile cut by the matrix edge (<paramref name="rows"/> ≤ 6, <paramref name="columns"/> ≤ 2W). Full width: the
-    /// live rows straight into C (<see cref="Tile{TRows}"/>). Narrower: the full tile into a scratch tile (the
-    /// packing padded A and B with zeros), then only the live part into C.
+    /// A tile cut by the matrix edge (<paramref name="rows"/> ≤ 6, <paramref name="columns"/> ≤ 2W): its live rows
+    /// (<see cref="Tile{TRows, TA}"/>), full width straight into C; narrower, into a scratch tile (the packing padded B
+    /// with zeros), then only the live part into C.
     /// </summary>
-    public static void EdgeTile(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int columns)
+    public static void EdgeTile<TA>(int kc, float* a, nint lda, float* b, float* c, nint ldc, float alpha, float beta, int rows, int columns)
+        where TA : struct, ISgemmASliver
     {
         int nr = NR;
         if (columns == nr)
         {
-            switch (rows)
-            {
-                case 1: Tile<SgemmTileRows.One>(kc, a, b, c, ldc, alpha, beta); return;
-                case 2: Tile<SgemmTileRows.Two>(kc, a, b, c, ldc, alpha, beta); return;
-                case 3: Tile<SgemmTileRows.Three>(kc, a, b, c, ldc, alpha, beta); return;
-                case 4: Tile<SgemmTileRows.Four>(kc, a, b, c, ldc, alpha, beta); return;
-                case 5: Tile<SgemmTileRows.Five>(kc, a, b, c, ldc, alpha, beta); return;
-                default: Tile<SgemmTileRows.Six>(kc, a, b, c, ldc, alpha, beta); return;
-            }
+            RowsTile<TA>(kc, a, lda, b, c, ldc, alpha, beta, rows);
+            return;
         }
 
         float* tile = stackalloc float[MR * nr];
-        Tile(kc, a, b, tile, nr, 1f, 0f);
+        RowsTile<TA>(kc, a, lda, b, tile, nr, 1f, 0f, rows);
         for (int i = 0; i < rows; i++)
         {
             float* source = tile + (i * nr);
@@ -194,6 +194,20 @@ internal static unsafe class SgemmMicroKernel<TOps, TVec>
             {
                 target[j] = beta == 0f ? alpha * source[j] : (alpha * source[j]) + (beta * target[j]);
             }
+        }
+    }
+
+    private static void RowsTile<TA>(int kc, float* a, nint lda, float* b, float* c, nint ldc, float alpha, float beta, int rows)
+        where TA : struct, ISgemmASliver
+    {
+        switch (rows)
+        {
+            case 1: Tile<SgemmTileRows.One, TA>(kc, a, lda, b, c, ldc, alpha, beta); return;
+            case 2: Tile<SgemmTileRows.Two, TA>(kc, a, lda, b, c, ldc, alpha, beta); return;
+            case 3: Tile<SgemmTileRows.Three, TA>(kc, a, lda, b, c, ldc, alpha, beta); return;
+            case 4: Tile<SgemmTileRows.Four, TA>(kc, a, lda, b, c, ldc, alpha, beta); return;
+            case 5: Tile<SgemmTileRows.Five, TA>(kc, a, lda, b, c, ldc, alpha, beta); return;
+            default: Tile<SgemmTileRows.Six, TA>(kc, a, lda, b, c, ldc, alpha, beta); return;
         }
     }
 
