@@ -29,7 +29,8 @@ public sealed partial class MultiHeadAttention<T>
         if (engine is not IPagedCacheEngine<T>)
         {
             throw new NotSupportedException(
-                $"A PagedKeyValueCache is not supported on the {Backend.Kind} backend (the CPU backend reads paged K/V); use CreateCache.");
+                $"A PagedKeyValueCache is not supported on the {Backend.Kind} backend's layers (the CPU layers keep one; on this backend, " +
+                "AttentionBackend.PagedScaledDotProductAttention reads pages you manage); use CreateCache.");
         }
 
         return new PagedKeyValueCache<T>(this, pageSize, pageCount, storage, dims.KeyValueHeads, dims.KeyRows, dims.ValueRows);
