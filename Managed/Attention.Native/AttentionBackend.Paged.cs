@@ -47,15 +47,7 @@ public abstract partial class AttentionBackend
         ElementType.ThrowIfNotOperand<T>();
         var o = MemoryMarshal.AsBytes((ReadOnlySpan<T>)output);
         var lse = MemoryMarshal.AsBytes((ReadOnlySpan<float>)logSumExp);
-        var q = MemoryMarshal.AsBytes(query);
-        var k = MemoryMarshal.AsBytes(keyPages);
-        var v = MemoryMarshal.AsBytes(valuePages);
-        if (o.Overlaps(q) || o.Overlaps(k) || o.Overlaps(v) || lse.Overlaps(q) || lse.Overlaps(k) || lse.Overlaps(v)
-            || lse.Overlaps(o))
-        {
-            throw new ArgumentException(
-                "output and logSumExp must not overlap query, keyPages, valuePages or each other.", nameof(output));
-        }
+        ThrowIfOutputsOverlap(MemoryMarshal.AsBytes(query), MemoryMarshal.AsBytes(keyPages), MemoryMarshal.AsBytes(valuePages), o, lse, default);
 
         options ??= AttentionOptions.Default;
         ThrowIfForeign(options.Mask?.Tensor, "options.Mask");
