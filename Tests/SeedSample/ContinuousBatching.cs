@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Attention.Native;
-using Attention.Native.Cpu;
 using Attention.Native.Layers;
 
 namespace SeedSample;
@@ -11,16 +10,14 @@ namespace SeedSample;
 /// step serves every active request in one call: a request that has just arrived prefills its whole prompt, the
 /// others decode one token (their own last output as the next input, a toy generation); a request that is done
 /// leaves and its pages go back to the pool for the next. Every request's outputs are then checked against one causal
-/// forward over its whole sequence. The paged cache is read by the CPU backend, so this example runs there whatever
-/// backend the others use.
+/// forward over its whole sequence. The pool lives on the layer's backend (device memory on CUDA).
 /// </summary>
 internal static class ContinuousBatching
 {
     private const int ModelDim = 256, Heads = 8, KeyValueHeads = 2, PageSize = 16;
 
-    public static bool Run(Random random)
+    public static bool Run(AttentionBackend backend, Random random)
     {
-        using var backend = new CpuBackend();
         var options = new MultiHeadAttentionOptions(ModelDim, Heads) { NumKeyValueHeads = KeyValueHeads };
         using var layer = new MultiHeadAttention<float>(backend, options);
         int packed = (Heads + (2 * KeyValueHeads)) * (ModelDim / Heads);

@@ -9,5 +9,5 @@ Console.WriteLine($"Backend: {backend.Description}");
 var random = new Random(2024);
 bool ok = SeedSelfAttention.Run(backend, random);
 ok &= Translation.Run(backend, random);
-ok &= ContinuousBatching.Run(random);
+ok &= ContinuousBatching.Run(backend, random);
 return ok ? 0 : 1;

@@ -13,7 +13,7 @@ namespace Attention.Native.Layers;
 /// layer's own weights (<see cref="ProjectionWeight{T}"/>) are packed once and kept packed for the SGEMM. Every
 /// operation runs in the backend's variant (<see cref="CpuBackend.Variant"/>).
 /// </summary>
-internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>, IInt8CacheEngine<T>, IPagedCacheEngine<T>
+internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>, IInt8CacheEngine<T>
     where T : unmanaged
 {
     // Float results of Half/BFloat16 projections before their rounding, kept between calls (grown on demand).
@@ -163,7 +163,7 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         Dequantize(cache, firsts, length, keys, values);
     }
 
-    public void PagedAttention(
+    public override void PagedAttention(
         AttentionShape shape, AttentionOptions options, LayerOperand<T> query, AttentionTensor<T> keyPages,
         AttentionTensor<T> valuePages, PagedKeyValueLayout pages, LayerOperand<T> output) =>
         backend.PagedScaledDotProductAttention<T>(

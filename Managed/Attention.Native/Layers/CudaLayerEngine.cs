@@ -68,6 +68,20 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
             DevicePointer<float>.Null, probabilities is { } p ? Pointer(p) : DevicePointer<float>.Null);
     }
 
+    public override void PagedAttention(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, AttentionTensor<T> keyPages,
+        AttentionTensor<T> valuePages, PagedKeyValueLayout pages, LayerOperand<T> output)
+    {
+        var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
+            query.Length, keyPages.Length, valuePages.Length, output.Length, -1));
+        var (q, o) = (Pointer(query), Pointer(output));
+        var (k, v) = (CudaTensor<T>.PointerOf(keyPages), CudaTensor<T>.PointerOf(valuePages));
+        // The query and output are views into the packed projection rows (see Attention); the launch uploads the
+        // block table with the call's other host operands.
+        var prepared = CudaAttention.Prepare<T>(backend, problem, MmaAttention.IsAligned(q, k, v, o));
+        CudaAttention.Launch(backend, prepared, problem, q, k, v, o, DevicePointer<float>.Null, DevicePointer<float>.Null);
+    }
+
     public override void CheckAttention(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
         CudaAttention.Prepare<T>(backend, Validate(shape, options, wantsProbabilities));
 

@@ -1,10 +1,10 @@
 namespace Attention.Native.Layers;
 
 /// <summary>
-/// What a <see cref="KeyValueCacheStorage.Int8"/> cache needs from a backend's layer engine besides the usual
-/// operations: quantising new positions into it, attention that reads it as it is, and its dequantised copy for the
-/// steps that attention does not take. The CPU engine implements it; on other backends the storage is rejected when
-/// the cache is created.
+/// What a <see cref="KeyValueCacheStorage.Int8"/> cache, contiguous or paged, needs from a backend's layer engine
+/// besides the usual operations: quantising new positions into it, attention that reads it as it is, and its
+/// dequantised copy for the steps that attention does not take. The CPU engine implements it; on other backends the
+/// storage is rejected when the cache is created.
 /// </summary>
 /// <typeparam name="T">The layer's element type.</typeparam>
 internal interface IInt8CacheEngine<T>
@@ -33,4 +33,26 @@ internal interface IInt8CacheEngine<T>
     /// <paramref name="values"/> (<c>[B, length, Hkv·Dv]</c>).
     /// </summary>
     void DequantizeInt8(Int8CacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values);
+
+    /// <summary>
+    /// Quantises new positions into an int8 pool (<c>[PageCount, PageSize, Hkv, D]</c>, as an
+    /// <see cref="Int8CacheRows"/> of <c>PageCount</c> sequences of <c>PageSize</c> positions): row i of
+    /// <paramref name="keys"/> and <paramref name="values"/> (rows <paramref name="rowStride"/> elements apart) into pool
+    /// position <c>positions[i]</c> (page·PageSize + slot), a scale per (position, KV head).
+    /// </summary>
+    void AppendInt8Rows(LayerOperand<T> keys, LayerOperand<T> values, int rowStride, ReadOnlySpan<long> positions, Int8CacheRows pool);
+
+    /// <summary>
+    /// Attention on an int8 pool as it is, where the decode kernel takes the call (few queries); false, with nothing
+    /// written, where it does not.
+    /// </summary>
+    bool TryPagedAttentionInt8(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows pool, PagedKeyValueLayout pages,
+        LayerOperand<T> output);
+
+    /// <summary>
+    /// The pool's pages <paramref name="pages"/>, dequantised and rounded to <typeparamref name="T"/>, as consecutive
+    /// pages of <paramref name="keys"/> (<c>[pages.Length, PageSize, Hkv·D]</c>) and <paramref name="values"/>.
+    /// </summary>
+    void DequantizeInt8Pages(Int8CacheRows pool, ReadOnlySpan<int> pages, LayerOperand<T> keys, LayerOperand<T> values);
 }

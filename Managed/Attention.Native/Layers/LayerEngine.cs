@@ -65,6 +65,14 @@ internal abstract class LayerEngine<T> : IDisposable
         LayerOperand<T> output, LayerOperand<float>? probabilities);
 
     /// <summary>
+    /// Attention whose K and V are read from <paramref name="keyPages"/> and <paramref name="valuePages"/> through
+    /// <paramref name="pages"/> (a <see cref="PagedKeyValueCache{T}"/>'s pool of <typeparamref name="T"/> pages).
+    /// </summary>
+    public abstract void PagedAttention(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, AttentionTensor<T> keyPages,
+        AttentionTensor<T> valuePages, PagedKeyValueLayout pages, LayerOperand<T> output);
+
+    /// <summary>
     /// Throws what <see cref="Attention"/> would throw for this shape and these options (the validator's rules, the
     /// backend's limits, a GPU's choice of kernel) without running anything: a decoding step checks before it writes
     /// to its cache, so that a rejected step leaves the cache as it was.

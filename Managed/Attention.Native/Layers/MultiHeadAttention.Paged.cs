@@ -7,13 +7,14 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="pageSize">Positions per page (16 to 256 are usual).</param>
     /// <param name="pageCount">Pages in the pool: all sequences together hold at most <c>pageSize·pageCount</c> positions.</param>
     /// <param name="storage">How it stores keys and values: in <typeparamref name="T"/>, or as int8 with a scale per
-    /// (position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>, read by the CPU decode kernel as it is).</param>
+    /// (position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>, CPU backend only: read by its decode kernel as it
+    /// is).</param>
     /// <returns>The cache, on this layer's backend; dispose it.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pageSize"/> or <paramref name="pageCount"/> is below 1,
     /// <paramref name="storage"/> is not a defined <see cref="KeyValueCacheStorage"/>, or the pool would pass a buffer's
     /// limit.</exception>
-    /// <exception cref="NotSupportedException">The layer's backend is not the CPU backend (the CPU kernels read paged
-    /// K/V).</exception>
+    /// <exception cref="NotSupportedException"><paramref name="storage"/> is <see cref="KeyValueCacheStorage.Int8"/> and
+    /// the layer's backend is not the CPU backend.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     public PagedKeyValueCache<T> CreatePagedCache(
         int pageSize, int pageCount, KeyValueCacheStorage storage = KeyValueCacheStorage.Element)
@@ -26,11 +27,10 @@ public sealed partial class MultiHeadAttention<T>
             throw new ArgumentOutOfRangeException(nameof(storage), storage, "storage is not a defined KeyValueCacheStorage.");
         }
 
-        if (engine is not IPagedCacheEngine<T>)
+        if (storage == KeyValueCacheStorage.Int8 && engine is not IInt8CacheEngine<T>)
         {
             throw new NotSupportedException(
-                $"A PagedKeyValueCache is not supported on the {Backend.Kind} backend's layers (the CPU layers keep one; on this backend, " +
-                "AttentionBackend.PagedScaledDotProductAttention reads pages you manage); use CreateCache.");
+                $"KeyValueCacheStorage.Int8 is not supported on the {Backend.Kind} backend (the CPU backend reads int8 pages); create the PagedKeyValueCache with KeyValueCacheStorage.Element.");
         }
 
         return new PagedKeyValueCache<T>(this, pageSize, pageCount, storage, dims.KeyValueHeads, dims.KeyRows, dims.ValueRows);
@@ -154,7 +154,6 @@ public sealed partial class MultiHeadAttention<T>
 
         // Q, K and V of the new tokens in one product with the packed projection, then each token's K and V row into
         // its sequence's next slot of the pool.
-        var pagedEngine = (IPagedCacheEngine<T>)engine;
         var qkv = scratch.Get<T>(LayerScratch.Projections, (long)total * d.PackedRows);
         engine.Linear(query, d.ModelDim, total, packedProjection!, InBias(0), qkv, d.PackedRows);
         var positions = new long[total];
@@ -170,7 +169,7 @@ public sealed partial class MultiHeadAttention<T>
         var values = new LayerOperand<T>(qkv, d.QueryRows + d.KeyRows);
         if (cache.Int8 is { } pool)
         {
-            pagedEngine.AppendInt8Rows(keys, values, d.PackedRows, positions, pool);
+            ((IInt8CacheEngine<T>)engine).AppendInt8Rows(keys, values, d.PackedRows, positions, pool);
         }
         else
         {
@@ -273,14 +272,14 @@ public sealed partial class MultiHeadAttention<T>
         PagedKeyValueCache<T> cache, AttentionShape shape, AttentionOptions options, LayerOperand<T> query,
         PagedKeyValueLayout pages, LayerOperand<T> output)
     {
-        var pagedEngine = (IPagedCacheEngine<T>)engine;
         if (cache.Int8 is not { } pool)
         {
-            pagedEngine.PagedAttention(shape, options, query, cache.KeyPages!, cache.ValuePages!, pages, output);
+            engine.PagedAttention(shape, options, query, cache.KeyPages!, cache.ValuePages!, pages, output);
             return;
         }
 
-        if (pagedEngine.TryPagedAttentionInt8(shape, options, query, pool, pages, output))
+        var int8Engine = (IInt8CacheEngine<T>)engine;
+        if (int8Engine.TryPagedAttentionInt8(shape, options, query, pool, pages, output))
         {
             return;
         }
@@ -309,7 +308,7 @@ public sealed partial class MultiHeadAttention<T>
         long pageRows = (long)read.Count * pages.PageSize;
         var keys = scratch.Get<T>(LayerScratch.DequantizedKeys, pageRows * cache.KeyRow);
         var values = scratch.Get<T>(LayerScratch.DequantizedValues, pageRows * cache.ValueRow);
-        pagedEngine.DequantizeInt8Pages(pool, read.ToArray(), keys, values);
-        pagedEngine.PagedAttention(shape, options, query, keys, values, pages with { BlockTable = table }, output);
+        int8Engine.DequantizeInt8Pages(pool, read.ToArray(), keys, values);
+        engine.PagedAttention(shape, options, query, keys, values, pages with { BlockTable = table }, output);
     }
 }

@@ -7,11 +7,12 @@ namespace Attention.Native.Tests.Layers;
 /// Continuous batching over a <see cref="PagedKeyValueCache{T}"/>: sequences of different lengths join and leave at
 /// different steps, each step decodes one token for every active sequence in one call, and every output row equals
 /// the float64 reference of a full causal forward over that sequence alone; pages return to the pool and are reused;
-/// a full pool and bad arguments throw before anything is written.
+/// a full pool and bad arguments throw before anything is written. Run on each backend by the classes below.
 /// </summary>
-[Trait("Isa", "Rerun")]
-public sealed class PagedKeyValueCacheTests
+public abstract class PagedKeyValueCacheTests
 {
+    protected abstract AttentionBackend CreateBackend();
+
     [Theory]
     [InlineData(4, 2, 4)]   // GQA, pages of 4
     [InlineData(4, 1, 16)]  // MQA, every sequence in one page
@@ -24,7 +25,7 @@ public sealed class PagedKeyValueCacheTests
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, heads) { NumKeyValueHeads = kvHeads, KeyDim = 4 }, seed: 71 + pageSize);
         var inputs = totals.Select(t => fixture.Input(1, t, e)).ToArray();
         var expected = inputs.Select((x, s) => fixture.Reference(1, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output).ToArray();
-        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
 
         // Enough pages for the three longest at once: sequence 3 joins when sequence 1 has left and takes its pages.
@@ -74,7 +75,7 @@ public sealed class PagedKeyValueCacheTests
     public void Full_pool_throws_and_writes_nothing()
     {
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 72);
-        using var backend = new CpuBackend();
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
         using var cache = layer.CreatePagedCache(pageSize: 2, pageCount: 1);
         int a = cache.AddSequence(), b = cache.AddSequence();
@@ -98,7 +99,7 @@ public sealed class PagedKeyValueCacheTests
     public void Bad_sequences_and_sizes_are_rejected()
     {
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 73);
-        using var backend = new CpuBackend();
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
         using var other = fixture.Create(backend);
         using var cache = layer.CreatePagedCache(pageSize: 4, pageCount: 4);
@@ -116,4 +117,18 @@ public sealed class PagedKeyValueCacheTests
         Assert.Equal(0, cache.LengthOf(a));
         Assert.Throws<ArgumentOutOfRangeException>(() => layer.CreatePagedCache(0, 4));
     }
+}
+
+/// <summary>The paged cache tests on the CPU backend (two threads: the decode kernel splits the sequences' work).</summary>
+[Trait("Isa", "Rerun")]
+public sealed class CpuPagedKeyValueCacheTests : PagedKeyValueCacheTests
+{
+    protected override AttentionBackend CreateBackend() => new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+}
+
+/// <summary>The paged cache tests on the CUDA backend: the pool in device memory, the kernels reading its pages.</summary>
+[Trait("Device", "Cuda")]
+public sealed class CudaPagedKeyValueCacheTests : PagedKeyValueCacheTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
 }

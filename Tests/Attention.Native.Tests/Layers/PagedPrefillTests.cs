@@ -9,10 +9,9 @@ namespace Attention.Native.Tests.Layers;
 /// reference of one causal forward over the sequence's whole history, with element pages; with int8 pages, within the
 /// quantisation's error of that reference and within float error of the reference on the dequantised rows the pool
 /// holds. Groups of equal counts that are not consecutive in the call, the decode kernel's and the tiled kernel's
-/// counts, and the layer's sinks are all covered.
+/// counts, and the layer's sinks are all covered. Run on each backend by the classes below; int8 pages on the CPU only.
 /// </summary>
-[Trait("Isa", "Rerun")]
-public sealed class PagedPrefillTests
+public abstract class PagedPrefillTests
 {
     /// <summary>Relative error against the unquantised float64 result allowed for int8 pages (docs/layers.md).</summary>
     private const double Int8Tolerance = 1e-2;
@@ -28,11 +27,22 @@ public sealed class PagedPrefillTests
     ];
 
     [Theory]
-    [InlineData(4, 2, 4, false, false)]  // GQA, pages of 4
-    [InlineData(4, 1, 16, false, true)]  // MQA, pages of 16, int8
-    [InlineData(2, 2, 3, true, false)]   // MHA, pages of 3, sinks
-    [InlineData(4, 2, 5, true, true)]    // GQA, pages of 5, sinks, int8
-    public void Mixed_prefill_and_decode_steps_equal_one_causal_forward(int heads, int kvHeads, int pageSize, bool withSinks, bool int8)
+    [InlineData(4, 2, 4, false)]  // GQA, pages of 4
+    [InlineData(4, 1, 16, false)] // MQA, pages of 16
+    [InlineData(2, 2, 3, true)]   // MHA, pages of 3, sinks
+    public void Mixed_prefill_and_decode_steps_equal_one_causal_forward(int heads, int kvHeads, int pageSize, bool withSinks) =>
+        RunSchedule(heads, kvHeads, pageSize, withSinks, int8: false);
+
+    [Fact]
+    public void Half_layer_prefill_and_decode_equal_one_causal_forward() => RunHalf(KeyValueCacheStorage.Element, 3e-3);
+
+    protected abstract AttentionBackend CreateBackend();
+
+    /// <summary>
+    /// Runs <see cref="Schedule"/> on a layer of the given heads and pages and checks every row against one causal
+    /// forward per sequence (and, for int8 pages, against the forward on the dequantised rows the pool holds).
+    /// </summary>
+    protected void RunSchedule(int heads, int kvHeads, int pageSize, bool withSinks, bool int8)
     {
         const int e = 16;
         int sequences = 4;
@@ -46,7 +56,7 @@ public sealed class PagedPrefillTests
         float[]? sinks = withSinks ? TestData.Random<float>(fixture.Random, heads, 2f) : null;
         var inputs = totals.Select(t => fixture.Input(1, t, e)).ToArray();
         var expected = inputs.Select(x => fixture.Reference(1, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }, sinks).Output).ToArray();
-        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
         if (sinks is not null)
         {
@@ -101,14 +111,12 @@ public sealed class PagedPrefillTests
         Assert.Equal(pages, cache.FreePageCount);
     }
 
-    [Theory]
-    [InlineData(KeyValueCacheStorage.Element, 3e-3)]
-    [InlineData(KeyValueCacheStorage.Int8, 1e-2)]
-    public void Half_layer_prefill_and_decode_equal_one_causal_forward(KeyValueCacheStorage storage, double tolerance)
+    /// <summary>Prefill and decode steps of one sequence on a Half layer, against the reference on Half-rounded data.</summary>
+    protected void RunHalf(KeyValueCacheStorage storage, double tolerance)
     {
         const int e = 16;
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, 4) { NumKeyValueHeads = 2 }, seed: 95);
-        using var backend = new CpuBackend();
+        using var backend = CreateBackend();
         using var layer = fixture.Create<Half>(backend);
         var x = LayerFixture.Rounded<Half>(fixture.Input(1, 9, e));
         var expected = fixture.RoundedTo<Half>().Reference(1, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
@@ -127,7 +135,7 @@ public sealed class PagedPrefillTests
     public void Bad_token_counts_are_rejected_before_anything_is_written()
     {
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 96);
-        using var backend = new CpuBackend();
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
         using var cache = layer.CreatePagedCache(pageSize: 2, pageCount: 2);
         int a = cache.AddSequence(), b = cache.AddSequence();
@@ -153,7 +161,7 @@ public sealed class PagedPrefillTests
     public void Undefined_storage_is_rejected()
     {
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 97);
-        using var backend = new CpuBackend();
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
         Assert.Equal("storage", Assert.Throws<ArgumentOutOfRangeException>(() => layer.CreatePagedCache(4, 4, (KeyValueCacheStorage)7)).ParamName);
     }
@@ -188,19 +196,82 @@ public sealed class PagedPrefillTests
     }
 }
 
-/// <summary>The CUDA backend rejects a paged cache of either storage, naming the cache.</summary>
-[Trait("Device", "Cuda")]
-public sealed class CudaPagedKeyValueCacheTests
+/// <summary>The paged prefill tests on the CPU backend, with int8 pages.</summary>
+[Trait("Isa", "Rerun")]
+public sealed class CpuPagedPrefillTests : PagedPrefillTests
 {
     [Theory]
-    [InlineData(KeyValueCacheStorage.Element)]
-    [InlineData(KeyValueCacheStorage.Int8)]
-    public void Paged_cache_is_not_supported(KeyValueCacheStorage storage)
+    [InlineData(4, 1, 16, false)] // MQA, pages of 16
+    [InlineData(4, 2, 5, true)]   // GQA, pages of 5, sinks
+    public void Int8_pages_stay_within_the_quantisation_bound(int heads, int kvHeads, int pageSize, bool withSinks) =>
+        RunSchedule(heads, kvHeads, pageSize, withSinks, int8: true);
+
+    [Fact]
+    public void Half_layer_with_int8_pages_stays_within_the_quantisation_bound() => RunHalf(KeyValueCacheStorage.Int8, 1e-2);
+
+    protected override AttentionBackend CreateBackend() => new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+}
+
+/// <summary>
+/// The paged prefill tests on the CUDA backend (element pages in device memory); int8 pages are refused when the cache
+/// is created, naming the storage.
+/// </summary>
+[Trait("Device", "Cuda")]
+public sealed class CudaPagedPrefillTests : PagedPrefillTests
+{
+    [Fact]
+    public void Int8_pages_are_not_supported()
     {
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 98);
-        using var backend = LayerTestBackends.Cuda();
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
-        var error = Assert.Throws<NotSupportedException>(() => layer.CreatePagedCache(4, 4, storage));
-        Assert.Contains("PagedKeyValueCache", error.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<NotSupportedException>(() => layer.CreatePagedCache(4, 4, KeyValueCacheStorage.Int8));
+        Assert.Contains("KeyValueCacheStorage.Int8", error.Message, StringComparison.Ordinal);
+        using var cache = layer.CreatePagedCache(4, 4);
+        Assert.Equal(KeyValueCacheStorage.Element, cache.Storage);
     }
+
+    [Fact]
+    public void BFloat16_layer_prefill_and_decode_equal_one_causal_forward()
+    {
+        const int e = 16;
+        var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, 4) { NumKeyValueHeads = 2 }, seed: 99);
+        using var backend = CreateBackend();
+        using var layer = fixture.Create<BFloat16>(backend);
+        var x = LayerFixture.Rounded<BFloat16>(fixture.Input(1, 19, e));
+        var expected = fixture.RoundedTo<BFloat16>().Reference(1, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
+        using var cache = layer.CreatePagedCache(pageSize: 8, pageCount: 3);
+        int id = cache.AddSequence();
+        foreach ((int start, int n) in new[] { (0, 17), (17, 1), (18, 1) })
+        {
+            using var input = backend.Upload<BFloat16>(LayerFixture.Narrow<BFloat16>(x.AsSpan(start * e, n * e).ToArray()));
+            using var output = backend.Upload<BFloat16>(TestData.Poison<BFloat16>(n * e));
+            layer.ForwardPagedStep(cache, [id], [n], input, output);
+            LayerFixture.AssertClose(expected.AsSpan(start * e, n * e).ToArray(), LayerFixture.Widen(output.ToArray()), 2e-2, $"step at {start}");
+        }
+    }
+
+    [Fact]
+    public void Half_layer_long_prompt_reads_pages_in_the_prefill_and_split_kv_kernels()
+    {
+        // Heads of 64 and pages of 64: the 150-token prefill can run on a key-block kernel, and the decoding steps after
+        // it (151 and 152 keys) on split-KV.
+        const int e = 128;
+        var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, 2) { NumKeyValueHeads = 1 }, seed: 100);
+        using var backend = CreateBackend();
+        using var layer = fixture.Create<Half>(backend);
+        var x = LayerFixture.Rounded<Half>(fixture.Input(1, 152, e));
+        var expected = fixture.RoundedTo<Half>().Reference(1, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
+        using var cache = layer.CreatePagedCache(pageSize: 64, pageCount: 3);
+        int id = cache.AddSequence();
+        foreach ((int start, int n) in new[] { (0, 150), (150, 1), (151, 1) })
+        {
+            using var input = backend.Upload<Half>(LayerFixture.Narrow<Half>(x.AsSpan(start * e, n * e).ToArray()));
+            using var output = backend.Upload<Half>(TestData.Poison<Half>(n * e));
+            layer.ForwardPagedStep(cache, [id], [n], input, output);
+            LayerFixture.AssertClose(expected.AsSpan(start * e, n * e).ToArray(), LayerFixture.Widen(output.ToArray()), 3e-3, $"step at {start}");
+        }
+    }
+
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
 }
