@@ -36,6 +36,8 @@ public sealed class NamingAndTypeTests
     [InlineData("const unsigned char*", "global::Attention.Native.Cuda.Interop.DevicePointer<bool>")]
     [InlineData("bool*", "global::Attention.Native.Cuda.Interop.DevicePointer<bool>")]
     [InlineData("const int*", "global::Attention.Native.Cuda.Interop.DevicePointer<int>")]
+    [InlineData("signed char*", "global::Attention.Native.Cuda.Interop.DevicePointer<sbyte>")]
+    [InlineData("const long long*", "global::Attention.Native.Cuda.Interop.DevicePointer<long>")]
     [InlineData("int", "int")]
     [InlineData("const int", "int")]
     [InlineData("unsigned int", "uint")]

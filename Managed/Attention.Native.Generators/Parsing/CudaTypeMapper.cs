@@ -21,6 +21,8 @@ internal static class CudaTypeMapper
         ["unsigned char"] = "bool",
         ["bool"] = "bool",
         ["int"] = "int",
+        ["signed char"] = "sbyte",
+        ["long long"] = "long",
     };
 
     private static readonly Dictionary<string, (string Type, int Size)> Scalars = new(System.StringComparer.Ordinal)

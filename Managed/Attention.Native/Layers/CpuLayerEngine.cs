@@ -152,6 +152,9 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         Int8CacheAttention.Run(backend, shape, Span(query), Spans(cache) with { ScaleStrides = new((long)cache.Capacity * cache.Heads, 1, cache.Heads) },
             Span(output), options);
 
+    public Int8CacheRows CreateInt8Rows(int batch, int capacity, int heads, int keyDim, int valueDim) =>
+        new(batch, capacity, heads, keyDim, valueDim);
+
     public void DequantizeInt8(Int8CacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values)
     {
         var firsts = new long[cache.Batch];

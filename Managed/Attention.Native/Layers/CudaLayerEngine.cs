@@ -1,5 +1,6 @@
 using Attention.Native.Cuda.Additive;
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Cuda.KeyValueCache;
 using Attention.Native.Cuda.Mma;
 using Attention.Native.Cuda;
 using Attention.Native.Validation;
@@ -13,7 +14,7 @@ namespace Attention.Native.Layers;
 /// Half and BFloat16 layers keep every operand in that type and accumulate in fp32 (<c>CUBLAS_COMPUTE_32F</c>: tensor
 /// cores, one rounding of each result).
 /// </summary>
-internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowTensorFloat32) : LayerEngine<T>
+internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowTensorFloat32) : LayerEngine<T>, IInt8CacheEngine<T>
     where T : unmanaged
 {
     private static readonly CudaDataType DataType =
@@ -22,6 +23,7 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
     private CublasHandle? cublas;
     private CudaTensor<T>? ones;
     private AdditiveAttentionLaunch? additive;
+    private Int8CacheLaunch<T>? int8;
 
     public override void Linear(
         LayerOperand<T> x, int ldx, int rows, int inFeatures, LayerOperand<T> weight, LayerOperand<T>? bias, int outFeatures,
@@ -106,6 +108,45 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
 
     public override void Synchronize() => backend.Synchronize();
 
+    public Int8CacheRows CreateInt8Rows(int batch, int capacity, int heads, int keyDim, int valueDim) =>
+        new(batch, capacity, heads, keyDim, valueDim, backend);
+
+    public void AppendInt8(LayerOperand<T> keys, LayerOperand<T> values, int tokens, Int8CacheRows cache, int start) =>
+        QuantizeInt8(keys, cache.KeyRow, values, cache.ValueRow, cache, Int8CachePositions.Runs(cache.Batch, tokens, cache.Capacity, start));
+
+    public void AppendInt8Rows(LayerOperand<T> keys, LayerOperand<T> values, int rowStride, ReadOnlySpan<long> positions, Int8CacheRows pool) =>
+        QuantizeInt8(keys, rowStride, values, rowStride, pool, Int8CachePositions.List(positions.ToArray()));
+
+    // The CUDA attention kernels read K and V in the layer's element type only: every step on an int8 cache reads the
+    // positions it attends over dequantised on the GPU (DequantizeInt8 and DequantizeInt8Pages) into scratch.
+    public bool TakesInt8(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) => false;
+
+    public void AttentionInt8(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows cache, LayerOperand<T> output) =>
+        throw new NotSupportedException("The CUDA attention kernels do not read int8 key/value rows; dequantise the cache first.");
+
+    public bool TryPagedAttentionInt8(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows pool, PagedKeyValueLayout pages,
+        LayerOperand<T> output) => false;
+
+    public void DequantizeInt8(Int8CacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values) =>
+        DequantizeInt8(cache, Int8CachePositions.Runs(cache.Batch, length, cache.Capacity, 0), keys, values);
+
+    public void DequantizeInt8Pages(Int8CacheRows pool, ReadOnlySpan<int> pages, LayerOperand<T> keys, LayerOperand<T> values)
+    {
+        // The pool is PageCount sequences of PageSize (its Capacity) positions: page i's slots, in order.
+        var positions = new long[(long)pages.Length * pool.Capacity];
+        for (int i = 0; i < pages.Length; i++)
+        {
+            for (int slot = 0; slot < pool.Capacity; slot++)
+            {
+                positions[((long)i * pool.Capacity) + slot] = ((long)pages[i] * pool.Capacity) + slot;
+            }
+        }
+
+        DequantizeInt8(pool, Int8CachePositions.List(positions), keys, values);
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -113,6 +154,30 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
             cublas?.Dispose();
             ones?.Dispose();
             additive?.Dispose();
+            int8?.Dispose();
+        }
+    }
+
+    private void QuantizeInt8(
+        LayerOperand<T> keys, long keyStride, LayerOperand<T> values, long valueStride, Int8CacheRows cache, Int8CachePositions at)
+    {
+        lock (backend.LaunchGate)
+        {
+            backend.EnterContext();
+            int8 ??= new Int8CacheLaunch<T>(backend);
+            int8.Quantize(Pointer(keys), keyStride, cache.DeviceKeys, at);
+            int8.Quantize(Pointer(values), valueStride, cache.DeviceValues, at);
+        }
+    }
+
+    private void DequantizeInt8(Int8CacheRows cache, Int8CachePositions at, LayerOperand<T> keys, LayerOperand<T> values)
+    {
+        lock (backend.LaunchGate)
+        {
+            backend.EnterContext();
+            int8 ??= new Int8CacheLaunch<T>(backend);
+            int8.Dequantize(cache.DeviceKeys, at, Pointer(keys), cache.KeyRow);
+            int8.Dequantize(cache.DeviceValues, at, Pointer(values), cache.ValueRow);
         }
     }
 

@@ -3,13 +3,16 @@ namespace Attention.Native.Layers;
 /// <summary>
 /// What a <see cref="KeyValueCacheStorage.Int8"/> cache, contiguous or paged, needs from a backend's layer engine
 /// besides the usual operations: quantising new positions into it, attention that reads it as it is, and its
-/// dequantised copy for the steps that attention does not take. The CPU engine implements it; on other backends the
-/// storage is rejected when the cache is created.
+/// dequantised copy for the steps that attention does not take. Both engines implement it (the CPU one's attention
+/// reads int8 rows; the CUDA one's does not take any call, so its steps dequantise).
 /// </summary>
 /// <typeparam name="T">The layer's element type.</typeparam>
 internal interface IInt8CacheEngine<T>
     where T : unmanaged
 {
+    /// <summary>An empty (zero-filled) int8 cache in this backend's memory.</summary>
+    Int8CacheRows CreateInt8Rows(int batch, int capacity, int heads, int keyDim, int valueDim);
+
     /// <summary>
     /// Quantises <paramref name="tokens"/> new positions per sequence into <paramref name="cache"/> from position
     /// <paramref name="start"/>: keys from <paramref name="keys"/> (<c>[B, tokens, Hkv·D]</c>, rows contiguous), values

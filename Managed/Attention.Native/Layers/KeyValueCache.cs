@@ -33,7 +33,7 @@ public sealed class KeyValueCache<T> : IDisposable
         Storage = storage;
         if (storage == KeyValueCacheStorage.Int8)
         {
-            Int8 = new Int8CacheRows(batch, capacity, heads, keyWidth / heads, valueWidth / heads);
+            Int8 = ((IInt8CacheEngine<T>)engine).CreateInt8Rows(batch, capacity, heads, keyWidth / heads, valueWidth / heads);
         }
         else
         {
@@ -131,8 +131,9 @@ public sealed class KeyValueCache<T> : IDisposable
 
         if (Int8 is { } int8)
         {
-            var grown = new Int8CacheRows(Batch, capacity, heads, int8.KeyDim, int8.ValueDim);
+            var grown = ((IInt8CacheEngine<T>)engine).CreateInt8Rows(Batch, capacity, heads, int8.KeyDim, int8.ValueDim);
             int8.CopyTo(grown, Length);
+            engine.Synchronize();
             int8.Dispose();
             (Int8, Capacity) = (grown, capacity);
             return;

@@ -12,8 +12,9 @@ public enum KeyValueCacheStorage
     /// element is within <c>s/2</c> of its projection, and a position costs <c>Hkv·(D + Dv + 8)</c> bytes instead of
     /// <c>Hkv·(D + Dv)·sizeof(T)</c>. The CPU backend's decode kernel reads it, dequantising in registers; a step the
     /// decode kernel does not take (more than four new tokens, attention weights) dequantises the cache into the
-    /// layer's element type first. The CUDA backend does not support it (<see cref="NotSupportedException"/> from
-    /// <see cref="MultiHeadAttention{T}.CreateCache"/>). Accuracy: docs/layers.md.
+    /// layer's element type first. On the CUDA backend the cache lives in device memory and is quantised there, in
+    /// the same format bit for bit; each step dequantises the positions it reads on the GPU before attending.
+    /// Accuracy: docs/layers.md.
     /// </summary>
     Int8,
 }

@@ -8,14 +8,11 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="capacity">Positions per sequence it holds.</param>
     /// <param name="growable">Whether it grows when full (else a step that does not fit throws).</param>
     /// <param name="storage">How it stores keys and values: in <typeparamref name="T"/>, or as int8 with a scale per
-    /// (sequence, position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>: a quarter of float's bytes, CPU backend
-    /// only).</param>
+    /// (sequence, position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>: a quarter of float's bytes).</param>
     /// <returns>The cache, on this layer's backend; dispose it.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="capacity"/> is below 1,
     /// <paramref name="storage"/> is not a defined <see cref="KeyValueCacheStorage"/>, or the cache would pass a CPU
     /// buffer's limit of <see cref="int.MaxValue"/> elements.</exception>
-    /// <exception cref="NotSupportedException"><paramref name="storage"/> is <see cref="KeyValueCacheStorage.Int8"/> and
-    /// the layer's backend is not the CPU backend.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     public KeyValueCache<T> CreateCache(
         int batch, int capacity, bool growable = false, KeyValueCacheStorage storage = KeyValueCacheStorage.Element)
@@ -26,12 +23,6 @@ public sealed partial class MultiHeadAttention<T>
         if (!Enum.IsDefined(storage))
         {
             throw new ArgumentOutOfRangeException(nameof(storage), storage, "storage is not a defined KeyValueCacheStorage.");
-        }
-
-        if (storage == KeyValueCacheStorage.Int8 && engine is not IInt8CacheEngine<T>)
-        {
-            throw new NotSupportedException(
-                $"KeyValueCacheStorage.Int8 is not supported on the {Backend.Kind} backend (the CPU backend reads int8 caches); create the cache with KeyValueCacheStorage.Element.");
         }
 
         return new KeyValueCache<T>(

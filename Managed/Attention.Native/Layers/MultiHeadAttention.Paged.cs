@@ -7,14 +7,11 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="pageSize">Positions per page (16 to 256 are usual).</param>
     /// <param name="pageCount">Pages in the pool: all sequences together hold at most <c>pageSize·pageCount</c> positions.</param>
     /// <param name="storage">How it stores keys and values: in <typeparamref name="T"/>, or as int8 with a scale per
-    /// (position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>, CPU backend only: read by its decode kernel as it
-    /// is).</param>
+    /// (position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>).</param>
     /// <returns>The cache, on this layer's backend; dispose it.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pageSize"/> or <paramref name="pageCount"/> is below 1,
     /// <paramref name="storage"/> is not a defined <see cref="KeyValueCacheStorage"/>, or the pool would pass a buffer's
     /// limit.</exception>
-    /// <exception cref="NotSupportedException"><paramref name="storage"/> is <see cref="KeyValueCacheStorage.Int8"/> and
-    /// the layer's backend is not the CPU backend.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     public PagedKeyValueCache<T> CreatePagedCache(
         int pageSize, int pageCount, KeyValueCacheStorage storage = KeyValueCacheStorage.Element)
@@ -27,13 +24,7 @@ public sealed partial class MultiHeadAttention<T>
             throw new ArgumentOutOfRangeException(nameof(storage), storage, "storage is not a defined KeyValueCacheStorage.");
         }
 
-        if (storage == KeyValueCacheStorage.Int8 && engine is not IInt8CacheEngine<T>)
-        {
-            throw new NotSupportedException(
-                $"KeyValueCacheStorage.Int8 is not supported on the {Backend.Kind} backend (the CPU backend reads int8 pages); create the PagedKeyValueCache with KeyValueCacheStorage.Element.");
-        }
-
-        return new PagedKeyValueCache<T>(this, pageSize, pageCount, storage, dims.KeyValueHeads, dims.KeyRows, dims.ValueRows);
+        return new PagedKeyValueCache<T>(this, engine, pageSize, pageCount, storage, dims.KeyValueHeads, dims.KeyRows, dims.ValueRows);
     }
 
     /// <summary>

@@ -24,7 +24,8 @@ public sealed class PagedKeyValueCache<T> : IDisposable
     private readonly Stack<int> freeIds = new();
 
     internal PagedKeyValueCache(
-        MultiHeadAttention<T> owner, int pageSize, int pageCount, KeyValueCacheStorage storage, int heads, int keyRow, int valueRow)
+        MultiHeadAttention<T> owner, LayerEngine<T> engine, int pageSize, int pageCount, KeyValueCacheStorage storage, int heads,
+        int keyRow, int valueRow)
     {
         Owner = owner;
         PageSize = pageSize;
@@ -35,7 +36,7 @@ public sealed class PagedKeyValueCache<T> : IDisposable
         if (storage == KeyValueCacheStorage.Int8)
         {
             // An int8 pool is laid out as an int8 contiguous cache of PageCount sequences of PageSize positions.
-            Int8 = new Int8CacheRows(pageCount, pageSize, heads, keyRow / heads, valueRow / heads);
+            Int8 = ((IInt8CacheEngine<T>)engine).CreateInt8Rows(pageCount, pageSize, heads, keyRow / heads, valueRow / heads);
         }
         else
         {

@@ -5,15 +5,18 @@ using Attention.Native.Layers;
 namespace Attention.Native.Tests.Layers;
 
 /// <summary>
-/// <see cref="KeyValueCacheStorage.Int8"/> caches on the CPU backend: decoding steps (through the decode kernel's int8
-/// rows, and through the dequantised cache for steps of more than four tokens or with attention weights) within the
-/// quantisation's error of the full causal float64 recomputation, rows stored as the element cache's projections
-/// quantised, growing, and the options' checks.
+/// <see cref="KeyValueCacheStorage.Int8"/> caches: decoding steps (on the CPU through the decode kernel's int8 rows, and
+/// through the dequantised cache for steps of more than four tokens or with attention weights; on CUDA through the
+/// cache dequantised on the GPU) within the quantisation's error of the full causal float64 recomputation, rows stored
+/// as the element cache's projections quantised by <see cref="Int8Quantizer"/> bit for bit (on either backend), growing,
+/// and the options' checks. Run on each backend by the classes below.
 /// </summary>
-public sealed class Int8KeyValueCacheTests
+public abstract class Int8KeyValueCacheTests
 {
     /// <summary>Relative error against the unquantised float64 result that the tests allow (docs/layers.md).</summary>
     private const double Int8Tolerance = 1e-2;
+
+    protected abstract AttentionBackend CreateBackend();
 
     [Theory]
     [InlineData(4, 4, false, new[] { 3, 1, 1, 2, 1 })]   // a prompt, then tokens
@@ -24,7 +27,7 @@ public sealed class Int8KeyValueCacheTests
         const int batch = 2, e = 32;
         int total = steps.Sum();
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, heads) { NumKeyValueHeads = kvHeads, KeyDim = 8 }, seed: 40 + total);
-        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
         var x = fixture.Input(batch, total, e);
         var expected = fixture.Reference(batch, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
@@ -52,7 +55,7 @@ public sealed class Int8KeyValueCacheTests
     {
         const int batch = 2, e = 32, total = 6;
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, 4) { NumKeyValueHeads = 2 }, seed: 8);
-        using var backend = new CpuBackend();
+        using var backend = CreateBackend();
         using var layer = fixture.Create<Half>(backend);
         var x = LayerFixture.Rounded<Half>(fixture.Input(batch, total, e));
         var expected = fixture.RoundedTo<Half>().Reference(batch, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
@@ -78,7 +81,7 @@ public sealed class Int8KeyValueCacheTests
         const int batch = 2, e = 24, total = 7, kvHeads = 3;
         var options = new MultiHeadAttentionOptions(e, 6) { NumKeyValueHeads = kvHeads };
         var fixture = new LayerFixture(options, seed: 9);
-        using var backend = new CpuBackend();
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
         using var element = layer.CreateCache(batch, capacity: total);
         using var int8 = layer.CreateCache(batch, capacity: 1, growable: true, storage: KeyValueCacheStorage.Int8);
@@ -92,6 +95,7 @@ public sealed class Int8KeyValueCacheTests
         }
 
         var rows = int8.Int8!;
+        var stored = Int8CacheContents.Read(rows);
         int dim = layer.KeyDim;
         var keys = element.Keys!.ToArray();
         var values = element.Values!.ToArray();
@@ -109,10 +113,10 @@ public sealed class Int8KeyValueCacheTests
                         long source = ((((long)b * element.Capacity) + t) * kvHeads * dim) + (h * dim);
                         long target = ((((long)b * rows.Capacity) + t) * kvHeads * dim) + (h * dim);
                         long scale = (((long)b * rows.Capacity) + t) * kvHeads + h;
-                        Assert.Equal(Int8Quantizer.QuantizeRow(k + source, q, dim), rows.KeyScales[scale]);
-                        Assert.Equal(quantized, new ReadOnlySpan<sbyte>(rows.Keys + target, dim).ToArray());
-                        Assert.Equal(Int8Quantizer.QuantizeRow(v + source, q, dim), rows.ValueScales[scale]);
-                        Assert.Equal(quantized, new ReadOnlySpan<sbyte>(rows.Values + target, dim).ToArray());
+                        Assert.Equal(Int8Quantizer.QuantizeRow(k + source, q, dim), stored.KeyScales[scale]);
+                        Assert.Equal(quantized, stored.Keys.AsSpan((int)target, dim).ToArray());
+                        Assert.Equal(Int8Quantizer.QuantizeRow(v + source, q, dim), stored.ValueScales[scale]);
+                        Assert.Equal(quantized, stored.Values.AsSpan((int)target, dim).ToArray());
                     }
                 }
             }
@@ -125,7 +129,7 @@ public sealed class Int8KeyValueCacheTests
     {
         const int batch = 1, e = 16, total = 4;
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, 2), seed: 12);
-        using var backend = new CpuBackend();
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
         var x = fixture.Input(batch, total, e);
         var reference = fixture.Reference(batch, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft });
@@ -147,26 +151,50 @@ public sealed class Int8KeyValueCacheTests
     public void Undefined_storage_is_rejected()
     {
         var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 1);
-        using var backend = new CpuBackend();
+        using var backend = CreateBackend();
         using var layer = fixture.Create(backend);
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => layer.CreateCache(1, 4, storage: (KeyValueCacheStorage)7));
         Assert.Equal("storage", error.ParamName);
     }
 }
 
-/// <summary>The CUDA backend rejects <see cref="KeyValueCacheStorage.Int8"/>, naming the option, and keeps element caches.</summary>
-[Trait("Device", "Cuda")]
-public sealed class CudaInt8KeyValueCacheTests
+/// <summary>The int8 cache tests on the CPU backend (two threads).</summary>
+public sealed class CpuInt8KeyValueCacheTests : Int8KeyValueCacheTests
 {
-    [Fact]
-    public void Int8_cache_is_not_supported()
+    protected override AttentionBackend CreateBackend() => new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+}
+
+/// <summary>The int8 cache tests on the CUDA backend: the cache in device memory, quantised and dequantised on the GPU.</summary>
+[Trait("Device", "Cuda")]
+public sealed class CudaInt8KeyValueCacheTests : Int8KeyValueCacheTests
+{
+    protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
+}
+
+/// <summary>An int8 cache's bytes and scales copied to the host, from host or device memory.</summary>
+internal sealed record Int8CacheContents(sbyte[] Keys, sbyte[] Values, float[] KeyScales, float[] ValueScales)
+{
+    public static unsafe Int8CacheContents Read(Int8CacheRows rows)
     {
-        var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 1);
-        using var backend = LayerTestBackends.Cuda();
-        using var layer = fixture.Create(backend);
-        var error = Assert.Throws<NotSupportedException>(() => layer.CreateCache(1, 4, storage: KeyValueCacheStorage.Int8));
-        Assert.Contains("KeyValueCacheStorage.Int8", error.Message, StringComparison.Ordinal);
-        using var cache = layer.CreateCache(1, 4, storage: KeyValueCacheStorage.Element);
-        Assert.Equal(KeyValueCacheStorage.Element, cache.Storage);
+        long positions = (long)rows.Batch * rows.Capacity;
+        var contents = new Int8CacheContents(
+            new sbyte[positions * rows.KeyRow], new sbyte[positions * rows.ValueRow], new float[positions * rows.Heads],
+            new float[positions * rows.Heads]);
+        if (rows.Device is { } device)
+        {
+            device.Synchronize();
+            device.Stream.CopyToHost<sbyte>(contents.Keys, rows.DeviceKeys.Bytes.Address);
+            device.Stream.CopyToHost<sbyte>(contents.Values, rows.DeviceValues.Bytes.Address);
+            device.Stream.CopyToHost<float>(contents.KeyScales, rows.DeviceKeys.Scales.Address);
+            device.Stream.CopyToHost<float>(contents.ValueScales, rows.DeviceValues.Scales.Address);
+            device.Synchronize();
+            return contents;
+        }
+
+        new ReadOnlySpan<sbyte>(rows.Keys, contents.Keys.Length).CopyTo(contents.Keys);
+        new ReadOnlySpan<sbyte>(rows.Values, contents.Values.Length).CopyTo(contents.Values);
+        new ReadOnlySpan<float>(rows.KeyScales, contents.KeyScales.Length).CopyTo(contents.KeyScales);
+        new ReadOnlySpan<float>(rows.ValueScales, contents.ValueScales.Length).CopyTo(contents.ValueScales);
+        return contents;
     }
 }

@@ -9,7 +9,7 @@ namespace Attention.Native.Tests.Layers;
 /// reference of one causal forward over the sequence's whole history, with element pages; with int8 pages, within the
 /// quantisation's error of that reference and within float error of the reference on the dequantised rows the pool
 /// holds. Groups of equal counts that are not consecutive in the call, the decode kernel's and the tiled kernel's
-/// counts, and the layer's sinks are all covered. Run on each backend by the classes below; int8 pages on the CPU only.
+/// counts, and the layer's sinks are all covered. Run on each backend by the classes below.
 /// </summary>
 public abstract class PagedPrefillTests
 {
@@ -27,14 +27,18 @@ public abstract class PagedPrefillTests
     ];
 
     [Theory]
-    [InlineData(4, 2, 4, false)]  // GQA, pages of 4
-    [InlineData(4, 1, 16, false)] // MQA, pages of 16
-    [InlineData(2, 2, 3, true)]   // MHA, pages of 3, sinks
-    public void Mixed_prefill_and_decode_steps_equal_one_causal_forward(int heads, int kvHeads, int pageSize, bool withSinks) =>
-        RunSchedule(heads, kvHeads, pageSize, withSinks, int8: false);
+    [InlineData(4, 2, 4, false, false)]  // GQA, pages of 4
+    [InlineData(4, 1, 16, false, true)]  // MQA, pages of 16, int8
+    [InlineData(2, 2, 3, true, false)]   // MHA, pages of 3, sinks
+    [InlineData(4, 2, 5, true, true)]    // GQA, pages of 5, sinks, int8
+    public void Mixed_prefill_and_decode_steps_equal_one_causal_forward(int heads, int kvHeads, int pageSize, bool withSinks, bool int8) =>
+        RunSchedule(heads, kvHeads, pageSize, withSinks, int8);
 
-    [Fact]
-    public void Half_layer_prefill_and_decode_equal_one_causal_forward() => RunHalf(KeyValueCacheStorage.Element, 3e-3);
+    [Theory]
+    [InlineData(KeyValueCacheStorage.Element, 3e-3)]
+    [InlineData(KeyValueCacheStorage.Int8, 1e-2)]
+    public void Half_layer_prefill_and_decode_equal_one_causal_forward(KeyValueCacheStorage storage, double tolerance) =>
+        RunHalf(storage, tolerance);
 
     protected abstract AttentionBackend CreateBackend();
 
@@ -167,9 +171,10 @@ public abstract class PagedPrefillTests
     }
 
     /// <summary>A sequence's keys and values as the int8 pool holds them, dequantised: <c>[L, Hkv·D]</c> each.</summary>
-    private static unsafe (double[] Keys, double[] Values) Dequantized(PagedKeyValueCache<float> cache, int sequence)
+    private static (double[] Keys, double[] Values) Dequantized(PagedKeyValueCache<float> cache, int sequence)
     {
         var pool = cache.Int8!;
+        var stored = Int8CacheContents.Read(pool);
         var pages = cache.PagesOf(sequence, "sequence");
         int length = cache.LengthOf(sequence);
         var keys = new double[length * pool.KeyRow];
@@ -179,15 +184,15 @@ public abstract class PagedPrefillTests
             long position = ((long)pages[j / cache.PageSize] * cache.PageSize) + (j % cache.PageSize);
             for (int h = 0; h < pool.Heads; h++)
             {
-                float keyScale = pool.KeyScales[(position * pool.Heads) + h], valueScale = pool.ValueScales[(position * pool.Heads) + h];
+                float keyScale = stored.KeyScales[(position * pool.Heads) + h], valueScale = stored.ValueScales[(position * pool.Heads) + h];
                 for (int x = 0; x < pool.KeyDim; x++)
                 {
-                    keys[(j * pool.KeyRow) + (h * pool.KeyDim) + x] = pool.Keys[(position * pool.KeyRow) + (h * pool.KeyDim) + x] * (double)keyScale;
+                    keys[(j * pool.KeyRow) + (h * pool.KeyDim) + x] = stored.Keys[(position * pool.KeyRow) + (h * pool.KeyDim) + x] * (double)keyScale;
                 }
 
                 for (int x = 0; x < pool.ValueDim; x++)
                 {
-                    values[(j * pool.ValueRow) + (h * pool.ValueDim) + x] = pool.Values[(position * pool.ValueRow) + (h * pool.ValueDim) + x] * (double)valueScale;
+                    values[(j * pool.ValueRow) + (h * pool.ValueDim) + x] = stored.Values[(position * pool.ValueRow) + (h * pool.ValueDim) + x] * (double)valueScale;
                 }
             }
         }
@@ -196,41 +201,19 @@ public abstract class PagedPrefillTests
     }
 }
 
-/// <summary>The paged prefill tests on the CPU backend, with int8 pages.</summary>
+/// <summary>The paged prefill tests on the CPU backend (two threads).</summary>
 [Trait("Isa", "Rerun")]
 public sealed class CpuPagedPrefillTests : PagedPrefillTests
 {
-    [Theory]
-    [InlineData(4, 1, 16, false)] // MQA, pages of 16
-    [InlineData(4, 2, 5, true)]   // GQA, pages of 5, sinks
-    public void Int8_pages_stay_within_the_quantisation_bound(int heads, int kvHeads, int pageSize, bool withSinks) =>
-        RunSchedule(heads, kvHeads, pageSize, withSinks, int8: true);
-
-    [Fact]
-    public void Half_layer_with_int8_pages_stays_within_the_quantisation_bound() => RunHalf(KeyValueCacheStorage.Int8, 1e-2);
-
     protected override AttentionBackend CreateBackend() => new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
 }
 
 /// <summary>
-/// The paged prefill tests on the CUDA backend (element pages in device memory); int8 pages are refused when the cache
-/// is created, naming the storage.
+/// The paged prefill tests on the CUDA backend: pools in device memory, int8 pages quantised and dequantised on the GPU.
 /// </summary>
 [Trait("Device", "Cuda")]
 public sealed class CudaPagedPrefillTests : PagedPrefillTests
 {
-    [Fact]
-    public void Int8_pages_are_not_supported()
-    {
-        var fixture = new LayerFixture(new MultiHeadAttentionOptions(8, 2), seed: 98);
-        using var backend = CreateBackend();
-        using var layer = fixture.Create(backend);
-        var error = Assert.Throws<NotSupportedException>(() => layer.CreatePagedCache(4, 4, KeyValueCacheStorage.Int8));
-        Assert.Contains("KeyValueCacheStorage.Int8", error.Message, StringComparison.Ordinal);
-        using var cache = layer.CreatePagedCache(4, 4);
-        Assert.Equal(KeyValueCacheStorage.Element, cache.Storage);
-    }
-
     [Fact]
     public void BFloat16_layer_prefill_and_decode_equal_one_causal_forward()
     {

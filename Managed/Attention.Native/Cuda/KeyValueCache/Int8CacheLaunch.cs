@@ -1,0 +1,103 @@
+using Attention.Native.Cuda.Interop;
+
+namespace Attention.Native.Cuda.KeyValueCache;
+
+/// <summary>
+/// The <c>kv_cache_quantize_int8_*</c> and <c>kv_cache_dequantize_int8_*</c> kernels (Native/kv_cache_int8.cu): rows of
+/// projected keys or values quantised into an int8 cache in device memory, and cache positions read back into rows of
+/// <typeparamref name="T"/>, in the CPU's number format (<see cref="Cpu.Decode.Int8Quantizer"/>). The module loads on
+/// first use; a listed position array rides in a grow-only device buffer, queued on the stream like the copies.
+/// </summary>
+/// <typeparam name="T">The rows' element type.</typeparam>
+internal sealed class Int8CacheLaunch<T>(CudaBackend backend) : IDisposable
+    where T : unmanaged
+{
+    public const string ResourceName = "ptx/kv_cache_int8.ptx";
+    private const int Threads = 32;
+
+    private readonly DeviceScratch positionScratch = new(backend, 4096);
+    private CudaModuleHandle? module;
+    private (CudaKernel Quantize, CudaKernel Dequantize)? kernels;
+
+    /// <summary>Quantises <paramref name="rows"/> (heads side by side) into the cache positions <paramref name="at"/> names.</summary>
+    public void Quantize(DevicePointer<T> rows, long rowStride, Int8CacheAddress cache, Int8CachePositions at) =>
+        Launch(Kernels().Quantize, rows, rowStride, cache, at);
+
+    /// <summary>Reads the cache positions <paramref name="at"/> names, dequantised and rounded to <typeparamref name="T"/>, into <paramref name="rows"/>.</summary>
+    public void Dequantize(Int8CacheAddress cache, Int8CachePositions at, DevicePointer<T> rows, long rowStride) =>
+        Launch(Kernels().Dequantize, rows, rowStride, cache, at);
+
+    public void Dispose()
+    {
+        positionScratch.Dispose();
+        module?.Dispose();
+    }
+
+    private void Launch(CudaKernel function, DevicePointer<T> rows, long rowStride, Int8CacheAddress cache, Int8CachePositions at)
+    {
+        if (at.RowCount == 0)
+        {
+            return;
+        }
+
+        if (cache.Heads > function.Limits.MaxGridY)
+        {
+            throw new NotSupportedException($"An int8 key/value cache on the GPU takes at most {function.Limits.MaxGridY} KV heads.");
+        }
+
+        var positions = DevicePointer<long>.Null;
+        if (!at.Listed.IsEmpty)
+        {
+            ulong address = positionScratch.Reserve((long)at.Listed.Length * sizeof(long));
+            backend.Stream.CopyToDevice(address, at.Listed);
+            positions = new DevicePointer<long>(address);
+        }
+
+        var parameters = new KvCacheInt8Params<T>
+        {
+            Rows = rows,
+            Cache = cache.Bytes,
+            Scales = cache.Scales,
+            Positions = positions,
+            RowStride = rowStride,
+            RunStride = at.RunStride,
+            Offset = at.Offset,
+            Run = Math.Max(at.Run, 1),
+            RowCount = at.RowCount,
+            Heads = cache.Heads,
+            Dim = cache.Dim,
+        };
+        var launch = new LaunchConfiguration((uint)at.RowCount, (uint)cache.Heads, 1, Threads, 1, 1, 0, backend.Stream.Handle);
+        NativeKernels.Launch(function, in launch, in parameters);
+    }
+
+    private (CudaKernel Quantize, CudaKernel Dequantize) Kernels()
+    {
+        if (kernels is null)
+        {
+            module = CudaModuleHandle.Load(backend.Context, PtxResource.Read(ResourceName), ResourceName);
+            kernels = (
+                CudaKernel.Get(module, KernelNames.KvCacheQuantizeInt8Name<T>(), backend.Device),
+                CudaKernel.Get(module, KernelNames.KvCacheDequantizeInt8Name<T>(), backend.Device));
+        }
+
+        return kernels.Value;
+    }
+}
+
+/// <summary>One half (keys or values) of an int8 cache in device memory: bytes <c>[positions, Heads, Dim]</c>, scales <c>[positions, Heads]</c>.</summary>
+internal readonly record struct Int8CacheAddress(DevicePointer<sbyte> Bytes, DevicePointer<float> Scales, int Heads, int Dim);
+
+/// <summary>
+/// The cache position of each of <see cref="RowCount"/> rows: listed (<see cref="Listed"/>, a paged pool's slots), or by
+/// the contiguous cache's rule, row r at <c>(r / Run)·RunStride + Offset + r % Run</c>.
+/// </summary>
+internal readonly record struct Int8CachePositions(int RowCount, int Run, long RunStride, long Offset, ReadOnlyMemory<long> Listed)
+{
+    /// <summary>Positions listed one per row.</summary>
+    public static Int8CachePositions List(ReadOnlyMemory<long> positions) => new(positions.Length, 1, 0, 0, positions);
+
+    /// <summary>Runs of <paramref name="run"/> rows, sequence s's at positions <c>s·runStride + offset</c> on.</summary>
+    public static Int8CachePositions Runs(int sequences, int run, long runStride, long offset) =>
+        new(checked(sequences * run), run, runStride, offset, default);
+}
