@@ -7,7 +7,8 @@ namespace Attention.Native.Tests;
 /// <summary>
 /// The CPU decode kernel over an int8 cache in pages (<see cref="Int8CacheAttention.RunPaged{T}"/>): K and V pages
 /// quantised row by row with their scales in pages <c>[numPages, PageSize, Hkv]</c> (or head-major), against the
-/// float64 reference of the dequantised rows laid out contiguously; pages of 16 and 64, shuffled and shared.
+/// float64 reference of the dequantised rows laid out contiguously; pages of 1, 7, 16 and 64 (the kernel's blocks
+/// span pages, and its scales are read a page run at a time), shuffled and shared.
 /// </summary>
 [Trait("Isa", "Rerun")]
 public sealed class CpuPagedInt8CacheTests
@@ -16,6 +17,8 @@ public sealed class CpuPagedInt8CacheTests
     [InlineData(16, false, 1)]
     [InlineData(64, true, 2)]
     [InlineData(16, true, 2)]
+    [InlineData(7, false, 2)]
+    [InlineData(1, true, 1)]
     public unsafe void Paged_int8_cache_matches_reference(int pageSize, bool headMajor, int threads)
     {
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = threads });

@@ -113,8 +113,27 @@ public sealed class PagedAttentionTests
     }
 
     /// <summary>
-    /// Keys split between two workers at a key inside a page, and windows that start inside one: a block cut at a
-    /// page's end is shorter than the next, whose scores the fused loop of the short block does not all reach.
+    /// The decode kernel's 256-key blocks across pages that do not divide them (1, 7, 100 positions): a block's rows
+    /// from many pages, a page split between two blocks, in both page layouts; lengths 1, 7, 65 and 1000.
+    /// </summary>
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(7, false)]
+    [InlineData(7, true)]
+    [InlineData(100, true)]
+    public void Blocks_spanning_pages_match_reference(int pageSize, bool headMajor)
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        var shape = new AttentionShape(4, 8, 2, 1, 1000, 64, 40);
+        Check<float>(backend, $"paged-span-p{pageSize}-{headMajor}", shape, pageSize, [1, 1000, 65, 7], sharedPages: 1,
+            _ => new(), headMajor);
+        Check<Half>(backend, $"paged-span-half-p{pageSize}-{headMajor}", shape, pageSize, [1000, 7, 1, 65], sharedPages: 0,
+            _ => new() { Window = new(300, 0), Causal = CausalMask.BottomRight }, headMajor);
+    }
+
+    /// <summary>
+    /// Keys split between two workers at a key inside a page, and windows that start inside one: blocks that start
+    /// and end inside pages.
     /// </summary>
     [Theory]
     [InlineData(16, 1300)]

@@ -28,7 +28,7 @@ internal sealed class CompareSettings : CommandSettings
     public string Dtypes { get; init; } = "float";
 
     [CommandOption("--paged <PAGE_SIZE>")]
-    [Description("Also time every CPU decode row (int8kv ones included: int8 pages with their scales in pages of their own) with K and V in a paged cache of this many positions per page (pages shuffled; PagedKeyValueLayout), interleaved with the contiguous call: a row per paged twin, with paged/contig its rate over the contiguous one and its paired-read fraction counting the block table too.")]
+    [Description("Also time every CPU decode row (int8kv ones included: int8 pages with their scales in pages of their own) with K and V in a paged cache of this many positions per page (pages shuffled; PagedKeyValueLayout), in both page layouts (kernel 'paged<N> nhd': a position's heads side by side, the default; 'paged<N> hnd': head-major), interleaved with the contiguous call: a row per paged twin, with paged/contig its rate over the contiguous one and its paired-read fraction counting the block table too.")]
     public int? Paged { get; init; }
 
     [CommandOption("--variants <LIST>")]

@@ -16,9 +16,9 @@ internal static class CaseRunner
     /// <param name="plan">The repetitions.</param>
     /// <param name="peers">Peers' forwards of the same case on the same (fp32) operands at <paramref name="setup"/>'s
     /// thread count; empty for none.</param>
-    /// <param name="paged">The case's K and V in pages, timed interleaved with the contiguous call on the CPU; null for
-    /// none.</param>
-    /// <returns>One row per layout, the paged twin's, then one per peer. Every layout's timed runs, the paged twin's and
+    /// <param name="paged">The case's K and V in pages (one twin per page layout), timed interleaved with the contiguous
+    /// call on the CPU; empty for none.</param>
+    /// <returns>One row per layout, the paged twins', then one per peer. Every layout's timed runs, the paged twins' and
     /// the peers' are interleaved, one of each per round, so the <c>bshd/bhsd</c>, <c>paged/contig</c> and
     /// <c>ours/peer</c> ratios see the same machine: timed one after the other, a BSHD twin's ratio moved 0.74–1.63×
     /// between runs on a shared VM.</returns>
@@ -29,11 +29,12 @@ internal static class CaseRunner
         BackendSetup setup,
         RepetitionPlan plan,
         IReadOnlyList<(IAttentionPeer Peer, IPeerForward Forward)> peers,
-        PagedOperands<T>? paged = null)
+        IReadOnlyList<PagedOperands<T>> paged)
         where T : unmanaged
     {
         using var backend = setup.Create();
         var calls = new List<LayoutCall<T>>();
+        var pagedCalls = new List<PagedCall<T>>();
         try
         {
             foreach (var (perfCase, operands) in layouts)
@@ -41,10 +42,15 @@ internal static class CaseRunner
                 calls.Add(new LayoutCall<T>(backend, perfCase, operands));
             }
 
-            using var pagedCall = paged is not null && setup.Kind == AttentionBackendKind.Cpu
-                ? new PagedCall<T>(backend, calls[0].Case, calls[0].Query, paged)
-                : null;
-            Action[] ours = [.. calls.Select(c => (Action)c.Forward), .. pagedCall is null ? [] : new Action[] { pagedCall.Run }];
+            if (setup.Kind == AttentionBackendKind.Cpu)
+            {
+                foreach (var pages in paged)
+                {
+                    pagedCalls.Add(new PagedCall<T>(backend, calls[0].Case, calls[0].Query, pages));
+                }
+            }
+
+            Action[] ours = [.. calls.Select(c => (Action)c.Forward), .. pagedCalls.Select(c => (Action)c.Run)];
             var medians = plan.Medians([.. ours, .. peers.Select(p => (Action)p.Forward.Run)]);
             double Paired(PerfCase perfCase, Action forward) => PairedFraction(perfCase, type, setup, plan, forward);
             var rows = new List<CompareRow>();
@@ -60,15 +66,16 @@ internal static class CaseRunner
             }
 
             var first = calls[0].Case;
-            if (pagedCall is not null)
+            for (int c = 0; c < pagedCalls.Count; c++)
             {
-                rows.Add(new CompareRow(first, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[calls.Count], check.RelativeError<T>(first.OutputAsBhsd(pagedCall.Output.ToArray())), check.Scope)
+                var (pagedCall, pages, median) = (pagedCalls[c], paged[c], medians[calls.Count + c]);
+                rows.Add(new CompareRow(first, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, median, check.RelativeError<T>(first.OutputAsBhsd(pagedCall.Output.ToArray())), check.Scope)
                 {
                     Dtype = type,
-                    Kernel = $"{setup.KernelOf(first)} paged{paged!.PageSize}",
-                    PageSize = paged.PageSize,
-                    PairedReadFraction = PairedFraction(first, type, setup, plan, pagedCall.Run, (double)paged.Layout.BlockTable.Length * sizeof(int)),
-                    PagedOverContiguous = medians[0] / medians[calls.Count],
+                    Kernel = $"{setup.KernelOf(first)} {pages.Label}",
+                    PageSize = pages.PageSize,
+                    PairedReadFraction = PairedFraction(first, type, setup, plan, pagedCall.Run, (double)pages.Layout.BlockTable.Length * sizeof(int)),
+                    PagedOverContiguous = medians[0] / median,
                 });
             }
 
@@ -91,13 +98,15 @@ internal static class CaseRunner
         finally
         {
             calls.ForEach(c => c.Dispose());
+            pagedCalls.ForEach(c => c.Dispose());
         }
     }
 
     /// <summary>
     /// Times a decode case on an int8 key/value cache on the CPU (<see cref="Int8CacheAttention"/>): fp32 Q and O,
     /// K and V quantised as the layers' <c>KeyValueCacheStorage.Int8</c> stores them; with <paramref name="paged"/>, the
-    /// same rows in pages too (<see cref="Int8CacheAttention.RunPaged{T}"/>), timed interleaved with the contiguous call.
+    /// same rows in pages too (<see cref="Int8CacheAttention.RunPaged{T}"/>, one twin per page layout), timed
+    /// interleaved with the contiguous call.
     /// </summary>
     /// <param name="perfCase">A decode case.</param>
     /// <param name="query">Q, fp32.</param>
@@ -105,21 +114,22 @@ internal static class CaseRunner
     /// <param name="check">The float64 reference on the dequantised K and V.</param>
     /// <param name="setup">A CPU setup.</param>
     /// <param name="plan">The repetitions.</param>
-    /// <param name="paged">The same int8 rows in pages; null for none.</param>
-    /// <returns>The contiguous row, then the paged twin's.</returns>
+    /// <param name="paged">The same int8 rows in pages, one per page layout; empty for none.</param>
+    /// <returns>The contiguous row, then the paged twins'.</returns>
     public static List<CompareRow> RunInt8Cache(
         PerfCase perfCase, float[] query, Int8CacheOperands cache, ReferenceCheck check, BackendSetup setup, RepetitionPlan plan,
-        PagedInt8CacheOperands? paged = null)
+        IReadOnlyList<PagedInt8CacheOperands> paged)
     {
         var shape = perfCase.Shape;
         var options = perfCase.Options;
         using var backend = (Cpu.CpuBackend)setup.Create();
         var output = new float[shape.OutputElementCount];
-        var pagedOutput = new float[shape.OutputElementCount];
+        var pagedOutputs = paged.Select(_ => new float[shape.OutputElementCount]).ToArray();
         void Forward() => Int8CacheAttention.Run<float>(backend, shape, query, cache.Spans, output, options);
-        void PagedForward() => Int8CacheAttention.RunPaged<float>(backend, shape, query, paged!.Spans, paged.Layout, pagedOutput, options);
+        Action PagedForward(int c) => () => Int8CacheAttention.RunPaged<float>(backend, shape, query, paged[c].Spans, paged[c].Layout, pagedOutputs[c], options);
+        var pagedForwards = Enumerable.Range(0, paged.Count).Select(PagedForward).ToArray();
 
-        var medians = plan.Medians(paged is null ? [Forward] : [Forward, PagedForward]);
+        var medians = plan.Medians([Forward, .. pagedForwards]);
         var rows = new List<CompareRow>
         {
             new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[0], check.RelativeError<float>(output), check.Scope)
@@ -129,15 +139,15 @@ internal static class CaseRunner
                 PairedReadFraction = PairedFraction(perfCase, OperandType.Int8Cache, setup, plan, Forward),
             },
         };
-        if (paged is not null)
+        for (int c = 0; c < paged.Count; c++)
         {
-            rows.Add(new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[1], check.RelativeError<float>(pagedOutput), check.Scope)
+            rows.Add(new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[1 + c], check.RelativeError<float>(pagedOutputs[c]), check.Scope)
             {
                 Dtype = OperandType.Int8Cache,
-                Kernel = $"{setup.KernelOf(perfCase)} paged{paged.Layout.PageSize}",
-                PageSize = paged.Layout.PageSize,
-                PairedReadFraction = PairedFraction(perfCase, OperandType.Int8Cache, setup, plan, PagedForward, paged.TableBytes),
-                PagedOverContiguous = medians[0] / medians[1],
+                Kernel = $"{setup.KernelOf(perfCase)} {PagedOperands<sbyte>.Describe(paged[c].Layout)}",
+                PageSize = paged[c].Layout.PageSize,
+                PairedReadFraction = PairedFraction(perfCase, OperandType.Int8Cache, setup, plan, pagedForwards[c], paged[c].TableBytes),
+                PagedOverContiguous = medians[0] / medians[1 + c],
             });
         }
 

@@ -101,6 +101,12 @@ internal static class CompareSession
         List<string> skipped,
         int pageSize)
     {
+        /// <summary>
+        /// The page layouts of every paged twin (<c>--paged</c>): a position's heads side by side (vLLM's, the
+        /// default) and head-major (FlashInfer's HND), each a row of its own.
+        /// </summary>
+        private static readonly bool[] PageLayouts = [false, true];
+
         private readonly PerfCase perfCase = layouts[0];
 
         public List<CompareRow> Run<T>(IReadOnlyList<BackendSetup> setups)
@@ -116,9 +122,9 @@ internal static class CompareSession
                 c.InLayout(operands.Item1, s.QueryHeads, s.QueryLength, s.HeadDim),
                 c.InLayout(operands.Item2, s.KeyValueHeads, s.KeyLength, s.HeadDim),
                 c.InLayout(operands.Item3, s.KeyValueHeads, s.KeyLength, s.ValueHeadDim)))).ToList();
-            var paged = pageSize > 0 && perfCase.IsDecode
-                ? PagedOperands<T>.Create(s, operands.Item2, operands.Item3, pageSize, PerfCatalog.IndexOf(perfCase))
-                : null;
+            PagedOperands<T>[] paged = pageSize > 0 && perfCase.IsDecode
+                ? [.. PageLayouts.Select(headMajor => PagedOperands<T>.Create(s, operands.Item2, operands.Item3, pageSize, PerfCatalog.IndexOf(perfCase), headMajor))]
+                : [];
             var caseRows = new List<CompareRow>();
             foreach (var setup in setups)
             {
@@ -162,7 +168,9 @@ internal static class CompareSession
             }
 
             var cache = Int8CacheOperands.Create(perfCase.Shape, random.Key, random.Value);
-            var paged = pageSize > 0 && perfCase.IsDecode ? cache.Paged(perfCase.Shape, pageSize, PerfCatalog.IndexOf(perfCase)) : null;
+            PagedInt8CacheOperands[] paged = pageSize > 0 && perfCase.IsDecode
+                ? [.. PageLayouts.Select(headMajor => cache.Paged(perfCase.Shape, pageSize, PerfCatalog.IndexOf(perfCase), headMajor))]
+                : [];
             var check = ReferenceCheck.Compute<float>(perfCase, (random.Query, cache.DequantizedKey, cache.DequantizedValue));
             foreach (var setup in setups)
             {

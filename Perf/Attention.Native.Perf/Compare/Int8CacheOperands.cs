@@ -38,11 +38,12 @@ internal sealed unsafe class Int8CacheOperands
 
     /// <summary>
     /// The same int8 rows in a paged cache: the pages and block table of <see cref="PagedOperands{T}"/> (shuffled with
-    /// <paramref name="seed"/>), the scales in pages of their own, <c>[numPages, PageSize, Hkv]</c>.
+    /// <paramref name="seed"/>, head-major where <paramref name="headMajor"/>), the scales in pages of their own,
+    /// <c>[numPages, PageSize, Hkv]</c> (head-major: <c>[numPages, Hkv, PageSize]</c>).
     /// </summary>
-    public PagedInt8CacheOperands Paged(AttentionShape shape, int pageSize, int seed)
+    public PagedInt8CacheOperands Paged(AttentionShape shape, int pageSize, int seed, bool headMajor)
     {
-        var values = PagedOperands<sbyte>.Create(shape, key, value, pageSize, seed);
+        var values = PagedOperands<sbyte>.Create(shape, key, value, pageSize, seed, headMajor);
         return new(
             values.KeyPages, values.ValuePages, PagedOperands<float>.Scatter(shape, keyScales, 1, values.Layout),
             PagedOperands<float>.Scatter(shape, valueScales, 1, values.Layout), values.Layout);

@@ -197,6 +197,44 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
             return;
         }
 
+        // Rows that follow one another in memory are two long sequential streams per operand, which the hardware
+        // prefetchers keep ahead of (software prefetch on top cost 5–15 %: GQA 32/8, Lk 4096, D 128, BHSD); so are a
+        // [B, L, H, D] cache's rows when all heads go together, and a page's rows of a head (paged, head-major: the
+        // prefetch cost 10–15 % there, pages of 16 and 64). Rows with gaps between them (padded strides, or part of
+        // the heads) break every stream at each row, and there the prefetch took GQA 32/8 from 24–26 % to 30–42 % of
+        // the read bandwidth.
+        bool fetch = p.Key.Sequence > (long)heads * dim || p.Value.Sequence > (long)heads * valueDim;
+        if (p.Paging is null)
+        {
+            Blocks<T, TKv, StridedRows, StridedRowLookup>(p, ops, kv, layout, state, steps, rowLo, rowHi, batch, firstHead,
+                heads, from, to, new StridedRowLookup(p, p.Key, batch), new StridedRowLookup(p, p.Value, batch), fetch);
+        }
+        else
+        {
+            long* tables = stackalloc long[2 * PagedRowLookup.TableSize];
+            Blocks<T, TKv, TableRows, PagedRowLookup>(p, ops, kv, layout, state, steps, rowLo, rowHi, batch, firstHead,
+                heads, from, to, new PagedRowLookup(p, p.Key, batch, to, tables),
+                new PagedRowLookup(p, p.Value, batch, to, tables + PagedRowLookup.TableSize), fetch);
+        }
+    }
+
+    /// <summary>
+    /// The block loop of <see cref="RunChunk"/> over keys [<paramref name="from"/>, <paramref name="to"/>), K and V rows
+    /// found through <paramref name="keyLookup"/> and <paramref name="valueLookup"/>; <paramref name="fetch"/>: whether
+    /// the rows are prefetched (<see cref="StreamAhead"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocks<T, TKv, TRows, TLookup>(
+        AttentionProblem p, in Operands<T> ops, in KeyValueRows<TKv> kv, in ScratchLayout layout, float* state,
+        DecodeBlockSteps<TOps, TVec>* steps, int* rowLo, int* rowHi, int batch, int firstHead, int heads, int from, int to,
+        TLookup keyLookup, TLookup valueLookup, bool fetch)
+        where T : unmanaged
+        where TKv : unmanaged
+        where TRows : struct, IBlockRows
+        where TLookup : struct, IBlockRowLookup<TRows>
+    {
+        int rows = p.QueryLength * p.GroupSize;
+
         // Software-pipelined over blocks: the scores of block b + 1 are computed key by key alongside the weighted
         // values of block b (DecodeBlockSteps), so K and V stream from memory together; with several heads, each step
         // goes through the heads in address order. Two score buffers per head: the probabilities of block b are read
@@ -205,57 +243,45 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         float** next = stackalloc float*[heads];
         TKv** values = stackalloc TKv*[heads];
         TKv** keys = stackalloc TKv*[heads];
-        long keyStride = p.Key.Sequence, valueStride = p.Value.Sequence;
-        int firstKeys = BlockKeys(p, from, to);
+        int firstKeys = BlockKeys(from, to);
+        TRows keyRows = keyLookup.Rows(from);
         for (int h = 0; h < heads; h++)
         {
             float* headState = state + ((long)h * layout.Floats);
             current[h] = headState + layout.Scores;
             next[h] = current[h] + (rows * KeyBlock);
-            steps[h].ScoreBlock(kv.Key + p.KeyOffset(batch, firstHead + h, from), keyStride, firstKeys, current[h]);
+            steps[h].ScoreRows(kv.Key + keyLookup.HeadOffset(firstHead + h, from), keyRows, firstKeys, current[h]);
             FinishScores(p, ops, kv, layout, headState, rowLo, rowHi, batch, firstHead + h, current[h], firstKeys, from);
         }
 
-        // Rows that follow one another in memory are two long sequential streams per operand, which the hardware
-        // prefetchers keep ahead of (software prefetch on top cost 5–15 %: GQA 32/8, Lk 4096, D 128, BHSD); so are a
-        // [B, L, H, D] cache's rows when all heads go together. Rows with gaps between them (padded strides, or part
-        // of the heads) break every stream at each row, and there the prefetch took GQA 32/8 from 24–26 % to
-        // 30–42 % of the read bandwidth.
-        bool fetch = keyStride > (long)heads * dim || valueStride > (long)heads * valueDim;
         // Stepping by the block's own key count: blockStart + KeyBlock would wrap past int.MaxValue in the last
         // block of a key range that ends near it.
         for (int blockStart = from, blockKeys; blockStart < to; blockStart += blockKeys)
         {
-            blockKeys = BlockKeys(p, blockStart, to);
+            blockKeys = BlockKeys(blockStart, to);
             int nextStart = blockStart + blockKeys;
-            int nextKeys = nextStart < to ? BlockKeys(p, nextStart, to) : 0;
+            int nextKeys = nextStart < to ? BlockKeys(nextStart, to) : 0;
+            TRows valueRows = valueLookup.Rows(blockStart);
+            keyRows = nextKeys == 0 ? default : keyLookup.Rows(nextStart);
             for (int h = 0; h < heads; h++)
             {
-                values[h] = kv.Value + p.ValueOffset(batch, firstHead + h, blockStart);
-                keys[h] = nextKeys == 0 ? null : kv.Key + p.KeyOffset(batch, firstHead + h, nextStart);
+                values[h] = kv.Value + valueLookup.HeadOffset(firstHead + h, blockStart);
+                keys[h] = nextKeys == 0 ? null : kv.Key + keyLookup.HeadOffset(firstHead + h, nextStart);
                 steps[h].Rescale(state + ((long)h * layout.Floats) + layout.Rescale);
             }
 
             if (fetch)
             {
-                Steps(steps, heads, current, next, values, valueStride, blockKeys, keys, keyStride, nextKeys,
-                    default(StreamAhead));
+                Steps(steps, heads, current, next, values, valueRows, blockKeys, keys, keyRows, nextKeys, default(StreamAhead));
             }
             else
             {
-                Steps(steps, heads, current, next, values, valueStride, blockKeys, keys, keyStride, nextKeys,
-                    default(NoStreamAhead));
+                Steps(steps, heads, current, next, values, valueRows, blockKeys, keys, keyRows, nextKeys, default(NoStreamAhead));
             }
 
-            // A block cut at a page's end can be shorter than the next one: the fused loop ran its steps only.
-            int fusedSteps = (blockKeys + 1) / 2;
+            // Every block but the chunk's last is full: the fused loop scored all of the next block's keys.
             for (int h = 0; h < heads; h++)
             {
-                if (nextKeys > 2 * fusedSteps)
-                {
-                    steps[h].ScoreSteps(keys[h], keyStride, nextKeys, fusedSteps, next[h]);
-                }
-
                 float* done = current[h];
                 current[h] = next[h];
                 next[h] = done;
@@ -298,27 +324,28 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     }
 
     /// <summary>
-    /// Keys of the block from <paramref name="start"/>: up to <see cref="KeyBlock"/>, within the chunk's end and, for
-    /// paged K/V, within the page (a block's rows are one stride apart).
+    /// Keys of the block from <paramref name="start"/>: up to <see cref="KeyBlock"/>, within the chunk's end (a paged
+    /// cache's blocks span pages: <see cref="PagedRowLookup"/>).
     /// </summary>
-    private static int BlockKeys(AttentionProblem p, int start, int end) => Math.Min(KeyBlock, p.RunEnd(start, end) - start);
+    private static int BlockKeys(int start, int end) => Math.Min(KeyBlock, end - start);
 
     /// <summary>
     /// A block's fused loop for every head of the item: step by step, each head's V rows of this block and K rows of
     /// the next (<see cref="DecodeBlockSteps{TOps, TVec}.Step"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Steps<TKv, TAhead>(
+    private static void Steps<TKv, TAhead, TRows>(
         DecodeBlockSteps<TOps, TVec>* steps, int heads, float** probabilities, float** nextScores, TKv** values,
-        long valueStride, int keys, TKv** nextKeyRows, long keyStride, int nextKeys, TAhead ahead)
+        TRows valueRows, int keys, TKv** nextKeyRows, TRows keyRows, int nextKeys, TAhead ahead)
         where TKv : unmanaged
         where TAhead : struct, IStreamAhead
+        where TRows : struct, IBlockRows
     {
         if (heads == 1)
         {
             // The loop inside the head's own struct keeps its fields in registers: the interleaving loop below, run
             // for one head, read GQA 32/8 (BHSD) about 7 points of the read bandwidth slower.
-            steps->Run(*probabilities, *nextScores, *values, valueStride, keys, *nextKeyRows, keyStride, nextKeys, ahead);
+            steps->Run(*probabilities, *nextScores, *values, valueRows, keys, *nextKeyRows, keyRows, nextKeys, ahead);
             return;
         }
 
@@ -328,8 +355,8 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         {
             for (int h = 0; h < heads; h++)
             {
-                steps[h].Step(i, probabilities[h], nextScores[h], values[h], valueStride, keys, half, nextKeyRows[h],
-                    keyStride, nextKeys, nextHalf, ahead);
+                steps[h].Step(i, probabilities[h], nextScores[h], values[h], valueRows, keys, half, nextKeyRows[h],
+                    keyRows, nextKeys, nextHalf, ahead);
             }
         }
     }
@@ -355,12 +382,16 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         float* valueScales = state + layout.ValueScales;
         if (kv.IsScaled)
         {
+            // A run of keys per page (one run where the scales are not paged).
             var strides = kv.ScaleStrides;
-            long first = p.RowOffset(strides, batch, kvHead, blockStart);
-            for (int j = 0; j < keys; j++)
+            for (int j = 0; j < keys;)
             {
-                keyScales[j] = kv.KeyScales[first + (j * strides.Sequence)];
-                valueScales[j] = kv.ValueScales[first + (j * strides.Sequence)];
+                int run = p.RunEnd(blockStart + j, blockStart + keys) - blockStart;
+                for (long at = p.RowOffset(strides, batch, kvHead, blockStart + j); j < run; j++, at += strides.Sequence)
+                {
+                    keyScales[j] = kv.KeyScales[at];
+                    valueScales[j] = kv.ValueScales[at];
+                }
             }
         }
 

@@ -49,35 +49,34 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScoreBlock<TKv>(TKv* key, long keyStride, int keys, float* scores)
-        where TKv : unmanaged => ScoreSteps(key, keyStride, keys, 0, scores);
+        where TKv : unmanaged => ScoreRows(key, new StridedRows(keyStride), keys, scores);
 
-    /// <summary>
-    /// Steps <paramref name="first"/> on of a block's scores: those the fused loop of a shorter block before it (a
-    /// block cut at a page's end) did not reach.
-    /// </summary>
+    /// <summary><see cref="ScoreBlock{TKv}(TKv*, long, int, float*)"/> with rows found through <paramref name="keyRows"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void ScoreSteps<TKv>(TKv* key, long keyStride, int keys, int first, float* scores)
+    public void ScoreRows<TKv, TRows>(TKv* key, TRows keyRows, int keys, float* scores)
         where TKv : unmanaged
+        where TRows : struct, IBlockRows
     {
         int half = (keys + 1) / 2;
-        for (int i = first; i < half; i++)
+        for (int i = 0; i < half; i++)
         {
-            ScoreStep(key, keyStride, keys, half, i, scores);
+            ScoreStep(key, keyRows, keys, half, i, scores);
         }
     }
 
     /// <summary>Step <paramref name="i"/> of a block's scores: keys i and i + half (or i alone).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ScoreStep<TKv>(TKv* key, long keyStride, int keys, int half, int i, float* scores)
+    private void ScoreStep<TKv, TRows>(TKv* key, TRows keyRows, int keys, int half, int i, float* scores)
         where TKv : unmanaged
+        where TRows : struct, IBlockRows
     {
         int tile = DecodeKeySteps<TOps, TVec>.Rows;
-        TKv* k0 = key + (i * keyStride);
+        TKv* k0 = key + keyRows.Offset(i);
         float* s = scores + i;
         int r = 0;
         if (i + half < keys)
         {
-            TKv* k1 = key + ((i + half) * keyStride);
+            TKv* k1 = key + keyRows.Offset(i + half);
             for (; r + tile <= rows; r += tile)
             {
                 DecodeKeySteps<TOps, TVec>.ScoreFourPair(
@@ -133,29 +132,37 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     /// operand's end is harmless).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FetchStep<TKv, TAhead>(TAhead ahead, TKv* block, long stride, int half, int step, int elements)
+    private static void FetchStep<TKv, TAhead, TRows>(TAhead ahead, TKv* block, TRows rows, int half, int step, int elements)
         where TKv : unmanaged
         where TAhead : struct, IStreamAhead
+        where TRows : struct, IBlockRows
     {
+        // Resolved per instantiation: a table's loads are not left behind in the loop that prefetches nothing.
+        if (typeof(TAhead) == typeof(NoStreamAhead))
+        {
+            return;
+        }
+
         int target = step + AheadSteps;
-        long low = target < half ? target : KeyBlock + target - half;
-        ahead.Fetch((byte*)(block + (low * stride)), elements * sizeof(TKv));
-        ahead.Fetch((byte*)(block + ((low + half) * stride)), elements * sizeof(TKv));
+        int low = target < half ? target : KeyBlock + target - half;
+        ahead.Fetch((byte*)(block + rows.Offset(low)), elements * sizeof(TKv));
+        ahead.Fetch((byte*)(block + rows.Offset(low + half)), elements * sizeof(TKv));
     }
 
     /// <summary>Every step of a block for this head alone (<see cref="Step"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Run<TKv, TAhead>(
-        float* probabilities, float* nextScores, TKv* value, long valueStride, int keys, TKv* key, long keyStride,
+    public void Run<TKv, TAhead, TRows>(
+        float* probabilities, float* nextScores, TKv* value, TRows valueRows, int keys, TKv* key, TRows keyRows,
         int nextKeys, TAhead ahead)
         where TKv : unmanaged
         where TAhead : struct, IStreamAhead
+        where TRows : struct, IBlockRows
     {
         int half = (keys + 1) / 2;
         int nextHalf = (nextKeys + 1) / 2;
         for (int i = 0; i < half; i++)
         {
-            Step(i, probabilities, nextScores, value, valueStride, keys, half, key, keyStride, nextKeys, nextHalf, ahead);
+            Step(i, probabilities, nextScores, value, valueRows, keys, half, key, keyRows, nextKeys, nextHalf, ahead);
         }
     }
 
@@ -170,20 +177,21 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     // Optimised on its own, not inlined: the heads loop that calls it cannot inline this and all it inlines (the
     // JIT's budget ran out and left the step kernels at tier 0, four times slower on a short run).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Step<TKv, TAhead>(
-        int i, float* probabilities, float* nextScores, TKv* value, long valueStride, int keys, int half, TKv* key,
-        long keyStride, int nextKeys, int nextHalf, TAhead ahead)
+    public void Step<TKv, TAhead, TRows>(
+        int i, float* probabilities, float* nextScores, TKv* value, TRows valueRows, int keys, int half, TKv* key,
+        TRows keyRows, int nextKeys, int nextHalf, TAhead ahead)
         where TKv : unmanaged
         where TAhead : struct, IStreamAhead
+        where TRows : struct, IBlockRows
     {
         int tile = DecodeKeySteps<TOps, TVec>.Rows;
-        TKv* v0 = value + (i * valueStride);
+        TKv* v0 = value + valueRows.Offset(i);
         float* p = probabilities + i;
-        FetchStep(ahead, value, valueStride, half, i, valueDim);
+        FetchStep(ahead, value, valueRows, half, i, valueDim);
         int r = 0;
         if (i + half < keys)
         {
-            TKv* v1 = value + ((i + half) * valueStride);
+            TKv* v1 = value + valueRows.Offset(i + half);
             for (; r + tile <= rows; r += tile)
             {
                 DecodeKeySteps<TOps, TVec>.AccumulateFourPair(
@@ -212,8 +220,8 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
 
         if (i < nextHalf)
         {
-            FetchStep(ahead, key, keyStride, nextHalf, i, dim);
-            ScoreStep(key, keyStride, nextKeys, nextHalf, i, nextScores);
+            FetchStep(ahead, key, keyRows, nextHalf, i, dim);
+            ScoreStep(key, keyRows, nextKeys, nextHalf, i, nextScores);
         }
     }
 }
