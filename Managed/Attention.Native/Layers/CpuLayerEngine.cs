@@ -166,6 +166,11 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         Dequantize(cache, firsts, length, keys, values);
     }
 
+    // A head's positions of a page are one contiguous run that the decode kernel streams as it does a BHSD cache:
+    // GQA 32/8 decode, Lk 4096, D 128, float, pages of 16, one Zen 3 thread: 0.75x the contiguous rate head-major,
+    // 0.58x with a position's heads side by side (compare --paged 16, both layouts).
+    public override bool HeadMajorPages => true;
+
     public override void PagedAttention(
         AttentionShape shape, AttentionOptions options, LayerOperand<T> query, AttentionTensor<T> keyPages,
         AttentionTensor<T> valuePages, PagedKeyValueLayout pages, LayerOperand<T> output) =>

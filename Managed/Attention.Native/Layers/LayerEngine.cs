@@ -65,6 +65,12 @@ internal abstract class LayerEngine<T> : IDisposable
         LayerOperand<T> output, LayerOperand<float>? probabilities);
 
     /// <summary>
+    /// Whether a <see cref="PagedKeyValueCache{T}"/> of <typeparamref name="T"/> pages on this backend keeps each page
+    /// head-major (<see cref="PagedKeyValueLayout.HeadMajor"/>): the layout its paged kernels read fastest.
+    /// </summary>
+    public virtual bool HeadMajorPages => false;
+
+    /// <summary>
     /// Attention whose K and V are read from <paramref name="keyPages"/> and <paramref name="valuePages"/> through
     /// <paramref name="pages"/> (a <see cref="PagedKeyValueCache{T}"/>'s pool of <typeparamref name="T"/> pages).
     /// </summary>

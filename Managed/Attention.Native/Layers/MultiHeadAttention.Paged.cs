@@ -166,9 +166,8 @@ public sealed partial class MultiHeadAttention<T>
         {
             for (int r = 0; r < total; r++)
             {
-                long row = positions[r];
-                engine.Copy(keys.At((long)r * d.PackedRows), new(cache.KeyPages!, row * d.KeyRows), d.KeyRows);
-                engine.Copy(values.At((long)r * d.PackedRows), new(cache.ValuePages!, row * d.ValueRows), d.ValueRows);
+                AppendRow(cache, keys.At((long)r * d.PackedRows), cache.KeyPages!, positions[r], d.KeyDim);
+                AppendRow(cache, values.At((long)r * d.PackedRows), cache.ValuePages!, positions[r], d.ValueDim);
             }
         }
 
@@ -191,6 +190,26 @@ public sealed partial class MultiHeadAttention<T>
         }
 
         ProjectContext(context, total, output);
+    }
+
+    /// <summary>
+    /// One position's projected row (<c>Hkv·dim</c> elements, heads side by side) into pool position
+    /// <paramref name="position"/> (page·PageSize + slot): one copy, or one per head into a head-major page.
+    /// </summary>
+    private void AppendRow(PagedKeyValueCache<T> cache, LayerOperand<T> row, AttentionTensor<T> pool, long position, int dim)
+    {
+        int heads = dims.KeyValueHeads;
+        if (!cache.HeadMajor)
+        {
+            engine.Copy(row, new(pool, position * heads * dim), (long)heads * dim);
+            return;
+        }
+
+        long page = position / cache.PageSize, slot = position % cache.PageSize;
+        for (int h = 0; h < heads; h++)
+        {
+            engine.Copy(row.At((long)h * dim), new(pool, ((((page * heads) + h) * cache.PageSize) + slot) * dim), dim);
+        }
     }
 
     /// <summary>
@@ -220,7 +239,7 @@ public sealed partial class MultiHeadAttention<T>
             lengths[m] = cache.Length(s);
         }
 
-        var pages = new PagedKeyValueLayout(cache.PageSize, pagesPerSequence, table, lengths);
+        var pages = new PagedKeyValueLayout(cache.PageSize, pagesPerSequence, table, lengths) { HeadMajor = cache.HeadMajor };
         var shape = new AttentionShape(count, d.Heads, d.KeyValueHeads, size, longest, d.KeyDim, d.ValueDim);
         var options = new AttentionOptions
         {
@@ -300,6 +319,6 @@ public sealed partial class MultiHeadAttention<T>
         var keys = scratch.Get<T>(LayerScratch.DequantizedKeys, pageRows * cache.KeyRow);
         var values = scratch.Get<T>(LayerScratch.DequantizedValues, pageRows * cache.ValueRow);
         int8Engine.DequantizeInt8Pages(pool, read.ToArray(), keys, values);
-        engine.PagedAttention(shape, options, query, keys, values, pages with { BlockTable = table }, output);
+        engine.PagedAttention(shape, options, query, keys, values, pages with { BlockTable = table, HeadMajor = false }, output);
     }
 }

@@ -9,7 +9,8 @@ namespace Attention.Native.Layers;
 /// attends over each one's own positions, all in one call.
 /// Created by <see cref="MultiHeadAttention{T}.CreatePagedCache"/>; the pool is stored on the layer's backend as
 /// <c>[PageCount, PageSize, Hkv, D]</c> for keys and <c>[PageCount, PageSize, Hkv, Dv]</c> for values, in
-/// <typeparamref name="T"/> (<see cref="PagedKeyValueLayout"/>), or, with <see cref="KeyValueCacheStorage.Int8"/>, as
+/// <typeparamref name="T"/> (<see cref="PagedKeyValueLayout"/>; head-major, <c>[PageCount, Hkv, PageSize, D]</c>, on the
+/// CPU backend, whose decode kernel streams a head's run of a page fastest), or, with <see cref="KeyValueCacheStorage.Int8"/>, as
 /// signed bytes with a float scale per (position, KV head) in pages of their own (<see cref="Storage"/>).
 /// </summary>
 /// <remarks>A cache serves one call at a time: a call that enters while a step on it runs throws
@@ -40,6 +41,7 @@ public sealed class PagedKeyValueCache<T> : IDisposable
         }
         else
         {
+            HeadMajor = engine.HeadMajorPages;
             KeyPages = owner.Backend.Allocate<T>(checked((long)pageCount * pageSize * keyRow));
             try
             {
@@ -78,10 +80,16 @@ public sealed class PagedKeyValueCache<T> : IDisposable
 
     internal SingleCallGuard Guard { get; } = new("PagedKeyValueCache");
 
-    /// <summary>The key pool, <c>[PageCount, PageSize, Hkv, D]</c>; null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    /// <summary>
+    /// Whether the element pools keep each page head-major, <c>[PageCount, Hkv, PageSize, D]</c> (the CPU backend's
+    /// choice, see <see cref="LayerEngine{T}.HeadMajorPages"/>), rather than <c>[PageCount, PageSize, Hkv, D]</c>.
+    /// </summary>
+    internal bool HeadMajor { get; }
+
+    /// <summary>The key pool, <c>[PageCount, PageSize, Hkv, D]</c> (or head-major, <see cref="HeadMajor"/>); null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
     internal AttentionTensor<T>? KeyPages { get; }
 
-    /// <summary>The value pool, <c>[PageCount, PageSize, Hkv, Dv]</c>; null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    /// <summary>The value pool, <c>[PageCount, PageSize, Hkv, Dv]</c> (or head-major, <see cref="HeadMajor"/>); null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
     internal AttentionTensor<T>? ValuePages { get; }
 
     /// <summary>The int8 pool and its scales; null for <see cref="KeyValueCacheStorage.Element"/>.</summary>
