@@ -26,9 +26,9 @@ public sealed partial class KernelParamsLayoutTests
         Describe<AdditiveAttentionParams>(AdditiveAttentionParams.NativeSize, AdditiveAttentionParams.NativeOffsets, AdditiveAttentionParams.Kernels),
         Describe<HopperAttentionParams<Half>>(HopperAttentionParams<Half>.NativeSize, HopperAttentionParams<Half>.NativeOffsets, HopperAttentionParams<Half>.Kernels),
         Describe<HopperAttentionParams<BFloat16>>(HopperAttentionParams<BFloat16>.NativeSize, HopperAttentionParams<BFloat16>.NativeOffsets, HopperAttentionParams<BFloat16>.Kernels),
-        Describe<KvCacheInt8Params<float>>(KvCacheInt8Params<float>.NativeSize, KvCacheInt8Params<float>.NativeOffsets, KvCacheInt8Params<float>.Kernels),
-        Describe<KvCacheInt8Params<Half>>(KvCacheInt8Params<Half>.NativeSize, KvCacheInt8Params<Half>.NativeOffsets, KvCacheInt8Params<Half>.Kernels),
-        Describe<KvCacheInt8Params<BFloat16>>(KvCacheInt8Params<BFloat16>.NativeSize, KvCacheInt8Params<BFloat16>.NativeOffsets, KvCacheInt8Params<BFloat16>.Kernels),
+        Describe<KvCacheParams<float>>(KvCacheParams<float>.NativeSize, KvCacheParams<float>.NativeOffsets, KvCacheParams<float>.Kernels),
+        Describe<KvCacheParams<Half>>(KvCacheParams<Half>.NativeSize, KvCacheParams<Half>.NativeOffsets, KvCacheParams<Half>.Kernels),
+        Describe<KvCacheParams<BFloat16>>(KvCacheParams<BFloat16>.NativeSize, KvCacheParams<BFloat16>.NativeOffsets, KvCacheParams<BFloat16>.Kernels),
     ];
 
     public static TheoryData<int> StructIndices => [.. Enumerable.Range(0, Structs.Length)];

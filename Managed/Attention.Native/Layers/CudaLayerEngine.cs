@@ -23,7 +23,7 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
     private CublasHandle? cublas;
     private CudaTensor<T>? ones;
     private AdditiveAttentionLaunch? additive;
-    private Int8CacheLaunch<T>? int8;
+    private KeyValueCacheLaunch<T>? cacheKernels;
 
     public override void Linear(
         LayerOperand<T> x, int ldx, int rows, int inFeatures, LayerOperand<T> weight, LayerOperand<T>? bias, int outFeatures,
@@ -82,6 +82,24 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
         // block table with the call's other host operands.
         var prepared = CudaAttention.Prepare<T>(backend, problem, MmaAttention.IsAligned(q, k, v, o));
         CudaAttention.Launch(backend, prepared, problem, q, k, v, o, DevicePointer<float>.Null, DevicePointer<float>.Null);
+    }
+
+    public override void AppendPoolRows(
+        LayerOperand<T> rows, int rowStride, ReadOnlySpan<long> positions, AttentionTensor<T> pool, int heads, int dim,
+        int pageSize, bool headMajor)
+    {
+        if (headMajor)
+        {
+            base.AppendPoolRows(rows, rowStride, positions, pool, heads, dim, pageSize, headMajor);
+            return;
+        }
+
+        lock (backend.LaunchGate)
+        {
+            backend.EnterContext();
+            cacheKernels ??= new KeyValueCacheLaunch<T>(backend);
+            cacheKernels.Append(Pointer(rows), rowStride, CudaTensor<T>.PointerOf(pool), heads, dim, Int8CachePositions.List(positions.ToArray()));
+        }
     }
 
     public override void CheckAttention(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
@@ -154,7 +172,7 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
             cublas?.Dispose();
             ones?.Dispose();
             additive?.Dispose();
-            int8?.Dispose();
+            cacheKernels?.Dispose();
         }
     }
 
@@ -164,9 +182,9 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
         lock (backend.LaunchGate)
         {
             backend.EnterContext();
-            int8 ??= new Int8CacheLaunch<T>(backend);
-            int8.Quantize(Pointer(keys), keyStride, cache.DeviceKeys, at);
-            int8.Quantize(Pointer(values), valueStride, cache.DeviceValues, at);
+            cacheKernels ??= new KeyValueCacheLaunch<T>(backend);
+            cacheKernels.Quantize(Pointer(keys), keyStride, cache.DeviceKeys, at);
+            cacheKernels.Quantize(Pointer(values), valueStride, cache.DeviceValues, at);
         }
     }
 
@@ -175,9 +193,9 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
         lock (backend.LaunchGate)
         {
             backend.EnterContext();
-            int8 ??= new Int8CacheLaunch<T>(backend);
-            int8.Dequantize(cache.DeviceKeys, at, Pointer(keys), cache.KeyRow);
-            int8.Dequantize(cache.DeviceValues, at, Pointer(values), cache.ValueRow);
+            cacheKernels ??= new KeyValueCacheLaunch<T>(backend);
+            cacheKernels.Dequantize(cache.DeviceKeys, at, Pointer(keys), cache.KeyRow);
+            cacheKernels.Dequantize(cache.DeviceValues, at, Pointer(values), cache.ValueRow);
         }
     }
 

@@ -71,6 +71,35 @@ internal abstract class LayerEngine<T> : IDisposable
     public virtual bool HeadMajorPages => false;
 
     /// <summary>
+    /// Row i of <paramref name="rows"/> (<paramref name="heads"/>·<paramref name="dim"/> elements, heads side by side,
+    /// rows <paramref name="rowStride"/> apart) into pool position <c>positions[i]</c> (page·<paramref name="pageSize"/>
+    /// + slot) of <paramref name="pool"/>, <c>[pages, pageSize, heads, dim]</c> or, head-major,
+    /// <c>[pages, heads, pageSize, dim]</c>: a copy per row (per head and row head-major) here; a GPU engine does it in
+    /// one launch.
+    /// </summary>
+    public virtual void AppendPoolRows(
+        LayerOperand<T> rows, int rowStride, ReadOnlySpan<long> positions, AttentionTensor<T> pool, int heads, int dim,
+        int pageSize, bool headMajor)
+    {
+        for (int i = 0; i < positions.Length; i++)
+        {
+            var row = rows.At((long)i * rowStride);
+            long position = positions[i];
+            if (!headMajor)
+            {
+                Copy(row, new(pool, position * heads * dim), (long)heads * dim);
+                continue;
+            }
+
+            long page = position / pageSize, slot = position % pageSize;
+            for (int h = 0; h < heads; h++)
+            {
+                Copy(row.At((long)h * dim), new(pool, ((((page * heads) + h) * pageSize) + slot) * dim), dim);
+            }
+        }
+    }
+
+    /// <summary>
     /// Attention whose K and V are read from <paramref name="keyPages"/> and <paramref name="valuePages"/> through
     /// <paramref name="pages"/> (a <see cref="PagedKeyValueCache{T}"/>'s pool of <typeparamref name="T"/> pages).
     /// </summary>

@@ -164,11 +164,8 @@ public sealed partial class MultiHeadAttention<T>
         }
         else
         {
-            for (int r = 0; r < total; r++)
-            {
-                AppendRow(cache, keys.At((long)r * d.PackedRows), cache.KeyPages!, positions[r], d.KeyDim);
-                AppendRow(cache, values.At((long)r * d.PackedRows), cache.ValuePages!, positions[r], d.ValueDim);
-            }
+            engine.AppendPoolRows(keys, d.PackedRows, positions, cache.KeyPages!, d.KeyValueHeads, d.KeyDim, cache.PageSize, cache.HeadMajor);
+            engine.AppendPoolRows(values, d.PackedRows, positions, cache.ValuePages!, d.KeyValueHeads, d.ValueDim, cache.PageSize, cache.HeadMajor);
         }
 
         // Sequences with the same number of new tokens attend in one call; each call's context rows land in the
@@ -190,26 +187,6 @@ public sealed partial class MultiHeadAttention<T>
         }
 
         ProjectContext(context, total, output);
-    }
-
-    /// <summary>
-    /// One position's projected row (<c>Hkv·dim</c> elements, heads side by side) into pool position
-    /// <paramref name="position"/> (page·PageSize + slot): one copy, or one per head into a head-major page.
-    /// </summary>
-    private void AppendRow(PagedKeyValueCache<T> cache, LayerOperand<T> row, AttentionTensor<T> pool, long position, int dim)
-    {
-        int heads = dims.KeyValueHeads;
-        if (!cache.HeadMajor)
-        {
-            engine.Copy(row, new(pool, position * heads * dim), (long)heads * dim);
-            return;
-        }
-
-        long page = position / cache.PageSize, slot = position % cache.PageSize;
-        for (int h = 0; h < heads; h++)
-        {
-            engine.Copy(row.At((long)h * dim), new(pool, ((((page * heads) + h) * cache.PageSize) + slot) * dim), dim);
-        }
     }
 
     /// <summary>

@@ -78,7 +78,7 @@ alignas(16) thread_local float shared[emulation::kMaxDynamicShared / sizeof(floa
 #include "attention_backward.cu"
 #include "attention_backward_mma.cu"
 #include "attention_hopper.cu"
-#include "kv_cache_int8.cu"
+#include "kv_cache.cu"
 #endif
 
 // Test-only kernels (the device's self-test defines them before including this file).
@@ -189,6 +189,7 @@ const Kernel kKernels[] = {
     SIMT(attention_backward_mma_d128_f16), SIMT(attention_backward_mma_d128_bf16),
     HOPPER(attention_hopper_d64_f16), HOPPER(attention_hopper_d64_bf16), HOPPER(attention_hopper_d128_f16),
     HOPPER(attention_hopper_d128_bf16), HOPPER(attention_hopper_d256_f16), HOPPER(attention_hopper_d256_bf16),
+    SIMT(kv_cache_append_f32), SIMT(kv_cache_append_f16), SIMT(kv_cache_append_bf16),
     SIMT(kv_cache_quantize_int8_f32), SIMT(kv_cache_quantize_int8_f16), SIMT(kv_cache_quantize_int8_bf16),
     SIMT(kv_cache_dequantize_int8_f32), SIMT(kv_cache_dequantize_int8_f16), SIMT(kv_cache_dequantize_int8_bf16),
 #endif

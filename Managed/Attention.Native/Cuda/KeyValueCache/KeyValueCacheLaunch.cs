@@ -3,29 +3,37 @@ using Attention.Native.Cuda.Interop;
 namespace Attention.Native.Cuda.KeyValueCache;
 
 /// <summary>
-/// The <c>kv_cache_quantize_int8_*</c> and <c>kv_cache_dequantize_int8_*</c> kernels (Native/kv_cache_int8.cu): rows of
-/// projected keys or values quantised into an int8 cache in device memory, and cache positions read back into rows of
-/// <typeparamref name="T"/>, in the CPU's number format (<see cref="Cpu.Decode.Int8Quantizer"/>). The module loads on
-/// first use; a listed position array rides in a grow-only device buffer, queued on the stream like the copies.
+/// The <c>kv_cache_*</c> kernels (Native/kv_cache.cu): rows of projected keys or values appended into a paged pool of
+/// <typeparamref name="T"/> or quantised into an int8 cache in device memory, and int8 cache positions read back into
+/// rows of <typeparamref name="T"/>, in the CPU's number format (<see cref="Cpu.Decode.Int8Quantizer"/>). The module
+/// loads on first use; a listed position array rides in a grow-only device buffer, queued on the stream like the
+/// copies. Callers hold the backend's launch lock.
 /// </summary>
 /// <typeparam name="T">The rows' element type.</typeparam>
-internal sealed class Int8CacheLaunch<T>(CudaBackend backend) : IDisposable
+internal sealed class KeyValueCacheLaunch<T>(CudaBackend backend) : IDisposable
     where T : unmanaged
 {
-    public const string ResourceName = "ptx/kv_cache_int8.ptx";
+    public const string ResourceName = "ptx/kv_cache.ptx";
     private const int Threads = 32;
 
     private readonly DeviceScratch positionScratch = new(backend, 4096);
     private CudaModuleHandle? module;
-    private (CudaKernel Quantize, CudaKernel Dequantize)? kernels;
+    private (CudaKernel Append, CudaKernel Quantize, CudaKernel Dequantize)? kernels;
+
+    /// <summary>
+    /// Copies <paramref name="rows"/> (<paramref name="heads"/>·<paramref name="dim"/> elements each) into the positions
+    /// <paramref name="at"/> names of <paramref name="pool"/> (<c>[positions, heads, dim]</c>).
+    /// </summary>
+    public void Append(DevicePointer<T> rows, long rowStride, DevicePointer<T> pool, int heads, int dim, Int8CachePositions at) =>
+        Launch(Kernels().Append, rows, rowStride, new(DevicePointer<sbyte>.Null, DevicePointer<float>.Null, heads, dim), at, pool);
 
     /// <summary>Quantises <paramref name="rows"/> (heads side by side) into the cache positions <paramref name="at"/> names.</summary>
     public void Quantize(DevicePointer<T> rows, long rowStride, Int8CacheAddress cache, Int8CachePositions at) =>
-        Launch(Kernels().Quantize, rows, rowStride, cache, at);
+        Launch(Kernels().Quantize, rows, rowStride, cache, at, DevicePointer<T>.Null);
 
     /// <summary>Reads the cache positions <paramref name="at"/> names, dequantised and rounded to <typeparamref name="T"/>, into <paramref name="rows"/>.</summary>
     public void Dequantize(Int8CacheAddress cache, Int8CachePositions at, DevicePointer<T> rows, long rowStride) =>
-        Launch(Kernels().Dequantize, rows, rowStride, cache, at);
+        Launch(Kernels().Dequantize, rows, rowStride, cache, at, DevicePointer<T>.Null);
 
     public void Dispose()
     {
@@ -33,7 +41,8 @@ internal sealed class Int8CacheLaunch<T>(CudaBackend backend) : IDisposable
         module?.Dispose();
     }
 
-    private void Launch(CudaKernel function, DevicePointer<T> rows, long rowStride, Int8CacheAddress cache, Int8CachePositions at)
+    private void Launch(
+        CudaKernel function, DevicePointer<T> rows, long rowStride, Int8CacheAddress cache, Int8CachePositions at, DevicePointer<T> pool)
     {
         if (at.RowCount == 0)
         {
@@ -42,7 +51,7 @@ internal sealed class Int8CacheLaunch<T>(CudaBackend backend) : IDisposable
 
         if (cache.Heads > function.Limits.MaxGridY)
         {
-            throw new NotSupportedException($"An int8 key/value cache on the GPU takes at most {function.Limits.MaxGridY} KV heads.");
+            throw new NotSupportedException($"A key/value cache of the CUDA layers takes at most {function.Limits.MaxGridY} KV heads.");
         }
 
         var positions = DevicePointer<long>.Null;
@@ -53,9 +62,10 @@ internal sealed class Int8CacheLaunch<T>(CudaBackend backend) : IDisposable
             positions = new DevicePointer<long>(address);
         }
 
-        var parameters = new KvCacheInt8Params<T>
+        var parameters = new KvCacheParams<T>
         {
             Rows = rows,
+            Pool = pool,
             Cache = cache.Bytes,
             Scales = cache.Scales,
             Positions = positions,
@@ -71,12 +81,13 @@ internal sealed class Int8CacheLaunch<T>(CudaBackend backend) : IDisposable
         NativeKernels.Launch(function, in launch, in parameters);
     }
 
-    private (CudaKernel Quantize, CudaKernel Dequantize) Kernels()
+    private (CudaKernel Append, CudaKernel Quantize, CudaKernel Dequantize) Kernels()
     {
         if (kernels is null)
         {
             module = CudaModuleHandle.Load(backend.Context, PtxResource.Read(ResourceName), ResourceName);
             kernels = (
+                CudaKernel.Get(module, KernelNames.KvCacheAppendName<T>(), backend.Device),
                 CudaKernel.Get(module, KernelNames.KvCacheQuantizeInt8Name<T>(), backend.Device),
                 CudaKernel.Get(module, KernelNames.KvCacheDequantizeInt8Name<T>(), backend.Device));
         }
@@ -85,11 +96,13 @@ internal sealed class Int8CacheLaunch<T>(CudaBackend backend) : IDisposable
     }
 }
 
-/// <summary>One half (keys or values) of an int8 cache in device memory: bytes <c>[positions, Heads, Dim]</c>, scales <c>[positions, Heads]</c>.</summary>
+/// <summary>One half (keys or values) of an int8 cache in device memory: bytes <c>[positions, Heads, Dim]</c>, scales
+/// <c>[positions, Heads]</c> (null for an append, which takes only the geometry).</summary>
 internal readonly record struct Int8CacheAddress(DevicePointer<sbyte> Bytes, DevicePointer<float> Scales, int Heads, int Dim);
 
 /// <summary>
-/// The cache position of each of <see cref="RowCount"/> rows: listed (<see cref="Listed"/>, a paged pool's slots), or by
+/// The cache position of each of <see cref="RowCount"/> rows (the type names the int8 caches, its first users; appends
+/// to an element pool take the same rule): listed (<see cref="Listed"/>, a paged pool's slots), or by
 /// the contiguous cache's rule, row r at <c>(r / Run)·RunStride + Offset + r % Run</c>.
 /// </summary>
 internal readonly record struct Int8CachePositions(int RowCount, int Run, long RunStride, long Offset, ReadOnlyMemory<long> Listed)
