@@ -158,10 +158,10 @@ __device__ __forceinline__ uint32_t bits_of(T x) {
 
 // One operand (K or V) of a warp's stage as this lane copies it: the stage's 8 rows × `chunks` 16-byte chunks
 // (padded to whole mma steps) of its stored elements S — T, or the bytes of an 8-bit format, which sit at the start
-// of the same 16-bit rows (the stage's geometry is the format's alike). The lanes cover W = the power of two ≥ chunks columns of 32 / W rows at a time —
-// lane l takes column chunk l % W of rows l / W, l / W + 32 / W, … — so that each of its copies is one pointer
-// step from its last, consecutive lanes copy consecutive 16 bytes of a row (coalesced), and lanes past `chunks`
-// (at D = 96: 4 of 16) sit out. A lane whose chunk lies wholly past the head dim (padding up to the mma step)
+// of the same 16-bit rows (one stage geometry for every format). The lanes cover W = the power of two ≥ chunks
+// columns of 32 / W rows at a time — lane l takes column chunk l % W of rows l / W, l / W + 32 / W, … — so that
+// each of its copies is one pointer step from its last, consecutive lanes copy consecutive 16 bytes of a row
+// (coalesced), and lanes past `chunks` (at D = 96: 4 of 16) sit out. A lane whose chunk lies wholly past the head dim (padding up to the mma step)
 // zero-fills its chunks of every slot once, before the first stage, and copies nothing after.
 template <typename S>
 struct StageCopy {
