@@ -11,7 +11,7 @@ namespace Attention.Native.Tests;
 /// per output element <c>(e^{2Δ} − 1)·max|V| + ε_v</c> with <c>Δ = scale·‖q‖₁·ε_k</c>, ε the largest element error
 /// of the head's K or V. Key counts 1, 7, 65 and 1000, GQA, one and three queries (causal), BSHD caches with masks,
 /// biases, key lengths, a window, a soft cap and sinks, paged caches (token- and head-major pages), and what throws.
-/// Outputs start poisoned.
+/// Rows and heads of different magnitudes, so that a scale read for the wrong key or head fails. Outputs start poisoned.
 /// </summary>
 [Trait("Device", "Cuda")]
 public sealed class CudaKeyValue8BitTests
@@ -205,11 +205,11 @@ public sealed class CudaKeyValue8BitTests
         }
 
         var query = TestData.Random<T>(random, shape.QueryElementCount, 1f);
-        // Rows of different magnitudes, so that a scale applied to the wrong key or head shows.
-        var keys = KeyValue8BitTestData.Quantize(
-            format, Spread(random, shape.KeyElementCount, shape.HeadDim), shape, shape.HeadDim, keyStrides, scaleStrides);
-        var values = KeyValue8BitTestData.Quantize(
-            format, Spread(random, shape.ValueElementCount, shape.ValueHeadDim), shape, shape.ValueHeadDim, valueStrides, scaleStrides);
+        // Rows and heads of different magnitudes, so that a scale applied to the wrong key or head shows.
+        var keys = KeyValue8BitTestData.Quantize(format, ScaleHeads(Spread(random, shape.KeyElementCount, shape.HeadDim), shape,
+            shape.HeadDim, keyStrides), shape, shape.HeadDim, keyStrides, scaleStrides);
+        var values = KeyValue8BitTestData.Quantize(format, ScaleHeads(Spread(random, shape.ValueElementCount, shape.ValueHeadDim),
+            shape, shape.ValueHeadDim, valueStrides), shape, shape.ValueHeadDim, valueStrides, scaleStrides);
 
         using var q = Uploaded(backend, query);
         using var o = Poisoned<T>(backend, shape.OutputElementCount);
@@ -253,6 +253,8 @@ public sealed class CudaKeyValue8BitTests
         var layoutData = PagedTestData<float>.Create(random, shape, pageSize, lengths, sharedPages: 0, headMajor);
         var keyStrides = PagedTestData<float>.KeyStrides(shape);
         var valueStrides = PagedTestData<float>.ValueStrides(shape);
+        ScaleHeads(ScaleRows(random, layoutData.Key, shape.HeadDim), shape, shape.HeadDim, keyStrides);
+        ScaleHeads(ScaleRows(random, layoutData.Value, shape.ValueHeadDim), shape, shape.ValueHeadDim, valueStrides);
         var rowScales = new TensorStrides((long)shape.KeyLength * shape.KeyValueHeads, 1, shape.KeyValueHeads);
         var scaleStrides = format == KeyValue8BitFormat.Int8 ? rowScales : new TensorStrides(shape.KeyValueHeads, 1, 0);
         var keys = KeyValue8BitTestData.Quantize(format, layoutData.Key, shape, shape.HeadDim, keyStrides, scaleStrides);
@@ -305,13 +307,39 @@ public sealed class CudaKeyValue8BitTests
     }
 
     /// <summary>Uniform rows whose amplitude varies row to row over two orders of magnitude.</summary>
-    private static float[] Spread(Random random, long length, int dim)
+    private static float[] Spread(Random random, long length, int dim) => ScaleRows(random, TestData.Random<float>(random, length, 1f), dim);
+
+    /// <summary><paramref name="data"/> (<c>[B, Hkv, L, dim]</c> at <paramref name="strides"/>) with the rows of batch b
+    /// and KV head h scaled by 2^((b·Hkv + h) mod 5 − 2): every head its own magnitude.</summary>
+    private static float[] ScaleHeads(float[] data, AttentionShape shape, int dim, TensorStrides strides)
     {
-        var data = TestData.Random<float>(random, length, 1f);
-        for (long row = 0; row < length; row += dim)
+        for (int b = 0; b < shape.Batch; b++)
         {
-            float amplitude = MathF.Pow(10, (float)random.NextDouble() * 2 - 1.5f);
-            for (long x = row; x < Math.Min(length, row + dim); x++)
+            for (int h = 0; h < shape.KeyValueHeads; h++)
+            {
+                float factor = MathF.Pow(2, (((b * shape.KeyValueHeads) + h) % 5) - 2);
+                for (int j = 0; j < shape.KeyLength; j++)
+                {
+                    long row = (b * strides.Batch) + (h * strides.Head) + (j * strides.Sequence);
+                    for (int x = 0; x < dim; x++)
+                    {
+                        data[row + x] *= factor;
+                    }
+                }
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary><paramref name="data"/> with each row of <paramref name="dim"/> elements scaled by its own amplitude in
+    /// [10^−1.5, 10^0.5].</summary>
+    private static float[] ScaleRows(Random random, float[] data, int dim)
+    {
+        for (long row = 0; row < data.Length; row += dim)
+        {
+            float amplitude = MathF.Pow(10, ((float)random.NextDouble() * 2) - 1.5f);
+            for (long x = row; x < Math.Min(data.Length, row + dim); x++)
             {
                 data[x] *= amplitude;
             }
