@@ -37,7 +37,7 @@ internal sealed partial class GpuBench
             {
                 var kv = new DeviceKeyValue8Bit(
                     format, Bytes(keyElements), Bytes(valueElements), Scales(scaleCount), Scales(scaleCount), scaleStrides);
-                inputs[i] = (Owned(Filled(SweepData<T>.Operand(random, Math.Min(shape.QueryElementCount, PoolLength), 1f), shape.QueryElementCount)),
+                inputs[i] = (Filled(SweepData<T>.Operand(random, Math.Min(shape.QueryElementCount, PoolLength), 1f), shape.QueryElementCount),
                     kv, Owned(new CudaTensor<T>(cuda, shape.OutputElementCount)));
             }
 
@@ -92,25 +92,13 @@ internal sealed partial class GpuBench
                 pool[i] = (pool[i] & 0x7F) == 0x7F ? (byte)(pool[i] ^ 1) : pool[i];
             }
 
-            return Owned(Filled(pool, length));
+            return Filled(pool, length);
         }
 
         CudaTensor<float> Scales(long length) =>
-            Owned(Filled(Enumerable.Range(0, (int)Math.Min(length, PoolLength)).Select(_ => (float)(random.NextDouble() / 64)).ToArray(), length));
+            Filled(Enumerable.Range(0, (int)Math.Min(length, PoolLength)).Select(_ => (float)(random.NextDouble() / 64)).ToArray(), length);
 
         CudaTensor<TElement> Filled<TElement>(TElement[] pool, long length)
-            where TElement : unmanaged
-        {
-            var tensor = new CudaTensor<TElement>(cuda, length);
-            var host = new TElement[length];
-            for (long offset = 0; offset < length; offset += pool.Length)
-            {
-                int count = (int)Math.Min(pool.Length, length - offset);
-                pool.AsSpan(0, count).CopyTo(host.AsSpan((int)offset, count));
-            }
-
-            tensor.CopyFrom(host);
-            return tensor;
-        }
+            where TElement : unmanaged => FillRepeating<CudaTensor<TElement>, TElement>(Owned(new CudaTensor<TElement>(cuda, length)), pool);
     }
 }

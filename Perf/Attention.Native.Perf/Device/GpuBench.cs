@@ -348,15 +348,23 @@ internal sealed partial class GpuBench(AttentionBackend backend, BenchTiming tim
         {
             var tensor = backend.Allocate<T>(length);
             tensors.Add(tensor);
-            var host = new T[length];
-            for (long offset = 0; offset < length; offset += pool.Length)
-            {
-                int count = (int)Math.Min(pool.Length, length - offset);
-                pool.AsSpan(0, count).CopyTo(host.AsSpan((int)offset, count));
-            }
-
-            tensor.CopyFrom(host);
-            return tensor;
+            return FillRepeating(tensor, pool);
         }
+    }
+
+    /// <summary>Copies <paramref name="pool"/> into <paramref name="tensor"/> over and over to its end.</summary>
+    private static TTensor FillRepeating<TTensor, TElement>(TTensor tensor, TElement[] pool)
+        where TTensor : AttentionTensor<TElement>
+        where TElement : unmanaged
+    {
+        var host = new TElement[tensor.Length];
+        for (long offset = 0; offset < host.Length; offset += pool.Length)
+        {
+            int count = (int)Math.Min(pool.Length, host.Length - offset);
+            pool.AsSpan(0, count).CopyTo(host.AsSpan((int)offset, count));
+        }
+
+        tensor.CopyFrom(host);
+        return tensor;
     }
 }
