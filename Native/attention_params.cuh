@@ -62,6 +62,12 @@ struct AttentionParams {
   int pages_per_seq;            // columns of block_table
   int page_rows;                // sequence strides between pages (k_stride_b = page_rows · k_stride_s, v alike):
                                 // page_size, or page_size · kv_heads for head-major pages
+  // 8-bit K/V, read by the 16-bit split-KV path only (attention_splitkv_kv8.cuh): with kv_format 1 or 2, k and v
+  // point at bytes and their strides count bytes. 0 / null for every other call.
+  int kv_format;                // 0: k and v hold T; 1: int8, 2: fp8 e4m3fn, each with float scales
+  const float* k_scale;         // int8: [B (paged: pages), Hkv, Lk (paged: slots)] at the strides below, one per key;
+  const float* v_scale;         // e4m3: [B, Hkv] at scale_stride_b/_h, one per kv head. dequantised = stored · scale
+  long long scale_stride_b, scale_stride_h, scale_stride_s;  // in floats; the same for k_scale and v_scale
 };
 
 }  // namespace attention

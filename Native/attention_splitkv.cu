@@ -68,7 +68,25 @@ __device__ __forceinline__ CombineShape stream_split(const AttentionParams<float
   }
 }
 
-template <typename T>
+// The stream of an 8-bit K/V format: the tensor-core path only (f16 and bf16 queries).
+template <int kKv>
+struct StreamOf {
+  template <typename T>
+  __device__ __forceinline__ static CombineShape run(const AttentionParams<T>& params, const SplitSlice& slice,
+                                                     int warp, int lane) {
+    return stream_split_mma<T, kKv>(params, slice, warp, lane);
+  }
+};
+template <>
+struct StreamOf<kKvElement> {
+  template <typename T>
+  __device__ __forceinline__ static CombineShape run(const AttentionParams<T>& params, const SplitSlice& slice,
+                                                     int warp, int lane) {
+    return stream_split(params, slice, warp, lane);
+  }
+};
+
+template <typename T, int kKv = kKvElement>
 __device__ __forceinline__ void attention_splitkv_partial(const AttentionParams<T>& params) {
   constexpr int kRows = kRowsPerBlock<T>;
   const int lane = static_cast<int>(threadIdx.x) % kWarpSize;
@@ -83,8 +101,9 @@ __device__ __forceinline__ void attention_splitkv_partial(const AttentionParams<
   const int b = static_cast<int>(blockIdx.z);
   const int first_row = chunk * kRows;  // rows of this kv head: (query head within the group) · Lq + i
   const int rows = min(kRows, group * params.q_len - first_row);
-  if (rows <= 0 || split >= params.num_splits || kv_head >= params.kv_heads || b >= params.batch) {
-    return;  // the whole block: nothing below runs a barrier for it
+  if (rows <= 0 || split >= params.num_splits || kv_head >= params.kv_heads || b >= params.batch ||
+      params.kv_format != kKv) {
+    return;  // the whole block: nothing below runs a barrier for it (a format the entry does not read: the launcher's)
   }
   extern __shared__ float4 splitkv_shared[];
   __shared__ RowInfo row_info[kMaxRows];
@@ -132,7 +151,7 @@ __device__ __forceinline__ void attention_splitkv_partial(const AttentionParams<
 
   // Each warp streams its own keys of the slice and leaves its state (one part per warp or lane group) in the
   // scratch; then warp w finishes rows w, w + 4, … over the parts.
-  const CombineShape shape = stream_split(params, slice, warp, lane);
+  const CombineShape shape = StreamOf<kKv>::run(params, slice, warp, lane);
   __syncthreads();
   const CombineScratch scratch(slice.shared, shape);
   for (int r = warp; r < rows; r += kWarps) {
@@ -314,3 +333,34 @@ ATTENTION_SPLITKV_ENTRIES(f16, __half)
 ATTENTION_SPLITKV_ENTRIES(bf16, __nv_bfloat16)
 
 #undef ATTENTION_SPLITKV_ENTRIES
+
+// The partial kernels over 8-bit K/V (attention_splitkv_kv8.cuh), f16 and bf16 queries: the same block, ring and
+// launch as the 16-bit partial kernel of the query type, whose merge they share. attention_splitkv_partial_i8_bf16
+// reads int8 K/V with per-key scales; _e4m3_ fp8 e4m3fn with per-head scales. Static numbers (nvcc 11.8, no GPU
+// run yet): 156-167 registers (sm_80) / 157-166 (sm_90), 0 spills; the 16-bit kernel's 72,080 bytes at D = 128,
+// 3 CTAs an SM. A stage holds the bytes in its 16-bit slot, so a warp keeps 3 stages of 2 KiB in flight at D = 128:
+// 48 KiB an SM at two CTAs, ~2× an H200's need at 700 ns, about its need at saturated latency (a compact byte stage
+// with a deeper ring would double it, at the price of a geometry of its own on the host). Per 8-key stage a lane
+// reads its fragments' 32 K and 64 V bytes (16 two-byte and 32 one-byte shared loads, no ldmatrix) and converts
+// 32 pairs: f16 ~3 integer/f16x2 ops a pair (int8) or ~4 integer ops (e4m3); bf16 ~5 with one FADD an element.
+// sass-check: attention_splitkv_partial_i8_f16 LDGSTS HMMA
+// sass-check: attention_splitkv_partial_i8_bf16 LDGSTS HMMA
+// sass-check: attention_splitkv_partial_e4m3_f16 LDGSTS HMMA
+// sass-check: attention_splitkv_partial_e4m3_bf16 LDGSTS HMMA
+// kernel-target: attention_splitkv_partial_i8_f16 spills==0 ctas>=2 bar/iter==0
+// kernel-target: attention_splitkv_partial_i8_bf16 spills==0 ctas>=2 bar/iter==0
+// kernel-target: attention_splitkv_partial_e4m3_f16 spills==0 ctas>=2 bar/iter==0
+// kernel-target: attention_splitkv_partial_e4m3_bf16 spills==0 ctas>=2 bar/iter==0
+#define ATTENTION_SPLITKV_KV8_ENTRY(format, code, dtype, T)                                                        \
+  extern "C" __global__ void __launch_bounds__(128, 3)                                                             \
+      attention_splitkv_partial_##format##_##dtype(const __grid_constant__ attention::AttentionParams<T> params) { \
+    KERNEL_REPORT_LAUNCH(128, (attention::splitkv::kPartialSharedMost<T>));                                        \
+    attention::splitkv::attention_splitkv_partial<T, code>(params);                                                \
+  }
+
+ATTENTION_SPLITKV_KV8_ENTRY(i8, attention::splitkv::kKvInt8, f16, __half)
+ATTENTION_SPLITKV_KV8_ENTRY(i8, attention::splitkv::kKvInt8, bf16, __nv_bfloat16)
+ATTENTION_SPLITKV_KV8_ENTRY(e4m3, attention::splitkv::kKvE4m3, f16, __half)
+ATTENTION_SPLITKV_KV8_ENTRY(e4m3, attention::splitkv::kKvE4m3, bf16, __nv_bfloat16)
+
+#undef ATTENTION_SPLITKV_KV8_ENTRY

@@ -32,6 +32,16 @@ __device__ __forceinline__ void copy_chunk_plain(void* dst, const T* src, int co
   *reinterpret_cast<uint4*>(dst) = raw;
 }
 
+// The same for the bytes of an 8-bit K/V format.
+template <>
+__device__ __forceinline__ void copy_chunk_plain<unsigned char>(void* dst, const unsigned char* src, int count) {
+  unsigned char e[kChunkBytes];
+  for (int x = 0; x < kChunkBytes; ++x) e[x] = x < count ? src[x] : 0;
+  uint4 raw;
+  memcpy(&raw, e, sizeof raw);
+  *reinterpret_cast<uint4*>(dst) = raw;
+}
+
 // Shared memory as the copies and ldmatrix address it: a 32-bit shared-window address, converted from a generic
 // pointer once per block rather than per instruction (on sm_90 each conversion is five uniform instructions). The
 // emulation keeps host pointers.

@@ -26,6 +26,7 @@
 #pragma once
 
 #include "attention_splitkv_copy.cuh"
+#include "attention_splitkv_kv8.cuh"
 
 namespace attention {
 namespace splitkv {
@@ -156,14 +157,16 @@ __device__ __forceinline__ uint32_t bits_of(T x) {
 }
 
 // One operand (K or V) of a warp's stage as this lane copies it: the stage's 8 rows × `chunks` 16-byte chunks
-// (padded to whole mma steps). The lanes cover W = the power of two ≥ chunks columns of 32 / W rows at a time —
-// lane l takes column chunk l % W of rows l / W, l / W + 32 / W, … — so that each of its copies is one pointer
-// step from its last, consecutive lanes copy consecutive 16 bytes of a row (coalesced), and lanes past `chunks`
-// (at D = 96: 4 of 16) sit out. A lane whose chunk lies wholly past the head dim (padding up to the mma step)
+// (padded to whole mma steps) of its stored elements S — T, or the bytes of an 8-bit format, which sit at the start
+// of the same 16-bit rows (one stage geometry for every format). The lanes cover W = the power of two ≥ chunks
+// columns of 32 / W rows at a time — lane l takes column chunk l % W of rows l / W, l / W + 32 / W, … — so that
+// each of its copies is one pointer step from its last, consecutive lanes copy consecutive 16 bytes of a row
+// (coalesced), and lanes past `chunks` (at D = 96: 4 of 16) sit out. A lane whose chunk lies wholly past the head dim (padding up to the mma step)
 // zero-fills its chunks of every slot once, before the first stage, and copies nothing after.
-template <typename T>
+template <typename S>
 struct StageCopy {
-  const T* lane_src;  // row 0 of the head at this lane's column chunk
+  static constexpr int kPerChunk = kChunkBytes / static_cast<int>(sizeof(S));
+  const S* lane_src;  // row 0 of the head at this lane's column chunk
   int row0;           // this lane's first row: l / W
   int row_step;       // 32 / W
   int pitch;          // bytes between rows in the stage
@@ -171,8 +174,8 @@ struct StageCopy {
   int bytes;          // of its column chunk: 16, the row's tail, or 0 (padding, or a lane past `chunks`)
   bool padding;       // a chunk past the head dim within `chunks`
 
-  __device__ __forceinline__ StageCopy(const T* head, long long stride, int dim, int lane) {
-    const int chunks = mma_padded(dim) / 8;
+  __device__ __forceinline__ StageCopy(const S* head, long long stride, int dim, int lane) {
+    const int chunks = mma_padded(dim) / kPerChunk;
     int width = 2;
     while (width < chunks) width *= 2;
     const int column = lane % width;
@@ -180,10 +183,10 @@ struct StageCopy {
     row_step = kWarpSize / width;
     pitch = mma_pitch(dim) * 2;
     offset = row0 * pitch + 16 * column;
-    const int left = column < chunks ? dim - 8 * column : 0;
-    bytes = 2 * (left <= 0 ? 0 : left >= 8 ? 8 : left);
+    const int left = column < chunks ? dim - kPerChunk * column : 0;
+    bytes = static_cast<int>(sizeof(S)) * (left <= 0 ? 0 : left >= kPerChunk ? kPerChunk : left);
     padding = column < chunks && bytes == 0;
-    lane_src = head + row0 * stride + 8 * column;
+    lane_src = head + row0 * stride + kPerChunk * column;
   }
 
   // Zeros this lane's padding chunks of the stage half at `half` (every slot's, once).
@@ -199,9 +202,9 @@ struct StageCopy {
   // half at `half`: zeros for keys at or past `end`. `aligned`: by cp.async, else by plain loads; `valid` (inside
   // the operand) is the source of the zero-byte copies.
   __device__ __forceinline__ void issue(SharedAddress half, unsigned char* half_pointer, int first_key, int end,
-                                        long long row, long long stride, bool aligned, const T* valid) const {
+                                        long long row, long long stride, bool aligned, const S* valid) const {
     if (bytes == 0) return;
-    const T* src = lane_src + row;
+    const S* src = lane_src + row;
     const long long src_step = row_step * stride;
     const int dst_step = row_step * pitch;
     int dst = offset;
@@ -220,7 +223,7 @@ struct StageCopy {
       }
     } else {
       for (int r = row0; r < kMmaStageKeys; r += row_step) {
-        copy_chunk_plain<T>(half_pointer + dst, src, first_key + r < end ? bytes / 2 : 0);
+        copy_chunk_plain<S>(half_pointer + dst, src, first_key + r < end ? bytes / static_cast<int>(sizeof(S)) : 0);
         src += src_step;
         dst += dst_step;
       }
@@ -230,8 +233,10 @@ struct StageCopy {
 
 // One warp's walk over its 8-key stages of the split — keys lo + (n · kWarps + w) · 8 … + 7 for warp w,
 // n = 0, 1, … — through its own ring of mma_stages slots, then its state into the combine scratch (one part per
-// warp, 8 rows of padded(Dv) columns).
-template <typename T>
+// warp, 8 rows of padded(Dv) columns). kKv: how K and V are stored (attention_splitkv_kv8.cuh); an 8-bit stage
+// holds each row's bytes at the start of its 16-bit row and, for int8, the key's K and V scales right after them,
+// and the lanes read their fragments' bytes and convert them in registers in place of the ldmatrix of K and V.
+template <typename T, int kKv = kKvElement>
 __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T>& params, const SplitSlice& slice,
                                                          int warp, int lane) {
   const int g = lane / 4, q = lane % 4;
@@ -266,31 +271,57 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
   // Paged K/V: the kv head's base in the page pool, and each stage's page looked up as it is issued (a stage lies in
   // one page: page_size is a multiple of 8 and stages start on multiples of 8).
   const bool paged = is_paged(params);
-  const StageCopy<T> k_copy(paged ? params.k + slice.kv_head * params.k_stride_h
-                                  : params.k + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h +
+  using S = typename KvStorage<T, kKv>::type;
+  const S* k_stored = reinterpret_cast<const S*>(params.k);
+  const S* v_stored = reinterpret_cast<const S*>(params.v);
+  const StageCopy<S> k_copy(paged ? k_stored + slice.kv_head * params.k_stride_h
+                                  : k_stored + slice.b * params.k_stride_b + slice.kv_head * params.k_stride_h +
                                         slice.k_first * params.k_stride_s,
                             params.k_stride_s, params.head_dim, lane);
-  const StageCopy<T> v_copy(paged ? params.v + slice.kv_head * params.v_stride_h
-                                  : params.v + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h +
+  const StageCopy<S> v_copy(paged ? v_stored + slice.kv_head * params.v_stride_h
+                                  : v_stored + slice.b * params.v_stride_b + slice.kv_head * params.v_stride_h +
                                         slice.k_first * params.v_stride_s,
                             params.v_stride_s, params.value_dim, lane);
-  const bool k_aligned = rows_aligned(params.k, params.k_stride_b, params.k_stride_h, params.k_stride_s);
-  const bool v_aligned = rows_aligned(params.v, params.v_stride_b, params.v_stride_h, params.v_stride_s);
+  const bool k_aligned = rows_aligned(k_stored, params.k_stride_b, params.k_stride_h, params.k_stride_s);
+  const bool v_aligned = rows_aligned(v_stored, params.v_stride_b, params.v_stride_h, params.v_stride_s);
+  // int8's per-key scales: key r of a stage has its K scale at byte padded(D) of its K row, its V scale at byte
+  // padded(Dv) of its V row (past the row's bytes, inside the 16-bit row). Lanes 0-7 copy the K scales, 8-15 the V.
+  const int k_scale_byte = mma_padded(params.head_dim), v_scale_byte = mma_padded(params.value_dim);
   const int v_offset = kMmaStageKeys * k_copy.pitch;
   unsigned char* ring_pointer = slice.shared + warp * ring_stages * stage_bytes;
   const SharedAddress ring = shared_address_of(ring_pointer);
   auto issue = [&](int n, int slot) {  // stage n into the slot at byte `slot` of the ring
     const int key = first_key + n * step;
     long long k_row = key * params.k_stride_s, v_row = key * params.v_stride_s;
+    long long scale_row = slice.b, scale_key = slice.k_first + key;
     if (paged && key < slice.hi) {  // a stage past the split's end copies nothing: no table entry to read for it
       const PageSlot at = page_slot(params, slice.b, key);
       k_row = at.page * params.k_stride_b + at.slot * params.k_stride_s;
       v_row = at.page * params.v_stride_b + at.slot * params.v_stride_s;
+      scale_row = at.page;
+      scale_key = at.slot;
     }
-    k_copy.issue(ring + slot, ring_pointer + slot, key, slice.hi, k_row, params.k_stride_s, k_aligned, params.k);
+    k_copy.issue(ring + slot, ring_pointer + slot, key, slice.hi, k_row, params.k_stride_s, k_aligned, k_stored);
     v_copy.issue(ring + slot + v_offset, ring_pointer + slot + v_offset, key, slice.hi, v_row, params.v_stride_s,
-                 v_aligned, params.v);
+                 v_aligned, v_stored);
+    if (kKv == kKvInt8 && lane < 2 * kMmaStageKeys) {
+      const int r = lane % kMmaStageKeys;  // the stage lies in one page: its slots are consecutive
+      const bool is_v = lane >= kMmaStageKeys;
+      const float* scales = is_v ? params.v_scale : params.k_scale;
+      const int at = is_v ? v_offset + r * v_copy.pitch + v_scale_byte : r * k_copy.pitch + k_scale_byte;
+      const bool present = key + r < slice.hi;
+      cp_async_4(ring + slot + at,
+                 present ? scales + scale_offset(params, scale_row, slice.kv_head, scale_key + r) : scales,
+                 present ? 4 : 0);
+    }
   };
+  // e4m3's per-head scales, with what the conversion leaves out of the elements (kWidenFactor).
+  float k_descale = 1.0f, v_descale = 1.0f;
+  if (kKv == kKvE4m3) {
+    const long long at = scale_offset(params, slice.b, slice.kv_head, 0);
+    k_descale = params.k_scale[at] * kWidenFactor<T, kKv>;
+    v_descale = params.v_scale[at] * kWidenFactor<T, kKv>;
+  }
   for (int slot = 0; slot < ring_stages * stage_bytes; slot += stage_bytes) {
     k_copy.zero_padding(ring_pointer + slot);
     v_copy.zero_padding(ring_pointer + slot + v_offset);
@@ -336,6 +367,7 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
 
     // S = Q · Kᵀ over the head dim: lane (g, q) gets row g's scores of keys 2q, 2q + 1 (s[0], s[1]).
     const SharedAddress slot = ring + read_slot;
+    const unsigned char* slot_pointer = ring_pointer + read_slot;
     write_slot = read_slot;  // the next refill takes the slot read now
     read_slot = read_slot + stage_bytes == ring_bytes ? 0 : read_slot + stage_bytes;
     // A loop rather than 16 guarded steps: ptxas predicates guarded steps, and the ones past D would still issue.
@@ -344,7 +376,13 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
     for (int ks = 0; ks < d_steps; ++ks) {
       uint32_t a[4], kb[2];
       ldsm_x4(a, q_lane + 32 * ks);
-      ldsm_x2(kb, slot + k_lane + 32 * ks);
+      if (kKv == kKvElement) {
+        ldsm_x2(kb, slot + k_lane + 32 * ks);
+      } else {  // row g's bytes 16 ks + 2q, + 1 and 16 ks + 2q + 8, + 9: what ldmatrix would hand this lane
+        const unsigned char* k_bytes = slot_pointer + g * k_copy.pitch + 16 * ks + 2 * q;
+        kb[0] = widen_pair<T, kKv>(*reinterpret_cast<const uint16_t*>(k_bytes));
+        kb[1] = widen_pair<T, kKv>(*reinterpret_cast<const uint16_t*>(k_bytes + 8));
+      }
       wm::mma_16816<T>(s, a, kb);
     }
 
@@ -352,7 +390,13 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
     float x[2] = {s[0], s[1]};
     const bool inside = slice.inside(key0, kMmaStageKeys, plain);
     for (int e = 0; e < 2; ++e) {
-      float v = x[e] * params.scale;
+      float v = x[e];
+      if (kKv == kKvInt8) {
+        v *= *reinterpret_cast<const float*>(slot_pointer + (2 * q + e) * k_copy.pitch + k_scale_byte);
+      } else if (kKv == kKvE4m3) {
+        v *= k_descale;
+      }
+      v *= params.scale;
       if (params.softcap > 0.0f) {
         v = params.softcap * tanhf(v * inv_softcap);
       }
@@ -389,12 +433,27 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
     // Oᵀ += Vᵀ · Pᵀ, 16 value columns a step.
     // The accumulator's steps must be unrolled (registers); unrolled by half up to Dv = 128, so that ptxas's
     // predicated steps past Dv do not issue there.
-    const float hi0 = to_float(from_float<T>(p0)), hi1 = to_float(from_float<T>(p1));
+    // int8: key j's V scale folds into its p here (l above sums the unscaled p).
+    float pv0 = p0, pv1 = p1;
+    if (kKv == kKvInt8) {
+      const unsigned char* v_scales = slot_pointer + v_offset + 2 * q * v_copy.pitch + v_scale_byte;
+      pv0 *= *reinterpret_cast<const float*>(v_scales);
+      pv1 *= *reinterpret_cast<const float*>(v_scales + v_copy.pitch);
+    }
+    const float hi0 = to_float(from_float<T>(pv0)), hi1 = to_float(from_float<T>(pv1));
     const uint32_t pb = wm::pack_pair<T>(hi0, hi1);
-    const uint32_t pb_rest = wm::pack_pair<T>(p0 - hi0, p1 - hi1);  // exact differences, rounded once
+    const uint32_t pb_rest = wm::pack_pair<T>(pv0 - hi0, pv1 - hi1);  // exact differences, rounded once
+    // 8-bit: Vᵀ's A fragment — value columns 16 mt + g and + 8 of keys 2q, 2q + 1 — from the stage's bytes.
+    const unsigned char* v_bytes = slot_pointer + v_offset + 2 * q * v_copy.pitch + g;
     auto accumulate = [&](int mt) {
       uint32_t va[2];
-      ldsm_x2_trans(va, slot + v_lane + 32 * mt);
+      if (kKv == kKvElement) {
+        ldsm_x2_trans(va, slot + v_lane + 32 * mt);
+      } else {
+        const unsigned char* at = v_bytes + 16 * mt;
+        va[0] = widen_pair<T, kKv>(at[0] | (static_cast<uint32_t>(at[v_copy.pitch]) << 8));
+        va[1] = widen_pair<T, kKv>(at[8] | (static_cast<uint32_t>(at[v_copy.pitch + 8]) << 8));
+      }
       mma_1688<T>(o[mt], va, pb);
       mma_1688<T>(o[mt], va, pb_rest);
     };
@@ -420,6 +479,11 @@ __device__ __forceinline__ CombineShape stream_split_mma(const AttentionParams<T
   if (q == 0) {
     scratch.m[warp * kMmaRows + g] = m;
     scratch.l[warp * kMmaRows + g] = l;
+  }
+  if (kKv == kKvE4m3) {  // the per-head V scale, once per accumulator
+    for (int mt = 0; mt < kMmaSteps; ++mt) {
+      for (int x = 0; x < 4; ++x) o[mt][x] *= v_descale;
+    }
   }
   float* even_row = scratch.o + (warp * kMmaRows + 2 * q) * shape.width;
   float* odd_row = even_row + shape.width;

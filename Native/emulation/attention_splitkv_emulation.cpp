@@ -96,7 +96,38 @@ void poison_past_key_lengths(Problem& p) {
 
 }  // namespace
 
+// The 8-bit K/V conversions (attention_splitkv_kv8.cuh) against values decoded here from the formats' definitions:
+// every pair of bytes into f16 and bf16, exactly (e4m3 into f16 is the value · 2^−8; the NaN codes read as ±480).
+static int check_kv8_conversions() {
+  using namespace attention::splitkv;
+  auto e4m3 = [](uint32_t code) {
+    const int exponent = (code >> 3) & 15, mantissa = code & 7;
+    const double magnitude = exponent == 0 ? std::ldexp(mantissa, -9) : std::ldexp(8 + mantissa, exponent - 10);
+    return (code & 0x80u) != 0 ? -magnitude : magnitude;
+  };
+  int failures = 0;
+  auto check = [&](const char* what, uint32_t two, uint32_t reg, auto element, double factor, auto decode) {
+    for (int e = 0; e < 2; ++e) {
+      const double expected = decode((two >> (8 * e)) & 0xFFu);
+      const double actual = element(reg, e) * factor;
+      if (actual != expected && failures++ < 5) {
+        std::fprintf(stderr, "kv8 %s: bytes %04x element %d is %g, expected %g\n", what, two, e, actual, expected);
+      }
+    }
+  };
+  auto int8 = [](uint32_t byte) { return static_cast<double>(static_cast<int8_t>(byte)); };
+  for (uint32_t two = 0; two < 0x10000u; ++two) {
+    check("int8 f16", two, widen_pair<__half, kKvInt8>(two), attention::wm::element<__half>, 1.0, int8);
+    check("int8 bf16", two, widen_pair<__nv_bfloat16, kKvInt8>(two), attention::wm::element<__nv_bfloat16>, 1.0, int8);
+    check("e4m3 f16", two, widen_pair<__half, kKvE4m3>(two), attention::wm::element<__half>, 256.0, e4m3);
+    check("e4m3 bf16", two, widen_pair<__nv_bfloat16, kKvE4m3>(two), attention::wm::element<__nv_bfloat16>, 1.0, e4m3);
+  }
+  std::printf("splitkv emulation: 8-bit K/V conversions of every byte pair: %s\n", failures == 0 ? "exact" : "WRONG");
+  return failures == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
+  if (check_kv8_conversions() != 0) return 1;
   emulation::ProblemLimits limits;
   limits.max_q_len = 16;
   limits.max_k_len = 200;

@@ -34,6 +34,7 @@ struct PendingCopy {
   void* dst;
   const void* src;
   int bytes;
+  int size = 16;  // the copy's cp-size: bytes past `bytes` up to it are zero-filled
 };
 
 // One thread's cp.async copies: committed groups, oldest first, and the group still open.
@@ -77,7 +78,7 @@ inline bool copies_land_at_issue = false;
 
 inline void land(const PendingCopy& copy) {
   if (copy.bytes > 0) std::memcpy(copy.dst, copy.src, copy.bytes);
-  std::memset(static_cast<unsigned char*>(copy.dst) + copy.bytes, 0, 16 - copy.bytes);
+  std::memset(static_cast<unsigned char*>(copy.dst) + copy.bytes, 0, copy.size - copy.bytes);
 }
 
 inline bool in_shared(const void* p, size_t bytes) {
@@ -110,6 +111,21 @@ inline void cp_async_16(void* shared_dst, const void* global_src, int src_bytes)
     emulation::land({shared_dst, global_src, src_bytes});
   } else {
     emulation::copy_queue().open.push_back({shared_dst, global_src, src_bytes});
+  }
+}
+
+// cp.async.ca of 4 bytes (src_bytes 0 or 4), as the split-KV path copies a scale.
+inline void cp_async_4(void* shared_dst, const void* global_src, int src_bytes) {
+  emulation::check_shared(shared_dst, 4, 4, "cp.async destination");
+  if (src_bytes != 0 && src_bytes != 4) {
+    emulation::raise_fault(emulation::FaultKind::kLaunchFailed, "cp.async src-size %d outside {0, 4}", src_bytes);
+  }
+  if (src_bytes > 0) emulation::check_aligned_access(global_src, 4, 4, "cp.async source");
+  const emulation::PendingCopy copy{shared_dst, global_src, src_bytes, 4};
+  if (emulation::copies_land_at_issue) {
+    emulation::land(copy);
+  } else {
+    emulation::copy_queue().open.push_back(copy);
   }
 }
 

@@ -131,6 +131,12 @@ rows "$out/bench.csv" "^tiny-bwd-[^,]*,.*,ok,.*,auto \((mma|simt)\),attention_ba
   fail "with-torch: gpu-bench timed no backward row on auto"
 rows "$out/bench.csv" "^tiny-bwd-[^,]*,.*,ok,.*,simt,attention_backward_simt_[a-z0-9_]+\$" >/dev/null ||
   fail "with-torch: gpu-bench timed no backward row on simt"
+# The 8-bit decode rows: timed on their split-KV entries, with their K/V format; torch_sdpa.py skips them.
+for kv in int8:i8 e4m3:e4m3; do
+  rows "$out/bench.csv" "^tiny-decode-[a-z0-9-]*,.*,ok,.*,${kv%%:*},auto \(splitkv\),attention_splitkv_partial_${kv##*:}_[a-z0-9]+\+attention_splitkv_merge_[a-z0-9]+\$" >/dev/null ||
+    fail "with-torch: gpu-bench timed no ${kv%%:*} decode row"
+done
+rows "$out/torch.csv" '^tiny-decode-(int8|e4m3)' && fail "with-torch: torch.csv has 8-bit decode rows"
 rows "$out/torch.csv" '^tiny-bwd-[^,]*,.*,torch-flash,not measured: ' >/dev/null ||
   fail "with-torch: torch.csv does not say the stand-in's backward rows are not measured"
 rows "$out/sweep.csv" ',fail,' | grep -v attention_mma_d64_bf16 && fail "with-torch: sweep.csv has failed cases besides the planted entry's"

@@ -46,6 +46,8 @@ def load_shapes(path):
         for shape in group["shapes"]:
             if shape.get("page_size"):
                 continue  # a paged K/V cache: SDPA has none; the same shape's contiguous row carries torch's numbers
+            if shape.get("kv"):
+                continue  # an 8-bit K/V cache (int8, fp8 e4m3): SDPA reads none; the dtype's row carries torch's numbers
             for dtype in group["dtypes"]:
                 if dtype not in ELEMENT_SIZE:
                     raise ValueError(f"unknown dtype {dtype!r} in {path}")

@@ -173,6 +173,8 @@ const Kernel kKernels[] = {
     SPLITKV(attention_splitkv_partial_f32), SPLITKV(attention_splitkv_partial_f16),
     SPLITKV(attention_splitkv_partial_bf16), SPLITKV(attention_splitkv_merge_f32),
     SPLITKV(attention_splitkv_merge_f16), SPLITKV(attention_splitkv_merge_bf16),
+    SPLITKV(attention_splitkv_partial_i8_f16), SPLITKV(attention_splitkv_partial_i8_bf16),
+    SPLITKV(attention_splitkv_partial_e4m3_f16), SPLITKV(attention_splitkv_partial_e4m3_bf16),
     MMA(attention_mma_d32_f16), MMA(attention_mma_d32_bf16), MMA(attention_mma_d64_f16),
     MMA(attention_mma_d64_bf16), MMA(attention_mma_d96_f16), MMA(attention_mma_d96_bf16),
     MMA(attention_mma_d128_f16), MMA(attention_mma_d128_bf16), MMA(attention_mma_d160_f16),

@@ -37,7 +37,8 @@ internal sealed record BenchShapes(BenchTiming Timing, IReadOnlyList<BenchGroup>
             {
                 if (shape.Batch < 1 || shape.Heads < 1 || shape.KvHeads < 1 || shape.Heads % shape.KvHeads != 0 ||
                     shape.Lq < 1 || shape.Lk < 1 || shape.D < 1 || string.IsNullOrWhiteSpace(shape.Name) || shape.PageSize < 0
-                    || (shape.PageSize > 0 && group.Kind != "decode"))
+                    || (shape.PageSize > 0 && group.Kind != "decode")
+                    || shape.Kv is not ("" or "int8" or "e4m3") || (shape.Kv.Length > 0 && group.Kind != "decode"))
                 {
                     throw new InvalidDataException($"{path}: shape {shape} is not valid.");
                 }
@@ -73,8 +74,10 @@ internal sealed record BenchTiming(
 internal sealed record BenchGroup(string Kind, IReadOnlyList<string> Dtypes, IReadOnlyList<bool> Causal, IReadOnlyList<BenchShape> Shapes);
 
 /// <summary>One shape; <c>Dv = D</c>. <paramref name="PageSize"/> &gt; 0 (decode only): K and V are read from a paged
-/// cache of pages that size (<see cref="PagedKeyValueLayout"/>), each sequence's pages in a shuffled order.</summary>
-internal sealed record BenchShape(string Name, int Batch, int Heads, int KvHeads, int Lq, int Lk, int D, int PageSize = 0)
+/// cache of pages that size (<see cref="PagedKeyValueLayout"/>), each sequence's pages in a shuffled order.
+/// <paramref name="Kv"/> (decode only): <c>int8</c> or <c>e4m3</c> for an 8-bit K/V cache read by the split-KV kernels
+/// (<c>KeyValue8BitAttention</c>; int8 with a scale per key, e4m3 per head), empty for K/V in the dtype.</summary>
+internal sealed record BenchShape(string Name, int Batch, int Heads, int KvHeads, int Lq, int Lk, int D, int PageSize = 0, string Kv = "")
 {
     /// <summary>Pages per sequence of a paged shape (the block table's columns).</summary>
     public int PagesPerSequence => PageSize > 0 ? (Lk + PageSize - 1) / PageSize : 0;
@@ -96,9 +99,11 @@ internal sealed record BenchConfig(string Kind, BenchShape Shape, string Dtype, 
     public double Flops => (Backward ? 10.0 : 4.0) * Shape.Batch * Shape.Heads * Shape.Lq * Shape.Lk * Shape.D * (Causal ? 0.5 : 1.0);
 
     /// <summary>Bytes of Q, K, V read and O written once (and a paged shape's block table); backward: Q, K, V, O, dO read
-    /// and dQ, dK, dV written once.</summary>
-    public double Bytes => (ElementSize(Dtype) * (Backward ? 2.0 : 1.0) *
-        ((2.0 * Shape.Batch * Shape.Heads * Shape.Lq * Shape.D) + (2.0 * Shape.Batch * Shape.KvHeads * Shape.Lk * Shape.D)))
+    /// and dQ, dK, dV written once. An 8-bit cache: K and V one byte an element, and their float scales (int8 two a
+    /// key and KV head, e4m3 two a KV head).</summary>
+    public double Bytes => (ElementSize(Dtype) * (Backward ? 2.0 : 1.0) * 2.0 * Shape.Batch * Shape.Heads * Shape.Lq * Shape.D)
+        + ((Shape.Kv.Length > 0 ? 1.0 : ElementSize(Dtype) * (Backward ? 2.0 : 1.0)) * 2.0 * Shape.Batch * Shape.KvHeads * Shape.Lk * Shape.D)
+        + (Shape.Kv switch { "int8" => 8.0 * Shape.Batch * Shape.KvHeads * Shape.Lk, "e4m3" => 8.0 * Shape.Batch * Shape.KvHeads, _ => 0 })
         + (4.0 * Shape.Batch * Shape.PagesPerSequence);
 
     public static int ElementSize(string dtype) => dtype switch

@@ -298,9 +298,12 @@ internal static class DeviceReport
         text.AppendLine();
         text.AppendLine("### Decode (memory-bound: GB/s against the copy bandwidth)").AppendLine();
         text.AppendLine("Rows with a page size read K and V from a paged cache (shuffled pages through a block table, uploaded with " +
-            "each call; torch has no paged SDPA); paged/contiguous is their GB/s over the same shape's contiguous row of the same kernel.").AppendLine();
-        text.AppendLine("| shape | dtype | kernel | page | ours µs | ours GB/s | flash GB/s | default GB/s | ours/flash | ours/default | ours % of copy | best torch % of copy | paged/contiguous |");
-        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            "each call; torch has no paged SDPA); paged/contiguous is their GB/s over the same shape's contiguous row of the same kernel. " +
+            "Rows with a K/V format read an 8-bit cache (int8 with a float scale per key, fp8 e4m3 with one per head: the split-KV " +
+            "kernels, torch has no such SDPA); their GB/s counts the bytes read (K/V bytes, scales, table), and 8-bit/16-bit is their " +
+            "time over the same shape's row in the dtype.").AppendLine();
+        text.AppendLine("| shape | dtype | K/V | kernel | page | ours µs | ours GB/s | flash GB/s | default GB/s | ours/flash | ours/default | ours % of copy | best torch % of copy | paged/contiguous | 8-bit/16-bit time |");
+        text.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in ours.Where(r => Csv.Text(r, "kind") == "decode" && Listed(r)))
         {
             var theirs = torchByKey.GetValueOrDefault(Csv.Text(r, "key")) ?? [];
@@ -310,17 +313,20 @@ internal static class DeviceReport
                 .Select(t => Csv.Number(t!, "gbps")).DefaultIfEmpty(double.NaN).Max();
             string microseconds = Csv.Text(r, "status") == "ok" ? (Csv.Number(r, "median_ms") * 1000).ToString("F1", culture) : Short(Csv.Text(r, "status"));
             text.AppendLine(culture,
-                $"| {Csv.Text(r, "name")} | {Csv.Text(r, "dtype")} | {Kernel(r)} | {(Csv.Text(r, "page_size") is { Length: > 0 } page ? page : "—")} | {microseconds} | {(IsOk(r) ? Value(r, "gbps", "F0") : "—")} | {Value(flash, "gbps", "F0")} | " +
+                $"| {Csv.Text(r, "name")} | {Csv.Text(r, "dtype")} | {(Csv.Text(r, "kv") is { Length: > 0 } kv ? kv : "dtype")} | {Kernel(r)} | {(Csv.Text(r, "page_size") is { Length: > 0 } page ? page : "—")} | {microseconds} | {(IsOk(r) ? Value(r, "gbps", "F0") : "—")} | {Value(flash, "gbps", "F0")} | " +
                 $"{Value(fallback, "gbps", "F0")} | {Ratio(r, flash, "gbps")} | {Ratio(r, fallback, "gbps")} | {Percent(Csv.Text(r, "status") == "ok" ? Csv.Number(r, "gbps") : double.NaN, copyGbps)} | {Percent(best, copyGbps)} | " +
-                $"{(Csv.Text(r, "page_size").Length > 0 ? Ratio(r, Contiguous(ours, r), "gbps") : "—")} |");
+                $"{(Csv.Text(r, "page_size").Length > 0 ? Ratio(r, Contiguous(ours, r, Csv.Text(r, "kv")), "gbps") : "—")} | " +
+                $"{(Csv.Text(r, "kv").Length > 0 ? Ratio(r, Contiguous(ours, r, string.Empty, Csv.Text(r, "page_size")), "median_ms") : "—")} |");
         }
 
         text.AppendLine();
     }
 
-    /// <summary>The contiguous decode row of a paged row's shape, dtype and kernel variant (null where absent).</summary>
-    private static Dictionary<string, string>? Contiguous(IEnumerable<Dictionary<string, string>> ours, Dictionary<string, string> paged) =>
-        ours.FirstOrDefault(r => Csv.Text(r, "kind") == "decode" && Csv.Text(r, "page_size").Length == 0
+    /// <summary>The decode row of a row's shape, dtype and kernel variant with K/V format <paramref name="kv"/> (empty:
+    /// the dtype) and page size <paramref name="pageSize"/> (empty: contiguous); null where absent.</summary>
+    private static Dictionary<string, string>? Contiguous(
+        IEnumerable<Dictionary<string, string>> ours, Dictionary<string, string> paged, string kv, string pageSize = "") =>
+        ours.FirstOrDefault(r => Csv.Text(r, "kind") == "decode" && Csv.Text(r, "page_size") == pageSize && Csv.Text(r, "kv") == kv
             && Csv.Text(r, "kernel").Split(' ')[0] == Csv.Text(paged, "kernel").Split(' ')[0]
             && new[] { "dtype", "batch", "heads", "kv_heads", "lq", "lk", "d" }.All(c => Csv.Text(r, c) == Csv.Text(paged, c)));
 

@@ -18,7 +18,7 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
     public string Entry { get; init; } = string.Empty;
 
     public const string CsvHeader =
-        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms,page_size,kernel,entry";
+        "key,name,kind,dtype,batch,heads,kv_heads,lq,lk,d,causal,backend,status,median_ms,min_ms,tflops,gbps,samples,calls_per_sample,sets,first_ms,page_size,kv,kernel,entry";
 
     public double MedianMs { get; init; } = double.NaN;
 
@@ -43,7 +43,7 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
         return Csv.Line(
             c.Key, s.Name, c.Kind, c.Dtype, s.Batch, s.Heads, s.KvHeads, s.Lq, s.Lk, s.D, c.Causal, Backend, Status,
             MedianMs, MinMs, Tflops, Gbps, Samples > 0 ? Samples : null, CallsPerSample > 0 ? CallsPerSample : null,
-            Sets > 0 ? Sets : null, FirstMs, s.PageSize > 0 ? s.PageSize : null, Kernel, Entry);
+            Sets > 0 ? Sets : null, FirstMs, s.PageSize > 0 ? s.PageSize : null, s.Kv, Kernel, Entry);
     }
 }
 
@@ -52,7 +52,7 @@ internal sealed record BenchResult(BenchConfig Config, string Status)
 /// a probe call, skip what is slow or would overrun the budget, warm-up, then the median of the samples. Another
 /// backend (the dry run's CPU stand-in) is timed with the host clock after a synchronisation instead.
 /// </summary>
-internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, long deadline, Action<string> say)
+internal sealed partial class GpuBench(AttentionBackend backend, BenchTiming timing, long deadline, Action<string> say)
 {
     /// <summary>Largest host pool of random values; longer tensors repeat it (values only need to be random, not unique).</summary>
     private const int PoolLength = 1 << 22;
@@ -236,6 +236,11 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
     private BenchResult Dispatch<T>(BenchConfig config, int sets, Func<int, Func<int, double>, BenchResult> body)
         where T : unmanaged
     {
+        if (config.Shape.Kv.Length > 0)
+        {
+            return DispatchKeyValue8Bit<T>(config, sets, body);
+        }
+
         var shape = config.AttentionShape;
         var options = new AttentionOptions { Causal = config.Causal ? CausalMask.TopLeft : CausalMask.None };
         var pool = SweepData<T>.Operand(new Random(), Math.Min(PoolLength, Math.Max(shape.QueryElementCount, shape.KeyElementCount)), 1f);
@@ -343,15 +348,23 @@ internal sealed class GpuBench(AttentionBackend backend, BenchTiming timing, lon
         {
             var tensor = backend.Allocate<T>(length);
             tensors.Add(tensor);
-            var host = new T[length];
-            for (long offset = 0; offset < length; offset += pool.Length)
-            {
-                int count = (int)Math.Min(pool.Length, length - offset);
-                pool.AsSpan(0, count).CopyTo(host.AsSpan((int)offset, count));
-            }
-
-            tensor.CopyFrom(host);
-            return tensor;
+            return FillRepeating(tensor, pool);
         }
+    }
+
+    /// <summary>Copies <paramref name="pool"/> into <paramref name="tensor"/> over and over to its end.</summary>
+    private static TTensor FillRepeating<TTensor, TElement>(TTensor tensor, TElement[] pool)
+        where TTensor : AttentionTensor<TElement>
+        where TElement : unmanaged
+    {
+        var host = new TElement[tensor.Length];
+        for (long offset = 0; offset < host.Length; offset += pool.Length)
+        {
+            int count = (int)Math.Min(pool.Length, host.Length - offset);
+            pool.AsSpan(0, count).CopyTo(host.AsSpan((int)offset, count));
+        }
+
+        tensor.CopyFrom(host);
+        return tensor;
     }
 }

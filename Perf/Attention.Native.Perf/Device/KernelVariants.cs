@@ -46,7 +46,9 @@ internal static class KernelVariants
     /// <summary>Why <paramref name="variant"/> cannot run <paramref name="config"/>'s plain call (contiguous BHSD,
     /// default options), or null when it can (<c>auto</c> runs everything).</summary>
     public static string? Unsupported(string variant, BenchConfig config) =>
-        Unsupported(variant, config, PlainProblem(config), ElementType(config.Dtype));
+        config.Shape.Kv.Length > 0 && CudaKernelSelector.ParseForced(variant) is { } forced && forced != CudaAttentionKernel.SplitKv
+            ? "an 8-bit K/V cache is read by the split-KV kernels only"
+            : Unsupported(variant, config, PlainProblem(config), ElementType(config.Dtype));
 
     /// <summary>Why <paramref name="variant"/> cannot run the sweep case <paramref name="c"/> (its shape, strides,
     /// element type and outputs), or null when it can.</summary>
@@ -76,6 +78,11 @@ internal static class KernelVariants
         if (config.Backward)
         {
             return AttentionBackwardGeometry.MmaTakes(problem, type) ? "mma" : "simt";
+        }
+
+        if (config.Shape.Kv.Length > 0)
+        {
+            return CudaKernelSelector.Name(CudaAttentionKernel.SplitKv);  // the only reader of 8-bit K/V
         }
 
         try

@@ -42,6 +42,8 @@ internal sealed class AttentionSplitKvKernels : IDisposable
             KernelNames.AttentionSplitkvPartialF32Name, KernelNames.AttentionSplitkvPartialF16Name,
             KernelNames.AttentionSplitkvPartialBf16Name, KernelNames.AttentionSplitkvMergeF32Name,
             KernelNames.AttentionSplitkvMergeF16Name, KernelNames.AttentionSplitkvMergeBf16Name,
+            KernelNames.AttentionSplitkvPartialI8F16Name, KernelNames.AttentionSplitkvPartialI8Bf16Name,
+            KernelNames.AttentionSplitkvPartialE4m3F16Name, KernelNames.AttentionSplitkvPartialE4m3Bf16Name,
         ];
         return new AttentionSplitKvKernels(
             module, names.ToDictionary(name => name, name => KernelEntry.Get(module, name, device), StringComparer.Ordinal));
@@ -53,6 +55,17 @@ internal sealed class AttentionSplitKvKernels : IDisposable
     public (CudaKernel Partial, CudaKernel Merge) For<T>()
         where T : unmanaged =>
         (Lookup(KernelNames.AttentionSplitkvPartialName<T>()), Lookup(KernelNames.AttentionSplitkvMergeName<T>()));
+
+    /// <summary>The partial kernel reading 8-bit K/V of <paramref name="format"/> for 16-bit queries
+    /// <typeparamref name="T"/>, and the merge of <typeparamref name="T"/>.</summary>
+    /// <exception cref="NotSupportedException">No 8-bit partial kernel takes <typeparamref name="T"/> (Half and BFloat16 do).</exception>
+    /// <exception cref="CudaException">One of the two entries could not be looked up when the module loaded.</exception>
+    public (CudaKernel Partial, CudaKernel Merge) For8Bit<T>(KeyValue8BitFormat format)
+        where T : unmanaged =>
+        (Lookup(format == KeyValue8BitFormat.Int8
+                ? KernelNames.AttentionSplitkvPartialI8Name<T>()
+                : KernelNames.AttentionSplitkvPartialE4m3Name<T>()),
+            Lookup(KernelNames.AttentionSplitkvMergeName<T>()));
 
     public void Dispose() => module.Dispose();
 
