@@ -2,6 +2,7 @@ using Attention.Native.Cuda.Additive;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.KeyValueCache;
 using Attention.Native.Cuda.Mma;
+using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Cuda;
 using Attention.Native.Validation;
 
@@ -135,17 +136,34 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
     public void AppendInt8Rows(LayerOperand<T> keys, LayerOperand<T> values, int rowStride, ReadOnlySpan<long> positions, Int8CacheRows pool) =>
         QuantizeInt8(keys, rowStride, values, rowStride, pool, Int8CachePositions.List(positions.ToArray()));
 
-    // The CUDA attention kernels read K and V in the layer's element type only: every step on an int8 cache reads the
-    // positions it attends over dequantised on the GPU (DequantizeInt8 and DequantizeInt8Pages) into scratch.
-    public bool TakesInt8(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) => false;
+    // The 8-bit split-KV kernels read the int8 rows as they are (Half and BFloat16 layers, up to their query count);
+    // any other step reads the positions it attends over dequantised on the GPU (DequantizeInt8, DequantizeInt8Pages).
+    public bool TakesInt8(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
+        !wantsProbabilities && KeyValue8BitAttention.Unsupported(backend, Validate(shape, options, false), typeof(T)) is null;
 
     public void AttentionInt8(
         AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows cache, LayerOperand<T> output) =>
-        throw new NotSupportedException("The CUDA attention kernels do not read int8 key/value rows; dequantise the cache first.");
+        KeyValue8BitAttention.Launch(
+            backend, Validate(shape, options, false), Pointer(query), Addresses(cache),
+            new TensorStrides((long)cache.Capacity * cache.Heads, 1, cache.Heads), Pointer(output), DevicePointer<float>.Null);
 
     public bool TryPagedAttentionInt8(
         AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows pool, PagedKeyValueLayout pages,
-        LayerOperand<T> output) => false;
+        LayerOperand<T> output)
+    {
+        var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
+            query.Length, (long)pool.Batch * pool.Capacity * pool.KeyRow, (long)pool.Batch * pool.Capacity * pool.ValueRow, output.Length, -1));
+        if (KeyValue8BitAttention.Unsupported(backend, problem, typeof(T)) is not null)
+        {
+            return false;
+        }
+
+        // The pool's scales are pages of their own, [PageCount, PageSize, Hkv], as its bytes are.
+        KeyValue8BitAttention.Launch(
+            backend, problem, Pointer(query), Addresses(pool), PagedAttentionValidator.PageStrides(pages, pool.Heads, 1),
+            Pointer(output), DevicePointer<float>.Null);
+        return true;
+    }
 
     public void DequantizeInt8(Int8CacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values) =>
         DequantizeInt8(cache, Int8CachePositions.Runs(cache.Batch, length, cache.Capacity, 0), keys, values);
@@ -198,6 +216,10 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
             cacheKernels.Dequantize(cache.DeviceValues, at, Pointer(values), cache.ValueRow);
         }
     }
+
+    private static DeviceKeyValue8BitAddresses Addresses(Int8CacheRows cache) =>
+        new(KeyValue8BitFormat.Int8, cache.DeviceKeys.Bytes.Address, cache.DeviceValues.Bytes.Address,
+            cache.DeviceKeys.Scales.Address, cache.DeviceValues.Scales.Address);
 
     private static DevicePointer<TElement> Pointer<TElement>(LayerOperand<TElement> operand)
         where TElement : unmanaged =>

@@ -3,8 +3,8 @@ namespace Attention.Native.Layers;
 /// <summary>
 /// What a <see cref="KeyValueCacheStorage.Int8"/> cache, contiguous or paged, needs from a backend's layer engine
 /// besides the usual operations: quantising new positions into it, attention that reads it as it is, and its
-/// dequantised copy for the steps that attention does not take. Both engines implement it (the CPU one's attention
-/// reads int8 rows; the CUDA one's does not take any call, so its steps dequantise).
+/// dequantised copy for the steps that attention does not take. Both engines implement it: the CPU decode kernel and the
+/// CUDA 8-bit split-KV kernel read int8 rows, each for the calls it takes.
 /// </summary>
 /// <typeparam name="T">The layer's element type.</typeparam>
 internal interface IInt8CacheEngine<T>

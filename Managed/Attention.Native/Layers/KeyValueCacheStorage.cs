@@ -13,7 +13,8 @@ public enum KeyValueCacheStorage
     /// <c>Hkv·(D + Dv)·sizeof(T)</c>. The CPU backend's decode kernel reads it, dequantising in registers; a step the
     /// decode kernel does not take (more than four new tokens, attention weights) dequantises the cache into the
     /// layer's element type first. On the CUDA backend the cache lives in device memory and is quantised there, in
-    /// the same format bit for bit; each step dequantises the positions it reads on the GPU before attending.
+    /// the same format bit for bit; the 8-bit split-KV kernel reads it as it is for Half and BFloat16 layers (up to 16
+    /// new tokens, no attention weights), and any other step dequantises the positions it reads on the GPU first.
     /// Accuracy: docs/layers.md.
     /// </summary>
     Int8,

@@ -43,6 +43,25 @@ public abstract class PagedPrefillTests
     protected abstract AttentionBackend CreateBackend();
 
     /// <summary>
+    /// Steps of sequence <paramref name="id"/> taking <paramref name="steps"/> (first row, token count) of
+    /// <paramref name="x"/> (<c>[L, e]</c>, rounded to <typeparamref name="TElement"/>), each output (poisoned first)
+    /// within <paramref name="tolerance"/> of the same rows of <paramref name="expected"/>.
+    /// </summary>
+    protected static void StepOneSequence<TElement>(
+        AttentionBackend backend, MultiHeadAttention<TElement> layer, PagedKeyValueCache<TElement> cache, int id, float[] x,
+        double[] expected, int e, (int Start, int Count)[] steps, double tolerance)
+        where TElement : unmanaged
+    {
+        foreach ((int start, int n) in steps)
+        {
+            using var input = backend.Upload<TElement>(LayerFixture.Narrow<TElement>(x.AsSpan(start * e, n * e).ToArray()));
+            using var output = backend.Upload<TElement>(TestData.Poison<TElement>(n * e));
+            layer.ForwardPagedStep(cache, [id], [n], input, output);
+            LayerFixture.AssertClose(expected.AsSpan(start * e, n * e).ToArray(), LayerFixture.Widen(output.ToArray()), tolerance, $"step at {start}");
+        }
+    }
+
+    /// <summary>
     /// Runs <see cref="Schedule"/> on a layer of the given heads and pages and checks every row against one causal
     /// forward per sequence (and, for int8 pages, against the forward on the dequantised rows the pool holds).
     /// </summary>
@@ -126,13 +145,7 @@ public abstract class PagedPrefillTests
         var expected = fixture.RoundedTo<Half>().Reference(1, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
         using var cache = layer.CreatePagedCache(pageSize: 4, pageCount: 3, storage);
         int id = cache.AddSequence();
-        foreach ((int start, int n) in new[] { (0, 6), (6, 1), (7, 2) })
-        {
-            using var input = backend.Upload<Half>(LayerFixture.Narrow<Half>(x.AsSpan(start * e, n * e).ToArray()));
-            using var output = backend.Upload<Half>(TestData.Poison<Half>(n * e));
-            layer.ForwardPagedStep(cache, [id], [n], input, output);
-            LayerFixture.AssertClose(expected.AsSpan(start * e, n * e).ToArray(), LayerFixture.Widen(output.ToArray()), tolerance, $"step at {start}");
-        }
+        StepOneSequence(backend, layer, cache, id, x, expected, e, [(0, 6), (6, 1), (7, 2)], tolerance);
     }
 
     [Fact]
@@ -225,12 +238,39 @@ public sealed class CudaPagedPrefillTests : PagedPrefillTests
         var expected = fixture.RoundedTo<BFloat16>().Reference(1, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
         using var cache = layer.CreatePagedCache(pageSize: 8, pageCount: 3);
         int id = cache.AddSequence();
-        foreach ((int start, int n) in new[] { (0, 17), (17, 1), (18, 1) })
+        StepOneSequence(backend, layer, cache, id, x, expected, e, [(0, 17), (17, 1), (18, 1)], 2e-2);
+    }
+
+    /// <summary>
+    /// Int8 pages of 16 on a 16-bit layer: the 20-token prefill reads the pages dequantised, the decoding steps after it
+    /// are read by the 8-bit split-KV kernel as they are (per-position scales in pages of their own).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Int8_pages_are_read_by_the_8_bit_split_kv_kernel(bool bfloat16)
+    {
+        const int e = 32;
+        var fixture = new LayerFixture(new MultiHeadAttentionOptions(e, 4) { NumKeyValueHeads = 2 }, seed: 101);
+        using var backend = CreateBackend();
+        if (bfloat16)
         {
-            using var input = backend.Upload<BFloat16>(LayerFixture.Narrow<BFloat16>(x.AsSpan(start * e, n * e).ToArray()));
-            using var output = backend.Upload<BFloat16>(TestData.Poison<BFloat16>(n * e));
-            layer.ForwardPagedStep(cache, [id], [n], input, output);
-            LayerFixture.AssertClose(expected.AsSpan(start * e, n * e).ToArray(), LayerFixture.Widen(output.ToArray()), 2e-2, $"step at {start}");
+            Run<BFloat16>(fixture, backend);
+        }
+        else
+        {
+            Run<Half>(fixture, backend);
+        }
+
+        static void Run<TElement>(LayerFixture fixture, AttentionBackend backend)
+            where TElement : unmanaged
+        {
+            using var layer = fixture.Create<TElement>(backend);
+            var x = LayerFixture.Rounded<TElement>(fixture.Input(1, 23, e));
+            var expected = fixture.RoundedTo<TElement>().Reference(1, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
+            using var cache = layer.CreatePagedCache(pageSize: 16, pageCount: 2, KeyValueCacheStorage.Int8);
+            int id = cache.AddSequence();
+            StepOneSequence(backend, layer, cache, id, x, expected, e, [(0, 20), (20, 1), (21, 2)], 2e-2);
         }
     }
 
@@ -247,13 +287,7 @@ public sealed class CudaPagedPrefillTests : PagedPrefillTests
         var expected = fixture.RoundedTo<Half>().Reference(1, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
         using var cache = layer.CreatePagedCache(pageSize: 64, pageCount: 3);
         int id = cache.AddSequence();
-        foreach ((int start, int n) in new[] { (0, 150), (150, 1), (151, 1) })
-        {
-            using var input = backend.Upload<Half>(LayerFixture.Narrow<Half>(x.AsSpan(start * e, n * e).ToArray()));
-            using var output = backend.Upload<Half>(TestData.Poison<Half>(n * e));
-            layer.ForwardPagedStep(cache, [id], [n], input, output);
-            LayerFixture.AssertClose(expected.AsSpan(start * e, n * e).ToArray(), LayerFixture.Widen(output.ToArray()), 3e-3, $"step at {start}");
-        }
+        StepOneSequence(backend, layer, cache, id, x, expected, e, [(0, 150), (150, 1), (151, 1)], 3e-3);
     }
 
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();

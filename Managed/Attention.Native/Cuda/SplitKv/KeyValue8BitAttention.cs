@@ -31,6 +31,14 @@ internal readonly record struct DeviceKeyValue8Bit(
     TensorStrides ScaleStrides);
 
 /// <summary>
+/// An 8-bit key/value cache's device addresses, laid out as <see cref="DeviceKeyValue8Bit"/>'s tensors (the scales'
+/// strides are passed beside it): for memory that is not an <see cref="AttentionTensor{T}"/>, such as the layers'
+/// int8 caches.
+/// </summary>
+internal readonly record struct DeviceKeyValue8BitAddresses(
+    KeyValue8BitFormat Format, ulong Key, ulong Value, ulong KeyScales, ulong ValueScales);
+
+/// <summary>
 /// Attention over an 8-bit key/value cache on a <see cref="CudaBackend"/>, the GPU's counterpart of
 /// <see cref="Cpu.Decode.Int8CacheAttention"/>: validated like the tensor overload, then run by the split-KV partial
 /// kernels <c>attention_splitkv_partial_{i8,e4m3}_{f16,bf16}</c>, which convert the bytes to the query's 16-bit type
@@ -93,12 +101,53 @@ internal static class KeyValue8BitAttention
         Launch(backend, problem, query, kv, scaleStrides, output, null);
     }
 
-    private static void Launch<T>(
-        CudaBackend backend, AttentionProblem problem, CudaTensor<T> query, DeviceKeyValue8Bit kv, TensorStrides scaleStrides,
-        CudaTensor<T> output, CudaTensor<float>? logSumExp)
+    /// <summary>
+    /// Why the 8-bit split-KV kernels do not take <paramref name="problem"/> with <paramref name="elementType"/>
+    /// operands; null when they do.
+    /// </summary>
+    internal static string? Unsupported(CudaBackend backend, AttentionProblem problem, Type elementType)
+    {
+        if (elementType == typeof(float))
+        {
+            return "8-bit key/value caches are read by the tensor-core split-KV kernels only: Half or BFloat16 queries, not float.";
+        }
+
+        if (problem.QueryLength > AttentionSplitKvGeometry.MaxQueryLength)
+        {
+            return $"8-bit key/value caches are read by the split-KV kernels only, which take at most {AttentionSplitKvGeometry.MaxQueryLength} " +
+                $"queries per call (shape.QueryLength = {problem.QueryLength}).";
+        }
+
+        if (problem.Varlen is not null)
+        {
+            return "8-bit key/value caches do not take packed (varlen) sequences: use padded or paged K/V.";
+        }
+
+        if (backend.ForcedKernel is { } forced && forced != CudaAttentionKernel.SplitKv)
+        {
+            return $"{CudaKernelSelector.EnvironmentVariable}={forced.ToString().ToUpperInvariant()} cannot read an 8-bit key/value cache: only the split-KV kernels do.";
+        }
+
+        return CudaKernelSelector.Supports(CudaAttentionKernel.SplitKv, problem, elementType, allowTensorFloat32: false, out string? reason)
+            ? null
+            : $"The split-KV kernels cannot read this 8-bit key/value cache: {reason}";
+    }
+
+    /// <summary>
+    /// Queues the 8-bit split-KV kernels on a validated <paramref name="problem"/> whose operands are device addresses
+    /// (the layers' int8 caches hold raw device memory, not tensors).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The kernels do not take the call (<see cref="Unsupported"/>).</exception>
+    internal static void Launch<T>(
+        CudaBackend backend, AttentionProblem problem, DevicePointer<T> query, DeviceKeyValue8BitAddresses kv,
+        TensorStrides scaleStrides, DevicePointer<T> output, DevicePointer<float> logSumExp)
         where T : unmanaged
     {
-        ThrowIfNotTaken(backend, problem, typeof(T));
+        if (Unsupported(backend, problem, typeof(T)) is { } reason)
+        {
+            throw new NotSupportedException(reason);
+        }
+
         var (partial, merge) = backend.SplitKvKernels().For8Bit<T>(kv.Format);
         var launch = AttentionSplitKvGeometry.Configure(
             problem, typeof(T), partial.Limits, backend.Device.MultiprocessorCount, backend.Stream.Handle);
@@ -109,19 +158,19 @@ internal static class KeyValue8BitAttention
             var staged = backend.Scratch.Stage(problem);
             var parameters = AttentionParams.From(
                 problem,
-                query.Pointer,
-                new DevicePointer<T>(kv.Key.Pointer.Address),
-                new DevicePointer<T>(kv.Value.Pointer.Address),
-                output.Pointer,
-                CudaTensor<float>.PointerOf(logSumExp),
+                query,
+                new DevicePointer<T>(kv.Key),
+                new DevicePointer<T>(kv.Value),
+                output,
+                logSumExp,
                 DevicePointer<float>.Null,
                 problem.Mask?.Tensor is { } maskTensor ? CudaTensor<bool>.PointerOf(maskTensor) : staged.Mask,
                 problem.Bias?.Tensor is { } biasTensor ? CudaTensor<float>.PointerOf(biasTensor) : staged.Bias,
                 staged.KeyLengths,
                 staged);
             parameters.KvFormat = (int)kv.Format;
-            parameters.KScale = kv.KeyScales.Pointer;
-            parameters.VScale = kv.ValueScales.Pointer;
+            parameters.KScale = new DevicePointer<float>(kv.KeyScales);
+            parameters.VScale = new DevicePointer<float>(kv.ValueScales);
             parameters.ScaleStrideB = scaleStrides.Batch;
             parameters.ScaleStrideH = scaleStrides.Head;
             parameters.ScaleStrideS = scaleStrides.Sequence;
@@ -129,37 +178,15 @@ internal static class KeyValue8BitAttention
         }
     }
 
-    private static void ThrowIfNotTaken(CudaBackend backend, AttentionProblem problem, Type elementType)
-    {
-        if (elementType == typeof(float))
-        {
-            throw new NotSupportedException(
-                "8-bit key/value caches are read by the tensor-core split-KV kernels only: Half or BFloat16 queries, not float.");
-        }
-
-        if (problem.QueryLength > AttentionSplitKvGeometry.MaxQueryLength)
-        {
-            throw new NotSupportedException(
-                $"8-bit key/value caches are read by the split-KV kernels only, which take at most {AttentionSplitKvGeometry.MaxQueryLength} " +
-                $"queries per call (shape.QueryLength = {problem.QueryLength}).");
-        }
-
-        if (problem.Varlen is not null)
-        {
-            throw new NotSupportedException("8-bit key/value caches do not take packed (varlen) sequences: use padded or paged K/V.");
-        }
-
-        if (backend.ForcedKernel is { } forced && forced != CudaAttentionKernel.SplitKv)
-        {
-            throw new NotSupportedException(
-                $"{CudaKernelSelector.EnvironmentVariable}={forced.ToString().ToUpperInvariant()} cannot read an 8-bit key/value cache: only the split-KV kernels do.");
-        }
-
-        if (!CudaKernelSelector.Supports(CudaAttentionKernel.SplitKv, problem, elementType, allowTensorFloat32: false, out string? reason))
-        {
-            throw new NotSupportedException($"The split-KV kernels cannot read this 8-bit key/value cache: {reason}");
-        }
-    }
+    private static void Launch<T>(
+        CudaBackend backend, AttentionProblem problem, CudaTensor<T> query, DeviceKeyValue8Bit kv, TensorStrides scaleStrides,
+        CudaTensor<T> output, CudaTensor<float>? logSumExp)
+        where T : unmanaged =>
+        Launch(
+            backend, problem, query.Pointer,
+            new DeviceKeyValue8BitAddresses(
+                kv.Format, kv.Key.Pointer.Address, kv.Value.Pointer.Address, kv.KeyScales.Pointer.Address, kv.ValueScales.Pointer.Address),
+            scaleStrides, output.Pointer, CudaTensor<float>.PointerOf(logSumExp));
 
     private static void ThrowIfMissing<T>(CudaTensor<T> query, DeviceKeyValue8Bit kv, CudaTensor<T> output)
         where T : unmanaged
