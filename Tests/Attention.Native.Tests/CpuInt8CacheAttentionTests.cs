@@ -225,43 +225,14 @@ public sealed class CpuInt8CacheAttentionTests
         T[] output, double rounding, string context)
         where T : unmanaged
     {
-        var layout = options.Layout;
-        var queryStrides = TensorStrides.Contiguous(layout, shape.QueryHeads, shape.QueryLength, shape.HeadDim);
-        var outputStrides = TensorStrides.Contiguous(layout, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim);
-        double scale = options.Scale ?? 1.0 / Math.Sqrt(shape.HeadDim);
-        int row = 0;
-        for (int b = 0; b < shape.Batch; b++)
-        {
-            for (int h = 0; h < shape.QueryHeads; h++)
-            {
-                int kvHead = h / shape.GroupSize;
-                double maxValue = values.MaxMagnitude(shape, shape.ValueHeadDim, valueStrides, b, kvHead);
-                double halfStepK = keys.MaxScale(shape, scaleStrides, b, kvHead) / 2.0;
-                double halfStepV = values.MaxScale(shape, scaleStrides, b, kvHead) / 2.0;
-                for (int i = 0; i < shape.QueryLength; i++, row++)
-                {
-                    long q = (b * queryStrides.Batch) + (h * queryStrides.Head) + (i * queryStrides.Sequence);
-                    double norm = 0;
-                    for (int x = 0; x < shape.HeadDim; x++)
-                    {
-                        norm += Math.Abs(query[q + x]);
-                    }
-
-                    double delta = scale * norm * halfStepK;
-                    double bound = (Math.Exp(2 * delta) - 1) * maxValue + halfStepV + (rounding * maxValue);
-                    long o = (b * outputStrides.Batch) + (h * outputStrides.Head) + (i * outputStrides.Sequence);
-                    for (int c = 0; c < shape.ValueHeadDim; c++)
-                    {
-                        double expected = unquantized.Output[(row * shape.ValueHeadDim) + c];
-                        double actual = TestData.ToDouble(output[o + c]);
-                        Assert.True(Math.Abs(actual - expected) <= bound,
-                            $"b={b} h={h} i={i} c={c}: {actual} vs unquantised {expected}, bound {bound:E3} ({context})");
-                    }
-                }
-            }
-        }
-
-        double relative = unquantized.RelativeError<T>(output, layout);
+        QuantizationBound.AssertWithin(
+            shape, options, query, unquantized, output, rounding,
+            (b, kvHead) => (
+                values.MaxMagnitude(shape, shape.ValueHeadDim, valueStrides, b, kvHead),
+                keys.MaxScale(shape, scaleStrides, b, kvHead) / 2.0,
+                values.MaxScale(shape, scaleStrides, b, kvHead) / 2.0),
+            context);
+        double relative = unquantized.RelativeError<T>(output, options.Layout);
         Assert.True(relative <= 1e-2, $"relative error {relative:E3} against the unquantised result > 1e-2 ({context})");
     }
 }

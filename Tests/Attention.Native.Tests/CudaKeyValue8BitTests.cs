@@ -352,45 +352,14 @@ public sealed class CudaKeyValue8BitTests
     private static void AssertWithinQuantizationBound<T>(
         AttentionShape shape, AttentionOptions options, float[] query, KeyValue8BitTestData keys, KeyValue8BitTestData values,
         TensorStrides valueStrides, ReferenceResult unquantized, T[] output, double rounding, string context)
-        where T : unmanaged
-    {
-        var layout = options.Layout;
-        var queryStrides = TensorStrides.Contiguous(layout, shape.QueryHeads, shape.QueryLength, shape.HeadDim);
-        var outputStrides = TensorStrides.Contiguous(layout, shape.QueryHeads, shape.QueryLength, shape.ValueHeadDim);
-        double scale = options.Scale ?? 1.0 / Math.Sqrt(shape.HeadDim);
-        int row = 0;
-        for (int b = 0; b < shape.Batch; b++)
-        {
-            for (int h = 0; h < shape.QueryHeads; h++)
-            {
-                int kvHead = h / shape.GroupSize;
-                double maxValue = values.MaxMagnitude(shape, shape.ValueHeadDim, valueStrides, b, kvHead);
-                double keyError = keys.Errors[(b * shape.KeyValueHeads) + kvHead];
-                double valueError = values.Errors[(b * shape.KeyValueHeads) + kvHead];
-                for (int i = 0; i < shape.QueryLength; i++, row++)
-                {
-                    long q = (b * queryStrides.Batch) + (h * queryStrides.Head) + (i * queryStrides.Sequence);
-                    double norm = 0;
-                    for (int x = 0; x < shape.HeadDim; x++)
-                    {
-                        norm += Math.Abs(query[q + x]);
-                    }
-
-                    // A soft cap only shrinks score differences; the bound holds through it.
-                    double delta = scale * norm * keyError;
-                    double bound = ((Math.Exp(2 * delta) - 1) * maxValue) + valueError + (rounding * maxValue);
-                    long o = (b * outputStrides.Batch) + (h * outputStrides.Head) + (i * outputStrides.Sequence);
-                    for (int c = 0; c < shape.ValueHeadDim; c++)
-                    {
-                        double expected = unquantized.Output[(row * shape.ValueHeadDim) + c];
-                        double actual = TestData.ToDouble(output[o + c]);
-                        Assert.True(Math.Abs(actual - expected) <= bound,
-                            $"b={b} h={h} i={i} c={c}: {actual} vs unquantised {expected}, bound {bound:E3} ({context})");
-                    }
-                }
-            }
-        }
-    }
+        where T : unmanaged =>
+        QuantizationBound.AssertWithin(
+            shape, options, query, unquantized, output, rounding,
+            (b, kvHead) => (
+                values.MaxMagnitude(shape, shape.ValueHeadDim, valueStrides, b, kvHead),
+                keys.Errors[(b * shape.KeyValueHeads) + kvHead],
+                values.Errors[(b * shape.KeyValueHeads) + kvHead]),
+            context);
 
     /// <summary>An 8-bit cache's device operands, freed together.</summary>
     private sealed class Operands : IDisposable
