@@ -1,0 +1,44 @@
+using System.Runtime.Intrinsics;
+using Attention.Native.Cpu;
+using Attention.Native.Cpu.Simd;
+using Attention.Native.Cpu.Tiled;
+using Attention.Native.Validation;
+
+namespace Attention.Native.Tests;
+
+/// <summary>
+/// Work taken a chunk of consecutive items at a time (<see cref="CpuParallel"/>): every item runs exactly once for any
+/// count, chunk and worker count; the tiled kernel takes a sequence's heads together for strided (BSHD) operands with
+/// items enough, and such calls match the float64 reference (odd batch, heads and lengths; outputs poisoned).
+/// </summary>
+public sealed class CpuChunkedScheduleTests
+{
+    [Theory]
+    [InlineData(0, 3, 2)]
+    [InlineData(1, 8, 2)]
+    [InlineData(7, 3, 2)]
+    [InlineData(65, 8, 2)]
+    [InlineData(1000, 7, 3)]
+    [InlineData(63, 1, 4)]
+    public void Every_item_runs_once(int items, int chunk, int workers)
+    {
+        var runs = new int[items];
+        CpuParallel.For(items, workers, chunk, (item, _) => Interlocked.Increment(ref runs[item]));
+        Assert.All(runs, count => Assert.Equal(1, count));
+    }
+
+    [Theory]
+    [InlineData(33, 3, 7, 16, false)]
+    [InlineData(9, 8, 65, 32, true)]
+    public void Bshd_sequences_taken_together_match_reference(int batch, int heads, int length, int dim, bool causal)
+    {
+        var shape = new AttentionShape(batch, heads, heads, length, length, dim, dim);
+        var options = new AttentionOptions { Layout = AttentionLayout.Bshd, Causal = causal ? CausalMask.TopLeft : CausalMask.None };
+        var problem = AttentionValidator.Validate(shape, options, new(
+            shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount, -1, -1));
+        int blocks = TiledAttentionKernel<Vector256Ops, Vector256<float>>.QueryBlocks(problem);
+        Assert.Equal(heads, TiledAttentionKernel<Vector256Ops, Vector256<float>>.ChunkOf(problem, blocks * batch * heads, workers: 2));
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
+        AttentionChecker.Check(backend, new AttentionCase($"chunked-bshd-b{batch}-h{heads}-l{length}", shape) { Options = _ => options });
+    }
+}
