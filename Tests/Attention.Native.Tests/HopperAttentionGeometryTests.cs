@@ -87,7 +87,7 @@ public sealed partial class HopperAttentionGeometryTests
     }
 
     [Fact]
-    public void A_mask_or_bias_float_operands_and_wide_heads_name_the_reason()
+    public void A_mask_or_bias_sinks_paging_varlen_float_operands_and_wide_heads_name_the_reason()
     {
         var shape = new AttentionShape(1, 2, 2, 16, 16, 64, 64);
         var masked = Problem(shape, new AttentionOptions { Mask = new AttentionMask(new bool[16 * 16]) });
@@ -101,7 +101,13 @@ public sealed partial class HopperAttentionGeometryTests
         Assert.Contains("multiples of 8 elements", reason, StringComparison.Ordinal);
         var sinks = Problem(shape, new AttentionOptions { Sinks = new[] { 0.5f, -1f } });
         Assert.False(AttentionHopperGeometry.Supports(sinks, typeof(Half), out reason));
-        Assert.Contains("sinks, varlen offsets or paged K/V", reason, StringComparison.Ordinal);
+        Assert.Contains("takes no attention sinks:", reason, StringComparison.Ordinal);
+        var paged = sinks with { Paging = new KeyValuePaging { PageSize = 16, PagesPerSequence = 1, BlockTable = [0] } };
+        Assert.False(AttentionHopperGeometry.Supports(paged, typeof(Half), out reason));
+        Assert.Contains("takes no paged K/V", reason, StringComparison.Ordinal);
+        var varlen = Problem(shape, AttentionOptions.Default) with { Varlen = new VarlenOffsets([0, 16], [0, 16]) };
+        Assert.False(AttentionHopperGeometry.Supports(varlen, typeof(Half), out reason));
+        Assert.Contains("takes no varlen offsets", reason, StringComparison.Ordinal);
     }
 
     private static AttentionProblem Problem(AttentionShape shape, AttentionOptions options, bool lse = false) =>

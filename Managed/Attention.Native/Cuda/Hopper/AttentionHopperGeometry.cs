@@ -122,10 +122,15 @@ internal static class AttentionHopperGeometry
                 "per-score operand); the mma kernel runs calls with a mask or bias.";
         }
 
-        if (p.Sinks is not null || p.Varlen is not null || p.Paging is not null)
+        // Each refusal names the one option the call asked for: a paged call is told about paging, not sinks.
+        string? dense = p.Paging is not null ? "paged K/V (a block table)"
+            : p.Varlen is not null ? "varlen offsets (cu_seqlens)"
+            : p.Sinks is not null ? "attention sinks"
+            : null;
+        if (dense is not null)
         {
-            return "The attention_hopper kernel takes no attention sinks, varlen offsets or paged K/V (its parameters " +
-                "hold dense tensor maps only); the mma kernel runs such calls.";
+            return $"The attention_hopper kernel takes no {dense}: its parameters hold dense tensor maps only; the mma " +
+                "kernel runs such calls.";
         }
 
         if (TileFor(p.HeadDim, p.ValueHeadDim) is null)
