@@ -388,12 +388,21 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         float* valueScales = state + layout.ValueScales;
         if (kv.IsScaled)
         {
-            // A run of keys per page (one run where the scales are not paged).
             var strides = kv.ScaleStrides;
-            for (int j = 0; j < keys;)
+            if (p.Paging is { } paging)
             {
-                int run = p.RunEnd(blockStart + j, blockStart + keys) - blockStart;
-                for (long at = p.RowOffset(strides, batch, kvHead, blockStart + j); j < run; j++, at += strides.Sequence)
+                long* offsets = stackalloc long[KeyBlock];
+                paging.RowOffsets(offsets, keys, batch, blockStart, strides);
+                long head = kvHead * strides.Head;
+                for (int j = 0; j < keys; j++)
+                {
+                    keyScales[j] = kv.KeyScales[offsets[j] + head];
+                    valueScales[j] = kv.ValueScales[offsets[j] + head];
+                }
+            }
+            else
+            {
+                for (long j = 0, at = p.RowOffset(strides, batch, kvHead, blockStart); j < keys; j++, at += strides.Sequence)
                 {
                     keyScales[j] = kv.KeyScales[at];
                     valueScales[j] = kv.ValueScales[at];
