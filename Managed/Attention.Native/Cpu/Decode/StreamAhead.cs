@@ -74,8 +74,8 @@ internal readonly unsafe struct StreamAhead : IStreamAhead
 /// page's worth of rows, where the hardware prefetchers stall until they find the new stream (about 130 ns per jump
 /// per stream). GQA 32/8, Lk 4096, D 128, float, pages in shuffled order, one Zen 3 thread, thread CPU time:
 /// head-major pages of 16 1.82–1.99 ms to 1.66–1.77 (contiguous 1.50–1.58), of 64 1.65–1.77 to 1.57–1.59;
-/// position-major 2.60–2.73 to 2.29–2.34. 2 to 6 steps measured alike, 8 lost 5–10 %, T0 matched T1, and prefetching
-/// only the first rows of each page gained nothing. Half, BFloat16 and int8 rows, converted in registers, run below
+/// position-major 2.60–2.73 to 2.29–2.34. 2 to 6 steps measured alike, 8 lost 5–10 %; T0 matched T1 in two runs of
+/// three and lost 5–8 % in the third, NTA matched T1; prefetching only the first rows of each page gained nothing. Half, BFloat16 and int8 rows, converted in registers, run below
 /// the read bandwidth: there the prefetches cost 4–6 % (Half, pages of 16 and 64) and are left out.
 /// </summary>
 internal readonly unsafe struct PageStreamAhead : IStreamAhead
