@@ -19,4 +19,28 @@ internal sealed class KeyValuePaging
 
     /// <summary>One past the last key of the page holding <paramref name="key"/>, or <paramref name="end"/> if sooner.</summary>
     public int RunEnd(int key, int end) => (int)Math.Min(end, ((long)(key / PageSize) + 1) * PageSize);
+
+    /// <summary>
+    /// <c>offsets[j]</c> = the element offset of key <c>start + j</c> of sequence <paramref name="batch"/>, KV head 0,
+    /// in an array with <paramref name="strides"/> (K, V, an int8 cache's scales), for <paramref name="count"/> keys.
+    /// One division for the first key, then one table read per page: a division per page cost the decode kernel's
+    /// row tables about 5 % at pages of 16 (GQA 32/8, Lk 4096, D 128, one Zen 3 thread, float, head-major).
+    /// </summary>
+    public unsafe void RowOffsets(long* offsets, int count, int batch, int start, TensorStrides strides)
+    {
+        long tableIndex = ((long)batch * PagesPerSequence) + (start / PageSize);
+        int slot = start % PageSize;
+        int j = 0;
+        while (j < count)
+        {
+            int run = j + Math.Min(count - j, PageSize - slot);
+            long row = (BlockTable[tableIndex++] * strides.Batch) + (slot * strides.Sequence);
+            for (; j < run; j++, row += strides.Sequence)
+            {
+                offsets[j] = row;
+            }
+
+            slot = 0;
+        }
+    }
 }

@@ -73,17 +73,8 @@ internal readonly unsafe struct PagedRowLookup(AttentionProblem p, TensorStrides
     public TableRows Rows(int start)
     {
         int filled = (int)Math.Min(TableSize, Math.Max(0L, (long)end - start));
-        int j = 0;
-        while (j < filled)
-        {
-            int run = p.RunEnd(start + j, start + filled) - start;
-            long row = p.RowOffset(strides, batch, 0, start + j);
-            for (; j < run; j++, row += strides.Sequence)
-            {
-                table[j] = row;
-            }
-        }
-
+        p.Paging!.RowOffsets(table, filled, batch, start, strides);
+        int j = filled;
         long repeat = filled > 0 ? table[filled - 1] : 0;
         for (; j < TableSize; j++)
         {

@@ -199,11 +199,13 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
 
         // Rows that follow one another in memory are two long sequential streams per operand, which the hardware
         // prefetchers keep ahead of (software prefetch on top cost 5–15 %: GQA 32/8, Lk 4096, D 128, BHSD); so are a
-        // [B, L, H, D] cache's rows when all heads go together, and a page's rows of a head (paged, head-major: the
-        // prefetch cost 10–15 % there, pages of 16 and 64). Rows with gaps between them (padded strides, or part of
-        // the heads) break every stream at each row, and there the prefetch took GQA 32/8 from 24–26 % to 30–42 % of
-        // the read bandwidth.
-        bool fetch = p.Key.Sequence > (long)heads * dim || p.Value.Sequence > (long)heads * valueDim;
+        // [B, L, H, D] cache's rows when all heads go together. Rows with gaps between them (padded strides, or part
+        // of the heads) break every stream at each row, and there the prefetch took GQA 32/8 from 24–26 % to 30–42 %
+        // of the read bandwidth. A paged cache's streams break at every page: its float rows are prefetched a few
+        // steps ahead (PageStreamAhead; 32 steps ahead, as for gaps, cost head-major pages of 16 and 64 10–15 %).
+        var fetch = p.Paging is not null && typeof(TKv) == typeof(float) ? RowFetch.Pages
+            : p.Key.Sequence > (long)heads * dim || p.Value.Sequence > (long)heads * valueDim ? RowFetch.Rows
+            : RowFetch.None;
         if (p.Paging is null)
         {
             Blocks<T, TKv, StridedRows, StridedRowLookup>(p, ops, kv, layout, state, steps, rowLo, rowHi, batch, firstHead,
@@ -220,14 +222,14 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
 
     /// <summary>
     /// The block loop of <see cref="RunChunk"/> over keys [<paramref name="from"/>, <paramref name="to"/>), K and V rows
-    /// found through <paramref name="keyLookup"/> and <paramref name="valueLookup"/>; <paramref name="fetch"/>: whether
-    /// the rows are prefetched (<see cref="StreamAhead"/>).
+    /// found through <paramref name="keyLookup"/> and <paramref name="valueLookup"/>; <paramref name="fetch"/>: how the
+    /// rows are prefetched.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks<T, TKv, TRows, TLookup>(
         AttentionProblem p, in Operands<T> ops, in KeyValueRows<TKv> kv, in ScratchLayout layout, float* state,
         DecodeBlockSteps<TOps, TVec>* steps, int* rowLo, int* rowHi, int batch, int firstHead, int heads, int from, int to,
-        TLookup keyLookup, TLookup valueLookup, bool fetch)
+        TLookup keyLookup, TLookup valueLookup, RowFetch fetch)
         where T : unmanaged
         where TKv : unmanaged
         where TRows : struct, IBlockRows
@@ -270,7 +272,11 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                 steps[h].Rescale(state + ((long)h * layout.Floats) + layout.Rescale);
             }
 
-            if (fetch)
+            if (fetch == RowFetch.Pages)
+            {
+                Steps(steps, heads, current, next, values, valueRows, blockKeys, keys, keyRows, nextKeys, default(PageStreamAhead));
+            }
+            else if (fetch == RowFetch.Rows)
             {
                 Steps(steps, heads, current, next, values, valueRows, blockKeys, keys, keyRows, nextKeys, default(StreamAhead));
             }
@@ -382,12 +388,21 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         float* valueScales = state + layout.ValueScales;
         if (kv.IsScaled)
         {
-            // A run of keys per page (one run where the scales are not paged).
             var strides = kv.ScaleStrides;
-            for (int j = 0; j < keys;)
+            if (p.Paging is { } paging)
             {
-                int run = p.RunEnd(blockStart + j, blockStart + keys) - blockStart;
-                for (long at = p.RowOffset(strides, batch, kvHead, blockStart + j); j < run; j++, at += strides.Sequence)
+                long* offsets = stackalloc long[KeyBlock];
+                paging.RowOffsets(offsets, keys, batch, blockStart, strides);
+                long head = kvHead * strides.Head;
+                for (int j = 0; j < keys; j++)
+                {
+                    keyScales[j] = kv.KeyScales[offsets[j] + head];
+                    valueScales[j] = kv.ValueScales[offsets[j] + head];
+                }
+            }
+            else
+            {
+                for (long j = 0, at = p.RowOffset(strides, batch, kvHead, blockStart); j < keys; j++, at += strides.Sequence)
                 {
                     keyScales[j] = kv.KeyScales[at];
                     valueScales[j] = kv.ValueScales[at];
@@ -524,6 +539,19 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
                     SinkSoftmax.LogSumExp(max + MathF.Log2(sum), sum, sink);
             }
         }
+    }
+
+    /// <summary>How the block loop prefetches K and V rows.</summary>
+    private enum RowFetch
+    {
+        /// <summary>Not at all: the hardware prefetchers follow the rows.</summary>
+        None,
+
+        /// <summary>Each row, far ahead (<see cref="StreamAhead"/>): rows with gaps between them.</summary>
+        Rows,
+
+        /// <summary>Each row, a few steps ahead (<see cref="PageStreamAhead"/>): a paged cache's float rows.</summary>
+        Pages,
     }
 
     /// <summary>

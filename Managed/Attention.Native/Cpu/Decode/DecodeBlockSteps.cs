@@ -22,12 +22,6 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     /// </summary>
     public const int KeyBlock = 256;
 
-    /// <summary>
-    /// Steps between the one reading strided K and V rows and the one whose rows it prefetches (each step reads two
-    /// rows of each): 16, 32 and 64 measured alike on a [B, L, H, D] cache.
-    /// </summary>
-    private const int AheadSteps = 32;
-
     private readonly float* queries;
     private readonly int dim;
     private readonly int valueDim;
@@ -127,7 +121,7 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
     }
 
     /// <summary>
-    /// Prefetches the two rows that step <paramref name="step"/> + <see cref="AheadSteps"/> will read: rows s and
+    /// Prefetches the two rows that step <paramref name="step"/> + <see cref="IStreamAhead.Steps"/> will read: rows s and
     /// s + half of this block, or, past its end, the same step of the next block (assumed full; a prefetch past the
     /// operand's end is harmless).
     /// </summary>
@@ -143,7 +137,7 @@ internal readonly unsafe struct DecodeBlockSteps<TOps, TVec>
             return;
         }
 
-        int target = step + AheadSteps;
+        int target = step + TAhead.Steps;
         int low = target < half ? target : KeyBlock + target - half;
         ahead.Fetch((byte*)(block + rows.Offset(low)), elements * sizeof(TKv));
         ahead.Fetch((byte*)(block + rows.Offset(low + half)), elements * sizeof(TKv));
