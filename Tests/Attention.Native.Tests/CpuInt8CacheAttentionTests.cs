@@ -1,11 +1,13 @@
 using Attention.Native.Cpu;
+using System.Runtime.InteropServices;
 using Attention.Native.Cpu.Decode;
+using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Reference;
 
 namespace Attention.Native.Tests;
 
 /// <summary>
-/// The CPU decode kernel over an int8 key/value cache (<see cref="Int8CacheAttention"/>), dequantising each block in
+/// The CPU decode kernel over an int8 key/value cache (<see cref="ByteCacheAttention"/>), dequantising each block in
 /// registers: against the float64 reference of the dequantised values (the float bound: only the kernel's rounding),
 /// and against the unquantised result within the documented bound (docs/layers.md): per output element,
 /// <c>(e^{2Δ} − 1)·max|V| + max s_v / 2</c> with <c>Δ = scale·‖q‖₁·max s_k / 2</c>. Key counts around the block edges
@@ -142,9 +144,9 @@ public sealed class CpuInt8CacheAttentionTests
     {
         using var backend = new CpuBackend();
         var shape = new AttentionShape(1, 2, 1, 5, 16, 8, 8);
-        var error = Assert.Throws<NotSupportedException>(() => Int8CacheAttention.Run<float>(
+        var error = Assert.Throws<NotSupportedException>(() => ByteCacheAttention.Run<float>(
             backend, shape, new float[shape.QueryElementCount], Spans(shape, scales: 16), new float[shape.OutputElementCount]));
-        Assert.Contains("int8 key/value cache", error.Message, StringComparison.Ordinal);
+        Assert.Contains("8-bit key/value cache", error.Message, StringComparison.Ordinal);
         Assert.Contains("Lq = 5", error.Message, StringComparison.Ordinal);
     }
 
@@ -153,12 +155,12 @@ public sealed class CpuInt8CacheAttentionTests
     {
         using var backend = new CpuBackend();
         var shape = new AttentionShape(1, 2, 1, 1, 16, 8, 8);
-        var error = Assert.Throws<ArgumentException>(() => Int8CacheAttention.Run<float>(
+        var error = Assert.Throws<ArgumentException>(() => ByteCacheAttention.Run<float>(
             backend, shape, new float[shape.QueryElementCount], Spans(shape, scales: 15), new float[shape.OutputElementCount]));
         Assert.Equal("keyScales", error.ParamName);
     }
 
-    private static Int8KeyValueSpans Spans(AttentionShape shape, int scales) => new()
+    private static ByteKeyValueSpans Spans(AttentionShape shape, int scales) => new()
     {
         Key = new sbyte[shape.KeyElementCount],
         Value = new sbyte[shape.ValueElementCount],
@@ -169,70 +171,39 @@ public sealed class CpuInt8CacheAttentionTests
 
     /// <summary>Random Q (in <typeparamref name="T"/>), K and V quantised to int8; every output checked both ways.</summary>
     private static void Check<T>(CpuBackend backend, string name, AttentionShape shape, Func<Random, AttentionOptions> build)
+        where T : unmanaged =>
+        Check<T>(backend, KeyValue8BitFormat.Int8, name, shape, build, spread: false);
+
+    /// <summary>
+    /// Random Q (in <typeparamref name="T"/>), K and V quantised to <paramref name="format"/>
+    /// (<see cref="QuantizedKeyValueCase{T}"/>), run through <see cref="ByteCacheAttention"/>; every output checked
+    /// both ways, and int8's within 1e-2 of the unquantised result as a whole.
+    /// </summary>
+    internal static void Check<T>(
+        CpuBackend backend, KeyValue8BitFormat format, string name, AttentionShape shape, Func<Random, AttentionOptions> build, bool spread)
         where T : unmanaged
     {
-        int seed = TestRandom.SeedOf($"{name}/{typeof(T).Name}");
-        var random = TestRandom.Create(seed);
-        var options = build(random);
-        string context = $"case {name}, {typeof(T).Name}, {backend.Description}, {TestRandom.Describe(seed)}";
-        var layout = options.Layout;
-        var keyStrides = TensorStrides.Contiguous(layout, shape.KeyValueHeads, shape.KeyLength, shape.HeadDim);
-        var valueStrides = TensorStrides.Contiguous(layout, shape.KeyValueHeads, shape.KeyLength, shape.ValueHeadDim);
-        // The scales in the cache's own order: [B, Hkv, L] beside a BHSD cache, [B, L, Hkv] beside a [B, L, H, D] one.
-        var scaleStrides = layout == AttentionLayout.Bshd
-            ? new TensorStrides((long)shape.KeyLength * shape.KeyValueHeads, 1, shape.KeyValueHeads)
-            : new TensorStrides((long)shape.KeyValueHeads * shape.KeyLength, shape.KeyLength, 1);
-        var query = TestData.Random<T>(random, shape.QueryElementCount, 1f);
-        var keys = Int8CacheTestData.Quantize(
-            TestData.Random<float>(random, shape.KeyElementCount, 1f), shape, shape.HeadDim, keyStrides, scaleStrides);
-        var values = Int8CacheTestData.Quantize(
-            TestData.Random<float>(random, shape.ValueElementCount, 1f), shape, shape.ValueHeadDim, valueStrides, scaleStrides);
+        var data = QuantizedKeyValueCase<T>.Create(format, name, shape, build, spread);
         var output = TestData.Poison<T>(shape.OutputElementCount);
         var logSumExp = TestData.Poison<float>(shape.LogSumExpElementCount);
-
-        Int8CacheAttention.Run<T>(backend, shape, query, new Int8KeyValueSpans
+        ByteCacheAttention.Run<T>(backend, shape, data.Query, new ByteKeyValueSpans
         {
-            Key = keys.Stored,
-            Value = values.Stored,
-            KeyScales = keys.Scales,
-            ValueScales = values.Scales,
-            ScaleStrides = scaleStrides,
-        }, output, options, logSumExp);
+            Format = format,
+            Key = MemoryMarshal.Cast<byte, sbyte>(data.Keys.Stored),
+            Value = MemoryMarshal.Cast<byte, sbyte>(data.Values.Stored),
+            KeyScales = data.Keys.Scales,
+            ValueScales = data.Values.Scales,
+            ScaleStrides = data.ScaleStrides,
+        }, output, data.Options, logSumExp);
 
-        var wideQuery = Array.ConvertAll(query, q => (float)TestData.ToDouble(q));
-        var dequantized = ReferenceAttention.Compute<float>(shape, wideQuery, keys.Dequantized, values.Dequantized, options);
         double tolerance = typeof(T) == typeof(Half) ? 1.5e-3 : typeof(T) == typeof(BFloat16) ? 1e-2 : 1e-5;
-        double error = dequantized.RelativeError<T>(output, layout);
-        Assert.True(error <= tolerance, $"relative error {error:E3} against the dequantised values > {tolerance:E1} ({context})");
-        for (int i = 0; i < logSumExp.Length; i++)
+        data.AssertMatches(output, logSumExp, tolerance, 2e-5, backend.Description);
+        if (format == KeyValue8BitFormat.Int8)
         {
-            double expected = dequantized.LogSumExp[i];
-            Assert.True(
-                double.IsNegativeInfinity(expected) ? float.IsNegativeInfinity(logSumExp[i])
-                    : Math.Abs(logSumExp[i] - expected) <= 2e-5 * Math.Max(1, Math.Abs(expected)),
-                $"lse[{i}] = {logSumExp[i]}, expected {expected} ({context})");
+            var wideQuery = Array.ConvertAll(data.Query, q => (float)TestData.ToDouble(q));
+            var unquantized = ReferenceAttention.Compute<float>(shape, wideQuery, data.Keys.Original, data.Values.Original, data.Options);
+            double relative = unquantized.RelativeError<T>(output, data.Options.Layout);
+            Assert.True(relative <= 1e-2, $"relative error {relative:E3} against the unquantised result > 1e-2 ({data.Context})");
         }
-
-        var unquantized = ReferenceAttention.Compute<float>(shape, wideQuery, keys.Original, values.Original, options);
-        AssertWithinQuantizationBound(shape, options, wideQuery, keys, values, valueStrides, scaleStrides, unquantized, output,
-            tolerance, context);
-    }
-
-    /// <summary>Every output element within the bound of docs/layers.md of the unquantised result.</summary>
-    private static void AssertWithinQuantizationBound<T>(
-        AttentionShape shape, AttentionOptions options, float[] query, Int8CacheTestData keys, Int8CacheTestData values,
-        TensorStrides valueStrides, TensorStrides scaleStrides, ReferenceResult unquantized,
-        T[] output, double rounding, string context)
-        where T : unmanaged
-    {
-        QuantizationBound.AssertWithin(
-            shape, options, query, unquantized, output, rounding,
-            (b, kvHead) => (
-                values.MaxMagnitude(shape, shape.ValueHeadDim, valueStrides, b, kvHead),
-                keys.MaxScale(shape, scaleStrides, b, kvHead) / 2.0,
-                values.MaxScale(shape, scaleStrides, b, kvHead) / 2.0),
-            context);
-        double relative = unquantized.RelativeError<T>(output, options.Layout);
-        Assert.True(relative <= 1e-2, $"relative error {relative:E3} against the unquantised result > 1e-2 ({context})");
     }
 }

@@ -94,8 +94,8 @@ public abstract class Int8KeyValueCacheTests
             layer.ForwardStep(int8, input, output);
         }
 
-        var rows = int8.Int8!;
-        var stored = Int8CacheContents.Read(rows);
+        var rows = int8.ByteRows!;
+        var stored = ByteCacheContents.Read(rows);
         int dim = layer.KeyDim;
         var keys = element.Keys!.ToArray();
         var values = element.Values!.ToArray();
@@ -171,15 +171,15 @@ public sealed class CudaInt8KeyValueCacheTests : Int8KeyValueCacheTests
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
 }
 
-/// <summary>An int8 cache's bytes and scales copied to the host, from host or device memory.</summary>
-internal sealed record Int8CacheContents(sbyte[] Keys, sbyte[] Values, float[] KeyScales, float[] ValueScales)
+/// <summary>An 8-bit cache's bytes and scales copied to the host, from host or device memory.</summary>
+internal sealed record ByteCacheContents(sbyte[] Keys, sbyte[] Values, float[] KeyScales, float[] ValueScales)
 {
-    public static unsafe Int8CacheContents Read(Int8CacheRows rows)
+    public static unsafe ByteCacheContents Read(ByteCacheRows rows)
     {
         long positions = (long)rows.Batch * rows.Capacity;
-        var contents = new Int8CacheContents(
-            new sbyte[positions * rows.KeyRow], new sbyte[positions * rows.ValueRow], new float[positions * rows.Heads],
-            new float[positions * rows.Heads]);
+        var contents = new ByteCacheContents(
+            new sbyte[positions * rows.KeyRow], new sbyte[positions * rows.ValueRow], new float[rows.ScaleCount],
+            new float[rows.ScaleCount]);
         if (rows.Device is { } device)
         {
             device.Synchronize();
