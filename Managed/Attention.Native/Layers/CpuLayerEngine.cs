@@ -144,12 +144,11 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         Quantize(keys, cache.KeyRow, values, cache.ValueRow, positions, cache);
     }
 
-    public bool TakesBytes(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
-        ByteCacheAttention.Takes(Validate(shape, options, wantsProbabilities));
+    public AttentionProblem? TakesBytes(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
+        Validate(shape, options, wantsProbabilities) is var problem && ByteCacheAttention.Takes(problem) ? problem : null;
 
-    public void AttentionBytes(
-        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, ByteCacheRows cache, LayerOperand<T> output) =>
-        ByteCacheAttention.Run(backend, shape, Span(query), Spans(cache) with { ScaleStrides = cache.ScaleStrides }, Span(output), options);
+    public void AttentionBytes(AttentionProblem problem, LayerOperand<T> query, ByteCacheRows cache, LayerOperand<T> output) =>
+        ByteCacheAttention.RunValidated(backend, problem, Span(query), Spans(cache) with { ScaleStrides = cache.ScaleStrides }, Span(output), default);
 
     public ByteCacheRows CreateByteRows(KeyValue8BitFormat format, int batch, int capacity, int heads, int keyDim, int valueDim) =>
         new(format, batch, capacity, heads, keyDim, valueDim, device: null);

@@ -133,14 +133,13 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
 
     // The 8-bit split-KV kernels read the 8-bit rows as they are (Half and BFloat16 layers, up to their query count);
     // any other step reads the positions it attends over dequantised on the GPU (DequantizeBytes, DequantizeBytePages).
-    public bool TakesBytes(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
-        !wantsProbabilities && KeyValue8BitAttention.Unsupported(backend, Validate(shape, options, false), typeof(T)) is null;
+    public AttentionProblem? TakesBytes(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
+        !wantsProbabilities && Validate(shape, options, false) is var problem
+        && KeyValue8BitAttention.Unsupported(backend, problem, typeof(T)) is null ? problem : null;
 
-    public void AttentionBytes(
-        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, ByteCacheRows cache, LayerOperand<T> output) =>
+    public void AttentionBytes(AttentionProblem problem, LayerOperand<T> query, ByteCacheRows cache, LayerOperand<T> output) =>
         KeyValue8BitAttention.Launch(
-            backend, Validate(shape, options, false), Pointer(query), Addresses(cache), cache.ScaleStrides, Pointer(output),
-            DevicePointer<float>.Null);
+            backend, problem, Pointer(query), Addresses(cache), cache.ScaleStrides, Pointer(output), DevicePointer<float>.Null);
 
     public bool TryPagedAttentionBytes(
         AttentionShape shape, AttentionOptions options, LayerOperand<T> query, ByteCacheRows pool, PagedKeyValueLayout pages,

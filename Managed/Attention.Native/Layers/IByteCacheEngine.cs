@@ -1,3 +1,4 @@
+using Attention.Native.Validation;
 using Attention.Native.Cuda.SplitKv;
 
 namespace Attention.Native.Layers;
@@ -24,15 +25,17 @@ internal interface IByteCacheEngine<T>
     /// </summary>
     void AppendBytes(LayerOperand<T> keys, LayerOperand<T> values, int tokens, ByteCacheRows cache, int start);
 
-    /// <summary>Whether <see cref="AttentionBytes"/> takes the call (it reads 8-bit rows in the decode kernel only).</summary>
-    bool TakesBytes(AttentionShape shape, AttentionOptions options, bool wantsProbabilities);
+    /// <summary>
+    /// The call validated, where <see cref="AttentionBytes"/> takes it (the CPU decode kernel, the CUDA 8-bit split-KV
+    /// kernels); null where it does not.
+    /// </summary>
+    AttentionProblem? TakesBytes(AttentionShape shape, AttentionOptions options, bool wantsProbabilities);
 
     /// <summary>
-    /// Attention whose K and V are the first <c>shape.KeyLength</c> positions of <paramref name="cache"/> (the options'
-    /// key and value strides address its rows).
+    /// Attention whose K and V are the first <c>KeyLength</c> positions of <paramref name="cache"/>, on a problem from
+    /// <see cref="TakesBytes"/> (validated once; the options' key and value strides address the cache's rows).
     /// </summary>
-    void AttentionBytes(
-        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, ByteCacheRows cache, LayerOperand<T> output);
+    void AttentionBytes(AttentionProblem problem, LayerOperand<T> query, ByteCacheRows cache, LayerOperand<T> output);
 
     /// <summary>
     /// The first <paramref name="length"/> positions of every sequence of <paramref name="cache"/>, dequantised and

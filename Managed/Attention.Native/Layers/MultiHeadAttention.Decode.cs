@@ -137,10 +137,9 @@ public sealed partial class MultiHeadAttention<T>
         var freshValues = new LayerOperand<T>(fresh, (long)batch * n * d.KeyRows);
         ProjectKeysValues(query, n, batch, fresh, freshValues, n);
         byteEngine.AppendBytes(fresh, freshValues, n, rows, start);
-        if (byteEngine.TakesBytes(shape, options, weights is not null))
+        if (byteEngine.TakesBytes(shape, ContextOptions(shape, options), weights is not null) is { } problem)
         {
-            AttendAndProject(shape, options, output, weights, weightsMode,
-                (contextOptions, context, _) => byteEngine.AttentionBytes(shape, contextOptions, q, rows, context));
+            AttendAndProject(shape, options, output, weights, weightsMode, (_, context, _) => byteEngine.AttentionBytes(problem, q, rows, context));
             return;
         }
 

@@ -73,7 +73,11 @@ internal static unsafe class ByteCacheAttention
         RunValidated(backend, problem, query, kv, output, logSumExp);
     }
 
-    private static void RunValidated<T>(
+    /// <summary>
+    /// <see cref="Run{T}"/> on a problem validated against memory the caller owns (the layers' caches): no checks of
+    /// lengths, scales or overlaps; the decode kernel must take it (<see cref="Takes"/>).
+    /// </summary>
+    internal static void RunValidated<T>(
         CpuBackend backend, AttentionProblem problem, ReadOnlySpan<T> query, ByteKeyValueSpans kv, Span<T> output,
         Span<float> logSumExp)
         where T : unmanaged
