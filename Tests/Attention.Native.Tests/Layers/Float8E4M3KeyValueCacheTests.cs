@@ -42,18 +42,7 @@ public abstract class Float8E4M3KeyValueCacheTests
 
         using var cache = layer.CreateCache(batch, capacity: growable ? 2 : total, growable, KeyValueCacheStorage.Float8E4M3, scales);
         Assert.Equal(KeyValueCacheStorage.Float8E4M3, cache.Storage);
-        int done = 0;
-        foreach (int n in steps)
-        {
-            var step = KeyValueCacheTests.Rows(x, batch, total, done, n, e);
-            using var input = backend.Upload<float>(step);
-            using var output = backend.Upload<float>(TestData.Poison<float>(step.Length));
-            layer.ForwardStep(cache, input, output);
-            LayerFixture.AssertClose(
-                KeyValueCacheTests.Rows(expected, batch, total, done, n, e), output.ToArray(), E4M3Tolerance, $"step at {done}");
-            done += n;
-        }
-
+        LayerFixture.AssertSteps(backend, layer, cache, x, expected, total, steps, E4M3Tolerance);
         Assert.True(cache.Capacity >= total);
     }
 
@@ -71,15 +60,7 @@ public abstract class Float8E4M3KeyValueCacheTests
         var expected = fixture.RoundedTo<Half>().Reference(batch, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
         var scales = givenScales ? new KeyValueScales([0.01f, 0.02f], [0.015f, 0.01f]) : null;
         using var cache = layer.CreateCache(batch, capacity: total, storage: KeyValueCacheStorage.Float8E4M3, scales: scales);
-        foreach ((int start, int n) in new[] { (0, 3), (3, 1), (4, 2) })
-        {
-            using var input = backend.Upload<Half>(LayerFixture.Narrow<Half>(KeyValueCacheTests.Rows(x, batch, total, start, n, e)));
-            using var output = backend.Upload<Half>(TestData.Poison<Half>(batch * n * e));
-            layer.ForwardStep(cache, input, output);
-            LayerFixture.AssertClose(
-                KeyValueCacheTests.Rows(expected, batch, total, start, n, e), LayerFixture.Widen(output.ToArray()), E4M3Tolerance,
-                $"step at {start}");
-        }
+        LayerFixture.AssertSteps(backend, layer, cache, x, expected, total, [3, 1, 2], E4M3Tolerance);
     }
 
     /// <summary>

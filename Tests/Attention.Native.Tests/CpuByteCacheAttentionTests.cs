@@ -7,25 +7,32 @@ using Attention.Native.Reference;
 namespace Attention.Native.Tests;
 
 /// <summary>
-/// The CPU decode kernel over an int8 key/value cache (<see cref="ByteCacheAttention"/>), dequantising each block in
-/// registers: against the float64 reference of the dequantised values (the float bound: only the kernel's rounding),
-/// and against the unquantised result within the documented bound (docs/layers.md): per output element,
-/// <c>(e^{2Δ} − 1)·max|V| + max s_v / 2</c> with <c>Δ = scale·‖q‖₁·max s_k / 2</c>. Key counts around the block edges
-/// (256), query groups with and without four-row tiles, two queries, BHSD and [B, L, H, D] caches (heads side by
-/// side), masks, biases, key lengths, a soft cap and a window, split keys over two threads, float, Half and BFloat16
-/// queries, each ISA variant.
+/// The CPU decode kernel over an 8-bit key/value cache (<see cref="ByteCacheAttention"/>), converting each block in
+/// registers: int8 with a scale per (batch, KV head, key), fp8 e4m3 with one per (batch, KV head) at a zero key stride
+/// (<see cref="QuantizedKeyValueCase{T}"/>). Against the float64 reference of the dequantised values (the float bound:
+/// only the kernel's rounding), and against the unquantised result within the documented bound (docs/layers.md): per
+/// output element, <c>(e^{2Δ} − 1)·max|V| + ε_v</c> with <c>Δ = scale·‖q‖₁·ε_k</c>, ε the largest element error of the
+/// head's K or V. Key counts 1, 7, 65 and around the block edges (256) to 1000, query groups with and without four-row
+/// tiles, two queries, BHSD and [B, L, H, D] caches (heads side by side), masks, biases, key lengths, a soft cap and a
+/// window, split keys over two threads, float, Half and BFloat16 queries, each ISA variant. e4m3's rows and heads have
+/// different magnitudes, so that a scale read for the wrong head fails.
 /// </summary>
 [Trait("Isa", "Rerun")]
-public sealed class CpuInt8CacheAttentionTests
+public sealed class CpuByteCacheAttentionTests
 {
-    public static TheoryData<int, int, int> Shapes()
+    public static TheoryData<string> Formats() => new("int8", "e4m3");
+
+    public static TheoryData<string, int, int, int> Shapes()
     {
-        var data = new TheoryData<int, int, int>();
-        foreach (int keys in new[] { 1, 7, 255, 256, 257, 513, 1000 })
+        var data = new TheoryData<string, int, int, int>();
+        foreach (string format in new[] { "int8", "e4m3" })
         {
-            foreach ((int group, int queries) in new[] { (1, 1), (4, 1), (5, 1), (3, 2) })
+            foreach (int keys in new[] { 1, 7, 65, 255, 256, 257, 513, 1000 })
             {
-                data.Add(keys, group, queries);
+                foreach ((int group, int queries) in new[] { (1, 1), (4, 1), (5, 1), (3, 2) })
+                {
+                    data.Add(format, keys, group, queries);
+                }
             }
         }
 
@@ -34,27 +41,28 @@ public sealed class CpuInt8CacheAttentionTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Contiguous_cache_matches_reference(int keys, int group, int queries)
+    public void Contiguous_cache_matches_reference(string format, int keys, int group, int queries)
     {
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
-        Check<float>(backend, $"int8-k{keys}-g{group}-q{queries}", new AttentionShape(2, 2 * group, 2, queries, keys, 40, 24), _ => new());
+        Check<float>(backend, format, $"kv8-k{keys}-g{group}-q{queries}", new AttentionShape(2, 2 * group, 2, queries, keys, 40, 24), _ => new());
     }
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Bshd_cache_matches_reference(int keys, int group, int queries)
+    public void Bshd_cache_matches_reference(string format, int keys, int group, int queries)
     {
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
         Check<float>(
-            backend, $"int8-bshd-k{keys}-g{group}-q{queries}", new AttentionShape(1, 2 * group, 2, queries, keys, 33, 130),
+            backend, format, $"kv8-bshd-k{keys}-g{group}-q{queries}", new AttentionShape(1, 2 * group, 2, queries, keys, 33, 130),
             _ => new() { Layout = AttentionLayout.Bshd, Causal = CausalMask.BottomRight });
     }
 
-    [Fact]
-    public void Split_keys_with_masks_bias_and_key_lengths_match_reference()
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Split_keys_with_masks_bias_and_key_lengths_match_reference(string format)
     {
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
-        Check<float>(backend, "int8-split-masked", new AttentionShape(2, 8, 4, 2, 1300, 48, 40), r => new()
+        Check<float>(backend, format, "kv8-split-masked", new AttentionShape(2, 8, 4, 2, 1300, 48, 40), r => new()
         {
             Layout = AttentionLayout.Bshd,
             Causal = CausalMask.BottomRight,
@@ -64,15 +72,26 @@ public sealed class CpuInt8CacheAttentionTests
         });
     }
 
-    public static TheoryData<CpuKernelVariant> Variants() =>
-        new(CpuKernelVariant.Vector512, CpuKernelVariant.Vector256, CpuKernelVariant.Vector128, CpuKernelVariant.Scalar);
+    public static TheoryData<string, CpuKernelVariant> Variants()
+    {
+        var data = new TheoryData<string, CpuKernelVariant>();
+        foreach (string format in new[] { "int8", "e4m3" })
+        {
+            foreach (var variant in new[] { CpuKernelVariant.Vector512, CpuKernelVariant.Vector256, CpuKernelVariant.Vector128, CpuKernelVariant.Scalar })
+            {
+                data.Add(format, variant);
+            }
+        }
+
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void Each_variant_matches_reference(CpuKernelVariant variant)
+    public void Each_variant_matches_reference(string format, CpuKernelVariant variant)
     {
         using var backend = new CpuBackend(new CpuBackendOptions { Variant = variant, ThreadCount = 1 });
-        Check<float>(backend, "int8-variant", new AttentionShape(1, 10, 2, 1, 201, 72, 72), r => new()
+        Check<float>(backend, format, "kv8-variant", new AttentionShape(1, 10, 2, 1, 201, 72, 72), r => new()
         {
             KeyLengths = new[] { 190 },
             Mask = new(TestData.RandomMask(r, 201, 0.8), 1, 1),
@@ -81,18 +100,20 @@ public sealed class CpuInt8CacheAttentionTests
         });
     }
 
-    [Fact]
-    public void Half_queries_match_reference()
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Half_queries_match_reference(string format)
     {
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 2 });
-        Check<Half>(backend, "int8-half", new AttentionShape(1, 8, 2, 1, 700, 64, 64), _ => new());
+        Check<Half>(backend, format, "kv8-half", new AttentionShape(1, 8, 2, 1, 700, 64, 64), _ => new());
     }
 
-    [Fact]
-    public void BFloat16_queries_match_reference()
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void BFloat16_queries_match_reference(string format)
     {
         using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
-        Check<BFloat16>(backend, "int8-bf16", new AttentionShape(1, 4, 4, 1, 300, 48, 48),
+        Check<BFloat16>(backend, format, "kv8-bf16", new AttentionShape(1, 4, 4, 1, 300, 48, 48),
             _ => new() { Layout = AttentionLayout.Bshd });
     }
 
@@ -140,6 +161,28 @@ public sealed class CpuInt8CacheAttentionTests
     }
 
     [Fact]
+    public void Nan_codes_reach_the_output_as_nan()
+    {
+        using var backend = new CpuBackend(new CpuBackendOptions { ThreadCount = 1 });
+        var shape = new AttentionShape(1, 1, 1, 1, 3, 8, 8);
+        var key = new sbyte[shape.KeyElementCount];
+        var value = new sbyte[shape.ValueElementCount];
+        value[8 + 2] = 0x7F;
+        var output = TestData.Poison<float>(shape.OutputElementCount);
+        ByteCacheAttention.Run<float>(backend, shape, new float[shape.QueryElementCount], new ByteKeyValueSpans
+        {
+            Format = KeyValue8BitFormat.Float8E4M3,
+            Key = key,
+            Value = value,
+            KeyScales = new[] { 1f },
+            ValueScales = new[] { 1f },
+            ScaleStrides = new(1, 1, 0),
+        }, output);
+        Assert.True(float.IsNaN(output[2]), $"{output[2]}");
+        Assert.Equal(0f, output[0]);
+    }
+
+    [Fact]
     public void More_queries_than_the_decode_kernel_takes_are_not_supported()
     {
         using var backend = new CpuBackend();
@@ -169,17 +212,23 @@ public sealed class CpuInt8CacheAttentionTests
         ScaleStrides = new(shape.KeyValueHeads * shape.KeyLength, shape.KeyLength, 1),
     };
 
-    /// <summary>Random Q (in <typeparamref name="T"/>), K and V quantised to int8; every output checked both ways.</summary>
-    private static void Check<T>(CpuBackend backend, string name, AttentionShape shape, Func<Random, AttentionOptions> build)
-        where T : unmanaged =>
-        Check<T>(backend, KeyValue8BitFormat.Int8, name, shape, build, spread: false);
+    /// <summary>
+    /// A case of <paramref name="format"/> (named "int8" or "e4m3"); e4m3's data spread over magnitudes row to row and
+    /// head to head (its one scale a head is then what a wrong-head read shows).
+    /// </summary>
+    private static void Check<T>(CpuBackend backend, string format, string name, AttentionShape shape, Func<Random, AttentionOptions> build)
+        where T : unmanaged
+    {
+        bool e4m3 = format == "e4m3";
+        Check<T>(backend, e4m3 ? KeyValue8BitFormat.Float8E4M3 : KeyValue8BitFormat.Int8, name, shape, build, spread: e4m3);
+    }
 
     /// <summary>
     /// Random Q (in <typeparamref name="T"/>), K and V quantised to <paramref name="format"/>
     /// (<see cref="QuantizedKeyValueCase{T}"/>), run through <see cref="ByteCacheAttention"/>; every output checked
     /// both ways, and int8's within 1e-2 of the unquantised result as a whole.
     /// </summary>
-    internal static void Check<T>(
+    private static void Check<T>(
         CpuBackend backend, KeyValue8BitFormat format, string name, AttentionShape shape, Func<Random, AttentionOptions> build, bool spread)
         where T : unmanaged
     {
