@@ -83,6 +83,22 @@ public sealed class CudaKeyValue8BitTests
         }
     }
 
+    /// <summary>The e4m3 NaN codes (which the layers' quantiser writes for a NaN element) read as NaN, not ±480.</summary>
+    [CudaTheory]
+    [InlineData("half")]
+    [InlineData("bf16")]
+    public void Nan_codes_reach_the_output_as_nan(string type)
+    {
+        if (type == "half")
+        {
+            CheckNan<Half>();
+        }
+        else
+        {
+            CheckNan<BFloat16>();
+        }
+    }
+
     [CudaFact]
     public void Float_queries_are_not_supported()
     {
@@ -151,6 +167,36 @@ public sealed class CudaKeyValue8BitTests
                 ScaleStrides = new(1, 1, 0),
             }, output)).ParamName);
     }
+
+    private static void CheckNan<T>()
+        where T : unmanaged
+    {
+        CudaTestEnvironment.SkipUnlessAvailable();
+        using var backend = new CudaBackend();
+        var shape = new AttentionShape(1, 1, 1, 1, 8, 16, 16);
+        var keys = new byte[shape.KeyElementCount];
+        var values = new byte[shape.ValueElementCount];
+        values[(3 * 16) + 5] = 0x7F;
+        values[(6 * 16) + 9] = 0xFF;
+        keys[(2 * 16) + 1] = 0x38;
+        using var kv = new Operands(backend, KeyValue8BitFormat.Float8E4M3, keys, values, [1f], [1f], new(1, 1, 0));
+        using var q = Uploaded(backend, TestData.Random<T>(TestRandom.Create(5), shape.QueryElementCount, 1f));
+        using var o = Poisoned<T>(backend, shape.OutputElementCount);
+        KeyValue8BitAttention.Run(backend, shape, q, kv.Cache, o);
+        var output = Widened(o.ToArray());
+        for (int x = 0; x < 16; x++)
+        {
+            Assert.True(float.IsNaN(output[x]) == (x is 5 or 9), $"element {x}: {output[x]}");
+        }
+
+        keys[(2 * 16) + 1] = 0xFF;
+        using var nanKey = new Operands(backend, KeyValue8BitFormat.Float8E4M3, keys, new byte[values.Length], [1f], [1f], new(1, 1, 0));
+        KeyValue8BitAttention.Run(backend, shape, q, nanKey.Cache, o);
+        Assert.All(Widened(o.ToArray()), x => Assert.True(float.IsNaN(x)));
+    }
+
+    private static float[] Widened<T>(T[] values)
+        where T : unmanaged => Array.ConvertAll(values, v => (float)TestData.ToDouble(v));
 
     private static KeyValue8BitFormat ParseFormat(string format) =>
         format == "int8" ? KeyValue8BitFormat.Int8 : KeyValue8BitFormat.Float8E4M3;

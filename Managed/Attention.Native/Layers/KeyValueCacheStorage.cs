@@ -27,7 +27,8 @@ public enum KeyValueCacheStorage
     /// caller's (<see cref="KeyValueScales"/>, calibrated like vLLM's <c>k_scale</c>/<c>v_scale</c>, given to
     /// <see cref="MultiHeadAttention{T}.CreateCache"/> or <see cref="MultiHeadAttention{T}.CreatePagedCache"/>), or,
     /// when not given, taken at the cache's first append as <c>max|x| / 448</c> per KV head over that append's finite
-    /// elements (vLLM's <c>calculate_kv_scales</c>; 1 for a head whose first append is all zero); a later element beyond
+    /// elements (vLLM's <c>calculate_kv_scales</c>; 1 for a head whose first append is all zero; kept through
+    /// <see cref="KeyValueCache{T}.Reset"/>); a later element beyond
     /// <c>448·s</c> saturates. Within range an element is within a relative 2^−4 of <c>|x|</c> (3 mantissa bits, half a
     /// step), plus half the subnormal spacing, <c>2^−10·s</c>, near zero (see docs/layers.md). A position costs
     /// <c>Hkv·(D + Dv)</c> bytes. Read as <see cref="Int8"/> is: the CPU decode kernel converts the bytes in registers
