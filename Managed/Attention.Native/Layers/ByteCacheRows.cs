@@ -59,8 +59,8 @@ internal sealed unsafe class ByteCacheRows : IDisposable
     public KeyValue8BitFormat Format { get; }
 
     /// <summary>
-    /// Whether the per-head scales of a <see cref="KeyValue8BitFormat.Float8E4M3"/> cache are in place (given when it
-    /// was created, or taken at its first append); an int8 cache's scales come with each position.
+    /// Whether the per-head scales of a <see cref="KeyValue8BitFormat.Float8E4M3"/> cache are in place (given at its
+    /// creation, or taken at its first append); an int8 cache's scales come with each position.
     /// </summary>
     public bool HasScales { get; set; }
 

@@ -89,7 +89,7 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
         LayerOperand<T> rows, int rowStride, ReadOnlySpan<long> positions, AttentionTensor<T> pool, int heads, int dim,
         int pageSize, bool headMajor)
     {
-        // HeadMajorPages is false here: the CUDA pools are [PageCount, PageSize, Hkv, D], whatever headMajor says.
+        // HeadMajorPages is false on this backend: its pools are [PageCount, PageSize, Hkv, D] and headMajor is false.
         lock (backend.LaunchGate)
         {
             backend.EnterContext();
