@@ -119,8 +119,9 @@ internal sealed unsafe class ByteCacheRows : IDisposable
             lock (device.LaunchGate)
             {
                 device.EnterContext();
-                device.Stream.CopyToDevice<float>(addresses[KeyScaleFloats], keys.AsMemory(0, Heads));
-                device.Stream.CopyToDevice<float>(addresses[ValueScaleFloats], values.AsMemory(0, Heads));
+                // Copies of the caller's arrays: the upload is queued, and the caller may change them before it runs.
+                device.Stream.CopyToDevice<float>(addresses[KeyScaleFloats], keys[..Heads]);
+                device.Stream.CopyToDevice<float>(addresses[ValueScaleFloats], values[..Heads]);
             }
         }
         else
