@@ -337,12 +337,13 @@ ATTENTION_SPLITKV_ENTRIES(bf16, __nv_bfloat16)
 // The partial kernels over 8-bit K/V (attention_splitkv_kv8.cuh), f16 and bf16 queries: the same block, ring and
 // launch as the 16-bit partial kernel of the query type, whose merge they share. attention_splitkv_partial_i8_bf16
 // reads int8 K/V with per-key scales; _e4m3_ fp8 e4m3fn with per-head scales. Static numbers (nvcc 11.8, no GPU
-// run yet): 156-167 registers (sm_80) / 157-166 (sm_90), 0 spills; the 16-bit kernel's 72,080 bytes at D = 128,
+// run yet): 155-167 registers (sm_80) / 156-166 (sm_90), 0 spills; the 16-bit kernel's 72,080 bytes at D = 128,
 // 3 CTAs an SM. A stage holds the bytes in its 16-bit slot, so a warp keeps 3 stages of 2 KiB in flight at D = 128:
 // 48 KiB an SM at two CTAs, ~2× an H200's need at 700 ns, about its need at saturated latency (a compact byte stage
 // with a deeper ring would double it, at the price of a geometry of its own on the host). Per 8-key stage a lane
 // reads its fragments' 32 K and 64 V bytes (16 two-byte and 32 one-byte shared loads, no ldmatrix) and converts
-// 32 pairs: f16 ~3 integer/f16x2 ops a pair (int8) or ~4 integer ops (e4m3); bf16 ~5 with one FADD an element.
+// 32 pairs: f16 ~3 integer/f16x2 ops a pair (int8) or ~7 integer ops (e4m3, with its NaN codes); bf16 ~5 with one
+// FADD an element (e4m3: one select more).
 // sass-check: attention_splitkv_partial_i8_f16 LDGSTS HMMA
 // sass-check: attention_splitkv_partial_i8_bf16 LDGSTS HMMA
 // sass-check: attention_splitkv_partial_e4m3_f16 LDGSTS HMMA

@@ -11,9 +11,10 @@
 //   e4m3  (kKvE4m3, OCP e4m3fn: bias 7, no infinities): for f16 the 7 magnitude bits shifted left by 7 are the
 //         f16 bits of the value · 2^−8, subnormals included (f16 keeps them), so the pair is two shifts and masks
 //         and the 2^8 joins the per-head scales; for bf16 the upper half of the value's float (exponent rebiased
-//         by 120, the 7 subnormal codes as m · 2^−9). The NaN codes 0x7F and 0xFF read as ±480, the next
-//         step past 448: the kernels never test for them (a quantiser writes none). The per-head K scale multiplies
-//         the scores, the per-head V scale the finished output.
+//         by 120, the 7 subnormal codes as m · 2^−9). The NaN codes 0x7F and 0xFF (the layers' quantiser writes
+//         them for a NaN element) read as NaN, so that it reaches the output as it would unquantised: one add, mask
+//         and multiply a pair (f16), one select an element (bf16). The per-head K scale multiplies the scores, the
+//         per-head V scale the finished output.
 #pragma once
 
 #include <stdint.h>
@@ -62,6 +63,7 @@ __device__ __forceinline__ uint32_t byte_float_bits<kKvE4m3>(uint32_t byte) {
     const float f = float_from_bits(bits + (1u << 23)) - 0.015625f;
     memcpy(&bits, &f, sizeof bits);
   }
+  bits = magnitude == 0x7Fu ? 0x7FC00000u : bits;  // NaN
   return bits | ((byte & 0x80u) << 24);
 }
 
@@ -100,7 +102,10 @@ __device__ __forceinline__ uint32_t widen_pair<__half, kKvInt8>(uint32_t two) {
 template <>
 __device__ __forceinline__ uint32_t widen_pair<__half, kKvE4m3>(uint32_t two) {
   const uint32_t spread = (two & 0xFFu) | ((two & 0xFF00u) << 8);  // byte 1 into bits 16-23
-  return ((spread & 0x007F007Fu) << 7) | ((spread & 0x00800080u) << 8);
+  const uint32_t magnitude = spread & 0x007F007Fu;
+  // A NaN code's magnitude 0x7F carries into bit 7 when 1 is added; 0x80 · 0xFC is 0x7E00, an f16 NaN's bits.
+  const uint32_t nan = ((magnitude + 0x00010001u) & 0x00800080u) * 0xFCu;
+  return (magnitude << 7) | ((spread & 0x00800080u) << 8) | nan;
 }
 
 // What the conversion leaves out of an element, restored through the per-head scales: 2^8 for e4m3 into f16.

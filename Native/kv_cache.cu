@@ -1,4 +1,4 @@
-// kv_cache_append_*, kv_cache_quantize_int8_* and kv_cache_dequantize_int8_*: the layers' key/value caches on the GPU
+// kv_cache_append_*, kv_cache_{quantize,dequantize}_{int8,e4m3}_*: the layers' key/value caches on the GPU
 // (contract: Native/README.md). Appending copies projected rows into a paged pool's slots in one launch (a copy per
 // row from the host would cost a driver call each). The int8 format is the CPU's
 // (Managed/Attention.Native/Cpu/Decode/Int8Quantizer.cs), bit for bit, so a cache reads the same on either backend:
@@ -10,11 +10,18 @@
 // IEEE division (nvcc's default -prec-div=true; no fast math) and rintf give the CPU's roundings: max / 127 and
 // x / s are correctly rounded there too, and MathF.Round rounds ties to even as rintf does.
 //
+// The fp8 format is the CPU's too (Managed/Attention.Native/Cpu/Decode/Float8E4M3Quantizer.cs), bit for bit: OCP
+// e4m3fn bytes with one float scale per KV head, set by the caller (scales[h]; the kernels only read it), each element
+// stored as e4m3(x / s), rounded to nearest even by integer arithmetic on the float's bits, saturated at ±448 (an
+// infinity too), NaN kept NaN (0x7F with its sign).
+//
 // Rows are addressed through positions: source row r (a projected token's keys or values, rows row_stride elements
 // apart, heads side by side) goes to cache position p(r), whose elements (or bytes) are at p·heads·dim + h·dim and whose
-// scales are scales[p·heads + h]. p(r) = positions[r] where the caller lists them (a paged pool's slots), else the
-// contiguous cache's rule p(r) = (r / run)·run_stride + offset + r % run (sequence r / run, its position offset + r %
-// run, sequences run_stride positions apart). Dequantising reads position p(r) into row r the same way round.
+// int8 scales are scales[p·heads + h] (e4m3's scales[h]). p(r) = (s(r / run))·run_stride + offset + r % run: run r / run
+// of rows goes to the positions from s·run_stride + offset on, where s is positions[r / run] where the caller lists
+// them (a paged pool's slots with run 1 and run_stride 1, or its pages with run and run_stride the page size), else r /
+// run itself (the contiguous cache: sequence r / run, sequences run_stride positions apart). Dequantising reads
+// position p(r) into row r the same way round.
 //
 // Launch: grid (rows, heads), block 32: one warp per (row, head), each lane owning elements lane, lane + 32, ...; the
 // row's largest magnitude is reduced with butterfly shuffles, so every lane holds the scale without shared memory.
@@ -36,8 +43,8 @@ struct KvCacheParams {
   T* rows;                          // [row_count, row_stride]: append and quantise read, dequantise writes
   T* pool;                          // [positions, heads, dim]: append writes (null for the int8 kernels)
   signed char* cache;               // [positions, heads, dim]: quantise writes, dequantise reads
-  float* scales;                    // [positions, heads]
-  const long long* positions;       // [rows] cache position of each row; null: the contiguous rule below
+  float* scales;                    // int8: [positions, heads]; e4m3: [heads]
+  const long long* positions;       // [rows / run] first cache position of each run; null: the contiguous rule below
   long long row_stride;             // elements between consecutive rows of `rows`
   long long run_stride;             // contiguous rule: positions between sequences
   long long offset;                 // contiguous rule: the first position of each sequence's run
@@ -52,8 +59,8 @@ constexpr float kLevels = 127.f;
 
 template <typename T>
 __device__ __forceinline__ long long position_of(const KvCacheParams<T>& p, int r) {
-  return p.positions != nullptr ? p.positions[r]
-                                : (static_cast<long long>(r / p.run) * p.run_stride) + p.offset + (r % p.run);
+  const long long run = p.positions != nullptr ? p.positions[r / p.run] : r / p.run;
+  return (run * p.run_stride) + p.offset + (r % p.run);
 }
 
 // The block's (row, head): its row of `rows` (head h's dim elements), its cache position and the element offset of
@@ -144,6 +151,65 @@ __device__ void dequantize(const KvCacheParams<T>& p) {
   }
 }
 
+// The e4m3fn code of value: 448 and up (an infinity too) saturate to 0x7E, NaN is 0x7F, below 2^−6 steps of 2^−9
+// (the product is exact), else the 23 mantissa bits rounded to 3, ties to even, and the exponent rebiased 127 → 7.
+__device__ __forceinline__ unsigned char encode_e4m3(float value) {
+  const unsigned int bits = static_cast<unsigned int>(__float_as_int(value));
+  const unsigned int sign = (bits >> 24) & 0x80u;
+  const unsigned int magnitude = bits & 0x7FFFFFFFu;
+  unsigned int code;
+  if (magnitude > 0x7F800000u) {
+    code = 0x7Fu;
+  } else if (magnitude >= 0x43E00000u) {
+    code = 0x7Eu;
+  } else if (magnitude < 0x3C800000u) {
+    code = static_cast<unsigned int>(rintf(__int_as_float(static_cast<int>(magnitude)) * 512.f));
+  } else {
+    code = ((magnitude + 0x7FFFFu + ((magnitude >> 20) & 1u)) >> 20) - (120u << 3);
+  }
+
+  return static_cast<unsigned char>(sign | code);
+}
+
+// The value of an e4m3fn code, exactly: its bits sign-extended, shifted left 20 and masked are the float bits of the
+// value · 2^−120 (subnormals included); the NaN codes would read as ±480.
+__device__ __forceinline__ float decode_e4m3(unsigned char code) {
+  if ((code & 0x7Fu) == 0x7Fu) {
+    return CUDART_NAN_F;
+  }
+
+  const unsigned int extended = static_cast<unsigned int>(static_cast<int>(static_cast<signed char>(code)));
+  return __int_as_float(static_cast<int>((extended << 20) & 0x87F00000u)) * __int_as_float(0x7B800000);
+}
+
+template <typename T>
+__device__ void quantize_e4m3(const KvCacheParams<T>& p) {
+  Slot<T> slot;
+  if (!slot_of(p, slot)) {
+    return;
+  }
+
+  const float scale = p.scales[blockIdx.y];
+  unsigned char* target = reinterpret_cast<unsigned char*>(p.cache + slot.offset);
+  for (int x = threadIdx.x; x < p.dim; x += kThreads) {
+    target[x] = encode_e4m3(to_float(slot.row[x]) / scale);
+  }
+}
+
+template <typename T>
+__device__ void dequantize_e4m3(const KvCacheParams<T>& p) {
+  Slot<T> slot;
+  if (!slot_of(p, slot)) {
+    return;
+  }
+
+  const unsigned char* source = reinterpret_cast<const unsigned char*>(p.cache + slot.offset);
+  const float scale = p.scales[blockIdx.y];
+  for (int x = threadIdx.x; x < p.dim; x += kThreads) {
+    slot.row[x] = from_float<T>(decode_e4m3(source[x]) * scale);
+  }
+}
+
 }  // namespace kv_cache
 }  // namespace attention
 
@@ -162,6 +228,16 @@ __device__ void dequantize(const KvCacheParams<T>& p) {
       kv_cache_dequantize_int8_##suffix(const __grid_constant__ attention::KvCacheParams<T> params) {    \
     KERNEL_REPORT_LAUNCH(attention::kv_cache::kThreads, 0);                                                 \
     attention::kv_cache::dequantize<T>(params);                                                             \
+  }                                                                                                         \
+  extern "C" __global__ void __launch_bounds__(attention::kv_cache::kThreads)                               \
+      kv_cache_quantize_e4m3_##suffix(const __grid_constant__ attention::KvCacheParams<T> params) {      \
+    KERNEL_REPORT_LAUNCH(attention::kv_cache::kThreads, 0);                                                 \
+    attention::kv_cache::quantize_e4m3<T>(params);                                                          \
+  }                                                                                                         \
+  extern "C" __global__ void __launch_bounds__(attention::kv_cache::kThreads)                               \
+      kv_cache_dequantize_e4m3_##suffix(const __grid_constant__ attention::KvCacheParams<T> params) {    \
+    KERNEL_REPORT_LAUNCH(attention::kv_cache::kThreads, 0);                                                 \
+    attention::kv_cache::dequantize_e4m3<T>(params);                                                        \
   }
 
 KV_CACHE_ENTRIES(f32, float)

@@ -5,7 +5,7 @@ using Attention.Native.Reference;
 namespace Attention.Native.Tests;
 
 /// <summary>
-/// The CPU decode kernel over an int8 cache in pages (<see cref="Int8CacheAttention.RunPaged{T}"/>): K and V pages
+/// The CPU decode kernel over an int8 cache in pages (<see cref="ByteCacheAttention.RunPaged{T}"/>): K and V pages
 /// quantised row by row with their scales in pages <c>[numPages, PageSize, Hkv]</c> (or head-major), against the
 /// float64 reference of the dequantised rows laid out contiguously; pages of 1, 7, 16 and 64 (the kernel's blocks
 /// span pages, and its scales are read a page run at a time), shuffled and shared.
@@ -30,7 +30,7 @@ public sealed class CpuPagedInt8CacheTests
         var value = Quantize(data.ValuePages, shape.ValueHeadDim);
         var query = TestData.Random<float>(random, shape.QueryElementCount, 1f);
         var output = TestData.Poison<float>(shape.OutputElementCount);
-        Int8CacheAttention.RunPaged<float>(backend, shape, query, new Int8KeyValueSpans
+        ByteCacheAttention.RunPaged<float>(backend, shape, query, new ByteKeyValueSpans
         {
             Key = key.Stored,
             Value = value.Stored,

@@ -83,6 +83,22 @@ public sealed class CudaKeyValue8BitTests
         }
     }
 
+    /// <summary>The e4m3 NaN codes (which the layers' quantiser writes for a NaN element) read as NaN, not ±480.</summary>
+    [CudaTheory]
+    [InlineData("half")]
+    [InlineData("bf16")]
+    public void Nan_codes_reach_the_output_as_nan(string type)
+    {
+        if (type == "half")
+        {
+            CheckNan<Half>();
+        }
+        else
+        {
+            CheckNan<BFloat16>();
+        }
+    }
+
     [CudaFact]
     public void Float_queries_are_not_supported()
     {
@@ -152,6 +168,36 @@ public sealed class CudaKeyValue8BitTests
             }, output)).ParamName);
     }
 
+    private static void CheckNan<T>()
+        where T : unmanaged
+    {
+        CudaTestEnvironment.SkipUnlessAvailable();
+        using var backend = new CudaBackend();
+        var shape = new AttentionShape(1, 1, 1, 1, 8, 16, 16);
+        var keys = new byte[shape.KeyElementCount];
+        var values = new byte[shape.ValueElementCount];
+        values[(3 * 16) + 5] = 0x7F;
+        values[(6 * 16) + 9] = 0xFF;
+        keys[(2 * 16) + 1] = 0x38;
+        using var kv = new Operands(backend, KeyValue8BitFormat.Float8E4M3, keys, values, [1f], [1f], new(1, 1, 0));
+        using var q = Uploaded(backend, TestData.Random<T>(TestRandom.Create(5), shape.QueryElementCount, 1f));
+        using var o = Poisoned<T>(backend, shape.OutputElementCount);
+        KeyValue8BitAttention.Run(backend, shape, q, kv.Cache, o);
+        var output = Widened(o.ToArray());
+        for (int x = 0; x < 16; x++)
+        {
+            Assert.True(float.IsNaN(output[x]) == (x is 5 or 9), $"element {x}: {output[x]}");
+        }
+
+        keys[(2 * 16) + 1] = 0xFF;
+        using var nanKey = new Operands(backend, KeyValue8BitFormat.Float8E4M3, keys, new byte[values.Length], [1f], [1f], new(1, 1, 0));
+        KeyValue8BitAttention.Run(backend, shape, q, nanKey.Cache, o);
+        Assert.All(Widened(o.ToArray()), x => Assert.True(float.IsNaN(x)));
+    }
+
+    private static float[] Widened<T>(T[] values)
+        where T : unmanaged => Array.ConvertAll(values, v => (float)TestData.ToDouble(v));
+
     private static KeyValue8BitFormat ParseFormat(string format) =>
         format == "int8" ? KeyValue8BitFormat.Int8 : KeyValue8BitFormat.Float8E4M3;
 
@@ -189,51 +235,14 @@ public sealed class CudaKeyValue8BitTests
     {
         CudaTestEnvironment.SkipUnlessAvailable();
         using var backend = new CudaBackend();
-        int seed = TestRandom.SeedOf($"{name}/{format}/{typeof(T).Name}");
-        var random = TestRandom.Create(seed);
-        var options = build(random);
-        string context = $"case {name}, {format}, {typeof(T).Name}, {TestRandom.Describe(seed)}";
-        var layout = options.Layout;
-        var keyStrides = TensorStrides.Contiguous(layout, shape.KeyValueHeads, shape.KeyLength, shape.HeadDim);
-        var valueStrides = TensorStrides.Contiguous(layout, shape.KeyValueHeads, shape.KeyLength, shape.ValueHeadDim);
-        var scaleStrides = layout == AttentionLayout.Bshd
-            ? new TensorStrides((long)shape.KeyLength * shape.KeyValueHeads, 1, shape.KeyValueHeads)
-            : new TensorStrides((long)shape.KeyValueHeads * shape.KeyLength, shape.KeyLength, 1);
-        if (format == KeyValue8BitFormat.Float8E4M3)
-        {
-            scaleStrides = new TensorStrides(shape.KeyValueHeads, 1, 0);
-        }
-
-        var query = TestData.Random<T>(random, shape.QueryElementCount, 1f);
-        // Rows and heads of different magnitudes, so that a scale applied to the wrong key or head shows.
-        var keys = KeyValue8BitTestData.Quantize(format, ScaleHeads(Spread(random, shape.KeyElementCount, shape.HeadDim), shape,
-            shape.HeadDim, keyStrides), shape, shape.HeadDim, keyStrides, scaleStrides);
-        var values = KeyValue8BitTestData.Quantize(format, ScaleHeads(Spread(random, shape.ValueElementCount, shape.ValueHeadDim),
-            shape, shape.ValueHeadDim, valueStrides), shape, shape.ValueHeadDim, valueStrides, scaleStrides);
-
-        using var q = Uploaded(backend, query);
+        var data = QuantizedKeyValueCase<T>.Create(format, name, shape, build, spread: true);
+        using var q = Uploaded(backend, data.Query);
         using var o = Poisoned<T>(backend, shape.OutputElementCount);
         using var lse = Poisoned<float>(backend, shape.LogSumExpElementCount);
-        using var kv = new Operands(backend, format, keys.Stored, values.Stored, keys.Scales, values.Scales, scaleStrides);
-        KeyValue8BitAttention.Run(backend, shape, q, kv.Cache, o, options, lse);
-        var output = o.ToArray();
-        var logSumExp = lse.ToArray();
-
-        var wideQuery = Array.ConvertAll(query, x => (float)TestData.ToDouble(x));
-        var dequantized = ReferenceAttention.Compute<float>(shape, wideQuery, keys.Dequantized, values.Dequantized, options);
-        double error = dequantized.RelativeError<T>(output, layout);
-        Assert.True(error <= tolerance, $"relative error {error:E3} against the dequantised values > {tolerance:E1} ({context})");
-        for (int i = 0; i < logSumExp.Length; i++)
-        {
-            double expected = dequantized.LogSumExp[i];
-            Assert.True(
-                double.IsNegativeInfinity(expected) ? float.IsNegativeInfinity(logSumExp[i])
-                    : Math.Abs(logSumExp[i] - expected) <= 1e-4 * Math.Max(1, Math.Abs(expected)),
-                $"lse[{i}] = {logSumExp[i]}, expected {expected} ({context})");
-        }
-
-        var unquantized = ReferenceAttention.Compute<float>(shape, wideQuery, keys.Original, values.Original, options);
-        AssertWithinQuantizationBound(shape, options, wideQuery, keys, values, valueStrides, unquantized, output, tolerance, context);
+        using var kv = new Operands(
+            backend, format, data.Keys.Stored, data.Values.Stored, data.Keys.Scales, data.Values.Scales, data.ScaleStrides);
+        KeyValue8BitAttention.Run(backend, shape, q, kv.Cache, o, data.Options, lse);
+        data.AssertMatches(o.ToArray(), lse.ToArray(), tolerance, 1e-4, backend.Description);
     }
 
     /// <summary>Paged GQA 8/2 decode over sequences of 1000, 65, 7 and 1 keys in pages of 16 (the stages of 8 keys
@@ -253,8 +262,8 @@ public sealed class CudaKeyValue8BitTests
         var layoutData = PagedTestData<float>.Create(random, shape, pageSize, lengths, sharedPages: 0, headMajor);
         var keyStrides = PagedTestData<float>.KeyStrides(shape);
         var valueStrides = PagedTestData<float>.ValueStrides(shape);
-        ScaleHeads(ScaleRows(random, layoutData.Key, shape.HeadDim), shape, shape.HeadDim, keyStrides);
-        ScaleHeads(ScaleRows(random, layoutData.Value, shape.ValueHeadDim), shape, shape.ValueHeadDim, valueStrides);
+        KeyValue8BitTestData.Spread(random, layoutData.Key, shape, shape.HeadDim, keyStrides);
+        KeyValue8BitTestData.Spread(random, layoutData.Value, shape, shape.ValueHeadDim, valueStrides);
         var rowScales = new TensorStrides((long)shape.KeyLength * shape.KeyValueHeads, 1, shape.KeyValueHeads);
         var scaleStrides = format == KeyValue8BitFormat.Int8 ? rowScales : new TensorStrides(shape.KeyValueHeads, 1, 0);
         var keys = KeyValue8BitTestData.Quantize(format, layoutData.Key, shape, shape.HeadDim, keyStrides, scaleStrides);
@@ -305,61 +314,6 @@ public sealed class CudaKeyValue8BitTests
         double error = expected.RelativeError<T>(output);
         Assert.True(error <= tolerance, $"relative error {error:E3} against the dequantised values > {tolerance:E1} ({context})");
     }
-
-    /// <summary>Uniform rows whose amplitude varies row to row over two orders of magnitude.</summary>
-    private static float[] Spread(Random random, long length, int dim) => ScaleRows(random, TestData.Random<float>(random, length, 1f), dim);
-
-    /// <summary><paramref name="data"/> (<c>[B, Hkv, L, dim]</c> at <paramref name="strides"/>) with the rows of batch b
-    /// and KV head h scaled by 2^((b·Hkv + h) mod 5 − 2): every head its own magnitude.</summary>
-    private static float[] ScaleHeads(float[] data, AttentionShape shape, int dim, TensorStrides strides)
-    {
-        for (int b = 0; b < shape.Batch; b++)
-        {
-            for (int h = 0; h < shape.KeyValueHeads; h++)
-            {
-                float factor = MathF.Pow(2, (((b * shape.KeyValueHeads) + h) % 5) - 2);
-                for (int j = 0; j < shape.KeyLength; j++)
-                {
-                    long row = (b * strides.Batch) + (h * strides.Head) + (j * strides.Sequence);
-                    for (int x = 0; x < dim; x++)
-                    {
-                        data[row + x] *= factor;
-                    }
-                }
-            }
-        }
-
-        return data;
-    }
-
-    /// <summary><paramref name="data"/> with each row of <paramref name="dim"/> elements scaled by its own amplitude in
-    /// [10^−1.5, 10^0.5].</summary>
-    private static float[] ScaleRows(Random random, float[] data, int dim)
-    {
-        for (long row = 0; row < data.Length; row += dim)
-        {
-            float amplitude = MathF.Pow(10, ((float)random.NextDouble() * 2) - 1.5f);
-            for (long x = row; x < Math.Min(data.Length, row + dim); x++)
-            {
-                data[x] *= amplitude;
-            }
-        }
-
-        return data;
-    }
-
-    /// <summary>Every output element within the bound of docs/cuda-backend.md of the unquantised result.</summary>
-    private static void AssertWithinQuantizationBound<T>(
-        AttentionShape shape, AttentionOptions options, float[] query, KeyValue8BitTestData keys, KeyValue8BitTestData values,
-        TensorStrides valueStrides, ReferenceResult unquantized, T[] output, double rounding, string context)
-        where T : unmanaged =>
-        QuantizationBound.AssertWithin(
-            shape, options, query, unquantized, output, rounding,
-            (b, kvHead) => (
-                values.MaxMagnitude(shape, shape.ValueHeadDim, valueStrides, b, kvHead),
-                keys.Errors[(b * shape.KeyValueHeads) + kvHead],
-                values.Errors[(b * shape.KeyValueHeads) + kvHead]),
-            context);
 
     /// <summary>An 8-bit cache's device operands, freed together.</summary>
     private sealed class Operands : IDisposable

@@ -63,32 +63,4 @@ public sealed class Int8CacheTestData
 
         return new Int8CacheTestData(stored, scales, dequantized, original);
     }
-
-    /// <summary>Largest scale of any row of (batch, KV head).</summary>
-    public float MaxScale(AttentionShape shape, TensorStrides scaleStrides, int batch, int head)
-    {
-        float max = 0;
-        for (int j = 0; j < shape.KeyLength; j++)
-        {
-            max = MathF.Max(max, Scales[(batch * scaleStrides.Batch) + (head * scaleStrides.Head) + (j * scaleStrides.Sequence)]);
-        }
-
-        return max;
-    }
-
-    /// <summary>Largest |element| of any original row of (batch, KV head).</summary>
-    public float MaxMagnitude(AttentionShape shape, int dim, TensorStrides strides, int batch, int head)
-    {
-        float max = 0;
-        for (int j = 0; j < shape.KeyLength; j++)
-        {
-            long row = (batch * strides.Batch) + (head * strides.Head) + (j * strides.Sequence);
-            for (int x = 0; x < dim; x++)
-            {
-                max = MathF.Max(max, MathF.Abs(Original[row + x]));
-            }
-        }
-
-        return max;
-    }
 }

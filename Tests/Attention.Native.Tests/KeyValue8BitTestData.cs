@@ -91,6 +91,53 @@ public sealed class KeyValue8BitTestData
         return max;
     }
 
+    /// <summary>
+    /// <paramref name="data"/> (<c>[B, Hkv, L, dim]</c> at <paramref name="strides"/>) with rows of amplitudes over two
+    /// orders of magnitude and each (batch, KV head) its own power of two, so that a scale applied to the wrong key or
+    /// head shows.
+    /// </summary>
+    public static float[] Spread(Random random, float[] data, AttentionShape shape, int dim, TensorStrides strides) =>
+        ScaleHeads(ScaleRows(random, data, dim), shape, dim, strides);
+
+    /// <summary><paramref name="data"/> (<c>[B, Hkv, L, dim]</c> at <paramref name="strides"/>) with the rows of batch b
+    /// and KV head h scaled by 2^((b·Hkv + h) mod 5 − 2): every head its own magnitude.</summary>
+    private static float[] ScaleHeads(float[] data, AttentionShape shape, int dim, TensorStrides strides)
+    {
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            for (int h = 0; h < shape.KeyValueHeads; h++)
+            {
+                float factor = MathF.Pow(2, (((b * shape.KeyValueHeads) + h) % 5) - 2);
+                for (int j = 0; j < shape.KeyLength; j++)
+                {
+                    long row = (b * strides.Batch) + (h * strides.Head) + (j * strides.Sequence);
+                    for (int x = 0; x < dim; x++)
+                    {
+                        data[row + x] *= factor;
+                    }
+                }
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary><paramref name="data"/> with each row of <paramref name="dim"/> elements scaled by its own amplitude in
+    /// [10^−1.5, 10^0.5].</summary>
+    private static float[] ScaleRows(Random random, float[] data, int dim)
+    {
+        for (long row = 0; row < data.Length; row += dim)
+        {
+            float amplitude = MathF.Pow(10, ((float)random.NextDouble() * 2) - 1.5f);
+            for (long x = row; x < Math.Min(data.Length, row + dim); x++)
+            {
+                data[x] *= amplitude;
+            }
+        }
+
+        return data;
+    }
+
     private static void ForEachElement(AttentionShape shape, int dim, TensorStrides strides, int b, int h, Action<long> visit)
     {
         for (int j = 0; j < shape.KeyLength; j++)

@@ -227,7 +227,7 @@ public sealed class CpuBackend : AttentionBackend
 
     /// <summary>
     /// The decode kernel with K and V from <paramref name="rows"/> (an int8 key/value cache): validated by the caller
-    /// (<see cref="Decode.Int8CacheAttention"/>), which checked that the decode kernel takes the problem.
+    /// (<see cref="Decode.ByteCacheAttention"/>), which checked that the decode kernel takes the problem.
     /// </summary>
     internal unsafe void RunDecode<T, TKv>(AttentionProblem problem, T* q, KeyValueRows<TKv> rows, T* o, float* lse)
         where T : unmanaged

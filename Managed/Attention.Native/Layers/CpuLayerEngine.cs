@@ -1,6 +1,7 @@
 using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Gemm;
 using Attention.Native.Cpu;
+using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Validation;
 
 namespace Attention.Native.Layers;
@@ -13,14 +14,14 @@ namespace Attention.Native.Layers;
 /// layer's own weights (<see cref="ProjectionWeight{T}"/>) are packed once and kept packed for the SGEMM. Every
 /// operation runs in the backend's variant (<see cref="CpuBackend.Variant"/>).
 /// </summary>
-internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>, IInt8CacheEngine<T>
+internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine<T>, IByteCacheEngine<T>
     where T : unmanaged
 {
     // Float results of Half/BFloat16 projections before their rounding, kept between calls (grown on demand).
     private float[] wideY = [];
     private float[] wideBias = [];
 
-    // An int8 cache's rows in float: Half/BFloat16 projections widened before quantisation, dequantised rows before
+    // An 8-bit cache's rows in float: Half/BFloat16 projections widened before quantisation, dequantised rows before
     // their rounding to T.
     private float[] wideRows = [];
 
@@ -129,7 +130,7 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
             backend.Variant, problem, Pointer(queries), Pointer(keys), Pointer(scoreVector), Pointer(values), Pointer(output),
             probabilities is { } p ? Pointer(p) : null, backend.ThreadCount);
 
-    public void AppendInt8(LayerOperand<T> keys, LayerOperand<T> values, int tokens, Int8CacheRows cache, int start)
+    public void AppendBytes(LayerOperand<T> keys, LayerOperand<T> values, int tokens, ByteCacheRows cache, int start)
     {
         var positions = new long[checked(cache.Batch * tokens)];
         for (int b = 0; b < cache.Batch; b++)
@@ -140,22 +141,19 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
             }
         }
 
-        Quantize(keys, cache.KeyRow, positions, cache.Heads, cache.KeyDim, cache.Keys, cache.KeyScales);
-        Quantize(values, cache.ValueRow, positions, cache.Heads, cache.ValueDim, cache.Values, cache.ValueScales);
+        Quantize(keys, cache.KeyRow, values, cache.ValueRow, positions, cache);
     }
 
-    public bool TakesInt8(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
-        Int8CacheAttention.Takes(Validate(shape, options, wantsProbabilities));
+    public AttentionProblem? TakesBytes(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
+        Validate(shape, options, wantsProbabilities) is var problem && ByteCacheAttention.Takes(problem) ? problem : null;
 
-    public void AttentionInt8(
-        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows cache, LayerOperand<T> output) =>
-        Int8CacheAttention.Run(backend, shape, Span(query), Spans(cache) with { ScaleStrides = new((long)cache.Capacity * cache.Heads, 1, cache.Heads) },
-            Span(output), options);
+    public void AttentionBytes(AttentionProblem problem, LayerOperand<T> query, ByteCacheRows cache, LayerOperand<T> output) =>
+        ByteCacheAttention.RunValidated(backend, problem, Span(query), Spans(cache) with { ScaleStrides = cache.ScaleStrides }, Span(output), default);
 
-    public Int8CacheRows CreateInt8Rows(int batch, int capacity, int heads, int keyDim, int valueDim) =>
-        new(batch, capacity, heads, keyDim, valueDim);
+    public ByteCacheRows CreateByteRows(KeyValue8BitFormat format, int batch, int capacity, int heads, int keyDim, int valueDim) =>
+        new(format, batch, capacity, heads, keyDim, valueDim, device: null);
 
-    public void DequantizeInt8(Int8CacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values)
+    public void DequantizeBytes(ByteCacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values)
     {
         var firsts = new long[cache.Batch];
         for (int b = 0; b < cache.Batch; b++)
@@ -177,29 +175,26 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         backend.PagedScaledDotProductAttention<T>(
             shape, Span(query), Span<T>(keyPages), Span<T>(valuePages), pages, Span(output), options);
 
-    public void AppendInt8Rows(LayerOperand<T> keys, LayerOperand<T> values, int rowStride, ReadOnlySpan<long> positions, Int8CacheRows pool)
-    {
-        Quantize(keys, rowStride, positions, pool.Heads, pool.KeyDim, pool.Keys, pool.KeyScales);
-        Quantize(values, rowStride, positions, pool.Heads, pool.ValueDim, pool.Values, pool.ValueScales);
-    }
+    public void AppendByteRows(LayerOperand<T> keys, LayerOperand<T> values, int rowStride, ReadOnlySpan<long> positions, ByteCacheRows pool) =>
+        Quantize(keys, rowStride, values, rowStride, positions, pool);
 
-    public bool TryPagedAttentionInt8(
-        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows pool, PagedKeyValueLayout pages,
+    public bool TryPagedAttentionBytes(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, ByteCacheRows pool, PagedKeyValueLayout pages,
         LayerOperand<T> output)
     {
         var kv = Spans(pool);
         var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
             Span(query).Length, kv.Key.Length, kv.Value.Length, Span(output).Length, -1));
-        if (!Int8CacheAttention.Takes(problem))
+        if (!ByteCacheAttention.Takes(problem))
         {
             return false;
         }
 
-        Int8CacheAttention.RunPaged(backend, shape, Span(query), kv, pages, Span(output), options);
+        ByteCacheAttention.RunPaged(backend, shape, Span(query), kv, pages, Span(output), options);
         return true;
     }
 
-    public void DequantizeInt8Pages(Int8CacheRows pool, ReadOnlySpan<int> pages, LayerOperand<T> keys, LayerOperand<T> values)
+    public void DequantizeBytePages(ByteCacheRows pool, ReadOnlySpan<int> pages, LayerOperand<T> keys, LayerOperand<T> values)
     {
         var firsts = new long[pages.Length];
         for (int i = 0; i < pages.Length; i++)
@@ -213,24 +208,66 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
     public override void Copy(LayerOperand<T> source, LayerOperand<T> destination, long count) =>
         Span(source)[..checked((int)count)].CopyTo(Span(destination));
 
-    /// <summary>The int8 rows' memory as spans (their scale strides are the caller's to set).</summary>
-    private static Int8KeyValueSpans Spans(Int8CacheRows cache)
+    /// <summary>The 8-bit rows' memory as spans (their scale strides are the caller's to set).</summary>
+    private static ByteKeyValueSpans Spans(ByteCacheRows cache)
     {
         long positions = (long)cache.Batch * cache.Capacity;
-        return new Int8KeyValueSpans
+        return new ByteKeyValueSpans
         {
+            Format = cache.Format,
             Key = new ReadOnlySpan<sbyte>(cache.Keys, checked((int)(positions * cache.KeyRow))),
             Value = new ReadOnlySpan<sbyte>(cache.Values, checked((int)(positions * cache.ValueRow))),
-            KeyScales = new ReadOnlySpan<float>(cache.KeyScales, checked((int)(positions * cache.Heads))),
-            ValueScales = new ReadOnlySpan<float>(cache.ValueScales, checked((int)(positions * cache.Heads))),
+            KeyScales = new ReadOnlySpan<float>(cache.KeyScales, checked((int)cache.ScaleCount)),
+            ValueScales = new ReadOnlySpan<float>(cache.ValueScales, checked((int)cache.ScaleCount)),
         };
     }
 
     /// <summary>
-    /// Row i of <paramref name="rows"/> (Hkv·dim elements of T, rows <paramref name="rowStride"/> apart) into int8 row
-    /// <c>positions[i]</c> of <paramref name="target"/>, a scale per (position, head).
+    /// Row i of <paramref name="keys"/> and <paramref name="values"/> (Hkv·D and Hkv·Dv elements of T, rows their
+    /// strides apart) into 8-bit row <c>positions[i]</c> of <paramref name="cache"/>: int8 with a scale per (position,
+    /// head); e4m3 with the cache's per-head scales, taken from these rows first where the cache has none.
     /// </summary>
-    private void Quantize(LayerOperand<T> rows, int rowStride, ReadOnlySpan<long> positions, int heads, int dim, sbyte* target, float* scales)
+    private void Quantize(
+        LayerOperand<T> keys, int keyStride, LayerOperand<T> values, int valueStride, ReadOnlySpan<long> positions, ByteCacheRows cache)
+    {
+        if (cache.Format == KeyValue8BitFormat.Float8E4M3 && !cache.HasScales)
+        {
+            cache.SetScales(
+                FirstScales(keys, keyStride, positions.Length, cache.Heads, cache.KeyDim),
+                FirstScales(values, valueStride, positions.Length, cache.Heads, cache.ValueDim));
+        }
+
+        Quantize(keys, keyStride, positions, cache.Format, cache.Heads, cache.KeyDim, cache.Keys, cache.KeyScales);
+        Quantize(values, valueStride, positions, cache.Format, cache.Heads, cache.ValueDim, cache.Values, cache.ValueScales);
+    }
+
+    /// <summary>Each head's <see cref="Float8E4M3Quantizer.ScaleOf"/> over <paramref name="count"/> rows.</summary>
+    private float[] FirstScales(LayerOperand<T> rows, int rowStride, int count, int heads, int dim)
+    {
+        var max = new float[heads];
+        fixed (float* buffer = Grown(ref wideRows, heads * dim))
+        {
+            for (int i = 0; i < count; i++)
+            {
+                float* wide = Widened(Pointer(rows) + ((long)i * rowStride), heads * dim, buffer);
+                for (int h = 0; h < heads; h++)
+                {
+                    max[h] = Math.Max(max[h], Float8E4M3Quantizer.FiniteMax(wide + (h * dim), dim));
+                }
+            }
+        }
+
+        return Array.ConvertAll(max, Float8E4M3Quantizer.ScaleOf);
+    }
+
+    /// <summary>
+    /// Row i of <paramref name="rows"/> (Hkv·dim elements of T, rows <paramref name="rowStride"/> apart) into 8-bit row
+    /// <c>positions[i]</c> of <paramref name="target"/>: int8 a scale per (position, head) into <paramref name="scales"/>,
+    /// e4m3 by the per-head <paramref name="scales"/>.
+    /// </summary>
+    private void Quantize(
+        LayerOperand<T> rows, int rowStride, ReadOnlySpan<long> positions, KeyValue8BitFormat format, int heads, int dim, sbyte* target,
+        float* scales)
     {
         int row = heads * dim;
         T* first = Pointer(rows);
@@ -238,34 +275,47 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         {
             for (int i = 0; i < positions.Length; i++)
             {
-                T* source = first + ((long)i * rowStride);
-                float* wide = (float*)source;
-                if (typeof(T) != typeof(float))
-                {
-                    ElementType.Widen(backend.Variant, new ReadOnlySpan<T>(source, row), new Span<float>(buffer, row));
-                    wide = buffer;
-                }
-
+                float* wide = Widened(first + ((long)i * rowStride), row, buffer);
                 long position = positions[i];
                 for (int h = 0; h < heads; h++)
                 {
-                    scales[(position * heads) + h] = Int8Quantizer.QuantizeRow(wide + (h * dim), target + (position * row) + (h * dim), dim);
+                    sbyte* stored = target + (position * row) + (h * dim);
+                    if (format == KeyValue8BitFormat.Float8E4M3)
+                    {
+                        Float8E4M3Quantizer.QuantizeRow(wide + (h * dim), (byte*)stored, dim, scales[h]);
+                    }
+                    else
+                    {
+                        scales[(position * heads) + h] = Int8Quantizer.QuantizeRow(wide + (h * dim), stored, dim);
+                    }
                 }
             }
         }
+    }
+
+    /// <summary>A row of T as floats: in place for float, else widened into <paramref name="buffer"/>.</summary>
+    private float* Widened(T* source, int count, float* buffer)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return (float*)source;
+        }
+
+        ElementType.Widen(backend.Variant, new ReadOnlySpan<T>(source, count), new Span<float>(buffer, count));
+        return buffer;
     }
 
     /// <summary>
     /// Runs of <paramref name="run"/> positions of the cache, run r from position <c>firsts[r]</c>, dequantised and
     /// rounded to T, into consecutive rows of <paramref name="keys"/> and <paramref name="values"/> (run r's from row r·run).
     /// </summary>
-    private void Dequantize(Int8CacheRows cache, ReadOnlySpan<long> firsts, int run, LayerOperand<T> keys, LayerOperand<T> values)
+    private void Dequantize(ByteCacheRows cache, ReadOnlySpan<long> firsts, int run, LayerOperand<T> keys, LayerOperand<T> values)
     {
         Dequantize(cache, firsts, run, cache.KeyDim, cache.Keys, cache.KeyScales, Pointer(keys));
         Dequantize(cache, firsts, run, cache.ValueDim, cache.Values, cache.ValueScales, Pointer(values));
     }
 
-    private void Dequantize(Int8CacheRows cache, ReadOnlySpan<long> firsts, int run, int dim, sbyte* source, float* scales, T* target)
+    private void Dequantize(ByteCacheRows cache, ReadOnlySpan<long> firsts, int run, int dim, sbyte* source, float* scales, T* target)
     {
         int row = cache.Heads * dim;
         int count = checked(firsts.Length * run * row);
@@ -279,8 +329,18 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
                     float* wide = buffer + ((((long)r * run) + t) * row);
                     for (int h = 0; h < cache.Heads; h++)
                     {
-                        float scale = scales[(position * cache.Heads) + h];
                         sbyte* stored = source + (position * row) + (h * dim);
+                        if (cache.Format == KeyValue8BitFormat.Float8E4M3)
+                        {
+                            for (int x = 0; x < dim; x++)
+                            {
+                                wide[(h * dim) + x] = Float8E4M3Quantizer.Decode((byte)stored[x]) * scales[h];
+                            }
+
+                            continue;
+                        }
+
+                        float scale = scales[(position * cache.Heads) + h];
                         for (int x = 0; x < dim; x++)
                         {
                             wide[(h * dim) + x] = Int8Quantizer.Dequantize(stored[x], scale);

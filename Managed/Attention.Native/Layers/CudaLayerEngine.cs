@@ -15,7 +15,7 @@ namespace Attention.Native.Layers;
 /// Half and BFloat16 layers keep every operand in that type and accumulate in fp32 (<c>CUBLAS_COMPUTE_32F</c>: tensor
 /// cores, one rounding of each result).
 /// </summary>
-internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowTensorFloat32) : LayerEngine<T>, IInt8CacheEngine<T>
+internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowTensorFloat32) : LayerEngine<T>, IByteCacheEngine<T>
     where T : unmanaged
 {
     private static readonly CudaDataType DataType =
@@ -89,17 +89,12 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
         LayerOperand<T> rows, int rowStride, ReadOnlySpan<long> positions, AttentionTensor<T> pool, int heads, int dim,
         int pageSize, bool headMajor)
     {
-        if (headMajor)
-        {
-            base.AppendPoolRows(rows, rowStride, positions, pool, heads, dim, pageSize, headMajor);
-            return;
-        }
-
+        // HeadMajorPages is false on this backend: its pools are [PageCount, PageSize, Hkv, D] and headMajor is false.
         lock (backend.LaunchGate)
         {
             backend.EnterContext();
             cacheKernels ??= new KeyValueCacheLaunch<T>(backend);
-            cacheKernels.Append(Pointer(rows), rowStride, CudaTensor<T>.PointerOf(pool), heads, dim, Int8CachePositions.List(positions.ToArray()));
+            cacheKernels.Append(Pointer(rows), rowStride, CudaTensor<T>.PointerOf(pool), heads, dim, CachePositions.List(positions.ToArray()));
         }
     }
 
@@ -127,28 +122,27 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
 
     public override void Synchronize() => backend.Synchronize();
 
-    public Int8CacheRows CreateInt8Rows(int batch, int capacity, int heads, int keyDim, int valueDim) =>
-        new(batch, capacity, heads, keyDim, valueDim, backend);
+    public ByteCacheRows CreateByteRows(KeyValue8BitFormat format, int batch, int capacity, int heads, int keyDim, int valueDim) =>
+        new(format, batch, capacity, heads, keyDim, valueDim, backend);
 
-    public void AppendInt8(LayerOperand<T> keys, LayerOperand<T> values, int tokens, Int8CacheRows cache, int start) =>
-        QuantizeInt8(keys, cache.KeyRow, values, cache.ValueRow, cache, Int8CachePositions.Runs(cache.Batch, tokens, cache.Capacity, start));
+    public void AppendBytes(LayerOperand<T> keys, LayerOperand<T> values, int tokens, ByteCacheRows cache, int start) =>
+        QuantizeBytes(keys, cache.KeyRow, values, cache.ValueRow, cache, CachePositions.Runs(cache.Batch, tokens, cache.Capacity, start));
 
-    public void AppendInt8Rows(LayerOperand<T> keys, LayerOperand<T> values, int rowStride, ReadOnlySpan<long> positions, Int8CacheRows pool) =>
-        QuantizeInt8(keys, rowStride, values, rowStride, pool, Int8CachePositions.List(positions.ToArray()));
+    public void AppendByteRows(LayerOperand<T> keys, LayerOperand<T> values, int rowStride, ReadOnlySpan<long> positions, ByteCacheRows pool) =>
+        QuantizeBytes(keys, rowStride, values, rowStride, pool, CachePositions.List(positions.ToArray()));
 
-    // The 8-bit split-KV kernels read the int8 rows as they are (Half and BFloat16 layers, up to their query count);
-    // any other step reads the positions it attends over dequantised on the GPU (DequantizeInt8, DequantizeInt8Pages).
-    public bool TakesInt8(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
-        !wantsProbabilities && KeyValue8BitAttention.Unsupported(backend, Validate(shape, options, false), typeof(T)) is null;
+    // The 8-bit split-KV kernels read the 8-bit rows as they are (Half and BFloat16 layers, up to their query count);
+    // any other step reads the positions it attends over dequantised on the GPU (DequantizeBytes, DequantizeBytePages).
+    public AttentionProblem? TakesBytes(AttentionShape shape, AttentionOptions options, bool wantsProbabilities) =>
+        !wantsProbabilities && Validate(shape, options, false) is var problem
+        && KeyValue8BitAttention.Unsupported(backend, problem, typeof(T)) is null ? problem : null;
 
-    public void AttentionInt8(
-        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows cache, LayerOperand<T> output) =>
+    public void AttentionBytes(AttentionProblem problem, LayerOperand<T> query, ByteCacheRows cache, LayerOperand<T> output) =>
         KeyValue8BitAttention.Launch(
-            backend, Validate(shape, options, false), Pointer(query), Addresses(cache),
-            new TensorStrides((long)cache.Capacity * cache.Heads, 1, cache.Heads), Pointer(output), DevicePointer<float>.Null);
+            backend, problem, Pointer(query), Addresses(cache), cache.ScaleStrides, Pointer(output), DevicePointer<float>.Null);
 
-    public bool TryPagedAttentionInt8(
-        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, Int8CacheRows pool, PagedKeyValueLayout pages,
+    public bool TryPagedAttentionBytes(
+        AttentionShape shape, AttentionOptions options, LayerOperand<T> query, ByteCacheRows pool, PagedKeyValueLayout pages,
         LayerOperand<T> output)
     {
         var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
@@ -158,29 +152,26 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
             return false;
         }
 
-        // The pool's scales are pages of their own, [PageCount, PageSize, Hkv], as its bytes are.
+        // An int8 pool's scales are pages of their own, [PageCount, PageSize, Hkv], as its bytes are; e4m3's one a head.
+        var scaleStrides = pool.Format == KeyValue8BitFormat.Int8 ? PagedAttentionValidator.PageStrides(pages, pool.Heads, 1) : pool.ScaleStrides;
         KeyValue8BitAttention.Launch(
-            backend, problem, Pointer(query), Addresses(pool), PagedAttentionValidator.PageStrides(pages, pool.Heads, 1),
-            Pointer(output), DevicePointer<float>.Null);
+            backend, problem, Pointer(query), Addresses(pool), scaleStrides, Pointer(output), DevicePointer<float>.Null);
         return true;
     }
 
-    public void DequantizeInt8(Int8CacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values) =>
-        DequantizeInt8(cache, Int8CachePositions.Runs(cache.Batch, length, cache.Capacity, 0), keys, values);
+    public void DequantizeBytes(ByteCacheRows cache, int length, LayerOperand<T> keys, LayerOperand<T> values) =>
+        DequantizeBytes(cache, CachePositions.Runs(cache.Batch, length, cache.Capacity, 0), keys, values);
 
-    public void DequantizeInt8Pages(Int8CacheRows pool, ReadOnlySpan<int> pages, LayerOperand<T> keys, LayerOperand<T> values)
+    public void DequantizeBytePages(ByteCacheRows pool, ReadOnlySpan<int> pages, LayerOperand<T> keys, LayerOperand<T> values)
     {
-        // The pool is PageCount sequences of PageSize (its Capacity) positions: page i's slots, in order.
-        var positions = new long[(long)pages.Length * pool.Capacity];
+        // The pool is PageCount sequences of PageSize (its Capacity) positions: the pages' slots, in order.
+        var listed = new long[pages.Length];
         for (int i = 0; i < pages.Length; i++)
         {
-            for (int slot = 0; slot < pool.Capacity; slot++)
-            {
-                positions[((long)i * pool.Capacity) + slot] = ((long)pages[i] * pool.Capacity) + slot;
-            }
+            listed[i] = pages[i];
         }
 
-        DequantizeInt8(pool, Int8CachePositions.List(positions), keys, values);
+        DequantizeBytes(pool, CachePositions.Pages(listed, pool.Capacity), keys, values);
     }
 
     protected override void Dispose(bool disposing)
@@ -194,9 +185,16 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
         }
     }
 
-    private void QuantizeInt8(
-        LayerOperand<T> keys, long keyStride, LayerOperand<T> values, long valueStride, Int8CacheRows cache, Int8CachePositions at)
+    private void QuantizeBytes(
+        LayerOperand<T> keys, long keyStride, LayerOperand<T> values, long valueStride, ByteCacheRows cache, CachePositions at)
     {
+        if (cache.Format == KeyValue8BitFormat.Float8E4M3 && !cache.HasScales)
+        {
+            cache.SetScales(
+                FirstScales(keys, keyStride, at.RowCount, cache.Heads, cache.KeyDim),
+                FirstScales(values, valueStride, at.RowCount, cache.Heads, cache.ValueDim));
+        }
+
         lock (backend.LaunchGate)
         {
             backend.EnterContext();
@@ -206,7 +204,7 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
         }
     }
 
-    private void DequantizeInt8(Int8CacheRows cache, Int8CachePositions at, LayerOperand<T> keys, LayerOperand<T> values)
+    private void DequantizeBytes(ByteCacheRows cache, CachePositions at, LayerOperand<T> keys, LayerOperand<T> values)
     {
         lock (backend.LaunchGate)
         {
@@ -217,8 +215,40 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
         }
     }
 
-    private static DeviceKeyValue8BitAddresses Addresses(Int8CacheRows cache) =>
-        new(KeyValue8BitFormat.Int8, cache.DeviceKeys.Bytes.Address, cache.DeviceValues.Bytes.Address,
+    /// <summary>
+    /// Each head's scale from the first rows an e4m3 cache takes (<see cref="Cpu.Decode.Float8E4M3Quantizer.ScaleOf"/>):
+    /// the rows copied to the host once, the cache's only wait on the stream.
+    /// </summary>
+    private float[] FirstScales(LayerOperand<T> rows, long rowStride, int count, int heads, int dim)
+    {
+        int row = heads * dim;
+        var host = new T[checked(((count - 1) * rowStride) + row)];
+        lock (backend.LaunchGate)
+        {
+            backend.EnterContext();
+            backend.Stream.CopyToHost<T>(host, Address(rows));
+        }
+
+        backend.Synchronize();
+        var wide = new float[row];
+        var max = new float[heads];
+        for (int i = 0; i < count; i++)
+        {
+            ElementType.Widen(Cpu.CpuKernelVariant.Scalar, host.AsSpan((int)(i * rowStride), row), wide);
+            for (int h = 0; h < heads; h++)
+            {
+                fixed (float* first = &wide[h * dim])
+                {
+                    max[h] = Math.Max(max[h], Cpu.Decode.Float8E4M3Quantizer.FiniteMax(first, dim));
+                }
+            }
+        }
+
+        return Array.ConvertAll(max, Cpu.Decode.Float8E4M3Quantizer.ScaleOf);
+    }
+
+    private static DeviceKeyValue8BitAddresses Addresses(ByteCacheRows cache) =>
+        new(cache.Format, cache.DeviceKeys.Bytes.Address, cache.DeviceValues.Bytes.Address,
             cache.DeviceKeys.Scales.Address, cache.DeviceValues.Scales.Address);
 
     private static DevicePointer<TElement> Pointer<TElement>(LayerOperand<TElement> operand)

@@ -6,7 +6,8 @@ namespace Attention.Native.Layers;
 /// appends each step's keys and values and attends over all of them. Created by
 /// <see cref="MultiHeadAttention{T}.CreateCache"/>; stored on the layer's backend as <c>[B, Capacity, Hkv, D]</c> in
 /// <typeparamref name="T"/>, or, with <see cref="KeyValueCacheStorage.Int8"/>, as signed bytes with a float scale per
-/// (sequence, position, KV head) (<see cref="Storage"/>).
+/// (sequence, position, KV head), or, with <see cref="KeyValueCacheStorage.Float8E4M3"/>, as fp8 e4m3 bytes with a float
+/// scale per KV head (<see cref="Storage"/>).
 /// </summary>
 /// <remarks>A cache serves one call at a time: <see cref="Reset"/> or a step that enters while a step on it runs throws
 /// <see cref="InvalidOperationException"/>.</remarks>
@@ -21,7 +22,7 @@ public sealed class KeyValueCache<T> : IDisposable
 
     internal KeyValueCache(
         MultiHeadAttention<T> owner, LayerEngine<T> engine, int batch, int capacity, bool growable, KeyValueCacheStorage storage,
-        int heads, int keyWidth, int valueWidth)
+        int heads, int keyWidth, int valueWidth, KeyValueScales? scales)
     {
         Owner = owner;
         this.engine = engine;
@@ -31,9 +32,13 @@ public sealed class KeyValueCache<T> : IDisposable
         Batch = batch;
         IsGrowable = growable;
         Storage = storage;
-        if (storage == KeyValueCacheStorage.Int8)
+        if (ByteFormat(storage) is { } format)
         {
-            Int8 = ((IInt8CacheEngine<T>)engine).CreateInt8Rows(batch, capacity, heads, keyWidth / heads, valueWidth / heads);
+            ByteRows = ((IByteCacheEngine<T>)engine).CreateByteRows(format, batch, capacity, heads, keyWidth / heads, valueWidth / heads);
+            if (scales is not null)
+            {
+                ByteRows.SetScales(scales.Keys, scales.Values);
+            }
         }
         else
         {
@@ -66,14 +71,14 @@ public sealed class KeyValueCache<T> : IDisposable
     /// <summary>The cache's one running call (a step, a reset).</summary>
     internal SingleCallGuard Guard { get; } = new("KeyValueCache");
 
-    /// <summary>The keys in <typeparamref name="T"/>; null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    /// <summary>The keys in <typeparamref name="T"/>; null for 8-bit storage.</summary>
     internal AttentionTensor<T>? Keys { get; private set; }
 
-    /// <summary>The values in <typeparamref name="T"/>; null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    /// <summary>The values in <typeparamref name="T"/>; null for 8-bit storage.</summary>
     internal AttentionTensor<T>? Values { get; private set; }
 
-    /// <summary>The int8 keys, values and scales; null for <see cref="KeyValueCacheStorage.Element"/>.</summary>
-    internal Int8CacheRows? Int8 { get; private set; }
+    /// <summary>The 8-bit keys, values and scales; null for <see cref="KeyValueCacheStorage.Element"/>.</summary>
+    internal ByteCacheRows? ByteRows { get; private set; }
 
     internal int KeyWidth => keyWidth;
 
@@ -98,7 +103,7 @@ public sealed class KeyValueCache<T> : IDisposable
             engine.Synchronize();
             Keys?.Dispose();
             Values?.Dispose();
-            Int8?.Dispose();
+            ByteRows?.Dispose();
         }
     }
 
@@ -129,13 +134,13 @@ public sealed class KeyValueCache<T> : IDisposable
             return;
         }
 
-        if (Int8 is { } int8)
+        if (ByteRows is { } rows)
         {
-            var grown = ((IInt8CacheEngine<T>)engine).CreateInt8Rows(Batch, capacity, heads, int8.KeyDim, int8.ValueDim);
-            int8.CopyTo(grown, Length);
+            var grown = ((IByteCacheEngine<T>)engine).CreateByteRows(rows.Format, Batch, capacity, heads, rows.KeyDim, rows.ValueDim);
+            rows.CopyTo(grown, Length);
             engine.Synchronize();
-            int8.Dispose();
-            (Int8, Capacity) = (grown, capacity);
+            rows.Dispose();
+            (ByteRows, Capacity) = (grown, capacity);
             return;
         }
 
@@ -151,6 +156,14 @@ public sealed class KeyValueCache<T> : IDisposable
         Values!.Dispose();
         (Keys, Values, Capacity) = (keys, values, capacity);
     }
+
+    /// <summary>The 8-bit format of <paramref name="storage"/>; null for <see cref="KeyValueCacheStorage.Element"/>.</summary>
+    internal static Cuda.SplitKv.KeyValue8BitFormat? ByteFormat(KeyValueCacheStorage storage) => storage switch
+    {
+        KeyValueCacheStorage.Int8 => Cuda.SplitKv.KeyValue8BitFormat.Int8,
+        KeyValueCacheStorage.Float8E4M3 => Cuda.SplitKv.KeyValue8BitFormat.Float8E4M3,
+        _ => null,
+    };
 
     private (AttentionTensor<T> Keys, AttentionTensor<T> Values) Allocate(int capacity)
     {

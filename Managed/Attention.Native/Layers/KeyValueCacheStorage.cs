@@ -18,4 +18,22 @@ public enum KeyValueCacheStorage
     /// Accuracy: docs/layers.md.
     /// </summary>
     Int8,
+
+    /// <summary>
+    /// OCP fp8 e4m3fn bytes (1 sign, 4 exponent bits of bias 7, 3 mantissa bits; no infinities; largest finite 448)
+    /// with one float scale per KV head for keys and one for values, shared by every sequence, page and position of the
+    /// cache, as vLLM's fp8 KV cache: an element <c>x</c> is stored as <c>e4m3(x / s)</c>, rounded to nearest (ties to
+    /// even) and saturated at ±448 (an infinity too; NaN stays NaN), and stands for <c>e4m3·s</c>. The scales are the
+    /// caller's (<see cref="KeyValueScales"/>, calibrated like vLLM's <c>k_scale</c>/<c>v_scale</c>, given to
+    /// <see cref="MultiHeadAttention{T}.CreateCache"/> or <see cref="MultiHeadAttention{T}.CreatePagedCache"/>), or,
+    /// when not given, taken at the cache's first append as <c>max|x| / 448</c> per KV head over that append's finite
+    /// elements (vLLM's <c>calculate_kv_scales</c>; 1 for a head whose first append is all zero; kept through
+    /// <see cref="KeyValueCache{T}.Reset"/>); a later element beyond
+    /// <c>448·s</c> saturates. Within range an element is within a relative 2^−4 of <c>|x|</c> (3 mantissa bits, half a
+    /// step), plus half the subnormal spacing, <c>2^−10·s</c>, near zero (see docs/layers.md). A position costs
+    /// <c>Hkv·(D + Dv)</c> bytes. Read as <see cref="Int8"/> is: the CPU decode kernel converts the bytes in registers
+    /// for every element type; the CUDA 8-bit split-KV kernel reads them for Half and BFloat16 layers; any other step
+    /// dequantises the positions it reads first (on the GPU for CUDA).
+    /// </summary>
+    Float8E4M3,
 }

@@ -8,14 +8,20 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="capacity">Positions per sequence it holds.</param>
     /// <param name="growable">Whether it grows when full (else a step that does not fit throws).</param>
     /// <param name="storage">How it stores keys and values: in <typeparamref name="T"/>, or as int8 with a scale per
-    /// (sequence, position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>: a quarter of float's bytes).</param>
+    /// (sequence, position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>: a quarter of float's bytes), or as fp8 e4m3
+    /// with a scale per KV head (<see cref="KeyValueCacheStorage.Float8E4M3"/>).</param>
+    /// <param name="scales">The per-KV-head scales of a <see cref="KeyValueCacheStorage.Float8E4M3"/> cache; null to take
+    /// them from its first append (<c>max|x| / 448</c> per head).</param>
     /// <returns>The cache, on this layer's backend; dispose it.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="capacity"/> is below 1,
     /// <paramref name="storage"/> is not a defined <see cref="KeyValueCacheStorage"/>, or the cache would pass a CPU
     /// buffer's limit of <see cref="int.MaxValue"/> elements.</exception>
+    /// <exception cref="ArgumentException"><paramref name="scales"/> is given for another storage than
+    /// <see cref="KeyValueCacheStorage.Float8E4M3"/>, or does not hold one finite scale above 0 per KV head.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     public KeyValueCache<T> CreateCache(
-        int batch, int capacity, bool growable = false, KeyValueCacheStorage storage = KeyValueCacheStorage.Element)
+        int batch, int capacity, bool growable = false, KeyValueCacheStorage storage = KeyValueCacheStorage.Element,
+        KeyValueScales? scales = null)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
@@ -25,8 +31,10 @@ public sealed partial class MultiHeadAttention<T>
             throw new ArgumentOutOfRangeException(nameof(storage), storage, "storage is not a defined KeyValueCacheStorage.");
         }
 
+        RequireScalesFit(storage, scales);
+
         return new KeyValueCache<T>(
-            this, engine, batch, capacity, growable, storage, dims.KeyValueHeads, dims.KeyRows, dims.ValueRows);
+            this, engine, batch, capacity, growable, storage, dims.KeyValueHeads, dims.KeyRows, dims.ValueRows, scales);
     }
 
     /// <summary>
@@ -84,9 +92,9 @@ public sealed partial class MultiHeadAttention<T>
         cache.EnsureRoom(n);
         var q = scratch.Get<T>(LayerScratch.Projections, (long)batch * n * d.QueryRows);
         engine.Linear(query, d.ModelDim, batch * n, queryProjection, InBias(0), q, d.QueryRows);
-        if (cache.Int8 is { } int8)
+        if (cache.ByteRows is { } rows)
         {
-            StepInt8(int8, query, q, shape, options, start, output, weights, weightsMode);
+            StepBytes(rows, query, q, shape, options, start, output, weights, weightsMode);
             cache.Length = lk;
             return;
         }
@@ -114,33 +122,48 @@ public sealed partial class MultiHeadAttention<T>
     }
 
     /// <summary>
-    /// A step on an int8 cache (grown to fit): the new keys and values projected into scratch and quantised into the
-    /// cache, then attention on the int8 rows where the decode kernel takes the step, else on the cache dequantised
+    /// A step on an 8-bit cache (grown to fit): the new keys and values projected into scratch and quantised into the
+    /// cache, then attention on the 8-bit rows where the decode kernel takes the step, else on the cache dequantised
     /// into <typeparamref name="T"/>.
     /// </summary>
-    private void StepInt8(
-        Int8CacheRows int8, AttentionTensor<T> query, AttentionTensor<T> q, AttentionShape shape, AttentionOptions options,
+    private void StepBytes(
+        ByteCacheRows rows, AttentionTensor<T> query, AttentionTensor<T> q, AttentionShape shape, AttentionOptions options,
         int start, AttentionTensor<T> output, AttentionTensor<float>? weights, AttentionWeightsMode weightsMode)
     {
         var d = dims;
-        var int8Engine = (IInt8CacheEngine<T>)engine;
+        var byteEngine = (IByteCacheEngine<T>)engine;
         int batch = shape.Batch, n = shape.QueryLength, lk = shape.KeyLength;
         var fresh = scratch.Get<T>(LayerScratch.Spare, (long)batch * n * (d.KeyRows + d.ValueRows));
         var freshValues = new LayerOperand<T>(fresh, (long)batch * n * d.KeyRows);
         ProjectKeysValues(query, n, batch, fresh, freshValues, n);
-        int8Engine.AppendInt8(fresh, freshValues, n, int8, start);
-        if (int8Engine.TakesInt8(shape, options, weights is not null))
+        byteEngine.AppendBytes(fresh, freshValues, n, rows, start);
+        if (byteEngine.TakesBytes(shape, ContextOptions(shape, options), weights is not null) is { } problem)
         {
-            AttendAndProject(shape, options, output, weights, weightsMode,
-                (contextOptions, context, _) => int8Engine.AttentionInt8(shape, contextOptions, q, int8, context));
+            AttendAndProject(shape, options, output, weights, weightsMode, (_, context, _) => byteEngine.AttentionBytes(problem, q, rows, context));
             return;
         }
 
         var dequantized = scratch.Get<T>(LayerScratch.Spare, (long)batch * lk * (d.KeyRows + d.ValueRows));
         var values = new LayerOperand<T>(dequantized, (long)batch * lk * d.KeyRows);
-        int8Engine.DequantizeInt8(int8, lk, dequantized, values);
+        byteEngine.DequantizeBytes(rows, lk, dequantized, values);
         options = options with { KeyStrides = Rows(lk, d.KeyRows, d.KeyDim), ValueStrides = Rows(lk, d.ValueRows, d.ValueDim) };
         AttendAndProject(shape, options, q, dequantized, values, output, weights, weightsMode);
+    }
+
+    /// <summary>Throws where <paramref name="scales"/> are given and do not fit <paramref name="storage"/> and this layer.</summary>
+    private void RequireScalesFit(KeyValueCacheStorage storage, KeyValueScales? scales)
+    {
+        if (scales is null)
+        {
+            return;
+        }
+
+        if (storage != KeyValueCacheStorage.Float8E4M3)
+        {
+            throw new ArgumentException($"scales apply to KeyValueCacheStorage.Float8E4M3 only; storage is {storage}.", nameof(scales));
+        }
+
+        scales.Validate(dims.KeyValueHeads, nameof(scales));
     }
 
     /// <summary>

@@ -193,6 +193,10 @@ public sealed partial class MultiHeadAttention<T>
         AttendAndProject(shape, options, output, weights, weightsMode,
             (contextOptions, context, probabilities) => engine.Attention(shape, contextOptions, q, k, v, context, probabilities));
 
+    /// <summary>The options an attention call into the context buffer takes: its rows, and the layer's sinks.</summary>
+    private AttentionOptions ContextOptions(AttentionShape shape, AttentionOptions options) =>
+        options with { OutputStrides = Rows(shape.QueryLength, dims.ContextWidth, dims.ValueDim), Sinks = sinks };
+
     /// <summary>
     /// <paramref name="attention"/> into the context buffer <c>[B, Lq, H·Dv]</c> (given the options with the context's
     /// output strides), the output projection, and the weights if wanted.
@@ -207,8 +211,7 @@ public sealed partial class MultiHeadAttention<T>
         LayerOperand<float>? probabilities = weights is null ? (LayerOperand<float>?)null
             : weightsMode == AttentionWeightsMode.PerHead ? new LayerOperand<float>(weights, 0)
             : new LayerOperand<float>(scratch.Get<float>(LayerScratch.Probabilities, shape.ProbabilitiesElementCount), 0);
-        options = options with { OutputStrides = Rows(shape.QueryLength, d.ContextWidth, d.ValueDim), Sinks = sinks };
-        attention(options, context, probabilities);
+        attention(ContextOptions(shape, options), context, probabilities);
         ProjectContext(context, rowsQ, output);
         if (weights is not null && weightsMode == AttentionWeightsMode.AveragedOverHeads)
         {

@@ -7,14 +7,19 @@ public sealed partial class MultiHeadAttention<T>
     /// <param name="pageSize">Positions per page (16 to 256 are usual).</param>
     /// <param name="pageCount">Pages in the pool: all sequences together hold at most <c>pageSize·pageCount</c> positions.</param>
     /// <param name="storage">How it stores keys and values: in <typeparamref name="T"/>, or as int8 with a scale per
-    /// (position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>).</param>
+    /// (position, KV head) (<see cref="KeyValueCacheStorage.Int8"/>), or as fp8 e4m3 with a scale per KV head
+    /// (<see cref="KeyValueCacheStorage.Float8E4M3"/>).</param>
+    /// <param name="scales">The per-KV-head scales of a <see cref="KeyValueCacheStorage.Float8E4M3"/> cache; null to take
+    /// them from its first append (<c>max|x| / 448</c> per head).</param>
     /// <returns>The cache, on this layer's backend; dispose it.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pageSize"/> or <paramref name="pageCount"/> is below 1,
     /// <paramref name="storage"/> is not a defined <see cref="KeyValueCacheStorage"/>, or the pool would pass a buffer's
     /// limit.</exception>
+    /// <exception cref="ArgumentException"><paramref name="scales"/> is given for another storage than
+    /// <see cref="KeyValueCacheStorage.Float8E4M3"/>, or does not hold one finite scale above 0 per KV head.</exception>
     /// <exception cref="ObjectDisposedException">The layer was disposed.</exception>
     public PagedKeyValueCache<T> CreatePagedCache(
-        int pageSize, int pageCount, KeyValueCacheStorage storage = KeyValueCacheStorage.Element)
+        int pageSize, int pageCount, KeyValueCacheStorage storage = KeyValueCacheStorage.Element, KeyValueScales? scales = null)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
@@ -24,7 +29,9 @@ public sealed partial class MultiHeadAttention<T>
             throw new ArgumentOutOfRangeException(nameof(storage), storage, "storage is not a defined KeyValueCacheStorage.");
         }
 
-        return new PagedKeyValueCache<T>(this, engine, pageSize, pageCount, storage, dims.KeyValueHeads, dims.KeyRows, dims.ValueRows);
+        RequireScalesFit(storage, scales);
+
+        return new PagedKeyValueCache<T>(this, engine, pageSize, pageCount, storage, dims.KeyValueHeads, dims.KeyRows, dims.ValueRows, scales);
     }
 
     /// <summary>
@@ -158,9 +165,9 @@ public sealed partial class MultiHeadAttention<T>
 
         var keys = new LayerOperand<T>(qkv, d.QueryRows);
         var values = new LayerOperand<T>(qkv, d.QueryRows + d.KeyRows);
-        if (cache.Int8 is { } pool)
+        if (cache.ByteRows is { } pool)
         {
-            ((IInt8CacheEngine<T>)engine).AppendInt8Rows(keys, values, d.PackedRows, positions, pool);
+            ((IByteCacheEngine<T>)engine).AppendByteRows(keys, values, d.PackedRows, positions, pool);
         }
         else
         {
@@ -252,21 +259,21 @@ public sealed partial class MultiHeadAttention<T>
     }
 
     /// <summary>
-    /// Paged attention over the cache's pool: an int8 pool is read as it is where the decode kernel takes the call,
+    /// Paged attention over the cache's pool: an 8-bit pool is read as it is where the decode kernel takes the call,
     /// else the pages the call reads are dequantised into <typeparamref name="T"/> first.
     /// </summary>
     private void AttendPaged(
         PagedKeyValueCache<T> cache, AttentionShape shape, AttentionOptions options, LayerOperand<T> query,
         PagedKeyValueLayout pages, LayerOperand<T> output)
     {
-        if (cache.Int8 is not { } pool)
+        if (cache.ByteRows is not { } pool)
         {
             engine.PagedAttention(shape, options, query, cache.KeyPages!, cache.ValuePages!, pages, output);
             return;
         }
 
-        var int8Engine = (IInt8CacheEngine<T>)engine;
-        if (int8Engine.TryPagedAttentionInt8(shape, options, query, pool, pages, output))
+        var byteEngine = (IByteCacheEngine<T>)engine;
+        if (byteEngine.TryPagedAttentionBytes(shape, options, query, pool, pages, output))
         {
             return;
         }
@@ -295,7 +302,7 @@ public sealed partial class MultiHeadAttention<T>
         long pageRows = (long)read.Count * pages.PageSize;
         var keys = scratch.Get<T>(LayerScratch.DequantizedKeys, pageRows * cache.KeyRow);
         var values = scratch.Get<T>(LayerScratch.DequantizedValues, pageRows * cache.ValueRow);
-        int8Engine.DequantizeInt8Pages(pool, read.ToArray(), keys, values);
+        byteEngine.DequantizeBytePages(pool, read.ToArray(), keys, values);
         engine.PagedAttention(shape, options, query, keys, values, pages with { BlockTable = table, HeadMajor = false }, output);
     }
 }

@@ -11,7 +11,9 @@ namespace Attention.Native.Layers;
 /// <c>[PageCount, PageSize, Hkv, D]</c> for keys and <c>[PageCount, PageSize, Hkv, Dv]</c> for values, in
 /// <typeparamref name="T"/> (<see cref="PagedKeyValueLayout"/>; head-major, <c>[PageCount, Hkv, PageSize, D]</c>, on the
 /// CPU backend, whose decode kernel streams a head's run of a page fastest), or, with <see cref="KeyValueCacheStorage.Int8"/>, as
-/// signed bytes with a float scale per (position, KV head) in pages of their own (<see cref="Storage"/>).
+/// signed bytes with a float scale per (position, KV head) in pages of their own, or, with
+/// <see cref="KeyValueCacheStorage.Float8E4M3"/>, as fp8 e4m3 bytes with one float scale per KV head for the whole pool
+/// (<see cref="Storage"/>).
 /// </summary>
 /// <remarks>A cache serves one call at a time: a call that enters while a step on it runs throws
 /// <see cref="InvalidOperationException"/>.</remarks>
@@ -26,7 +28,7 @@ public sealed class PagedKeyValueCache<T> : IDisposable
 
     internal PagedKeyValueCache(
         MultiHeadAttention<T> owner, LayerEngine<T> engine, int pageSize, int pageCount, KeyValueCacheStorage storage, int heads,
-        int keyRow, int valueRow)
+        int keyRow, int valueRow, KeyValueScales? scales)
     {
         Owner = owner;
         PageSize = pageSize;
@@ -34,10 +36,14 @@ public sealed class PagedKeyValueCache<T> : IDisposable
         Storage = storage;
         KeyRow = keyRow;
         ValueRow = valueRow;
-        if (storage == KeyValueCacheStorage.Int8)
+        if (KeyValueCache<T>.ByteFormat(storage) is { } format)
         {
-            // An int8 pool is laid out as an int8 contiguous cache of PageCount sequences of PageSize positions.
-            Int8 = ((IInt8CacheEngine<T>)engine).CreateInt8Rows(pageCount, pageSize, heads, keyRow / heads, valueRow / heads);
+            // An 8-bit pool is laid out as an 8-bit contiguous cache of PageCount sequences of PageSize positions.
+            ByteRows = ((IByteCacheEngine<T>)engine).CreateByteRows(format, pageCount, pageSize, heads, keyRow / heads, valueRow / heads);
+            if (scales is not null)
+            {
+                ByteRows.SetScales(scales.Keys, scales.Values);
+            }
         }
         else
         {
@@ -86,14 +92,14 @@ public sealed class PagedKeyValueCache<T> : IDisposable
     /// </summary>
     internal bool HeadMajor { get; }
 
-    /// <summary>The key pool, <c>[PageCount, PageSize, Hkv, D]</c> (or head-major, <see cref="HeadMajor"/>); null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    /// <summary>The key pool, <c>[PageCount, PageSize, Hkv, D]</c> (or head-major, <see cref="HeadMajor"/>); null for 8-bit storage.</summary>
     internal AttentionTensor<T>? KeyPages { get; }
 
-    /// <summary>The value pool, <c>[PageCount, PageSize, Hkv, Dv]</c> (or head-major, <see cref="HeadMajor"/>); null for <see cref="KeyValueCacheStorage.Int8"/>.</summary>
+    /// <summary>The value pool, <c>[PageCount, PageSize, Hkv, Dv]</c> (or head-major, <see cref="HeadMajor"/>); null for 8-bit storage.</summary>
     internal AttentionTensor<T>? ValuePages { get; }
 
-    /// <summary>The int8 pool and its scales; null for <see cref="KeyValueCacheStorage.Element"/>.</summary>
-    internal Int8CacheRows? Int8 { get; }
+    /// <summary>The 8-bit pool and its scales; null for <see cref="KeyValueCacheStorage.Element"/>.</summary>
+    internal ByteCacheRows? ByteRows { get; }
 
     /// <summary>Elements of one position's keys (Hkv·D).</summary>
     internal int KeyRow { get; }
@@ -158,7 +164,7 @@ public sealed class PagedKeyValueCache<T> : IDisposable
             Owner.Backend.Synchronize();
             KeyPages?.Dispose();
             ValuePages?.Dispose();
-            Int8?.Dispose();
+            ByteRows?.Dispose();
         }
     }
 

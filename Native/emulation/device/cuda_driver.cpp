@@ -194,6 +194,8 @@ const Kernel kKernels[] = {
     SIMT(kv_cache_append_f32), SIMT(kv_cache_append_f16), SIMT(kv_cache_append_bf16),
     SIMT(kv_cache_quantize_int8_f32), SIMT(kv_cache_quantize_int8_f16), SIMT(kv_cache_quantize_int8_bf16),
     SIMT(kv_cache_dequantize_int8_f32), SIMT(kv_cache_dequantize_int8_f16), SIMT(kv_cache_dequantize_int8_bf16),
+    SIMT(kv_cache_quantize_e4m3_f32), SIMT(kv_cache_quantize_e4m3_f16), SIMT(kv_cache_quantize_e4m3_bf16),
+    SIMT(kv_cache_dequantize_e4m3_f32), SIMT(kv_cache_dequantize_e4m3_f16), SIMT(kv_cache_dequantize_e4m3_bf16),
 #endif
     EMULATION_DEVICE_EXTRA_KERNELS
 };

@@ -103,9 +103,9 @@ internal static class CaseRunner
     }
 
     /// <summary>
-    /// Times a decode case on an int8 key/value cache on the CPU (<see cref="Int8CacheAttention"/>): fp32 Q and O,
+    /// Times a decode case on an int8 key/value cache on the CPU (<see cref="ByteCacheAttention"/>): fp32 Q and O,
     /// K and V quantised as the layers' <c>KeyValueCacheStorage.Int8</c> stores them; with <paramref name="paged"/>, the
-    /// same rows in pages too (<see cref="Int8CacheAttention.RunPaged{T}"/>, one twin per page layout), timed
+    /// same rows in pages too (<see cref="ByteCacheAttention.RunPaged{T}"/>, one twin per page layout), timed
     /// interleaved with the contiguous call.
     /// </summary>
     /// <param name="perfCase">A decode case.</param>
@@ -125,8 +125,8 @@ internal static class CaseRunner
         using var backend = (Cpu.CpuBackend)setup.Create();
         var output = new float[shape.OutputElementCount];
         var pagedOutputs = paged.Select(_ => new float[shape.OutputElementCount]).ToArray();
-        void Forward() => Int8CacheAttention.Run<float>(backend, shape, query, cache.Spans, output, options);
-        Action PagedForward(int c) => () => Int8CacheAttention.RunPaged<float>(backend, shape, query, paged[c].Spans, paged[c].Layout, pagedOutputs[c], options);
+        void Forward() => ByteCacheAttention.Run<float>(backend, shape, query, cache.Spans, output, options);
+        Action PagedForward(int c) => () => ByteCacheAttention.RunPaged<float>(backend, shape, query, paged[c].Spans, paged[c].Layout, pagedOutputs[c], options);
         var pagedForwards = Enumerable.Range(0, paged.Count).Select(PagedForward).ToArray();
 
         var medians = plan.Medians([Forward, .. pagedForwards]);

@@ -27,7 +27,7 @@ internal sealed unsafe class Int8CacheOperands
 
     public float[] DequantizedValue { get; }
 
-    public Int8KeyValueSpans Spans => new()
+    public ByteKeyValueSpans Spans => new()
     {
         Key = key,
         Value = value,

@@ -4,14 +4,14 @@ namespace Attention.Native.Perf.Compare;
 
 /// <summary>
 /// A decode case's int8 K and V in pages (<see cref="Int8CacheOperands.Paged"/>): what
-/// <see cref="Int8CacheAttention.RunPaged{T}"/> reads, the int8 pages, their scales' pages and the block table.
+/// <see cref="ByteCacheAttention.RunPaged{T}"/> reads, the int8 pages, their scales' pages and the block table.
 /// </summary>
 internal sealed class PagedInt8CacheOperands(
     sbyte[] keyPages, sbyte[] valuePages, float[] keyScales, float[] valueScales, PagedKeyValueLayout layout)
 {
     public PagedKeyValueLayout Layout => layout;
 
-    public Int8KeyValueSpans Spans => new()
+    public ByteKeyValueSpans Spans => new()
     {
         Key = keyPages,
         Value = valuePages,

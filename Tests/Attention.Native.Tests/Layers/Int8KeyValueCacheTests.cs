@@ -34,19 +34,7 @@ public abstract class Int8KeyValueCacheTests
 
         using var cache = layer.CreateCache(batch, capacity: growable ? 2 : total, growable, KeyValueCacheStorage.Int8);
         Assert.Equal(KeyValueCacheStorage.Int8, cache.Storage);
-        int done = 0;
-        foreach (int n in steps)
-        {
-            var step = KeyValueCacheTests.Rows(x, batch, total, done, n, e);
-            using var input = backend.Upload<float>(step);
-            using var output = backend.Upload<float>(TestData.Poison<float>(step.Length));
-            layer.ForwardStep(cache, input, output);
-            LayerFixture.AssertClose(
-                KeyValueCacheTests.Rows(expected, batch, total, done, n, e), output.ToArray(), Int8Tolerance, $"step at {done}");
-            done += n;
-            Assert.Equal(done, cache.Length);
-        }
-
+        LayerFixture.AssertSteps(backend, layer, cache, x, expected, total, steps, Int8Tolerance);
         Assert.True(cache.Capacity >= total);
     }
 
@@ -60,15 +48,7 @@ public abstract class Int8KeyValueCacheTests
         var x = LayerFixture.Rounded<Half>(fixture.Input(batch, total, e));
         var expected = fixture.RoundedTo<Half>().Reference(batch, x, x, x, new LayerMasks { Causal = CausalMask.TopLeft }).Output;
         using var cache = layer.CreateCache(batch, capacity: total, storage: KeyValueCacheStorage.Int8);
-        foreach ((int start, int n) in new[] { (0, 3), (3, 1), (4, 2) })
-        {
-            using var input = backend.Upload<Half>(LayerFixture.Narrow<Half>(KeyValueCacheTests.Rows(x, batch, total, start, n, e)));
-            using var output = backend.Upload<Half>(TestData.Poison<Half>(batch * n * e));
-            layer.ForwardStep(cache, input, output);
-            LayerFixture.AssertClose(
-                KeyValueCacheTests.Rows(expected, batch, total, start, n, e), LayerFixture.Widen(output.ToArray()), Int8Tolerance,
-                $"step at {start}");
-        }
+        LayerFixture.AssertSteps(backend, layer, cache, x, expected, total, [3, 1, 2], Int8Tolerance);
     }
 
     /// <summary>
@@ -94,8 +74,8 @@ public abstract class Int8KeyValueCacheTests
             layer.ForwardStep(int8, input, output);
         }
 
-        var rows = int8.Int8!;
-        var stored = Int8CacheContents.Read(rows);
+        var rows = int8.ByteRows!;
+        var stored = ByteCacheContents.Read(rows);
         int dim = layer.KeyDim;
         var keys = element.Keys!.ToArray();
         var values = element.Values!.ToArray();
@@ -171,15 +151,15 @@ public sealed class CudaInt8KeyValueCacheTests : Int8KeyValueCacheTests
     protected override AttentionBackend CreateBackend() => LayerTestBackends.Cuda();
 }
 
-/// <summary>An int8 cache's bytes and scales copied to the host, from host or device memory.</summary>
-internal sealed record Int8CacheContents(sbyte[] Keys, sbyte[] Values, float[] KeyScales, float[] ValueScales)
+/// <summary>An 8-bit cache's bytes and scales copied to the host, from host or device memory.</summary>
+internal sealed record ByteCacheContents(sbyte[] Keys, sbyte[] Values, float[] KeyScales, float[] ValueScales)
 {
-    public static unsafe Int8CacheContents Read(Int8CacheRows rows)
+    public static unsafe ByteCacheContents Read(ByteCacheRows rows)
     {
         long positions = (long)rows.Batch * rows.Capacity;
-        var contents = new Int8CacheContents(
-            new sbyte[positions * rows.KeyRow], new sbyte[positions * rows.ValueRow], new float[positions * rows.Heads],
-            new float[positions * rows.Heads]);
+        var contents = new ByteCacheContents(
+            new sbyte[positions * rows.KeyRow], new sbyte[positions * rows.ValueRow], new float[rows.ScaleCount],
+            new float[rows.ScaleCount]);
         if (rows.Device is { } device)
         {
             device.Synchronize();

@@ -81,6 +81,28 @@ public sealed class LayerFixture
         where T : unmanaged =>
         Array.ConvertAll(values, v => (float)TestData.ToDouble(v));
 
+    /// <summary>
+    /// Decoding steps of <paramref name="steps"/> tokens each over <paramref name="cache"/>, taking the rows of
+    /// <paramref name="x"/> (<c>[B, total, E]</c>) in turn; each step's output (poisoned first) within
+    /// <paramref name="tolerance"/> of the same rows of <paramref name="expected"/>, and the cache's length counted on.
+    /// </summary>
+    public static void AssertSteps<T>(
+        AttentionBackend backend, MultiHeadAttention<T> layer, KeyValueCache<T> cache, float[] x, double[] expected, int total,
+        IEnumerable<int> steps, double tolerance)
+        where T : unmanaged
+    {
+        int batch = cache.Batch, e = layer.ModelDim, done = 0;
+        foreach (int n in steps)
+        {
+            using var input = backend.Upload<T>(Narrow<T>(KeyValueCacheTests.Rows(x, batch, total, done, n, e)));
+            using var output = backend.Upload<T>(TestData.Poison<T>((long)batch * n * e));
+            layer.ForwardStep(cache, input, output);
+            AssertClose(KeyValueCacheTests.Rows(expected, batch, total, done, n, e), Widen(output.ToArray()), tolerance, $"step at {done}");
+            done += n;
+            Assert.Equal(done, cache.Length);
+        }
+    }
+
     public LayerReference.Result Reference(
         int batch, float[] query, float[] key, float[] value, LayerMasks? masks = null, float[]? sinks = null) =>
         LayerReference.Compute(Options, Weights, batch, query, key, value, masks, sinks);

@@ -186,8 +186,8 @@ public abstract class PagedPrefillTests
     /// <summary>A sequence's keys and values as the int8 pool holds them, dequantised: <c>[L, Hkv·D]</c> each.</summary>
     private static (double[] Keys, double[] Values) Dequantized(PagedKeyValueCache<float> cache, int sequence)
     {
-        var pool = cache.Int8!;
-        var stored = Int8CacheContents.Read(pool);
+        var pool = cache.ByteRows!;
+        var stored = ByteCacheContents.Read(pool);
         var pages = cache.PagesOf(sequence, "sequence");
         int length = cache.LengthOf(sequence);
         var keys = new double[length * pool.KeyRow];

@@ -50,6 +50,10 @@ internal unsafe interface ISimdBits<TVec>
     /// </summary>
     static abstract TVec LoadSignExtended(short* source);
 
+    /// <summary>One vector's worth of bytes, sign-extended to 32-bit lanes (<c>vpmovsxbd</c> on x64): what the decode
+    /// kernel converts an fp8 e4m3 cache's rows from, in registers (<see cref="ElementLoads{TOps, TVec}"/>).</summary>
+    static abstract TVec LoadBytesSignExtended(sbyte* source);
+
     /// <summary>One vector's worth of signed bytes as floats (exact): a widening load and a conversion (<c>vpmovsxbd</c>,
     /// <c>vcvtdq2ps</c> on x64), what the decode kernel reads an int8 cache's rows with.</summary>
     static abstract TVec LoadBytesAsSingle(sbyte* source);

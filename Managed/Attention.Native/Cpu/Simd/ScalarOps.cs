@@ -131,10 +131,13 @@ internal readonly unsafe struct ScalarOps : ISimd<float>
         high = LoadSignExtended((short*)source + 1);
     }
 
-    // The shifts keep the JIT from reading the 16-bit load's neighbour: .NET 10's JIT turns a reinterpreted one- or
-    // two-byte load into a four-byte float load (dotnet/runtime#133580), which put the next element in the high bits.
+    // The shifts keep the JIT from reading the 8- or 16-bit load's neighbours: .NET 10's JIT turns a reinterpreted one-
+    // or two-byte load into a four-byte float load (dotnet/runtime#133580), which put the next elements in the high bits.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float LoadSignExtended(short* source) => BitConverter.Int32BitsToSingle((*source << 16) >> 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LoadBytesSignExtended(sbyte* source) => BitConverter.Int32BitsToSingle((*source << 24) >> 24);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float LoadBytesAsSingle(sbyte* source) => *source;

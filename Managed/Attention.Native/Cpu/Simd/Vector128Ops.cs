@@ -141,9 +141,13 @@ internal readonly unsafe struct Vector128Ops : ISimd<Vector128<float>>
         : Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(source)).AsInt16()).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadBytesSignExtended(sbyte* source) =>
+        (Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source)
+            : Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<int>(source)).AsSByte()))).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> LoadBytesAsSingle(sbyte* source) =>
-        Vector128.ConvertToSingle(Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source)
-            : Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<int>(source)).AsSByte())));
+        Vector128.ConvertToSingle(LoadBytesSignExtended(source).AsInt32());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNarrowed(ushort* destination, Vector128<float> low, Vector128<float> high) =>

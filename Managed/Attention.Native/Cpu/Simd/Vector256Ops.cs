@@ -141,9 +141,13 @@ internal readonly unsafe struct Vector256Ops : ISimd<Vector256<float>>
         : Vector256.WidenLower(Vector128.Load(source).ToVector256Unsafe()).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadBytesSignExtended(sbyte* source) =>
+        (Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source)
+            : Vector256.WidenLower(Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(source)).AsSByte()).ToVector256Unsafe())).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadBytesAsSingle(sbyte* source) =>
-        Vector256.ConvertToSingle(Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source)
-            : Vector256.WidenLower(Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(source)).AsSByte()).ToVector256Unsafe()));
+        Vector256.ConvertToSingle(LoadBytesSignExtended(source).AsInt32());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNarrowed(ushort* destination, Vector256<float> low, Vector256<float> high) =>

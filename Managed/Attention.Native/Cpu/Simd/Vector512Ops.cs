@@ -141,9 +141,13 @@ internal readonly unsafe struct Vector512Ops : ISimd<Vector512<float>>
         : Vector512.WidenLower(Vector256.Load(source).ToVector512Unsafe()).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadBytesSignExtended(sbyte* source) =>
+        (Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector128.Load(source))
+            : Vector512.WidenLower(Vector256.WidenLower(Vector128.Load(source).ToVector256Unsafe()).ToVector512Unsafe())).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadBytesAsSingle(sbyte* source) =>
-        Vector512.ConvertToSingle(Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector128.Load(source))
-            : Vector512.WidenLower(Vector256.WidenLower(Vector128.Load(source).ToVector256Unsafe()).ToVector512Unsafe()));
+        Vector512.ConvertToSingle(LoadBytesSignExtended(source).AsInt32());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNarrowed(ushort* destination, Vector512<float> low, Vector512<float> high) =>

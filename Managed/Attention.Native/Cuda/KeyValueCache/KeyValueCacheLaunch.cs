@@ -1,4 +1,5 @@
 using Attention.Native.Cuda.Interop;
+using Attention.Native.Cuda.SplitKv;
 
 namespace Attention.Native.Cuda.KeyValueCache;
 
@@ -18,22 +19,25 @@ internal sealed class KeyValueCacheLaunch<T>(CudaBackend backend) : IDisposable
 
     private readonly DeviceScratch positionScratch = new(backend, 4096);
     private CudaModuleHandle? module;
-    private (CudaKernel Append, CudaKernel Quantize, CudaKernel Dequantize)? kernels;
+    private Kernel? kernels;
 
     /// <summary>
     /// Copies <paramref name="rows"/> (<paramref name="heads"/>·<paramref name="dim"/> elements each) into the positions
     /// <paramref name="at"/> names of <paramref name="pool"/> (<c>[positions, heads, dim]</c>).
     /// </summary>
-    public void Append(DevicePointer<T> rows, long rowStride, DevicePointer<T> pool, int heads, int dim, Int8CachePositions at) =>
-        Launch(Kernels().Append, rows, rowStride, new(DevicePointer<sbyte>.Null, DevicePointer<float>.Null, heads, dim), at, pool);
+    public void Append(DevicePointer<T> rows, long rowStride, DevicePointer<T> pool, int heads, int dim, CachePositions at) =>
+        Launch(Kernels().Append, rows, rowStride, new(KeyValue8BitFormat.Int8, DevicePointer<sbyte>.Null, DevicePointer<float>.Null, heads, dim), at, pool);
 
-    /// <summary>Quantises <paramref name="rows"/> (heads side by side) into the cache positions <paramref name="at"/> names.</summary>
-    public void Quantize(DevicePointer<T> rows, long rowStride, Int8CacheAddress cache, Int8CachePositions at) =>
-        Launch(Kernels().Quantize, rows, rowStride, cache, at, DevicePointer<T>.Null);
+    /// <summary>
+    /// Quantises <paramref name="rows"/> (heads side by side) into the cache positions <paramref name="at"/> names: int8
+    /// with a scale per (position, head) written beside them, e4m3 by the cache's per-head scales.
+    /// </summary>
+    public void Quantize(DevicePointer<T> rows, long rowStride, ByteCacheAddress cache, CachePositions at) =>
+        Launch(cache.Format == KeyValue8BitFormat.Int8 ? Kernels().Quantize : Kernels().QuantizeE4M3, rows, rowStride, cache, at, DevicePointer<T>.Null);
 
     /// <summary>Reads the cache positions <paramref name="at"/> names, dequantised and rounded to <typeparamref name="T"/>, into <paramref name="rows"/>.</summary>
-    public void Dequantize(Int8CacheAddress cache, Int8CachePositions at, DevicePointer<T> rows, long rowStride) =>
-        Launch(Kernels().Dequantize, rows, rowStride, cache, at, DevicePointer<T>.Null);
+    public void Dequantize(ByteCacheAddress cache, CachePositions at, DevicePointer<T> rows, long rowStride) =>
+        Launch(cache.Format == KeyValue8BitFormat.Int8 ? Kernels().Dequantize : Kernels().DequantizeE4M3, rows, rowStride, cache, at, DevicePointer<T>.Null);
 
     public void Dispose()
     {
@@ -42,7 +46,7 @@ internal sealed class KeyValueCacheLaunch<T>(CudaBackend backend) : IDisposable
     }
 
     private void Launch(
-        CudaKernel function, DevicePointer<T> rows, long rowStride, Int8CacheAddress cache, Int8CachePositions at, DevicePointer<T> pool)
+        CudaKernel function, DevicePointer<T> rows, long rowStride, ByteCacheAddress cache, CachePositions at, DevicePointer<T> pool)
     {
         if (at.RowCount == 0)
         {
@@ -81,36 +85,46 @@ internal sealed class KeyValueCacheLaunch<T>(CudaBackend backend) : IDisposable
         NativeKernels.Launch(function, in launch, in parameters);
     }
 
-    private (CudaKernel Append, CudaKernel Quantize, CudaKernel Dequantize) Kernels()
+    private Kernel Kernels()
     {
         if (kernels is null)
         {
             module = CudaModuleHandle.Load(backend.Context, PtxResource.Read(ResourceName), ResourceName);
-            kernels = (
+            kernels = new Kernel(
                 CudaKernel.Get(module, KernelNames.KvCacheAppendName<T>(), backend.Device),
                 CudaKernel.Get(module, KernelNames.KvCacheQuantizeInt8Name<T>(), backend.Device),
-                CudaKernel.Get(module, KernelNames.KvCacheDequantizeInt8Name<T>(), backend.Device));
+                CudaKernel.Get(module, KernelNames.KvCacheDequantizeInt8Name<T>(), backend.Device),
+                CudaKernel.Get(module, KernelNames.KvCacheQuantizeE4m3Name<T>(), backend.Device),
+                CudaKernel.Get(module, KernelNames.KvCacheDequantizeE4m3Name<T>(), backend.Device));
         }
 
         return kernels.Value;
     }
+
+    private readonly record struct Kernel(
+        CudaKernel Append, CudaKernel Quantize, CudaKernel Dequantize, CudaKernel QuantizeE4M3, CudaKernel DequantizeE4M3);
 }
 
-/// <summary>One half (keys or values) of an int8 cache in device memory: bytes <c>[positions, Heads, Dim]</c>, scales
-/// <c>[positions, Heads]</c> (null for an append, which takes only the geometry).</summary>
-internal readonly record struct Int8CacheAddress(DevicePointer<sbyte> Bytes, DevicePointer<float> Scales, int Heads, int Dim);
+/// <summary>One half (keys or values) of an 8-bit cache in device memory: bytes <c>[positions, Heads, Dim]</c>, scales
+/// <c>[positions, Heads]</c> for int8, <c>[Heads]</c> for e4m3 (null for an append, which takes only the geometry).</summary>
+internal readonly record struct ByteCacheAddress(
+    KeyValue8BitFormat Format, DevicePointer<sbyte> Bytes, DevicePointer<float> Scales, int Heads, int Dim);
 
 /// <summary>
-/// The cache position of each of <see cref="RowCount"/> rows (the type names the int8 caches, its first users; appends
-/// to an element pool take the same rule): listed (<see cref="Listed"/>, a paged pool's slots), or by
-/// the contiguous cache's rule, row r at <c>(r / Run)·RunStride + Offset + r % Run</c>.
+/// The cache position of each of <see cref="RowCount"/> rows (appends to an element pool take the same rule as the
+/// 8-bit caches): row r at <c>s·RunStride + Offset + r % Run</c>, where s is <c>Listed[r / Run]</c> where runs are listed
+/// (a paged pool's slots, or its pages), else <c>r / Run</c> (the contiguous cache's sequences).
 /// </summary>
-internal readonly record struct Int8CachePositions(int RowCount, int Run, long RunStride, long Offset, ReadOnlyMemory<long> Listed)
+internal readonly record struct CachePositions(int RowCount, int Run, long RunStride, long Offset, ReadOnlyMemory<long> Listed)
 {
     /// <summary>Positions listed one per row.</summary>
-    public static Int8CachePositions List(ReadOnlyMemory<long> positions) => new(positions.Length, 1, 0, 0, positions);
+    public static CachePositions List(ReadOnlyMemory<long> positions) => new(positions.Length, 1, 1, 0, positions);
+
+    /// <summary>Whole pages of <paramref name="pageSize"/> positions, listed by their index.</summary>
+    public static CachePositions Pages(ReadOnlyMemory<long> pages, int pageSize) =>
+        new(checked(pages.Length * pageSize), pageSize, pageSize, 0, pages);
 
     /// <summary>Runs of <paramref name="run"/> rows, sequence s's at positions <c>s·runStride + offset</c> on.</summary>
-    public static Int8CachePositions Runs(int sequences, int run, long runStride, long offset) =>
+    public static CachePositions Runs(int sequences, int run, long runStride, long offset) =>
         new(checked(sequences * run), run, runStride, offset, default);
 }

@@ -40,7 +40,7 @@ internal readonly record struct DeviceKeyValue8BitAddresses(
 
 /// <summary>
 /// Attention over an 8-bit key/value cache on a <see cref="CudaBackend"/>, the GPU's counterpart of
-/// <see cref="Cpu.Decode.Int8CacheAttention"/>: validated like the tensor overload, then run by the split-KV partial
+/// <see cref="Cpu.Decode.ByteCacheAttention"/>: validated like the tensor overload, then run by the split-KV partial
 /// kernels <c>attention_splitkv_partial_{i8,e4m3}_{f16,bf16}</c>, which convert the bytes to the query's 16-bit type
 /// in registers. Only they read 8-bit K/V, so what they do not take throws <see cref="NotSupportedException"/>:
 /// float queries, more than <see cref="AttentionSplitKvGeometry.MaxQueryLength"/> queries, packed (varlen)
