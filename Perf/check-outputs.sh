@@ -24,8 +24,8 @@ timeout 120 dotnet "$tool" compare --quick --shapes self-h8-l128-d64 --threads 1
 echo "== compare --dtypes half --variants Vector128,Scalar --threads 1 --shapes self-h8-l128-d64 --quick --out $out/half"
 timeout 120 dotnet "$tool" compare --dtypes half --variants Vector128,Scalar --threads 1 --shapes self-h8-l128-d64 --quick --seed 1 \
   --out "$out/half" || fail "compare --dtypes half --variants Vector128,Scalar exited $?"
-echo "== compare --dtypes int8kv --backends cpu --peers none --threads 1 --shapes decode-gqa,self-h8-l128-d64 --paged 16 --quick --out $out/int8kv"
-timeout 120 dotnet "$tool" compare --dtypes int8kv --backends cpu --peers none --threads 1 --shapes decode-gqa,self-h8-l128-d64 --paged 16 --quick \
+echo "== compare --dtypes int8kv,e4m3kv --backends cpu --peers none --threads 1 --shapes decode-gqa,self-h8-l128-d64 --paged 16 --quick --out $out/int8kv"
+timeout 150 dotnet "$tool" compare --dtypes int8kv,e4m3kv --backends cpu --peers none --threads 1 --shapes decode-gqa,self-h8-l128-d64 --paged 16 --quick \
   --seed 1 --out "$out/int8kv" || fail "compare --dtypes int8kv --paged 16 exited $?"
 echo "== gemm --quick --shapes 'proj 2048x512x512 Bt' --threads 1 --seconds 0.1 --out $out/gemm"
 timeout 120 dotnet "$tool" gemm --quick --shapes 'proj 2048x512x512 Bt' --threads 1 --seconds 0.1 --seed 1 --out "$out/gemm" ||
@@ -51,8 +51,8 @@ echo "== compare --peers bogus (bad arguments: exit 2)"
 timeout 60 dotnet "$tool" compare --peers bogus --out "$out/bad" >/dev/null 2>&1
 status=$?
 [ "$status" -eq 2 ] || fail "compare with a bad --peers exited $status, expected 2"
-echo "== compare --dtypes fp8 (bad arguments: exit 2)"
-timeout 60 dotnet "$tool" compare --dtypes fp8 --out "$out/bad" >/dev/null 2>&1
+echo "== compare --dtypes int4kv (bad arguments: exit 2)"
+timeout 60 dotnet "$tool" compare --dtypes int4kv --out "$out/bad" >/dev/null 2>&1
 status=$?
 [ "$status" -eq 2 ] || fail "compare with a bad --dtypes exited $status, expected 2"
 
@@ -112,6 +112,10 @@ grep -Eq '^decode-gqa-hq32-hkv8-lk4096-d128,none,([^,]*,){10}[0-9.E+-]+,[0-9.E+-
   "$out/int8kv/compare.csv" || fail "$out/int8kv/compare.csv has no passing paged (nhd) int8kv decode row with its fraction of the paired read"
 grep -Eq '^decode-gqa-hq32-hkv8-lk4096-d128,none,([^,]*,){10}[0-9.E+-]+,[0-9.E+-]+,[0-9.E+-]+,paired read,[0-9.E+-]+,[0-9.E+-]+,full,True,.*,int8kv,decode paged16 hnd(,|$)' \
   "$out/int8kv/compare.csv" || fail "$out/int8kv/compare.csv has no passing head-major paged (hnd) int8kv decode row with its fraction of the paired read"
+for kernel in "decode" "decode paged16 nhd" "decode paged16 hnd"; do
+  grep -Eq "^decode-gqa-hq32-hkv8-lk4096-d128,none,([^,]*,){10}[0-9.E+-]+,[0-9.E+-]+,[0-9.E+-]+,paired read,[0-9.E+-]+,[0-9.E+-]+,full,True,.*,e4m3kv,$kernel(,|\$)" \
+    "$out/int8kv/compare.csv" || fail "$out/int8kv/compare.csv has no passing e4m3kv '$kernel' row with its fraction of the paired read"
+done
 grep -q 'Not measured: self-h8-l128-d64 int8kv: ' "$out/int8kv/compare.md" ||
   fail "$out/int8kv/compare.md does not say why self-h8-l128-d64 int8kv is not measured"
 check_png "$out/compare/throughput.png"

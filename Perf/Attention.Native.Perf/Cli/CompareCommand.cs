@@ -37,6 +37,11 @@ internal sealed class CompareCommand : Command<CompareSettings>
         {
             converted += " (int8kv quantises the same K and V to int8 with a scale per (batch, KV head, key), as KeyValueCacheStorage.Int8 stores them; Q and O stay fp32, and its reference uses the dequantised K and V; GB/s counts the int8 bytes and the scales)";
         }
+
+        if (types.Contains(OperandType.Float8Cache))
+        {
+            converted += " (e4m3kv quantises the same K and V to fp8 e4m3 with a scale per KV head, max|x|/448 over the head, as a calibrated KeyValueCacheStorage.Float8E4M3 stores them; Q and O stay fp32, and its reference uses the dequantised K and V)";
+        }
         Note($"Operands: random fp32 in ±[0.05, 1]{converted}, seed {seed} (--seed {seed} reproduces them); {(settings.Quick ? "quick" : "full")} repetitions.");
         if (BuildCheck.Warning() is { } warning)
         {

@@ -23,12 +23,12 @@ internal sealed class CompareSettings : CommandSettings
     public string? Backends { get; init; }
 
     [CommandOption("--dtypes <LIST>")]
-    [Description("Comma-separated operand types: float, half, bf16 (converted from the same random floats; error tolerance 1e-5, 1.5e-3, 1e-2), int8kv (fp32 Q and O, K and V as an int8 key/value cache with a scale per (batch, KV head, key): decode shapes, CPU only; tolerance 1e-5 against the dequantised K and V).")]
+    [Description("Comma-separated operand types: float, half, bf16 (converted from the same random floats; error tolerance 1e-5, 1.5e-3, 1e-2), int8kv (fp32 Q and O, K and V as an int8 key/value cache with a scale per (batch, KV head, key): decode shapes, CPU only; tolerance 1e-5 against the dequantised K and V), e4m3kv (the same with K and V as an fp8 e4m3 cache with a scale per KV head).")]
     [DefaultValue("float")]
     public string Dtypes { get; init; } = "float";
 
     [CommandOption("--paged <PAGE_SIZE>")]
-    [Description("Also time every CPU decode row (int8kv ones included: int8 pages with their scales in pages of their own) with K and V in a paged cache of this many positions per page (pages shuffled; PagedKeyValueLayout), in both page layouts (kernel 'paged<N> nhd': a position's heads side by side, the default; 'paged<N> hnd': head-major), interleaved with the contiguous call: a row per paged twin, with paged/contig its rate over the contiguous one and its paired-read fraction counting the block table too.")]
+    [Description("Also time every CPU decode row (int8kv and e4m3kv ones included: int8 pages with their scales in pages of their own, e4m3 pages with their per-head scales) with K and V in a paged cache of this many positions per page (pages shuffled; PagedKeyValueLayout), in both page layouts (kernel 'paged<N> nhd': a position's heads side by side, the default; 'paged<N> hnd': head-major), interleaved with the contiguous call: a row per paged twin, with paged/contig its rate over the contiguous one and its paired-read fraction counting the block table too.")]
     public int? Paged { get; init; }
 
     [CommandOption("--variants <LIST>")]

@@ -103,8 +103,8 @@ internal static class CaseRunner
     }
 
     /// <summary>
-    /// Times a decode case on an int8 key/value cache on the CPU (<see cref="ByteCacheAttention"/>): fp32 Q and O,
-    /// K and V quantised as the layers' <c>KeyValueCacheStorage.Int8</c> stores them; with <paramref name="paged"/>, the
+    /// Times a decode case on an 8-bit key/value cache on the CPU (<see cref="ByteCacheAttention"/>): fp32 Q and O,
+    /// K and V quantised as the layers' <c>KeyValueCacheStorage.Int8</c> or <c>Float8E4M3</c> store them; with <paramref name="paged"/>, the
     /// same rows in pages too (<see cref="ByteCacheAttention.RunPaged{T}"/>, one twin per page layout), timed
     /// interleaved with the contiguous call.
     /// </summary>
@@ -114,12 +114,13 @@ internal static class CaseRunner
     /// <param name="check">The float64 reference on the dequantised K and V.</param>
     /// <param name="setup">A CPU setup.</param>
     /// <param name="plan">The repetitions.</param>
-    /// <param name="paged">The same int8 rows in pages, one per page layout; empty for none.</param>
+    /// <param name="paged">The same rows in pages, one per page layout; empty for none.</param>
     /// <returns>The contiguous row, then the paged twins'.</returns>
-    public static List<CompareRow> RunInt8Cache(
-        PerfCase perfCase, float[] query, Int8CacheOperands cache, ReferenceCheck check, BackendSetup setup, RepetitionPlan plan,
-        IReadOnlyList<PagedInt8CacheOperands> paged)
+    public static List<CompareRow> RunByteCache(
+        PerfCase perfCase, float[] query, ByteCacheOperands cache, ReferenceCheck check, BackendSetup setup, RepetitionPlan plan,
+        IReadOnlyList<PagedByteCacheOperands> paged)
     {
+        var type = cache.Format == Cuda.SplitKv.KeyValue8BitFormat.Int8 ? OperandType.Int8Cache : OperandType.Float8Cache;
         var shape = perfCase.Shape;
         var options = perfCase.Options;
         using var backend = (Cpu.CpuBackend)setup.Create();
@@ -134,19 +135,19 @@ internal static class CaseRunner
         {
             new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[0], check.RelativeError<float>(output), check.Scope)
             {
-                Dtype = OperandType.Int8Cache,
+                Dtype = type,
                 Kernel = setup.KernelOf(perfCase),
-                PairedReadFraction = PairedFraction(perfCase, OperandType.Int8Cache, setup, plan, Forward),
+                PairedReadFraction = PairedFraction(perfCase, type, setup, plan, Forward),
             },
         };
         for (int c = 0; c < paged.Count; c++)
         {
             rows.Add(new(perfCase, setup.Kind, BackendSetup.VariantOf(backend), setup.Threads, medians[1 + c], check.RelativeError<float>(pagedOutputs[c]), check.Scope)
             {
-                Dtype = OperandType.Int8Cache,
-                Kernel = $"{setup.KernelOf(perfCase)} {PagedOperands<sbyte>.Describe(paged[c].Layout)}",
+                Dtype = type,
+                Kernel = $"{setup.KernelOf(perfCase)} {PagedOperands<byte>.Describe(paged[c].Layout)}",
                 PageSize = paged[c].Layout.PageSize,
-                PairedReadFraction = PairedFraction(perfCase, OperandType.Int8Cache, setup, plan, pagedForwards[c], paged[c].TableBytes),
+                PairedReadFraction = PairedFraction(perfCase, type, setup, plan, pagedForwards[c], paged[c].TableBytes),
                 PagedOverContiguous = medians[0] / medians[1 + c],
             });
         }

@@ -1,5 +1,6 @@
 using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Simd;
+using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Perf.Peers;
 using Attention.Native.Perf.Report;
 using Attention.Native.Perf.Workloads;
@@ -51,7 +52,8 @@ internal static class CompareSession
                     {
                         OperandType.Half => session.Run<Half>(setups),
                         OperandType.BFloat16 => session.Run<BFloat16>(setups),
-                        OperandType.Int8Cache => session.RunInt8Cache(setups, notMeasured),
+                        OperandType.Int8Cache => session.RunByteCache(KeyValue8BitFormat.Int8, setups, notMeasured),
+                        OperandType.Float8Cache => session.RunByteCache(KeyValue8BitFormat.Float8E4M3, setups, notMeasured),
                         _ => session.Run<float>(setups),
                     };
                     rows.AddRange(WithSpeedups(caseRows));
@@ -152,23 +154,23 @@ internal static class CompareSession
         }
 
         /// <summary>
-        /// The case on an int8 key/value cache: its reference on the dequantised K and V, then every CPU setup; a line in
+        /// The case on an 8-bit key/value cache: its reference on the dequantised K and V, then every CPU setup; a line in
         /// <paramref name="notMeasured"/> for a case the decode kernel does not take and for each other backend.
         /// </summary>
-        public List<CompareRow> RunInt8Cache(IReadOnlyList<BackendSetup> setups, List<string> notMeasured)
+        public List<CompareRow> RunByteCache(KeyValue8BitFormat format, IReadOnlyList<BackendSetup> setups, List<string> notMeasured)
         {
             string what = $"{perfCase.Label} {type.Name()}";
             step($"{what}: float64 reference");
             var caseRows = new List<CompareRow>();
             if (perfCase.Shape.QueryLength > DecodeAttentionKernel<ScalarOps, float>.MaxQueryLength)
             {
-                notMeasured.Add($"{what}: an int8 key/value cache is read by the CPU decode kernel, which takes Lq ≤ {DecodeAttentionKernel<ScalarOps, float>.MaxQueryLength}.");
+                notMeasured.Add($"{what}: an 8-bit key/value cache is read by the CPU decode kernel, which takes Lq ≤ {DecodeAttentionKernel<ScalarOps, float>.MaxQueryLength}.");
                 setups.ToList().ForEach(_ => step($"{what}: not measured"));
                 return caseRows;
             }
 
-            var cache = Int8CacheOperands.Create(perfCase.Shape, random.Key, random.Value);
-            PagedInt8CacheOperands[] paged = pageSize > 0 && perfCase.IsDecode
+            var cache = ByteCacheOperands.Create(perfCase.Shape, format, random.Key, random.Value);
+            PagedByteCacheOperands[] paged = pageSize > 0 && perfCase.IsDecode
                 ? [.. PageLayouts.Select(headMajor => cache.Paged(perfCase.Shape, pageSize, PerfCatalog.IndexOf(perfCase), headMajor))]
                 : [];
             var check = ReferenceCheck.Compute<float>(perfCase, (random.Query, cache.DequantizedKey, cache.DequantizedValue));
@@ -177,13 +179,13 @@ internal static class CompareSession
                 if (setup.Kind != AttentionBackendKind.Cpu)
                 {
                     step($"{what}: {setup.Kind}: not measured");
-                    notMeasured.Add($"{what} on {setup.Kind}: int8 key/value caches run on the CPU backend only.");
+                    notMeasured.Add($"{what} on {setup.Kind}: compare times 8-bit key/value caches on the CPU backend only (gpu-bench times the GPU's).");
                     continue;
                 }
 
                 string variant = setup.Variant != Cpu.CpuKernelVariant.Auto ? $", {setup.Variant}" : string.Empty;
                 step($"{what}: {setup.Kind}{variant}, {setup.Threads} thread(s)");
-                caseRows.AddRange(CaseRunner.RunInt8Cache(perfCase, random.Query, cache, check, setup, plan, paged));
+                caseRows.AddRange(CaseRunner.RunByteCache(perfCase, random.Query, cache, check, setup, plan, paged));
             }
 
             return caseRows;

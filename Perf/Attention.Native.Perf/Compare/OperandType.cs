@@ -18,13 +18,20 @@ internal enum OperandType
     /// shapes on the CPU only.
     /// </summary>
     Int8Cache,
+
+    /// <summary>
+    /// An fp8 e4m3 key/value cache (<c>e4m3kv</c>): fp32 Q and O, K and V as OCP e4m3fn bytes with one float scale per KV
+    /// head (the layers' <c>KeyValueCacheStorage.Float8E4M3</c> with calibrated scales), read by the CPU decode kernel;
+    /// decode shapes on the CPU only.
+    /// </summary>
+    Float8Cache,
 }
 
 /// <summary>Names, sizes and error tolerances of the <see cref="OperandType"/>s.</summary>
 internal static class OperandTypes
 {
     /// <summary>The <c>--dtypes</c> names, in enum order.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["float", "half", "bf16", "int8kv"];
+    public static IReadOnlyList<string> Names { get; } = ["float", "half", "bf16", "int8kv", "e4m3kv"];
 
     public static string Name(this OperandType type) => Names[(int)type];
 
@@ -32,25 +39,31 @@ internal static class OperandTypes
     public static int Size(this OperandType type) => type switch
     {
         OperandType.Float => sizeof(float),
-        OperandType.Int8Cache => sizeof(sbyte),
+        OperandType.Int8Cache or OperandType.Float8Cache => sizeof(byte),
         _ => 2,
     };
 
     /// <summary>
     /// Bytes of K and V a call reads once: <c>B·Hkv·Lk·(D + Dv)</c> elements at <see cref="Size"/>, and for an int8
-    /// cache its two float scales per (batch, KV head, key).
+    /// cache its two float scales per (batch, KV head, key), for an e4m3 cache its two per KV head.
     /// </summary>
     public static double KeyValueBytes(this OperandType type, Workloads.PerfCase perfCase)
     {
         var s = perfCase.Shape;
         double keys = (double)s.Batch * s.KeyValueHeads * s.KeyLength;
-        return (keys * (s.HeadDim + s.ValueHeadDim) * type.Size()) + (type == OperandType.Int8Cache ? keys * 2 * sizeof(float) : 0);
+        double scales = type switch
+        {
+            OperandType.Int8Cache => keys * 2,
+            OperandType.Float8Cache => s.KeyValueHeads * 2,
+            _ => 0,
+        };
+        return (keys * (s.HeadDim + s.ValueHeadDim) * type.Size()) + (scales * sizeof(float));
     }
 
     /// <summary>
     /// The bound on <c>‖out − ref‖ / ‖ref‖</c>, the reference computed in float64 on the same (rounded) inputs: 1e-5
     /// for float (DESIGN.md §3); for Half and BFloat16 the output is rounded to the operand type, so the bound is about
-    /// its rounding error (2⁻¹¹ and 2⁻⁸ relative): 1.5e-3 and 1e-2; for an int8 cache the reference takes the
+    /// its rounding error (2⁻¹¹ and 2⁻⁸ relative): 1.5e-3 and 1e-2; for an 8-bit cache the reference takes the
     /// dequantised K and V and the output is float: 1e-5.
     /// </summary>
     public static double Tolerance(this OperandType type) => type switch
@@ -67,6 +80,7 @@ internal static class OperandTypes
         "half" or "fp16" or "float16" => OperandType.Half,
         "bf16" or "bfloat16" => OperandType.BFloat16,
         "int8kv" or "int8" => OperandType.Int8Cache,
+        "e4m3kv" or "fp8kv" or "e4m3" => OperandType.Float8Cache,
         _ => null,
     };
 
