@@ -14,7 +14,7 @@ status=0
 # A few test classes (DEVICE_TEST_FILTER): they show the packed runtime running the suite and the GPU classes skipping
 # with their reason; ./build.sh test runs every class on its own.
 filter=""
-for class in CudaAvailabilityTests CudaErrorTests CudaAttentionTests NativeLibraryResolverTests PtxResourceTests ValidationTests; do
+for class in Cuda.CudaAvailabilityTests Cuda.CudaErrorTests Cuda.CudaAttentionTests Cuda.NativeLibraryResolverTests Cuda.PtxResourceTests Api.ValidationTests; do
   filter+="-class Attention.Native.Tests.$class "
 done
 env -u DOTNET_ROOT PATH="$(hide_dotnet "$stub")" OUT="$out" DEVICE_DRY_RUN=1 DEVICE_TEST_FILTER="$filter" \

@@ -66,9 +66,9 @@ done
 # The test classes each run takes (DEVICE_TEST_FILTER): a few, the emulated device being slow. with-torch's include
 # CudaAttentionTests, which outlasts its share on the emulated device (interrupted, its finished tests kept).
 classes() { local c; for c in "$@"; do printf -- '-class Attention.Native.Tests.%s ' "$c"; done; }
-with_torch_tests=$(classes BackendSelectionTests CudaAttentionTests CudaAvailabilityTests CudaErrorTests \
-  ModuleSlotTests NativeLibraryResolverTests PtxResourceTests)
-no_python_tests=$(classes CudaAvailabilityTests CudaErrorTests NativeLibraryResolverTests)
+with_torch_tests=$(classes Api.BackendSelectionTests Cuda.CudaAttentionTests Cuda.CudaAvailabilityTests Cuda.CudaErrorTests \
+  Cuda.ModuleSlotTests Cuda.NativeLibraryResolverTests Cuda.PtxResourceTests)
+no_python_tests=$(classes Cuda.CudaAvailabilityTests Cuda.CudaErrorTests Cuda.NativeLibraryResolverTests)
 
 rehearse() { # rehearse <name> <budget> <pack> [VAR=value...]: runs run.sh; its status in $tmp/<name>.status
   local name=$1 seconds=$2 pack=$3 t0=$SECONDS status=0

@@ -18,7 +18,7 @@
 #   DEVICE_BUDGET_SECONDS  the whole run (420)                 DEVICE_SHAPES       the benchmarks' shapes (Perf/device/shapes.json)
 #   DEVICE_SWEEP_CASES     cases per sweep pass (500)          DEVICE_PYTHON       the python that has torch (python3; empty: none)
 #   DEVICE_PACK            the pack (.device-pack)             ATTENTION_NATIVE_CUBLAS  cuBLAS's file, else found below
-#   DEVICE_TEST_FILTER     xunit filter options added to both test steps, e.g. "-class Attention.Native.Tests.CudaErrorTests"
+#   DEVICE_TEST_FILTER     xunit filter options added to both test steps, e.g. "-class Attention.Native.Tests.Cuda.CudaErrorTests"
 #                          (unset: every class; the rehearsal narrows them to a few, the emulated device being slow)
 # Dry run: with DEVICE_DRY_RUN=1, or where nvidia-smi finds no GPU, every step runs up to where a GPU is needed (GPU
 # tests skip with their reason, the sweep, gpu-bench and torch script run their --dry-run). `./build.sh test` runs it so.

@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>
 /// Every <see cref="CaseCatalog"/> case against the float64 reference, through spans and through tensors, on the

@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>Conversions of <see cref="BFloat16"/> to and from float, and its (bitwise) equality.</summary>
 public sealed class BFloat16Tests

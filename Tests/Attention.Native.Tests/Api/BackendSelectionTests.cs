@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics;
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>Which backend <see cref="AttentionBackend.Create"/> picks, and which kernel variant a CPU backend runs.</summary>
 [Collection(ProcessEnvironmentCollection.Name)]

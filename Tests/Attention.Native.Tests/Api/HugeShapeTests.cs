@@ -1,7 +1,7 @@
 using Attention.Native.Cpu;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>
 /// Shapes whose products of sizes pass 2^31 while their tensors stay small (zero strides let one row stand for every

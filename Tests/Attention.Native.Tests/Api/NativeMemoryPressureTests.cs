@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Attention.Native.Cpu;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>
 /// A CPU tensor's native memory is reported to the GC (<see cref="GC.AddMemoryPressure"/>) while it lives and

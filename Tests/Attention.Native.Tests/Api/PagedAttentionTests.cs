@@ -1,6 +1,6 @@
 using Attention.Native.Cpu;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>
 /// Attention over paged K/V (<see cref="AttentionBackend.PagedScaledDotProductAttention{T}(AttentionShape, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, PagedKeyValueLayout, Span{T}, AttentionOptions?, Span{float})"/>)

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Attention.Native.Cpu;
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>
 /// README.md's C# examples, compiled and run on real data. Each <c>```csharp</c> block of the README is, in order,
@@ -113,7 +113,7 @@ public sealed partial class ReadMeTests
     {
         string root = RepositoryRoot();
         string readmePath = Path.Combine(root, "README.md");
-        string sourcePath = Path.Combine(root, "Tests", "Attention.Native.Tests", "ReadMeTests.cs");
+        string sourcePath = Path.Combine(root, "Tests", "Attention.Native.Tests", "Api", "ReadMeTests.cs");
         string readme = File.ReadAllText(readmePath).ReplaceLineEndings("\n");
         var examples = Regions(File.ReadAllText(sourcePath).ReplaceLineEndings("\n"));
         var blocks = CsharpBlock().Matches(readme);

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Attention.Native.Cpu;
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>
 /// Validation of what is applied to the scores (mask, bias, soft cap) on each backend: a mask or bias must hold exactly

@@ -3,7 +3,7 @@ using Attention.Native.Cpu.Simd;
 using Attention.Native.Cpu.Tiled;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>The CPU kernels' scratch memory depends on block sizes and head dims, never on Lq × Lk.</summary>
 public sealed class ScratchSizeTests

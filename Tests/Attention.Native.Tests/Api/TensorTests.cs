@@ -1,6 +1,6 @@
 using Attention.Native.Cpu;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>Tensor allocation, copies in and out, in-place access and disposal on the CPU backend.</summary>
 public sealed class TensorTests

@@ -1,6 +1,6 @@
 using Attention.Native.Cpu;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>
 /// One test per validation rule: the exception type, the parameter and option it names, and that a rejected call

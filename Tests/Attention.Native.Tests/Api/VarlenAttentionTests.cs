@@ -1,6 +1,6 @@
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Api;
 
 /// <summary>
 /// The varlen form (<see cref="AttentionBackend.ScaledDotProductAttentionVarlen{T}(VarlenAttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, AttentionOptions?, Span{float})"/>)

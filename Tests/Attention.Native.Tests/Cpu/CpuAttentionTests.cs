@@ -1,6 +1,6 @@
 using Attention.Native.Cpu;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// Every case against the float64 reference on the best CPU variant (spans: all cores; tensors: one thread), and each

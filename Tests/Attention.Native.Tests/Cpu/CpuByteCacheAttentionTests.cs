@@ -4,7 +4,7 @@ using Attention.Native.Cpu.Decode;
 using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// The CPU decode kernel over an 8-bit key/value cache (<see cref="ByteCacheAttention"/>), converting each block in

@@ -4,7 +4,7 @@ using Attention.Native.Cpu.Simd;
 using Attention.Native.Cpu.Tiled;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// Work taken a chunk of consecutive items at a time (<see cref="CpuParallel"/>): every item runs exactly once for any

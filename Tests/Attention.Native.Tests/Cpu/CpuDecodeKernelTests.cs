@@ -1,6 +1,6 @@
 using Attention.Native.Cpu;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// The CPU decode kernel's key pairing (keys half a block apart, a lone key when a block's count is odd), its fused loop

@@ -1,7 +1,7 @@
 using Attention.Native.Cpu;
 using Attention.Native.Cpu.Simd;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// The one dispatch maps each variant to its own operator struct, resolves <see cref="CpuKernelVariant.Auto"/> as a

@@ -2,7 +2,7 @@ using Attention.Native.Cpu;
 using Attention.Native.Cpu.Decode;
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// The CPU decode kernel over an int8 cache in pages (<see cref="ByteCacheAttention.RunPaged{T}"/>): K and V pages

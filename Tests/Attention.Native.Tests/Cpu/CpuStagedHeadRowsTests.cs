@@ -4,7 +4,7 @@ using Attention.Native.Cpu.Simd;
 using Attention.Native.Cpu.Tiled;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// The tiled kernel's K and V rows staged once per KV group and shared by the group's items (<see cref="HeadRows{TOps,

@@ -1,6 +1,6 @@
 using Attention.Native.Cpu;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>The varlen tests on the CPU backend (three threads, so sequences split into several work items).</summary>
 [Trait("Isa", "Rerun")]

@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics;
 using Attention.Native.Cpu;
 using Attention.Native.Cpu.Simd;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// The vector math every kernel variant relies on (<c>Exp2</c>, <c>SoftCap</c>, <c>FiniteOrZero</c>), per

@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics;
 using Attention.Native.Cpu.Decode;
 using Attention.Native.Cpu.Simd;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// The library's e4m3fn codec (<see cref="Float8E4M3Quantizer"/>, the <c>KeyValueCacheStorage.Float8E4M3</c> cache's

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Attention.Native.Cpu;
 using Attention.Native.Cpu.Simd;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cpu;
 
 /// <summary>
 /// The vectorised float ⇄ Half/BFloat16 conversions, in each variant (forced through <see cref="CpuIsa.Dispatch{TKernel}"/>,

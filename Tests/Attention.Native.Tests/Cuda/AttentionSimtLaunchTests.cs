@@ -5,7 +5,7 @@ using Attention.Native.Cuda.Simt;
 using Attention.Native.Cuda;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The attention_simt launch without a GPU: geometry and limits from Native/README.md, the generated parameter struct

@@ -2,7 +2,7 @@ using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The split-KV launches without a GPU: the split heuristic (fill two waves of SMs, at least 128 keys a split, at most

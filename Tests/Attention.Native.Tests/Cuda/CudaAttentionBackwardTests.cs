@@ -1,7 +1,7 @@
 using Attention.Native.Cuda;
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The CUDA backward (<c>attention_backward</c> kernels) against the float64 reference backward
@@ -95,9 +95,9 @@ public sealed class CudaAttentionBackwardTests
         using var backend = new CudaBackend();
         var prepared = type switch
         {
-            "Half" => Cuda.Backward.CudaAttentionBackward.Prepare<Half>(backend, problem),
-            "BFloat16" => Cuda.Backward.CudaAttentionBackward.Prepare<BFloat16>(backend, problem),
-            _ => Cuda.Backward.CudaAttentionBackward.Prepare<float>(backend, problem),
+            "Half" => Native.Cuda.Backward.CudaAttentionBackward.Prepare<Half>(backend, problem),
+            "BFloat16" => Native.Cuda.Backward.CudaAttentionBackward.Prepare<BFloat16>(backend, problem),
+            _ => Native.Cuda.Backward.CudaAttentionBackward.Prepare<float>(backend, problem),
         };
         Assert.Equal(expected, prepared.Middle.Name);
     }

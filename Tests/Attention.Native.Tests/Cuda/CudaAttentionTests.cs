@@ -1,6 +1,6 @@
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>The CPU backend's correctness tests on the CUDA backend; skipped, with the reason, without a device.</summary>
 [Trait("Device", "Cuda")]

@@ -1,6 +1,6 @@
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>What <see cref="CudaUnavailableException"/> says, and how the backend reports a missing device here.</summary>
 [Trait("Device", "Cuda")]

@@ -3,7 +3,7 @@ using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Mma;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>Device tensors, streams, events, kernel modules and launch errors on a real GPU (skipped without one).</summary>
 [Trait("Device", "Cuda")]

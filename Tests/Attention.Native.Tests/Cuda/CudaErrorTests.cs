@@ -1,7 +1,7 @@
 using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>CUresult and cublasStatus_t codes in exceptions: names, descriptions, the failing call.</summary>
 [Trait("Device", "Cuda")]

@@ -1,6 +1,6 @@
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// Each CUDA kernel forced over the case catalog (every case it can run), through spans and tensors; skipped without

@@ -1,7 +1,7 @@
 using Attention.Native.Cuda;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The CUDA backend's kernel choice without a GPU: the environment variable's values, the automatic choice, forced

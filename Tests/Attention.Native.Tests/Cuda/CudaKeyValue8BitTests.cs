@@ -2,7 +2,7 @@ using Attention.Native.Cuda;
 using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The split-KV kernels over 8-bit K/V (<see cref="KeyValue8BitAttention"/>): int8 with per-key scales and fp8 e4m3

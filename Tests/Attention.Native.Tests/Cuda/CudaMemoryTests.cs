@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// Device memory comes back: by Dispose, by the SafeHandle finalizers, and after the backend is gone. These read

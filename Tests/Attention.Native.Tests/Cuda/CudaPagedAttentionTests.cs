@@ -1,6 +1,6 @@
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// Paged K/V (<see cref="PagedKeyValueLayout"/>) on the CUDA backend against the float64 reference of the same rows laid

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>Whether this machine has a usable CUDA device, probed once per test run, and the skips that follow from it.</summary>
 public static class CudaTestEnvironment

@@ -4,7 +4,7 @@ using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
 using Attention.Native.Cuda.Simt;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// What a GPU's driver refuses or reports, held on the device the tests run on: PTX statements its JIT rejects, each

@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>The tests' e4m3fn encoder and decoder (<see cref="Float8E4M3"/>) against codes worked out by hand.</summary>
 public sealed class Float8E4M3Tests

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Attention.Native.Cuda.Hopper;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The sm_90a kernel's host side without a GPU: each bucket's shared memory is what the kernel declares in its

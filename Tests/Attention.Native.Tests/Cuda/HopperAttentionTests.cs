@@ -1,7 +1,7 @@
 using Attention.Native.Cuda;
 using Attention.Native.Cuda.Hopper;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The sm_90a kernel <c>attention_hopper</c> on a device: forced, every <see cref="CaseCatalog"/> case it takes in Half

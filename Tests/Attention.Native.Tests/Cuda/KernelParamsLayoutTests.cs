@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Attention.Native.Cuda.Interop;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The parameter structs generated from <c>Native/*.cuh</c> and <c>*.cu</c> are laid out as C lays the structs out:

@@ -6,7 +6,7 @@ using Attention.Native.Cuda;
 using Attention.Native.Reference;
 using Attention.Native.Validation;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The mma kernel <c>attention_mma</c> forced on the backend (<see cref="CudaAttention"/> with

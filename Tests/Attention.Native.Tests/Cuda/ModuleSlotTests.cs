@@ -1,6 +1,6 @@
 using Attention.Native.Cuda;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>A backend's kernel module is loaded once, and a load that failed is remembered rather than JIT-compiled again
 /// on every call.</summary>

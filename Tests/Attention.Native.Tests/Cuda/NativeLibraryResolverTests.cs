@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Attention.Native.Cuda;
 using Attention.Native.Cuda.Interop;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>The native library names tried per OS, and the assembly's single DllImport resolver.</summary>
 public sealed class NativeLibraryResolverTests

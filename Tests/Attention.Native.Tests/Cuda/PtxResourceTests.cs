@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Attention.Native.Cuda.Interop;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Cuda;
 
 /// <summary>
 /// The PTX the CUDA backend loads is embedded in the library (<c>ptx/&lt;name&gt;.ptx</c>, from the committed

@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>One attention problem to check against the float64 reference: shape, options and operand type.</summary>
 public sealed record AttentionCase(string Name, AttentionShape Shape)

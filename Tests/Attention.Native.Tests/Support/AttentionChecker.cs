@@ -1,6 +1,6 @@
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// Runs a case on a backend with fresh random operands and poisoned outputs, and compares every output with the
@@ -27,7 +27,7 @@ public static class AttentionChecker
     private static void Check<T>(AttentionBackend backend, AttentionCase c, bool viaTensors, double tolerance)
         where T : unmanaged
     {
-        if (backend is Cuda.CudaBackend)
+        if (backend is Native.Cuda.CudaBackend)
         {
             CudaTestEnvironment.SkipWhenEmulatedAndLarge(c.Shape);
         }

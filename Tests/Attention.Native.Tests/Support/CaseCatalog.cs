@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>Named attention cases: odd sizes, every option, their combinations, each element type.</summary>
 public static class CaseCatalog

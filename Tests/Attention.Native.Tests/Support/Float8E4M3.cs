@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// OCP fp8 e4m3fn for the tests' host-side quantiser: 1 sign, 4 exponent (bias 7), 3 mantissa bits, no infinities,

@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>Host arrays for a <see cref="BadCall"/>: fresh random inputs, sentinel-filled outputs.</summary>
 internal sealed class HostOperands

@@ -1,6 +1,6 @@
 using Attention.Native.Cpu.Decode;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// K or V quantised to int8 in place of a float tensor of the same layout (<see cref="Int8Quantizer"/>, one scale per

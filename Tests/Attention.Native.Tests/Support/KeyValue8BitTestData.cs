@@ -1,6 +1,6 @@
 using Attention.Native.Cuda.SplitKv;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// K or V of <c>[B, Hkv, L, dim]</c> at some strides, quantised to an 8-bit format: int8 with one scale per

@@ -1,6 +1,6 @@
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// Contiguous K and V (<c>[B, Lk, Hkv, D]</c>) and the same rows scattered into pages

@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// Tests that read process-wide counters (which every other test moves as it allocates) run in this collection,

@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// Tests that set process-wide environment variables (which every <c>new CpuBackend()</c> reads) run in this

@@ -1,6 +1,6 @@
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// The bound of an attention output over quantised K/V against the unquantised float64 result (docs/layers.md,

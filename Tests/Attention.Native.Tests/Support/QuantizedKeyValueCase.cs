@@ -1,7 +1,7 @@
 using Attention.Native.Cuda.SplitKv;
 using Attention.Native.Reference;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// One case of attention over an 8-bit K/V cache, shared by the CPU decode kernel's and the CUDA split-KV kernels'

@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// Tensors holding a <see cref="HostOperands"/>' values, each uploaded to the backend a test picks for it by name

@@ -1,4 +1,4 @@
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>Fresh random operands (never zeros) and NaN-poisoned outputs.</summary>
 public static class TestData

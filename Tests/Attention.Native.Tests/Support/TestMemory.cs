@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// A <see cref="Memory{T}"/> over memory the test owns and keeps alive (a pinned array, a CPU tensor, a native block):

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Reflection;
-using Attention.Native.Tests;
 using Xunit.v3;
 
 [assembly: ReportTestSeed]
 
-namespace Attention.Native.Tests;
+namespace Attention.Native.Tests.Support;
 
 /// <summary>
 /// The one source of the tests' random data. Each test seeds it with a fixed number of its own, so every run sees the

@@ -1,7 +1,7 @@
 using Attention.Native.Cpu;
 using Attention.Native.Cpu.Gemm;
 
-namespace Attention.Native.Tests.Gemm;
+namespace Attention.Native.Tests.Cpu.Gemm;
 
 /// <summary>Bad arguments are rejected before any work, with the offending parameter named.</summary>
 public sealed class CpuSgemmArgumentTests

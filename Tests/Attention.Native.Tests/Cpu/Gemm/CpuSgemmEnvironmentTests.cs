@@ -2,7 +2,7 @@ using Attention.Native.Cpu;
 using Attention.Native.Cpu.Gemm;
 using Attention.Native.Cpu.Simd;
 
-namespace Attention.Native.Tests.Gemm;
+namespace Attention.Native.Tests.Cpu.Gemm;
 
 /// <summary>The public-signature overload resolves its variant as the attention kernels do, environment variable included.</summary>
 [Collection(ProcessEnvironmentCollection.Name)]

@@ -1,6 +1,6 @@
 using Attention.Native.Cpu;
 
-namespace Attention.Native.Tests.Gemm;
+namespace Attention.Native.Tests.Cpu.Gemm;
 
 /// <summary>
 /// <c>CpuSgemm</c> against a float64 product: each ISA variant (emulated where this machine lacks it) on every

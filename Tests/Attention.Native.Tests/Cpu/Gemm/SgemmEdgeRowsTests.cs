@@ -1,6 +1,6 @@
 using Attention.Native.Cpu;
 
-namespace Attention.Native.Tests.Gemm;
+namespace Attention.Native.Tests.Cpu.Gemm;
 
 /// <summary>
 /// The rows left below the last whole six-row tile (m mod 6 = 1 to 5), which run a tile of their own row count straight

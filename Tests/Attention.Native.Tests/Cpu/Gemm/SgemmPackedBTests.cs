@@ -1,7 +1,7 @@
 using Attention.Native.Cpu;
 using Attention.Native.Cpu.Gemm;
 
-namespace Attention.Native.Tests.Gemm;
+namespace Attention.Native.Tests.Cpu.Gemm;
 
 /// <summary>
 /// <see cref="SgemmPackedB"/> and the product on it against a float64 product: each variant, A and B plain and

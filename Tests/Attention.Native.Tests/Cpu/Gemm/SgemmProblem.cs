@@ -1,7 +1,7 @@
 using Attention.Native.Cpu;
 using Attention.Native.Cpu.Gemm;
 
-namespace Attention.Native.Tests.Gemm;
+namespace Attention.Native.Tests.Cpu.Gemm;
 
 /// <summary>
 /// One SGEMM call on fresh random operands (never zeros), stored with leading dimensions <see cref="Pad"/> wider than
