@@ -72,14 +72,7 @@ public sealed class PagedTestData<T>
         });
         double error = expected.RelativeError<T>(output, options.Layout);
         Assert.True(error <= tolerance, $"relative error {error:E3} > {tolerance:E1} ({context})");
-        for (int i = 0; i < logSumExp.Length; i++)
-        {
-            double lse = expected.LogSumExp[i];
-            Assert.True(
-                double.IsNegativeInfinity(lse) ? float.IsNegativeInfinity(logSumExp[i])
-                    : Math.Abs(logSumExp[i] - lse) <= lseTolerance * Math.Max(1, Math.Abs(lse)),
-                $"lse[{i}] = {logSumExp[i]}, expected {lse} ({context})");
-        }
+        AttentionChecker.AssertLogSumExp(expected.LogSumExp, logSumExp, lseTolerance, context);
     }
 
     public static PagedTestData<T> Create(

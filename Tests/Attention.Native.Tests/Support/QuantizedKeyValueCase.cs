@@ -85,14 +85,7 @@ internal sealed class QuantizedKeyValueCase<T>
         var dequantized = ReferenceAttention.Compute<float>(Shape, wideQuery, Keys.Dequantized, Values.Dequantized, Options);
         double error = dequantized.RelativeError<T>(output, Options.Layout);
         Assert.True(error <= tolerance, $"relative error {error:E3} against the dequantised values > {tolerance:E1} ({context})");
-        for (int i = 0; i < logSumExp.Length; i++)
-        {
-            double expected = dequantized.LogSumExp[i];
-            Assert.True(
-                double.IsNegativeInfinity(expected) ? float.IsNegativeInfinity(logSumExp[i])
-                    : Math.Abs(logSumExp[i] - expected) <= logSumExpTolerance * Math.Max(1, Math.Abs(expected)),
-                $"lse[{i}] = {logSumExp[i]}, expected {expected} ({context})");
-        }
+        AttentionChecker.AssertLogSumExp(dequantized.LogSumExp, logSumExp, logSumExpTolerance, context);
 
         var unquantized = ReferenceAttention.Compute<float>(Shape, wideQuery, Keys.Original, Values.Original, Options);
         var valueStrides = TensorStrides.Contiguous(Options.Layout, Shape.KeyValueHeads, Shape.KeyLength, Shape.ValueHeadDim);
