@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Attention.Native.Validation;
 
 /// <summary>
@@ -35,6 +37,21 @@ internal sealed class KeyValuePaging
         {
             int run = j + Math.Min(count - j, PageSize - slot);
             long row = (BlockTable[tableIndex++] * strides.Batch) + (slot * strides.Sequence);
+            if (Vector256.IsHardwareAccelerated && run - j >= Vector256<long>.Count)
+            {
+                // Four offsets a store: the scalar fill was 2–3 % of an int8 decode step's profile (MHA, pages of 16).
+                long step = strides.Sequence;
+                var rows = Vector256.Create(row, row + step, row + (2 * step), row + (3 * step));
+                var stride = Vector256.Create(4 * step);
+                for (; j + Vector256<long>.Count <= run; j += Vector256<long>.Count)
+                {
+                    rows.Store(offsets + j);
+                    rows += stride;
+                }
+
+                row = rows.ToScalar();
+            }
+
             for (; j < run; j++, row += strides.Sequence)
             {
                 offsets[j] = row;

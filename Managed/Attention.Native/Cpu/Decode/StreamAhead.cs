@@ -75,12 +75,28 @@ internal readonly unsafe struct StreamAhead : IStreamAhead
 /// per stream). GQA 32/8, Lk 4096, D 128, float, pages in shuffled order, one Zen 3 thread, thread CPU time:
 /// head-major pages of 16 1.82–1.99 ms to 1.66–1.77 (contiguous 1.50–1.58), of 64 1.65–1.77 to 1.57–1.59;
 /// position-major 2.60–2.73 to 2.29–2.34. 2 to 6 steps measured alike, 8 lost 5–10 %; T0 matched T1 in two runs of
-/// three and lost 5–8 % in the third, NTA matched T1; prefetching only the first rows of each page gained nothing. Half, BFloat16 and int8 rows, converted in registers, run below
-/// the read bandwidth: there the prefetches cost 4–6 % (Half, pages of 16 and 64) and are left out.
+/// three and lost 5–8 % in the third, NTA matched T1; prefetching only the first rows of each page gained nothing. Half, BFloat16 and 8-bit rows take
+/// <see cref="NarrowPageStreamAhead"/>.
 /// </summary>
 internal readonly unsafe struct PageStreamAhead : IStreamAhead
 {
     public static int Steps => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Fetch(byte* row, int bytes) => StreamAhead.Lines(row, bytes, level2: true);
+}
+
+/// <summary>
+/// <see cref="PageStreamAhead"/> for a paged cache's Half, BFloat16 and 8-bit rows where a work item is one KV head
+/// (head-major pages): each head's streams jump every page's worth of rows (2 KiB of int8 at pages of 16, D 128), and
+/// a loop bound by its conversions stalls at each jump. Pages of 16, head-major, shuffled, one Zen 3 thread, in one run
+/// with the paged scales prefetched: MHA 32/32 int8 0.68–0.70× of contiguous to 0.73–0.78×, Half 0.87–0.89× to
+/// 0.90–0.96×; GQA 32/8 Half 0.83–0.90× to 0.89–0.96×. 4 steps ahead matched 8 within the noise except on GQA Half
+/// (0.89–0.93×). Where one item takes every head of a position (position-major pages) the same prefetch cost 5–15 %.
+/// </summary>
+internal readonly unsafe struct NarrowPageStreamAhead : IStreamAhead
+{
+    public static int Steps => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Fetch(byte* row, int bytes) => StreamAhead.Lines(row, bytes, level2: true);
