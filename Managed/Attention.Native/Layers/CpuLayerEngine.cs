@@ -249,11 +249,7 @@ internal sealed unsafe class CpuLayerEngine<T>(CpuBackend backend) : LayerEngine
         {
             for (int i = 0; i < count; i++)
             {
-                float* wide = Widened(Pointer(rows) + ((long)i * rowStride), heads * dim, buffer);
-                for (int h = 0; h < heads; h++)
-                {
-                    max[h] = Math.Max(max[h], Float8E4M3Quantizer.FiniteMax(wide + (h * dim), dim));
-                }
+                Float8E4M3Quantizer.FoldHeadMaxima(Widened(Pointer(rows) + ((long)i * rowStride), heads * dim, buffer), heads, dim, max);
             }
         }
 

@@ -235,12 +235,9 @@ internal sealed unsafe class CudaLayerEngine<T>(CudaBackend backend, bool allowT
         for (int i = 0; i < count; i++)
         {
             ElementType.Widen(Cpu.CpuKernelVariant.Scalar, host.AsSpan((int)(i * rowStride), row), wide);
-            for (int h = 0; h < heads; h++)
+            fixed (float* first = wide)
             {
-                fixed (float* first = &wide[h * dim])
-                {
-                    max[h] = Math.Max(max[h], Cpu.Decode.Float8E4M3Quantizer.FiniteMax(first, dim));
-                }
+                Cpu.Decode.Float8E4M3Quantizer.FoldHeadMaxima(first, heads, dim, max);
             }
         }
 

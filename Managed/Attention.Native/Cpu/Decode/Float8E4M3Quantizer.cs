@@ -98,6 +98,19 @@ internal static unsafe class Float8E4M3Quantizer
         return max;
     }
 
+    /// <summary>
+    /// Folds one row of <paramref name="heads"/>·<paramref name="dim"/> floats, head by head, into each head's running
+    /// <see cref="FiniteMax"/> in <paramref name="maxima"/>: the layers' first-append scales, a row at a time as each
+    /// backend widens it.
+    /// </summary>
+    public static void FoldHeadMaxima(float* row, int heads, int dim, Span<float> maxima)
+    {
+        for (int h = 0; h < heads; h++)
+        {
+            maxima[h] = Math.Max(maxima[h], FiniteMax(row + (h * dim), dim));
+        }
+    }
+
     /// <summary>Quantises <paramref name="count"/> floats into <paramref name="destination"/> with <paramref name="scale"/>.</summary>
     public static void QuantizeRow(float* source, byte* destination, int count, float scale)
     {
