@@ -203,6 +203,18 @@ public sealed class CpuByteCacheAttentionTests
         Assert.Equal("keyScales", error.ParamName);
     }
 
+    [Fact]
+    public void An_undefined_format_is_refused_before_the_output_is_written()
+    {
+        using var backend = new CpuBackend();
+        var shape = new AttentionShape(1, 2, 1, 1, 16, 8, 8);
+        var output = TestData.Poison<float>(shape.OutputElementCount);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ByteCacheAttention.Run<float>(
+            backend, shape, new float[shape.QueryElementCount], Spans(shape, scales: 16) with { Format = (KeyValue8BitFormat)3 }, output));
+        Assert.Equal("kv", error.ParamName);
+        Assert.All(output, x => Assert.True(float.IsNaN(x)));
+    }
+
     private static ByteKeyValueSpans Spans(AttentionShape shape, int scales) => new()
     {
         Key = new sbyte[shape.KeyElementCount],

@@ -41,7 +41,8 @@ internal static unsafe class ByteCacheAttention
     public static bool Takes(AttentionProblem problem) => CpuKernels.UsesDecodeKernel(problem);
 
     /// <exception cref="ArgumentException">A size, stride or option does not match the shape, or the output overlaps an input.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A shape dimension or option is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A shape dimension or option is out of range, or the bytes' format is
+    /// not one of <see cref="KeyValue8BitFormat"/>'s.</exception>
     /// <exception cref="NotSupportedException">The decode kernel does not take the call (the message says why).</exception>
     public static void Run<T>(
         CpuBackend backend, AttentionShape shape, ReadOnlySpan<T> query, ByteKeyValueSpans kv, Span<T> output,
@@ -50,6 +51,7 @@ internal static unsafe class ByteCacheAttention
     {
         ArgumentNullException.ThrowIfNull(backend);
         ElementType.ThrowIfNotOperand<T>();
+        RequireFormat(kv.Format);
         options ??= AttentionOptions.Default;
         var problem = AttentionValidator.Validate(shape, options, new(
             query.Length, kv.Key.Length, kv.Value.Length, output.Length, logSumExp.IsEmpty ? -1 : logSumExp.Length, -1));
@@ -112,7 +114,8 @@ internal static unsafe class ByteCacheAttention
     /// <see cref="ByteKeyValueSpans.ScaleStrides"/> is not read), e4m3's one per KV head, <c>[Hkv]</c>.
     /// </summary>
     /// <exception cref="ArgumentException">As the paged call, or the scales hold fewer pages than K and V.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">As the paged call.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As the paged call, or the bytes' format is not one of
+    /// <see cref="KeyValue8BitFormat"/>'s.</exception>
     /// <exception cref="NotSupportedException">The decode kernel does not take the call.</exception>
     public static void RunPaged<T>(
         CpuBackend backend, AttentionShape shape, ReadOnlySpan<T> query, ByteKeyValueSpans kv, PagedKeyValueLayout pages,
@@ -121,6 +124,7 @@ internal static unsafe class ByteCacheAttention
     {
         ArgumentNullException.ThrowIfNull(backend);
         ElementType.ThrowIfNotOperand<T>();
+        RequireFormat(kv.Format);
         options ??= AttentionOptions.Default;
         var problem = PagedAttentionValidator.Validate(shape, options, pages, new(
             query.Length, kv.Key.Length, kv.Value.Length, output.Length, -1));
@@ -152,6 +156,15 @@ internal static unsafe class ByteCacheAttention
 
         var scaleStrides = perHead ? new TensorStrides(0, 1, 0) : PagedAttentionValidator.PageStrides(pages, shape.KeyValueHeads, 1);
         RunValidated(backend, problem, query, kv with { ScaleStrides = scaleStrides }, output, default);
+    }
+
+    /// <summary>The bytes' format: int8 (or unset, which is int8) or e4m3; any other value is refused before a read.</summary>
+    private static void RequireFormat(KeyValue8BitFormat format)
+    {
+        if (format is not (0 or KeyValue8BitFormat.Int8 or KeyValue8BitFormat.Float8E4M3))
+        {
+            throw new ArgumentOutOfRangeException("kv", format, "The bytes' format must be Int8 or Float8E4M3.");
+        }
     }
 
     private static void RequireScales(TensorStrides strides, long length, string parameter, AttentionShape shape)
