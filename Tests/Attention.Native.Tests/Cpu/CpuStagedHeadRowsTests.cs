@@ -45,10 +45,8 @@ public sealed class CpuStagedHeadRowsTests
         foreach (var c in Cases())
         {
             var options = c.Options(TestRandom.Create(1));
-            var sizes = c.Sizes?.Invoke(c.Shape);
-            var problem = AttentionValidator.Validate(c.Shape, options, new(
-                sizes?.Query ?? c.Shape.QueryElementCount, sizes?.Key ?? c.Shape.KeyElementCount,
-                sizes?.Value ?? c.Shape.ValueElementCount, sizes?.Output ?? c.Shape.OutputElementCount, -1, -1));
+            var sizes = c.ElementCounts;
+            var problem = AttentionValidator.Validate(c.Shape, options, new(sizes.Query, sizes.Key, sizes.Value, sizes.Output, -1, -1));
             int blocks = TiledAttentionKernel<Vector256Ops, Vector256<float>>.QueryBlocks(problem);
             int groups = TiledAttentionKernel<Vector256Ops, Vector256<float>>.StagedGroups(problem, blocks, workers: 2);
             Assert.True(groups > 0, $"{c.Name} is not staged");

@@ -192,16 +192,13 @@ public sealed partial class MmaAttentionTests
         var random = TestRandom.Create(seed);
         var shape = c.Shape;
         var options = c.Options(random);
-        var sizes = c.Sizes?.Invoke(shape)
-            ?? new OperandSizes(shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount);
+        var sizes = c.ElementCounts;
         var problem = AttentionValidator.Validate(shape, options, new(
             sizes.Query, sizes.Key, sizes.Value, sizes.Output, shape.LogSumExpElementCount, -1));
         string? reason = unsupported(problem);
         Assert.SkipUnless(reason is null, reason ?? string.Empty);
 
-        var q = TestData.Random<T>(random, sizes.Query, c.Amplitude);
-        var k = TestData.Random<T>(random, sizes.Key, c.Amplitude);
-        var v = TestData.Random<T>(random, sizes.Value, 1f);
+        var (q, k, v) = c.RandomOperands<T>(random, sizes);
         var output = TestData.Poison<T>(sizes.Output);
         var lse = TestData.Poison<float>(shape.LogSumExpElementCount);
         var untouched = (T[])output.Clone();

@@ -24,6 +24,16 @@ public sealed record AttentionCase(string Name, AttentionShape Shape)
     /// <summary>Extra elements around the operands (for strided cases the strides decide the size).</summary>
     public Func<AttentionShape, OperandSizes>? Sizes { get; init; }
 
+    /// <summary>The operands' element counts: <see cref="Sizes"/>'s, or the contiguous ones.</summary>
+    public OperandSizes ElementCounts => Sizes?.Invoke(Shape)
+        ?? new OperandSizes(Shape.QueryElementCount, Shape.KeyElementCount, Shape.ValueElementCount, Shape.OutputElementCount);
+
+    /// <summary>Random Q and K of <see cref="Amplitude"/> and V of magnitude 1, drawn in that order.</summary>
+    public (T[] Query, T[] Key, T[] Value) RandomOperands<T>(Random random, OperandSizes sizes)
+        where T : unmanaged =>
+        (TestData.Random<T>(random, sizes.Query, Amplitude), TestData.Random<T>(random, sizes.Key, Amplitude),
+            TestData.Random<T>(random, sizes.Value, 1f));
+
     public override string ToString() => Name;
 }
 

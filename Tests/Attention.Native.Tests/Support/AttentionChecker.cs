@@ -36,11 +36,8 @@ public static class AttentionChecker
         var random = TestRandom.Create(seed);
         var shape = c.Shape;
         var options = c.Options(random);
-        var sizes = c.Sizes?.Invoke(shape)
-            ?? new OperandSizes(shape.QueryElementCount, shape.KeyElementCount, shape.ValueElementCount, shape.OutputElementCount);
-        var q = TestData.Random<T>(random, sizes.Query, c.Amplitude);
-        var k = TestData.Random<T>(random, sizes.Key, c.Amplitude);
-        var v = TestData.Random<T>(random, sizes.Value, 1f);
+        var sizes = c.ElementCounts;
+        var (q, k, v) = c.RandomOperands<T>(random, sizes);
         var output = TestData.Poison<T>(sizes.Output);
         var lse = c.WithLogSumExp ? TestData.Poison<float>(shape.LogSumExpElementCount) : [];
         var probabilities = c.WithProbabilities ? TestData.Poison<float>(shape.ProbabilitiesElementCount) : [];
