@@ -39,8 +39,8 @@ internal static class PerfCatalog
             }
         }
 
-        cases.Add(new PerfCase("decode-gqa-hq32-hkv8-lk4096-d128", new AttentionShape(1, 32, 8, 1, 4096, 128, 128), CausalMask.None));
-        cases.Add(new PerfCase("decode-mha-hq32-lk4096-d128", new AttentionShape(1, 32, 32, 1, 4096, 128, 128), CausalMask.None));
+        AddInBothLayouts(cases, new PerfCase("decode-gqa-hq32-hkv8-lk4096-d128", new AttentionShape(1, 32, 8, 1, 4096, 128, 128), CausalMask.None));
+        AddInBothLayouts(cases, new PerfCase("decode-mha-hq32-lk4096-d128", new AttentionShape(1, 32, 32, 1, 4096, 128, 128), CausalMask.None));
         cases.Add(new PerfCase("cross-h8-lq64-lk1024-d64", new AttentionShape(batch: 1, heads: 8, 64, 1024, 64), CausalMask.None));
 
         // The seed's Keras SelfAttention on [32, 64, 512]: d_model 512 as 8 heads of 64.

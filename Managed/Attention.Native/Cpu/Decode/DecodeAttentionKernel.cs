@@ -380,8 +380,11 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
     private static int BlockKeys(int start, int end) => Math.Min(KeyBlock, end - start);
 
     /// <summary>
-    /// A block's fused loop for every head of the item: step by step, each head's V rows of this block and K rows of
-    /// the next (<see cref="DecodeBlockSteps{TOps, TVec}.Step"/>).
+    /// A block's loop for every head of the item. One head, or heads of fewer than four rows (MHA): step by step each
+    /// head's V rows of this block and K rows of the next, fused (<see cref="DecodeBlockSteps{TOps, TVec}.Step"/>).
+    /// Several heads of four rows or more (GQA): step by step every head's V rows, then step by step every head's K
+    /// rows of the next block, so that one pass's state of all the heads stays in L1
+    /// (<see cref="DecodeBlockSteps{TOps, TVec}.ValueStep"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Steps<TKv, TAhead, TRows>(
@@ -401,12 +404,33 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
 
         int half = (keys + 1) / 2;
         int nextHalf = (nextKeys + 1) / 2;
+        if (steps->QueryRows < DecodeKeySteps<TOps, TVec>.Rows)
+        {
+            for (int i = 0; i < half; i++)
+            {
+                for (int h = 0; h < heads; h++)
+                {
+                    steps[h].Step(i, probabilities[h], nextScores[h], values[h], valueRows, keys, half, nextKeyRows[h],
+                        keyRows, nextKeys, nextHalf, ahead);
+                }
+            }
+
+            return;
+        }
+
         for (int i = 0; i < half; i++)
         {
             for (int h = 0; h < heads; h++)
             {
-                steps[h].Step(i, probabilities[h], nextScores[h], values[h], valueRows, keys, half, nextKeyRows[h],
-                    keyRows, nextKeys, nextHalf, ahead);
+                steps[h].ValueStep(i, probabilities[h], values[h], valueRows, keys, half, ahead);
+            }
+        }
+
+        for (int i = 0; i < nextHalf; i++)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                steps[h].KeyStep(i, nextScores[h], nextKeyRows[h], keyRows, nextKeys, nextHalf, ahead);
             }
         }
     }
