@@ -201,11 +201,15 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         // prefetchers keep ahead of (software prefetch on top cost 5–15 %: GQA 32/8, Lk 4096, D 128, BHSD); so are a
         // [B, L, H, D] cache's rows when all heads go together. Rows with gaps between them (padded strides, or part
         // of the heads) break every stream at each row, and there the prefetch took GQA 32/8 from 24–26 % to 30–42 %
-        // of the read bandwidth. A paged cache's streams break at every page: its float rows are prefetched a few
-        // steps ahead (PageStreamAhead; 32 steps ahead, as for gaps, cost head-major pages of 16 and 64 10–15 %), and
-        // its narrower rows where an item is one head (NarrowPageStreamAhead).
-        var fetch = p.Paging is not null && typeof(TKv) == typeof(float) ? RowFetch.Pages
-            : p.Paging is not null && heads == 1 ? RowFetch.NarrowPages
+        // of the read bandwidth. A paged cache's streams break at every page: where an item is one head, its float
+        // rows are prefetched a few steps ahead (PageStreamAhead; 32 steps ahead, as for gaps, cost head-major pages
+        // of 16 and 64 10–15 %), and its narrower rows too (NarrowPageStreamAhead). Where an item takes all of a
+        // position's heads (position-major pages), a page is one run of 16 positions' heads (64 KiB of float for GQA
+        // 32/8, D 128), which the hardware prefetchers follow: prefetching each head's rows there took float pages of
+        // 16 from 0.88–0.89× of contiguous BHSD to 0.74–0.81× (GQA 32/8), and from 0.77–0.84× to 0.64–0.68× (MHA).
+        bool pagesOfOneHead = p.Paging is not null && heads == 1;
+        var fetch = pagesOfOneHead && typeof(TKv) == typeof(float) ? RowFetch.Pages
+            : pagesOfOneHead ? RowFetch.NarrowPages
             : p.Key.Sequence > (long)heads * dim || p.Value.Sequence > (long)heads * valueDim ? RowFetch.Rows
             : RowFetch.None;
         if (p.Paging is null)
@@ -618,7 +622,8 @@ internal static unsafe class DecodeAttentionKernel<TOps, TVec>
         /// <summary>Each row, far ahead (<see cref="StreamAhead"/>): rows with gaps between them.</summary>
         Rows,
 
-        /// <summary>Each row, a few steps ahead (<see cref="PageStreamAhead"/>): a paged cache's float rows.</summary>
+        /// <summary>Each row, a few steps ahead (<see cref="PageStreamAhead"/>): a paged cache's float rows, one head per
+        /// item.</summary>
         Pages,
 
         /// <summary>Each row, a few steps ahead (<see cref="NarrowPageStreamAhead"/>): a paged cache's narrower rows, one
